@@ -1,0 +1,14 @@
+#pragma once
+// UTC timestamps in the few spellings Weft prints.
+
+#include <string>
+
+#include "base/clock.h"
+
+namespace weft {
+
+std::string formatRfc3339(SystemTime t);   // 2026-01-01T00:00:00Z (YAML, JSON, reports)
+std::string formatUtc(SystemTime t);       // 2026-01-01 00:00:00 UTC (error messages)
+std::string formatDate(SystemTime t);      // 2026-01-01
+
+}  // namespace weft

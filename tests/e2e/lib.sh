@@ -1,0 +1,34 @@
+# Shared helpers for Weft's shell end-to-end tests: each check prints one line, and the
+# test ends with the "N passed, N failed" line that ctest's log and CI read.
+
+passed=0
+failed=0
+
+pass() { passed=$((passed + 1)); echo "ok   - $*"; }
+fail() { failed=$((failed + 1)); echo "FAIL - $*"; }
+
+# check DESCRIPTION COMMAND...: passes when COMMAND exits 0.
+check() {
+  local what=$1; shift
+  if "$@" >/tmp/weft-e2e-check.$$ 2>&1; then pass "$what"; else fail "$what"; sed 's/^/       /' /tmp/weft-e2e-check.$$; fi
+}
+
+# check_contains DESCRIPTION HAYSTACK NEEDLE
+check_contains() {
+  if grep -qF -- "$3" <<<"$2"; then pass "$1"; else fail "$1: expected to find '$3' in:"; sed 's/^/       /' <<<"$2"; fi
+}
+
+# check_fails DESCRIPTION EXPECTED_STDERR_SUBSTRING COMMAND...: passes when COMMAND exits
+# non-zero and says what was expected.
+check_fails() {
+  local what=$1 expected=$2; shift 2
+  local out
+  if out=$("$@" 2>&1); then fail "$what: succeeded but should have failed"; return; fi
+  if grep -qF -- "$expected" <<<"$out"; then pass "$what"; else fail "$what: expected '$expected' in: $out"; fi
+}
+
+finish() {
+  rm -f /tmp/weft-e2e-check.$$
+  echo "$passed passed, $failed failed"
+  [ "$failed" -eq 0 ]
+}
