@@ -53,6 +53,8 @@ std::vector<std::string> uriSans(const X509* cert) { return sansOfType(cert, GEN
 std::vector<std::string> dnsSans(const X509* cert) { return sansOfType(cert, GEN_DNS); }
 
 std::string describeKey(const EVP_PKEY* key) {
+  // X509_get0_pubkey returns null for a certificate whose key does not decode.
+  if (key == nullptr) return "(unreadable public key)";
   switch (EVP_PKEY_get_base_id(key)) {
     case EVP_PKEY_RSA:
       return fmt::format("RSA {}", EVP_PKEY_get_bits(key));

@@ -20,7 +20,7 @@ SystemTime notAfter(const X509* cert);
 std::vector<std::string> uriSans(const X509* cert);
 std::vector<std::string> dnsSans(const X509* cert);
 
-// "RSA 4096", "ECDSA P-256", "ED25519".
+// "RSA 4096", "ECDSA P-256", "ED25519"; "(unreadable public key)" for null.
 std::string describeKey(const EVP_PKEY* key);
 
 bool isCa(X509* cert);

@@ -1,0 +1,22 @@
+#!/usr/bin/env bash
+# Runs every benchmark against its peer and prints the figures docs/PERFORMANCE.md keeps.
+# Usage: run_all.sh BUILD_DIR (a release build)
+set -euo pipefail
+build=$(realpath "${1:?usage: run_all.sh BUILD_DIR}")
+here=$(cd "$(dirname "$0")" && pwd)
+
+echo "## CA issuance (Google Benchmark, $(nproc) cores, $(date -u +%Y-%m-%d))"
+json=$(mktemp)
+"$build/bench/ca_issue_bench" --benchmark_min_time=0.5 --benchmark_format=json --benchmark_out="$json" \
+  --benchmark_out_format=json >/dev/null
+echo "| benchmark | certs/s | us/cert | vs direct sign |"
+echo "|---|---|---|---|"
+jq -r '
+  ([.benchmarks[] | select(.name | startswith("BM_DirectSignFloor")) | {key: .label, value: .real_time}] | from_entries) as $floor
+  | .benchmarks[]
+  | (.label | split(" ")[0]) as $ca
+  | "| \(.name | split("/")[0]) \(.label) | \(.items_per_second | floor) | \(.real_time * 100 | floor / 100) | \(if $floor[$ca] then "\((.real_time / $floor[$ca]) * 100 | floor / 100)x" else "-" end) |"' "$json"
+rm -f "$json"
+echo
+echo "## Offline signing, whole process"
+bash "$here/ca_sign_vs_openssl.sh" "$build/apps/weft/weft" 40
