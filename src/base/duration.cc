@@ -88,4 +88,19 @@ std::string formatDuration(std::chrono::nanoseconds duration) {
   return out;
 }
 
+std::string formatAge(std::chrono::seconds age) {
+  using std::chrono::duration_cast;
+  if (age < 0s) return "<invalid>";
+  auto seconds = age.count();
+  auto minutes = seconds / 60, hours = minutes / 60, days = hours / 24;
+  if (seconds < 120) return fmt::format("{}s", seconds);
+  if (minutes < 10) return seconds % 60 == 0 ? fmt::format("{}m", minutes) : fmt::format("{}m{}s", minutes, seconds % 60);
+  if (hours < 3) return fmt::format("{}m", minutes);
+  if (hours < 8) return minutes % 60 == 0 ? fmt::format("{}h", hours) : fmt::format("{}h{}m", hours, minutes % 60);
+  if (hours < 48) return fmt::format("{}h", hours);
+  if (days < 8) return hours % 24 == 0 ? fmt::format("{}d", days) : fmt::format("{}d{}h", days, hours % 24);
+  if (days < 365 * 2) return fmt::format("{}d", days);
+  return fmt::format("{}y", days / 365);
+}
+
 }  // namespace weft

@@ -21,4 +21,7 @@ Result<std::chrono::nanoseconds> parseDuration(std::string_view text, DurationSy
 // "24h", "1h30m", "45s", "250ms": the shortest exact spelling, for messages and tables.
 std::string formatDuration(std::chrono::nanoseconds duration);
 
+// kubectl's AGE column: "45s", "3m12s", "25m", "5h3m", "17h", "3d4h", "12d", "2y".
+std::string formatAge(std::chrono::seconds age);
+
 }  // namespace weft

@@ -42,5 +42,17 @@ TEST(FormatDuration, ShortestExactSpelling) {
   EXPECT_EQ(formatDuration(-2h), "-2h");
 }
 
+TEST(FormatAge, KubectlHumanDurations) {
+  EXPECT_EQ(formatAge(45s), "45s");
+  EXPECT_EQ(formatAge(119s), "119s");
+  EXPECT_EQ(formatAge(192s), "3m12s");
+  EXPECT_EQ(formatAge(25min), "25m");
+  EXPECT_EQ(formatAge(5h + 3min), "5h3m");
+  EXPECT_EQ(formatAge(17h), "17h");
+  EXPECT_EQ(formatAge(76h), "3d4h");
+  EXPECT_EQ(formatAge(12 * 24h), "12d");
+  EXPECT_EQ(formatAge(800 * 24h), "2y");
+}
+
 }  // namespace
 }  // namespace weft

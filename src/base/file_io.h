@@ -20,8 +20,9 @@ struct FileToWrite {
   mode_t mode = 0644;
 };
 
-// Writes every file through a temporary sibling (write, fsync, rename) so a reader never
-// sees a half-written file. All temporaries are written before the first rename, so a
+// Writes every file through a temporary sibling (write, flush to disk, rename) so a reader
+// never sees a half-written file. A single file is flushed with fsync; a group with one
+// syncfs, so applying thousands of objects costs one flush, not thousands. All temporaries are written before the first rename, so a
 // failure while writing (disk full, no permission) leaves every target untouched.
 // Parent directories are created as needed.
 Status writeFilesAtomically(const std::vector<FileToWrite>& files);

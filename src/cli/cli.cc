@@ -4,6 +4,7 @@
 #include <fmt/core.h>
 
 #include "cli/ca_commands.h"
+#include "cli/object_commands.h"
 
 namespace weft::cli {
 
@@ -12,6 +13,10 @@ int runCli(int argc, char** argv) {
   app.require_subcommand(1);
   int exitCode = kExitOk;
   addCaCommands(app, exitCode);
+  addApplyCommands(app, exitCode);
+  addGetCommand(app, exitCode);
+  addEditCommands(app, exitCode);
+  addAnalyzeCommand(app, exitCode);
   try {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp& help) {

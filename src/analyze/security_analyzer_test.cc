@@ -1,0 +1,24 @@
+#include <gtest/gtest.h>
+
+#include "analyze/analyzer_test_harness.h"
+
+namespace weft::analyze {
+namespace {
+
+using testing::AnalyzerCase;
+using testing::expectCase;
+
+TEST(SecurityAnalyzers, AuthorizationPolicies) {
+  std::vector<AnalyzerCase> cases{
+      {"authorization policies", {"authorizationpolicies.yaml"}, "auth.AuthorizationPoliciesAnalyzer",
+       {"IST0127 AuthorizationPolicy httpbin/httpbin-v2", "IST0127 AuthorizationPolicy frontend/httpbin-elsewhere",
+        "IST0127 AuthorizationPolicy istio-system/meshwide-ghost", "IST0127 AuthorizationPolicy frontend/allow-frontend",
+        "IST0101 AuthorizationPolicy httpbin/bogus-namespaces", "IST0101 AuthorizationPolicy httpbin/bogus-namespaces",
+        "IST0101 AuthorizationPolicy httpbin/bogus-namespaces"}},
+      {"authorization policies valid", {"authorizationpolicies_ok.yaml"}, "auth.AuthorizationPoliciesAnalyzer", {}},
+  };
+  for (const auto& c : cases) expectCase(c);
+}
+
+}  // namespace
+}  // namespace weft::analyze

@@ -1,0 +1,193 @@
+#include <fmt/core.h>
+
+#include <boost/json.hpp>
+
+#include <filesystem>
+#include <memory>
+
+#include "base/base64.h"
+#include "base/file_io.h"
+#include "cli/cli.h"
+#include "cli/object_commands.h"
+#include "cli/store_access.h"
+#include "model/decoder.h"
+
+namespace weft::cli {
+namespace {
+
+namespace json = boost::json;
+
+struct LabelFlags {
+  std::vector<std::string> args;  // KIND NAME key=value... key-...
+  std::string ns;
+  bool overwrite = false;
+  std::string store;
+};
+
+struct CreateFlags {
+  std::string name;
+  std::string ns;
+  std::vector<std::string> fromFiles;
+  std::vector<std::string> fromLiterals;
+  std::string type = "Opaque";
+  std::string store;
+};
+
+// Re-validates a changed object through the decoder so a label edit obeys the same rules
+// as an apply, then stores it.
+Result<store::Applied> storeEdited(store::LocalStore& store, const model::Object& edited) {
+  model::Document doc{edited.value(), {}, "<edit>", {}};
+  auto decoded = model::decodeDocument(std::move(doc), {.ns = edited.ns()});
+  if (!decoded.ok()) return makeError("{}", decoded.errors.front());
+  auto applied = store.apply(std::move(decoded.objects));
+  if (!applied) return applied.error();
+  return applied->front();
+}
+
+int runLabel(const LabelFlags& flags) {
+  if (flags.args.size() < 3) return printError(makeError("usage: weft label KIND NAME key=value [key-] ..."));
+  auto kind = resolveKind(flags.args[0]);
+  if (!kind) return printError(kind.error());
+  auto store = openStore(flags.store);
+  if (!store) return printError(store.error());
+  std::string ns = (*kind)->namespaced ? (flags.ns.empty() ? "default" : flags.ns) : "";
+  const std::string& name = flags.args[1];
+  auto got = store->get({(*kind)->group.empty() ? (*kind)->kind : (*kind)->kind + "." + (*kind)->group, ns, name});
+  if (!got) return printError(got.error());
+  if (!got->has_value()) {
+    fmt::print(stderr, "Error from server (NotFound): {} \"{}\" not found\n", (*kind)->plural, name);
+    return kExitFailure;
+  }
+  model::Object object = std::move(**got);
+  auto& labels = object.mutableMetadata()["labels"];
+  if (!labels.is_object()) labels = json::object();
+  bool added = false;
+  for (size_t i = 2; i < flags.args.size(); ++i) {
+    const std::string& arg = flags.args[i];
+    if (!arg.empty() && arg.back() == '-' && arg.find('=') == std::string::npos) {
+      labels.get_object().erase(arg.substr(0, arg.size() - 1));
+      continue;
+    }
+    auto eq = arg.find('=');
+    if (eq == std::string::npos || eq == 0) return printError(makeError("invalid label spec: {}", arg));
+    std::string key = arg.substr(0, eq), value = arg.substr(eq + 1);
+    const auto* existing = labels.get_object().if_contains(key);
+    if (existing && existing->is_string() && existing->get_string() != value && !flags.overwrite) {
+      return printError(makeError("'{}' already has a value ({}), and --overwrite is false", key, std::string_view(existing->get_string())));
+    }
+    labels.get_object()[key] = value;
+    added = true;
+  }
+  if (labels.get_object().empty()) object.mutableMetadata().erase("labels");
+  auto stored = storeEdited(*store, object);
+  if (!stored) return printError(stored.error());
+  const char* verb = stored->outcome == store::ApplyOutcome::kUnchanged ? "not labeled" : (added ? "labeled" : "unlabeled");
+  fmt::print("{}/{} {}\n", resourceName(**kind), name, verb);
+  return kExitOk;
+}
+
+Result<const model::KindInfo*> refuseExisting(store::LocalStore& store, const char* kind, const std::string& ns, const std::string& name) {
+  const model::KindInfo* info = model::findKind("v1", kind);
+  auto got = store.get({kind, ns, name});
+  if (!got) return got.error();
+  if (got->has_value()) return makeError("{} \"{}\" already exists", info->plural, name);
+  return info;
+}
+
+int runCreateNamespace(const CreateFlags& flags) {
+  auto store = openStore(flags.store);
+  if (!store) return printError(store.error());
+  auto info = refuseExisting(*store, "Namespace", "", flags.name);
+  if (!info) {
+    fmt::print(stderr, "Error from server (AlreadyExists): {}\n", info.error().message);
+    return kExitFailure;
+  }
+  json::value v = {{"apiVersion", "v1"}, {"kind", "Namespace"}, {"metadata", {{"name", flags.name}}}};
+  auto stored = storeEdited(*store, model::Object(*info, std::move(v)));
+  if (!stored) return printError(stored.error());
+  fmt::print("namespace/{} created\n", flags.name);
+  return kExitOk;
+}
+
+// Secret data keys: what kubectl accepts ([-._a-zA-Z0-9]+).
+bool validDataKey(std::string_view key) {
+  if (key.empty() || key.size() > 253) return false;
+  for (char c : key) {
+    if (!std::isalnum(static_cast<unsigned char>(c)) && c != '-' && c != '_' && c != '.') return false;
+  }
+  return true;
+}
+
+int runCreateSecret(const CreateFlags& flags) {
+  std::string ns = flags.ns.empty() ? "default" : flags.ns;
+  json::object data;
+  for (const auto& spec : flags.fromFiles) {
+    auto eq = spec.find('=');
+    std::string path = eq == std::string::npos ? spec : spec.substr(eq + 1);
+    std::string key = eq == std::string::npos ? std::filesystem::path(path).filename().string() : spec.substr(0, eq);
+    if (!validDataKey(key)) return printError(makeError("\"{}\" is not a valid key name for a Secret", key));
+    if (data.contains(key)) return printError(makeError("cannot add key {}, another key by that name already exists", key));
+    auto contents = readFile(path);
+    if (!contents) return printError(contents.error());
+    data[key] = base64Encode(*contents);
+  }
+  for (const auto& literal : flags.fromLiterals) {
+    auto eq = literal.find('=');
+    if (eq == std::string::npos || eq == 0) return printError(makeError("invalid literal source {}, expected key=value", literal));
+    std::string key = literal.substr(0, eq);
+    if (!validDataKey(key)) return printError(makeError("\"{}\" is not a valid key name for a Secret", key));
+    if (data.contains(key)) return printError(makeError("cannot add key {}, another key by that name already exists", key));
+    data[key] = base64Encode(literal.substr(eq + 1));
+  }
+  auto store = openStore(flags.store);
+  if (!store) return printError(store.error());
+  if (!store->get({"Namespace", "", ns})->has_value()) {
+    fmt::print(stderr, "error: failed to create secret namespaces \"{}\" not found\n", ns);
+    return kExitFailure;
+  }
+  auto info = refuseExisting(*store, "Secret", ns, flags.name);
+  if (!info) {
+    fmt::print(stderr, "error: failed to create secret {}\n", info.error().message);
+    return kExitFailure;
+  }
+  json::value v = {{"apiVersion", "v1"}, {"kind", "Secret"}, {"metadata", {{"name", flags.name}, {"namespace", ns}}},
+                   {"type", flags.type}, {"data", std::move(data)}};
+  auto stored = storeEdited(*store, model::Object(*info, std::move(v)));
+  if (!stored) return printError(stored.error());
+  fmt::print("secret/{} created\n", flags.name);
+  return kExitOk;
+}
+
+}  // namespace
+
+void addEditCommands(CLI::App& app, int& exitCode) {
+  auto labelFlags = std::make_shared<LabelFlags>();
+  auto* label = app.add_subcommand("label", "Add, change or remove labels (key=value, key-)");
+  label->add_option("args", labelFlags->args, "KIND NAME key=value... key-...")->required();
+  label->add_option("-n,--namespace", labelFlags->ns, "Namespace");
+  label->add_flag("--overwrite", labelFlags->overwrite, "Replace existing values");
+  addStoreOption(label, labelFlags->store);
+  label->callback([labelFlags, &exitCode] { exitCode = runLabel(*labelFlags); });
+
+  auto* create = app.add_subcommand("create", "Create a namespace or a generic secret");
+  create->require_subcommand(1);
+  auto nsFlags = std::make_shared<CreateFlags>();
+  auto* createNs = create->add_subcommand("namespace", "Create a namespace")->alias("ns");
+  createNs->add_option("name", nsFlags->name, "Name")->required();
+  addStoreOption(createNs, nsFlags->store);
+  createNs->callback([nsFlags, &exitCode] { exitCode = runCreateNamespace(*nsFlags); });
+
+  auto* secret = create->add_subcommand("secret", "Create a secret");
+  secret->require_subcommand(1);
+  auto secretFlags = std::make_shared<CreateFlags>();
+  auto* generic = secret->add_subcommand("generic", "Create a secret from files and literals");
+  generic->add_option("name", secretFlags->name, "Name")->required();
+  generic->add_option("-n,--namespace", secretFlags->ns, "Namespace");
+  generic->add_option("--from-file", secretFlags->fromFiles, "[key=]path; the key defaults to the file's name");
+  generic->add_option("--from-literal", secretFlags->fromLiterals, "key=value");
+  generic->add_option("--type", secretFlags->type, "Secret type")->capture_default_str();
+  addStoreOption(generic, secretFlags->store);
+  generic->callback([secretFlags, &exitCode] { exitCode = runCreateSecret(*secretFlags); });
+}
+
+}  // namespace weft::cli

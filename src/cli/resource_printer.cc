@@ -1,0 +1,280 @@
+#include "cli/resource_printer.h"
+
+#include <boost/json.hpp>
+
+#include <functional>
+
+#include "base/duration.h"
+#include "cli/store_access.h"
+#include "model/json_access.h"
+#include "model/jsonpath.h"
+#include "model/yaml_writer.h"
+
+namespace weft::cli {
+namespace {
+
+namespace json = boost::json;
+using model::Object;
+
+struct Column {
+  std::string header;
+  std::function<std::string(const Object&)> cell;
+  bool wideOnly = false;
+};
+
+using model::at;
+
+std::string text(const json::value& v, std::string_view fallback = "") {
+  if (v.is_null()) return std::string(fallback);
+  if (v.is_string()) return std::string(v.get_string());
+  return json::serialize(v);
+}
+
+int64_t number(const json::value& v) { return v.is_int64() ? v.get_int64() : 0; }
+
+std::string count(const json::value& v) {
+  if (v.is_object()) return std::to_string(v.get_object().size());
+  if (v.is_array()) return std::to_string(v.get_array().size());
+  return "0";
+}
+
+std::string age(const Object& o, SystemTime now) {
+  const auto* ts = o.metadata().if_contains("creationTimestamp");
+  if (ts == nullptr || !ts->is_string()) return "<unknown>";
+  std::tm tm{};
+  if (strptime(std::string(ts->get_string()).c_str(), "%Y-%m-%dT%H:%M:%SZ", &tm) == nullptr) return "<unknown>";
+  auto created = std::chrono::system_clock::from_time_t(timegm(&tm));
+  return formatAge(std::chrono::duration_cast<std::chrono::seconds>(now - created));
+}
+
+std::string servicePorts(const Object& o) {
+  const auto& ports = at(o.value(), {"spec", "ports"});
+  if (!ports.is_array() || ports.get_array().empty()) return "<none>";
+  std::string out;
+  for (const auto& p : ports.get_array()) {
+    if (!out.empty()) out += ",";
+    out += fmt::format("{}/{}", text(at(p, {"port"})), text(at(p, {"protocol"}), "TCP"));
+  }
+  return out;
+}
+
+std::string podReady(const Object& o) {
+  size_t total = count(at(o.value(), {"spec", "containers"})) == "0" ? 0 : at(o.value(), {"spec", "containers"}).get_array().size();
+  size_t ready = 0;
+  const auto& statuses = at(o.value(), {"status", "containerStatuses"});
+  if (statuses.is_array()) {
+    for (const auto& s : statuses.get_array()) ready += at(s, {"ready"}) == json::value(true) ? 1 : 0;
+  }
+  return fmt::format("{}/{}", ready, total);
+}
+
+std::string podRestarts(const Object& o) {
+  int64_t restarts = 0;
+  const auto& statuses = at(o.value(), {"status", "containerStatuses"});
+  if (statuses.is_array()) {
+    for (const auto& s : statuses.get_array()) restarts += number(at(s, {"restartCount"}));
+  }
+  return std::to_string(restarts);
+}
+
+std::string podStatus(const Object& o) {
+  if (const auto& reason = at(o.value(), {"status", "reason"}); reason.is_string()) return text(reason);
+  const auto& statuses = at(o.value(), {"status", "containerStatuses"});
+  if (statuses.is_array()) {
+    for (const auto& s : statuses.get_array()) {
+      if (const auto& waiting = at(s, {"state", "waiting", "reason"}); waiting.is_string()) return text(waiting);
+    }
+  }
+  return text(at(o.value(), {"status", "phase"}), "Pending");
+}
+
+std::vector<Column> columnsFor(const model::KindInfo& kind, SystemTime now) {
+  auto field = [](std::initializer_list<std::string_view> path, std::string fallback = "<none>") {
+    std::vector<std::string_view> p(path);
+    return [p, fallback](const Object& o) {
+      const json::value* cur = &o.value();
+      for (auto key : p) {
+        cur = cur->is_object() ? cur->get_object().if_contains(key) : nullptr;
+        if (cur == nullptr) return fallback;
+      }
+      return text(*cur, fallback);
+    };
+  };
+  std::vector<Column> columns{{"NAME", [](const Object& o) { return o.name(); }}};
+  auto add = [&](std::string header, std::function<std::string(const Object&)> cell, bool wide = false) {
+    columns.push_back({std::move(header), std::move(cell), wide});
+  };
+  const std::string& k = kind.kind;
+  const std::string& g = kind.group;
+  if (g.empty() && k == "Pod") {
+    add("READY", podReady);
+    add("STATUS", podStatus);
+    add("RESTARTS", podRestarts);
+  } else if (g.empty() && k == "Namespace") {
+    add("STATUS", field({"status", "phase"}, "Active"));
+  } else if (g.empty() && k == "Service") {
+    add("TYPE", field({"spec", "type"}, "ClusterIP"));
+    add("CLUSTER-IP", field({"spec", "clusterIP"}));
+    add("EXTERNAL-IP", [](const Object&) { return std::string("<none>"); });
+    add("PORT(S)", servicePorts);
+  } else if (g.empty() && k == "Secret") {
+    add("TYPE", field({"type"}, "Opaque"));
+    add("DATA", [](const Object& o) { return count(o.field("data")); });
+  } else if (g.empty() && k == "ConfigMap") {
+    add("DATA", [](const Object& o) { return count(o.field("data")); });
+  } else if (g.empty() && k == "ServiceAccount") {
+    add("SECRETS", [](const Object& o) { return count(o.field("secrets")); });
+  } else if (k == "Deployment") {
+    add("READY", [](const Object& o) {
+      return fmt::format("{}/{}", number(at(o.value(), {"status", "readyReplicas"})),
+                         at(o.value(), {"spec", "replicas"}).is_null() ? 1 : number(at(o.value(), {"spec", "replicas"})));
+    });
+    add("UP-TO-DATE", [](const Object& o) { return std::to_string(number(at(o.value(), {"status", "updatedReplicas"}))); });
+    add("AVAILABLE", [](const Object& o) { return std::to_string(number(at(o.value(), {"status", "availableReplicas"}))); });
+  } else if (k == "DaemonSet") {
+    add("DESIRED", [](const Object& o) { return std::to_string(number(at(o.value(), {"status", "desiredNumberScheduled"}))); });
+    add("READY", [](const Object& o) { return std::to_string(number(at(o.value(), {"status", "numberReady"}))); });
+  } else if (g == "networking.istio.io" && k == "VirtualService") {
+    add("GATEWAYS", [](const Object& o) { return text(at(o.value(), {"spec", "gateways"}), ""); });
+    add("HOSTS", [](const Object& o) { return text(at(o.value(), {"spec", "hosts"}), ""); });
+  } else if (k == "DestinationRule") {
+    add("HOST", field({"spec", "host"}, ""));
+  } else if (k == "ServiceEntry") {
+    add("HOSTS", [](const Object& o) { return text(at(o.value(), {"spec", "hosts"}), ""); });
+    add("LOCATION", field({"spec", "location"}, ""));
+    add("RESOLUTION", field({"spec", "resolution"}, ""));
+  } else if (k == "AuthorizationPolicy") {
+    add("ACTION", field({"spec", "action"}, "ALLOW"));
+  } else if (k == "PeerAuthentication") {
+    add("MODE", field({"spec", "mtls", "mode"}, ""));
+  } else if (g == "gateway.networking.k8s.io" && k == "Gateway") {
+    add("CLASS", field({"spec", "gatewayClassName"}, ""));
+  } else if (k == "GatewayClass") {
+    add("CONTROLLER", field({"spec", "controllerName"}, ""));
+  } else if (k == "HTTPRoute" || k == "GRPCRoute") {
+    add("HOSTNAMES", [](const Object& o) { return text(at(o.value(), {"spec", "hostnames"}), ""); });
+  } else if (k == "IstioOperator") {
+    add("REVISION", field({"spec", "revision"}, ""));
+  }
+  add("AGE", [now](const Object& o) { return age(o, now); });
+  if (g.empty() && k == "Pod") {
+    add("IP", field({"status", "podIP"}), true);
+    add("NODE", field({"spec", "nodeName"}), true);
+  }
+  if (g.empty() && k == "Service") add("SELECTOR", [](const Object& o) {
+      const auto& sel = at(o.value(), {"spec", "selector"});
+      if (!sel.is_object() || sel.get_object().empty()) return std::string("<none>");
+      std::string out;
+      for (const auto& [key, v] : sel.get_object()) out += fmt::format("{}{}={}", out.empty() ? "" : ",", std::string_view(key), text(v));
+      return out;
+    }, true);
+  return columns;
+}
+
+std::string renderTable(const std::vector<std::vector<std::string>>& rows) {
+  std::vector<size_t> widths;
+  for (const auto& row : rows) {
+    widths.resize(std::max(widths.size(), row.size()));
+    for (size_t i = 0; i < row.size(); ++i) widths[i] = std::max(widths[i], row[i].size());
+  }
+  std::string out;
+  for (const auto& row : rows) {
+    for (size_t i = 0; i < row.size(); ++i) {
+      out += row[i];
+      if (i + 1 < row.size()) out.append(widths[i] - row[i].size() + 3, ' ');
+    }
+    out += '\n';
+  }
+  return out;
+}
+
+json::value asList(const std::vector<json::value>& items) {
+  json::array array(items.begin(), items.end());
+  return json::object{{"apiVersion", "v1"}, {"kind", "List"}, {"items", std::move(array)}, {"metadata", json::object{{"resourceVersion", ""}}}};
+}
+
+std::string prettyJson(const json::value& v, int indent = 0) {
+  std::string pad(static_cast<size_t>(indent), ' ');
+  if (v.is_object() && !v.get_object().empty()) {
+    std::string out = "{\n";
+    size_t i = 0;
+    for (const auto& [key, child] : v.get_object()) {
+      out += fmt::format("{}    {}: {}{}\n", pad, json::serialize(json::value(key)), prettyJson(child, indent + 4),
+                         ++i < v.get_object().size() ? "," : "");
+    }
+    return out + pad + "}";
+  }
+  if (v.is_array() && !v.get_array().empty()) {
+    std::string out = "[\n";
+    size_t i = 0;
+    for (const auto& child : v.get_array()) {
+      out += fmt::format("{}    {}{}\n", pad, prettyJson(child, indent + 4), ++i < v.get_array().size() ? "," : "");
+    }
+    return out + pad + "]";
+  }
+  return json::serialize(v);
+}
+
+Result<std::string> printStructured(const std::vector<json::value>& values, const std::string& output, bool single) {
+  json::value doc = single && values.size() == 1 ? values.front() : asList(values);
+  if (output == "yaml") return model::toYaml(doc);
+  if (output == "json") return prettyJson(doc) + "\n";
+  if (output.rfind("jsonpath=", 0) == 0) {
+    auto out = model::evaluateJsonPath(output.substr(9), doc);
+    if (!out) return out.error();
+    return *out;
+  }
+  return makeError("unable to match a printer suitable for the output format \"{}\"", output);
+}
+
+}  // namespace
+
+Status checkOutputFormat(const std::string& output) {
+  if (output.empty() || output == "wide" || output == "yaml" || output == "json" || output == "name" ||
+      output.rfind("jsonpath=", 0) == 0) {
+    return {};
+  }
+  return makeError("unable to match a printer suitable for the output format \"{}\", allowed formats are: "
+                   "json, jsonpath, name, wide, yaml", output);
+}
+
+Result<std::string> printObjects(const model::KindInfo& kind, const std::vector<Object>& objects, const PrintOptions& options) {
+  if (options.output == "name") {
+    std::string out;
+    for (const auto& o : objects) out += fmt::format("{}/{}\n", resourceName(kind), o.name());
+    return out;
+  }
+  if (!options.output.empty() && options.output != "wide") {
+    std::vector<json::value> values;
+    for (const auto& o : objects) values.push_back(o.value());
+    return printStructured(values, options.output, options.single);
+  }
+  auto columns = columnsFor(kind, options.now);
+  std::vector<std::vector<std::string>> rows(1);
+  if (options.allNamespaces && kind.namespaced) rows[0].push_back("NAMESPACE");
+  for (const auto& c : columns) {
+    if (!c.wideOnly || options.output == "wide") rows[0].push_back(c.header);
+  }
+  for (const auto& o : objects) {
+    std::vector<std::string> row;
+    if (options.allNamespaces && kind.namespaced) row.push_back(o.ns());
+    for (const auto& c : columns) {
+      if (!c.wideOnly || options.output == "wide") row.push_back(c.cell(o));
+    }
+    rows.push_back(std::move(row));
+  }
+  return renderTable(rows);
+}
+
+Result<std::string> printValues(const std::vector<json::value>& values, const std::string& output, bool single,
+                                const std::vector<std::string>& tableNames) {
+  if (output.empty() || output == "wide" || output == "name") {
+    std::vector<std::vector<std::string>> rows{{"NAME"}};
+    for (const auto& n : tableNames) rows.push_back({output == "name" ? "customresourcedefinition.apiextensions.k8s.io/" + n : n});
+    if (output == "name") rows.erase(rows.begin());
+    return renderTable(rows);
+  }
+  return printStructured(values, output, single);
+}
+
+}  // namespace weft::cli

@@ -1,0 +1,122 @@
+#include "model/decoder.h"
+
+#include <boost/json.hpp>
+
+#include "base/k8s_names.h"
+
+namespace weft::model {
+namespace {
+
+namespace json = boost::json;
+
+// Kinds whose names are DNS-1123 labels rather than subdomains (they become DNS labels).
+bool nameIsLabel(const KindInfo& info) { return info.group.empty() && (info.kind == "Namespace" || info.kind == "Service"); }
+
+SchemaPtr metadataSchema(const KindInfo& info) {
+  return object()
+      .field("name", nameIsLabel(info) ? dns1123Label() : dns1123Subdomain())
+      .field("generateName", str())
+      .field("namespace", dns1123Label())
+      .field("labels", labelMap())
+      .field("annotations", annotationMap())
+      .field("uid", str())
+      .field("resourceVersion", str())
+      .field("generation", integer(0, INT64_MAX))
+      .field("creationTimestamp", anyValue())
+      .field("deletionTimestamp", anyValue())
+      .field("deletionGracePeriodSeconds", integer(0, INT64_MAX))
+      .field("ownerReferences", listOf(object().preserveUnknownFields()))
+      .field("finalizers", listOf(str()))
+      .field("managedFields", anyValue())
+      .check([](const Site& meta) {
+        if (!isSet(meta.value, "name")) meta.fieldError("name", "required value is missing");
+      });
+}
+
+}  // namespace
+
+std::string formatFieldError(const std::string& file, const FieldError& error) {
+  std::string where = error.position.line > 0 ? fmt::format("{}:{}:{}", file, error.position.line, error.position.column) : file;
+  if (error.path.empty()) return fmt::format("{}: {}", where, error.message);
+  return fmt::format("{}: {}: {}", where, error.path, error.message);
+}
+
+DecodeResult decodeDocument(Document document, const DecodeOptions& options) {
+  DecodeResult result;
+  auto fail = [&](std::string path, std::string pointer, std::string message) {
+    FieldError e{document.positions.at(pointer), std::move(path), std::move(message)};
+    if (e.position.line == 0) e.position = document.start;
+    result.errors.push_back(formatFieldError(document.file, e));
+    return result;
+  };
+  if (!document.value.is_object()) return fail("", "", "a document must be a mapping with apiVersion, kind and metadata");
+  auto& obj = document.value.get_object();
+  const auto* apiVersion = obj.if_contains("apiVersion");
+  const auto* kind = obj.if_contains("kind");
+  if (apiVersion == nullptr || !apiVersion->is_string() || apiVersion->get_string().empty()) {
+    return fail("apiVersion", "/apiVersion", "required value is missing");
+  }
+  if (kind == nullptr || !kind->is_string() || kind->get_string().empty()) return fail("kind", "/kind", "required value is missing");
+  const KindInfo* info = findKind(std::string_view(apiVersion->get_string()), std::string_view(kind->get_string()));
+  if (info == nullptr) {
+    return fail("kind", "/kind", fmt::format("no matches for kind \"{}\" in version \"{}\"", std::string_view(kind->get_string()),
+                                             std::string_view(apiVersion->get_string())));
+  }
+
+  // Namespace defaulting happens before validation so the error for a conflict points at
+  // the document's own namespace field.
+  std::string defaultNs = options.ns.empty() ? "default" : options.ns;
+  if (auto* meta = obj.if_contains("metadata"); meta && meta->is_object()) {
+    auto& metaObj = meta->get_object();
+    const auto* nsField = metaObj.if_contains("namespace");
+    if (!info->namespaced) {
+      metaObj.erase("namespace");
+    } else if (nsField == nullptr || nsField->is_null()) {
+      metaObj["namespace"] = defaultNs;
+    } else if (options.nsExplicit && nsField->is_string() && nsField->get_string() != defaultNs) {
+      return fail("metadata.namespace", "/metadata/namespace",
+                  fmt::format("the namespace from the provided object \"{}\" does not match the namespace \"{}\"",
+                              std::string_view(nsField->get_string()), defaultNs));
+    }
+  } else if (obj.contains("metadata") && !obj.at("metadata").is_null()) {
+    return fail("metadata", "/metadata", fmt::format("must be an object, not {}", describeJsonType(obj.at("metadata"))));
+  } else {
+    return fail("metadata.name", "/metadata", "required value is missing");
+  }
+
+  std::vector<FieldError> errors;
+  Reporter reporter(document.positions, errors);
+  Site root{document.value, "", "", reporter};
+  metadataSchema(*info)->validate(root.child("metadata"));
+  // The body schema covers everything but apiVersion, kind and metadata: validate a view
+  // of the object without them so its unknown-field check sees only body fields.
+  json::object body = obj;
+  body.erase("apiVersion");
+  body.erase("kind");
+  body.erase("metadata");
+  json::value bodyValue(std::move(body));
+  info->body->validate(Site{bodyValue, "", "", reporter});
+  for (const auto& e : errors) result.errors.push_back(formatFieldError(document.file, e));
+  if (!result.errors.empty()) return result;
+
+  auto source = std::make_shared<Document>(std::move(document));
+  result.objects.emplace_back(info, source->value, source);
+  return result;
+}
+
+DecodeResult decodeYaml(std::string_view text, const std::string& file, const DecodeOptions& options) {
+  DecodeResult result;
+  auto documents = readYamlDocuments(text, file);
+  if (!documents) {
+    result.errors.push_back(documents.error().message);
+    return result;
+  }
+  for (auto& document : *documents) {
+    auto decoded = decodeDocument(std::move(document), options);
+    for (auto& o : decoded.objects) result.objects.push_back(std::move(o));
+    for (auto& e : decoded.errors) result.errors.push_back(std::move(e));
+  }
+  return result;
+}
+
+}  // namespace weft::model

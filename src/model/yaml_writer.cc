@@ -1,0 +1,99 @@
+#include "model/yaml_writer.h"
+
+#include <boost/json.hpp>
+
+#include <regex>
+
+namespace weft::model {
+namespace {
+
+namespace json = boost::json;
+
+// Plain scalars that YAML would read as something other than this string, or that YAML
+// syntax would mangle, are written double-quoted (JSON string syntax is valid YAML).
+bool needsQuotes(std::string_view s) {
+  if (s.empty()) return true;
+  static const std::regex kSpecial(
+      R"(^(~|null|Null|NULL|true|True|TRUE|false|False|FALSE|y|Y|yes|Yes|YES|n|N|no|No|NO|on|On|ON|off|Off|OFF)$|^[-+]?(\.[0-9]+|[0-9][0-9_]*(\.[0-9]*)?)([eE][-+]?[0-9]+)?$|^0x|^0o|^[-+]?\.(inf|Inf|INF)$|^\.(nan|NaN|NAN)$)");
+  if (std::regex_search(std::string(s), kSpecial)) return true;
+  const std::string_view leading = "-?:,[]{}#&*!|>'\"%@` ";
+  if (leading.find(s.front()) != std::string_view::npos || s.back() == ' ') return true;
+  for (size_t i = 0; i < s.size(); ++i) {
+    unsigned char c = static_cast<unsigned char>(s[i]);
+    if (c < 0x20 || c == 0x7f) return true;
+    if (s[i] == ':' && (i + 1 == s.size() || s[i + 1] == ' ')) return true;
+    if (s[i] == '#' && i > 0 && s[i - 1] == ' ') return true;
+  }
+  return false;
+}
+
+std::string scalar(const json::value& v) {
+  if (v.is_string()) {
+    std::string_view s = v.get_string();
+    return needsQuotes(s) ? json::serialize(v) : std::string(s);
+  }
+  if (v.is_null()) return "null";
+  return json::serialize(v);
+}
+
+bool isEmptyCollection(const json::value& v) {
+  return (v.is_object() && v.get_object().empty()) || (v.is_array() && v.get_array().empty());
+}
+
+void write(std::string& out, const json::value& v, int indent);
+
+void writeKey(std::string& out, std::string_view key) { out += needsQuotes(key) ? json::serialize(json::value(key)) : std::string(key); }
+
+void writeObject(std::string& out, const json::object& obj, int indent, bool firstInline) {
+  bool first = true;
+  for (const auto& [key, child] : obj) {
+    if (!(first && firstInline)) out.append(static_cast<size_t>(indent), ' ');
+    first = false;
+    writeKey(out, key);
+    out += ':';
+    if (child.is_object() && !child.get_object().empty()) {
+      out += '\n';
+      writeObject(out, child.get_object(), indent + 2, false);
+    } else if (child.is_array() && !child.get_array().empty()) {
+      out += '\n';
+      write(out, child, indent);  // lists sit at the key's indentation, as kubectl writes them
+    } else {
+      out += ' ';
+      out += isEmptyCollection(child) ? (child.is_object() ? "{}" : "[]") : scalar(child);
+      out += '\n';
+    }
+  }
+}
+
+void write(std::string& out, const json::value& v, int indent) {
+  if (v.is_object() && !v.get_object().empty()) {
+    writeObject(out, v.get_object(), indent, false);
+  } else if (v.is_array() && !v.get_array().empty()) {
+    for (const auto& item : v.get_array()) {
+      out.append(static_cast<size_t>(indent), ' ');
+      out += "- ";
+      if (item.is_object() && !item.get_object().empty()) {
+        writeObject(out, item.get_object(), indent + 2, true);
+      } else if (item.is_array() && !item.get_array().empty()) {
+        out += '\n';
+        write(out, item, indent + 2);
+      } else {
+        out += isEmptyCollection(item) ? (item.is_object() ? "{}" : "[]") : scalar(item);
+        out += '\n';
+      }
+    }
+  } else {
+    out += isEmptyCollection(v) ? (v.is_object() ? "{}" : "[]") : scalar(v);
+    out += '\n';
+  }
+}
+
+}  // namespace
+
+std::string toYaml(const json::value& value) {
+  std::string out;
+  write(out, value, 0);
+  return out;
+}
+
+}  // namespace weft::model

@@ -1,0 +1,110 @@
+#include "store/local_store.h"
+
+#include <boost/json.hpp>
+
+#include "base/file_io.h"
+#include "store/store_test_util.h"
+
+namespace weft::store {
+namespace {
+
+using testing::objectsFrom;
+using testing::StoreTest;
+
+constexpr const char* kConfigMap = "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: c\ndata:\n  k: v\n";
+
+TEST_F(StoreTest, SeedsTheStandardNamespaces) {
+  auto namespaces = store_->list("ns", "");
+  ASSERT_TRUE(namespaces);
+  std::vector<std::string> names;
+  for (const auto& n : *namespaces) names.push_back(n.name());
+  EXPECT_EQ(names, (std::vector<std::string>{"default", "kube-public", "kube-system"}));
+}
+
+TEST_F(StoreTest, CreateSetsSystemMetadata) {
+  auto applied = store_->apply(objectsFrom(kConfigMap));
+  ASSERT_TRUE(applied) << applied.error().message;
+  ASSERT_EQ(applied->size(), 1u);
+  EXPECT_EQ((*applied)[0].outcome, ApplyOutcome::kCreated);
+  const auto& meta = (*applied)[0].object.metadata();
+  EXPECT_EQ(meta.at("uid").as_string().size(), 36u);
+  EXPECT_EQ(meta.at("creationTimestamp"), boost::json::value("2026-11-27T00:00:00Z"));
+  EXPECT_EQ(meta.at("generation"), boost::json::value(1));
+  EXPECT_EQ(meta.at("resourceVersion"), boost::json::value(std::to_string(store_->currentResourceVersion())));
+  auto file = readFile(root_ / "objects/configmaps.core/default/c.yaml");
+  ASSERT_TRUE(file);
+  EXPECT_NE(file->find("data:\n  k: v\n"), std::string::npos) << *file;
+}
+
+TEST_F(StoreTest, ReapplyIsUnchangedThenConfigured) {
+  auto first = store_->apply(objectsFrom(kConfigMap));
+  ASSERT_TRUE(first);
+  int64_t version = store_->currentResourceVersion();
+  auto again = store_->apply(objectsFrom(kConfigMap));
+  ASSERT_TRUE(again);
+  EXPECT_EQ((*again)[0].outcome, ApplyOutcome::kUnchanged);
+  EXPECT_EQ(store_->currentResourceVersion(), version);
+
+  auto labelled = store_->apply(objectsFrom("apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: c\n  labels: {a: b}\ndata:\n  k: v\n"));
+  ASSERT_TRUE(labelled);
+  EXPECT_EQ((*labelled)[0].outcome, ApplyOutcome::kConfigured);
+  EXPECT_EQ((*labelled)[0].object.metadata().at("generation"), boost::json::value(1)) << "metadata changes keep generation";
+  auto changed = store_->apply(objectsFrom("apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: c\ndata:\n  k: w\n"));
+  ASSERT_TRUE(changed);
+  EXPECT_EQ((*changed)[0].object.metadata().at("generation"), boost::json::value(2));
+  EXPECT_EQ((*changed)[0].object.metadata().at("uid"), (*first)[0].object.metadata().at("uid"));
+  EXPECT_GT(store_->currentResourceVersion(), version + 1);
+}
+
+TEST_F(StoreTest, StoresTheStorageVersion) {
+  auto applied = store_->apply(objectsFrom(
+      "apiVersion: networking.istio.io/v1beta1\nkind: Gateway\nmetadata:\n  name: g\nspec:\n  selector: {istio: ingressgateway}\n"
+      "  servers:\n  - port: {number: 80, name: http, protocol: HTTP}\n    hosts: [\"*\"]\n"));
+  ASSERT_TRUE(applied && applied->size() == 1);
+  ASSERT_TRUE(applied) << applied.error().message;
+  EXPECT_EQ((*applied)[0].object.apiVersion(), "networking.istio.io/v1");
+}
+
+TEST_F(StoreTest, AllOrNothingWhenANamespaceIsMissing) {
+  std::string two = std::string(kConfigMap) + "---\napiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: d\n  namespace: nowhere\n";
+  auto refused = store_->apply(objectsFrom(two));
+  ASSERT_FALSE(refused);
+  EXPECT_EQ(refused.error().message, "namespaces \"nowhere\" not found");
+  EXPECT_TRUE(store_->list("cm", "")->empty()) << "the first object was not written either";
+  // The same call may create the namespace first.
+  auto withNs = store_->apply(objectsFrom("apiVersion: v1\nkind: Namespace\nmetadata:\n  name: nowhere\n---\n" + two));
+  ASSERT_TRUE(withNs) << withNs.error().message;
+  EXPECT_EQ(store_->list("cm", "")->size(), 2u);
+}
+
+TEST_F(StoreTest, GetListRemove) {
+  ASSERT_TRUE(store_->apply(objectsFrom(std::string(kConfigMap) + "---\napiVersion: v1\nkind: Namespace\nmetadata:\n  name: other\n")));
+  ASSERT_TRUE(store_->apply(objectsFrom(kConfigMap, "other")));
+  EXPECT_EQ(store_->list("configmaps", "")->size(), 2u);
+  EXPECT_EQ(store_->list("configmap", "other")->size(), 1u);
+  auto got = store_->get({"ConfigMap", "other", "c"});
+  ASSERT_TRUE(got && got->has_value());
+  EXPECT_EQ((*got)->ns(), "other");
+  EXPECT_FALSE(store_->get({"ConfigMap", "other", "nope"})->has_value());
+
+  auto missing = store_->remove({{"ConfigMap", "default", "c"}, {"ConfigMap", "default", "nope"}});
+  ASSERT_FALSE(missing);
+  EXPECT_EQ(missing.error().message, "configmaps \"nope\" not found");
+  EXPECT_EQ(store_->list("cm", "")->size(), 2u) << "nothing removed on refusal";
+
+  auto removed = store_->remove({{"Namespace", "", "other"}});
+  ASSERT_TRUE(removed) << removed.error().message;
+  EXPECT_EQ(removed->size(), 2u) << "the namespace and its config map";
+  EXPECT_EQ(store_->list("cm", "")->size(), 1u);
+}
+
+TEST_F(StoreTest, RefusesACorruptStoredObject) {
+  ASSERT_TRUE(store_->apply(objectsFrom(kConfigMap)));
+  ASSERT_TRUE(writeFileAtomically(root_ / "objects/configmaps.core/default/c.yaml", "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: c\nbogus: 1\n"));
+  auto listed = store_->list("cm", "default");
+  ASSERT_FALSE(listed);
+  EXPECT_NE(listed.error().message.find("c.yaml:5:1: bogus: unknown field"), std::string::npos) << listed.error().message;
+}
+
+}  // namespace
+}  // namespace weft::store
