@@ -12,7 +12,7 @@ packages=(
   # toolchain
   build-essential cmake ninja-build pkg-config clang lld libclang-rt-14-dev
   # libraries (see docs/ARCHITECTURE.md, "Dependencies")
-  libboost1.81-dev libssl-dev libnghttp2-dev libyaml-cpp-dev libre2-dev
+  libboost1.81-dev libssl-dev libnghttp2-dev libyaml-dev libre2-dev
   libgrpc++-dev libprotobuf-dev protobuf-compiler protobuf-compiler-grpc
   libspdlog-dev libfmt-dev libcli11-dev
   libgtest-dev libgmock-dev libbenchmark-dev

@@ -1,8 +1,9 @@
 #include "model/document.h"
 
-#include <yaml-cpp/yaml.h>
+#include <yaml.h>
 
 #include <cmath>
+#include <map>
 #include <regex>
 
 namespace weft::model {
@@ -10,7 +11,10 @@ namespace {
 
 namespace json = boost::json;
 
-Position positionOf(const YAML::Mark& mark) { return {mark.line + 1, mark.column + 1}; }
+// libyaml, not yaml-cpp: yaml-cpp 0.7 (Debian 12) loops forever on inputs as small as
+// ",{" (found by fuzz/yaml_objects_fuzzer), and the control plane reads untrusted YAML.
+
+Position positionOf(const yaml_mark_t& mark) { return {static_cast<int>(mark.line) + 1, static_cast<int>(mark.column) + 1}; }
 
 Error errorAt(const std::string& file, Position pos, std::string_view message) {
   return makeError("{}:{}:{}: {}", file, pos.line, pos.column, message);
@@ -40,64 +44,152 @@ json::value resolvePlainScalar(const std::string& s) {
   return json::value(s);
 }
 
-struct Converter {
-  const std::string& file;
-  PositionIndex& positions;
-  size_t nodes = 0;
+std::string tagOf(const yaml_char_t* tag) { return tag ? reinterpret_cast<const char*>(tag) : ""; }
 
-  // Aliases are expanded, so a small text can stand for a huge tree ("billion laughs"):
-  // both depth and total size are bounded.
-  static constexpr size_t kMaxNodes = 1'000'000;
+// Owns one libyaml event at a time.
+class Event {
+ public:
+  Event() = default;
+  Event(const Event&) = delete;
+  Event& operator=(const Event&) = delete;
+  ~Event() { clear(); }
+  void clear() {
+    if (filled_) yaml_event_delete(&event_);
+    filled_ = false;
+  }
+  yaml_event_t* fill() {
+    clear();
+    filled_ = true;
+    return &event_;
+  }
+  const yaml_event_t& operator*() const { return event_; }
+  const yaml_event_t* operator->() const { return &event_; }
 
-  Result<json::value> convert(const YAML::Node& node, const std::string& pointer, int depth) {
-    if (depth > 64) return errorAt(file, positionOf(node.Mark()), "nesting deeper than 64 levels");
-    if (++nodes > kMaxNodes) return errorAt(file, positionOf(node.Mark()), "document has more than 1000000 nodes");
-    positions.record(pointer, positionOf(node.Mark()));
-    switch (node.Type()) {
-      case YAML::NodeType::Null:
-      case YAML::NodeType::Undefined:
-        return json::value(nullptr);
-      case YAML::NodeType::Scalar: {
-        // Tag "!" marks a quoted scalar: always a string. "?" is a plain scalar.
-        const std::string& tag = node.Tag();
-        if (tag == "!" || tag == "tag:yaml.org,2002:str") return json::value(node.Scalar());
-        if (tag == "?" || tag.empty()) return resolvePlainScalar(node.Scalar());
-        if (tag == "tag:yaml.org,2002:int" || tag == "tag:yaml.org,2002:bool" || tag == "tag:yaml.org,2002:float" ||
-            tag == "tag:yaml.org,2002:null") {
-          return resolvePlainScalar(node.Scalar());
-        }
-        return errorAt(file, positionOf(node.Mark()), fmt::format("unsupported YAML tag {}", tag));
+ private:
+  yaml_event_t event_{};
+  bool filled_ = false;
+};
+
+class Reader {
+ public:
+  Reader(std::string_view text, const std::string& file, PositionIndex* positions) : file_(file) {
+    yaml_parser_initialize(&parser_);
+    yaml_parser_set_input_string(&parser_, reinterpret_cast<const unsigned char*>(text.data()), text.size());
+  }
+  ~Reader() { yaml_parser_delete(&parser_); }
+  void setPositions(PositionIndex* positions) {
+    positions_ = positions;
+    anchors_.clear();
+  }
+
+  Status next(Event& event) {
+    if (yaml_parser_parse(&parser_, event.fill()) != 1) {
+      std::string problem = parser_.problem ? parser_.problem : "malformed YAML";
+      if (parser_.context) problem += fmt::format(" ({})", parser_.context);
+      return errorAt(file_, positionOf(parser_.problem_mark), problem);
+    }
+    return {};
+  }
+
+  // Builds the node that starts with `event` (already read).
+  Result<json::value> node(Event& event, const std::string& pointer, int depth) {
+    Position at = positionOf(event->start_mark);
+    if (depth > 64) return errorAt(file_, at, "nesting deeper than 64 levels");
+    if (++nodes_ > kMaxNodes) return errorAt(file_, at, "document has more than 1000000 nodes");
+    positions_->record(pointer, at);
+    switch (event->type) {
+      case YAML_ALIAS_EVENT: {
+        auto found = anchors_.find(reinterpret_cast<const char*>(event->data.alias.anchor));
+        if (found == anchors_.end()) return errorAt(file_, at, "unknown alias");
+        // Aliases are expanded, so a small text can stand for a huge tree ("billion
+        // laughs"): an expansion counts all the nodes it copies.
+        nodes_ += found->second.nodes;
+        if (nodes_ > kMaxNodes) return errorAt(file_, at, "document has more than 1000000 nodes");
+        return found->second.value;
       }
-      case YAML::NodeType::Sequence: {
+      case YAML_SCALAR_EVENT: {
+        const auto& scalar = event->data.scalar;
+        std::string text(reinterpret_cast<const char*>(scalar.value), scalar.length);
+        std::string tag = tagOf(scalar.tag);
+        json::value value;
+        if (tag.empty()) {
+          value = scalar.style == YAML_PLAIN_SCALAR_STYLE ? resolvePlainScalar(text) : json::value(text);
+        } else if (tag == "!" || tag == "tag:yaml.org,2002:str") {
+          value = json::value(text);
+        } else if (tag == "tag:yaml.org,2002:int" || tag == "tag:yaml.org,2002:bool" || tag == "tag:yaml.org,2002:float" ||
+                   tag == "tag:yaml.org,2002:null") {
+          value = resolvePlainScalar(text);
+        } else {
+          return errorAt(file_, at, fmt::format("unsupported YAML tag {}", tag));
+        }
+        remember(scalar.anchor, value, 1);
+        return value;
+      }
+      case YAML_SEQUENCE_START_EVENT: {
+        std::string tag = tagOf(event->data.sequence_start.tag);
+        if (!tag.empty() && tag != "tag:yaml.org,2002:seq") return errorAt(file_, at, fmt::format("unsupported YAML tag {}", tag));
+        std::string anchor = event->data.sequence_start.anchor ? reinterpret_cast<const char*>(event->data.sequence_start.anchor) : "";
+        size_t before = nodes_;
         json::array array;
-        size_t index = 0;
-        for (const auto& item : node) {
-          auto value = convert(item, pointerChild(pointer, index++), depth + 1);
+        for (size_t index = 0;; ++index) {
+          Event child;
+          WEFT_TRY(next(child));
+          if (child->type == YAML_SEQUENCE_END_EVENT) break;
+          auto value = node(child, pointerChild(pointer, index), depth + 1);
           if (!value) return value.error();
           array.push_back(std::move(value.value()));
         }
-        return json::value(std::move(array));
+        json::value value(std::move(array));
+        if (!anchor.empty()) anchors_[anchor] = Anchored{value, nodes_ - before};
+        return value;
       }
-      case YAML::NodeType::Map: {
+      case YAML_MAPPING_START_EVENT: {
+        std::string tag = tagOf(event->data.mapping_start.tag);
+        if (!tag.empty() && tag != "tag:yaml.org,2002:map") return errorAt(file_, at, fmt::format("unsupported YAML tag {}", tag));
+        std::string anchor = event->data.mapping_start.anchor ? reinterpret_cast<const char*>(event->data.mapping_start.anchor) : "";
+        size_t before = nodes_;
         json::object object;
-        for (const auto& entry : node) {
-          const YAML::Node& key = entry.first;
-          if (!key.IsScalar()) return errorAt(file, positionOf(key.Mark()), "mapping keys must be strings");
-          const std::string& name = key.Scalar();
-          if (object.contains(name)) {
-            return errorAt(file, positionOf(key.Mark()), fmt::format("duplicate field \"{}\"", name));
-          }
+        for (;;) {
+          Event key;
+          WEFT_TRY(next(key));
+          if (key->type == YAML_MAPPING_END_EVENT) break;
+          Position keyAt = positionOf(key->start_mark);
+          if (key->type != YAML_SCALAR_EVENT) return errorAt(file_, keyAt, "mapping keys must be strings");
+          std::string name(reinterpret_cast<const char*>(key->data.scalar.value), key->data.scalar.length);
+          if (object.contains(name)) return errorAt(file_, keyAt, fmt::format("duplicate field \"{}\"", name));
           std::string child = pointerChild(pointer, name);
-          positions.recordKey(child, positionOf(key.Mark()));
-          auto value = convert(entry.second, child, depth + 1);
+          positions_->recordKey(child, keyAt);
+          Event valueEvent;
+          WEFT_TRY(next(valueEvent));
+          auto value = node(valueEvent, child, depth + 1);
           if (!value) return value.error();
           object.emplace(name, std::move(value.value()));
         }
-        return json::value(std::move(object));
+        json::value value(std::move(object));
+        if (!anchor.empty()) anchors_[anchor] = Anchored{value, nodes_ - before};
+        return value;
       }
+      default:
+        return errorAt(file_, at, "unexpected YAML event");
     }
-    return json::value(nullptr);
   }
+
+ private:
+  struct Anchored {
+    json::value value;
+    size_t nodes;
+  };
+  static constexpr size_t kMaxNodes = 1'000'000;
+
+  void remember(const yaml_char_t* anchor, const json::value& value, size_t nodes) {
+    if (anchor) anchors_[reinterpret_cast<const char*>(anchor)] = Anchored{value, nodes};
+  }
+
+  yaml_parser_t parser_{};
+  const std::string& file_;
+  PositionIndex* positions_ = nullptr;
+  std::map<std::string, Anchored> anchors_;
+  size_t nodes_ = 0;
 };
 
 }  // namespace
@@ -131,21 +223,24 @@ std::string pointerChild(std::string_view parent, std::string_view key) {
 std::string pointerChild(std::string_view parent, size_t index) { return fmt::format("{}/{}", parent, index); }
 
 Result<std::vector<Document>> readYamlDocuments(std::string_view text, const std::string& file) {
-  std::vector<YAML::Node> nodes;
-  try {
-    nodes = YAML::LoadAll(std::string(text));
-  } catch (const YAML::Exception& e) {
-    return errorAt(file, positionOf(e.mark), e.msg);
-  }
+  Reader reader(text, file, nullptr);
   std::vector<Document> documents;
-  for (const auto& node : nodes) {
-    if (node.IsNull()) continue;
+  Event event;
+  WEFT_TRY(reader.next(event));  // stream start
+  for (;;) {
+    WEFT_TRY(reader.next(event));
+    if (event->type == YAML_STREAM_END_EVENT) break;
+    if (event->type != YAML_DOCUMENT_START_EVENT) return errorAt(file, positionOf(event->start_mark), "expected a document");
     Document doc;
     doc.file = file;
-    doc.start = positionOf(node.Mark());
-    Converter converter{file, doc.positions};
-    auto value = converter.convert(node, "", 0);
+    reader.setPositions(&doc.positions);
+    Event root;
+    WEFT_TRY(reader.next(root));
+    doc.start = positionOf(root->start_mark);
+    auto value = reader.node(root, "", 0);
     if (!value) return value.error();
+    WEFT_TRY(reader.next(event));  // document end
+    if (value->is_null()) continue;  // an empty document ("---" twice)
     doc.value = std::move(value.value());
     documents.push_back(std::move(doc));
   }
