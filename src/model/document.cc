@@ -4,7 +4,6 @@
 
 #include <cmath>
 #include <map>
-#include <regex>
 
 namespace weft::model {
 namespace {
@@ -18,30 +17,6 @@ Position positionOf(const yaml_mark_t& mark) { return {static_cast<int>(mark.lin
 
 Error errorAt(const std::string& file, Position pos, std::string_view message) {
   return makeError("{}:{}:{}: {}", file, pos.line, pos.column, message);
-}
-
-bool isNull(std::string_view s) { return s.empty() || s == "~" || s == "null" || s == "Null" || s == "NULL"; }
-
-// YAML 1.2 core schema resolution of a plain (unquoted) scalar.
-json::value resolvePlainScalar(const std::string& s) {
-  if (isNull(s)) return nullptr;
-  if (s == "true" || s == "True" || s == "TRUE") return true;
-  if (s == "false" || s == "False" || s == "FALSE") return false;
-  static const std::regex kInt(R"([-+]?[0-9]+)");
-  static const std::regex kOct(R"(0o[0-7]+)");
-  static const std::regex kHex(R"(0x[0-9a-fA-F]+)");
-  static const std::regex kFloat(R"([-+]?(\.[0-9]+|[0-9]+(\.[0-9]*)?)([eE][-+]?[0-9]+)?)");
-  try {
-    if (std::regex_match(s, kInt)) return static_cast<int64_t>(std::stoll(s));
-    if (std::regex_match(s, kOct)) return static_cast<int64_t>(std::stoll(s.substr(2), nullptr, 8));
-    if (std::regex_match(s, kHex)) return static_cast<int64_t>(std::stoll(s.substr(2), nullptr, 16));
-    if (std::regex_match(s, kFloat)) return std::stod(s);
-  } catch (const std::out_of_range&) {
-    return json::value(s);  // too large for int64: keep the text; the schema will refuse it with a path
-  }
-  if (s == ".inf" || s == ".Inf" || s == ".INF" || s == "+.inf") return HUGE_VAL;
-  if (s == "-.inf" || s == "-.Inf" || s == "-.INF") return -HUGE_VAL;
-  return json::value(s);
 }
 
 std::string tagOf(const yaml_char_t* tag) { return tag ? reinterpret_cast<const char*>(tag) : ""; }
@@ -192,7 +167,71 @@ class Reader {
   size_t nodes_ = 0;
 };
 
+bool isDigit(char c) { return c >= '0' && c <= '9'; }
+
+// [0-9]+ starting at `i`; returns the index after it, or npos when there is none.
+size_t digitsFrom(std::string_view s, size_t i) {
+  size_t start = i;
+  while (i < s.size() && isDigit(s[i])) ++i;
+  return i == start ? std::string_view::npos : i;
+}
+
+bool allOf(std::string_view s, bool (*pred)(char)) {
+  if (s.empty()) return false;
+  for (char c : s) {
+    if (!pred(c)) return false;
+  }
+  return true;
+}
+
+// [-+]?(\.[0-9]+|[0-9]+(\.[0-9]*)?)([eE][-+]?[0-9]+)?, written out: std::regex was a tenth
+// of the time of applying 10,000 objects.
+bool isYamlFloat(std::string_view s) {
+  size_t i = 0;
+  if (i < s.size() && (s[i] == '-' || s[i] == '+')) ++i;
+  if (i < s.size() && s[i] == '.') {
+    i = digitsFrom(s, i + 1);
+  } else {
+    i = digitsFrom(s, i);
+    if (i != std::string_view::npos && i < s.size() && s[i] == '.') {
+      ++i;
+      while (i < s.size() && isDigit(s[i])) ++i;
+    }
+  }
+  if (i == std::string_view::npos) return false;
+  if (i < s.size() && (s[i] == 'e' || s[i] == 'E')) {
+    ++i;
+    if (i < s.size() && (s[i] == '-' || s[i] == '+')) ++i;
+    i = digitsFrom(s, i);
+    if (i == std::string_view::npos) return false;
+  }
+  return i == s.size();
+}
+
 }  // namespace
+
+json::value resolvePlainScalar(std::string_view s) {
+  if (s.empty() || s == "~" || s == "null" || s == "Null" || s == "NULL") return nullptr;
+  if (s == "true" || s == "True" || s == "TRUE") return true;
+  if (s == "false" || s == "False" || s == "FALSE") return false;
+  std::string text(s);
+  try {
+    std::string_view unsigned_ = s.substr(s[0] == '-' || s[0] == '+' ? 1 : 0);
+    if (allOf(unsigned_, isDigit)) return static_cast<int64_t>(std::stoll(text));
+    if (s.size() > 2 && s.substr(0, 2) == "0o" && allOf(s.substr(2), [](char c) { return c >= '0' && c <= '7'; })) {
+      return static_cast<int64_t>(std::stoll(text.substr(2), nullptr, 8));
+    }
+    if (s.size() > 2 && s.substr(0, 2) == "0x" && allOf(s.substr(2), [](char c) { return std::isxdigit(static_cast<unsigned char>(c)) != 0; })) {
+      return static_cast<int64_t>(std::stoll(text.substr(2), nullptr, 16));
+    }
+    if (isYamlFloat(s)) return std::stod(text);
+  } catch (const std::out_of_range&) {
+    return json::value(text);  // too large for int64: keep the text; the schema will refuse it with a path
+  }
+  if (s == ".inf" || s == ".Inf" || s == ".INF" || s == "+.inf") return HUGE_VAL;
+  if (s == "-.inf" || s == "-.Inf" || s == "-.INF") return -HUGE_VAL;
+  return json::value(text);
+}
 
 Position PositionIndex::at(std::string_view pointer) const {
   std::string key(pointer);

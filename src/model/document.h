@@ -47,6 +47,10 @@ struct Document {
 // text with "file:line:column: message".
 Result<std::vector<Document>> readYamlDocuments(std::string_view text, const std::string& file);
 
+// YAML 1.2 core schema resolution of a plain (unquoted) scalar: null, boolean, integer
+// (decimal, 0o, 0x), float, or the string itself.
+boost::json::value resolvePlainScalar(std::string_view text);
+
 // Appends a JSON pointer segment, escaping '~' and '/' as RFC 6901 requires.
 std::string pointerChild(std::string_view parent, std::string_view key);
 std::string pointerChild(std::string_view parent, size_t index);

@@ -22,6 +22,24 @@ TEST(ReadYamlDocuments, TypesScalarsAsTheApiServerDoes) {
   EXPECT_TRUE(o.at("i").is_null());
 }
 
+TEST(ResolvePlainScalar, CoreSchema) {
+  using boost::json::value;
+  EXPECT_EQ(resolvePlainScalar("42"), value(42));
+  EXPECT_EQ(resolvePlainScalar("-7"), value(-7));
+  EXPECT_EQ(resolvePlainScalar("+7"), value(7));
+  EXPECT_EQ(resolvePlainScalar("0o17"), value(15));
+  EXPECT_EQ(resolvePlainScalar("0x1f"), value(31));
+  EXPECT_EQ(resolvePlainScalar("1e3"), value(1000.0));
+  EXPECT_EQ(resolvePlainScalar("1."), value(1.0));
+  EXPECT_EQ(resolvePlainScalar(".5"), value(0.5));
+  EXPECT_EQ(resolvePlainScalar("-1.5E-1"), value(-0.15));
+  for (const char* s : {"1_000", "-0x1", "0x", "1e", "e3", ".", "1.2.3", "v1", "1h", "yes", "+-1", "99999999999999999999"}) {
+    EXPECT_TRUE(resolvePlainScalar(s).is_string()) << s;
+  }
+  EXPECT_TRUE(resolvePlainScalar("~").is_null());
+  EXPECT_EQ(resolvePlainScalar("False"), value(false));
+}
+
 TEST(ReadYamlDocuments, SplitsDocumentsAndRecordsPositions) {
   auto docs = readYamlDocuments("---\na: 1\n---\n---\nspec:\n  http:\n  - route:\n      port: 9\n", "f.yaml");
   ASSERT_TRUE(docs);

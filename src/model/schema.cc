@@ -17,11 +17,6 @@ std::string childPath(const std::string& path, std::string_view field) {
   return path.empty() ? std::string(field) : fmt::format("{}.{}", path, field);
 }
 
-std::string scalarText(const json::value& v) {
-  if (v.is_string()) return std::string(v.get_string());
-  return json::serialize(v);
-}
-
 bool typeMatches(Schema::Type type, const json::value& v) {
   switch (type) {
     case Schema::Type::kString: return v.is_string();

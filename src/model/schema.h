@@ -118,7 +118,12 @@ class ObjectBuilder {
   operator SchemaPtr() const { return build(); }  // NOLINT: builders read as schemas
 
  private:
-  std::shared_ptr<Schema> schema_ = std::make_shared<Schema>(Schema{.type = Schema::Type::kObject});
+  std::shared_ptr<Schema> schema_ = makeObjectSchema();
+  static std::shared_ptr<Schema> makeObjectSchema() {
+    auto schema = std::make_shared<Schema>();
+    schema->type = Schema::Type::kObject;
+    return schema;
+  }
 };
 
 inline ObjectBuilder object() { return ObjectBuilder{}; }

@@ -6,13 +6,11 @@
 // One deliberate narrowing: listener protocols are limited to the ones Istio serves, since
 // a listener with another protocol would be accepted by the API server and then never work.
 
-#include <arpa/inet.h>
 #include <re2/re2.h>
 
 #include <boost/json.hpp>
 
 #include <algorithm>
-#include <cctype>
 #include <map>
 #include <set>
 #include <string>
@@ -23,34 +21,14 @@
 #include "base/duration.h"
 #include "base/k8s_names.h"
 #include "model/kinds.h"
+#include "model/schema_rules.h"
 
 namespace weft::model {
 namespace {
 
 namespace json = boost::json;
-using Rule = std::function<std::optional<std::string>(std::string_view)>;
 
-// --- building blocks (each schemas_*.cc keeps its own few) ------------------------------
-
-ValueCheck stringRule(Rule rule) {
-  return [rule = std::move(rule)](const json::value& v) { return rule(std::string_view(v.get_string())); };
-}
-
-SchemaPtr strRule(Rule rule) { return str({stringRule(std::move(rule))}); }
-
-SchemaPtr withChecks(const SchemaPtr& base, std::vector<ValueCheck> extra) {
-  auto schema = std::make_shared<Schema>(*base);
-  for (auto& check : extra) schema->checks.push_back(std::move(check));
-  return schema;
-}
-
-SchemaPtr atMost(const SchemaPtr& collection, size_t max) {
-  return withChecks(collection, {[max](const json::value& v) -> std::optional<std::string> {
-    size_t size = v.is_array() ? v.get_array().size() : v.get_object().size();
-    if (size > max) return fmt::format("must have at most {} {}", max, v.is_array() ? "items" : "entries");
-    return std::nullopt;
-  }});
-}
+// --- helpers ------------------------------------------------------------------------------
 
 // A string of `min`..`max` characters.
 SchemaPtr strLength(size_t min, size_t max) {
@@ -61,33 +39,6 @@ SchemaPtr strLength(size_t min, size_t max) {
   });
 }
 
-const json::value* find(const json::value& object, std::string_view name) {
-  if (!object.is_object()) return nullptr;
-  const auto* v = object.get_object().if_contains(name);
-  return v != nullptr && !v->is_null() ? v : nullptr;
-}
-
-std::string_view stringAt(const json::value& object, std::string_view name) {
-  const auto* v = find(object, name);
-  return v != nullptr && v->is_string() ? std::string_view(v->get_string()) : std::string_view();
-}
-
-const json::array* arrayAt(const json::value& object, std::string_view name) {
-  const auto* v = find(object, name);
-  return v != nullptr && v->is_array() ? &v->get_array() : nullptr;
-}
-
-std::optional<int64_t> intAt(const json::value& object, std::string_view name) {
-  const auto* v = find(object, name);
-  if (v == nullptr || !(v->is_int64() || v->is_uint64())) return std::nullopt;
-  return v->is_int64() ? v->get_int64() : static_cast<int64_t>(v->get_uint64());
-}
-
-Site itemSite(const Site& list, size_t index) {
-  return Site{list.value.get_array()[index], fmt::format("{}[{}]", list.path, index), pointerChild(list.pointer, index),
-              list.reporter};
-}
-
 // A string field with its CRD default applied.
 std::string_view stringOr(const json::value& object, std::string_view name, std::string_view fallback) {
   const auto* v = find(object, name);
@@ -95,14 +46,6 @@ std::string_view stringOr(const json::value& object, std::string_view name, std:
 }
 
 bool fullMatch(std::string_view text, const RE2& re) { return RE2::FullMatch(text, re); }
-
-std::optional<std::string> compileRegex(std::string_view re) {
-  RE2::Options options;
-  options.set_log_errors(false);
-  RE2 compiled(re, options);
-  if (!compiled.ok()) return fmt::format("invalid RE2 regular expression: {}", compiled.error());
-  return std::nullopt;
-}
 
 // --- Gateway API common types -----------------------------------------------------------
 
@@ -154,11 +97,7 @@ SchemaPtr preciseHostname() {
   return schema;
 }
 
-bool isHeaderName(std::string_view name) {
-  return !name.empty() && name.size() <= 256 && std::all_of(name.begin(), name.end(), [](char c) {
-           return std::isalnum(static_cast<unsigned char>(c)) != 0 || std::string_view("!#$%&'*+-.^_`|~").find(c) != std::string_view::npos;
-         });
-}
+bool isHeaderName(std::string_view name) { return name.size() <= 256 && isToken(name); }
 
 SchemaPtr headerName() {
   static const SchemaPtr schema = strRule([](std::string_view name) -> std::optional<std::string> {
@@ -344,8 +283,7 @@ SchemaPtr gatewayAddress() {
             const auto* value = find(s.value, "value");
             if (value == nullptr || !value->is_string() || value->get_string().empty()) return;
             std::string v(value->get_string());
-            unsigned char buffer[16];
-            if (type == "IPAddress" && inet_pton(AF_INET, v.c_str(), buffer) != 1 && inet_pton(AF_INET6, v.c_str(), buffer) != 1) {
+            if (type == "IPAddress" && !isIpAddress(v)) {
               s.fieldError("value", fmt::format("\"{}\" is not a valid IP address", v));
             }
             if (type == "Hostname" && checkHostname(v)) s.fieldError("value", *checkHostname(v));

@@ -12,6 +12,7 @@
 
 #include "base/duration.h"
 #include "model/kinds.h"
+#include "model/schema_rules.h"
 
 namespace weft::model {
 namespace {
@@ -26,14 +27,10 @@ SchemaPtr freeForm() {
 // Image tags are strings ("1.24.0", "latest") but YAML turns "1.24" or "2" into numbers,
 // which istioctl accepts as well.
 SchemaPtr imageTag() {
-  static const SchemaPtr schema = [] {
-    auto s = std::make_shared<Schema>(*anyValue());
-    s->checks.push_back([](const json::value& v) -> std::optional<std::string> {
-      if (v.is_string() || v.is_number()) return std::nullopt;
-      return fmt::format("must be a string or a number, not {}", describeJsonType(v));
-    });
-    return SchemaPtr(s);
-  }();
+  static const SchemaPtr schema = withChecks(anyValue(), {[](const json::value& v) -> std::optional<std::string> {
+                                               if (v.is_string() || v.is_number()) return std::nullopt;
+                                               return fmt::format("must be a string or a number, not {}", describeJsonType(v));
+                                             }});
   return schema;
 }
 

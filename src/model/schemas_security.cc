@@ -5,8 +5,6 @@
 // without a provider, an empty source) is refused here too, because a policy that silently
 // does not load is a hole in the mesh.
 
-#include <arpa/inet.h>
-
 #include <boost/json.hpp>
 
 #include <algorithm>
@@ -18,65 +16,14 @@
 
 #include "base/k8s_names.h"
 #include "model/kinds.h"
+#include "model/schema_rules.h"
 
 namespace weft::model {
 namespace {
 
 namespace json = boost::json;
-using Rule = std::function<std::optional<std::string>(std::string_view)>;
 
-// --- building blocks (each schemas_*.cc keeps its own few) ------------------------------
-
-ValueCheck stringRule(Rule rule) {
-  return [rule = std::move(rule)](const json::value& v) { return rule(std::string_view(v.get_string())); };
-}
-
-SchemaPtr strRule(Rule rule) { return str({stringRule(std::move(rule))}); }
-
-SchemaPtr withChecks(const SchemaPtr& base, std::vector<ValueCheck> extra) {
-  auto schema = std::make_shared<Schema>(*base);
-  for (auto& check : extra) schema->checks.push_back(std::move(check));
-  return schema;
-}
-
-SchemaPtr atMost(const SchemaPtr& collection, size_t max) {
-  return withChecks(collection, {[max](const json::value& v) -> std::optional<std::string> {
-    size_t size = v.is_array() ? v.get_array().size() : v.get_object().size();
-    if (size > max) return fmt::format("must have at most {} {}", max, v.is_array() ? "items" : "entries");
-    return std::nullopt;
-  }});
-}
-
-const json::value* find(const json::value& object, std::string_view name) {
-  if (!object.is_object()) return nullptr;
-  const auto* v = object.get_object().if_contains(name);
-  return v != nullptr && !v->is_null() ? v : nullptr;
-}
-
-std::string_view stringAt(const json::value& object, std::string_view name) {
-  const auto* v = find(object, name);
-  return v != nullptr && v->is_string() ? std::string_view(v->get_string()) : std::string_view();
-}
-
-const json::array* arrayAt(const json::value& object, std::string_view name) {
-  const auto* v = find(object, name);
-  return v != nullptr && v->is_array() ? &v->get_array() : nullptr;
-}
-
-// Set to something other than an empty string, list or map: proto3 reads those as unset.
-bool present(const json::value& object, std::string_view name) {
-  const auto* v = find(object, name);
-  if (v == nullptr) return false;
-  if (v->is_string()) return !v->get_string().empty();
-  if (v->is_array()) return !v->get_array().empty();
-  if (v->is_object()) return !v->get_object().empty();
-  return true;
-}
-
-Site itemSite(const Site& list, size_t index) {
-  return Site{list.value.get_array()[index], fmt::format("{}[{}]", list.path, index), pointerChild(list.pointer, index),
-              list.reporter};
-}
+// --- helpers ------------------------------------------------------------------------------
 
 bool startsWith(std::string_view s, std::string_view prefix) { return s.substr(0, prefix.size()) == prefix; }
 
@@ -86,18 +33,10 @@ bool allDigits(std::string_view s) {
 
 // --- value syntax ---------------------------------------------------------------------------
 
-std::optional<std::string> checkIpOrCidr(std::string_view text) {
-  auto slash = text.find('/');
-  std::string address(text.substr(0, slash));
-  unsigned char buffer[16];
-  int maxBits = inet_pton(AF_INET, address.c_str(), buffer) == 1 ? 32 : inet_pton(AF_INET6, address.c_str(), buffer) == 1 ? 128 : -1;
-  bool ok = maxBits > 0;
-  if (ok && slash != std::string_view::npos) {
-    std::string_view bits = text.substr(slash + 1);
-    ok = allDigits(bits) && bits.size() <= 3 && std::stoi(std::string(bits)) <= maxBits;
-  }
-  if (!ok) return fmt::format("\"{}\" is not a valid IP address or CIDR block", text);
-  return std::nullopt;
+// IP blocks in a policy: checkIpOrCidr's syntax, reported with one message for both forms.
+std::optional<std::string> checkIpBlock(std::string_view text) {
+  if (!checkIpOrCidr(text)) return std::nullopt;
+  return fmt::format("\"{}\" is not a valid IP address or CIDR block", text);
 }
 
 std::optional<std::string> checkPortString(std::string_view text) {
@@ -173,19 +112,7 @@ std::optional<std::string> checkNonEmpty(std::string_view value) {
 // --- selectors and target references -------------------------------------------------------
 
 SchemaPtr workloadSelector() {
-  static const SchemaPtr labels =
-      atMost(mapOf(strRule([](std::string_view value) -> std::optional<std::string> {
-                     if (value.find('*') != std::string_view::npos) return "wildcards are not supported in selector values";
-                     if (value.size() > 63) return "must be at most 63 characters";
-                     return std::nullopt;
-                   }),
-                   stringRule([](std::string_view key) -> std::optional<std::string> {
-                     if (key.empty()) return "selector label keys must not be empty";
-                     if (key.find('*') != std::string_view::npos) return "wildcards are not supported in selector keys";
-                     return std::nullopt;
-                   })),
-             4096);
-  static const SchemaPtr schema = object().field("matchLabels", labels);
+  static const SchemaPtr schema = object().field("matchLabels", selectorLabels());
   return schema;
 }
 
@@ -251,10 +178,10 @@ SchemaPtr source() {
           .field("notRequestPrincipals", values())
           .field("namespaces", values())
           .field("notNamespaces", values())
-          .field("ipBlocks", values(checkIpOrCidr))
-          .field("notIpBlocks", values(checkIpOrCidr))
-          .field("remoteIpBlocks", values(checkIpOrCidr))
-          .field("notRemoteIpBlocks", values(checkIpOrCidr))
+          .field("ipBlocks", values(checkIpBlock))
+          .field("notIpBlocks", values(checkIpBlock))
+          .field("remoteIpBlocks", values(checkIpBlock))
+          .field("notRemoteIpBlocks", values(checkIpBlock))
           .field("serviceAccounts", atMost(values(checkServiceAccount), 16))
           .field("notServiceAccounts", atMost(values(checkServiceAccount), 16))
           .field("trustDomains", values(checkTrustDomain))
@@ -319,7 +246,7 @@ std::optional<std::string> checkConditionKey(std::string_view key) {
 
 // The values of some keys have a syntax of their own.
 Rule conditionValueRule(std::string_view key) {
-  if (key == "source.ip" || key == "remote.ip" || key == "destination.ip") return checkIpOrCidr;
+  if (key == "source.ip" || key == "remote.ip" || key == "destination.ip") return checkIpBlock;
   if (key == "destination.port") return checkPortString;
   if (key == "source.serviceAccount") return checkServiceAccount;
   if (key == "source.trustDomain") return checkWildcardValue;

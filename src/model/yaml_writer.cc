@@ -2,7 +2,7 @@
 
 #include <boost/json.hpp>
 
-#include <regex>
+#include "model/document.h"
 
 namespace weft::model {
 namespace {
@@ -12,10 +12,15 @@ namespace json = boost::json;
 // Plain scalars that YAML would read as something other than this string, or that YAML
 // syntax would mangle, are written double-quoted (JSON string syntax is valid YAML).
 bool needsQuotes(std::string_view s) {
-  if (s.empty()) return true;
-  static const std::regex kSpecial(
-      R"(^(~|null|Null|NULL|true|True|TRUE|false|False|FALSE|y|Y|yes|Yes|YES|n|N|no|No|NO|on|On|ON|off|Off|OFF)$|^[-+]?(\.[0-9]+|[0-9][0-9_]*(\.[0-9]*)?)([eE][-+]?[0-9]+)?$|^0x|^0o|^[-+]?\.(inf|Inf|INF)$|^\.(nan|NaN|NAN)$)");
-  if (std::regex_search(std::string(s), kSpecial)) return true;
+  if (s.empty() || !resolvePlainScalar(s).is_string()) return true;
+  // YAML 1.1 readers (PyYAML, go-yaml v2 behind kubectl) also read these as booleans,
+  // and 1_000 or .nan as numbers: quote them too, so every reader sees a string.
+  static constexpr std::string_view kOther[] = {"y", "Y", "yes", "Yes", "YES", "n", "N", "no", "No", "NO", "on", "On",
+                                                "ON", "off", "Off", "OFF", ".nan", ".NaN", ".NAN"};
+  for (auto word : kOther) {
+    if (s == word) return true;
+  }
+  if (std::isdigit(static_cast<unsigned char>(s.front())) && s.find('_') != std::string_view::npos) return true;
   const std::string_view leading = "-?:,[]{}#&*!|>'\"%@` ";
   if (leading.find(s.front()) != std::string_view::npos || s.back() == ' ') return true;
   for (size_t i = 0; i < s.size(); ++i) {

@@ -70,16 +70,6 @@ json::object specPart(const json::value& v) {
   return out;
 }
 
-int64_t parseVersion(const json::object& meta) {
-  const auto* rv = meta.if_contains("resourceVersion");
-  if (rv == nullptr || !rv->is_string()) return 0;
-  try {
-    return std::stoll(std::string(rv->get_string()));
-  } catch (...) {
-    return 0;
-  }
-}
-
 bool isObjectFile(const fs::path& p) {
   auto name = p.filename().string();
   return !name.empty() && name[0] != '.' && p.extension() == ".yaml";
