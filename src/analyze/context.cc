@@ -2,6 +2,8 @@
 
 #include <boost/json.hpp>
 
+#include <algorithm>
+
 namespace weft::analyze {
 
 namespace json = boost::json;
@@ -77,6 +79,17 @@ bool labelsMatch(const json::object& labels, const json::object& selector) {
     if (have == nullptr || *have != value) return false;
   }
   return true;
+}
+
+std::string selectorString(const json::object& selector) {
+  std::vector<std::string> terms;
+  for (const auto& [key, value] : selector) {
+    terms.push_back(fmt::format("{}={}", std::string_view(key), value.is_string() ? std::string_view(value.get_string()) : ""));
+  }
+  std::sort(terms.begin(), terms.end());
+  std::string out;
+  for (const auto& t : terms) out += (out.empty() ? "" : ",") + t;
+  return out;
 }
 
 }  // namespace weft::analyze

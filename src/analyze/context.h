@@ -53,5 +53,7 @@ using model::stringAt;
 // True when `host` matches `pattern`, where either may be a "*." wildcard.
 bool hostsMatch(std::string_view a, std::string_view b);
 bool labelsMatch(const boost::json::object& labels, const boost::json::object& selector);
+// "app=foo,istio=ingressgateway": sorted by key, as Kubernetes prints a label selector.
+std::string selectorString(const boost::json::object& selector);
 
 }  // namespace weft::analyze

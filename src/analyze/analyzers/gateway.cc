@@ -32,18 +32,6 @@ const json::object& selectorOf(const model::Object& gateway) {
   return selector.is_object() ? selector.get_object() : emptyObject();
 }
 
-// "app=foo,istio=ingressgateway": sorted by key, as Kubernetes prints a label selector.
-std::string selectorString(const json::object& selector) {
-  std::vector<std::string> terms;
-  for (const auto& [key, value] : selector) {
-    terms.push_back(fmt::format("{}={}", std::string_view(key), value.is_string() ? std::string_view(value.get_string()) : ""));
-  }
-  std::sort(terms.begin(), terms.end());
-  std::string out;
-  for (const auto& t : terms) out += (out.empty() ? "" : ",") + t;
-  return out;
-}
-
 const json::array& serversOf(const model::Object& gateway) {
   static const json::array none;
   const auto& servers = at(gateway.value(), {"spec", "servers"});

@@ -13,18 +13,6 @@ namespace json = boost::json;
 
 const char* const kAuthorizationPolicy = "AuthorizationPolicy.security.istio.io";
 
-// "app=foo,version=v1", sorted by key as Kubernetes prints a selector.
-std::string selectorString(const json::object& selector) {
-  std::vector<std::string> terms;
-  for (const auto& [key, value] : selector) {
-    terms.push_back(fmt::format("{}={}", std::string_view(key), value.is_string() ? std::string_view(value.get_string()) : ""));
-  }
-  std::sort(terms.begin(), terms.end());
-  std::string out;
-  for (const auto& t : terms) out += (out.empty() ? "" : ",") + t;
-  return out;
-}
-
 bool targetsRefs(const json::value& spec) { return !at(spec, {"targetRef"}).is_null() || !at(spec, {"targetRefs"}).is_null(); }
 
 // --- IST0127 --------------------------------------------------------------------------------
