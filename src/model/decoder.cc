@@ -71,7 +71,7 @@ DecodeResult decodeDocument(Document document, const DecodeOptions& options) {
     const auto* nsField = metaObj.if_contains("namespace");
     if (!info->namespaced) {
       metaObj.erase("namespace");
-    } else if (nsField == nullptr || nsField->is_null()) {
+    } else if (nsField == nullptr || nsField->is_null() || (nsField->is_string() && nsField->get_string().empty())) {
       metaObj["namespace"] = defaultNs;
     } else if (options.nsExplicit && nsField->is_string() && nsField->get_string() != defaultNs) {
       return fail("metadata.namespace", "/metadata/namespace",

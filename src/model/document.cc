@@ -217,6 +217,11 @@ json::value resolvePlainScalar(std::string_view s) {
   std::string text(s);
   try {
     std::string_view unsigned_ = s.substr(s[0] == '-' || s[0] == '+' ? 1 : 0);
+    // A leading 0 makes an octal integer in YAML 1.1, which is how kubectl reads YAML
+    // (defaultMode: 0644 is 420). Reading it as decimal would silently change the value.
+    if (unsigned_.size() > 1 && unsigned_[0] == '0' && allOf(unsigned_, [](char c) { return c >= '0' && c <= '7'; })) {
+      return static_cast<int64_t>(std::stoll(text, nullptr, 8));
+    }
     if (allOf(unsigned_, isDigit)) return static_cast<int64_t>(std::stoll(text));
     if (s.size() > 2 && s.substr(0, 2) == "0o" && allOf(s.substr(2), [](char c) { return c >= '0' && c <= '7'; })) {
       return static_cast<int64_t>(std::stoll(text.substr(2), nullptr, 8));

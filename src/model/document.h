@@ -48,7 +48,8 @@ struct Document {
 Result<std::vector<Document>> readYamlDocuments(std::string_view text, const std::string& file);
 
 // YAML 1.2 core schema resolution of a plain (unquoted) scalar: null, boolean, integer
-// (decimal, 0o, 0x), float, or the string itself.
+// (decimal, 0o, 0x, and YAML 1.1's leading-0 octal, as kubectl reads it), float, or the
+// string itself.
 boost::json::value resolvePlainScalar(std::string_view text);
 
 // Appends a JSON pointer segment, escaping '~' and '/' as RFC 6901 requires.

@@ -29,6 +29,9 @@ TEST(ResolvePlainScalar, CoreSchema) {
   EXPECT_EQ(resolvePlainScalar("+7"), value(7));
   EXPECT_EQ(resolvePlainScalar("0o17"), value(15));
   EXPECT_EQ(resolvePlainScalar("0x1f"), value(31));
+  EXPECT_EQ(resolvePlainScalar("0644"), value(420)) << "YAML 1.1 octal, as kubectl reads defaultMode";
+  EXPECT_EQ(resolvePlainScalar("0"), value(0));
+  EXPECT_EQ(resolvePlainScalar("089"), value(89)) << "not octal digits: decimal";
   EXPECT_EQ(resolvePlainScalar("1e3"), value(1000.0));
   EXPECT_EQ(resolvePlainScalar("1."), value(1.0));
   EXPECT_EQ(resolvePlainScalar(".5"), value(0.5));

@@ -1,12 +1,28 @@
 #include "model/pod_spec.h"
 
+#include <boost/json.hpp>
+
+#include <set>
+
 namespace weft::model {
 namespace {
 
 // Kept as given: Weft does not interpret these (yet), and their schemas are large.
 SchemaPtr opaque() { return object().preserveUnknownFields(); }
 
-SchemaPtr quantityMap() { return mapOf(intOrString()); }
+// Resource quantities: "500m", "1Gi", or a plain number (cpu: 0.5), as Kubernetes takes them.
+SchemaPtr quantityMap() {
+  static const SchemaPtr quantities = [] {
+    auto s = std::make_shared<Schema>();
+    s->type = Schema::Type::kAny;
+    s->checks.push_back([](const boost::json::value& v) -> std::optional<std::string> {
+      if (v.is_string() || v.is_number()) return std::nullopt;
+      return "must be a quantity (a number or a string such as \"500m\" or \"1Gi\")";
+    });
+    return mapOf(SchemaPtr(s));
+  }();
+  return quantities;
+}
 
 SchemaPtr containerSchema() {
   static const SchemaPtr schema =
@@ -52,9 +68,29 @@ SchemaPtr containerSchema() {
 
 }  // namespace
 
+// Container names are unique across containers and init containers.
+void checkContainerNames(const Site& spec) {
+  std::set<std::string> seen;
+  for (const char* list : {"initContainers", "containers"}) {
+    const auto* containers = spec.value.get_object().if_contains(list);
+    if (containers == nullptr || !containers->is_array()) continue;
+    for (size_t i = 0; i < containers->get_array().size(); ++i) {
+      const auto& c = containers->get_array()[i];
+      const auto* name = c.is_object() ? c.get_object().if_contains("name") : nullptr;
+      if (name == nullptr || !name->is_string()) continue;
+      if (!seen.insert(std::string(name->get_string())).second) {
+        spec.reporter.error(fmt::format("{}.{}[{}].name", spec.path, list, i),
+                            fmt::format("{}/{}/{}/name", spec.pointer, list, i),
+                            fmt::format("duplicate container name \"{}\"", std::string_view(name->get_string())));
+      }
+    }
+  }
+}
+
 SchemaPtr podSpecSchema() {
   static const SchemaPtr schema =
       object()
+          .check(checkContainerNames)
           .required("containers", listOf(containerSchema(), 1))
           .field("initContainers", listOf(containerSchema()))
           .field("ephemeralContainers", listOf(opaque()))
@@ -102,6 +138,8 @@ SchemaPtr podTemplateSchema() {
       object()
           .field("metadata", object()
                                  .field("name", dns1123Subdomain())
+                                 .field("generateName", str())
+                                 .field("namespace", dns1123Label())
                                  .field("labels", labelMap())
                                  .field("annotations", annotationMap())
                                  .field("creationTimestamp", anyValue()))

@@ -332,7 +332,7 @@ std::string describeJsonType(const json::value& v) {
     case json::kind::bool_: return fmt::format("boolean {}", v.get_bool());
     case json::kind::int64:
     case json::kind::uint64: return fmt::format("integer {}", json::serialize(v));
-    case json::kind::double_: return fmt::format("number {}", json::serialize(v));
+    case json::kind::double_: return fmt::format("number {}", v.get_double());
     case json::kind::string: return fmt::format("string \"{}\"", std::string_view(v.get_string()));
     case json::kind::array: return "a list";
     case json::kind::object: return "an object";

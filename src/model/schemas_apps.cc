@@ -10,12 +10,30 @@ namespace {
 
 namespace json = boost::json;
 
+// The selector must be non-empty and match the template's labels; the template's pods must
+// restart always (a Deployment or DaemonSet keeps them running).
 void checkSelectorMatchesTemplate(const Site& spec) {
   const auto& obj = spec.value.get_object();
   const auto* selector = obj.if_contains("selector");
   const auto* tmpl = obj.if_contains("template");
   if (selector == nullptr || tmpl == nullptr || !selector->is_object() || !tmpl->is_object()) return;
+  const auto* restart = tmpl->get_object().if_contains("spec");
+  if (restart && restart->is_object()) {
+    const auto* policy = restart->get_object().if_contains("restartPolicy");
+    // Other values are refused by the PodSpec's enum already; these two are valid for Pods only.
+    if (policy && policy->is_string() && (policy->get_string() == "OnFailure" || policy->get_string() == "Never")) {
+      spec.reporter.error(spec.path + ".template.spec.restartPolicy", spec.pointer + "/template/spec/restartPolicy",
+                          fmt::format("unsupported value \"{}\": must be Always", std::string_view(policy->get_string())));
+    }
+  }
   const auto* matchLabels = selector->get_object().if_contains("matchLabels");
+  const auto* matchExpressions = selector->get_object().if_contains("matchExpressions");
+  bool noLabels = matchLabels == nullptr || !matchLabels->is_object() || matchLabels->get_object().empty();
+  bool noExpressions = matchExpressions == nullptr || !matchExpressions->is_array() || matchExpressions->get_array().empty();
+  if (noLabels && noExpressions) {
+    spec.reporter.error(spec.path + ".selector", spec.pointer + "/selector", "empty selector is invalid for a workload");
+    return;
+  }
   const auto* meta = tmpl->get_object().if_contains("metadata");
   const json::value* labels = meta && meta->is_object() ? meta->get_object().if_contains("labels") : nullptr;
   if (matchLabels == nullptr || !matchLabels->is_object()) return;

@@ -14,23 +14,58 @@ namespace {
 
 namespace json = boost::json;
 
+// Secret and ConfigMap keys: [-._a-zA-Z0-9]+, as the API server requires.
+ValueCheck dataKey() {
+  return [](const json::value& k) -> std::optional<std::string> {
+    std::string_view key = k.get_string();
+    bool ok = !key.empty() && key.size() <= 253;
+    for (char c : key) ok = ok && (std::isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '_' || c == '.');
+    if (!ok) return fmt::format("key \"{}\" must consist of alphanumeric characters, '-', '_' or '.'", key);
+    return std::nullopt;
+  };
+}
+
 SchemaPtr opaque() { return object().preserveUnknownFields(); }
 
-// Base64 as the API server decodes Secret data.
+// Base64 as the API server decodes Secret data: line breaks are ignored (Go's decoder
+// skips \r and \n, so `base64` output wrapped at 76 columns is valid), padding only at
+// the end.
 SchemaPtr base64Map() {
   return mapOf(str({[](const json::value& v) -> std::optional<std::string> {
     std::string_view s = v.get_string();
-    if (s.size() % 4 != 0) return "illegal base64 data: length is not a multiple of 4";
+    size_t significant = 0, padding = 0;
     for (size_t i = 0; i < s.size(); ++i) {
       char c = s[i];
-      bool ok = std::isalnum(static_cast<unsigned char>(c)) || c == '+' || c == '/' || (c == '=' && i >= s.size() - 2);
-      if (!ok) return fmt::format("illegal base64 data at input byte {}", i);
+      if (c == '\n' || c == '\r') continue;
+      bool alphabet = std::isalnum(static_cast<unsigned char>(c)) || c == '+' || c == '/';
+      if (c == '=') {
+        ++padding;
+      } else if (!alphabet || padding > 0) {
+        return fmt::format("illegal base64 data at input byte {}", i);
+      }
+      ++significant;
     }
+    if (padding > 2 || significant % 4 != 0) return "illegal base64 data: length is not a multiple of 4";
     return std::nullopt;
-  }}));
+  }}), dataKey());
 }
 
 SchemaPtr protocolEnum() { return enumOf({"TCP", "UDP", "SCTP"}); }
+
+// A port number (1-65535) or the name of a container port.
+SchemaPtr targetPort() {
+  static const SchemaPtr schema = [] {
+    auto s = std::make_shared<Schema>(*intOrString());
+    s->checks.push_back([](const json::value& v) -> std::optional<std::string> {
+      if (v.is_string()) return v.get_string().empty() ? std::optional<std::string>("must not be empty") : std::nullopt;
+      int64_t n = v.is_int64() ? v.get_int64() : 0;
+      if (n < 1 || n > 65535) return "must be between 1 and 65535";
+      return std::nullopt;
+    });
+    return SchemaPtr(s);
+  }();
+  return schema;
+}
 
 SchemaPtr servicePort() {
   return object()
@@ -38,7 +73,7 @@ SchemaPtr servicePort() {
       .field("protocol", protocolEnum())
       .field("appProtocol", str())
       .required("port", portNumber())
-      .field("targetPort", intOrString())
+      .field("targetPort", targetPort())
       .field("nodePort", integer(0, 65535));
 }
 
@@ -53,7 +88,7 @@ void checkServicePorts(const Site& spec) {
     const auto& port = list[i].get_object();
     Site item{list[i], fmt::format("{}.ports[{}]", spec.path, i), pointerChild(pointerChild(spec.pointer, "ports"), i), spec.reporter};
     const auto* name = port.if_contains("name");
-    if (list.size() > 1 && (name == nullptr || !name->is_string() || name->get_string().empty())) {
+    if (list.size() > 1 && (name == nullptr || name->is_null())) {
       item.fieldError("name", "required value is missing (a Service with several ports must name each)");
     } else if (name != nullptr && name->is_string() && !names.insert(std::string(name->get_string())).second) {
       item.fieldError("name", fmt::format("duplicate port name \"{}\"", std::string_view(name->get_string())));
@@ -111,11 +146,11 @@ void addCoreKinds(std::vector<KindInfo>& kinds) {
            .field("imagePullSecrets", listOf(object().field("name", str())))
            .field("automountServiceAccountToken", boolean()));
   kind("Service", "services", {"svc"}, true, object().field("spec", serviceSpec()).field("status", preservedStatus()));
-  kind("Pod", "pods", {"po"}, true, object().field("spec", podSpecSchema()).field("status", preservedStatus()));
+  kind("Pod", "pods", {"po"}, true, object().required("spec", podSpecSchema()).field("status", preservedStatus()));
   kind("Secret", "secrets", {}, true,
-       object().field("data", base64Map()).field("stringData", stringMap()).field("type", str()).field("immutable", boolean()));
+       object().field("data", base64Map()).field("stringData", mapOf(str(), dataKey())).field("type", str()).field("immutable", boolean()));
   kind("ConfigMap", "configmaps", {"cm"}, true,
-       object().field("data", stringMap()).field("binaryData", base64Map()).field("immutable", boolean()));
+       object().field("data", mapOf(str(), dataKey())).field("binaryData", base64Map()).field("immutable", boolean()));
   kind("Endpoints", "endpoints", {"ep"}, true,
        object().field("subsets",
                       listOf(object()
