@@ -1,5 +1,6 @@
 #include <fmt/core.h>
 
+#include <algorithm>
 #include <memory>
 
 #include "cli/cli.h"
@@ -60,8 +61,7 @@ int runDelete(const DeleteFlags& flags) {
     auto kind = resolveKind(flags.args[0]);
     if (!kind) return printError(kind.error());
     for (size_t i = 1; i < flags.args.size(); ++i) {
-      keys.push_back({(*kind)->kind + (((*kind)->group.empty()) ? "" : "." + (*kind)->group),
-                      (*kind)->namespaced ? (flags.ns.empty() ? "default" : flags.ns) : "", flags.args[i]});
+      keys.push_back({qualifiedKind(**kind), (*kind)->namespaced ? (flags.ns.empty() ? "default" : flags.ns) : "", flags.args[i]});
     }
   }
   auto store = openStore(flags.store);
@@ -78,11 +78,8 @@ int runDelete(const DeleteFlags& flags) {
   if (!removed) return printError(removed.error());
   // Objects removed with their namespace are not listed, as kubectl does not list them.
   for (const auto& o : *removed) {
-    for (const auto& k : keys) {
-      if (o.name() == k.name && (o.ns() == k.ns || !o.info().namespaced) && k.kind.rfind(o.kind(), 0) == 0) {
-        fmt::print("{} \"{}\" deleted\n", resourceName(o.info()), o.name());
-        break;
-      }
+    if (std::find(keys.begin(), keys.end(), o.key()) != keys.end()) {
+      fmt::print("{} \"{}\" deleted\n", resourceName(o.info()), o.name());
     }
   }
   return kExitOk;

@@ -52,7 +52,7 @@ int runLabel(const LabelFlags& flags) {
   if (!store) return printError(store.error());
   std::string ns = (*kind)->namespaced ? (flags.ns.empty() ? "default" : flags.ns) : "";
   const std::string& name = flags.args[1];
-  auto got = store->get({(*kind)->group.empty() ? (*kind)->kind : (*kind)->kind + "." + (*kind)->group, ns, name});
+  auto got = store->get({qualifiedKind(**kind), ns, name});
   if (!got) return printError(got.error());
   if (!got->has_value()) {
     fmt::print(stderr, "Error from server (NotFound): {} \"{}\" not found\n", (*kind)->plural, name);

@@ -90,7 +90,7 @@ int runGetOne(const GetFlags& flags, std::string kindName) {
     objects = std::move(listed.value());
   } else {
     for (const auto& name : names) {
-      auto got = store->get({(*kind)->group.empty() ? (*kind)->kind : (*kind)->kind + "." + (*kind)->group, ns, name});
+      auto got = store->get({qualifiedKind(**kind), ns, name});
       if (!got) return printError(got.error());
       if (!got->has_value()) {
         fmt::print(stderr, "Error from server (NotFound): {} \"{}\" not found\n", (*kind)->plural, name);

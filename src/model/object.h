@@ -20,6 +20,9 @@ struct ObjectKey {
   auto operator<=>(const ObjectKey&) const = default;
 };
 
+// "ConfigMap", "Gateway.networking.istio.io": a kind name no other kind shares.
+inline std::string qualifiedKind(const KindInfo& info) { return info.group.empty() ? info.kind : info.kind + "." + info.group; }
+
 class Object {
  public:
   Object(const KindInfo* info, boost::json::value value, std::shared_ptr<const Document> source = nullptr)
@@ -31,7 +34,7 @@ class Object {
   std::string name() const { return metadataString("name"); }
   std::string ns() const { return metadataString("namespace"); }
   // The kind is qualified by its group, since Istio and the Gateway API both have a Gateway.
-  ObjectKey key() const { return {info_->group.empty() ? kind() : kind() + "." + info_->group, ns(), name()}; }
+  ObjectKey key() const { return {qualifiedKind(*info_), ns(), name()}; }
 
   const boost::json::value& value() const { return value_; }
   boost::json::value& mutableValue() { return value_; }
