@@ -21,7 +21,9 @@ Error errnoError(const std::filesystem::path& path, std::string_view action, int
 
 std::filesystem::path temporarySibling(const std::filesystem::path& path) {
   static thread_local std::mt19937_64 rng{std::random_device{}()};
-  return path.parent_path() / fmt::format(".{}.tmp-{:016x}", path.filename().string(), rng());
+  // Short on purpose: a name of 253 characters (valid for a Kubernetes object) plus a
+  // suffix would pass the file system's 255-byte limit.
+  return path.parent_path() / fmt::format(".tmp-{:016x}", rng());
 }
 
 Status writeAndSync(const std::filesystem::path& path, const std::string& contents, mode_t mode, bool sync) {

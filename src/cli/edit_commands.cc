@@ -141,7 +141,9 @@ int runCreateSecret(const CreateFlags& flags) {
   }
   auto store = openStore(flags.store);
   if (!store) return printError(store.error());
-  if (!store->get({"Namespace", "", ns})->has_value()) {
+  auto nsObject = store->get({"Namespace", "", ns});
+  if (!nsObject) return printError(nsObject.error());
+  if (!nsObject->has_value()) {
     fmt::print(stderr, "error: failed to create secret namespaces \"{}\" not found\n", ns);
     return kExitFailure;
   }

@@ -2,6 +2,8 @@
 
 #include <boost/json.hpp>
 
+#include <cmath>
+
 #include "model/document.h"
 
 namespace weft::model {
@@ -11,6 +13,54 @@ namespace json = boost::json;
 
 // Plain scalars that YAML would read as something other than this string, or that YAML
 // syntax would mangle, are written double-quoted (JSON string syntax is valid YAML).
+// Code points libyaml refuses in a plain scalar or reads as line breaks: C0 and C1
+// controls, DEL, NEL, LINE and PARAGRAPH SEPARATOR, and the byte-order mark.
+bool isUnprintable(uint32_t cp) {
+  return (cp < 0x20 && cp != '\n') || cp == 0x7f || (cp >= 0x80 && cp <= 0x9f) || cp == 0x2028 || cp == 0x2029 ||
+         cp == 0xfeff || cp == 0xfffe || cp == 0xffff;
+}
+
+// Decodes one UTF-8 code point at `i`; invalid bytes come back as themselves.
+uint32_t nextCodePoint(std::string_view s, size_t& i) {
+  auto byte = [&](size_t k) { return static_cast<unsigned char>(s[k]); };
+  unsigned char c = byte(i);
+  size_t length = c < 0x80 ? 1 : (c >> 5) == 6 ? 2 : (c >> 4) == 14 ? 3 : (c >> 3) == 30 ? 4 : 1;
+  if (i + length > s.size()) length = 1;
+  uint32_t cp = length == 1 ? c : (c & (0xff >> (length + 1)));
+  for (size_t k = 1; k < length; ++k) cp = (cp << 6) | (byte(i + k) & 0x3f);
+  i += length;
+  return cp;
+}
+
+bool hasUnprintable(std::string_view s) {
+  for (size_t i = 0; i < s.size();) {
+    if (isUnprintable(nextCodePoint(s, i))) return true;
+  }
+  return false;
+}
+
+// A YAML double-quoted scalar that escapes everything libyaml would refuse.
+std::string doubleQuoted(std::string_view s) {
+  std::string out = "\"";
+  for (size_t i = 0; i < s.size();) {
+    size_t start = i;
+    uint32_t cp = nextCodePoint(s, i);
+    if (cp == '"' || cp == '\\') {
+      out += '\\';
+      out += static_cast<char>(cp);
+    } else if (cp == '\n') {
+      out += "\\n";
+    } else if (cp == '\t') {
+      out += "\\t";
+    } else if (isUnprintable(cp)) {
+      out += cp <= 0xff ? fmt::format("\\x{:02x}", cp) : fmt::format("\\u{:04x}", cp);
+    } else {
+      out.append(s.substr(start, i - start));
+    }
+  }
+  return out + "\"";
+}
+
 bool needsQuotes(std::string_view s) {
   if (s.empty() || !resolvePlainScalar(s).is_string()) return true;
   // YAML 1.1 readers (PyYAML, go-yaml v2 behind kubectl) also read these as booleans,
@@ -23,9 +73,9 @@ bool needsQuotes(std::string_view s) {
   if (std::isdigit(static_cast<unsigned char>(s.front())) && s.find('_') != std::string_view::npos) return true;
   const std::string_view leading = "-?:,[]{}#&*!|>'\"%@` ";
   if (leading.find(s.front()) != std::string_view::npos || s.back() == ' ') return true;
+  if (hasUnprintable(s)) return true;
   for (size_t i = 0; i < s.size(); ++i) {
-    unsigned char c = static_cast<unsigned char>(s[i]);
-    if (c < 0x20 || c == 0x7f) return true;
+    if (s[i] == '\n') return true;  // a plain scalar would fold it into a space
     if (s[i] == ':' && (i + 1 == s.size() || s[i + 1] == ' ')) return true;
     if (s[i] == '#' && i > 0 && s[i - 1] == ' ') return true;
   }
@@ -35,9 +85,10 @@ bool needsQuotes(std::string_view s) {
 std::string scalar(const json::value& v) {
   if (v.is_string()) {
     std::string_view s = v.get_string();
-    return needsQuotes(s) ? json::serialize(v) : std::string(s);
+    return needsQuotes(s) ? doubleQuoted(s) : std::string(s);
   }
   if (v.is_null()) return "null";
+  if (v.is_double() && std::isinf(v.get_double())) return v.get_double() > 0 ? ".inf" : "-.inf";
   return json::serialize(v);
 }
 
@@ -47,7 +98,7 @@ bool isEmptyCollection(const json::value& v) {
 
 void write(std::string& out, const json::value& v, int indent);
 
-void writeKey(std::string& out, std::string_view key) { out += needsQuotes(key) ? json::serialize(json::value(key)) : std::string(key); }
+void writeKey(std::string& out, std::string_view key) { out += needsQuotes(key) ? doubleQuoted(key) : std::string(key); }
 
 void writeObject(std::string& out, const json::object& obj, int indent, bool firstInline) {
   bool first = true;

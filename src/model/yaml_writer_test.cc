@@ -1,6 +1,8 @@
 #include "model/yaml_writer.h"
 
 #include <boost/json.hpp>
+
+#include <cmath>
 #include <gtest/gtest.h>
 
 #include "model/document.h"
@@ -25,7 +27,10 @@ TEST(ToYaml, WritesKubectlShape) {
 TEST(ToYaml, RoundTripsTypesExactly) {
   auto v = boost::json::parse(R"({"a":"80","b":80,"c":"true","d":true,"e":"","f":null,"g":"1.5","h":1.5,"i":"yes","j":"a: b",
     "k":"- x","l":"#c","m":"line\nbreak","n":[],"o":{},"p":[[1,2],["x"]],"q":[{"r":{"s":[1]}}],"t":"~","u":"0x10","v":" pad",
-    "w":"istio.io/rev","x":"*.example.com","y":"é ü","z":"1e3"})");
+    "w":"istio.io/rev","x":"*.example.com","y":"é ü","z":"1e3","del":"x\u007fy","nel":"a\u0085b","ls":"m\u2028n",
+    "c1":"k\u0080","bom":"\ufeffz","quote":"say \"hi\" \\ back","ctl":"\u0001\t","key\u007f":1})");
+  v.as_object()["inf"] = HUGE_VAL;
+  v.as_object()["-inf"] = -HUGE_VAL;
   EXPECT_EQ(roundTrip(v), v) << toYaml(v);
 }
 

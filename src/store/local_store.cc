@@ -12,6 +12,7 @@
 #include <set>
 
 #include "base/file_io.h"
+#include "base/k8s_names.h"
 #include "base/time_format.h"
 #include "model/decoder.h"
 #include "model/yaml_writer.h"
@@ -75,7 +76,27 @@ bool isObjectFile(const fs::path& p) {
   return !name.empty() && name[0] != '.' && p.extension() == ".yaml";
 }
 
+// "<name>.yaml", unless that passes the file system's 255-byte limit (names may be 253
+// characters): then a prefix and a stable FNV-1a hash of the whole name. Readers take the
+// name from the file's contents, never from its file name.
+std::string fileNameOf(const std::string& name) {
+  if (name.size() + 5 <= 255) return name + ".yaml";
+  uint64_t hash = 1469598103934665603ULL;
+  for (unsigned char c : name) hash = (hash ^ c) * 1099511628211ULL;
+  return fmt::format("{}~{:016x}.yaml", name.substr(0, 200), hash);
+}
+
 }  // namespace
+
+// Names from the command line reach file paths: only Kubernetes name syntax gets there,
+// never "/", "." or "..".
+Status checkKeyNames(const model::ObjectKey& key) {
+  if (auto why = checkDns1123Subdomain(key.name)) return makeError("invalid name: {}", *why);
+  if (!key.ns.empty()) {
+    if (auto why = checkDns1123Label(key.ns)) return makeError("invalid namespace: {}", *why);
+  }
+  return {};
+}
 
 const char* eventTypeName(EventType type) {
   switch (type) {
@@ -124,7 +145,7 @@ Result<LocalStore> LocalStore::open(fs::path root, Clock clock) {
 }
 
 fs::path LocalStore::pathOf(const model::KindInfo& info, const std::string& ns, const std::string& name) const {
-  return objectsDir() / kindDirName(info) / (info.namespaced ? ns : kClusterScopeDir) / (name + ".yaml");
+  return objectsDir() / kindDirName(info) / (info.namespaced ? ns : kClusterScopeDir) / fileNameOf(name);
 }
 
 int64_t LocalStore::currentResourceVersion() const {
@@ -143,28 +164,35 @@ Result<std::vector<Applied>> LocalStore::apply(std::vector<model::Object> object
   int64_t version = currentResourceVersion();
   std::string now = formatRfc3339(clock_());
 
+  // One result per object key, in first-seen order; when a call names an object twice the
+  // last copy wins, and its outcome is decided against what is on disk, not the first copy.
+  std::vector<fs::path> order;
+  std::map<fs::path, model::Object> latest;
   std::set<std::string> newNamespaces;
-  for (const auto& o : objects) {
+  for (auto& o : objects) {
     if (o.kind() == "Namespace" && o.info().group.empty()) newNamespaces.insert(o.name());
   }
-  std::vector<Applied> applied;
-  std::vector<FileToWrite> files;
-  std::map<fs::path, size_t> pending;  // a later duplicate in one call replaces the earlier
   for (auto& o : objects) {
+    WEFT_TRY(checkKeyNames(o.key()));
     if (o.info().namespaced && !newNamespaces.count(o.ns()) &&
         !fs::exists(pathOf(*model::findKind("v1", "Namespace"), "", o.ns()))) {
       return makeError("namespaces \"{}\" not found", o.ns());
     }
     fs::path path = pathOf(o.info(), o.ns(), o.name());
+    if (!latest.count(path)) order.push_back(path);
+    latest.insert_or_assign(path, std::move(o));
+  }
+
+  std::vector<Applied> applied;
+  std::vector<FileToWrite> writes;
+  for (const auto& path : order) {
+    const model::Object& o = latest.at(path);
     std::optional<model::Object> existing;
-    if (auto it = pending.find(path); it != pending.end()) {
-      existing = applied[it->second].object;
-    } else if (fs::exists(path)) {
+    if (fs::exists(path)) {
       auto read = readStoredObject(path);
       if (!read) return read.error();
       existing = std::move(read.value());
     }
-
     json::value stored = o.value();
     stored.get_object()["apiVersion"] = o.info().storageApiVersion();
     auto& meta = stored.get_object()["metadata"].get_object();
@@ -187,23 +215,13 @@ Result<std::vector<Applied>> LocalStore::apply(std::vector<model::Object> object
       meta["creationTimestamp"] = now;
       meta["generation"] = 1;
     }
-    if (outcome != ApplyOutcome::kUnchanged) meta["resourceVersion"] = std::to_string(++version);
-    // Keep metadata's system fields in kubectl's order: name, namespace first.
-    model::Object result(&o.info(), std::move(stored));
-    if (auto it = pending.find(path); it != pending.end()) {
-      applied[it->second] = Applied{std::move(result), outcome};
-      files[it->second].contents = model::toYaml(applied[it->second].object.value());
-      continue;
+    if (outcome != ApplyOutcome::kUnchanged) {
+      meta["resourceVersion"] = std::to_string(++version);
+      writes.push_back(FileToWrite{path, model::toYaml(stored), 0644});
     }
-    pending[path] = applied.size();
-    files.push_back(FileToWrite{path, model::toYaml(result.value()), 0644});
-    applied.push_back(Applied{std::move(result), outcome});
+    applied.push_back(Applied{model::Object(&o.info(), std::move(stored)), outcome});
   }
   // Unchanged objects are not rewritten; the counter is part of the same group.
-  std::vector<FileToWrite> writes;
-  for (size_t i = 0; i < files.size(); ++i) {
-    if (applied[i].outcome != ApplyOutcome::kUnchanged) writes.push_back(std::move(files[i]));
-  }
   if (!writes.empty()) {
     writes.push_back(FileToWrite{root_ / "resource-version", std::to_string(version), 0644});
     WEFT_TRY(writeFilesAtomically(writes));
@@ -215,7 +233,9 @@ Result<std::vector<model::Object>> LocalStore::remove(const std::vector<model::O
   auto lock = StoreLock::acquire(root_);
   if (!lock) return lock.error();
   std::vector<std::pair<fs::path, model::Object>> doomed;
+  std::vector<fs::path> alsoUnlink;  // unreadable files of a deleted namespace
   for (const auto& key : keys) {
+    WEFT_TRY(checkKeyNames(key));
     const model::KindInfo* info = model::findKindByName(key.kind);
     if (info == nullptr) return makeError("the server doesn't have a resource type \"{}\"", key.kind);
     fs::path path = pathOf(*info, key.ns, key.name);
@@ -231,18 +251,24 @@ Result<std::vector<model::Object>> LocalStore::remove(const std::vector<model::O
           if (!isObjectFile(file.path())) continue;
           auto inner = readStoredObject(file.path());
           if (inner) doomed.emplace_back(file.path(), std::move(inner.value()));
+          else alsoUnlink.push_back(file.path());  // it goes with its namespace all the same
         }
       }
     }
     doomed.emplace_back(path, std::move(object.value()));
   }
+  // The counter moves first, so a watcher that sees a file vanish reads the version of
+  // the deletion, not the one before it.
   int64_t version = currentResourceVersion() + 1;
+  WEFT_TRY(writeFileAtomically(root_ / "resource-version", std::to_string(version)));
   std::vector<model::Object> removed;
+  std::set<fs::path> unlinked;
   for (auto& [path, object] : doomed) {
+    if (!unlinked.insert(path).second) continue;  // named twice, or with its namespace
     if (::unlink(path.c_str()) != 0 && errno != ENOENT) return makeError("{}: cannot delete: {}", path.string(), std::strerror(errno));
     removed.push_back(std::move(object));
   }
-  WEFT_TRY(writeFileAtomically(root_ / "resource-version", std::to_string(version)));
+  for (const auto& path : alsoUnlink) ::unlink(path.c_str());
   return removed;
 }
 
@@ -253,6 +279,9 @@ Result<std::vector<model::Object>> LocalStore::list(const std::string& kind, con
 }
 
 Result<std::vector<model::Object>> LocalStore::listKind(const model::KindInfo& kind, const std::string& ns) const {
+  if (!ns.empty()) {
+    if (auto why = checkDns1123Label(ns)) return makeError("invalid namespace: {}", *why);
+  }
   const model::KindInfo* info = &kind;
   fs::path kindDir = objectsDir() / kindDirName(*info);
   std::vector<model::Object> out;
@@ -275,6 +304,7 @@ Result<std::vector<model::Object>> LocalStore::listKind(const model::KindInfo& k
 }
 
 Result<std::optional<model::Object>> LocalStore::get(const model::ObjectKey& key) const {
+  WEFT_TRY(checkKeyNames(key));
   const model::KindInfo* info = model::findKindByName(key.kind);
   if (info == nullptr) return makeError("the server doesn't have a resource type \"{}\"", key.kind);
   fs::path path = pathOf(*info, key.ns, key.name);

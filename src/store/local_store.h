@@ -54,6 +54,9 @@ class LocalStore : public ObjectSource {
   Clock clock_;
 };
 
+// Refuses names and namespaces that are not Kubernetes names (they become file paths).
+Status checkKeyNames(const model::ObjectKey& key);
+
 // Reads one stored object file (used by the store and its watcher).
 Result<model::Object> readStoredObject(const std::filesystem::path& path);
 

@@ -106,5 +106,55 @@ TEST_F(StoreTest, RefusesACorruptStoredObject) {
   EXPECT_NE(listed.error().message.find("c.yaml:5:1: bogus: unknown field"), std::string::npos) << listed.error().message;
 }
 
+TEST_F(StoreTest, RefusesNamesThatWouldEscapeTheStore) {
+  // A victim file outside the store that decodes as a valid object.
+  auto victim = root_.parent_path() / fmt::format("weft-victim-{}", ::getpid());
+  std::filesystem::create_directories(victim);
+  ASSERT_TRUE(writeFileAtomically(victim / "v.yaml", "apiVersion: v1\nkind: Namespace\nmetadata: {name: v}\n"));
+  std::string escape = "../../../" + victim.filename().string() + "/v";
+  auto removed = store_->remove({{"Namespace", "", escape}});
+  ASSERT_FALSE(removed);
+  EXPECT_EQ(removed.error().message.rfind("invalid name: ", 0), 0u) << removed.error().message;
+  EXPECT_FALSE(store_->get({"Namespace", "", escape}));
+  EXPECT_FALSE(store_->get({"ConfigMap", "..", "c"}));
+  EXPECT_FALSE(store_->list("cm", "../x"));
+  EXPECT_TRUE(std::filesystem::exists(victim / "v.yaml"));
+  std::filesystem::remove_all(victim);
+}
+
+TEST_F(StoreTest, TheLastCopyOfAnObjectInOneApplyWins) {
+  std::string twice = std::string(kConfigMap) + "---\n" + kConfigMap;
+  auto created = store_->apply(objectsFrom(twice));
+  ASSERT_TRUE(created) << created.error().message;
+  ASSERT_EQ(created->size(), 1u);
+  EXPECT_EQ((*created)[0].outcome, ApplyOutcome::kCreated);
+  ASSERT_TRUE(store_->get({"ConfigMap", "default", "c"})->has_value());
+  std::string updated = "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: c\ndata:\n  k: w\n";
+  auto configured = store_->apply(objectsFrom(updated + "---\n" + updated));
+  ASSERT_TRUE(configured);
+  EXPECT_EQ((*configured)[0].outcome, ApplyOutcome::kConfigured);
+  EXPECT_EQ((*configured)[0].object.metadata().at("generation"), boost::json::value(2));
+  EXPECT_EQ((*store_->get({"ConfigMap", "default", "c"}))->field("data").at("k"), boost::json::value("w"));
+}
+
+TEST_F(StoreTest, StoresTheLongestValidNames) {
+  std::string name = std::string(63, 'a') + "." + std::string(63, 'b') + "." + std::string(63, 'c') + "." + std::string(61, 'd');
+  ASSERT_EQ(name.size(), 253u);
+  auto applied = store_->apply(objectsFrom("apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: " + name + "\n"));
+  ASSERT_TRUE(applied) << applied.error().message;
+  EXPECT_TRUE(store_->get({"ConfigMap", "default", name})->has_value());
+}
+
+TEST_F(StoreTest, UnprintableCharactersRoundTrip) {
+  std::string text = "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: c\ndata:\n  del: \"x\\x7fy\"\n  nel: \"a\\Nb\"\n  ls: \"m\\Ln\"\n";
+  ASSERT_TRUE(store_->apply(objectsFrom(text)));
+  auto listed = store_->list("cm", "default");
+  ASSERT_TRUE(listed) << listed.error().message;
+  EXPECT_EQ(listed->front().field("data").at("del"), boost::json::value("x\x7fy"));
+  auto again = store_->apply(objectsFrom(text));
+  ASSERT_TRUE(again);
+  EXPECT_EQ((*again)[0].outcome, ApplyOutcome::kUnchanged);
+}
+
 }  // namespace
 }  // namespace weft::store
