@@ -33,17 +33,6 @@ struct CreateFlags {
   std::string store;
 };
 
-// Re-validates a changed object through the decoder so a label edit obeys the same rules
-// as an apply, then stores it.
-Result<store::Applied> storeEdited(store::LocalStore& store, const model::Object& edited) {
-  model::Document doc{edited.value(), {}, "<edit>", {}};
-  auto decoded = model::decodeDocument(std::move(doc), {.ns = edited.ns()});
-  if (!decoded.ok()) return makeError("{}", decoded.errors.front());
-  auto applied = store.apply(std::move(decoded.objects));
-  if (!applied) return applied.error();
-  return applied->front();
-}
-
 int runLabel(const LabelFlags& flags) {
   if (flags.args.size() < 3) return printError(makeError("usage: weft label KIND NAME key=value [key-] ..."));
   auto kind = resolveKind(flags.args[0]);
@@ -52,59 +41,59 @@ int runLabel(const LabelFlags& flags) {
   if (!store) return printError(store.error());
   std::string ns = (*kind)->namespaced ? (flags.ns.empty() ? "default" : flags.ns) : "";
   const std::string& name = flags.args[1];
-  auto got = store->get({qualifiedKind(**kind), ns, name});
-  if (!got) return printError(got.error());
-  if (!got->has_value()) {
-    fmt::print(stderr, "Error from server (NotFound): {} \"{}\" not found\n", (*kind)->plural, name);
-    return kExitFailure;
-  }
-  model::Object object = std::move(**got);
-  auto& labels = object.mutableMetadata()["labels"];
-  if (!labels.is_object()) labels = json::object();
   bool added = false;
-  for (size_t i = 2; i < flags.args.size(); ++i) {
-    const std::string& arg = flags.args[i];
-    if (!arg.empty() && arg.back() == '-' && arg.find('=') == std::string::npos) {
-      labels.get_object().erase(arg.substr(0, arg.size() - 1));
-      continue;
+  auto stored = store->update({qualifiedKind(**kind), ns, name}, [&](json::value& object) -> Status {
+    auto& meta = object.as_object()["metadata"].as_object();
+    auto& labels = meta["labels"];
+    if (!labels.is_object()) labels = json::object();
+    for (size_t i = 2; i < flags.args.size(); ++i) {
+      const std::string& arg = flags.args[i];
+      if (!arg.empty() && arg.back() == '-' && arg.find('=') == std::string::npos) {
+        labels.get_object().erase(arg.substr(0, arg.size() - 1));
+        continue;
+      }
+      auto eq = arg.find('=');
+      if (eq == std::string::npos || eq == 0) return makeError("invalid label spec: {}", arg);
+      std::string key = arg.substr(0, eq), value = arg.substr(eq + 1);
+      const auto* existing = labels.get_object().if_contains(key);
+      if (existing && existing->is_string() && existing->get_string() != value && !flags.overwrite) {
+        return makeError("'{}' already has a value ({}), and --overwrite is false", key, std::string_view(existing->get_string()));
+      }
+      labels.get_object()[key] = value;
+      added = true;
     }
-    auto eq = arg.find('=');
-    if (eq == std::string::npos || eq == 0) return printError(makeError("invalid label spec: {}", arg));
-    std::string key = arg.substr(0, eq), value = arg.substr(eq + 1);
-    const auto* existing = labels.get_object().if_contains(key);
-    if (existing && existing->is_string() && existing->get_string() != value && !flags.overwrite) {
-      return printError(makeError("'{}' already has a value ({}), and --overwrite is false", key, std::string_view(existing->get_string())));
+    if (labels.get_object().empty()) meta.erase("labels");
+    return {};
+  });
+  if (!stored) {
+    if (stored.error().message.find("not found") != std::string::npos && stored.error().message.rfind((*kind)->plural, 0) == 0) {
+      fmt::print(stderr, "Error from server (NotFound): {}\n", stored.error().message);
+      return kExitFailure;
     }
-    labels.get_object()[key] = value;
-    added = true;
+    return printError(stored.error());
   }
-  if (labels.get_object().empty()) object.mutableMetadata().erase("labels");
-  auto stored = storeEdited(*store, object);
-  if (!stored) return printError(stored.error());
   const char* verb = stored->outcome == store::ApplyOutcome::kUnchanged ? "not labeled" : (added ? "labeled" : "unlabeled");
   fmt::print("{}/{} {}\n", resourceName(**kind), name, verb);
   return kExitOk;
 }
 
-Result<const model::KindInfo*> refuseExisting(store::LocalStore& store, const char* kind, const std::string& ns, const std::string& name) {
-  const model::KindInfo* info = model::findKind("v1", kind);
-  auto got = store.get({kind, ns, name});
-  if (!got) return got.error();
-  if (got->has_value()) return makeError("{} \"{}\" already exists", info->plural, name);
-  return info;
+// Reports a create's refusal the way kubectl does.
+int createFailed(const Error& error, const char* what) {
+  if (error.message.find("already exists") != std::string::npos) {
+    fmt::print(stderr, "{}{}\n", what, error.message);
+    return kExitFailure;
+  }
+  return printError(error);
 }
 
 int runCreateNamespace(const CreateFlags& flags) {
   auto store = openStore(flags.store);
   if (!store) return printError(store.error());
-  auto info = refuseExisting(*store, "Namespace", "", flags.name);
-  if (!info) {
-    fmt::print(stderr, "Error from server (AlreadyExists): {}\n", info.error().message);
-    return kExitFailure;
-  }
   json::value v = {{"apiVersion", "v1"}, {"kind", "Namespace"}, {"metadata", {{"name", flags.name}}}};
-  auto stored = storeEdited(*store, model::Object(*info, std::move(v)));
-  if (!stored) return printError(stored.error());
+  auto decoded = model::decodeDocument(model::Document{std::move(v), {}, "<create>", {}}, {});
+  if (!decoded.ok()) return printError(makeError("{}", decoded.errors.front()));
+  auto created = store->create(std::move(decoded.objects.front()));
+  if (!created) return createFailed(created.error(), "Error from server (AlreadyExists): ");
   fmt::print("namespace/{} created\n", flags.name);
   return kExitOk;
 }
@@ -147,15 +136,12 @@ int runCreateSecret(const CreateFlags& flags) {
     fmt::print(stderr, "error: failed to create secret namespaces \"{}\" not found\n", ns);
     return kExitFailure;
   }
-  auto info = refuseExisting(*store, "Secret", ns, flags.name);
-  if (!info) {
-    fmt::print(stderr, "error: failed to create secret {}\n", info.error().message);
-    return kExitFailure;
-  }
   json::value v = {{"apiVersion", "v1"}, {"kind", "Secret"}, {"metadata", {{"name", flags.name}, {"namespace", ns}}},
                    {"type", flags.type}, {"data", std::move(data)}};
-  auto stored = storeEdited(*store, model::Object(*info, std::move(v)));
-  if (!stored) return printError(stored.error());
+  auto decoded = model::decodeDocument(model::Document{std::move(v), {}, "<create>", {}}, {.ns = ns});
+  if (!decoded.ok()) return printError(makeError("{}", decoded.errors.front()));
+  auto created = store->create(std::move(decoded.objects.front()));
+  if (!created) return createFailed(created.error(), "error: failed to create secret ");
   fmt::print("secret/{} created\n", flags.name);
   return kExitOk;
 }

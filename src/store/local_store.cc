@@ -161,6 +161,41 @@ int64_t LocalStore::currentResourceVersion() const {
 Result<std::vector<Applied>> LocalStore::apply(std::vector<model::Object> objects) {
   auto lock = StoreLock::acquire(root_);
   if (!lock) return lock.error();
+  return applyLocked(std::move(objects));
+}
+
+Result<Applied> LocalStore::create(model::Object object) {
+  auto lock = StoreLock::acquire(root_);
+  if (!lock) return lock.error();
+  WEFT_TRY(checkKeyNames(object.key()));
+  if (fs::exists(pathOf(object.info(), object.ns(), object.name()))) {
+    return makeError("{} \"{}\" already exists", object.info().plural, object.name());
+  }
+  auto applied = applyLocked({std::move(object)});
+  if (!applied) return applied.error();
+  return std::move(applied->front());
+}
+
+Result<Applied> LocalStore::update(const model::ObjectKey& key, const std::function<Status(json::value&)>& edit) {
+  auto lock = StoreLock::acquire(root_);
+  if (!lock) return lock.error();
+  WEFT_TRY(checkKeyNames(key));
+  const model::KindInfo* info = model::findKindByName(key.kind);
+  if (info == nullptr) return makeError("the server doesn't have a resource type \"{}\"", key.kind);
+  fs::path path = pathOf(*info, key.ns, key.name);
+  if (!fs::exists(path)) return makeError("{} \"{}\" not found", info->plural, key.name);
+  auto current = readStoredObject(path);
+  if (!current) return current.error();
+  json::value value = current->value();
+  WEFT_TRY(edit(value));
+  auto decoded = model::decodeDocument(model::Document{std::move(value), {}, "<edit>", {}}, {.ns = key.ns});
+  if (!decoded.ok()) return makeError("{}", decoded.errors.front());
+  auto applied = applyLocked(std::move(decoded.objects));
+  if (!applied) return applied.error();
+  return std::move(applied->front());
+}
+
+Result<std::vector<Applied>> LocalStore::applyLocked(std::vector<model::Object> objects) {
   int64_t version = currentResourceVersion();
   std::string now = formatRfc3339(clock_());
 

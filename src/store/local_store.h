@@ -6,6 +6,7 @@
 // counter) as a group, under an exclusive lock, or nothing at all.
 
 #include <filesystem>
+#include <functional>
 
 #include "base/clock.h"
 #include "store/object_source.h"
@@ -32,6 +33,14 @@ class LocalStore : public ObjectSource {
   // metadata and status changed, and keep the stored status when the new object has none.
   Result<std::vector<Applied>> apply(std::vector<model::Object> objects);
 
+  // Creates `object`, refusing with "<plural> \"<name>\" already exists" when it does: the
+  // check and the write happen under one lock, so two racing creates cannot both succeed.
+  Result<Applied> create(model::Object object);
+
+  // Reads, edits and writes one object under one lock, so concurrent edits are not lost.
+  // The edited object is validated again, as an apply would validate it.
+  Result<Applied> update(const model::ObjectKey& key, const std::function<Status(boost::json::value&)>& edit);
+
   // Deletes the objects; refuses (deleting nothing) when one does not exist. Deleting a
   // namespace deletes everything in it.
   Result<std::vector<model::Object>> remove(const std::vector<model::ObjectKey>& keys);
@@ -49,6 +58,7 @@ class LocalStore : public ObjectSource {
 
  private:
   LocalStore(std::filesystem::path root, Clock clock) : root_(std::move(root)), clock_(std::move(clock)) {}
+  Result<std::vector<Applied>> applyLocked(std::vector<model::Object> objects);
 
   std::filesystem::path root_;
   Clock clock_;

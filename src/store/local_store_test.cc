@@ -2,6 +2,8 @@
 
 #include <boost/json.hpp>
 
+#include <thread>
+
 #include "base/file_io.h"
 #include "store/store_test_util.h"
 
@@ -154,6 +156,47 @@ TEST_F(StoreTest, UnprintableCharactersRoundTrip) {
   auto again = store_->apply(objectsFrom(text));
   ASSERT_TRUE(again);
   EXPECT_EQ((*again)[0].outcome, ApplyOutcome::kUnchanged);
+}
+
+TEST_F(StoreTest, CreateRefusesAnExistingObject) {
+  auto first = store_->create(objectsFrom(kConfigMap).front());
+  ASSERT_TRUE(first) << first.error().message;
+  auto second = store_->create(objectsFrom(kConfigMap).front());
+  ASSERT_FALSE(second);
+  EXPECT_EQ(second.error().message, "configmaps \"c\" already exists");
+}
+
+TEST_F(StoreTest, UpdateValidatesTheEditAndRefusesMissingObjects) {
+  ASSERT_TRUE(store_->apply(objectsFrom(kConfigMap)));
+  auto bad = store_->update({"ConfigMap", "default", "c"}, [](boost::json::value& v) -> Status {
+    v.as_object()["data"].as_object()["k"] = 5;
+    return {};
+  });
+  ASSERT_FALSE(bad);
+  EXPECT_EQ(bad.error().message, "<edit>: data[k]: must be a string, not integer 5");
+  auto refused = store_->update({"ConfigMap", "default", "c"}, [](boost::json::value&) -> Status { return makeError("no"); });
+  EXPECT_EQ(refused.error().message, "no");
+  EXPECT_EQ(store_->update({"ConfigMap", "default", "x"}, [](boost::json::value&) { return Status{}; }).error().message,
+            "configmaps \"x\" not found");
+}
+
+// Concurrent edits each hold the store's lock from read to write: none is lost. (Two
+// threads with their own lock descriptors contend exactly as two processes do.)
+TEST_F(StoreTest, ConcurrentUpdatesAreNotLost) {
+  ASSERT_TRUE(store_->apply(objectsFrom(kConfigMap)));
+  auto worker = [this](int id) {
+    for (int i = 0; i < 20; ++i) {
+      auto updated = store_->update({"ConfigMap", "default", "c"}, [&](boost::json::value& v) -> Status {
+        v.as_object()["data"].as_object()[fmt::format("w{}-{}", id, i)] = "x";
+        return {};
+      });
+      EXPECT_TRUE(updated) << updated.error().message;
+    }
+  };
+  std::thread a(worker, 1), b(worker, 2);
+  a.join();
+  b.join();
+  EXPECT_EQ((*store_->get({"ConfigMap", "default", "c"}))->field("data").as_object().size(), 41u);
 }
 
 }  // namespace
