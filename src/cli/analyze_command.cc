@@ -108,8 +108,9 @@ int runAnalyze(const AnalyzeFlags& flags) {
   std::vector<model::Object> all;
   for (auto& [key, o] : objects) all.push_back(std::move(o));
 
-  auto messages = analyze::runAnalyzers(std::move(all), {.onlyAnalyzer = flags.analyzer});
-  for (auto& m : input->schemaMessages) messages.insert(messages.begin(), std::move(m));
+  // Schema errors first, in file order, then what the analyzers found.
+  auto messages = std::move(input->schemaMessages);
+  for (auto& m : analyze::runAnalyzers(std::move(all), {.onlyAnalyzer = flags.analyzer})) messages.push_back(std::move(m));
 
   std::vector<analyze::Message> shown;
   bool failing = false;

@@ -59,7 +59,8 @@ std::string servicePorts(const Object& o) {
 }
 
 std::string podReady(const Object& o) {
-  size_t total = count(at(o.value(), {"spec", "containers"})) == "0" ? 0 : at(o.value(), {"spec", "containers"}).get_array().size();
+  const auto& containers = at(o.value(), {"spec", "containers"});
+  size_t total = containers.is_array() ? containers.get_array().size() : 0;
   size_t ready = 0;
   const auto& statuses = at(o.value(), {"status", "containerStatuses"});
   if (statuses.is_array()) {

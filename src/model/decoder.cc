@@ -2,6 +2,9 @@
 
 #include <boost/json.hpp>
 
+#include <map>
+#include <mutex>
+
 #include "base/k8s_names.h"
 
 namespace weft::model {
@@ -12,9 +15,9 @@ namespace json = boost::json;
 // Kinds whose names are DNS-1123 labels rather than subdomains (they become DNS labels).
 bool nameIsLabel(const KindInfo& info) { return info.group.empty() && (info.kind == "Namespace" || info.kind == "Service"); }
 
-SchemaPtr metadataSchema(const KindInfo& info) {
+SchemaPtr buildMetadataSchema(SchemaPtr nameSchema) {
   return object()
-      .field("name", nameIsLabel(info) ? dns1123Label() : dns1123Subdomain())
+      .field("name", std::move(nameSchema))
       .field("generateName", str())
       .field("namespace", dns1123Label())
       .field("labels", labelMap())
@@ -31,6 +34,29 @@ SchemaPtr metadataSchema(const KindInfo& info) {
       .check([](const Site& meta) {
         if (!isSet(meta.value, "name")) meta.fieldError("name", "required value is missing");
       });
+}
+
+// Built once: decoding runs per document, thousands of times in one apply.
+const Schema& metadataSchema(const KindInfo& info) {
+  static const SchemaPtr labelNamed = buildMetadataSchema(dns1123Label());
+  static const SchemaPtr subdomainNamed = buildMetadataSchema(dns1123Subdomain());
+  return nameIsLabel(info) ? *labelNamed : *subdomainNamed;
+}
+
+// The kind's body schema plus apiVersion, kind and metadata (checked on their own above),
+// so a document is validated in place rather than copied without those three fields.
+// Built once per kind.
+const Schema& documentSchema(const KindInfo& info) {
+  static std::mutex mutex;
+  static std::map<const KindInfo*, SchemaPtr> cache;
+  std::lock_guard<std::mutex> lock(mutex);
+  auto& schema = cache[&info];
+  if (!schema) {
+    auto whole = std::make_shared<Schema>(*info.body);
+    for (const char* field : {"apiVersion", "kind", "metadata"}) whole->fields.push_back({field, anyValue(), false});
+    schema = whole;
+  }
+  return *schema;
 }
 
 }  // namespace
@@ -87,15 +113,8 @@ DecodeResult decodeDocument(Document document, const DecodeOptions& options) {
   std::vector<FieldError> errors;
   Reporter reporter(document.positions, errors);
   Site root{document.value, "", "", reporter};
-  metadataSchema(*info)->validate(root.child("metadata"));
-  // The body schema covers everything but apiVersion, kind and metadata: validate a view
-  // of the object without them so its unknown-field check sees only body fields.
-  json::object body = obj;
-  body.erase("apiVersion");
-  body.erase("kind");
-  body.erase("metadata");
-  json::value bodyValue(std::move(body));
-  info->body->validate(Site{bodyValue, "", "", reporter});
+  metadataSchema(*info).validate(root.child("metadata"));
+  documentSchema(*info).validate(root);
   for (const auto& e : errors) result.errors.push_back(formatFieldError(document.file, e));
   if (!result.errors.empty()) return result;
 

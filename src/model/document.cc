@@ -47,7 +47,7 @@ class Event {
 
 class Reader {
  public:
-  Reader(std::string_view text, const std::string& file, PositionIndex* positions) : file_(file) {
+  Reader(std::string_view text, const std::string& file) : file_(file) {
     yaml_parser_initialize(&parser_);
     yaml_parser_set_input_string(&parser_, reinterpret_cast<const unsigned char*>(text.data()), text.size());
   }
@@ -267,7 +267,7 @@ std::string pointerChild(std::string_view parent, std::string_view key) {
 std::string pointerChild(std::string_view parent, size_t index) { return fmt::format("{}/{}", parent, index); }
 
 Result<std::vector<Document>> readYamlDocuments(std::string_view text, const std::string& file) {
-  Reader reader(text, file, nullptr);
+  Reader reader(text, file);
   std::vector<Document> documents;
   Event event;
   WEFT_TRY(reader.next(event));  // stream start

@@ -313,18 +313,17 @@ Result<std::vector<model::Object>> LocalStore::list(const std::string& kind, con
   return listKind(*info, ns);
 }
 
-Result<std::vector<model::Object>> LocalStore::listKind(const model::KindInfo& kind, const std::string& ns) const {
+Result<std::vector<model::Object>> LocalStore::listKind(const model::KindInfo& info, const std::string& ns) const {
   if (!ns.empty()) {
     if (auto why = checkDns1123Label(ns)) return makeError("invalid namespace: {}", *why);
   }
-  const model::KindInfo* info = &kind;
-  fs::path kindDir = objectsDir() / kindDirName(*info);
+  fs::path kindDir = objectsDir() / kindDirName(info);
   std::vector<model::Object> out;
   std::error_code ec;
   if (!fs::is_directory(kindDir, ec)) return out;
   std::vector<fs::path> files;
   for (const auto& nsDir : fs::directory_iterator(kindDir)) {
-    if (info->namespaced && !ns.empty() && nsDir.path().filename() != ns) continue;
+    if (info.namespaced && !ns.empty() && nsDir.path().filename() != ns) continue;
     for (const auto& file : fs::directory_iterator(nsDir.path())) {
       if (isObjectFile(file.path())) files.push_back(file.path());
     }
