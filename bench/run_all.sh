@@ -19,7 +19,7 @@ jq -r '
 rm -f "$json"
 echo
 echo "## Offline signing, whole process"
-bash "$here/ca_sign_vs_openssl.sh" "$build/apps/weft/weft" 40
+bash "$here/ca_sign_vs_openssl.sh" "$build/bin/weft" 40
 echo
 echo "## Store: validate and apply, re-apply, get, analyze"
-bash "$here/store_apply_bench.sh" "$build/apps/weft/weft" 10000
+bash "$here/store_apply_bench.sh" "$build/bin/weft" 10000

@@ -5,7 +5,7 @@
 # Usage: demo.sh BUILD_DIR
 set -uo pipefail
 build=$(realpath "${1:?usage: demo.sh BUILD_DIR}")
-export PATH="$build/apps/weft:$PATH"
+export PATH="$build/bin:$PATH"
 samples=$(cd "$(dirname "$0")/../samples/walkthrough" && pwd)
 work=${WEFT_DEMO_DIR:-/tmp/weft-demo}
 rm -rf "$work" && mkdir -p "$work" && cd "$work"

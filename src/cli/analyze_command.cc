@@ -31,7 +31,7 @@ struct AnalyzeFlags {
   std::string outputThreshold = "Info";
   std::string analyzer;
   bool listAnalyzers = false;
-  std::string store;
+  StoreFlags store;
 };
 
 // A document the schema refused still has a kind and name worth naming in IST0106.

@@ -15,7 +15,7 @@ struct ApplyFlags {
   std::vector<std::string> files;
   std::string ns;
   bool recursive = false;
-  std::string store;
+  StoreFlags store;
 };
 
 struct DeleteFlags : ApplyFlags {

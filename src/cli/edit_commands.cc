@@ -21,7 +21,7 @@ struct LabelFlags {
   std::vector<std::string> args;  // KIND NAME key=value... key-...
   std::string ns;
   bool overwrite = false;
-  std::string store;
+  StoreFlags store;
 };
 
 struct CreateFlags {
@@ -30,7 +30,7 @@ struct CreateFlags {
   std::vector<std::string> fromFiles;
   std::vector<std::string> fromLiterals;
   std::string type = "Opaque";
-  std::string store;
+  StoreFlags store;
 };
 
 int runLabel(const LabelFlags& flags) {

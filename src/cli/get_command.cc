@@ -6,6 +6,7 @@
 
 #include "cli/cli.h"
 #include "cli/object_commands.h"
+#include "cli/label_selector.h"
 #include "cli/resource_printer.h"
 #include "cli/store_access.h"
 #include "model/crd.h"
@@ -18,7 +19,9 @@ struct GetFlags {
   std::string ns;
   bool allNamespaces = false;
   std::string output;
-  std::string store;
+  std::string selector;
+  bool noHeaders = false;
+  StoreFlags store;
 };
 
 // `weft get crd [NAME]` answers from the built-in catalogue.
@@ -99,6 +102,11 @@ int runGetOne(const GetFlags& flags, std::string kindName) {
       objects.push_back(std::move(**got));
     }
   }
+  if (!flags.selector.empty()) {
+    auto selector = parseLabelSelector(flags.selector);
+    if (!selector) return printError(selector.error());
+    std::erase_if(objects, [&](const model::Object& o) { return !selector->matches(o); });
+  }
   if (objects.empty() && (flags.output.empty() || flags.output == "wide")) {
     if (ns.empty()) fmt::print(stderr, "No resources found\n");
     else fmt::print(stderr, "No resources found in {} namespace.\n", ns);
@@ -106,7 +114,7 @@ int runGetOne(const GetFlags& flags, std::string kindName) {
   }
   auto out = printObjects(**kind, objects,
                           {.output = flags.output, .allNamespaces = flags.allNamespaces, .single = names.size() == 1,
-                           .now = std::chrono::system_clock::now()});
+                           .noHeaders = flags.noHeaders, .now = std::chrono::system_clock::now()});
   if (!out) return printError(out.error());
   fmt::print("{}", *out);
   return kExitOk;
@@ -121,6 +129,8 @@ void addGetCommand(CLI::App& app, int& exitCode) {
   get->add_option("-n,--namespace", flags->ns, "Namespace (default: default)");
   get->add_flag("-A,--all-namespaces", flags->allNamespaces, "Objects of every namespace");
   get->add_option("-o,--output", flags->output, "wide, yaml, json, name or jsonpath=TEMPLATE");
+  get->add_option("-l,--selector", flags->selector, "Label selector: key=value, key!=value, key, !key (comma-separated)");
+  get->add_flag("--no-headers", flags->noHeaders, "Tables without the header line");
   addStoreOption(get, flags->store);
   get->callback([flags, &exitCode] { exitCode = runGet(*flags); });
 }

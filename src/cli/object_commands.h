@@ -1,7 +1,12 @@
 #pragma once
-// The kubectl verbs Weft serves on its local store: apply, delete, get, label, create.
+// The command groups of `weft`: the kubectl verbs on the store (apply, delete, get, label,
+// create), analyze, the local cluster (cluster create|delete|list) and the verbs that
+// reach into its pods (exec, logs, port-forward).
 
 #include <CLI/CLI.hpp>
+
+#include <string>
+#include <vector>
 
 namespace weft::cli {
 
@@ -9,5 +14,8 @@ void addApplyCommands(CLI::App& app, int& exitCode);   // apply, delete
 void addGetCommand(CLI::App& app, int& exitCode);      // get
 void addEditCommands(CLI::App& app, int& exitCode);    // label, create namespace|secret generic
 void addAnalyzeCommand(CLI::App& app, int& exitCode);  // analyze
+void addClusterCommands(CLI::App& app, int& exitCode);  // cluster create|delete|list
+// exec, logs, port-forward; `podCommand` is what followed `--` on the command line.
+void addPodCommands(CLI::App& app, int& exitCode, const std::vector<std::string>& podCommand);
 
 }  // namespace weft::cli

@@ -5,6 +5,7 @@
 #include <functional>
 
 #include "base/duration.h"
+#include "base/time_format.h"
 #include "cli/store_access.h"
 #include "model/json_access.h"
 #include "model/jsonpath.h"
@@ -41,10 +42,9 @@ std::string count(const json::value& v) {
 std::string age(const Object& o, SystemTime now) {
   const auto* ts = o.metadata().if_contains("creationTimestamp");
   if (ts == nullptr || !ts->is_string()) return "<unknown>";
-  std::tm tm{};
-  if (strptime(std::string(ts->get_string()).c_str(), "%Y-%m-%dT%H:%M:%SZ", &tm) == nullptr) return "<unknown>";
-  auto created = std::chrono::system_clock::from_time_t(timegm(&tm));
-  return formatAge(std::chrono::duration_cast<std::chrono::seconds>(now - created));
+  auto created = parseRfc3339(ts->get_string());
+  if (!created) return "<unknown>";
+  return formatAge(std::chrono::duration_cast<std::chrono::seconds>(now - *created));
 }
 
 std::string servicePorts(const Object& o) {
@@ -69,13 +69,22 @@ std::string podReady(const Object& o) {
   return fmt::format("{}/{}", ready, total);
 }
 
-std::string podRestarts(const Object& o) {
+// kubectl's "2 (5m3s ago)": the count, and how long ago the last restart was.
+std::string podRestarts(const Object& o, SystemTime now) {
   int64_t restarts = 0;
+  std::string lastFinished;
   const auto& statuses = at(o.value(), {"status", "containerStatuses"});
   if (statuses.is_array()) {
-    for (const auto& s : statuses.get_array()) restarts += number(at(s, {"restartCount"}));
+    for (const auto& s : statuses.get_array()) {
+      restarts += number(at(s, {"restartCount"}));
+      std::string finished = text(at(s, {"lastState", "terminated", "finishedAt"}), "");
+      if (finished > lastFinished) lastFinished = finished;
+    }
   }
-  return std::to_string(restarts);
+  if (restarts == 0 || lastFinished.empty()) return std::to_string(restarts);
+  auto when = parseRfc3339(lastFinished);
+  if (!when) return std::to_string(restarts);
+  return fmt::format("{} ({} ago)", restarts, formatAge(std::chrono::duration_cast<std::chrono::seconds>(now - *when)));
 }
 
 std::string podStatus(const Object& o) {
@@ -87,6 +96,35 @@ std::string podStatus(const Object& o) {
     }
   }
   return text(at(o.value(), {"status", "phase"}), "Pending");
+}
+
+std::string nodeStatus(const Object& o) {
+  const auto& conditions = at(o.value(), {"status", "conditions"});
+  if (conditions.is_array()) {
+    for (const auto& c : conditions.get_array()) {
+      if (text(at(c, {"type"})) == "Ready") return text(at(c, {"status"})) == "True" ? "Ready" : "NotReady";
+    }
+  }
+  return "Unknown";
+}
+
+std::string nodeRoles(const Object& o) {
+  std::string roles;
+  for (const auto& [key, value] : o.labels()) {
+    std::string_view k = key;
+    if (k.starts_with("node-role.kubernetes.io/")) roles += (roles.empty() ? "" : ",") + std::string(k.substr(24));
+  }
+  return roles.empty() ? "<none>" : roles;
+}
+
+std::string nodeInternalIp(const Object& o) {
+  const auto& addresses = at(o.value(), {"status", "addresses"});
+  if (addresses.is_array()) {
+    for (const auto& a : addresses.get_array()) {
+      if (text(at(a, {"type"})) == "InternalIP") return text(at(a, {"address"}));
+    }
+  }
+  return "<none>";
 }
 
 std::vector<Column> columnsFor(const model::KindInfo& kind, SystemTime now) {
@@ -110,7 +148,13 @@ std::vector<Column> columnsFor(const model::KindInfo& kind, SystemTime now) {
   if (g.empty() && k == "Pod") {
     add("READY", podReady);
     add("STATUS", podStatus);
-    add("RESTARTS", podRestarts);
+    add("RESTARTS", [now](const Object& o) { return podRestarts(o, now); });
+  } else if (g.empty() && k == "Node") {
+    add("STATUS", nodeStatus);
+    add("ROLES", nodeRoles);
+    add("AGE", [now](const Object& o) { return age(o, now); });
+    add("VERSION", field({"status", "nodeInfo", "kubeletVersion"}));
+    add("INTERNAL-IP", nodeInternalIp, true);
   } else if (g.empty() && k == "Namespace") {
     add("STATUS", field({"status", "phase"}, "Active"));
   } else if (g.empty() && k == "Service") {
@@ -157,10 +201,12 @@ std::vector<Column> columnsFor(const model::KindInfo& kind, SystemTime now) {
   } else if (k == "IstioOperator") {
     add("REVISION", field({"spec", "revision"}, ""));
   }
-  add("AGE", [now](const Object& o) { return age(o, now); });
+  if (!(g.empty() && k == "Node")) add("AGE", [now](const Object& o) { return age(o, now); });
   if (g.empty() && k == "Pod") {
     add("IP", field({"status", "podIP"}), true);
     add("NODE", field({"spec", "nodeName"}), true);
+    add("NOMINATED NODE", [](const Object&) { return std::string("<none>"); }, true);
+    add("READINESS GATES", [](const Object&) { return std::string("<none>"); }, true);
   }
   if (g.empty() && k == "Service") add("SELECTOR", [](const Object& o) {
       const auto& sel = at(o.value(), {"spec", "selector"});
@@ -170,23 +216,6 @@ std::vector<Column> columnsFor(const model::KindInfo& kind, SystemTime now) {
       return out;
     }, true);
   return columns;
-}
-
-std::string renderTable(const std::vector<std::vector<std::string>>& rows) {
-  std::vector<size_t> widths;
-  for (const auto& row : rows) {
-    widths.resize(std::max(widths.size(), row.size()));
-    for (size_t i = 0; i < row.size(); ++i) widths[i] = std::max(widths[i], row[i].size());
-  }
-  std::string out;
-  for (const auto& row : rows) {
-    for (size_t i = 0; i < row.size(); ++i) {
-      out += row[i];
-      if (i + 1 < row.size()) out.append(widths[i] - row[i].size() + 3, ' ');
-    }
-    out += '\n';
-  }
-  return out;
 }
 
 json::value asList(const std::vector<json::value>& items) {
@@ -230,6 +259,23 @@ Result<std::string> printStructured(const std::vector<json::value>& values, cons
 
 }  // namespace
 
+std::string renderTable(const std::vector<std::vector<std::string>>& rows) {
+  std::vector<size_t> widths;
+  for (const auto& row : rows) {
+    widths.resize(std::max(widths.size(), row.size()));
+    for (size_t i = 0; i < row.size(); ++i) widths[i] = std::max(widths[i], row[i].size());
+  }
+  std::string out;
+  for (const auto& row : rows) {
+    for (size_t i = 0; i < row.size(); ++i) {
+      out += row[i];
+      if (i + 1 < row.size()) out.append(widths[i] - row[i].size() + 3, ' ');
+    }
+    out += '\n';
+  }
+  return out;
+}
+
 Status checkOutputFormat(const std::string& output) {
   if (output.empty() || output == "wide" || output == "yaml" || output == "json" || output == "name" ||
       output.rfind("jsonpath=", 0) == 0) {
@@ -264,7 +310,10 @@ Result<std::string> printObjects(const model::KindInfo& kind, const std::vector<
     }
     rows.push_back(std::move(row));
   }
-  return renderTable(rows);
+  std::string table = renderTable(rows);
+  // The header is padded like every row, so it can be dropped after rendering.
+  if (options.noHeaders) table.erase(0, table.find('\n') + 1);
+  return table;
 }
 
 Result<std::string> printValues(const std::vector<json::value>& values, const std::string& output, bool single,

@@ -15,8 +15,12 @@ struct PrintOptions {
   std::string output;           // "", "wide", "yaml", "json", "name", "jsonpath=..."
   bool allNamespaces = false;   // adds the NAMESPACE column
   bool single = false;          // one named object: yaml/json print it bare, not as a List
+  bool noHeaders = false;       // tables without their header line
   SystemTime now;
 };
+
+// Columns padded as kubectl pads them (three spaces between columns).
+std::string renderTable(const std::vector<std::vector<std::string>>& rows);
 
 Status checkOutputFormat(const std::string& output);
 Result<std::string> printObjects(const model::KindInfo& kind, const std::vector<model::Object>& objects, const PrintOptions& options);

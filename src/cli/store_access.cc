@@ -6,23 +6,29 @@
 #include <cstdlib>
 
 #include "cli/cli.h"
+#include "localcluster/cluster_home.h"
 
 namespace weft::cli {
 
-void addStoreOption(CLI::App* cmd, std::string& storeFlag) {
-  cmd->add_option("--store", storeFlag, "Local store directory (default: $WEFT_STORE, else ~/.weft/store)");
+void addStoreOption(CLI::App* cmd, StoreFlags& flags) {
+  cmd->add_option("--store", flags.store, "Object store directory (default: $WEFT_STORE, else the cluster's store)");
+  cmd->add_option("--cluster", flags.cluster, "Local cluster to talk to (default: $WEFT_CLUSTER, else the current cluster)");
 }
 
-Result<store::LocalStore> openStore(const std::string& storeFlag) {
-  std::string path = storeFlag;
+Result<store::LocalStore> openStore(const StoreFlags& flags) {
+  std::string path = flags.store;
   if (path.empty()) {
     if (const char* env = std::getenv("WEFT_STORE"); env && *env) path = env;
   }
-  if (path.empty()) {
-    const char* home = std::getenv("HOME");
-    path = std::string(home && *home ? home : "/root") + "/.weft/store";
+  if (!path.empty()) return store::LocalStore::open(path);
+  auto home = localcluster::weftHome();
+  std::string cluster = localcluster::selectedClusterName(home, flags.cluster);
+  if (!cluster.empty()) {
+    auto config = localcluster::loadCluster(home, cluster);
+    if (!config) return config.error();
+    return store::LocalStore::open(localcluster::clusterPaths(home, cluster).store());
   }
-  return store::LocalStore::open(path);
+  return store::LocalStore::open(home / "store");
 }
 
 std::string resourceName(const model::KindInfo& kind) {

@@ -1,6 +1,7 @@
 #pragma once
-// How commands find the local store: --store DIR, else $WEFT_STORE, else ~/.weft/store.
-// (The local cluster will make the store per cluster; this is the seam it will use.)
+// How commands find the object store: --store DIR or $WEFT_STORE name a store directly;
+// otherwise the store of the selected local cluster (--cluster, $WEFT_CLUSTER, else the
+// current cluster); with no cluster at all, ~/.weft/store, a store without a cluster.
 
 #include <CLI/CLI.hpp>
 
@@ -12,8 +13,13 @@
 
 namespace weft::cli {
 
-void addStoreOption(CLI::App* cmd, std::string& storeFlag);
-Result<store::LocalStore> openStore(const std::string& storeFlag);
+struct StoreFlags {
+  std::string store;
+  std::string cluster;
+};
+
+void addStoreOption(CLI::App* cmd, StoreFlags& flags);
+Result<store::LocalStore> openStore(const StoreFlags& flags);
 
 // "deployment.apps", "serviceaccount", "virtualservice.networking.istio.io": kubectl's
 // spelling of a resource in messages.

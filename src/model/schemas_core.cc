@@ -151,6 +151,16 @@ void addCoreKinds(std::vector<KindInfo>& kinds) {
        object().field("data", base64Map()).field("stringData", mapOf(str(), dataKey())).field("type", str()).field("immutable", boolean()));
   kind("ConfigMap", "configmaps", {"cm"}, true,
        object().field("data", mapOf(str(), dataKey())).field("binaryData", base64Map()).field("immutable", boolean()));
+  // Written by the local runtime (or read from Kubernetes): a node's pod slice and address.
+  kind("Node", "nodes", {"no"}, false,
+       object()
+           .field("spec", object()
+                              .field("podCIDR", str())
+                              .field("podCIDRs", listOf(str()))
+                              .field("providerID", str())
+                              .field("unschedulable", boolean())
+                              .field("taints", listOf(opaque())))
+           .field("status", preservedStatus()));
   kind("Endpoints", "endpoints", {"ep"}, true,
        object().field("subsets",
                       listOf(object()

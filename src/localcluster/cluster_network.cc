@@ -1,0 +1,89 @@
+#include "localcluster/cluster_network.h"
+
+#include <functional>
+
+#include "base/subprocess.h"
+#include "localcluster/cluster_home.h"
+#include "localcluster/netns.h"
+
+namespace weft::localcluster {
+namespace {
+
+Status ipBatch(const std::string& netns, const std::string& commands) {
+  return runChecked({"ip", "-n", netns, "-batch", "-"}, commands);
+}
+
+// Base chains, made once; the Service proxy rewrites WEFT-SERVICES and its per-Service
+// chains on every change. Marked connections are masqueraded: a pod reaching itself
+// through its own Service would otherwise get a reply from its own address.
+constexpr const char* kBaseRules =
+    "*nat\n"
+    ":WEFT-SERVICES - [0:0]\n"
+    ":WEFT-POSTROUTING - [0:0]\n"
+    "-A PREROUTING -j WEFT-SERVICES\n"
+    "-A OUTPUT -j WEFT-SERVICES\n"
+    "-A POSTROUTING -j WEFT-POSTROUTING\n"
+    "-A WEFT-POSTROUTING -m mark --mark 0x4000/0x4000 -j MASQUERADE\n"
+    "COMMIT\n"
+    "*filter\n"
+    ":WEFT-NO-ENDPOINTS - [0:0]\n"
+    "-A INPUT -j WEFT-NO-ENDPOINTS\n"
+    "-A FORWARD -j WEFT-NO-ENDPOINTS\n"
+    "-A OUTPUT -j WEFT-NO-ENDPOINTS\n"
+    "COMMIT\n";
+
+Status configureClusterNetwork(const ClusterConfig& config, const std::string& netns) {
+  std::string commands = fmt::format("link set lo up\nlink add {0} type bridge\naddr add {1}/{2} dev {0}\n", kBridgeName,
+                                     bridgeAddress(config).str(), config.podCidr.prefix);
+  for (const auto& node : nodesOf(config)) commands += fmt::format("addr add {}/32 dev {}\n", node.address.str(), kBridgeName);
+  commands += fmt::format("link set {} up\n", kBridgeName);
+  WEFT_TRY(ipBatch(netns, commands));
+  // Forwarding between pods happens inside this namespace only; the host's setting is
+  // untouched. Redirects are off because pods are reached back out of the same bridge.
+  WEFT_TRY(runChecked({"ip", "netns", "exec", netns, "sh", "-c",
+                       "echo 1 > /proc/sys/net/ipv4/ip_forward && "
+                       "echo 0 > /proc/sys/net/ipv4/conf/all/send_redirects && "
+                       "echo 0 > /proc/sys/net/ipv4/conf/weft0/send_redirects"}));
+  return runChecked({"ip", "netns", "exec", netns, "iptables-restore", "--noflush"}, kBaseRules);
+}
+
+}  // namespace
+
+Status createClusterNetwork(const ClusterConfig& config) {
+  std::string netns = clusterNetnsName(config.name);
+  WEFT_TRY(createNetns(netns));
+  if (auto status = configureClusterNetwork(config, netns); !status) {
+    (void)deleteNetns(netns);
+    return status.error().wrap("setting up the cluster network");
+  }
+  return {};
+}
+
+std::string hostVethName(const std::string& podNetns) {
+  return fmt::format("wv{:012x}", std::hash<std::string>{}(podNetns) & 0xffffffffffffULL);
+}
+
+Status createPodSandbox(const ClusterConfig& config, const PodSandbox& sandbox) {
+  std::string cluster = clusterNetnsName(config.name);
+  std::string veth = hostVethName(sandbox.netns);
+  if (netnsExists(sandbox.netns)) WEFT_TRY(deleteNetns(sandbox.netns));  // left by a runtime that died
+  WEFT_TRY(createNetns(sandbox.netns));
+  std::string gateway = bridgeAddress(config).str();
+  Status status = ipBatch(cluster, fmt::format("link add {0} type veth peer name eth0 netns {1}\nlink set {0} master {2} up\n", veth,
+                                               sandbox.netns, kBridgeName));
+  if (status) {
+    status = ipBatch(sandbox.netns, fmt::format("link set lo up\naddr add {0}/32 dev eth0\nlink set eth0 up\n"
+                                                "route add {1} dev eth0 scope link\nroute add default via {1} dev eth0\n",
+                                                sandbox.address.str(), gateway));
+  }
+  if (!status) {
+    (void)deletePodSandbox(sandbox);
+    return status.error().wrap("pod network " + sandbox.netns);
+  }
+  return {};
+}
+
+// The veth pair goes with the namespace: deleting the pod end deletes the bridge end.
+Status deletePodSandbox(const PodSandbox& sandbox) { return deleteNetns(sandbox.netns); }
+
+}  // namespace weft::localcluster

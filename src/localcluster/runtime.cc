@@ -1,0 +1,129 @@
+#include "localcluster/runtime.h"
+
+#include <poll.h>
+#include <signal.h>
+#include <sys/signalfd.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <spdlog/spdlog.h>
+
+#include <algorithm>
+#include <thread>
+
+#include "base/file_io.h"
+#include "localcluster/netns.h"
+#include "localcluster/reconciler.h"
+#include "store/store_watch.h"
+
+namespace weft::localcluster {
+
+namespace fs = std::filesystem;
+using namespace std::chrono_literals;
+
+namespace {
+
+// Pod namespaces and processes a previous runtime of this cluster left behind (it died):
+// they are recreated from the store, so nothing stale may keep running beside them.
+void sweepLeftovers(const std::string& cluster) {
+  for (const auto& netns : listNetns()) {
+    if (netns == clusterNetnsName(cluster) || !netnsBelongsTo(netns, cluster)) continue;
+    if (auto inode = netnsInode(netns)) {
+      for (pid_t pid : processesInNetns(*inode)) kill(pid, SIGKILL);
+    }
+    (void)deleteNetns(netns);
+  }
+}
+
+int signalDescriptor() {
+  sigset_t set;
+  sigemptyset(&set);
+  sigaddset(&set, SIGCHLD);
+  sigaddset(&set, SIGTERM);
+  sigaddset(&set, SIGINT);
+  sigprocmask(SIG_BLOCK, &set, nullptr);
+  return signalfd(-1, &set, SFD_CLOEXEC | SFD_NONBLOCK);
+}
+
+}  // namespace
+
+int runRuntime(const RuntimeSettings& settings) {
+  auto config = loadCluster(settings.home, settings.cluster);
+  if (!config) {
+    spdlog::error("{}", config.error().message);
+    return 1;
+  }
+  ClusterPaths paths = clusterPaths(settings.home, settings.cluster);
+  sweepLeftovers(settings.cluster);
+  if (auto status = enterNetns(clusterNetnsName(settings.cluster)); !status) {
+    spdlog::error("{}", status.error().message);
+    return 1;
+  }
+  auto store = store::LocalStore::open(paths.store());
+  if (!store) {
+    spdlog::error("{}", store.error().message);
+    return 1;
+  }
+  int signals = signalDescriptor();
+  Reconciler reconciler(*store, KubeletSettings{*config, paths, settings.programDir, systemClock()});
+  if (auto status = reconciler.registerNodes(); !status) {
+    spdlog::error("registering nodes: {}", status.error().message);
+    return 1;
+  }
+  reconciler.adoptExistingRules();
+  auto watch = store->watch();
+  if (!watch) {
+    spdlog::error("watching {}: {}", paths.store().string(), watch.error().message);
+    return 1;
+  }
+  (void)writeFileAtomically(paths.runtimePid(), fmt::format("{}\n", getpid()));
+  bool ready = false;
+  bool dirty = true;
+  while (true) {
+    if (dirty) {
+      // Take every change that is already waiting, then act once on all of them.
+      auto events = (*watch)->next(0ms);
+      if (events) {
+        for (const auto& event : *events) reconciler.observe(event);
+      }
+      reconciler.reconcile();
+      dirty = false;
+      if (!ready) {
+        (void)writeFileAtomically(paths.runtimeReady(), "ready\n");
+        spdlog::info("cluster {} runtime ready", settings.cluster);
+        ready = true;
+      }
+    }
+    int timeout = 5000;
+    if (auto wake = reconciler.kubelet().nextWake()) {
+      auto wait = std::chrono::duration_cast<std::chrono::milliseconds>(*wake - std::chrono::system_clock::now()).count();
+      timeout = static_cast<int>(std::clamp<int64_t>(wait, 0, 5000));
+    }
+    pollfd fds[2] = {{signals, POLLIN, 0}, {(*watch)->fd(), POLLIN, 0}};
+    int n = poll(fds, 2, timeout);
+    if (n < 0 && errno != EINTR) break;
+    if (fds[0].revents & POLLIN) {
+      signalfd_siginfo info{};
+      bool stop = false;
+      while (read(signals, &info, sizeof info) == sizeof info) stop = stop || info.ssi_signo != SIGCHLD;
+      int status = 0;
+      pid_t pid;
+      while ((pid = waitpid(-1, &status, WNOHANG)) > 0) reconciler.kubelet().processExited(pid, status);
+      dirty = true;
+      if (stop) break;
+    }
+    if (fds[1].revents & POLLIN) {
+      // A short pause lets one `weft apply` of many objects arrive as one batch.
+      std::this_thread::sleep_for(5ms);
+      dirty = true;
+    }
+    if (reconciler.kubelet().tick()) dirty = true;
+  }
+  spdlog::info("cluster {} runtime stopping; pods keep running until `weft cluster delete`", settings.cluster);
+  std::error_code ec;
+  fs::remove(paths.runtimeReady(), ec);
+  fs::remove(paths.runtimePid(), ec);
+  return 0;
+}
+
+}  // namespace weft::localcluster

@@ -1,0 +1,231 @@
+#include "localcluster/workload_controller.h"
+
+#include <boost/json.hpp>
+
+#include <algorithm>
+#include <map>
+
+#include "model/json_access.h"
+
+namespace weft::localcluster {
+
+namespace json = boost::json;
+using model::at;
+using model::Object;
+using model::stringAt;
+
+namespace {
+
+constexpr std::string_view kSafeAlphabet = "bcdfghjklmnpqrstvwxz2456789";
+constexpr size_t kMaxGeneratedNameBase = 58;  // what the API server keeps of generateName
+
+struct Owner {
+  std::string kind;
+  std::string name;
+};
+
+std::optional<Owner> controllerOf(const Object& pod) {
+  const auto& refs = at(pod.value(), {"metadata", "ownerReferences"});
+  if (!refs.is_array()) return std::nullopt;
+  for (const auto& ref : refs.get_array()) {
+    if (at(ref, {"controller"}) == json::value(true)) return Owner{stringAt(ref, {"kind"}), stringAt(ref, {"name"})};
+  }
+  return std::nullopt;
+}
+
+std::string hashOf(std::string_view text) {
+  uint32_t hash = 2166136261u;
+  for (unsigned char c : text) {
+    hash ^= c;
+    hash *= 16777619u;
+  }
+  std::string digits = std::to_string(hash);
+  for (auto& c : digits) c = kSafeAlphabet[static_cast<unsigned char>(c) % kSafeAlphabet.size()];
+  return digits;
+}
+
+int64_t replicasOf(const Object& deployment) {
+  const auto& replicas = at(deployment.value(), {"spec", "replicas"});
+  return replicas.is_int64() ? replicas.get_int64() : 1;
+}
+
+// A pod object from a workload's template, with the defaults the API server fills in.
+json::value podFromTemplate(const Object& workload, const std::string& name, const std::string& node, json::object extraLabels,
+                            json::object ownerRef) {
+  const auto& tmpl = at(workload.value(), {"spec", "template"});
+  json::object metadata;
+  metadata["name"] = name;
+  metadata["namespace"] = workload.ns();
+  json::object labels = at(tmpl, {"metadata", "labels"}).is_object() ? at(tmpl, {"metadata", "labels"}).get_object() : json::object();
+  for (const auto& [k, v] : extraLabels) labels[k] = v;
+  metadata["labels"] = std::move(labels);
+  if (const auto& annotations = at(tmpl, {"metadata", "annotations"}); annotations.is_object()) metadata["annotations"] = annotations;
+  ownerRef["controller"] = true;
+  ownerRef["blockOwnerDeletion"] = true;
+  metadata["ownerReferences"] = json::array{std::move(ownerRef)};
+  json::object spec = at(tmpl, {"spec"}).is_object() ? at(tmpl, {"spec"}).get_object() : json::object();
+  spec["nodeName"] = node;
+  if (!spec.contains("restartPolicy")) spec["restartPolicy"] = "Always";
+  if (!spec.contains("serviceAccountName")) spec["serviceAccountName"] = "default";
+  if (!spec.contains("terminationGracePeriodSeconds")) spec["terminationGracePeriodSeconds"] = 30;
+  if (!spec.contains("dnsPolicy")) spec["dnsPolicy"] = "ClusterFirst";
+  if (!spec.contains("schedulerName")) spec["schedulerName"] = "default-scheduler";
+  return json::object{{"apiVersion", "v1"}, {"kind", "Pod"}, {"metadata", std::move(metadata)}, {"spec", std::move(spec)}};
+}
+
+std::string generatedName(const std::string& base, const std::function<std::string()>& randomSuffix) {
+  std::string prefix = base.substr(0, kMaxGeneratedNameBase);
+  if (!prefix.empty() && prefix.back() != '-') prefix += '-';
+  return prefix + randomSuffix();
+}
+
+void planDeployment(const Object& deployment, const WorkloadInputs& inputs, const std::function<std::string()>& randomSuffix,
+                    WorkloadChanges& changes) {
+  std::string hash = podTemplateHash(at(deployment.value(), {"spec", "template"}));
+  std::string replicaSet = deployment.name() + "-" + hash;
+  std::vector<const Object*> current, old;
+  for (const Object* pod : ownedPods(deployment, *inputs.pods)) (pod->label("pod-template-hash") == hash ? current : old).push_back(pod);
+  int64_t wanted = replicasOf(deployment);
+  for (int64_t i = static_cast<int64_t>(current.size()); i < wanted; ++i) {
+    json::object ownerRef{{"apiVersion", "apps/v1"}, {"kind", "ReplicaSet"}, {"name", replicaSet},
+                          {"uid", hashOf(deployment.ns() + "/" + replicaSet)}};
+    std::string node = pickNode(inputs.nodes, *inputs.pods, changes.create);
+    changes.create.push_back(podFromTemplate(deployment, generatedName(replicaSet, randomSuffix), node,
+                                             json::object{{"pod-template-hash", hash}}, std::move(ownerRef)));
+  }
+  // Scale down: the not-ready and the newest go first, as the ReplicaSet controller picks.
+  std::sort(current.begin(), current.end(), [](const Object* a, const Object* b) {
+    if (podIsReady(*a) != podIsReady(*b)) return !podIsReady(*a);
+    return stringAt(a->value(), {"metadata", "creationTimestamp"}) > stringAt(b->value(), {"metadata", "creationTimestamp"});
+  });
+  for (size_t i = 0; static_cast<int64_t>(current.size() - i) > wanted; ++i) changes.remove.push_back(current[i]->key());
+  // A rollout: old pods go once the new template's pods are ready (a surge, never a gap).
+  auto readyNew = std::count_if(current.begin(), current.end(), [](const Object* p) { return podIsReady(*p); });
+  if (readyNew >= wanted || wanted == 0) {
+    for (const Object* pod : old) changes.remove.push_back(pod->key());
+  }
+}
+
+void planDaemonSet(const Object& daemonSet, const WorkloadInputs& inputs, const std::function<std::string()>& randomSuffix,
+                   WorkloadChanges& changes) {
+  std::string hash = podTemplateHash(at(daemonSet.value(), {"spec", "template"}));
+  std::map<std::string, bool> covered;
+  for (const Object* pod : ownedPods(daemonSet, *inputs.pods)) {
+    std::string node = stringAt(pod->value(), {"spec", "nodeName"});
+    bool knownNode = std::any_of(inputs.nodes.begin(), inputs.nodes.end(), [&](const NodeInfo& n) { return n.name == node; });
+    if (pod->label("controller-revision-hash") != hash || !knownNode || covered[node]) {
+      changes.remove.push_back(pod->key());
+    } else {
+      covered[node] = true;
+    }
+  }
+  for (const auto& node : inputs.nodes) {
+    if (covered[node.name]) continue;
+    json::object ownerRef{{"apiVersion", "apps/v1"}, {"kind", "DaemonSet"}, {"name", daemonSet.name()},
+                          {"uid", stringAt(daemonSet.value(), {"metadata", "uid"})}};
+    changes.create.push_back(podFromTemplate(daemonSet, generatedName(daemonSet.name(), randomSuffix), node.name,
+                                             json::object{{"controller-revision-hash", hash}}, std::move(ownerRef)));
+  }
+}
+
+}  // namespace
+
+std::string podTemplateHash(const json::value& tmpl) { return hashOf(json::serialize(tmpl)); }
+
+std::string randomNameSuffix(std::mt19937_64& random) {
+  std::string suffix;
+  for (int i = 0; i < 5; ++i) suffix += kSafeAlphabet[random() % kSafeAlphabet.size()];
+  return suffix;
+}
+
+std::string pickNode(const std::vector<NodeInfo>& nodes, const std::vector<Object>& pods, const std::vector<json::value>& alsoPlaced) {
+  std::map<std::string, size_t> load;
+  for (const auto& pod : pods) load[stringAt(pod.value(), {"spec", "nodeName"})]++;
+  for (const auto& pod : alsoPlaced) load[stringAt(pod, {"spec", "nodeName"})]++;
+  const NodeInfo* best = nullptr;
+  for (const auto& node : nodes) {
+    if (best == nullptr || load[node.name] < load[best->name]) best = &node;
+  }
+  return best ? best->name : std::string();
+}
+
+bool podIsReady(const Object& pod) {
+  const auto& conditions = at(pod.value(), {"status", "conditions"});
+  if (!conditions.is_array()) return false;
+  for (const auto& c : conditions.get_array()) {
+    if (stringAt(c, {"type"}) == "Ready") return stringAt(c, {"status"}) == "True";
+  }
+  return false;
+}
+
+std::vector<const Object*> ownedPods(const Object& workload, const std::vector<Object>& pods) {
+  std::vector<const Object*> owned;
+  bool deployment = workload.kind() == "Deployment";
+  for (const auto& pod : pods) {
+    if (pod.ns() != workload.ns()) continue;
+    auto owner = controllerOf(pod);
+    if (!owner) continue;
+    if (deployment ? owner->kind == "ReplicaSet" && owner->name == workload.name() + "-" + pod.label("pod-template-hash")
+                   : owner->kind == "DaemonSet" && owner->name == workload.name()) {
+      owned.push_back(&pod);
+    }
+  }
+  return owned;
+}
+
+WorkloadChanges planWorkloads(const WorkloadInputs& inputs, const std::function<std::string()>& randomSuffix) {
+  WorkloadChanges changes;
+  for (const auto& deployment : *inputs.deployments) planDeployment(deployment, inputs, randomSuffix, changes);
+  for (const auto& daemonSet : *inputs.daemonSets) planDaemonSet(daemonSet, inputs, randomSuffix, changes);
+  // Garbage collection: pods whose controlling workload is gone.
+  for (const auto& pod : *inputs.pods) {
+    auto owner = controllerOf(pod);
+    if (!owner) continue;
+    bool deploymentPod = owner->kind == "ReplicaSet";
+    const auto& owners = deploymentPod ? *inputs.deployments : *inputs.daemonSets;
+    bool alive = std::any_of(owners.begin(), owners.end(), [&](const Object& w) {
+      return w.ns() == pod.ns() &&
+             (deploymentPod ? owner->name == w.name() + "-" + pod.label("pod-template-hash") : owner->name == w.name());
+    });
+    if (!alive && (deploymentPod || owner->kind == "DaemonSet")) changes.remove.push_back(pod.key());
+  }
+  std::sort(changes.remove.begin(), changes.remove.end());
+  changes.remove.erase(std::unique(changes.remove.begin(), changes.remove.end()), changes.remove.end());
+  return changes;
+}
+
+boost::json::value deploymentStatus(const Object& deployment, const std::vector<Object>& pods) {
+  std::string hash = podTemplateHash(at(deployment.value(), {"spec", "template"}));
+  int64_t replicas = 0, updated = 0, ready = 0;
+  for (const Object* pod : ownedPods(deployment, pods)) {
+    ++replicas;
+    if (pod->label("pod-template-hash") == hash) ++updated;
+    if (podIsReady(*pod)) ++ready;
+  }
+  json::object status{{"observedGeneration", at(deployment.value(), {"metadata", "generation"})},
+                      {"replicas", replicas},
+                      {"updatedReplicas", updated},
+                      {"readyReplicas", ready},
+                      {"availableReplicas", ready}};
+  if (replicas > ready) status["unavailableReplicas"] = replicas - ready;
+  return status;
+}
+
+boost::json::value daemonSetStatus(const Object& daemonSet, const std::vector<Object>& pods, size_t nodeCount) {
+  std::string hash = podTemplateHash(at(daemonSet.value(), {"spec", "template"}));
+  int64_t scheduled = 0, updated = 0, ready = 0;
+  for (const Object* pod : ownedPods(daemonSet, pods)) {
+    ++scheduled;
+    if (pod->label("controller-revision-hash") == hash) ++updated;
+    if (podIsReady(*pod)) ++ready;
+  }
+  return json::object{{"observedGeneration", at(daemonSet.value(), {"metadata", "generation"})},
+                      {"desiredNumberScheduled", static_cast<int64_t>(nodeCount)},
+                      {"currentNumberScheduled", scheduled},
+                      {"updatedNumberScheduled", updated},
+                      {"numberReady", ready},
+                      {"numberAvailable", ready},
+                      {"numberMisscheduled", 0}};
+}
+
+}  // namespace weft::localcluster

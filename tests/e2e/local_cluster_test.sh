@@ -1,0 +1,157 @@
+#!/usr/bin/env bash
+# The local cluster end to end, as root: create, bad inputs, httpbin and curl pods,
+# Service names and VIPs, load spreading, restarts, logs, port-forward, unknown images,
+# and a delete that leaves nothing behind (also after a runtime that crashed).
+# Usage: local_cluster_test.sh WEFT_BINARY SAMPLES_DIR
+set -uo pipefail
+weft=$1
+samples=$2
+here=$(cd "$(dirname "$0")" && pwd)
+source "$here/lib.sh"
+
+export WEFT_HOME=$(mktemp -d /tmp/weft-lc-e2e.XXXXXX)
+unset WEFT_CLUSTER WEFT_STORE
+name="lc$$"
+other="lc$$-b"
+work=$(mktemp -d /tmp/weft-lc-work.XXXXXX)
+cleanup() {
+  "$weft" cluster delete --name "$name" >/dev/null 2>&1
+  "$weft" cluster delete --name "$other" >/dev/null 2>&1
+  rm -rf "$WEFT_HOME" "$work"
+}
+trap cleanup EXIT
+
+# wait_for DESCRIPTION SECONDS COMMAND...: polls (every 0.2 s, bounded) until COMMAND succeeds.
+wait_for() {
+  local what=$1 seconds=$2; shift 2
+  local deadline=$((SECONDS + seconds))
+  while ((SECONDS < deadline)); do
+    if "$@" >/dev/null 2>&1; then pass "$what"; return 0; fi
+    sleep 0.2
+  done
+  fail "$what (not within ${seconds}s)"
+  "$@" 2>&1 | sed 's/^/       /'
+  return 1
+}
+
+nothing_left() {
+  local n=$1
+  ! ip netns list | grep -qE "^weft-$n( |\.|$)" && [ ! -e "$WEFT_HOME/clusters/$n" ] && ! ls /etc/netns 2>/dev/null | grep -qE "^weft-$n(\.|$)"
+}
+
+# --- bad input: each a clear error, nothing half-made --------------------------------
+check_fails "a bad cluster name is refused" 'invalid cluster name "Bad_Name"' "$weft" cluster create --name Bad_Name
+check_fails "a range outside 198.18.0.0/15 is refused" "--pod-cidr 10.0.0.0/16 is outside 198.18.0.0/15" \
+  "$weft" cluster create --name "$name" --pod-cidr 10.0.0.0/16
+check_fails "a pod range that is not a network address is refused" "is not a network address" \
+  "$weft" cluster create --name "$name" --pod-cidr 198.18.0.1/16
+check_fails "not running as root is refused" "must run as root" \
+  setpriv --reuid 65534 --regid 65534 --clear-groups "$weft" cluster create --name "$name"
+mkdir -p "$work/bin" && ln -s "$(command -v ip)" "$work/bin/ip"
+check_fails "a missing iptables is named" "iptables-restore not found in PATH" env PATH="$work/bin" "$weft" cluster create --name "$name"
+check "nothing was left by the refused creates" nothing_left "$name"
+
+# --- create ----------------------------------------------------------------------------
+out=$("$weft" cluster create --name "$name" 2>&1)
+check_contains "cluster create reports the network" "$out" "Network namespace weft-$name (bridge weft0, pods 198.18.0.0/16, services 198.19.0.0/16)"
+check_contains "cluster create names the nodes" "$out" "Nodes $name-control-plane, $name-worker"
+check_fails "a taken name is refused" "cluster \"$name\" already exists" "$weft" cluster create --name "$name"
+check_fails "an overlapping second cluster is refused" "198.18.0.0/16 overlaps 198.18.0.0/16 of cluster \"$name\"" \
+  "$weft" cluster create --name "$other"
+check "the refused second cluster left nothing" nothing_left "$other"
+check "the cluster namespace exists" bash -c "ip netns list | grep -q '^weft-$name'"
+check "IP forwarding is on inside the cluster only" bash -c \
+  "[ \"\$(ip netns exec weft-$name cat /proc/sys/net/ipv4/ip_forward)\" = 1 ] && [ \"\$(cat /proc/sys/net/ipv4/ip_forward)\" = '$(cat /proc/sys/net/ipv4/ip_forward)' ]"
+check "the cluster has no route out of 198.18.0.0/15" bash -c "! ip -n weft-$name route | grep -q default"
+list=$("$weft" cluster list)
+check_contains "cluster list shows it as current" "$list" "*"
+nodes=$("$weft" get nodes)
+check_contains "nodes are registered" "$nodes" "$name-worker"
+check_contains "istio-system exists for the plug-in CA secret" "$("$weft" get ns)" "istio-system"
+
+# --- httpbin and curl ------------------------------------------------------------------
+check "apply httpbin.yaml (the walkthrough's)" "$weft" apply -f "$samples/walkthrough/httpbin.yaml"
+check "apply the curl sample" "$weft" apply -f "$samples/curl/curl.yaml"
+pods_running() { [ "$("$weft" get pods --no-headers 2>/dev/null | grep -c ' Running ')" -ge "$1" ]; }
+wait_for "httpbin and curl pods are Running" 30 pods_running 2
+ready_endpoints() { "$weft" get endpoints httpbin -o json | jq -e "[.subsets[]?.addresses[]?] | length == $1"; }
+wait_for "httpbin's Endpoints list its ready pod" 30 ready_endpoints 1
+get=$("$weft" exec deploy/curl -- curl -s --max-time 5 http://httpbin:8000/get)
+check "GET http://httpbin:8000/get answers go-httpbin JSON" jq -e '.url == "http://httpbin:8000/get" and (.headers.Host[0] == "httpbin:8000") and (.origin | test("^198\\.18\\."))' <<<"$get"
+code=$("$weft" exec deploy/curl -- curl -s -o /dev/null -w '%{http_code}' --max-time 5 http://httpbin.default.svc.cluster.local:8000/headers)
+check_contains "the full Service name answers 200" "$code" "200"
+headers=$("$weft" exec deploy/curl -- curl -s --max-time 5 http://httpbin.default.svc.cluster.local:8000/headers)
+check "/headers echoes the Host" jq -e '.headers.Host[0] == "httpbin.default.svc.cluster.local:8000"' <<<"$headers"
+check_contains "the pod's hostname is its name" "$("$weft" exec deploy/curl -- hostname)" "curl-"
+check "exec passes the exit code through" bash -c "! '$weft' exec deploy/curl -- sh -c 'exit 3'"
+wide=$("$weft" get pods -o wide)
+check_contains "get pods -o wide shows the IP and NODE columns" "$wide" "IP           NODE"
+check "every pod has an address from the pod range" bash -c "'$weft' get pods -o json | jq -e '[.items[].status.podIP | startswith(\"198.18.\")] | all'"
+vip=$("$weft" get svc httpbin -o jsonpath='{.spec.clusterIP}')
+check "the Service got a ClusterIP from the Service range" grep -q '^198\.19\.' <<<"$vip"
+
+# --- two replicas share the traffic ------------------------------------------------------
+sed 's/replicas: 1/replicas: 2/' "$samples/walkthrough/httpbin.yaml" >"$work/httpbin2.yaml"
+check "scale httpbin to two replicas" "$weft" apply -f "$work/httpbin2.yaml"
+wait_for "both httpbin replicas are ready endpoints" 30 ready_endpoints 2
+"$weft" exec deploy/curl -- sh -c 'for i in $(seq 40); do curl -s -o /dev/null --max-time 5 http://httpbin:8000/get; done'
+spread=$(for p in $("$weft" get pods -o name | grep httpbin); do "$weft" logs "${p#pod/}" | grep -c 'GET /get'; done)
+check "both replicas received requests ($(echo $spread))" bash -c "[ \$(grep -c '^[1-9]' <<<'$spread') -eq 2 ]"
+
+# --- a killed container restarts ---------------------------------------------------------
+pod=$("$weft" get pods -o name | grep httpbin | head -1); pod=${pod#pod/}
+pid=$("$weft" get pod "$pod" -o jsonpath='{.status.containerStatuses[0].containerID}'); pid=${pid#weft://}
+check "the container's process is known" kill -0 "$pid"
+kill -9 "$pid"
+restarted() { "$weft" get pod "$pod" | grep -qE ' Running +1 \('; }
+wait_for "the killed container restarts and RESTARTS counts it" 30 restarted
+check_contains "logs --previous shows the run before the kill" "$("$weft" logs --previous "$pod")" "GET /get"
+check_contains "the restart is recorded as a termination" "$("$weft" get pod "$pod" -o jsonpath='{.status.containerStatuses[0].lastState.terminated.exitCode}')" "137"
+
+# --- port-forward ------------------------------------------------------------------------
+port=$((20000 + $$ % 20000))
+"$weft" port-forward svc/httpbin "$port:8000" >"$work/pf.log" 2>&1 &
+pf=$!
+forwarded() { curl -s --max-time 2 "http://127.0.0.1:$port/get" | jq -e '.url'; }
+wait_for "port-forward relays 127.0.0.1:$port to httpbin" 10 forwarded
+check_contains "port-forward says what it forwards" "$(cat "$work/pf.log")" "Forwarding from 127.0.0.1:$port -> 8000"
+kill "$pf" 2>/dev/null; wait "$pf" 2>/dev/null
+
+# --- an unknown image says so --------------------------------------------------------------
+cat >"$work/unknown.yaml" <<'YAML'
+apiVersion: apps/v1
+kind: Deployment
+metadata: {name: mystery}
+spec:
+  selector: {matchLabels: {app: mystery}}
+  template:
+    metadata: {labels: {app: mystery}}
+    spec:
+      containers: [{name: mystery, image: "example.com/mystery:1.0"}]
+YAML
+check "apply a Deployment with an unknown image" "$weft" apply -f "$work/unknown.yaml"
+err_image() { "$weft" get pods | grep mystery | grep -q ErrImagePull; }
+wait_for "its pod shows ErrImagePull" 20 err_image
+msg=$("$weft" get pods -l app=mystery -o json 2>/dev/null || "$weft" get pods -o json)
+check_contains "the pod's status explains why" "$msg" 'cannot run on the local cluster'
+
+# --- delete leaves nothing -----------------------------------------------------------------
+httpbin_pids=$(pgrep -f weft-httpbin | tr '\n' ' ')
+out=$("$weft" cluster delete --name "$name" 2>&1)
+check_contains "cluster delete reports" "$out" "Deleting cluster \"$name\""
+check "no namespace, /etc/netns entry or state is left" nothing_left "$name"
+check "no httpbin process is left" bash -c "for p in $httpbin_pids; do kill -0 \$p 2>/dev/null && ps -o pid,netns,cmd -p \$p && exit 1; done; true"
+check "delete is idempotent" "$weft" cluster delete --name "$name"
+check_fails "commands without a cluster say so" "no local cluster" "$weft" exec curl -- true
+
+# --- a crashed runtime is cleaned up too ---------------------------------------------------
+check "create a second cluster" "$weft" cluster create --name "$other" --nodes 1
+check "apply the curl sample there" "$weft" apply -f "$samples/curl/curl.yaml"
+wait_for "its curl pod runs" 30 pods_running 1
+runtime=$(cat "$WEFT_HOME/clusters/$other/runtime.pid")
+kill -9 "$runtime"
+check "delete after the runtime crashed" "$weft" cluster delete --name "$other"
+check "nothing is left of the crashed cluster" nothing_left "$other"
+check "no process is left in its namespaces" bash -c "! pgrep -f 'sleep infinity' -a | grep -q . || ! ip netns identify \$(pgrep -f 'sleep infinity' | head -1) 2>/dev/null | grep -q weft-$other"
+
+finish
