@@ -17,7 +17,7 @@ packages=(
   libspdlog-dev libfmt-dev libcli11-dev
   libgtest-dev libgmock-dev libbenchmark-dev
   # real peers used by tests, benchmarks and the demo
-  openssl curl jq iproute2 iptables procps psmisc time python3-yaml
+  openssl curl jq iproute2 iptables procps psmisc time bc util-linux python3-yaml
   wrk nghttp2-client iperf3 stunnel4 haproxy nginx-light tshark
   python3 python3-h2 redis-server
 )

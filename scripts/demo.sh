@@ -7,11 +7,12 @@ set -uo pipefail
 build=$(realpath "${1:?usage: demo.sh BUILD_DIR}")
 export PATH="$build/bin:$PATH"
 samples=$(cd "$(dirname "$0")/../samples/walkthrough" && pwd)
+curl_sample=$(cd "$(dirname "$0")/../samples/curl" && pwd)/curl.yaml
 work=${WEFT_DEMO_DIR:-/tmp/weft-demo}
+cluster=${WEFT_DEMO_CLUSTER:-istio-cluster}
 rm -rf "$work" && mkdir -p "$work" && cd "$work"
 cp "$samples"/*.yaml .
-# Until the local cluster exists, objects live in a store of the demo's own.
-export WEFT_STORE="$work/store"
+unset WEFT_STORE WEFT_CLUSTER
 
 bold=$'\e[1m'; green=$'\e[32m'; red=$'\e[31m'; dim=$'\e[2m'; reset=$'\e[0m'
 [ -t 1 ] || { bold=; green=; red=; dim=; reset=; }
@@ -25,8 +26,14 @@ seen() {  # seen WHAT COMMAND...: a "what must be seen" check
 }
 later() { printf '  - not built yet: %s\n' "$1"; }
 
-step 1 "weft cluster create --name istio-cluster"
-later "the local cluster (issue: local cluster)"
+step 1 "weft cluster create --name $cluster"
+if weft cluster list 2>/dev/null | grep -q "^$cluster "; then
+  echo "  (a cluster named $cluster exists from an earlier run: deleting it first)"
+  weft cluster delete --name "$cluster" >/dev/null
+fi
+run weft cluster create --name "$cluster"
+seen "a local cluster is up (weft cluster list)" bash -c "weft cluster list | grep -q '^$cluster .*running'"
+run weft get nodes
 
 step 2 "a root CA, as Istio's Makefile.selfsigned.mk root-ca"
 run weft ca root --org "Acme LLC." --cn "Acme LLC Root CA" --out cluster-certs
@@ -44,15 +51,15 @@ seen "openssl verifies the intermediate against the root" \
   openssl verify -CAfile cluster-certs/root-cert.pem cluster-certs/istiocluster/ca-cert.pem
 
 step 4 "the plug-in CA as the cacerts secret"
-run weft create namespace istio-system
 run weft create secret generic cacerts -n istio-system \
   --from-file=cluster-certs/istiocluster/ca-cert.pem --from-file=cluster-certs/istiocluster/ca-key.pem \
   --from-file=cluster-certs/istiocluster/root-cert.pem --from-file=cluster-certs/istiocluster/cert-chain.pem
 run weft get secret cacerts -n istio-system
-seen "secret cacerts holds the four files" test "$(weft get secret cacerts -n istio-system -o jsonpath='{.data}' | grep -o '.pem' | wc -l)" = 4
+seen "secret cacerts holds the four files" bash -c \
+  "weft get secret cacerts -n istio-system -o json | jq -e '.data | keys == [\"ca-cert.pem\",\"ca-key.pem\",\"cert-chain.pem\",\"root-cert.pem\"]'"
 
 step "5-6" "weft install --revision prod; weft get pods; weft version"
-later "weftd, weft install, the local cluster (issues: local cluster, control plane)"
+later "weftd, weft install (issue: control plane)"
 
 step 7 "enrol the default namespace with revision prod"
 run weft label namespace default istio.io/rev=prod
@@ -60,9 +67,17 @@ seen "default carries istio.io/rev=prod" test "$(weft get ns default -o jsonpath
 
 step 8 "httpbin"
 run weft apply -f httpbin.yaml
-run weft get deploy,svc
-seen "httpbin Deployment and Service stored" weft get deploy httpbin
-later "pods running it, mTLS (issues: local cluster, ztunnel)"
+httpbin_ready() { [ "$(weft get deploy httpbin -o jsonpath='{.status.readyReplicas}' 2>/dev/null)" = 1 ]; }
+for _ in $(seq 150); do httpbin_ready && break; sleep 0.2; done
+run weft get pods -o wide
+seen "an httpbin pod Running" bash -c "weft get pods -l app=httpbin | grep -q ' Running '"
+echo "  a curl pod (Istio's curl sample) to reach it from inside the cluster:"
+run weft apply -f "$curl_sample"
+curl_ready() { [ "$(weft get deploy curl -o jsonpath='{.status.readyReplicas}' 2>/dev/null)" = 1 ]; }
+for _ in $(seq 150); do curl_ready && break; sleep 0.2; done
+run weft exec deploy/curl -- curl -s http://httpbin:8000/get
+seen "reachable at httpbin:8000" bash -c "weft exec deploy/curl -- curl -s http://httpbin:8000/get | jq -e '.url == \"http://httpbin:8000/get\"'"
+later "mTLS between them (issues: control plane, ztunnel)"
 
 step 9 "the certificate a workload gets (here signed offline with weft ca sign)"
 run weft ca sign --ca-dir cluster-certs/istiocluster --trust-domain acmellc.local --namespace default \
@@ -108,7 +123,8 @@ later "(issue: control plane)"
 echo
 if [ "$failures" -eq 0 ]; then
   printf '%sAll checks of the steps built so far passed.%s Files are in %s.\n' "$green" "$reset" "$work"
-  echo "Look around: export WEFT_STORE=$work/store; weft get vs -A; weft analyze -A; weft ca inspect $work/chain.pem"
+  echo "The cluster keeps running. Look around: weft get pods -A; weft logs deploy/httpbin; weft exec deploy/curl -- curl -s httpbin:8000/headers;"
+  echo "weft ca inspect $work/chain.pem. Delete it with: weft cluster delete --name $cluster"
 else
   printf '%s%d check(s) failed.%s\n' "$red" "$failures" "$reset"
   exit 1

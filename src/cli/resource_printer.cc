@@ -98,6 +98,27 @@ std::string podStatus(const Object& o) {
   return text(at(o.value(), {"status", "phase"}), "Pending");
 }
 
+// kubectl's ENDPOINTS column: ready ip:port pairs, three at most, then "+ N more...".
+std::string endpointList(const Object& o) {
+  std::vector<std::string> pairs;
+  const auto& subsets = at(o.value(), {"subsets"});
+  for (const auto& subset : subsets.is_array() ? subsets.get_array() : json::array()) {
+    const auto& addresses = at(subset, {"addresses"});
+    const auto& ports = at(subset, {"ports"});
+    if (!addresses.is_array() || !ports.is_array()) continue;
+    for (const auto& port : ports.get_array()) {
+      for (const auto& address : addresses.get_array()) {
+        pairs.push_back(fmt::format("{}:{}", text(at(address, {"ip"})), number(at(port, {"port"}))));
+      }
+    }
+  }
+  if (pairs.empty()) return "<none>";
+  std::string out;
+  for (size_t i = 0; i < pairs.size() && i < 3; ++i) out += (i ? "," : "") + pairs[i];
+  if (pairs.size() > 3) out += fmt::format(" + {} more...", pairs.size() - 3);
+  return out;
+}
+
 std::string nodeStatus(const Object& o) {
   const auto& conditions = at(o.value(), {"status", "conditions"});
   if (conditions.is_array()) {
@@ -149,6 +170,8 @@ std::vector<Column> columnsFor(const model::KindInfo& kind, SystemTime now) {
     add("READY", podReady);
     add("STATUS", podStatus);
     add("RESTARTS", [now](const Object& o) { return podRestarts(o, now); });
+  } else if (g.empty() && k == "Endpoints") {
+    add("ENDPOINTS", endpointList);
   } else if (g.empty() && k == "Node") {
     add("STATUS", nodeStatus);
     add("ROLES", nodeRoles);

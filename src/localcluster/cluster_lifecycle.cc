@@ -39,7 +39,15 @@ Status requireTools() {
   return {};
 }
 
-bool processAlive(pid_t pid) { return pid > 0 && kill(pid, 0) == 0; }
+// A zombie has exited; it only waits for a parent that may never reap it (a dead runtime's
+// children are reparented to whatever init this host has).
+bool processAlive(pid_t pid) {
+  if (pid <= 0 || kill(pid, 0) != 0) return false;
+  auto stat = readFile(fmt::format("/proc/{}/stat", pid));
+  if (!stat) return false;
+  auto close = stat->rfind(')');
+  return close == std::string::npos || close + 2 >= stat->size() || (*stat)[close + 2] != 'Z';
+}
 
 // Signals every pid, waits up to the grace for them to go, then kills what is left.
 void stopProcesses(const std::vector<pid_t>& pids) {
