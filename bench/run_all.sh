@@ -23,3 +23,9 @@ bash "$here/ca_sign_vs_openssl.sh" "$build/bin/weft" 40
 echo
 echo "## Store: validate and apply, re-apply, get, analyze"
 bash "$here/store_apply_bench.sh" "$build/bin/weft" 10000
+echo
+echo "## Local cluster: create, 50 pods ready, delete (as root)"
+bash "$here/local_cluster_bench.sh" "$build/bin" 50
+echo
+echo "## httpbin sample vs nginx (wrk)"
+bash "$here/httpbin_vs_nginx.sh" "$build/bin"

@@ -108,6 +108,16 @@ wait_for "the killed container restarts and RESTARTS counts it" 30 restarted
 check_contains "logs --previous shows the run before the kill" "$("$weft" logs --previous "$pod")" "GET /get"
 check_contains "the restart is recorded as a termination" "$("$weft" get pod "$pod" -o jsonpath='{.status.containerStatuses[0].lastState.terminated.exitCode}')" "137"
 
+# --- logs -f follows new lines ------------------------------------------------------------
+"$weft" logs -f "$pod" >"$work/follow.log" 2>&1 &
+follower=$!
+sleep 0.3
+ip=$("$weft" get pod "$pod" -o jsonpath='{.status.podIP}')
+"$weft" exec deploy/curl -- curl -s -o /dev/null --max-time 5 "http://$ip:8080/get?follow=1" || true
+followed() { grep -q 'follow=1' "$work/follow.log"; }
+wait_for "logs -f shows a request made after it started" 10 followed
+kill "$follower" 2>/dev/null; wait "$follower" 2>/dev/null
+
 # --- port-forward ------------------------------------------------------------------------
 port=$((20000 + $$ % 20000))
 "$weft" port-forward svc/httpbin "$port:8000" >"$work/pf.log" 2>&1 &
