@@ -31,6 +31,7 @@ int runCli(int argc, char** argv) {
   addEditCommands(app, exitCode);
   addAnalyzeCommand(app, exitCode);
   addClusterCommands(app, exitCode);
+  addInstallCommands(app, exitCode);
   addPodCommands(app, exitCode, podCommand);
   try {
     app.parse(argc, argv);

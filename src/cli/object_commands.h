@@ -15,6 +15,7 @@ void addGetCommand(CLI::App& app, int& exitCode);      // get
 void addEditCommands(CLI::App& app, int& exitCode);    // label, create namespace|secret generic
 void addAnalyzeCommand(CLI::App& app, int& exitCode);  // analyze
 void addClusterCommands(CLI::App& app, int& exitCode);  // cluster create|delete|list
+void addInstallCommands(CLI::App& app, int& exitCode);  // install, uninstall, version
 // exec, logs, port-forward; `podCommand` is what followed `--` on the command line.
 void addPodCommands(CLI::App& app, int& exitCode, const std::vector<std::string>& podCommand);
 

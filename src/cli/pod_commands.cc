@@ -22,8 +22,8 @@
 #include "localcluster/container_env.h"
 #include "localcluster/container_process.h"
 #include "localcluster/port_forward.h"
-#include "localcluster/service_proxy.h"
 #include "model/json_access.h"
+#include "model/service_ports.h"
 
 namespace weft::cli {
 namespace {
@@ -187,7 +187,7 @@ Result<int> remotePort(const PodTarget& target, int requested) {
   const auto& ports = at(target.service->value(), {"spec", "ports"});
   for (const auto& port : ports.is_array() ? ports.get_array() : json::array()) {
     if (at(port, {"port"}) == json::value(requested)) {
-      int resolved = localcluster::resolveTargetPort(port, target.pod);
+      int resolved = model::resolveTargetPort(port, target.pod);
       if (resolved == 0) return makeError("pod {} has no container port for service port {}", target.pod.name(), requested);
       return resolved;
     }

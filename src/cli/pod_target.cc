@@ -3,6 +3,7 @@
 #include <boost/json.hpp>
 
 #include "model/json_access.h"
+#include "model/service_ports.h"
 
 namespace weft::cli {
 
@@ -12,20 +13,12 @@ using model::stringAt;
 
 namespace {
 
-bool matches(const json::value& selector, const model::Object& pod) {
-  if (!selector.is_object() || selector.get_object().empty()) return false;
-  for (const auto& [key, value] : selector.get_object()) {
-    if (!value.is_string() || pod.label(key) != value.get_string()) return false;
-  }
-  return true;
-}
-
 Result<model::Object> firstSelectedPod(const store::LocalStore& store, const model::Object& owner, const json::value& selector) {
   auto pods = store.list("Pod", owner.ns());
   if (!pods) return pods.error();
   const model::Object* pick = nullptr;
   for (const auto& pod : *pods) {
-    if (!matches(selector, pod)) continue;
+    if (!model::selectorMatches(selector, pod)) continue;
     bool running = stringAt(pod.value(), {"status", "phase"}) == "Running";
     if (pick == nullptr || (running && stringAt(pick->value(), {"status", "phase"}) != "Running")) pick = &pod;
   }

@@ -27,6 +27,10 @@ const std::vector<KnownImage>& knownImages() {
       {"kong/httpbin", "weft-httpbin", {"-port", "80"}},
       {"kennethreitz/httpbin", "weft-httpbin", {"-port", "80"}},
       {"curlimages/curl", "/bin/sleep", {"infinity"}},
+      // Weft's own images, as `weft install` renders them.
+      {"weft/weftd", "weftd", {}},
+      {"weft/ztunnel", "weft-ztunnel", {}},
+      {"weft/proxy", "weft-proxy", {}},
   };
   return images;
 }

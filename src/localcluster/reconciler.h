@@ -8,7 +8,7 @@
 #include <set>
 
 #include "localcluster/kubelet.h"
-#include "localcluster/object_cache.h"
+#include "store/object_cache.h"
 #include "store/local_store.h"
 
 namespace weft::localcluster {
@@ -43,7 +43,7 @@ class Reconciler {
   store::LocalStore& store_;
   KubeletSettings settings_;
   std::vector<NodeInfo> nodes_;
-  ObjectCache cache_;
+  store::ObjectCache cache_;
   Kubelet kubelet_;
   std::mt19937_64 random_{std::random_device{}()};
   std::string appliedRules_;

@@ -7,6 +7,7 @@
 #include <map>
 
 #include "model/json_access.h"
+#include "model/service_ports.h"
 #include "localcluster/workload_controller.h"
 
 namespace weft::localcluster {
@@ -14,40 +15,9 @@ namespace weft::localcluster {
 namespace json = boost::json;
 using model::at;
 using model::Object;
+using model::resolveTargetPort;
+using model::selectorMatches;
 using model::stringAt;
-
-namespace {
-
-bool selectorMatches(const json::object& selector, const Object& pod) {
-  if (selector.empty()) return false;
-  for (const auto& [key, value] : selector) {
-    if (!value.is_string() || pod.label(key) != value.get_string()) return false;
-  }
-  return true;
-}
-
-}  // namespace
-
-int resolveTargetPort(const json::value& servicePort, const Object& pod) {
-  const auto& target = at(servicePort, {"targetPort"});
-  if (target.is_int64()) return static_cast<int>(target.get_int64());
-  if (target.is_string()) {
-    const auto& containers = at(pod.value(), {"spec", "containers"});
-    if (!containers.is_array()) return 0;
-    for (const auto& container : containers.get_array()) {
-      const auto& ports = at(container, {"ports"});
-      if (!ports.is_array()) continue;
-      for (const auto& port : ports.get_array()) {
-        if (stringAt(port, {"name"}) == target.get_string() && at(port, {"containerPort"}).is_int64()) {
-          return static_cast<int>(at(port, {"containerPort"}).get_int64());
-        }
-      }
-    }
-    return 0;
-  }
-  const auto& port = at(servicePort, {"port"});
-  return port.is_int64() ? static_cast<int>(port.get_int64()) : 0;
-}
 
 namespace {
 
@@ -92,8 +62,7 @@ std::optional<Ipv4Address> allocateClusterIp(const Ipv4Cidr& range, const std::s
 }
 
 json::value endpointsFor(const Object& service, const std::vector<Object>& pods) {
-  const auto& selectorValue = at(service.value(), {"spec", "selector"});
-  json::object selector = selectorValue.is_object() ? selectorValue.get_object() : json::object();
+  const auto& selector = at(service.value(), {"spec", "selector"});
   const auto& servicePorts = at(service.value(), {"spec", "ports"});
   // Pods are grouped into subsets by the ports they resolve to, as the API shapes it.
   std::map<std::vector<int>, std::pair<json::array, json::array>> subsets;

@@ -27,10 +27,6 @@ std::optional<Ipv4Address> allocateClusterIp(const Ipv4Cidr& range, const std::s
 // resolved per pod through its container ports.
 boost::json::value endpointsFor(const model::Object& service, const std::vector<model::Object>& pods);
 
-// A Service port's targetPort on one pod: a number, a name looked up among the pod's
-// container ports, or absent (the Service port itself). 0 when the pod lacks the name.
-int resolveTargetPort(const boost::json::value& servicePort, const model::Object& pod);
-
 struct ServiceEndpoint {
   std::string ip;
   int port = 0;

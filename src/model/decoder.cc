@@ -59,6 +59,17 @@ const Schema& documentSchema(const KindInfo& info) {
   return *schema;
 }
 
+// istioctl reads an IstioOperator without a name (it names only the copy it records,
+// installed-state), so a missing name takes that one instead of being refused.
+void defaultIstioOperatorName(const KindInfo& info, json::object& document) {
+  if (info.group != "install.istio.io" || info.kind != "IstioOperator") return;
+  auto& meta = document["metadata"];
+  if (meta.is_null()) meta = json::object();
+  if (!meta.is_object()) return;  // reported with the other metadata errors
+  const auto* name = meta.get_object().if_contains("name");
+  if (name == nullptr || name->is_null()) meta.get_object()["name"] = "installed-state";
+}
+
 }  // namespace
 
 std::string formatFieldError(const std::string& file, const FieldError& error) {
@@ -88,6 +99,8 @@ DecodeResult decodeDocument(Document document, const DecodeOptions& options) {
     return fail("kind", "/kind", fmt::format("no matches for kind \"{}\" in version \"{}\"", std::string_view(kind->get_string()),
                                              std::string_view(apiVersion->get_string())));
   }
+
+  defaultIstioOperatorName(*info, obj);
 
   // Namespace defaulting happens before validation so the error for a conflict points at
   // the document's own namespace field.

@@ -4,8 +4,8 @@
 # and a delete that leaves nothing behind (also after a runtime that crashed).
 # Usage: local_cluster_test.sh WEFT_BINARY SAMPLES_DIR
 set -uo pipefail
-weft=$1
-samples=$2
+weft=$(realpath "$1")
+samples=$(realpath "$2")
 here=$(cd "$(dirname "$0")" && pwd)
 source "$here/lib.sh"
 

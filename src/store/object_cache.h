@@ -9,11 +9,11 @@
 
 #include "store/object_source.h"
 
-namespace weft::localcluster {
+namespace weft::store {
 
 class ObjectCache {
  public:
-  void apply(const store::WatchEvent& event);
+  void apply(const WatchEvent& event);
   void put(const model::Object& object);
   void erase(const model::ObjectKey& key);
 
@@ -27,4 +27,4 @@ class ObjectCache {
 
 int64_t resourceVersionOf(const model::Object& object);
 
-}  // namespace weft::localcluster
+}  // namespace weft::store

@@ -1,10 +1,10 @@
-#include "localcluster/object_cache.h"
+#include "store/object_cache.h"
 
 #include <charconv>
 
 #include "model/json_access.h"
 
-namespace weft::localcluster {
+namespace weft::store {
 
 int64_t resourceVersionOf(const model::Object& object) {
   std::string text = model::stringAt(object.value(), {"metadata", "resourceVersion"});
@@ -13,10 +13,10 @@ int64_t resourceVersionOf(const model::Object& object) {
   return version;
 }
 
-void ObjectCache::apply(const store::WatchEvent& event) {
+void ObjectCache::apply(const WatchEvent& event) {
   auto key = event.object.key();
   auto found = objects_.find(key);
-  if (event.type == store::EventType::kDeleted) {
+  if (event.type == EventType::kDeleted) {
     // A delete of an older incarnation must not remove a newer object of the same name.
     if (found == objects_.end()) return;
     bool sameObject = model::stringAt(found->second.value(), {"metadata", "uid"}) ==
@@ -45,4 +45,4 @@ const model::Object* ObjectCache::get(const model::ObjectKey& key) const {
   return found == objects_.end() ? nullptr : &found->second;
 }
 
-}  // namespace weft::localcluster
+}  // namespace weft::store

@@ -1,33 +1,33 @@
-#include "localcluster/object_cache.h"
+#include "store/object_cache.h"
 
 #include <gtest/gtest.h>
 
-#include "localcluster/test_objects.h"
+#include "store/store_test_util.h"
 
-namespace weft::localcluster {
+namespace weft::store {
 namespace {
 
 model::Object pod(std::string name, std::string version, std::string uid = "u1") {
-  return testing::object(fmt::format("apiVersion: v1\nkind: Pod\nmetadata: {{name: {}, namespace: default, resourceVersion: \"{}\", "
+  return testing::objectsFrom(fmt::format("apiVersion: v1\nkind: Pod\nmetadata: {{name: {}, namespace: default, resourceVersion: \"{}\", "
                                      "uid: {}}}\nspec: {{containers: [{{name: c, image: x}}]}}\n",
-                                     name, version, uid));
+                                     name, version, uid)).at(0);
 }
 
 TEST(ObjectCache, OlderEventsDoNotUndoNewerWrites) {
   ObjectCache cache;
   cache.put(pod("a", "5"));
-  cache.apply({store::EventType::kModified, pod("a", "4"), 4});
+  cache.apply({EventType::kModified, pod("a", "4"), 4});
   EXPECT_EQ(resourceVersionOf(*cache.get({"Pod", "default", "a"})), 5);
-  cache.apply({store::EventType::kModified, pod("a", "6"), 6});
+  cache.apply({EventType::kModified, pod("a", "6"), 6});
   EXPECT_EQ(resourceVersionOf(*cache.get({"Pod", "default", "a"})), 6);
 }
 
 TEST(ObjectCache, DeletesRemoveOnlyTheSameOrOlderObject) {
   ObjectCache cache;
   cache.put(pod("a", "9", "new-uid"));
-  cache.apply({store::EventType::kDeleted, pod("a", "3", "old-uid"), 3});
+  cache.apply({EventType::kDeleted, pod("a", "3", "old-uid"), 3});
   EXPECT_NE(cache.get({"Pod", "default", "a"}), nullptr) << "a recreated pod survives the old one's delete";
-  cache.apply({store::EventType::kDeleted, pod("a", "9", "new-uid"), 9});
+  cache.apply({EventType::kDeleted, pod("a", "9", "new-uid"), 9});
   EXPECT_EQ(cache.get({"Pod", "default", "a"}), nullptr);
 }
 
@@ -42,4 +42,4 @@ TEST(ObjectCache, ListsByKind) {
 }
 
 }  // namespace
-}  // namespace weft::localcluster
+}  // namespace weft::store

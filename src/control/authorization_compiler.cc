@@ -1,0 +1,193 @@
+#include "control/authorization_compiler.h"
+
+#include <boost/json.hpp>
+
+#include "model/json_access.h"
+
+namespace weft::control {
+
+namespace json = boost::json;
+using model::at;
+using model::stringAt;
+
+namespace {
+
+const json::array& arrayAt(const json::value& v, std::initializer_list<std::string_view> path) {
+  static const json::array empty;
+  const auto& found = at(v, path);
+  return found.is_array() ? found.get_array() : empty;
+}
+
+void addMatches(const json::array& values, google::protobuf::RepeatedPtrField<weft::v1::Match>* out) {
+  for (const auto& v : values) {
+    if (v.is_string()) *out->Add() = parseMatch(v.get_string());
+  }
+}
+
+void addStrings(const json::array& values, google::protobuf::RepeatedPtrField<std::string>* out) {
+  for (const auto& v : values) {
+    if (v.is_string()) out->Add(std::string(v.get_string()));
+  }
+}
+
+void addPorts(const json::array& values, google::protobuf::RepeatedField<uint32_t>* out) {
+  for (const auto& v : values) {
+    if (v.is_string()) {
+      try {
+        out->Add(static_cast<uint32_t>(std::stoul(std::string(v.get_string()))));
+      } catch (...) {
+        // the schema has already refused ports that are not numbers
+      }
+    }
+  }
+}
+
+bool hasAny(const json::value& v, std::initializer_list<std::string_view> fields) {
+  for (auto field : fields) {
+    if (!arrayAt(v, {field}).empty()) return true;
+  }
+  return false;
+}
+
+// `when` keys ztunnel understands at L4; everything else is a request attribute.
+bool applyL4Condition(const json::value& condition, weft::v1::RuleGroup& group) {
+  std::string key = stringAt(condition, {"key"});
+  const auto& values = arrayAt(condition, {"values"});
+  const auto& notValues = arrayAt(condition, {"notValues"});
+  if (key == "source.ip" || key == "remote.ip") {
+    addStrings(values, group.mutable_ip_blocks());
+    addStrings(notValues, group.mutable_not_ip_blocks());
+  } else if (key == "source.namespace") {
+    addMatches(values, group.mutable_namespaces());
+    addMatches(notValues, group.mutable_not_namespaces());
+  } else if (key == "source.principal") {
+    addMatches(values, group.mutable_principals());
+    addMatches(notValues, group.mutable_not_principals());
+  } else if (key == "destination.port") {
+    addPorts(values, group.mutable_ports());
+    addPorts(notValues, group.mutable_not_ports());
+  } else {
+    return false;
+  }
+  return true;
+}
+
+// One rule -> one group (Istio ANDs from, to and when within a rule; a rule with several
+// `from` or `to` entries ORs them, which is expanded into several groups).
+void compileRule(const json::value& rule, bool deny, weft::v1::Authorization& out) {
+  const auto& froms = arrayAt(rule, {"from"});
+  const auto& tos = arrayAt(rule, {"to"});
+  const json::array none{json::object{}};
+  bool l7 = false;
+  std::vector<weft::v1::RuleGroup> groups;
+  for (const auto& from : froms.empty() ? none : froms) {
+    for (const auto& to : tos.empty() ? none : tos) {
+      weft::v1::RuleGroup group;
+      const auto& source = at(from, {"source"});
+      addMatches(arrayAt(source, {"principals"}), group.mutable_principals());
+      addMatches(arrayAt(source, {"notPrincipals"}), group.mutable_not_principals());
+      addMatches(arrayAt(source, {"namespaces"}), group.mutable_namespaces());
+      addMatches(arrayAt(source, {"notNamespaces"}), group.mutable_not_namespaces());
+      addStrings(arrayAt(source, {"ipBlocks"}), group.mutable_ip_blocks());
+      addStrings(arrayAt(source, {"notIpBlocks"}), group.mutable_not_ip_blocks());
+      addStrings(arrayAt(source, {"remoteIpBlocks"}), group.mutable_ip_blocks());
+      addStrings(arrayAt(source, {"notRemoteIpBlocks"}), group.mutable_not_ip_blocks());
+      l7 = l7 || hasAny(source, {"requestPrincipals", "notRequestPrincipals"});
+      const auto& operation = at(to, {"operation"});
+      addPorts(arrayAt(operation, {"ports"}), group.mutable_ports());
+      addPorts(arrayAt(operation, {"notPorts"}), group.mutable_not_ports());
+      l7 = l7 || hasAny(operation, {"hosts", "notHosts", "methods", "notMethods", "paths", "notPaths"});
+      for (const auto& condition : arrayAt(rule, {"when"})) l7 = !applyL4Condition(condition, group) || l7;
+      groups.push_back(std::move(group));
+    }
+  }
+  if (l7 && !deny) {
+    out.set_has_l7_only_rules(true);  // never matches at L4
+    return;
+  }
+  for (auto& group : groups) *out.add_groups() = std::move(group);
+}
+
+void setScope(const model::Object& policy, const std::string& rootNamespace, weft::v1::Authorization& out) {
+  const auto& labels = at(policy.value(), {"spec", "selector", "matchLabels"});
+  if (labels.is_object() && !labels.get_object().empty()) {
+    out.set_scope(weft::v1::Authorization::WORKLOAD_SELECTOR);
+    for (const auto& [k, v] : labels.get_object()) {
+      if (v.is_string()) (*out.mutable_selector())[std::string(k)] = std::string(v.get_string());
+    }
+  } else {
+    out.set_scope(policy.ns() == rootNamespace ? weft::v1::Authorization::GLOBAL : weft::v1::Authorization::NAMESPACE);
+  }
+}
+
+weft::v1::Authorization::MtlsMode mtlsMode(std::string_view mode) {
+  if (mode == "STRICT") return weft::v1::Authorization::STRICT;
+  if (mode == "PERMISSIVE") return weft::v1::Authorization::PERMISSIVE;
+  if (mode == "DISABLE") return weft::v1::Authorization::DISABLE;
+  return weft::v1::Authorization::UNSET;
+}
+
+}  // namespace
+
+weft::v1::Match parseMatch(std::string_view value) {
+  weft::v1::Match match;
+  if (value == "*") {
+    match.set_kind(weft::v1::Match::PRESENCE);
+  } else if (value.size() > 1 && value.back() == '*') {
+    match.set_kind(weft::v1::Match::PREFIX);
+    match.set_value(std::string(value.substr(0, value.size() - 1)));
+  } else if (value.size() > 1 && value.front() == '*') {
+    match.set_kind(weft::v1::Match::SUFFIX);
+    match.set_value(std::string(value.substr(1)));
+  } else {
+    match.set_kind(weft::v1::Match::EXACT);
+    match.set_value(std::string(value));
+  }
+  return match;
+}
+
+CompiledPolicy compileAuthorizationPolicy(const model::Object& policy, const std::string& rootNamespace) {
+  const auto& spec = at(policy.value(), {"spec"});
+  if (at(spec, {"targetRef"}).is_object() || !arrayAt(spec, {"targetRefs"}).empty()) {
+    return {std::nullopt, "attached by targetRefs: enforced by the waypoint or gateway, not by ztunnel"};
+  }
+  std::string action = stringAt(spec, {"action"});
+  weft::v1::Authorization out;
+  out.set_name(policy.name());
+  out.set_namespace_(policy.ns());
+  if (action.empty() || action == "ALLOW") {
+    out.set_action(weft::v1::Authorization::ALLOW);
+  } else if (action == "DENY") {
+    out.set_action(weft::v1::Authorization::DENY);
+  } else if (action == "AUDIT") {
+    out.set_action(weft::v1::Authorization::AUDIT);
+  } else {
+    return {std::nullopt, fmt::format("action {} is not supported", action)};
+  }
+  setScope(policy, rootNamespace, out);
+  // No rules: ALLOW matches nothing (deny all), DENY matches nothing (no effect).
+  for (const auto& rule : arrayAt(spec, {"rules"})) compileRule(rule, out.action() == weft::v1::Authorization::DENY, out);
+  return {std::move(out), {}};
+}
+
+CompiledPolicy compilePeerAuthentication(const model::Object& policy, const std::string& rootNamespace) {
+  const auto& spec = at(policy.value(), {"spec"});
+  weft::v1::Authorization out;
+  out.set_name("peerauthentication/" + policy.name());
+  out.set_namespace_(policy.ns());
+  setScope(policy, rootNamespace, out);
+  out.set_mtls_mode(mtlsMode(stringAt(spec, {"mtls", "mode"})));
+  const auto& ports = at(spec, {"portLevelMtls"});
+  if (ports.is_object()) {
+    for (const auto& [port, setting] : ports.get_object()) {
+      try {
+        (*out.mutable_port_mtls())[static_cast<uint32_t>(std::stoul(std::string(port)))] = mtlsMode(stringAt(setting, {"mode"}));
+      } catch (...) {
+        // the schema has already refused port keys that are not numbers
+      }
+    }
+  }
+  return {std::move(out), {}};
+}
+
+}  // namespace weft::control

@@ -1,0 +1,40 @@
+#pragma once
+// A small HTTP/1.1 server for weftd's plain endpoints (readiness on 15021, Prometheus
+// metrics on 15014): a path -> handler table, served on its own thread. Not for traffic.
+
+#include <functional>
+#include <map>
+#include <memory>
+#include <string>
+#include <thread>
+
+#include "base/result.h"
+
+namespace weft::control {
+
+struct HttpAnswer {
+  int status = 200;
+  std::string contentType = "text/plain; charset=utf-8";
+  std::string body;
+};
+
+using HttpHandler = std::function<HttpAnswer()>;
+
+class HttpEndpoints {
+ public:
+  // Binds now (so a taken port is an error at start-up), serves once start() is called.
+  static Result<std::unique_ptr<HttpEndpoints>> bind(const std::string& address, int port, std::map<std::string, HttpHandler> handlers);
+  ~HttpEndpoints();
+  void start();
+  void stop();
+  int port() const;
+
+  struct State;
+
+ private:
+  explicit HttpEndpoints(std::unique_ptr<State> state);
+  std::unique_ptr<State> state_;
+  std::thread thread_;
+};
+
+}  // namespace weft::control

@@ -1,0 +1,218 @@
+#include "control/registry.h"
+
+#include <boost/json.hpp>
+
+#include "control/authorization_compiler.h"
+#include "model/json_access.h"
+#include "model/service_ports.h"
+
+namespace weft::control {
+
+namespace json = boost::json;
+using model::at;
+using model::Object;
+using model::stringAt;
+
+namespace {
+
+const std::vector<Object>& objectsOf(const ObjectsByKind& objects, const std::string& kind) {
+  static const std::vector<Object> none;
+  auto found = objects.find(kind);
+  return found == objects.end() ? none : found->second;
+}
+
+std::string labelOr(const Object& o, std::initializer_list<std::string_view> keys, std::string fallback) {
+  for (auto key : keys) {
+    if (auto value = o.label(key); !value.empty()) return value;
+  }
+  return fallback;
+}
+
+// The owning workload's name: a ReplicaSet's Deployment (the pod-template-hash suffix
+// removed), a DaemonSet or other controller, else the pod itself.
+std::string workloadName(const Object& pod) {
+  const auto& refs = at(pod.value(), {"metadata", "ownerReferences"});
+  if (refs.is_array()) {
+    for (const auto& ref : refs.get_array()) {
+      if (at(ref, {"controller"}) != json::value(true)) continue;
+      std::string name = stringAt(ref, {"name"});
+      std::string hash = pod.label("pod-template-hash");
+      if (stringAt(ref, {"kind"}) == "ReplicaSet" && !hash.empty() && name.ends_with("-" + hash)) {
+        return name.substr(0, name.size() - hash.size() - 1);
+      }
+      return name;
+    }
+  }
+  return pod.name();
+}
+
+// istio.io/use-waypoint on the object, else on its namespace; "none" opts out.
+std::string waypointFor(const Object& o, const Object* ns) {
+  std::string name = o.label("istio.io/use-waypoint");
+  std::string waypointNs = o.label("istio.io/use-waypoint-namespace");
+  if (name.empty() && ns != nullptr) {
+    name = ns->label("istio.io/use-waypoint");
+    waypointNs = ns->label("istio.io/use-waypoint-namespace");
+  }
+  if (name.empty() || name == "none") return {};
+  return (waypointNs.empty() ? o.ns() : waypointNs) + "/" + name;
+}
+
+bool podReady(const Object& pod) {
+  const auto& conditions = at(pod.value(), {"status", "conditions"});
+  if (!conditions.is_array()) return false;
+  for (const auto& c : conditions.get_array()) {
+    if (stringAt(c, {"type"}) == "Ready") return stringAt(c, {"status"}) == "True";
+  }
+  return false;
+}
+
+std::string serviceHostname(const Object& service) { return service.name() + "." + service.ns() + ".svc.cluster.local"; }
+
+weft::v1::Resource resourceNamed(const std::string& name) {
+  weft::v1::Resource r;
+  r.set_name(name);
+  return r;
+}
+
+void addServices(const ObjectsByKind& objects, const std::map<std::string, const Object*>& namespaces, ResourceSet& out) {
+  for (const auto& service : objectsOf(objects, "Service")) {
+    const auto& spec = at(service.value(), {"spec"});
+    if (stringAt(spec, {"type"}) == "ExternalName") continue;
+    auto r = resourceNamed(service.ns() + "/" + serviceHostname(service));
+    auto* s = r.mutable_service();
+    s->set_name(service.name());
+    s->set_namespace_(service.ns());
+    s->set_hostname(serviceHostname(service));
+    std::string clusterIp = stringAt(spec, {"clusterIP"});
+    if (!clusterIp.empty() && clusterIp != "None") s->add_addresses(clusterIp);
+    for (const auto& port : at(spec, {"ports"}).is_array() ? at(spec, {"ports"}).get_array() : json::array()) {
+      auto* p = s->add_ports();
+      p->set_name(stringAt(port, {"name"}));
+      p->set_port(static_cast<uint32_t>(at(port, {"port"}).is_int64() ? at(port, {"port"}).get_int64() : 0));
+      p->set_target_port(static_cast<uint32_t>(at(port, {"targetPort"}).is_int64() ? at(port, {"targetPort"}).get_int64() : p->port()));
+      p->set_protocol(model::servicePortProtocol(port));
+    }
+    auto ns = namespaces.find(service.ns());
+    s->set_waypoint(waypointFor(service, ns == namespaces.end() ? nullptr : ns->second));
+    out[kServiceType][r.name()] = std::move(r);
+  }
+  for (const auto& entry : objectsOf(objects, "ServiceEntry.networking.istio.io")) {
+    const auto& spec = at(entry.value(), {"spec"});
+    for (const auto& host : at(spec, {"hosts"}).is_array() ? at(spec, {"hosts"}).get_array() : json::array()) {
+      if (!host.is_string()) continue;
+      auto r = resourceNamed(entry.ns() + "/" + std::string(host.get_string()));
+      auto* s = r.mutable_service();
+      s->set_name(entry.name());
+      s->set_namespace_(entry.ns());
+      s->set_hostname(std::string(host.get_string()));
+      s->set_from_service_entry(true);
+      s->set_resolution(stringAt(spec, {"resolution"}).empty() ? "NONE" : stringAt(spec, {"resolution"}));
+      for (const auto& address : at(spec, {"addresses"}).is_array() ? at(spec, {"addresses"}).get_array() : json::array()) {
+        if (address.is_string()) s->add_addresses(std::string(address.get_string()));
+      }
+      for (const auto& port : at(spec, {"ports"}).is_array() ? at(spec, {"ports"}).get_array() : json::array()) {
+        auto* p = s->add_ports();
+        p->set_name(stringAt(port, {"name"}));
+        p->set_port(static_cast<uint32_t>(at(port, {"number"}).is_int64() ? at(port, {"number"}).get_int64() : 0));
+        p->set_target_port(static_cast<uint32_t>(at(port, {"targetPort"}).is_int64() ? at(port, {"targetPort"}).get_int64() : p->port()));
+        p->set_protocol(stringAt(port, {"protocol"}).empty() ? "TCP" : stringAt(port, {"protocol"}));
+      }
+      out[kServiceType][r.name()] = std::move(r);
+    }
+  }
+}
+
+void addWorkloads(const ObjectsByKind& objects, const std::map<std::string, const Object*>& namespaces,
+                  const RegistrySettings& settings, RegistryBuild& build) {
+  const auto& services = objectsOf(objects, "Service");
+  for (const auto& pod : objectsOf(objects, "Pod")) {
+    std::string ip = stringAt(pod.value(), {"status", "podIP"});
+    if (ip.empty() || at(pod.value(), {"spec", "hostNetwork"}) == json::value(true)) continue;
+    auto ns = namespaces.find(pod.ns());
+    const Object* nsObject = ns == namespaces.end() ? nullptr : ns->second;
+    std::string uid = fmt::format("{}//Pod/{}/{}", settings.clusterId, pod.ns(), pod.name());
+    auto r = resourceNamed(uid);
+    auto* w = r.mutable_workload();
+    w->set_uid(uid);
+    w->set_name(pod.name());
+    w->set_namespace_(pod.ns());
+    w->add_addresses(ip);
+    w->set_node(stringAt(pod.value(), {"spec", "nodeName"}));
+    std::string sa = stringAt(pod.value(), {"spec", "serviceAccountName"});
+    w->set_service_account(sa.empty() ? "default" : sa);
+    w->set_trust_domain(settings.mesh.trust_domain());
+    w->set_workload_name(workloadName(pod));
+    w->set_canonical_name(labelOr(pod, {"service.istio.io/canonical-name", "app.kubernetes.io/name", "app"}, w->workload_name()));
+    w->set_canonical_revision(labelOr(pod, {"service.istio.io/canonical-revision", "app.kubernetes.io/version", "version"}, "latest"));
+    for (const auto& [key, value] : pod.labels()) {
+      if (value.is_string()) (*w->mutable_labels())[std::string(key)] = std::string(value.get_string());
+    }
+    bool enrolled = podEnrolled(pod, nsObject, settings.revision);
+    w->set_tunnel_protocol(enrolled ? weft::v1::Workload::HBONE : weft::v1::Workload::TCP);
+    w->set_waypoint(enrolled ? waypointFor(pod, nsObject) : "");
+    w->set_healthy(podReady(pod));
+    for (const auto& service : services) {
+      if (service.ns() != pod.ns() || !model::selectorMatches(at(service.value(), {"spec", "selector"}), pod)) continue;
+      weft::v1::PortList ports;
+      const auto& list = at(service.value(), {"spec", "ports"});
+      for (const auto& port : list.is_array() ? list.get_array() : json::array()) {
+        auto* p = ports.add_ports();
+        p->set_service_port(static_cast<uint32_t>(at(port, {"port"}).is_int64() ? at(port, {"port"}).get_int64() : 0));
+        p->set_target_port(static_cast<uint32_t>(model::resolveTargetPort(port, pod)));
+      }
+      (*w->mutable_services())[service.ns() + "/" + serviceHostname(service)] = std::move(ports);
+    }
+    if (enrolled) {
+      ++build.enrolledWorkloads;
+      build.placements.push_back({pod.ns(), w->service_account(), w->node()});
+    }
+    build.resources[kWorkloadType][uid] = std::move(r);
+  }
+}
+
+void addAuthorizations(const ObjectsByKind& objects, const RegistrySettings& settings, RegistryBuild& build) {
+  auto add = [&](const Object& policy, CompiledPolicy compiled) {
+    if (!compiled.authorization) {
+      build.notes.push_back(fmt::format("{}: {}", policy.friendlyName(), compiled.skipped));
+      return;
+    }
+    auto r = resourceNamed(policy.ns() + "/" + compiled.authorization->name());
+    *r.mutable_authorization() = std::move(*compiled.authorization);
+    build.resources[kAuthorizationType][r.name()] = std::move(r);
+  };
+  const std::string& root = settings.mesh.root_namespace();
+  for (const auto& policy : objectsOf(objects, "AuthorizationPolicy.security.istio.io")) add(policy, compileAuthorizationPolicy(policy, root));
+  for (const auto& policy : objectsOf(objects, "PeerAuthentication.security.istio.io")) add(policy, compilePeerAuthentication(policy, root));
+}
+
+}  // namespace
+
+const std::vector<std::string>& registryKinds() {
+  static const std::vector<std::string> kinds{"Namespace", "Pod", "Service", "ServiceEntry.networking.istio.io",
+                                              "AuthorizationPolicy.security.istio.io", "PeerAuthentication.security.istio.io"};
+  return kinds;
+}
+
+bool podEnrolled(const Object& pod, const Object* ns, const std::string& revision) {
+  std::string podMode = pod.label("istio.io/dataplane-mode");
+  if (podMode == "none") return false;
+  if (podMode == "ambient") return true;
+  if (ns == nullptr) return false;
+  return ns->label("istio.io/dataplane-mode") == "ambient" || (!revision.empty() && ns->label("istio.io/rev") == revision);
+}
+
+RegistryBuild buildRegistry(const ObjectsByKind& objects, const RegistrySettings& settings) {
+  RegistryBuild build;
+  std::map<std::string, const Object*> namespaces;
+  for (const auto& ns : objectsOf(objects, "Namespace")) namespaces[ns.name()] = &ns;
+  addWorkloads(objects, namespaces, settings, build);
+  addServices(objects, namespaces, build.resources);
+  addAuthorizations(objects, settings, build);
+  auto mesh = resourceNamed("mesh");
+  *mesh.mutable_mesh_config() = settings.mesh;
+  build.resources[kMeshConfigType]["mesh"] = std::move(mesh);
+  return build;
+}
+
+}  // namespace weft::control

@@ -1,0 +1,51 @@
+#pragma once
+// The registry: from the objects in the store to the resources the data planes are sent.
+// Pure: the same objects always give the same resources, so weftd can rebuild it from
+// the store at any time (a restart loses nothing) and the discovery server can diff two
+// builds to push only what changed.
+
+#include <map>
+#include <string>
+#include <vector>
+
+#include "control/certificate_policy.h"
+#include "model/object.h"
+#include "weft/v1/discovery.pb.h"
+
+namespace weft::control {
+
+inline constexpr const char* kWorkloadType = "weft.v1.Workload";
+inline constexpr const char* kServiceType = "weft.v1.Service";
+inline constexpr const char* kAuthorizationType = "weft.v1.Authorization";
+inline constexpr const char* kMeshConfigType = "weft.v1.MeshConfig";
+
+struct RegistrySettings {
+  std::string revision;      // this weftd's revision ("default" when none)
+  std::string clusterId = "Kubernetes";
+  weft::v1::MeshConfig mesh;  // trust domain, outbound policy, ...
+};
+
+// Every object kind the registry reads, by qualified kind ("Pod", "ServiceEntry.networking.istio.io").
+using ObjectsByKind = std::map<std::string, std::vector<model::Object>>;
+
+// type -> resource name -> resource (versions are left to the discovery snapshot).
+using ResourceSet = std::map<std::string, std::map<std::string, weft::v1::Resource>>;
+
+struct RegistryBuild {
+  ResourceSet resources;
+  std::vector<PodPlacement> placements;  // for the certificate service
+  std::vector<std::string> notes;        // policies skipped and why (logged by weftd)
+  size_t enrolledWorkloads = 0;
+};
+
+RegistryBuild buildRegistry(const ObjectsByKind& objects, const RegistrySettings& settings);
+
+// The kinds buildRegistry reads (what weftd watches).
+const std::vector<std::string>& registryKinds();
+
+// Whether a pod is in the mesh: its namespace carries istio.io/dataplane-mode=ambient or
+// istio.io/rev=<revision> (or the pod itself carries dataplane-mode=ambient), and the pod
+// does not opt out with istio.io/dataplane-mode=none.
+bool podEnrolled(const model::Object& pod, const model::Object* ns, const std::string& revision);
+
+}  // namespace weft::control

@@ -1,0 +1,151 @@
+#include "control/registry.h"
+
+#include <google/protobuf/util/message_differencer.h>
+#include <gtest/gtest.h>
+
+#include "model/decoder.h"
+
+namespace weft::control {
+namespace {
+
+ObjectsByKind objectsFrom(const std::string& yaml) {
+  auto decoded = model::decodeYaml(yaml, "test.yaml", {});
+  for (const auto& e : decoded.errors) ADD_FAILURE() << e;
+  ObjectsByKind out;
+  for (auto& o : decoded.objects) out[o.key().kind].push_back(std::move(o));
+  return out;
+}
+
+const char* kCluster = R"(
+apiVersion: v1
+kind: Namespace
+metadata: {name: default, labels: {istio.io/rev: prod}}
+---
+apiVersion: v1
+kind: Namespace
+metadata: {name: legacy}
+---
+apiVersion: v1
+kind: Service
+metadata: {name: httpbin, namespace: default}
+spec:
+  clusterIP: 198.19.0.20
+  selector: {app: httpbin}
+  ports: [{name: http, port: 8000, targetPort: 8080}]
+---
+apiVersion: v1
+kind: Pod
+metadata:
+  name: httpbin-7c9b-abcde
+  namespace: default
+  labels: {app: httpbin, version: v1, pod-template-hash: 7c9b}
+  ownerReferences: [{apiVersion: apps/v1, kind: ReplicaSet, name: httpbin-7c9b, uid: x, controller: true}]
+spec:
+  nodeName: c-worker
+  serviceAccountName: httpbin
+  containers: [{name: httpbin, image: x}]
+status:
+  podIP: 198.18.2.2
+  conditions: [{type: Ready, status: "True"}]
+---
+apiVersion: v1
+kind: Pod
+metadata: {name: old, namespace: legacy, labels: {app: old}}
+spec: {nodeName: c-worker, containers: [{name: c, image: x}]}
+status: {podIP: 198.18.2.3}
+---
+apiVersion: v1
+kind: Pod
+metadata: {name: optout, namespace: default, labels: {istio.io/dataplane-mode: none}}
+spec: {nodeName: c-worker, containers: [{name: c, image: x}]}
+status: {podIP: 198.18.2.4}
+)";
+
+RegistrySettings settings() {
+  RegistrySettings s;
+  s.revision = "prod";
+  s.mesh.set_trust_domain("acmellc.local");
+  s.mesh.set_root_namespace("istio-system");
+  s.mesh.set_outbound_traffic_policy("REGISTRY_ONLY");
+  return s;
+}
+
+TEST(Registry, WorkloadsCarryIdentityServiceAndEnrolment) {
+  auto build = buildRegistry(objectsFrom(kCluster), settings());
+  const auto& workloads = build.resources[kWorkloadType];
+  ASSERT_EQ(workloads.size(), 3u);
+  const auto& w = workloads.at("Kubernetes//Pod/default/httpbin-7c9b-abcde").workload();
+  EXPECT_EQ(w.service_account(), "httpbin");
+  EXPECT_EQ(w.workload_name(), "httpbin");
+  EXPECT_EQ(w.canonical_name(), "httpbin");
+  EXPECT_EQ(w.canonical_revision(), "v1");
+  EXPECT_EQ(w.tunnel_protocol(), weft::v1::Workload::HBONE);
+  EXPECT_EQ(w.trust_domain(), "acmellc.local");
+  EXPECT_TRUE(w.healthy());
+  ASSERT_EQ(w.services().count("default/httpbin.default.svc.cluster.local"), 1u);
+  EXPECT_EQ(w.services().at("default/httpbin.default.svc.cluster.local").ports(0).target_port(), 8080u);
+  EXPECT_EQ(workloads.at("Kubernetes//Pod/legacy/old").workload().tunnel_protocol(), weft::v1::Workload::TCP);
+  EXPECT_EQ(workloads.at("Kubernetes//Pod/default/optout").workload().tunnel_protocol(), weft::v1::Workload::TCP);
+  EXPECT_EQ(build.enrolledWorkloads, 1u);
+  ASSERT_EQ(build.placements.size(), 1u);
+  EXPECT_EQ(build.placements[0].node, "c-worker");
+}
+
+TEST(Registry, OtherRevisionsDoNotEnrol) {
+  auto s = settings();
+  s.revision = "canary";
+  auto build = buildRegistry(objectsFrom(kCluster), s);
+  EXPECT_EQ(build.enrolledWorkloads, 0u);
+}
+
+TEST(Registry, ServicesAndServiceEntries) {
+  auto objects = objectsFrom(std::string(kCluster) + R"(
+---
+apiVersion: networking.istio.io/v1
+kind: ServiceEntry
+metadata: {name: external, namespace: default}
+spec:
+  hosts: [api.example.com]
+  ports: [{number: 443, name: tls, protocol: TLS}]
+  resolution: DNS
+)");
+  auto build = buildRegistry(objects, settings());
+  const auto& services = build.resources[kServiceType];
+  const auto& httpbin = services.at("default/httpbin.default.svc.cluster.local").service();
+  EXPECT_EQ(httpbin.addresses(0), "198.19.0.20");
+  EXPECT_EQ(httpbin.ports(0).protocol(), "HTTP");
+  const auto& external = services.at("default/api.example.com").service();
+  EXPECT_TRUE(external.from_service_entry());
+  EXPECT_EQ(external.resolution(), "DNS");
+  EXPECT_EQ(build.resources[kMeshConfigType].at("mesh").mesh_config().outbound_traffic_policy(), "REGISTRY_ONLY");
+}
+
+TEST(Registry, WaypointsFromNamespaceOrService) {
+  auto objects = objectsFrom(R"(
+apiVersion: v1
+kind: Namespace
+metadata: {name: shop, labels: {istio.io/dataplane-mode: ambient, istio.io/use-waypoint: waypoint}}
+---
+apiVersion: v1
+kind: Pod
+metadata: {name: p, namespace: shop}
+spec: {containers: [{name: c, image: x}]}
+status: {podIP: 198.18.1.9}
+)");
+  auto build = buildRegistry(objects, settings());
+  EXPECT_EQ(build.resources[kWorkloadType].at("Kubernetes//Pod/shop/p").workload().waypoint(), "shop/waypoint");
+}
+
+TEST(Registry, SameObjectsSameResources) {
+  auto a = buildRegistry(objectsFrom(kCluster), settings());
+  auto b = buildRegistry(objectsFrom(kCluster), settings());
+  for (const auto& [type, resources] : a.resources) {
+    for (const auto& [name, resource] : resources) {
+      // Map fields serialize in any order; compare as messages.
+      EXPECT_TRUE(google::protobuf::util::MessageDifferencer::Equals(resource, b.resources[type][name])) << name;
+    }
+  }
+}
+
+}  // namespace
+}  // namespace weft::control

@@ -1,0 +1,74 @@
+#include "model/service_ports.h"
+
+#include <boost/json.hpp>
+
+#include <algorithm>
+#include <array>
+
+#include "model/json_access.h"
+
+namespace weft::model {
+
+namespace json = boost::json;
+
+int resolveTargetPort(const json::value& servicePort, const Object& pod) {
+  const auto& target = at(servicePort, {"targetPort"});
+  if (target.is_int64()) return static_cast<int>(target.get_int64());
+  if (target.is_string()) {
+    const auto& containers = at(pod.value(), {"spec", "containers"});
+    if (!containers.is_array()) return 0;
+    for (const auto& container : containers.get_array()) {
+      const auto& ports = at(container, {"ports"});
+      if (!ports.is_array()) continue;
+      for (const auto& port : ports.get_array()) {
+        if (stringAt(port, {"name"}) == target.get_string() && at(port, {"containerPort"}).is_int64()) {
+          return static_cast<int>(at(port, {"containerPort"}).get_int64());
+        }
+      }
+    }
+    return 0;
+  }
+  const auto& port = at(servicePort, {"port"});
+  return port.is_int64() ? static_cast<int>(port.get_int64()) : 0;
+}
+
+std::string servicePortProtocol(const json::value& servicePort) {
+  static constexpr std::array<std::pair<std::string_view, std::string_view>, 11> kPrefixes{{{"http", "HTTP"},
+                                                                                           {"http2", "HTTP2"},
+                                                                                           {"https", "HTTPS"},
+                                                                                           {"grpc", "GRPC"},
+                                                                                           {"grpc-web", "GRPC-Web"},
+                                                                                           {"tcp", "TCP"},
+                                                                                           {"tls", "TLS"},
+                                                                                           {"mongo", "Mongo"},
+                                                                                           {"redis", "Redis"},
+                                                                                           {"mysql", "MySQL"},
+                                                                                           {"h2c", "HTTP2"}}};
+  auto lookup = [](std::string_view name) -> std::string {
+    std::string lower(name);
+    std::transform(lower.begin(), lower.end(), lower.begin(), [](unsigned char c) { return std::tolower(c); });
+    for (const auto& [prefix, protocol] : kPrefixes) {
+      if (lower == prefix) return std::string(protocol);
+    }
+    return {};
+  };
+  if (auto app = stringAt(servicePort, {"appProtocol"}); !app.empty()) {
+    if (auto p = lookup(app); !p.empty()) return p;
+  }
+  std::string name = stringAt(servicePort, {"name"});
+  // grpc-web is the one prefix that itself contains a dash.
+  if (name.starts_with("grpc-web-") || name == "grpc-web") return "GRPC-Web";
+  auto dash = name.find('-');
+  if (auto p = lookup(name.substr(0, dash)); !p.empty()) return p;
+  return "TCP";
+}
+
+bool selectorMatches(const json::value& selector, const Object& object) {
+  if (!selector.is_object() || selector.get_object().empty()) return false;
+  for (const auto& [key, value] : selector.get_object()) {
+    if (!value.is_string() || object.label(key) != value.get_string()) return false;
+  }
+  return true;
+}
+
+}  // namespace weft::model

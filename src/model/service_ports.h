@@ -1,0 +1,26 @@
+#pragma once
+// Kubernetes Service port semantics shared by the local cluster's proxy and weftd's
+// registry: a Service port's targetPort on a given pod, and a port's protocol as Istio
+// reads it (appProtocol, else the name's prefix).
+
+#include <boost/json/value.hpp>
+
+#include <string>
+
+#include "model/object.h"
+
+namespace weft::model {
+
+// targetPort: a number, a name looked up among the pod's container ports, or absent (then
+// the Service port itself). 0 when the pod has no container port of that name.
+int resolveTargetPort(const boost::json::value& servicePort, const Object& pod);
+
+// Istio's protocol selection: appProtocol, else the port name's prefix before '-'
+// (http, http2, https, grpc, grpc-web, tcp, tls, mongo, redis, mysql), else TCP.
+std::string servicePortProtocol(const boost::json::value& servicePort);
+
+// True when every key=value of `selector` is among the object's labels; an empty selector
+// selects nothing (as a Service without selector has no endpoints).
+bool selectorMatches(const boost::json::value& selector, const Object& object);
+
+}  // namespace weft::model
