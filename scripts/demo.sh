@@ -60,16 +60,16 @@ seen "secret cacerts holds the four files" bash -c \
 
 step 5 "weft install -y -f istio-operator.yaml --revision prod"
 run weft install -y -f istio-operator.yaml --revision prod
-seen "control plane revision prod (istiod-prod ready)" test "$(weft get deploy istiod-prod -n istio-system -o jsonpath='{.status.readyReplicas}')" = 1
+seen "control plane revision prod (weftd-prod ready)" test "$(weft get deploy weftd-prod -n istio-system -o jsonpath='{.status.readyReplicas}')" = 1
 mesh=$(weft get configmap istio-prod -n istio-system -o jsonpath='{.data.mesh}')
 seen "trust domain acmellc.local" grep -q "trustDomain: acmellc.local" <<<"$mesh"
 seen "outbound policy REGISTRY_ONLY" grep -q "mode: REGISTRY_ONLY" <<<"$mesh"
-seen "weftd signs with the plug-in CA" bash -c "weft logs -n istio-system deploy/istiod-prod | grep -q 'CA plug-in (cacerts)'"
+seen "weftd signs with the plug-in CA" bash -c "weft logs -n istio-system deploy/weftd-prod | grep -q 'CA plug-in (cacerts)'"
 
 step 6 "weft get pods -n istio-system; weft version"
 run weft get pods -n istio-system
 run weft version
-seen "the control plane Running" bash -c "weft get pods -n istio-system | grep istiod-prod | grep -q Running"
+seen "the control plane Running" bash -c "weft get pods -n istio-system | grep weftd-prod | grep -q Running"
 seen "client and control plane versions" bash -c "weft version | grep -q 'control plane version: 0.1.0 (revision prod)'"
 later "a ztunnel per node and the data plane version (issue: ztunnel)"
 
@@ -89,7 +89,7 @@ curl_ready() { [ "$(weft get deploy curl -o jsonpath='{.status.readyReplicas}' 2
 for _ in $(seq 150); do curl_ready && break; sleep 0.2; done
 run weft exec deploy/curl -- curl -s http://httpbin:8000/get
 seen "reachable at httpbin:8000" bash -c "weft exec deploy/curl -- curl -s http://httpbin:8000/get | jq -e '.url == \"http://httpbin:8000/get\"'"
-later "mTLS between them (issues: control plane, ztunnel)"
+later "mTLS between them (issue: ztunnel)"
 
 step 9 "the certificate a workload gets (here signed offline with weft ca sign)"
 run weft ca sign --ca-dir cluster-certs/istiocluster --trust-domain acmellc.local --namespace default \
@@ -104,10 +104,10 @@ seen "EKU: TLS Web Server + Client Authentication" grep -q "TLS Web Server Authe
 seen "Basic Constraints critical CA:FALSE" bash -c "grep -A1 'X509v3 Basic Constraints: critical' <<<\"\$0\" | grep -q CA:FALSE" "$text"
 seen "openssl verify -CAfile root-cert.pem -untrusted cert-chain.pem" \
   openssl verify -CAfile cluster-certs/root-cert.pem -untrusted cluster-certs/istiocluster/cert-chain.pem chain.pem
-later "weft proxy-config secret deployment/httpbin (issues: control plane, ztunnel)"
+later "weft proxy-config secret deployment/httpbin (issue: ztunnel)"
 
 step 10 "weft install -f global-ingress.yaml --revision prod"
-later "the ingress gateway (issues: control plane, proxy)"
+later "the ingress gateway (issue: proxy)"
 
 step 11 "the Gateway and VirtualService for example.com"
 run weft apply -f istio-gateway.yaml -n istio-system
@@ -132,9 +132,9 @@ echo "  (the gateway's missing workload is reported too: step 10 is not built ye
 step 14 "weft uninstall"
 httpbin_uid=$(weft get pods -l app=httpbin -o jsonpath='{.items[0].metadata.uid}')
 run weft uninstall
-for _ in $(seq 100); do weft get pods -n istio-system 2>&1 | grep -q istiod || break; sleep 0.2; done
+for _ in $(seq 100); do weft get pods -n istio-system 2>&1 | grep -q weftd || break; sleep 0.2; done
 run weft get pods -n istio-system
-seen "the control plane is gone" bash -c "! weft get deploy -n istio-system 2>&1 | grep -q istiod"
+seen "the control plane is gone" bash -c "d=\$(weft get deploy -n istio-system -o name) && ! grep -q weftd <<<\"\$d\""
 seen "httpbin still serves" bash -c "weft exec deploy/curl -- curl -s http://httpbin:8000/get | jq -e .url"
 seen "httpbin never restarted" bash -c "[ \"\$(weft get pods -l app=httpbin -o jsonpath='{.items[0].metadata.uid}')\" = '$httpbin_uid' ]"
 

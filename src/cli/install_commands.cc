@@ -17,7 +17,9 @@
 #include "cli/manifest_input.h"
 #include "cli/object_commands.h"
 #include "cli/pod_target.h"
+#include "base/base64.h"
 #include "control/mesh_ca.h"
+#include "control/node_credential.h"
 #include "install/install_names.h"
 #include "install/install_plan.h"
 #include "model/json_access.h"
@@ -65,7 +67,7 @@ std::string firstImage(const model::Object& o) {
 }
 
 bool revisionInstalled(const store::LocalStore& store, const std::string& revision) {
-  auto deployment = store.get({"Deployment.apps", "istio-system", install::istiodName(revision)});
+  auto deployment = store.get({"Deployment.apps", "istio-system", install::weftdDeploymentName(revision)});
   return deployment && *deployment;
 }
 
@@ -91,6 +93,32 @@ std::string podProblem(const store::LocalStore& store, const std::string& ns, co
     }
   }
   return {};
+}
+
+// One credential per node for its ztunnel: a client certificate naming the node
+// (weft://node/<name>), signed by the mesh CA, so weftd can tell which node asks.
+Result<std::vector<model::Object>> nodeCredentials(store::LocalStore& store, const install::InstallPlan& plan) {
+  std::string trustDomain = stringAt(json::value(plan.meshConfig), {"trustDomain"});
+  auto ca = control::loadMeshCa(store, trustDomain.empty() ? "cluster.local" : trustDomain, systemClock());
+  if (!ca) return ca.error().wrap("the mesh CA");
+  auto nodes = store.list("Node", "");
+  if (!nodes) return nodes.error();
+  std::vector<model::Object> secrets;
+  for (const auto& node : *nodes) {
+    auto credential = control::issueNodeCredential(*ca, node.name(), systemClock());
+    if (!credential) return credential.error();
+    json::object labels{{std::string(install::kManagedByLabel), std::string(install::kManagedByValue)},
+                        {std::string(install::kRevisionLabel), plan.revisionLabel()},
+                        {std::string(install::kComponentLabel), "Ztunnel"}};
+    json::value secret = json::object{
+        {"apiVersion", "v1"},
+        {"kind", "Secret"},
+        {"metadata", json::object{{"name", install::withRevision("weft-node-credential", plan.revision) + "-" + node.name()}, {"namespace", "istio-system"}, {"labels", labels}}},
+        {"type", "kubernetes.io/tls"},
+        {"data", json::object{{"tls.crt", base64Encode(credential->certChainPem)}, {"tls.key", base64Encode(credential->keyPem)}}}};
+    secrets.emplace_back(model::findKind("v1", "Secret"), std::move(secret));
+  }
+  return secrets;
 }
 
 int runInstall(const InstallFlags& flags) {
@@ -124,7 +152,7 @@ int runInstall(const InstallFlags& flags) {
   }
   for (auto& object : plan->objects) {
     if (skipped.contains(object.label(install::kComponentLabel))) continue;
-    if (object.kind() == "Deployment" && object.name() == install::istiodName(plan->revision)) {
+    if (object.kind() == "Deployment" && object.name() == install::weftdDeploymentName(plan->revision)) {
       // On the local cluster weftd reads the cluster's store directly (in Kubernetes it
       // watches the API server instead).
       auto& container = object.mutableValue().at("spec").at("template").at("spec").at("containers").as_array().at(0).as_object();
@@ -142,6 +170,11 @@ int runInstall(const InstallFlags& flags) {
                             json::object{{"apiVersion", "v1"}, {"kind", "Namespace"}, {"metadata", json::object{{"name", ns}}}});
   }
   objects.insert(objects.begin(), namespaces.begin(), namespaces.end());
+  if (plan->ztunnel && plan->controlPlane) {
+    auto credentials = nodeCredentials(store, *plan);
+    if (!credentials) return printError(credentials.error());
+    for (auto& secret : *credentials) objects.push_back(std::move(secret));
+  }
   objects.push_back(install::installedState(*plan));
   std::vector<model::ObjectKey> made;
   for (const auto& object : objects) {
@@ -167,7 +200,7 @@ int runInstall(const InstallFlags& flags) {
       continue;
     }
     if (component == "Istiod") {
-      std::string name = install::istiodName(plan->revision);
+      std::string name = install::weftdDeploymentName(plan->revision);
       while (!deploymentReady(store, "istio-system", name) && std::chrono::steady_clock::now() < deadline) std::this_thread::sleep_for(100ms);
       if (!deploymentReady(store, "istio-system", name)) {
         fmt::print("✘ Istiod encountered an error\n");

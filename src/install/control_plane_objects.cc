@@ -66,7 +66,7 @@ std::vector<model::Object> controlPlaneObjects(const InstallPlan& plan, std::str
       selector, {{"istio", "pilot"}, {"sidecar.istio.io/inject", "false"}, {"istio.io/dataplane-mode", "none"}});
   json::object pod{{"serviceAccountName", name}, {"containers", json::array{discoveryContainer(plan, weftVersion)}}};
   auto deployment =
-      makeObject("apps/v1", "Deployment", name, kIstioNamespace, labels,
+      makeObject("apps/v1", "Deployment", weftdDeploymentName(plan.revision), kIstioNamespace, labels,
                  json::object{{"spec", json::object{
                                            {"replicas", 1},
                                            {"selector", json::object{{"matchLabels", selector}}},

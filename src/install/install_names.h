@@ -29,6 +29,9 @@ inline std::string withRevision(std::string_view base, std::string_view revision
 }
 
 inline std::string istiodName(std::string_view revision) { return withRevision("istiod", revision); }
+// The control plane's Deployment (so its pods read weftd-<rev>-...): Weft's own binary
+// behind Istio's Service and ServiceAccount names, which clients and policies use.
+inline std::string weftdDeploymentName(std::string_view revision) { return withRevision("weftd", revision); }
 inline std::string meshConfigMapName(std::string_view revision) { return withRevision("istio", revision); }
 inline std::string installedStateName(std::string_view revision) { return withRevision("installed-state", revision); }
 

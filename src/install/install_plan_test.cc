@@ -165,7 +165,7 @@ TEST(Revisions, TheFlagFillsAnEmptySpecRevision) {
   EXPECT_EQ(p.revision, "canary");
   EXPECT_EQ(p.revisionLabel(), "canary");
   EXPECT_EQ(p.mergedSpec.at("revision"), json::value("canary"));
-  EXPECT_NE(findObject(p, "Deployment", "istiod-canary"), nullptr);
+  EXPECT_NE(findObject(p, "Deployment", "weftd-canary"), nullptr);
   EXPECT_EQ(model::at(json::value(p.meshConfig), {"defaultConfig", "discoveryAddress"}),
             json::value("istiod-canary.istio-system.svc:15012"));
 }

@@ -61,12 +61,12 @@ TEST(RenderedObjects, DefaultProfileObjects) {
   EXPECT_THAT(
       objectNames(p),
       ElementsAre("ServiceAccount istio-system/istio-reader-service-account", "ConfigMap istio-system/istio",
-                  "ServiceAccount istio-system/istiod", "Service istio-system/istiod", "Deployment istio-system/istiod",
+                  "ServiceAccount istio-system/istiod", "Service istio-system/istiod", "Deployment istio-system/weftd",
                   "ServiceAccount istio-system/istio-ingressgateway-service-account",
                   "Service istio-system/istio-ingressgateway", "Deployment istio-system/istio-ingressgateway",
                   "ServiceAccount istio-system/ztunnel", "DaemonSet istio-system/ztunnel"));
 
-  const auto& istiod = *findObject(p, "Deployment", "istiod");
+  const auto& istiod = *findObject(p, "Deployment", "weftd");
   EXPECT_EQ(istiod.label("app"), "istiod");
   EXPECT_EQ(istiod.label("operator.istio.io/component"), "Pilot");
   EXPECT_EQ(model::at(istiod.value(), {"spec", "replicas"}), json::value(1));
@@ -151,7 +151,7 @@ TEST(RenderedObjects, ComponentKubernetesSettingsApply) {
             targetPort: 8081
 )"));
   auto p = plan(file);
-  const auto& istiod = *findObject(p, "Deployment", "istiod");
+  const auto& istiod = *findObject(p, "Deployment", "weftd");
   EXPECT_EQ(model::at(istiod.value(), {"spec", "replicas"}), json::value(2));
   EXPECT_EQ(envOf(istiod, "REVISION"), "overridden");
   EXPECT_EQ(envOf(istiod, "EXTRA"), "1");

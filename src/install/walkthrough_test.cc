@@ -54,9 +54,9 @@ TEST(Walkthrough, ControlPlaneWithRevisionProd) {
   EXPECT_THAT(objectNames(p),
               ElementsAre("ServiceAccount istio-system/istio-reader-service-account",
                           "ConfigMap istio-system/istio-prod", "ServiceAccount istio-system/istiod-prod",
-                          "Service istio-system/istiod-prod", "Deployment istio-system/istiod-prod",
+                          "Service istio-system/istiod-prod", "Deployment istio-system/weftd-prod",
                           "ServiceAccount istio-system/ztunnel", "DaemonSet istio-system/ztunnel"));
-  const auto& istiod = *findObject(p, "Deployment", "istiod-prod");
+  const auto& istiod = *findObject(p, "Deployment", "weftd-prod");
   EXPECT_EQ(istiod.label("istio.io/rev"), "prod");
   EXPECT_EQ(json::serialize(model::at(istiod.value(), {"spec", "template", "spec", "containers"}).at(0).at("args")),
             R"(["--revision","prod"])");

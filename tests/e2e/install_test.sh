@@ -33,7 +33,7 @@ wait_for() {
   "$@" 2>&1 | sed 's/^/       /'
   return 1
 }
-nothing_installed() { ! "$weft" get deploy -n istio-system 2>&1 | grep -q istiod; }
+nothing_installed() { local d; d=$("$weft" get deploy -n istio-system -o name 2>&1) && ! grep -q weftd <<<"$d"; }
 
 check "create the cluster" "$weft" cluster create --name "$name"
 
@@ -69,13 +69,19 @@ mesh=$("$weft" get configmap istio-prod -n istio-system -o jsonpath='{.data.mesh
 check_contains "the mesh config has trust domain acmellc.local" "$mesh" "trustDomain: acmellc.local"
 check_contains "the mesh config has REGISTRY_ONLY" "$mesh" "mode: REGISTRY_ONLY"
 check "the installed IstioOperator is recorded" "$weft" get istiooperator installed-state-prod -n istio-system
-weftd_log=$("$weft" logs -n istio-system deploy/istiod-prod)
+weftd_log=$("$weft" logs -n istio-system deploy/weftd-prod)
 check_contains "weftd serves trust domain acmellc.local with the plug-in CA" "$weftd_log" "trust domain acmellc.local, outbound traffic REGISTRY_ONLY, CA plug-in (cacerts)"
+
+node="$name-worker"
+"$weft" get secret "weft-node-credential-prod-$node" -n istio-system -o jsonpath='{.data.tls\.crt}' | base64 -d >node.pem
+check "install issued the worker's node credential (weft://node/$node)" bash -c \
+  "openssl x509 -noout -ext subjectAltName -in node.pem | grep -q 'URI:weft://node/$node'"
+check "the node credential chains to the plug-in root" openssl verify -CAfile certs/root-cert.pem -untrusted "$c/cert-chain.pem" node.pem
 
 # --- step 6: pods and versions ----------------------------------------------------------------
 pods=$("$weft" get pods -n istio-system)
-check_contains "step 6: istiod-prod is Running" "$pods" "Running"
-check_contains "step 6: the pod is istiod-prod-..." "$pods" "istiod-prod-"
+check_contains "step 6: weftd-prod is Running" "$pods" "Running"
+check_contains "step 6: the pod is weftd-prod-..." "$pods" "weftd-prod-"
 version=$("$weft" version)
 check_contains "step 6: client version" "$version" "client version: 0.1.0"
 check_contains "step 6: control plane version and revision" "$version" "control plane version: 0.1.0 (revision prod)"
@@ -98,13 +104,13 @@ pid=$("$weft" get pods -n istio-system -l app=istiod,istio.io/rev=prod -o jsonpa
 kill -9 "${pid#weft://}"
 wait_for "a killed weftd comes back and rebuilds its registry from the store" 30 enrolled
 check "uninstall --revision canary" "$weft" uninstall --revision canary
-check "prod is untouched by canary's uninstall" "$weft" get deploy istiod-prod -n istio-system
-check_fails "canary is gone" "not found" "$weft" get deploy istiod-canary -n istio-system
+check "prod is untouched by canary's uninstall" "$weft" get deploy weftd-prod -n istio-system
+check_fails "canary is gone" "not found" "$weft" get deploy weftd-canary -n istio-system
 
 # --- step 14: uninstall -------------------------------------------------------------------------
 out=$("$weft" uninstall 2>&1)
 check_contains "step 14: weft uninstall" "$out" "✔ Uninstall complete"
-gone() { ! "$weft" get pods -n istio-system 2>&1 | grep -q istiod; }
+gone() { local p; p=$("$weft" get pods -n istio-system -o name 2>&1) && ! grep -q weftd <<<"$p"; }
 wait_for "the control plane pods are gone" 20 gone
 check "the plug-in CA secret stays" "$weft" get secret cacerts -n istio-system
 check "httpbin still serves after uninstall" bash -c "'$weft' exec deploy/curl -- curl -s --max-time 5 http://httpbin:8000/get | jq -e .url"
