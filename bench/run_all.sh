@@ -29,3 +29,6 @@ bash "$here/local_cluster_bench.sh" "$build/bin" 50
 echo
 echo "## httpbin sample vs nginx (wrk)"
 bash "$here/httpbin_vs_nginx.sh" "$build/bin"
+echo
+echo "## weftd discovery (10,000 pods, 1,000 Services, 100 clients, 20 changes; needs ~8 GB of memory)"
+"$build/bench/weftd_discovery_bench" --pods 10000 --services 1000 --clients 100 --changes 20
