@@ -22,17 +22,6 @@ cleanup() {
 trap cleanup EXIT
 cd "$work"
 
-wait_for() {
-  local what=$1 seconds=$2; shift 2
-  local deadline=$((SECONDS + seconds))
-  while ((SECONDS < deadline)); do
-    if "$@" >/dev/null 2>&1; then pass "$what"; return 0; fi
-    sleep 0.2
-  done
-  fail "$what (not within ${seconds}s)"
-  "$@" 2>&1 | sed 's/^/       /'
-  return 1
-}
 nothing_installed() { local d; d=$("$weft" get deploy -n istio-system -o name 2>&1) && ! grep -q weftd <<<"$d"; }
 
 check "create the cluster" "$weft" cluster create --name "$name"

@@ -27,6 +27,19 @@ check_fails() {
   if grep -qF -- "$expected" <<<"$out"; then pass "$what"; else fail "$what: expected '$expected' in: $out"; fi
 }
 
+# wait_for DESCRIPTION SECONDS COMMAND...: polls (every 0.2 s, bounded) until COMMAND succeeds.
+wait_for() {
+  local what=$1 seconds=$2; shift 2
+  local deadline=$((SECONDS + seconds))
+  while ((SECONDS < deadline)); do
+    if "$@" >/dev/null 2>&1; then pass "$what"; return 0; fi
+    sleep 0.2
+  done
+  fail "$what (not within ${seconds}s)"
+  "$@" 2>&1 | sed 's/^/       /'
+  return 1
+}
+
 finish() {
   rm -f /tmp/weft-e2e-check.$$
   echo "$passed passed, $failed failed"

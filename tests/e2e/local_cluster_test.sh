@@ -21,18 +21,6 @@ cleanup() {
 }
 trap cleanup EXIT
 
-# wait_for DESCRIPTION SECONDS COMMAND...: polls (every 0.2 s, bounded) until COMMAND succeeds.
-wait_for() {
-  local what=$1 seconds=$2; shift 2
-  local deadline=$((SECONDS + seconds))
-  while ((SECONDS < deadline)); do
-    if "$@" >/dev/null 2>&1; then pass "$what"; return 0; fi
-    sleep 0.2
-  done
-  fail "$what (not within ${seconds}s)"
-  "$@" 2>&1 | sed 's/^/       /'
-  return 1
-}
 
 nothing_left() {
   local n=$1
