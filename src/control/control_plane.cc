@@ -14,7 +14,7 @@
 #include "control/certificate_service.h"
 #include "control/discovery/discovery_server.h"
 #include "control/discovery/snapshot.h"
-#include "control/http_endpoints.h"
+#include "admin/http_endpoints.h"
 #include "control/mesh_ca.h"
 #include "control/mesh_settings.h"
 #include "control/registry.h"
@@ -141,16 +141,16 @@ int runControlPlane(const ControlPlaneSettings& settings) {
     spdlog::error("cannot listen on {}:{} for gRPC", settings.address, settings.grpcPort);
     return 1;
   }
-  auto status = HttpEndpoints::bind(settings.address, settings.statusPort,
+  auto status = admin::HttpEndpoints::bind(settings.address, settings.statusPort,
                                     {{"/ready", [&gauges] {
-                                        return gauges.ready ? HttpAnswer{200, "text/plain", "ready\n"} : HttpAnswer{503, "text/plain", "not ready\n"};
+                                        return gauges.ready ? admin::HttpAnswer{200, "text/plain", "ready\n"} : admin::HttpAnswer{503, "text/plain", "not ready\n"};
                                       }},
                                      {"/healthz/ready", [&gauges] {
-                                        return gauges.ready ? HttpAnswer{200, "text/plain", "ready\n"} : HttpAnswer{503, "text/plain", "not ready\n"};
+                                        return gauges.ready ? admin::HttpAnswer{200, "text/plain", "ready\n"} : admin::HttpAnswer{503, "text/plain", "not ready\n"};
                                       }}});
-  auto monitoring = HttpEndpoints::bind(settings.address, settings.monitoringPort,
-                                        {{"/metrics", [&] { return HttpAnswer{200, "text/plain; version=0.0.4", metricsText(certificates, discovery, gauges)}; }},
-                                         {"/version", [] { return HttpAnswer{200, "text/plain", "0.1.0\n"}; }}});
+  auto monitoring = admin::HttpEndpoints::bind(settings.address, settings.monitoringPort,
+                                        {{"/metrics", [&] { return admin::HttpAnswer{200, "text/plain; version=0.0.4", metricsText(certificates, discovery, gauges)}; }},
+                                         {"/version", [] { return admin::HttpAnswer{200, "text/plain", "0.1.0\n"}; }}});
   if (!status || !monitoring) {
     spdlog::error("{}", (!status ? status.error() : monitoring.error()).message);
     return 1;

@@ -1,10 +1,10 @@
-#include "control/http_endpoints.h"
+#include "admin/http_endpoints.h"
 
 #include <boost/asio.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
 
-namespace weft::control {
+namespace weft::admin {
 
 namespace asio = boost::asio;
 namespace beast = boost::beast;
@@ -83,4 +83,4 @@ void HttpEndpoints::stop() {
 
 int HttpEndpoints::port() const { return state_->acceptor.local_endpoint().port(); }
 
-}  // namespace weft::control
+}  // namespace weft::admin

@@ -1,6 +1,6 @@
 #pragma once
-// A small HTTP/1.1 server for weftd's plain endpoints (readiness on 15021, Prometheus
-// metrics on 15014): a path -> handler table, served on its own thread. Not for traffic.
+// A small HTTP/1.1 server for the plain endpoints of weftd and weft-ztunnel (readiness, Prometheus
+// metrics, admin): a path -> handler table, served on its own thread. Not for traffic.
 
 #include <functional>
 #include <map>
@@ -10,7 +10,7 @@
 
 #include "base/result.h"
 
-namespace weft::control {
+namespace weft::admin {
 
 struct HttpAnswer {
   int status = 200;
@@ -37,4 +37,4 @@ class HttpEndpoints {
   std::thread thread_;
 };
 
-}  // namespace weft::control
+}  // namespace weft::admin
