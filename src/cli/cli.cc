@@ -33,6 +33,7 @@ int runCli(int argc, char** argv) {
   addClusterCommands(app, exitCode);
   addInstallCommands(app, exitCode);
   addPodCommands(app, exitCode, podCommand);
+  addProxyConfigCommands(app, exitCode);
   try {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp& help) {

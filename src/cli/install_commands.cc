@@ -160,6 +160,17 @@ int runInstall(const InstallFlags& flags) {
       if (!env.is_array()) env = json::array();
       env.as_array().push_back(json::object{{"name", "WEFT_STORE"}, {"value", cluster->paths.store().string()}});
     }
+    if (object.kind() == "DaemonSet" && object.name() == "ztunnel") {
+      // On the local cluster ztunnel reads its node credential Secret from the store (in
+      // Kubernetes a Secret volume) and meets the runtime, its node agent, on a socket per
+      // node (in Kubernetes the CNI agent's socket).
+      auto& container = object.mutableValue().at("spec").at("template").at("spec").at("containers").as_array().at(0).as_object();
+      auto& env = container["env"];
+      if (!env.is_array()) env = json::array();
+      env.as_array().push_back(json::object{{"name", "WEFT_STORE"}, {"value", cluster->paths.store().string()}});
+      env.as_array().push_back(json::object{{"name", "NODE_CREDENTIAL_SECRET"}, {"value", install::withRevision("weft-node-credential", plan->revision)}});
+      env.as_array().push_back(json::object{{"name", "WEFT_NODE_AGENT_DIR"}, {"value", (cluster->paths.root / "nodeagent").string()}});
+    }
     objects.push_back(std::move(object));
   }
   std::vector<model::Object> namespaces;

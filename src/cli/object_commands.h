@@ -18,5 +18,6 @@ void addClusterCommands(CLI::App& app, int& exitCode);  // cluster create|delete
 void addInstallCommands(CLI::App& app, int& exitCode);  // install, uninstall, version
 // exec, logs, port-forward; `podCommand` is what followed `--` on the command line.
 void addPodCommands(CLI::App& app, int& exitCode, const std::vector<std::string>& podCommand);
+void addProxyConfigCommands(CLI::App& app, int& exitCode);  // proxy-config secret, ztunnel-config
 
 }  // namespace weft::cli
