@@ -25,7 +25,7 @@ std::string accessLogLine(const ConnectionReport& r) {
   field(out, "dst.identity", r.destination.principal == "unknown" ? "" : r.destination.principal, true);
   field(out, "direction", r.direction, true);
   field(out, "response_flags", r.responseFlags == "-" ? "" : r.responseFlags, true);
-  out += fmt::format(" bytes_sent={} bytes_recv={}", r.bytesSent, r.bytesReceived);
+  out += fmt::format(" bytes_sent={} bytes_recv={}", r.requestBytes, r.responseBytes);
   auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - r.started).count();
   out += fmt::format(" duration=\"{}ms\"", ms);
   field(out, "error", r.error, true);

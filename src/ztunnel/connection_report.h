@@ -29,8 +29,8 @@ struct ConnectionReport {
   bool mutualTls = false;
   std::string responseFlags = "-";  // "-" ok; DENY, CONNECT (no upstream), REGISTRY_ONLY, TLS_FAILURE...
   std::string error;                // said in the log when the connection failed
-  uint64_t bytesSent = 0;           // towards the destination
-  uint64_t bytesReceived = 0;       // from the destination
+  uint64_t requestBytes = 0;   // client -> server
+  uint64_t responseBytes = 0;  // server -> client
   std::chrono::steady_clock::time_point started = std::chrono::steady_clock::now();
 };
 

@@ -53,8 +53,9 @@ void TcpMetrics::closed(const ConnectionReport& report) {
   std::lock_guard lock(mutex_);
   auto& totals = byLabels_[standardLabels(report)];
   ++totals.closed;
-  totals.sent += report.bytesSent;
-  totals.received += report.bytesReceived;
+  // Istio's names are the server's view: "sent" is the response, "received" the request.
+  totals.sent += report.responseBytes;
+  totals.received += report.requestBytes;
 }
 
 void TcpMetrics::count(const std::string& name, const std::string& reason, uint64_t by) {

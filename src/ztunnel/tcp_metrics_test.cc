@@ -13,8 +13,8 @@ ConnectionReport report() {
   r.destination = {"198.18.1.5:8080", "httpbin", "default", "spiffe://cluster.local/ns/default/sa/httpbin", "httpbin", "v1"};
   r.destinationService = "httpbin.default.svc.cluster.local";
   r.mutualTls = true;
-  r.bytesSent = 78;
-  r.bytesReceived = 512;
+  r.requestBytes = 78;
+  r.responseBytes = 512;
   return r;
 }
 
@@ -28,8 +28,8 @@ TEST(TcpMetrics, CountsOpenCloseAndBytesPerLabelSet) {
   std::string labels = standardLabels(r);
   EXPECT_NE(text.find("istio_tcp_connections_opened_total" + labels + " 2"), std::string::npos) << text;
   EXPECT_NE(text.find("istio_tcp_connections_closed_total" + labels + " 1"), std::string::npos);
-  EXPECT_NE(text.find("istio_tcp_sent_bytes_total" + labels + " 78"), std::string::npos);
-  EXPECT_NE(text.find("istio_tcp_received_bytes_total" + labels + " 512"), std::string::npos);
+  EXPECT_NE(text.find("istio_tcp_sent_bytes_total" + labels + " 512"), std::string::npos);
+  EXPECT_NE(text.find("istio_tcp_received_bytes_total" + labels + " 78"), std::string::npos);
   EXPECT_NE(labels.find("connection_security_policy=\"mutual_tls\""), std::string::npos);
   EXPECT_NE(labels.find("source_principal=\"spiffe://cluster.local/ns/default/sa/curl\""), std::string::npos);
   EXPECT_NE(labels.find("destination_service_name=\"unknown\""), std::string::npos);
