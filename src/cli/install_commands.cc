@@ -79,6 +79,29 @@ bool deploymentReady(const store::LocalStore& store, const std::string& ns, cons
   return ready.is_int64() && ready.get_int64() >= (wanted.is_int64() ? wanted.get_int64() : 1);
 }
 
+// Every node runs a ready ztunnel (the local runtime writes DaemonSet pods' readiness).
+bool ztunnelsReady(const store::LocalStore& store) {
+  auto nodes = store.list("Node", "");
+  auto pods = store.list("Pod", "istio-system");
+  if (!nodes || !pods) return false;
+  std::set<std::string> readyOn;
+  for (const auto& pod : *pods) {
+    if (pod.label("app") != "ztunnel") continue;
+    const auto& conditions = at(pod.value(), {"status", "conditions"});
+    for (const auto& c : conditions.is_array() ? conditions.get_array() : json::array()) {
+      if (stringAt(c, {"type"}) == "Ready" && stringAt(c, {"status"}) == "True") readyOn.insert(stringAt(pod.value(), {"spec", "nodeName"}));
+    }
+  }
+  return readyOn.size() >= nodes->size();
+}
+
+// The revision whose ztunnel DaemonSet runs already, if any.
+std::string installedZtunnelRevision(const store::LocalStore& store) {
+  auto ds = store.get({"DaemonSet.apps", "istio-system", "ztunnel"});
+  if (!ds || !*ds) return {};
+  return (*ds)->label(install::kRevisionLabel);
+}
+
 // Why a pod of the deployment is not running, for the error when waiting times out.
 std::string podProblem(const store::LocalStore& store, const std::string& ns, const std::string& app) {
   auto pods = store.list("Pod", ns);
@@ -150,8 +173,13 @@ int runInstall(const InstallFlags& flags) {
     std::string image = firstImage(object);
     if (!image.empty() && !programBuilt(image)) skipped.insert(component);
   }
+  // One ztunnel per node serves the whole mesh (as in Istio ambient): a second revision's
+  // install keeps the running one rather than replacing it under the first revision.
+  std::string keptZtunnel = installedZtunnelRevision(store);
+  if (keptZtunnel == plan->revisionLabel()) keptZtunnel.clear();
   for (auto& object : plan->objects) {
     if (skipped.contains(object.label(install::kComponentLabel))) continue;
+    if (!keptZtunnel.empty() && object.label(install::kComponentLabel) == "Ztunnel") continue;
     if (object.kind() == "Deployment" && object.name() == install::weftdDeploymentName(plan->revision)) {
       // On the local cluster weftd reads the cluster's store directly (in Kubernetes it
       // watches the API server instead).
@@ -181,7 +209,7 @@ int runInstall(const InstallFlags& flags) {
                             json::object{{"apiVersion", "v1"}, {"kind", "Namespace"}, {"metadata", json::object{{"name", ns}}}});
   }
   objects.insert(objects.begin(), namespaces.begin(), namespaces.end());
-  if (plan->ztunnel && plan->controlPlane) {
+  if (plan->ztunnel && plan->controlPlane && keptZtunnel.empty() && !skipped.contains("Ztunnel")) {
     auto credentials = nodeCredentials(store, *plan);
     if (!credentials) return printError(credentials.error());
     for (auto& secret : *credentials) objects.push_back(std::move(secret));
@@ -209,6 +237,18 @@ int runInstall(const InstallFlags& flags) {
     if (notBuilt) {
       fmt::print("- {}: not installed, not built yet in this version of Weft\n", component);
       continue;
+    }
+    if (component == "Ztunnel" && !keptZtunnel.empty()) {
+      fmt::print("✔ Ztunnel: kept revision {}'s (one ztunnel per node serves every revision) {}\n", keptZtunnel, icons[component]);
+      continue;
+    }
+    if (component == "Ztunnel") {
+      while (!ztunnelsReady(store) && std::chrono::steady_clock::now() < deadline) std::this_thread::sleep_for(100ms);
+      if (!ztunnelsReady(store)) {
+        fmt::print("✘ Ztunnel encountered an error\n");
+        return rollBack(makeError("the ztunnels are not ready on every node after {}s{}", kReadyTimeout.count(),
+                                  podProblem(store, "istio-system", "ztunnel")));
+      }
     }
     if (component == "Istiod") {
       std::string name = install::weftdDeploymentName(plan->revision);
