@@ -194,14 +194,6 @@ const std::vector<std::string>& registryKinds() {
   return kinds;
 }
 
-bool podEnrolled(const Object& pod, const Object* ns, const std::string& revision) {
-  std::string podMode = pod.label("istio.io/dataplane-mode");
-  if (podMode == "none") return false;
-  if (podMode == "ambient") return true;
-  if (ns == nullptr) return false;
-  return ns->label("istio.io/dataplane-mode") == "ambient" || (!revision.empty() && ns->label("istio.io/rev") == revision);
-}
-
 RegistryBuild buildRegistry(const ObjectsByKind& objects, const RegistrySettings& settings) {
   RegistryBuild build;
   std::map<std::string, const Object*> namespaces;

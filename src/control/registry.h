@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "control/certificate_policy.h"
+#include "model/enrollment.h"
 #include "model/object.h"
 #include "weft/v1/discovery.pb.h"
 
@@ -43,9 +44,7 @@ RegistryBuild buildRegistry(const ObjectsByKind& objects, const RegistrySettings
 // The kinds buildRegistry reads (what weftd watches).
 const std::vector<std::string>& registryKinds();
 
-// Whether a pod is in the mesh: its namespace carries istio.io/dataplane-mode=ambient or
-// istio.io/rev=<revision> (or the pod itself carries dataplane-mode=ambient), and the pod
-// does not opt out with istio.io/dataplane-mode=none.
-bool podEnrolled(const model::Object& pod, const model::Object* ns, const std::string& revision);
+// Whether a pod is in the mesh: shared with the node agent, so it lives in the model.
+using model::podEnrolled;
 
 }  // namespace weft::control

@@ -7,6 +7,8 @@
 //   <home>/clusters/<name>/pods/        per pod, <ns>_<pod>_<uid>/: its hosts file and
 //                                       container logs, <container>/<restart count>.log
 //   <home>/clusters/<name>/runtime.*    the runtime's pid, log and ready marker
+//   <home>/clusters/<name>/nodeagent/   <node>.sock per node: the runtime's node-agent
+//                                       sockets, where each node's ztunnel connects
 //
 // <home> is $WEFT_HOME, else ~/.weft. Network namespaces are kernel-wide, so their names
 // carry the cluster name: weft-<name> for the cluster, weft-<name>.<ns>.<pod> for pods.
@@ -30,6 +32,8 @@ struct ClusterPaths {
   std::filesystem::path runtimePid() const { return root / "runtime.pid"; }
   std::filesystem::path runtimeLog() const { return root / "runtime.log"; }
   std::filesystem::path runtimeReady() const { return root / "runtime.ready"; }
+  // WEFT_NODE_AGENT_DIR of the node's ztunnel; the socket is <dir>/<node>.sock.
+  std::filesystem::path nodeAgentDir() const { return root / "nodeagent"; }
   std::filesystem::path podDir(const std::string& ns, const std::string& pod, const std::string& uid) const {
     return pods() / (ns + "_" + pod + "_" + uid);
   }

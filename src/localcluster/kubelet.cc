@@ -177,6 +177,10 @@ void Kubelet::syncPod(const model::Object& object, Ipv4Address address, const En
     c.readinessPorts = declaredTcpPorts(spec);
     if (auto env = containerEnv(object, spec, facts, lookup)) {
       c.env = std::move(*env);
+      // What a hostPath mount of /var/run/ztunnel gives ztunnel on Kubernetes: where the
+      // node agent's socket is. Only host-network pods can be a node's ztunnel.
+      bool set = std::any_of(c.env.begin(), c.env.end(), [](const std::string& e) { return e.starts_with("WEFT_NODE_AGENT_DIR="); });
+      if (pod->hostNetwork && !set) c.env.push_back("WEFT_NODE_AGENT_DIR=" + settings_.paths.nodeAgentDir().string());
     } else {
       c.configError = env.error().message;
     }

@@ -35,7 +35,11 @@ std::optional<std::string> mapValue(const json::value& map, const std::string& k
 }  // namespace
 
 Reconciler::Reconciler(store::LocalStore& store, KubeletSettings settings)
-    : store_(store), settings_(settings), nodes_(nodesOf(settings.cluster)), kubelet_(std::move(settings)) {}
+    : store_(store),
+      settings_(settings),
+      nodes_(nodesOf(settings.cluster)),
+      kubelet_(settings),
+      nodeAgents_(settings.cluster, settings.paths) {}
 
 bool Reconciler::ownsNode(const std::string& node) const {
   return std::any_of(nodes_.begin(), nodes_.end(), [&](const NodeInfo& n) { return n.name == node; });
@@ -85,6 +89,7 @@ void Reconciler::reconcile() {
   syncServiceRules();
   syncHosts();
   writeWorkloadStatuses();
+  syncNodeAgents();
 }
 
 void Reconciler::writeField(const ObjectKey& key, std::string_view field, const json::value& value) {
@@ -290,6 +295,17 @@ void Reconciler::syncHosts() {
     kubelet_.updateHosts(key, contents);
     written = std::move(contents);
   }
+}
+
+// Last: enrollment reads the pod addresses the status write above just published.
+void Reconciler::syncNodeAgents() {
+  PodSandboxes sandboxes;
+  for (const auto& key : kubelet_.pods()) {
+    const Object* pod = cache_.get(key);
+    if (pod == nullptr || at(pod->value(), {"spec", "hostNetwork"}) == json::value(true)) continue;
+    if (auto address = kubelet_.podAddress(key)) sandboxes[key] = *address;
+  }
+  nodeAgents_.sync(cache_.list("Pod"), cache_.list("Namespace"), std::move(sandboxes));
 }
 
 void Reconciler::writeWorkloadStatuses() {

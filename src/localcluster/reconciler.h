@@ -8,6 +8,7 @@
 #include <set>
 
 #include "localcluster/kubelet.h"
+#include "localcluster/node_agent_host.h"
 #include "store/object_cache.h"
 #include "store/local_store.h"
 
@@ -24,6 +25,7 @@ class Reconciler {
   void observe(const store::WatchEvent& event) { cache_.apply(event); }
   void reconcile();
   Kubelet& kubelet() { return kubelet_; }
+  NodeAgentHost& nodeAgents() { return nodeAgents_; }
 
  private:
   void runWorkloadControllers();
@@ -35,6 +37,7 @@ class Reconciler {
   void syncHosts();
   void writePodStatuses();
   void writeWorkloadStatuses();
+  void syncNodeAgents();
 
   std::optional<Ipv4Address> allocatePodAddress(const std::string& node);
   void writeField(const model::ObjectKey& key, std::string_view field, const boost::json::value& value);
@@ -45,6 +48,7 @@ class Reconciler {
   std::vector<NodeInfo> nodes_;
   store::ObjectCache cache_;
   Kubelet kubelet_;
+  NodeAgentHost nodeAgents_;
   std::mt19937_64 random_{std::random_device{}()};
   std::string appliedRules_;
   std::set<std::string> liveChains_;

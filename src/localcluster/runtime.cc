@@ -71,6 +71,10 @@ int runRuntime(const RuntimeSettings& settings) {
     return 1;
   }
   reconciler.adoptExistingRules();
+  if (auto status = reconciler.nodeAgents().start(); !status) {
+    spdlog::error("{}", status.error().message);
+    return 1;
+  }
   auto watch = store->watch();
   if (!watch) {
     spdlog::error("watching {}: {}", paths.store().string(), watch.error().message);
@@ -99,8 +103,9 @@ int runRuntime(const RuntimeSettings& settings) {
       auto wait = std::chrono::duration_cast<std::chrono::milliseconds>(*wake - std::chrono::system_clock::now()).count();
       timeout = static_cast<int>(std::clamp<int64_t>(wait, 0, 5000));
     }
-    pollfd fds[2] = {{signals, POLLIN, 0}, {(*watch)->fd(), POLLIN, 0}};
-    int n = poll(fds, 2, timeout);
+    std::vector<pollfd> fds = {{signals, POLLIN, 0}, {(*watch)->fd(), POLLIN, 0}};
+    for (int fd : reconciler.nodeAgents().pollFds()) fds.push_back({fd, POLLIN, 0});
+    int n = poll(fds.data(), fds.size(), timeout);
     if (n < 0 && errno != EINTR) break;
     if (fds[0].revents & POLLIN) {
       signalfd_siginfo info{};
@@ -117,6 +122,8 @@ int runRuntime(const RuntimeSettings& settings) {
       std::this_thread::sleep_for(5ms);
       dirty = true;
     }
+    // ztunnels connecting and acking; a hello re-evaluates that node's pods by itself.
+    if (std::any_of(fds.begin() + 2, fds.end(), [](const pollfd& p) { return p.revents != 0; })) reconciler.nodeAgents().onReadable();
     if (reconciler.kubelet().tick()) dirty = true;
   }
   spdlog::info("cluster {} runtime stopping; pods keep running until `weft cluster delete`", settings.cluster);
