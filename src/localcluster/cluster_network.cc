@@ -37,6 +37,9 @@ Status configureClusterNetwork(const ClusterConfig& config, const std::string& n
                                      bridgeAddress(config).str(), config.podCidr.prefix);
   for (const auto& node : nodesOf(config)) commands += fmt::format("addr add {}/32 dev {}\n", node.address.str(), kBridgeName);
   commands += fmt::format("link set {} up\n", kBridgeName);
+  // hostNetwork pods (ztunnel) live here and dial Services too: the Service range needs a
+  // route for the connect to start at all, then the OUTPUT chain rewrites it to a pod.
+  commands += fmt::format("route add {} dev {}\n", config.serviceCidr.str(), kBridgeName);
   WEFT_TRY(ipBatch(netns, commands));
   // Forwarding between pods happens inside this namespace only; the host's setting is
   // untouched. Redirects are off because pods are reached back out of the same bridge.

@@ -143,7 +143,7 @@ PeerFacts InpodProxy::selfFacts(const ConfigSnapshot& config) const {
   PeerFacts facts = unknownPeer(pod_.address.str());
   facts.ns = pod_.ns;
   facts.workload = pod_.name;
-  facts.principal = pod_.identity;
+  facts.principal = pod_.identity(config.trustDomain());
   return facts;
 }
 
@@ -156,7 +156,7 @@ asio::awaitable<std::shared_ptr<const WorkloadCertificate>> InpodProxy::certific
   auto deadline = std::chrono::steady_clock::now() + context_.certificateWait;
   asio::steady_timer timer(io_);
   while (true) {
-    if (auto cert = context_.certificates.get(pod_.identity)) co_return cert;
+    if (auto cert = context_.certificates.get(pod_.identity(context_.config.get()->trustDomain()))) co_return cert;
     if (std::chrono::steady_clock::now() >= deadline) co_return nullptr;
     timer.expires_after(std::chrono::milliseconds(50));
     boost::system::error_code ec;
@@ -201,8 +201,9 @@ asio::awaitable<Result<tcp::socket>> InpodProxy::connectFromPod(tcp::endpoint de
   using namespace asio::experimental::awaitable_operators;
   asio::steady_timer timer(io_);
   timer.expires_after(context_.connectTimeout);
+  boost::system::error_code timerEc;
   auto outcome = co_await (socket.async_connect(destination, asio::redirect_error(use_awaitable, ec)) ||
-                           timer.async_wait(asio::redirect_error(use_awaitable, ec)));
+                           timer.async_wait(asio::redirect_error(use_awaitable, timerEc)));
   if (outcome.index() == 1) co_return makeError("connecting to {}: timed out", endpointText(destination));
   if (ec) co_return makeError("connecting to {}: {}", endpointText(destination), ec.message());
   socket.set_option(tcp::no_delay(true), ec);
@@ -269,7 +270,7 @@ asio::awaitable<void> InpodProxy::handleOutbound(tcp::socket socket) {
   auto cert = co_await certificate();
   if (!cert) {
     report.responseFlags = "CERT";
-    report.error = fmt::format("no certificate for {} yet", pod_.identity);
+    report.error = fmt::format("no certificate for {} yet", pod_.identity(config->trustDomain()));
     finish(report);
     resetSocket(socket);
     co_return;
@@ -282,7 +283,7 @@ asio::awaitable<void> InpodProxy::handleOutbound(tcp::socket socket) {
     co_return;
   }
   hbone::ConnectTarget target;
-  target.sourceIdentity = pod_.identity;
+  target.sourceIdentity = cert->identity;
   target.destinationIdentity = route.expectedIdentities.empty() ? "" : route.expectedIdentities.front();
   target.destinationIp = asio::ip::address_v4(route.address.value);
   target.peer = toEndpoint(route.address, kHbonePort);

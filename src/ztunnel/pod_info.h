@@ -14,7 +14,12 @@ struct PodInfo {
   std::string ns;
   std::string serviceAccount;
   Ipv4Address address;
-  std::string identity;  // spiffe://<td>/ns/<ns>/sa/<sa>
+
+  // spiffe://<td>/ns/<ns>/sa/<sa>: the trust domain comes from the mesh config of the
+  // moment, so a pod handed over before discovery synced is named right once it has.
+  std::string identity(const std::string& trustDomain) const {
+    return "spiffe://" + trustDomain + "/ns/" + ns + "/sa/" + serviceAccount;
+  }
 };
 
 }  // namespace weft::ztunnel

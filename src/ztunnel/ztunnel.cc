@@ -77,7 +77,11 @@ Ztunnel::Ztunnel(ZtunnelSettings settings, NodeCredential credential) : settings
         return {};
       },
       [this](const xds::HeldResources& held) {
-        if (auto built = ConfigSnapshot::build(held)) config_.set(*built);
+        auto built = ConfigSnapshot::build(held);
+        if (!built) return;
+        bool trustDomainChanged = (*built)->trustDomain() != config_.get()->trustDomain();
+        config_.set(*built);
+        if (trustDomainChanged) asio::post(io_, [this] { updateWantedCertificates(); });
       });
   context_.reset(new ProxyContext{config_, *certificates_, metrics_, hboneCounters_});
 }
@@ -160,10 +164,11 @@ Status Ztunnel::startAdmin() {
 void Ztunnel::updateWantedCertificates() {
   std::set<std::string> identities;
   std::vector<ServedPod> view;
+  std::string trustDomain = config_.get()->trustDomain();
   for (const auto& [uid, proxy] : pods_) {
-    identities.insert(proxy->pod().identity);
     const auto& p = proxy->pod();
-    view.push_back({p.uid, p.name, p.ns, p.address.str(), p.identity, "serving"});
+    identities.insert(p.identity(trustDomain));
+    view.push_back({p.uid, p.name, p.ns, p.address.str(), p.identity(trustDomain), "serving"});
   }
   certificates_->setWanted(identities);
   std::lock_guard lock(servedMutex_);
@@ -177,8 +182,7 @@ std::string Ztunnel::addPod(nodeagent::AddWorkload add, net::UniqueFd netns) {
     // A replay after the agent reconnected, or after our own restart: already serving.
     return {};
   }
-  PodInfo pod{add.uid, add.name, add.ns, add.serviceAccount.empty() ? "default" : add.serviceAccount, *address, ""};
-  pod.identity = fmt::format("spiffe://{}/ns/{}/sa/{}", config_.get()->trustDomain(), pod.ns, pod.serviceAccount);
+  PodInfo pod{add.uid, add.name, add.ns, add.serviceAccount.empty() ? "default" : add.serviceAccount, *address};
   net::CaptureSettings capture;
   capture.probeSource = sourceAddressToward(add.address);
   auto proxy = InpodProxy::start(io_, *context_, pod, std::move(netns), capture);
@@ -188,7 +192,7 @@ std::string Ztunnel::addPod(nodeagent::AddWorkload add, net::UniqueFd netns) {
   }
   pods_[add.uid] = *proxy;
   updateWantedCertificates();
-  spdlog::info("pod {}/{} ({}) enrolled as {}", pod.ns, pod.name, pod.address.str(), pod.identity);
+  spdlog::info("pod {}/{} ({}) enrolled as {}", pod.ns, pod.name, pod.address.str(), pod.identity(config_.get()->trustDomain()));
   return {};
 }
 
