@@ -63,7 +63,8 @@ Status NodeAgentHost::start() {
   return {};
 }
 
-void NodeAgentHost::sync(std::vector<Object> pods, std::vector<Object> namespaces, PodSandboxes sandboxes) {
+void NodeAgentHost::sync(std::vector<Object> pods, std::vector<Object> namespaces, PodSandboxes sandboxes, bool ztunnelInstalled) {
+  ztunnelInstalled_ = ztunnelInstalled;
   pods_ = std::move(pods);
   namespaces_ = std::move(namespaces);
   sandboxes_ = std::move(sandboxes);
@@ -84,6 +85,7 @@ void NodeAgentHost::onReadable() {
 
 void NodeAgentHost::syncNode(Node& node) {
   nodeagent::WorkloadSet wanted;
+  if (!ztunnelInstalled_) node.revision.reset();  // a reinstalled ztunnel says hello again
   if (node.revision) wanted = enrolledWorkloads(pods_, namespaces_, sandboxes_, cluster_.name, node.name, *node.revision);
   // Leaving first: a pod that left the mesh gets its own traffic back.
   for (auto it = node.captured.begin(); it != node.captured.end();) {

@@ -41,8 +41,10 @@ class NodeAgentHost {
 
   // Listens on every node's socket. A failure here fails the runtime's start-up.
   Status start();
-  // The current objects; re-evaluates every node.
-  void sync(std::vector<model::Object> pods, std::vector<model::Object> namespaces, PodSandboxes sandboxes);
+  // The current objects; re-evaluates every node. Without a ztunnel DaemonSet (the mesh
+  // was uninstalled) every pod is released: its traffic flows plain again, as it does
+  // when Istio's CNI agent is removed.
+  void sync(std::vector<model::Object> pods, std::vector<model::Object> namespaces, PodSandboxes sandboxes, bool ztunnelInstalled = true);
   std::vector<int> pollFds() const;
   void onReadable();
 
@@ -62,6 +64,7 @@ class NodeAgentHost {
   std::vector<model::Object> pods_;
   std::vector<model::Object> namespaces_;
   PodSandboxes sandboxes_;
+  bool ztunnelInstalled_ = true;
 };
 
 }  // namespace weft::localcluster

@@ -305,7 +305,9 @@ void Reconciler::syncNodeAgents() {
     if (pod == nullptr || at(pod->value(), {"spec", "hostNetwork"}) == json::value(true)) continue;
     if (auto address = kubelet_.podAddress(key)) sandboxes[key] = *address;
   }
-  nodeAgents_.sync(cache_.list("Pod"), cache_.list("Namespace"), std::move(sandboxes));
+  bool ztunnelInstalled = false;
+  for (const auto& ds : cache_.list("DaemonSet.apps")) ztunnelInstalled = ztunnelInstalled || (ds.ns() == "istio-system" && ds.name() == "ztunnel");
+  nodeAgents_.sync(cache_.list("Pod"), cache_.list("Namespace"), std::move(sandboxes), ztunnelInstalled);
 }
 
 void Reconciler::writeWorkloadStatuses() {
