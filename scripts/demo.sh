@@ -71,7 +71,9 @@ run weft get pods -n istio-system
 run weft version
 seen "the control plane Running" bash -c "weft get pods -n istio-system | grep weftd-prod | grep -q Running"
 seen "client and control plane versions" bash -c "weft version | grep -q 'control plane version: 0.1.0 (revision prod)'"
-later "a ztunnel per node and the data plane version (issue: ztunnel)"
+nodes=$(weft get nodes --no-headers | wc -l)
+seen "a ztunnel Running on each of the $nodes nodes" bash -c "[ \$(weft get pods -n istio-system -l app=ztunnel --no-headers | grep -c ' Running ') = $nodes ]"
+seen "the data plane version ($nodes ztunnels)" bash -c "weft version | grep -q 'data plane version: 0.1.0 ($nodes ztunnels)'"
 
 step 7 "enrol the default namespace with revision prod"
 run weft label namespace default istio.io/rev=prod
@@ -89,22 +91,40 @@ curl_ready() { [ "$(weft get deploy curl -o jsonpath='{.status.readyReplicas}' 2
 for _ in $(seq 150); do curl_ready && break; sleep 0.2; done
 run weft exec deploy/curl -- curl -s http://httpbin:8000/get
 seen "reachable at httpbin:8000" bash -c "weft exec deploy/curl -- curl -s http://httpbin:8000/get | jq -e '.url == \"http://httpbin:8000/get\"'"
-later "mTLS between them (issue: ztunnel)"
+echo "  both pods are in the mesh: their node's ztunnels carry the request over HBONE (mTLS)."
+httpbin_node=$(weft get pods -l app=httpbin -o jsonpath='{.items[0].spec.nodeName}')
+ztunnel=$(weft get pods -n istio-system -l app=ztunnel -o json | jq -r ".items[] | select(.spec.nodeName==\"$httpbin_node\") | .metadata.name")
+printf '%s$ weft logs -n istio-system %s | grep inbound | tail -1%s\n' "$dim" "$ztunnel" "$reset"
+weft logs -n istio-system "$ztunnel" | grep 'direction="inbound"' | tail -1 | fold -w 160
+seen "httpbin's ztunnel logged the client's SPIFFE identity (mTLS)" bash -c \
+  "weft logs -n istio-system $ztunnel | grep 'direction=\"inbound\"' | grep -q 'src.identity=\"spiffe://acmellc.local/ns/default/sa/curl\"'"
+run weft ztunnel-config workloads --node "$httpbin_node"
+echo "  REGISTRY_ONLY: a server outside the mesh (198.18.0.250:8080, in the cluster's own namespace) that no"
+echo "  Service, workload or ServiceEntry names. The node reaches it; the mesh's curl pod is refused by its ztunnel:"
+ip netns exec "weft-$cluster" ip addr add 198.18.0.250/32 dev weft0 2>/dev/null
+ip netns exec "weft-$cluster" timeout 120 python3 -m http.server 8080 --bind 198.18.0.250 >/dev/null 2>&1 &
+outside=$!
+trap 'kill $outside 2>/dev/null' EXIT
+sleep 0.5
+run ip netns exec "weft-$cluster" curl -s -m 3 -o /dev/null -w 'from the node: %{http_code}\n' http://198.18.0.250:8080/
+run weft exec deploy/curl -- curl -s -m 3 -o /dev/null -w 'from the curl pod: %{http_code}\n' http://198.18.0.250:8080/
+seen "the node reaches it" ip netns exec "weft-$cluster" curl -s -m 3 -o /dev/null http://198.18.0.250:8080/
+seen "egress from the mesh to it refused (REGISTRY_ONLY)" bash -c "! weft exec deploy/curl -- curl -s -m 3 -o /dev/null http://198.18.0.250:8080/"
+kill $outside 2>/dev/null
 
-step 9 "the certificate a workload gets (here signed offline with weft ca sign)"
-run weft ca sign --ca-dir cluster-certs/istiocluster --trust-domain acmellc.local --namespace default \
-  --service-account httpbin --out-cert chain.pem --out-key key.pem
+step 9 "the certificate httpbin's ztunnel holds for it"
+printf '%s$ weft proxy-config secret deployment/httpbin -o json | jq -r '"'"'.dynamicActiveSecrets[0].secret.tlsCertificate.certificateChain.inlineBytes'"'"' | base64 --decode > chain.pem%s\n' "$dim" "$reset"
+weft proxy-config secret deployment/httpbin -o json | jq -r '.dynamicActiveSecrets[0].secret.tlsCertificate.certificateChain.inlineBytes' | base64 --decode > chain.pem
 run openssl x509 -noout -issuer -ext subjectAltName,keyUsage,extendedKeyUsage,basicConstraints -in chain.pem
 text=$(openssl x509 -noout -text -in chain.pem)
 seen "issuer O=Acme LLC., CN=Acme LLC Intermediate CA" grep -q "Issuer: O = Acme LLC., CN = Acme LLC Intermediate CA" <<<"$text"
 seen "X509v3 Subject Alternative Name: critical" grep -q "X509v3 Subject Alternative Name: critical" <<<"$text"
 seen "URI:spiffe://acmellc.local/ns/default/sa/httpbin" grep -q "URI:spiffe://acmellc.local/ns/default/sa/httpbin" <<<"$text"
-seen "Key Usage critical: Digital Signature, Key Encipherment" grep -A1 -q "X509v3 Key Usage: critical" <<<"$text"
+seen "Key Usage critical: Digital Signature, Key Encipherment" bash -c "grep -A1 'X509v3 Key Usage: critical' <<<\"\$0\" | grep -q 'Digital Signature, Key Encipherment'" "$text"
 seen "EKU: TLS Web Server + Client Authentication" grep -q "TLS Web Server Authentication, TLS Web Client Authentication" <<<"$text"
 seen "Basic Constraints critical CA:FALSE" bash -c "grep -A1 'X509v3 Basic Constraints: critical' <<<\"\$0\" | grep -q CA:FALSE" "$text"
 seen "openssl verify -CAfile root-cert.pem -untrusted cert-chain.pem" \
   openssl verify -CAfile cluster-certs/root-cert.pem -untrusted cluster-certs/istiocluster/cert-chain.pem chain.pem
-later "weft proxy-config secret deployment/httpbin (issue: ztunnel)"
 
 step 10 "weft install -f global-ingress.yaml --revision prod"
 later "the ingress gateway (issue: proxy)"
