@@ -52,7 +52,8 @@ asio::awaitable<void> acceptLoop(HttpEndpoints::State& state) {
 
 }  // namespace
 
-Result<std::unique_ptr<HttpEndpoints>> HttpEndpoints::bind(const std::string& address, int port, std::map<std::string, HttpHandler> handlers) {
+Result<std::unique_ptr<HttpEndpoints>> HttpEndpoints::bind(const std::string& address, int port, std::map<std::string, HttpHandler> handlers,
+                                                           bool shared) {
   auto state = std::make_unique<State>();
   state->handlers = std::move(handlers);
   boost::system::error_code ec;
@@ -61,6 +62,7 @@ Result<std::unique_ptr<HttpEndpoints>> HttpEndpoints::bind(const std::string& ad
   tcp::endpoint endpoint(ip, static_cast<uint16_t>(port));
   state->acceptor.open(endpoint.protocol(), ec);
   if (!ec) state->acceptor.set_option(tcp::acceptor::reuse_address(true), ec);
+  if (!ec && shared) state->acceptor.set_option(asio::detail::socket_option::boolean<SOL_SOCKET, SO_REUSEPORT>(true), ec);
   if (!ec) state->acceptor.bind(endpoint, ec);
   if (!ec) state->acceptor.listen(asio::socket_base::max_listen_connections, ec);
   if (ec) return makeError("listening on {}:{}: {}", address, port, ec.message());

@@ -23,7 +23,10 @@ using HttpHandler = std::function<HttpAnswer()>;
 class HttpEndpoints {
  public:
   // Binds now (so a taken port is an error at start-up), serves once start() is called.
-  static Result<std::unique_ptr<HttpEndpoints>> bind(const std::string& address, int port, std::map<std::string, HttpHandler> handlers);
+  // `shared`: SO_REUSEPORT, so a successor process can bind beside this one during a
+  // restart (ztunnel's upgrade overlap) instead of failing until this one is gone.
+  static Result<std::unique_ptr<HttpEndpoints>> bind(const std::string& address, int port, std::map<std::string, HttpHandler> handlers,
+                                                    bool shared = false);
   ~HttpEndpoints();
   void start();
   void stop();

@@ -106,21 +106,39 @@ void planDeployment(const Object& deployment, const WorkloadInputs& inputs, cons
   }
 }
 
+// One pod per node. A template change replaces them node by node; with
+// rollingUpdate.maxSurge (Istio's ztunnel has 1, maxUnavailable 0) the new pod starts beside
+// the old one, which goes only once the new one is ready: no moment without a pod.
 void planDaemonSet(const Object& daemonSet, const WorkloadInputs& inputs, const std::function<std::string()>& randomSuffix,
                    WorkloadChanges& changes) {
   std::string hash = podTemplateHash(at(daemonSet.value(), {"spec", "template"}));
-  std::map<std::string, bool> covered;
+  const auto& surge = at(daemonSet.value(), {"spec", "updateStrategy", "rollingUpdate", "maxSurge"});
+  bool surgeAllowed = (surge.is_int64() && surge.get_int64() > 0) || (surge.is_string() && surge.get_string() != "0" && surge.get_string() != "0%");
+  struct OnNode {
+    const Object* current = nullptr;
+    std::vector<const Object*> old;
+  };
+  std::map<std::string, OnNode> byNode;
   for (const Object* pod : ownedPods(daemonSet, *inputs.pods)) {
     std::string node = stringAt(pod->value(), {"spec", "nodeName"});
     bool knownNode = std::any_of(inputs.nodes.begin(), inputs.nodes.end(), [&](const NodeInfo& n) { return n.name == node; });
-    if (pod->label("controller-revision-hash") != hash || !knownNode || covered[node]) {
+    if (!knownNode) {
+      changes.remove.push_back(pod->key());
+    } else if (pod->label("controller-revision-hash") != hash) {
+      byNode[node].old.push_back(pod);
+    } else if (byNode[node].current != nullptr) {
       changes.remove.push_back(pod->key());
     } else {
-      covered[node] = true;
+      byNode[node].current = pod;
     }
   }
   for (const auto& node : inputs.nodes) {
-    if (covered[node.name]) continue;
+    OnNode& here = byNode[node.name];
+    bool replaceOldNow = !surgeAllowed || (here.current != nullptr && podIsReady(*here.current));
+    if (replaceOldNow) {
+      for (const Object* pod : here.old) changes.remove.push_back(pod->key());
+    }
+    if (here.current != nullptr) continue;
     json::object ownerRef{{"apiVersion", "apps/v1"}, {"kind", "DaemonSet"}, {"name", daemonSet.name()},
                           {"uid", stringAt(daemonSet.value(), {"metadata", "uid"})}};
     changes.create.push_back(podFromTemplate(daemonSet, generatedName(daemonSet.name(), randomSuffix), node.name,

@@ -137,6 +137,35 @@ TEST(WorkloadController, DaemonSetRunsOnePodPerNode) {
   EXPECT_TRUE(p.plan().create.empty());
 }
 
+TEST(WorkloadController, DaemonSetWithMaxSurgeStartsTheNewPodBesideTheOld) {
+  Planner p;
+  p.daemonSets.push_back(with(object(kDaemonSet), {"spec", "updateStrategy"},
+                              json::object{{"type", "RollingUpdate"}, {"rollingUpdate", json::object{{"maxSurge", 1}, {"maxUnavailable", 0}}}}));
+  p.accept(p.plan(), true);
+  auto old = p.pods;
+  p.daemonSets[0] = with(p.daemonSets[0], {"spec", "template", "metadata", "labels", "version"}, "v2");
+  auto surge = p.plan();
+  EXPECT_EQ(surge.create.size(), 2u);
+  EXPECT_TRUE(surge.remove.empty()) << "the old pod keeps serving its node until the new one is ready";
+  p.accept(surge, false);
+  EXPECT_TRUE(p.plan().remove.empty()) << "new pods not ready yet";
+  for (auto& pod : p.pods) pod = with(pod, {"status", "conditions"}, json::array{json::object{{"type", "Ready"}, {"status", "True"}}});
+  auto cleanup = p.plan();
+  EXPECT_TRUE(cleanup.create.empty());
+  ASSERT_EQ(cleanup.remove.size(), 2u);
+  for (const auto& pod : old) EXPECT_NE(std::find(cleanup.remove.begin(), cleanup.remove.end(), pod.key()), cleanup.remove.end());
+}
+
+TEST(WorkloadController, DaemonSetWithoutSurgeReplacesAtOnce) {
+  Planner p;
+  p.daemonSets.push_back(object(kDaemonSet));
+  p.accept(p.plan(), true);
+  p.daemonSets[0] = with(p.daemonSets[0], {"spec", "template", "metadata", "labels", "version"}, "v2");
+  auto changes = p.plan();
+  EXPECT_EQ(changes.create.size(), 2u);
+  EXPECT_EQ(changes.remove.size(), 2u);
+}
+
 TEST(WorkloadController, PodsOfDeletedWorkloadsAreCollected) {
   Planner p;
   p.deployments.push_back(object(kDeployment));

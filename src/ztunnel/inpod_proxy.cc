@@ -437,7 +437,10 @@ asio::awaitable<hbone::ConnectDecision> InpodProxy::decideConnect(hbone::Connect
   if (!upstream) co_return refuse(503, "CONNECT", upstream.error().message);
   context_.metrics.opened(*report);
   auto accepted = hbone::ConnectDecision::accept(std::move(*upstream));
-  accepted.onFinished = [self, report](const hbone::StreamReport& stream) {
+  // Counted so a draining ztunnel waits for it; the HBONE connection owns the sockets.
+  uint64_t id = track([] {});
+  accepted.onFinished = [self, report, id](const hbone::StreamReport& stream) {
+    self->untrack(id);
     report->requestBytes = stream.bytesFromPeer;
     report->responseBytes = stream.bytesToPeer;
     if (!stream.error.empty()) report->error = stream.error;

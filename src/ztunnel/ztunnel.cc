@@ -145,12 +145,13 @@ Status Ztunnel::startAdmin() {
   auto adminServer = admin::HttpEndpoints::bind(
       settings_.instanceIp, settings_.adminPort,
       {{"/config_dump", [this] { return admin::HttpAnswer{200, "application/json", configDumpJson()}; }},
-       {"/healthz/ready", readyAnswer}});
+       {"/healthz/ready", readyAnswer}},
+      true);
   if (!adminServer) return adminServer.error();
   auto stats = admin::HttpEndpoints::bind(settings_.instanceIp, settings_.statsPort,
-                                          {{"/stats/prometheus", metricsAnswer}, {"/metrics", metricsAnswer}});
+                                          {{"/stats/prometheus", metricsAnswer}, {"/metrics", metricsAnswer}}, true);
   if (!stats) return stats.error();
-  auto readiness = admin::HttpEndpoints::bind(settings_.instanceIp, settings_.readinessPort, {{"/healthz/ready", readyAnswer}});
+  auto readiness = admin::HttpEndpoints::bind(settings_.instanceIp, settings_.readinessPort, {{"/healthz/ready", readyAnswer}}, true);
   if (!readiness) return readiness.error();
   admin_ = std::move(*adminServer);
   stats_ = std::move(*stats);

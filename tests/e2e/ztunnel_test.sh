@@ -158,6 +158,28 @@ after=$(ip netns exec "$netns" curl -s "http://$node_ip:15020/stats/prometheus" 
 check "plain HTTP and TLS 1.2 on 15008 are counted as handshake failures" bash -c "[ '$after' -ge \$(( ${before:-0} + 2 )) ]"
 check "httpbin's ztunnel is still serving after the bad input" mesh_get
 
+# --- restarting ztunnel: a rollout of the DaemonSet -------------------------------------------------------
+old_ztunnels=$("$weft" get pods -n istio-system -l app=ztunnel -o jsonpath='{.items[*].metadata.name}')
+"$weft" exec deploy/curl -- curl -s --max-time 30 -o /dev/null -w '%{http_code}' http://httpbin:8000/delay/4 >"$work/long.out" 2>&1 &
+long_pid=$!
+sleep 1
+"$weft" get ds ztunnel -n istio-system -o json | jq '.spec.template.metadata.annotations = {"weft.dev/restartedAt": "now"}' >ds.json
+check "roll the ztunnel DaemonSet (a template change)" "$weft" apply -f ds.json
+failures=0
+for i in $(seq 40); do
+  "$weft" exec deploy/curl -- curl -s --max-time 5 -o /dev/null http://httpbin:8000/get || failures=$((failures + 1))
+  sleep 0.2
+done
+check_contains "no request failed while ztunnel restarted (40 requests)" "failures=$failures" "failures=0"
+rolled() {
+  local now; now=$("$weft" get pods -n istio-system -l app=ztunnel -o jsonpath='{.items[*].metadata.name}')
+  [ "$(wc -w <<<"$now")" = 2 ] && ! grep -qwF -f <(tr ' ' '\n' <<<"$old_ztunnels") <<<"$now" && [ "$("$weft" get pods -n istio-system -l app=ztunnel --no-headers | grep -c ' Running ')" = 2 ]
+}
+wait_for "two new ztunnels replaced the old ones" 60 rolled
+wait "$long_pid"
+check_contains "a connection open across the restart finished (/delay/4 answered 200)" "$(cat "$work/long.out")" "200"
+check "the mesh serves after the restart" mesh_get
+
 # --- leaving the mesh ---------------------------------------------------------------------------------
 check "unlabel namespace default" "$weft" label namespace default istio.io/rev-
 released() { ! ip netns exec "$httpbin_netns" iptables-save | grep -q ISTIO; }
