@@ -158,6 +158,23 @@ after=$(ip netns exec "$netns" curl -s "http://$node_ip:15020/stats/prometheus" 
 check "plain HTTP and TLS 1.2 on 15008 are counted as handshake failures" bash -c "[ '$after' -ge \$(( ${before:-0} + 2 )) ]"
 check "httpbin's ztunnel is still serving after the bad input" mesh_get
 
+# --- weftd away: data planes keep serving, then resync ------------------------------------------------------
+"$weft" get deploy weftd-prod -n istio-system -o json | jq '.spec.replicas = 0' >weftd-off.json
+"$weft" get deploy weftd-prod -n istio-system -o json | jq '.spec.replicas = 1' >weftd-on.json
+check "stop weftd (scale weftd-prod to 0)" "$weft" apply -f weftd-off.json
+weftd_gone() { [ -z "$("$weft" get pods -n istio-system -l app=istiod -o name 2>/dev/null)" ]; }
+wait_for "weftd is gone" 30 weftd_gone
+verbose_get() { "$weft" exec deploy/curl -- curl -sS --max-time 5 -o /dev/null -w '%{http_code}\n' http://httpbin:8000/get | grep -qx 200; }
+check "with weftd away, curl -> httpbin still goes through the mesh" verbose_get
+check "and keeps doing so (5 more requests)" bash -c "for i in 1 2 3 4 5; do '$weft' exec deploy/curl -- curl -s --max-time 5 http://httpbin:8000/get | jq -e .url >/dev/null || exit 1; done"
+check "start weftd again" "$weft" apply -f weftd-on.json
+weftd_back() { [ "$("$weft" get deploy weftd-prod -n istio-system -o jsonpath='{.status.readyReplicas}')" = 1 ]; }
+wait_for "weftd is back" 30 weftd_back
+"$weft" apply -f deny-curl.yaml >/dev/null
+wait_for "after the resync, config changes reach the ztunnels again (DENY applies)" 30 mesh_denied
+"$weft" delete -f deny-curl.yaml >/dev/null
+wait_for "and are lifted again" 30 mesh_get
+
 # --- restarting ztunnel: a rollout of the DaemonSet -------------------------------------------------------
 old_ztunnels=$("$weft" get pods -n istio-system -l app=ztunnel -o jsonpath='{.items[*].metadata.name}')
 "$weft" exec deploy/curl -- curl -s --max-time 30 -o /dev/null -w '%{http_code}' http://httpbin:8000/delay/4 >"$work/long.out" 2>&1 &
