@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # The local cluster end to end, as root: create, bad inputs, httpbin and curl pods,
-# Service names and VIPs, load spreading, restarts, logs, port-forward, unknown images,
+# Service names and VIPs, load spreading, restarts, logs, port-forward, NodePort and
+# LoadBalancer Services on the host's loopback, unknown images,
 # and a delete that leaves nothing behind (also after a runtime that crashed).
 # Usage: local_cluster_test.sh WEFT_BINARY SAMPLES_DIR
 set -uo pipefail
@@ -133,12 +134,69 @@ wait_for "its pod shows ErrImagePull" 20 err_image
 msg=$("$weft" get pods -l app=mystery -o json 2>/dev/null || "$weft" get pods -o json)
 check_contains "the pod's status explains why" "$msg" 'cannot run on the local cluster'
 
+# --- NodePort and LoadBalancer Services on the host's loopback ----------------------------
+cat >"$work/lb.yaml" <<'YAML'
+apiVersion: v1
+kind: Service
+metadata: {name: httpbin-lb}
+spec:
+  type: LoadBalancer
+  selector: {app: httpbin}
+  ports: [{name: http, port: 8000, targetPort: 8080}]
+---
+apiVersion: v1
+kind: Service
+metadata: {name: httpbin-np}
+spec:
+  type: NodePort
+  selector: {app: httpbin}
+  ports: [{name: http, port: 8000, targetPort: 8080, nodePort: 30080}]
+YAML
+check "apply a LoadBalancer and a NodePort Service for httpbin" "$weft" apply -f "$work/lb.yaml"
+lb_published() { "$weft" get svc httpbin-lb | grep -qE '^httpbin-lb +LoadBalancer +198\.19\.[0-9.]+ +127\.0\.0\.1 +8000:3[0-9]{4}/TCP '; }
+wait_for "get svc shows EXTERNAL-IP 127.0.0.1 and PORT(S) 8000:<nodePort>/TCP" 20 lb_published
+check "get svc has kubectl's columns" bash -c "'$weft' get svc httpbin-lb | head -1 | grep -qE '^NAME +TYPE +CLUSTER-IP +EXTERNAL-IP +PORT\(S\) +AGE\$'"
+np=$("$weft" get svc httpbin-lb -o jsonpath='{.spec.ports[0].nodePort}')
+check "the nodePort is written into the Service ($np)" bash -c "[ '$np' -ge 30000 ] && [ '$np' -le 32767 ]"
+check_contains "the NodePort Service keeps the nodePort it asked for" "$("$weft" get svc httpbin-np)" "8000:30080/TCP"
+check_contains "a NodePort Service has no EXTERNAL-IP" "$("$weft" get svc httpbin-np)" "<none>"
+lb_answers() { curl -s --max-time 3 "http://127.0.0.1:$np/get" | jq -e ".url == \"http://127.0.0.1:$np/get\""; }
+wait_for "curl http://127.0.0.1:$np/get from the host reaches httpbin" 20 lb_answers
+code=$(curl -s -o /dev/null -w '%{http_code}' --max-time 5 -H 'Host: example.com' "http://127.0.0.1:$np/headers")
+check_contains "the LoadBalancer's node port answers 200 with any Host" "$code" "200"
+post=$(head -c 300000 /dev/zero | tr '\0' x | curl -s --max-time 10 --data-binary @- -H 'Content-Type: text/plain' "http://127.0.0.1:$np/post")
+check "a 300 KB request body is relayed whole" jq -e '(.data | length) == 300000' <<<"$post"
+np_answers() { curl -s --max-time 3 http://127.0.0.1:30080/get | jq -e '.url'; }
+wait_for "the NodePort Service answers on 127.0.0.1:30080" 20 np_answers
+listeners=$(ss -ltnH "( sport = :$np or sport = :30080 )")
+check_contains "the node port listens on the host's loopback" "$listeners" "127.0.0.1:$np"
+check "no node port listens on any other address" bash -c "! grep -vE '127\.0\.0\.1:($np|30080) ' <<<'$listeners' | grep -q ."
+check "the node ports listen in the host's namespace, not the cluster's" bash -c \
+  "! ip netns exec weft-$name ss -ltnH | grep -qE ':($np|30080) '"
+cat >"$work/rival.yaml" <<'YAML'
+apiVersion: v1
+kind: Service
+metadata: {name: rival}
+spec:
+  type: NodePort
+  selector: {app: httpbin}
+  ports: [{name: http, port: 8000, targetPort: 8080, nodePort: 30080}]
+YAML
+check "apply a second Service asking for node port 30080" "$weft" apply -f "$work/rival.yaml"
+refused() { grep -q 'service default/rival port 8000/TCP: nodePort 30080 is already allocated to service default/httpbin-np' "$WEFT_HOME/clusters/$name/runtime.log"; }
+wait_for "the runtime log says 30080 is taken" 10 refused
+check "30080 still reaches httpbin-np's endpoints" np_answers
+check "delete the LoadBalancer Service" "$weft" delete svc httpbin-lb
+lb_closed() { ! curl -s --max-time 2 "http://127.0.0.1:$np/get" >/dev/null && ! ss -ltnH "sport = :$np" | grep -q .; }
+wait_for "deleting the Service closes 127.0.0.1:$np" 10 lb_closed
+
 # --- delete leaves nothing -----------------------------------------------------------------
 # This cluster's processes only (other clusters may run httpbin too).
 httpbin_pids=$(for ns in $(ip netns list | awk '{print $1}' | grep "^weft-$name\."); do ip netns pids "$ns"; done | tr '\n' ' ')
 out=$("$weft" cluster delete --name "$name" 2>&1)
 check_contains "cluster delete reports" "$out" "Deleting cluster \"$name\""
 check "no namespace, /etc/netns entry or state is left" nothing_left "$name"
+check "nothing listens on the node port 30080 any more" bash -c "! ss -ltnH 'sport = :30080' | grep -q ."
 # A zombie has exited; reaping it is up to the host's init, which is not ours.
 check "no pod process is left ($(wc -w <<<"$httpbin_pids") were running)" bash -c "for p in $httpbin_pids; do s=\$(ps -o stat= -p \$p); [ -n \"\$s\" ] && [ \"\${s:0:1}\" != Z ] && ps -o pid,stat,cmd -p \$p && exit 1; done; true"
 check "delete is idempotent" "$weft" cluster delete --name "$name"

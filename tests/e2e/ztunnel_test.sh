@@ -98,6 +98,19 @@ root=$("$weft" proxy-config secret deployment/httpbin -o json | jq -r '.dynamicA
 check "the ROOTCA entry is the plug-in root" bash -c "diff <(openssl x509 -noout -fingerprint <<<'$root') <(openssl x509 -noout -fingerprint -in certs/root-cert.pem)"
 check_fails "proxy-config secret for a pod outside the mesh is refused" "not in the mesh" "$weft" proxy-config secret -n istio-system "deploy/weftd-prod"
 
+# --- an independent HBONE client (python3-h2) against httpbin's ztunnel --------------------------------------
+"$weft" ca sign --ca-dir certs/istiocluster --trust-domain acmellc.local --namespace default --service-account curl \
+  --out-cert h2-client.pem --out-key h2-client.key >/dev/null
+interop=$(cd "$here/../hbone_interop" && ip netns exec "$netns" /usr/bin/python3 h2_client.py --host "$httpbin_ip" --port 15008 \
+  --cert "$work/h2-client.pem" --key "$work/h2-client.key" --roots "$work/certs/root-cert.pem" --authority "$httpbin_ip:8080" \
+  --payload $'GET /get HTTP/1.0\r\nHost: httpbin\r\n\r\n' 2>&1)
+check "python3-h2 CONNECT to httpbin's 15008 answers 200" jq -e '.status == 200' <<<"$interop"
+check "the tunnel carries the request to httpbin" bash -c "jq -r .echo <<<'$interop' | grep -q '\"url\": \"http://httpbin/get\"'"
+check "the server presented httpbin's identity" jq -e '.server_ids == ["spiffe://acmellc.local/ns/default/sa/httpbin"]' <<<"$interop"
+bad=$(cd "$here/../hbone_interop" && ip netns exec "$netns" /usr/bin/python3 h2_client.py --host "$httpbin_ip" --port 15008 \
+  --cert "$work/h2-client.pem" --key "$work/h2-client.key" --roots "$work/certs/root-cert.pem" --authority "198.18.77.77:8080" 2>&1)
+check "a CONNECT for another address than the pod's is refused with 400" jq -e '.status == 400' <<<"$bad"
+
 # --- L4 policy -----------------------------------------------------------------------------------------
 cat >deny-curl.yaml <<'YAML'
 apiVersion: security.istio.io/v1

@@ -16,11 +16,12 @@ def main():
     parser = argparse.ArgumentParser()
     for name in ("--port", "--cert", "--key", "--roots", "--authority"):
         parser.add_argument(name, required=True)
+    parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--method", default="CONNECT")
     parser.add_argument("--payload", default="")
     args = parser.parse_args()
 
-    raw = socket.create_connection(("127.0.0.1", int(args.port)), timeout=10)
+    raw = socket.create_connection((args.host, int(args.port)), timeout=10)
     tls = tls_context(False, args.cert, args.key, args.roots).wrap_socket(raw, server_hostname=None)
     if tls.selected_alpn_protocol() != "h2":
         fail("server did not select h2")
