@@ -95,6 +95,7 @@ Ztunnel::~Ztunnel() {
     pods_.clear();
     return 0;
   });
+  work_.reset();
   io_.stop();
   if (ioThread_.joinable()) ioThread_.join();
   discovery_->stop();
@@ -103,7 +104,8 @@ Ztunnel::~Ztunnel() {
 
 template <class F>
 auto Ztunnel::onIoThread(F work) -> decltype(work()) {
-  if (!ioThread_.joinable() || io_.stopped()) return work();
+  // Before run() started the io thread, or after it ended, the caller's thread is the only one.
+  if (!ioThread_.joinable() || !work_) return work();
   std::packaged_task<decltype(work())()> task(std::move(work));
   auto result = task.get_future();
   asio::post(io_, [&task] { task(); });
@@ -271,7 +273,7 @@ int Ztunnel::run() {
     spdlog::error("{}", started.error().message);
     return 1;
   }
-  auto work = asio::make_work_guard(io_);
+  work_.emplace(io_.get_executor());
   ioThread_ = std::thread([this] { io_.run(); });
   certificates_->start();
   discovery_->start();
@@ -301,7 +303,6 @@ int Ztunnel::run() {
     if (open == 0) break;
     std::this_thread::sleep_for(std::chrono::milliseconds(100));
   }
-  work.reset();
   return 0;
 }
 

@@ -11,9 +11,11 @@
 #include <atomic>
 #include <future>
 #include <map>
+#include <optional>
 #include <memory>
 #include <thread>
 
+#include <boost/asio/executor_work_guard.hpp>
 #include <boost/asio/io_context.hpp>
 
 #include "admin/http_endpoints.h"
@@ -57,6 +59,8 @@ class Ztunnel {
   ZtunnelSettings settings_;
   NodeCredential credential_;
   boost::asio::io_context io_;
+  // Keeps the io thread running until the destructor has stopped every pod on it.
+  std::optional<boost::asio::executor_work_guard<boost::asio::io_context::executor_type>> work_;
   ConfigHolder config_;
   TcpMetrics metrics_;
   hbone::HboneCounters hboneCounters_;
