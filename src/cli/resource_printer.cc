@@ -53,8 +53,37 @@ std::string servicePorts(const Object& o) {
   std::string out;
   for (const auto& p : ports.get_array()) {
     if (!out.empty()) out += ",";
-    out += fmt::format("{}/{}", text(at(p, {"port"})), text(at(p, {"protocol"}), "TCP"));
+    // kubectl's "80:31234/TCP" once a node port is allocated.
+    if (number(at(p, {"nodePort"})) > 0) {
+      out += fmt::format("{}:{}/{}", text(at(p, {"port"})), number(at(p, {"nodePort"})), text(at(p, {"protocol"}), "TCP"));
+    } else {
+      out += fmt::format("{}/{}", text(at(p, {"port"})), text(at(p, {"protocol"}), "TCP"));
+    }
   }
+  return out;
+}
+
+// kubectl's EXTERNAL-IP: a LoadBalancer's ingress addresses (<pending> until it has
+// one) plus spec.externalIPs; the externalName of an ExternalName Service.
+std::string serviceExternalIp(const Object& o) {
+  std::string type = text(at(o.value(), {"spec", "type"}), "ClusterIP");
+  if (type == "ExternalName") return text(at(o.value(), {"spec", "externalName"}), "<none>");
+  std::vector<std::string> addresses;
+  if (type == "LoadBalancer") {
+    const auto& ingress = at(o.value(), {"status", "loadBalancer", "ingress"});
+    for (const auto& i : ingress.is_array() ? ingress.get_array() : json::array()) {
+      if (at(i, {"ip"}).is_string()) {
+        addresses.push_back(text(at(i, {"ip"})));
+      } else if (at(i, {"hostname"}).is_string()) {
+        addresses.push_back(text(at(i, {"hostname"})));
+      }
+    }
+  }
+  const auto& external = at(o.value(), {"spec", "externalIPs"});
+  for (const auto& ip : external.is_array() ? external.get_array() : json::array()) addresses.push_back(text(ip));
+  if (addresses.empty()) return type == "LoadBalancer" ? "<pending>" : "<none>";
+  std::string out;
+  for (const auto& a : addresses) out += (out.empty() ? "" : ",") + a;
   return out;
 }
 
@@ -183,7 +212,7 @@ std::vector<Column> columnsFor(const model::KindInfo& kind, SystemTime now) {
   } else if (g.empty() && k == "Service") {
     add("TYPE", field({"spec", "type"}, "ClusterIP"));
     add("CLUSTER-IP", field({"spec", "clusterIP"}));
-    add("EXTERNAL-IP", [](const Object&) { return std::string("<none>"); });
+    add("EXTERNAL-IP", serviceExternalIp);
     add("PORT(S)", servicePorts);
   } else if (g.empty() && k == "Secret") {
     add("TYPE", field({"type"}, "Opaque"));

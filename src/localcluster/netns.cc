@@ -9,6 +9,7 @@
 #include <cerrno>
 #include <cstring>
 #include <filesystem>
+#include <thread>
 
 #include "base/subprocess.h"
 
@@ -49,6 +50,18 @@ Status enterNetns(const std::string& name) {
   close(fd);
   if (rc != 0) return makeError("entering network namespace {}: {}", name, std::strerror(saved));
   return {};
+}
+
+Status runInNetns(int netnsFd, const std::function<void()>& task) {
+  Status result;
+  std::thread([&] {
+    if (setns(netnsFd, CLONE_NEWNET) != 0) {
+      result = makeError("entering a network namespace: {}", std::strerror(errno));
+      return;
+    }
+    task();
+  }).join();
+  return result;
 }
 
 Result<ino_t> netnsInode(const std::string& name) {

@@ -4,6 +4,7 @@
 
 #include <sys/types.h>
 
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -22,6 +23,10 @@ std::vector<std::string> listNetns();
 // Moves the calling thread into the namespace. In a single-threaded process that is the
 // whole process; sockets opened afterwards belong to that namespace for their lifetime.
 Status enterNetns(const std::string& name);
+
+// Runs `task` on a short-lived thread moved into the namespace behind `netnsFd`, and
+// waits for it. Sockets `task` opens stay in that namespace; the caller's stays as it was.
+Status runInNetns(int netnsFd, const std::function<void()>& task);
 
 // The namespace's inode: what /proc/<pid>/ns/net links to for processes inside it.
 Result<ino_t> netnsInode(const std::string& name);

@@ -3,6 +3,7 @@
 #include <boost/asio.hpp>
 
 #include "localcluster/netns.h"
+#include "localcluster/tcp_relay.h"
 
 namespace weft::localcluster {
 
@@ -11,34 +12,18 @@ using asio::ip::tcp;
 
 namespace {
 
-// Copies one direction until EOF, then half-closes the other side so the peer sees the
-// end of the stream while the opposite direction may still be flowing.
-asio::awaitable<void> pump(std::shared_ptr<tcp::socket> from, std::shared_ptr<tcp::socket> to) {
-  std::array<char, 16384> buffer;
-  boost::system::error_code ec;
-  while (true) {
-    size_t n = co_await from->async_read_some(asio::buffer(buffer), asio::redirect_error(asio::use_awaitable, ec));
-    if (ec || n == 0) break;
-    co_await asio::async_write(*to, asio::buffer(buffer, n), asio::redirect_error(asio::use_awaitable, ec));
-    if (ec) break;
-  }
-  to->shutdown(tcp::socket::shutdown_send, ec);
-}
-
 asio::awaitable<void> relay(tcp::socket client, int port) {
   auto executor = co_await asio::this_coro::executor;
-  auto upstream = std::make_shared<tcp::socket>(executor);
+  tcp::socket upstream(executor);
   boost::system::error_code ec;
   // The process is inside the pod's namespace now, so this is the pod's loopback.
-  co_await upstream->async_connect(tcp::endpoint(asio::ip::address_v4::loopback(), static_cast<uint16_t>(port)),
-                                   asio::redirect_error(asio::use_awaitable, ec));
+  co_await upstream.async_connect(tcp::endpoint(asio::ip::address_v4::loopback(), static_cast<uint16_t>(port)),
+                                  asio::redirect_error(asio::use_awaitable, ec));
   if (ec) {
     fmt::print(stderr, "error forwarding port {}: connect to the pod: {}\n", port, ec.message());
     co_return;
   }
-  auto downstream = std::make_shared<tcp::socket>(std::move(client));
-  asio::co_spawn(executor, pump(downstream, upstream), asio::detached);
-  co_await pump(upstream, downstream);
+  co_await relayStreams(std::move(client), std::move(upstream));
 }
 
 asio::awaitable<void> acceptLoop(tcp::acceptor& acceptor, int port, std::function<void()> onConnection) {

@@ -85,8 +85,10 @@ void Reconciler::reconcile() {
   syncKubelet();
   writePodStatuses();
   allocateClusterIps();
+  allocateNodePorts();
   syncEndpoints();
   syncServiceRules();
+  syncHostPorts();
   syncHosts();
   writeWorkloadStatuses();
   syncNodeAgents();
@@ -228,6 +230,31 @@ void Reconciler::allocateClusterIps() {
   }
 }
 
+void Reconciler::allocateNodePorts() {
+  auto services = cache_.list("Service");
+  nodePorts_ = localcluster::allocateNodePorts(services, nodePorts_.assigned);
+  // The API server would have refused these at apply time; the runtime can only say so
+  // here, once per distinct complaint.
+  std::set<std::string> refused(nodePorts_.refused.begin(), nodePorts_.refused.end());
+  for (const auto& message : refused) {
+    if (!refusedLogged_.contains(message)) spdlog::error("{}; the port is not exposed", message);
+  }
+  refusedLogged_ = std::move(refused);
+  for (const auto& service : services) {
+    json::value spec = specWithNodePorts(service, nodePorts_);
+    if (spec != at(service.value(), {"spec"})) writeField(service.key(), "spec", spec);
+    json::value balancer = loadBalancerStatus(service);
+    const auto& written = at(service.value(), {"status", "loadBalancer"});
+    bool same = balancer == written || (written.is_null() && balancer.get_object().empty());
+    if (!same) {
+      const Object* current = cache_.get(service.key());
+      json::value status = current != nullptr && at(current->value(), {"status"}).is_object() ? at(current->value(), {"status"}) : json::object();
+      status.as_object()["loadBalancer"] = std::move(balancer);
+      writeField(service.key(), "status", status);
+    }
+  }
+}
+
 void Reconciler::syncEndpoints() {
   auto services = cache_.list("Service");
   auto pods = cache_.list("Pod");
@@ -276,6 +303,19 @@ void Reconciler::syncServiceRules() {
   appliedRules_ = wanted;
   liveChains_ = current;
   spdlog::info("Service rules programmed: {} ports", rules.size());
+}
+
+void Reconciler::syncHostPorts() {
+  if (hostPorts_ == nullptr) return;
+  std::vector<HostPortTarget> targets;
+  for (const auto& a : nodePorts_.assigned) {
+    const Object* service = cache_.get({"Service", a.ns, a.name});
+    if (service == nullptr || a.protocol != "TCP") continue;  // the host side relays TCP only
+    auto clusterIp = Ipv4Address::parse(stringAt(service->value(), {"spec", "clusterIP"}));
+    if (!clusterIp) continue;  // headless or not yet allocated
+    targets.push_back({a.nodePort, *clusterIp, a.port, fmt::format("{}/{}:{}", a.ns, a.name, a.port)});
+  }
+  hostPorts_->sync(targets);
 }
 
 void Reconciler::syncHosts() {

@@ -7,8 +7,10 @@
 #include <random>
 #include <set>
 
+#include "localcluster/host_ports.h"
 #include "localcluster/kubelet.h"
 #include "localcluster/node_agent_host.h"
+#include "localcluster/node_ports.h"
 #include "store/object_cache.h"
 #include "store/local_store.h"
 
@@ -22,6 +24,9 @@ class Reconciler {
   Status registerNodes();
   // Deletes Service chains left by an earlier runtime, before the first sync.
   void adoptExistingRules();
+  // Node ports are served on the host through `proxy` from then on (borrowed; without
+  // one they are allocated and written back, but nothing listens).
+  void exposeNodePorts(HostPortProxy& proxy) { hostPorts_ = &proxy; }
   void observe(const store::WatchEvent& event) { cache_.apply(event); }
   void reconcile();
   Kubelet& kubelet() { return kubelet_; }
@@ -32,8 +37,10 @@ class Reconciler {
   void schedulePods();
   void syncKubelet();
   void allocateClusterIps();
+  void allocateNodePorts();
   void syncEndpoints();
   void syncServiceRules();
+  void syncHostPorts();
   void syncHosts();
   void writePodStatuses();
   void writeWorkloadStatuses();
@@ -54,6 +61,9 @@ class Reconciler {
   std::set<std::string> liveChains_;
   std::map<model::ObjectKey, std::string> hostsWritten_;
   std::map<model::ObjectKey, Ipv4Address> addresses_;  // pod -> address, while the kubelet runs it
+  NodePortAllocation nodePorts_;
+  std::set<std::string> refusedLogged_;
+  HostPortProxy* hostPorts_ = nullptr;
 };
 
 }  // namespace weft::localcluster

@@ -1,5 +1,6 @@
 #include "localcluster/runtime.h"
 
+#include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
 #include <sys/signalfd.h>
@@ -9,6 +10,8 @@
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
+#include <cerrno>
+#include <cstring>
 #include <thread>
 
 #include "base/file_io.h"
@@ -55,6 +58,13 @@ int runRuntime(const RuntimeSettings& settings) {
   }
   ClusterPaths paths = clusterPaths(settings.home, settings.cluster);
   sweepLeftovers(settings.cluster);
+  // Node ports listen in the namespace the runtime was started in (the host's): keep a
+  // way back there before leaving it.
+  int hostNetns = open("/proc/self/ns/net", O_RDONLY | O_CLOEXEC);
+  if (hostNetns < 0) {
+    spdlog::error("opening the host's network namespace: {}", std::strerror(errno));
+    return 1;
+  }
   if (auto status = enterNetns(clusterNetnsName(settings.cluster)); !status) {
     spdlog::error("{}", status.error().message);
     return 1;
@@ -65,7 +75,11 @@ int runRuntime(const RuntimeSettings& settings) {
     return 1;
   }
   int signals = signalDescriptor();
+  // After the signal mask: the proxy's thread must not take SIGTERM or SIGCHLD. Node-port
+  // connections come from the first node (kind maps host ports to the control plane).
+  HostPortProxy hostPorts(hostNetns, nodesOf(*config).front().address);
   Reconciler reconciler(*store, KubeletSettings{*config, paths, settings.programDir, systemClock()});
+  reconciler.exposeNodePorts(hostPorts);
   if (auto status = reconciler.registerNodes(); !status) {
     spdlog::error("registering nodes: {}", status.error().message);
     return 1;
