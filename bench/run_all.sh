@@ -32,3 +32,6 @@ bash "$here/httpbin_vs_nginx.sh" "$build/bin"
 echo
 echo "## weftd discovery (10,000 pods, 1,000 Services, 100 clients, 20 changes; needs ~8 GB of memory)"
 "$build/bench/weftd_discovery_bench" --pods 10000 --services 1000 --clients 100 --changes 20
+echo
+echo "## weft-ztunnel vs stunnel vs the direct path (as root)"
+bash "$here/ztunnel_bench.sh" "$build/bin" "$here/../samples"

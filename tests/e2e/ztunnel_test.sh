@@ -110,6 +110,14 @@ check "the server presented httpbin's identity" jq -e '.server_ids == ["spiffe:/
 bad=$(cd "$here/../hbone_interop" && ip netns exec "$netns" /usr/bin/python3 h2_client.py --host "$httpbin_ip" --port 15008 \
   --cert "$work/h2-client.pem" --key "$work/h2-client.key" --roots "$work/certs/root-cert.pem" --authority "198.18.77.77:8080" 2>&1)
 check "a CONNECT for another address than the pod's is refused with 400" jq -e '.status == 400' <<<"$bad"
+"$weft" ca sign --ca-dir certs/istiocluster --trust-domain other.local --namespace default --service-account curl \
+  --out-cert h2-other.pem --out-key h2-other.key >/dev/null
+refusals_before=$(ip netns exec "$netns" curl -s "http://$node_ip:15020/stats/prometheus" | awk '/^weft_ztunnel_hbone_trust_domain_refusals_total/ {print $2}')
+check "a client certificate from another trust domain is refused in the handshake" bash -c "cd '$here/../hbone_interop' && \
+  ! ip netns exec '$netns' /usr/bin/python3 h2_client.py --host '$httpbin_ip' --port 15008 --cert '$work/h2-other.pem' \
+  --key '$work/h2-other.key' --roots '$work/certs/root-cert.pem' --authority '$httpbin_ip:8080' 2>/dev/null | jq -e '.status == 200'"
+refusals_after=$(ip netns exec "$netns" curl -s "http://$node_ip:15020/stats/prometheus" | awk '/^weft_ztunnel_hbone_trust_domain_refusals_total/ {print $2}')
+check "and counted as a trust-domain refusal" bash -c "[ '${refusals_after:-0}' -gt '${refusals_before:-0}' ]"
 
 # --- L4 policy -----------------------------------------------------------------------------------------
 cat >deny-curl.yaml <<'YAML'
