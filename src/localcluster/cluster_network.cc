@@ -33,8 +33,14 @@ constexpr const char* kBaseRules =
     "COMMIT\n";
 
 Status configureClusterNetwork(const ClusterConfig& config, const std::string& netns) {
-  std::string commands = fmt::format("link set lo up\nlink add {0} type bridge\naddr add {1}/{2} dev {0}\n", kBridgeName,
-                                     bridgeAddress(config).str(), config.podCidr.prefix);
+  // A bridge without an address of its own takes the lowest of its ports' MACs, so it
+  // changed whenever a pod came or went, and every pod's ARP entry for its gateway went
+  // stale: established flows stalled until the pods re-resolved it. A fixed, locally
+  // administered MAC (02:...) keeps the gateway where the pods last saw it.
+  size_t h = std::hash<std::string>{}(config.name);
+  std::string mac = fmt::format("02:77:{:02x}:{:02x}:{:02x}:{:02x}", (h >> 24) & 0xff, (h >> 16) & 0xff, (h >> 8) & 0xff, h & 0xff);
+  std::string commands = fmt::format("link set lo up\nlink add {0} type bridge\nlink set {0} address {3}\naddr add {1}/{2} dev {0}\n",
+                                     kBridgeName, bridgeAddress(config).str(), config.podCidr.prefix, mac);
   for (const auto& node : nodesOf(config)) commands += fmt::format("addr add {}/32 dev {}\n", node.address.str(), kBridgeName);
   commands += fmt::format("link set {} up\n", kBridgeName);
   // hostNetwork pods (ztunnel) live here and dial Services too: the Service range needs a

@@ -44,6 +44,7 @@ check "nothing was left by the refused creates" nothing_left "$name"
 out=$("$weft" cluster create --name "$name" 2>&1)
 check_contains "cluster create reports the network" "$out" "Network namespace weft-$name (bridge weft0, pods 198.18.0.0/16, services 198.19.0.0/16)"
 check_contains "cluster create names the nodes" "$out" "Nodes $name-control-plane, $name-worker"
+bridge_mac=$(ip -n "weft-$name" link show weft0 | awk '/ether/ {print $2}')
 check_fails "a taken name is refused" "cluster \"$name\" already exists" "$weft" cluster create --name "$name"
 check_fails "an overlapping second cluster is refused" "198.18.0.0/16 overlaps 198.18.0.0/16 of cluster \"$name\"" \
   "$weft" cluster create --name "$other"
@@ -63,19 +64,19 @@ check "apply httpbin.yaml (the walkthrough's)" "$weft" apply -f "$samples/walkth
 check "apply the curl sample" "$weft" apply -f "$samples/curl/curl.yaml"
 pods_running() { [ "$("$weft" get pods --no-headers 2>/dev/null | grep -c ' Running ')" -ge "$1" ]; }
 wait_for "httpbin and curl pods are Running" 30 pods_running 2
-ready_endpoints() { "$weft" get endpoints httpbin -o json | jq -e "[.subsets[]?.addresses[]?] | length == $1"; }
+ready_endpoints() { "$weft" get endpoints httpbin -o json | jq -en "input | [.subsets[]?.addresses[]?] | length == $1"; }
 wait_for "httpbin's Endpoints list its ready pod" 30 ready_endpoints 1
 get=$("$weft" exec deploy/curl -- curl -s --max-time 5 http://httpbin:8000/get)
-check "GET http://httpbin:8000/get answers go-httpbin JSON" jq -e '.url == "http://httpbin:8000/get" and (.headers.Host[0] == "httpbin:8000") and (.origin | test("^198\\.18\\."))' <<<"$get"
+check "GET http://httpbin:8000/get answers go-httpbin JSON" jq -en 'input | .url == "http://httpbin:8000/get" and (.headers.Host[0] == "httpbin:8000") and (.origin | test("^198\\.18\\."))' <<<"$get"
 code=$("$weft" exec deploy/curl -- curl -s -o /dev/null -w '%{http_code}' --max-time 5 http://httpbin.default.svc.cluster.local:8000/headers)
 check_contains "the full Service name answers 200" "$code" "200"
 headers=$("$weft" exec deploy/curl -- curl -s --max-time 5 http://httpbin.default.svc.cluster.local:8000/headers)
-check "/headers echoes the Host" jq -e '.headers.Host[0] == "httpbin.default.svc.cluster.local:8000"' <<<"$headers"
+check "/headers echoes the Host" jq -en 'input | .headers.Host[0] == "httpbin.default.svc.cluster.local:8000"' <<<"$headers"
 check_contains "the pod's hostname is its name" "$("$weft" exec deploy/curl -- hostname)" "curl-"
 check "exec passes the exit code through" bash -c "! '$weft' exec deploy/curl -- sh -c 'exit 3'"
 wide=$("$weft" get pods -o wide)
 check_contains "get pods -o wide shows the IP and NODE columns" "$wide" "IP           NODE"
-check "every pod has an address from the pod range" bash -c "'$weft' get pods -o json | jq -e '[.items[].status.podIP | startswith(\"198.18.\")] | all'"
+check "every pod has an address from the pod range" bash -c "'$weft' get pods -o json | jq -en 'input | [.items[].status.podIP | startswith(\"198.18.\")] | all'"
 vip=$("$weft" get svc httpbin -o jsonpath='{.spec.clusterIP}')
 check "the Service got a ClusterIP from the Service range" grep -q '^198\.19\.' <<<"$vip"
 
@@ -111,7 +112,7 @@ kill "$follower" 2>/dev/null; wait "$follower" 2>/dev/null
 port=$((20000 + $$ % 20000))
 "$weft" port-forward svc/httpbin "$port:8000" >"$work/pf.log" 2>&1 &
 pf=$!
-forwarded() { curl -s --max-time 2 "http://127.0.0.1:$port/get" | jq -e '.url'; }
+forwarded() { curl -s --max-time 2 "http://127.0.0.1:$port/get" | jq -en 'input | .url'; }
 wait_for "port-forward relays 127.0.0.1:$port to httpbin" 10 forwarded
 check_contains "port-forward says what it forwards" "$(cat "$work/pf.log")" "Forwarding from 127.0.0.1:$port -> 8000"
 kill "$pf" 2>/dev/null; wait "$pf" 2>/dev/null
@@ -160,13 +161,13 @@ np=$("$weft" get svc httpbin-lb -o jsonpath='{.spec.ports[0].nodePort}')
 check "the nodePort is written into the Service ($np)" bash -c "[ '$np' -ge 30000 ] && [ '$np' -le 32767 ]"
 check_contains "the NodePort Service keeps the nodePort it asked for" "$("$weft" get svc httpbin-np)" "8000:30080/TCP"
 check_contains "a NodePort Service has no EXTERNAL-IP" "$("$weft" get svc httpbin-np)" "<none>"
-lb_answers() { curl -s --max-time 3 "http://127.0.0.1:$np/get" | jq -e ".url == \"http://127.0.0.1:$np/get\""; }
+lb_answers() { curl -s --max-time 3 "http://127.0.0.1:$np/get" | jq -en "input | .url == \"http://127.0.0.1:$np/get\""; }
 wait_for "curl http://127.0.0.1:$np/get from the host reaches httpbin" 20 lb_answers
 code=$(curl -s -o /dev/null -w '%{http_code}' --max-time 5 -H 'Host: example.com' "http://127.0.0.1:$np/headers")
 check_contains "the LoadBalancer's node port answers 200 with any Host" "$code" "200"
 post=$(head -c 300000 /dev/zero | tr '\0' x | curl -s --max-time 10 --data-binary @- -H 'Content-Type: text/plain' "http://127.0.0.1:$np/post")
-check "a 300 KB request body is relayed whole" jq -e '(.data | length) == 300000' <<<"$post"
-np_answers() { curl -s --max-time 3 http://127.0.0.1:30080/get | jq -e '.url'; }
+check "a 300 KB request body is relayed whole" jq -en 'input | (.data | length) == 300000' <<<"$post"
+np_answers() { curl -s --max-time 3 http://127.0.0.1:30080/get | jq -en 'input | .url'; }
 wait_for "the NodePort Service answers on 127.0.0.1:30080" 20 np_answers
 listeners=$(ss -ltnH "( sport = :$np or sport = :30080 )")
 check_contains "the node port listens on the host's loopback" "$listeners" "127.0.0.1:$np"
@@ -193,6 +194,10 @@ wait_for "deleting the Service closes 127.0.0.1:$np" 10 lb_closed
 # --- delete leaves nothing -----------------------------------------------------------------
 # This cluster's processes only (other clusters may run httpbin too).
 httpbin_pids=$(for ns in $(ip netns list | awk '{print $1}' | grep "^weft-$name\."); do ip netns pids "$ns"; done | tr '\n' ' ')
+# Pods came and went above: the bridge (every pod's gateway) kept its MAC, so no pod's ARP
+# entry went stale under an established connection.
+check "the bridge's MAC never changed while pods came and went" bash -c \
+  "[ \"\$(ip -n weft-$name link show weft0 | awk '/ether/ {print \$2}')\" = '$bridge_mac' ]"
 out=$("$weft" cluster delete --name "$name" 2>&1)
 check_contains "cluster delete reports" "$out" "Deleting cluster \"$name\""
 check "no namespace, /etc/netns entry or state is left" nothing_left "$name"
