@@ -52,7 +52,8 @@ struct PodContainer {
   ContainerCommand command;
   std::vector<std::string> env;
   std::string configError;  // CreateContainerConfigError
-  std::vector<int> readinessPorts;
+  std::vector<int> readinessPorts;  // TCP-checked when the container has no readinessProbe
+  std::optional<ReadinessProbe> readinessProbe;
   pid_t pid = 0;
   bool ready = false;
   int restartCount = 0;
@@ -175,6 +176,7 @@ void Kubelet::syncPod(const model::Object& object, Ipv4Address address, const En
     c.image = stringAt(spec, {"image"});
     c.command = resolveContainerCommand(spec, settings_.programDir);
     c.readinessPorts = declaredTcpPorts(spec);
+    c.readinessProbe = readinessProbeOf(spec);
     if (auto env = containerEnv(object, spec, facts, lookup)) {
       c.env = std::move(*env);
       // What a hostPath mount of /var/run/ztunnel gives ztunnel on Kubernetes: where the
@@ -301,8 +303,9 @@ bool Kubelet::checkReadiness(Pod& pod) {
   bool changed = false;
   for (auto& c : pod.containers) {
     if (c.pid == 0 || c.ready) continue;
-    bool ready = std::all_of(c.readinessPorts.begin(), c.readinessPorts.end(),
-                             [&](int port) { return tcpAccepts(pod.address.str(), port, 50ms); });
+    bool ready = c.readinessProbe ? probeSucceeds(*c.readinessProbe, pod.address.str(), 200ms)
+                                  : std::all_of(c.readinessPorts.begin(), c.readinessPorts.end(),
+                                                [&](int port) { return tcpAccepts(pod.address.str(), port, 50ms); });
     if (ready) {
       c.ready = true;
       changed = true;

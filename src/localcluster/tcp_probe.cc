@@ -7,8 +7,83 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <cstring>
+
+#include "model/json_access.h"
 
 namespace weft::localcluster {
+
+namespace {
+
+// A connected blocking socket with send/receive timeouts, or -1.
+int connectWithin(const std::string& ip, int port, std::chrono::milliseconds timeout) {
+  sockaddr_in address{};
+  address.sin_family = AF_INET;
+  address.sin_port = htons(static_cast<uint16_t>(port));
+  if (inet_pton(AF_INET, ip.c_str(), &address.sin_addr) != 1) return -1;
+  int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  if (fd < 0) return -1;
+  timeval tv{0, static_cast<suseconds_t>(std::chrono::microseconds(timeout).count())};
+  setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv);
+  setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+  if (connect(fd, reinterpret_cast<sockaddr*>(&address), sizeof address) != 0) {
+    close(fd);
+    return -1;
+  }
+  return fd;
+}
+
+bool httpGetOk(const std::string& ip, int port, const std::string& path, std::chrono::milliseconds timeout) {
+  int fd = connectWithin(ip, port, timeout);
+  if (fd < 0) return false;
+  std::string request = "GET " + path + " HTTP/1.0\r\nHost: " + ip + ":" + std::to_string(port) + "\r\nUser-Agent: kube-probe/1.31\r\n\r\n";
+  bool ok = false;
+  if (send(fd, request.data(), request.size(), MSG_NOSIGNAL) == static_cast<ssize_t>(request.size())) {
+    char buffer[64] = {};
+    ssize_t n = recv(fd, buffer, sizeof buffer - 1, 0);
+    // "HTTP/1.x NNN ..."
+    if (n >= 12 && std::strncmp(buffer, "HTTP/1.", 7) == 0) {
+      int status = std::atoi(buffer + 9);
+      ok = status >= 200 && status < 400;
+    }
+  }
+  close(fd);
+  return ok;
+}
+
+}  // namespace
+
+std::optional<ReadinessProbe> readinessProbeOf(const boost::json::value& container) {
+  const auto& probe = model::at(container, {"readinessProbe"});
+  if (!probe.is_object()) return std::nullopt;
+  ReadinessProbe out;
+  const boost::json::value* port = nullptr;
+  if (const auto& http = model::at(probe, {"httpGet"}); http.is_object()) {
+    out.http = true;
+    port = &model::at(http, {"port"});
+    if (auto path = model::stringAt(http, {"path"}); !path.empty()) out.path = path;
+  } else if (const auto& tcp = model::at(probe, {"tcpSocket"}); tcp.is_object()) {
+    port = &model::at(tcp, {"port"});
+  } else {
+    return std::nullopt;
+  }
+  if (port->is_int64()) {
+    out.port = static_cast<int>(port->get_int64());
+  } else if (port->is_string()) {
+    const auto& ports = model::at(container, {"ports"});
+    for (const auto& p : ports.is_array() ? ports.get_array() : boost::json::array()) {
+      if (model::stringAt(p, {"name"}) == port->get_string() && model::at(p, {"containerPort"}).is_int64()) {
+        out.port = static_cast<int>(model::at(p, {"containerPort"}).get_int64());
+      }
+    }
+  }
+  if (out.port <= 0) return std::nullopt;
+  return out;
+}
+
+bool probeSucceeds(const ReadinessProbe& probe, const std::string& ip, std::chrono::milliseconds timeout) {
+  return probe.http ? httpGetOk(ip, probe.port, probe.path, timeout) : tcpAccepts(ip, probe.port, timeout);
+}
 
 bool tcpAccepts(const std::string& ip, int port, std::chrono::milliseconds timeout) {
   sockaddr_in address{};

@@ -1,12 +1,30 @@
 #pragma once
-// The readiness check the local kubelet runs for containers that declare ports: does the
-// port accept a TCP connection yet? (Probes from the pod spec are not run yet.)
+// The readiness checks the local kubelet runs: a container's readinessProbe (httpGet or
+// tcpSocket) when it has one, as Kubernetes does; without one, whether every port the
+// container declares accepts a TCP connection yet (so a Service never sends traffic to a
+// pod whose app is still starting). exec probes, liveness and startup probes are not run.
 
 #include <chrono>
+#include <optional>
 #include <string>
+
+#include <boost/json/value.hpp>
 
 namespace weft::localcluster {
 
 bool tcpAccepts(const std::string& ip, int port, std::chrono::milliseconds timeout);
+
+struct ReadinessProbe {
+  bool http = false;  // httpGet, else tcpSocket
+  int port = 0;
+  std::string path = "/";
+};
+
+// The container's readinessProbe, with a named port resolved against its ports; nullopt when
+// it has none (or only an exec probe, which is not run).
+std::optional<ReadinessProbe> readinessProbeOf(const boost::json::value& container);
+
+// httpGet succeeds on a status from 200 to 399, as kubelet's does.
+bool probeSucceeds(const ReadinessProbe& probe, const std::string& ip, std::chrono::milliseconds timeout);
 
 }  // namespace weft::localcluster
