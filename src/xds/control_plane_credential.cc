@@ -1,11 +1,11 @@
-#include "ztunnel/node_credential_source.h"
+#include "xds/control_plane_credential.h"
 
 #include "base/base64.h"
 #include "model/json_access.h"
 #include "store/local_store.h"
 #include "tls/pem.h"
 
-namespace weft::ztunnel {
+namespace weft::xds {
 
 Result<NodeCredential> loadNodeCredential(const std::filesystem::path& storeDir, const std::string& secretName) {
   auto store = store::LocalStore::open(storeDir);
@@ -26,4 +26,16 @@ Result<NodeCredential> loadNodeCredential(const std::filesystem::path& storeDir,
   return credential;
 }
 
-}  // namespace weft::ztunnel
+std::shared_ptr<grpc::Channel> controlPlaneChannel(const std::string& target, const NodeCredential& credential) {
+  grpc::SslCredentialsOptions options;
+  options.pem_root_certs = credential.rootPem;
+  options.pem_cert_chain = credential.certChainPem;
+  options.pem_private_key = credential.keyPem;
+  grpc::ChannelArguments arguments;
+  arguments.SetInt(GRPC_ARG_USE_LOCAL_SUBCHANNEL_POOL, 1);
+  arguments.SetInt(GRPC_ARG_INITIAL_RECONNECT_BACKOFF_MS, 200);
+  arguments.SetInt(GRPC_ARG_MAX_RECONNECT_BACKOFF_MS, 5000);
+  return grpc::CreateCustomChannel(target, grpc::SslCredentials(options), arguments);
+}
+
+}  // namespace weft::xds

@@ -74,19 +74,19 @@ InpodProxy::InpodProxy(asio::io_context& io, ProxyContext& context, PodInfo pod,
       inboundHbone_(io),
       pool_(io.get_executor(), hbone::PoolOptions{}, context.hbone) {}
 
-InpodProxy::~InpodProxy() { stop(false); }
+InpodProxy::~InpodProxy() { stop(); }
 
-Result<std::shared_ptr<InpodProxy>> InpodProxy::start(asio::io_context& io, ProxyContext& context, PodInfo pod, net::UniqueFd netns,
-                                                      const net::CaptureSettings& capture) {
+Result<std::shared_ptr<InpodProxy>> InpodProxy::start(asio::io_context& io, ProxyContext& context, PodInfo pod, net::UniqueFd netns) {
   std::shared_ptr<InpodProxy> proxy(new InpodProxy(io, context, std::move(pod), std::move(netns)));
-  // Listeners first, then rules: redirected traffic must find someone listening.
+  // The capture rules are the node agent's (as istio-cni's are): it installs them before
+  // handing the pod over and removes them when the pod leaves. Two writers of the same
+  // rules would race.
   auto outbound = listenIn(io, proxy->netns_.get(), net::kOutboundPort, net::Transparency::kOff);
   if (!outbound) return outbound.error();
   auto plain = listenIn(io, proxy->netns_.get(), net::kInboundPlaintextPort, net::Transparency::kBestEffort);
   if (!plain) return plain.error();
   auto hbone = listenIn(io, proxy->netns_.get(), net::kInboundHbonePort, net::Transparency::kBestEffort);
   if (!hbone) return hbone.error();
-  if (auto applied = net::applyCapture(proxy->netns_.get(), capture); !applied) return applied.error().wrap("capture rules");
   proxy->outbound_ = std::move(*outbound);
   proxy->inboundPlain_ = std::move(*plain);
   proxy->inboundHbone_ = std::move(*hbone);
@@ -103,18 +103,13 @@ void InpodProxy::stopAccepting() {
   inboundHbone_.close(ec);
 }
 
-void InpodProxy::stop(bool removeRules) {
+void InpodProxy::stop() {
   if (stopped_) return;
   stopped_ = true;
   stopAccepting();
   auto cancels = std::move(cancels_);
   for (auto& [id, cancel] : cancels) cancel();
   pool_.closeAll();
-  if (removeRules && netns_) {
-    if (auto removed = net::removeCapture(netns_.get()); !removed) {
-      spdlog::warn("pod {}/{}: removing capture rules: {}", pod_.ns, pod_.name, removed.error().message);
-    }
-  }
 }
 
 uint64_t InpodProxy::track(std::function<void()> cancel) {

@@ -1,7 +1,8 @@
 #pragma once
-// The proxy of one enrolled pod, inside that pod's network namespace (reference §2.1): the
-// capture rules, and listeners on 15001 (outbound, captured by REDIRECT), 15006 (inbound
-// plaintext) and 15008 (inbound HBONE). One per pod, all in one ztunnel process.
+// The proxy of one enrolled pod, inside that pod's network namespace (reference §2.1):
+// listeners on 15001 (outbound, captured by REDIRECT), 15006 (inbound plaintext) and 15008
+// (inbound HBONE). One per pod, all in one ztunnel process. The capture rules that send
+// the pod's traffic here are the node agent's.
 //
 // Lives on the ztunnel's io_context thread; start and stop are called there. Every
 // connection it handles is tracked so stop() can cut them (a pod leaving the mesh loses its
@@ -30,15 +31,12 @@ namespace weft::ztunnel {
 
 class InpodProxy : public std::enable_shared_from_this<InpodProxy> {
  public:
-  // Applies the capture rules and binds the three listeners; nothing is left behind on
-  // failure.
-  static Result<std::shared_ptr<InpodProxy>> start(boost::asio::io_context& io, ProxyContext& context, PodInfo pod, net::UniqueFd netns,
-                                                   const net::CaptureSettings& capture);
+  // Binds the three listeners in the pod's namespace; nothing is left behind on failure.
+  static Result<std::shared_ptr<InpodProxy>> start(boost::asio::io_context& io, ProxyContext& context, PodInfo pod, net::UniqueFd netns);
   ~InpodProxy();
 
-  // Closes the listeners and every connection; with `removeRules` (the pod left the mesh)
-  // also the capture rules. A draining ztunnel keeps them: its successor relies on them.
-  void stop(bool removeRules = true);
+  // Closes the listeners and every connection (the pod left the mesh, or ztunnel exits).
+  void stop();
   // Drain: stop accepting (a successor's listeners, bound with SO_REUSEPORT beside ours,
   // take new connections); open ones carry on.
   void stopAccepting();

@@ -20,48 +20,16 @@ namespace {
 namespace asio = boost::asio;
 namespace json = boost::json;
 
-std::shared_ptr<grpc::Channel> controlPlaneChannel(const std::string& target, const NodeCredential& credential) {
-  grpc::SslCredentialsOptions options;
-  options.pem_root_certs = credential.rootPem;
-  options.pem_cert_chain = credential.certChainPem;
-  options.pem_private_key = credential.keyPem;
-  grpc::ChannelArguments arguments;
-  // Each channel its own connection: discovery's long stream and certificate calls should
-  // not queue behind each other.
-  arguments.SetInt(GRPC_ARG_USE_LOCAL_SUBCHANNEL_POOL, 1);
-  arguments.SetInt(GRPC_ARG_INITIAL_RECONNECT_BACKOFF_MS, 200);
-  arguments.SetInt(GRPC_ARG_MAX_RECONNECT_BACKOFF_MS, 5000);
-  return grpc::CreateCustomChannel(target, grpc::SslCredentials(options), arguments);
-}
-
-// The address this namespace uses to reach `destination`: in the local cluster, the
-// bridge's, which is where kubelet's probes of the pods come from.
-std::optional<Ipv4Address> sourceAddressToward(const std::string& destination) {
-  int fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
-  if (fd < 0) return std::nullopt;
-  sockaddr_in to{};
-  to.sin_family = AF_INET;
-  to.sin_port = htons(9);
-  std::optional<Ipv4Address> result;
-  if (inet_pton(AF_INET, destination.c_str(), &to.sin_addr) == 1 && connect(fd, reinterpret_cast<sockaddr*>(&to), sizeof to) == 0) {
-    sockaddr_in local{};
-    socklen_t length = sizeof local;
-    if (getsockname(fd, reinterpret_cast<sockaddr*>(&local), &length) == 0) result = Ipv4Address{ntohl(local.sin_addr.s_addr)};
-  }
-  close(fd);
-  return result;
-}
-
 }  // namespace
 
 Result<std::unique_ptr<Ztunnel>> Ztunnel::create(ZtunnelSettings settings) {
-  auto credential = loadNodeCredential(settings.store, settings.credentialSecretName());
+  auto credential = xds::loadNodeCredential(settings.store, settings.credentialSecretName());
   if (!credential) return credential.error();
   return std::unique_ptr<Ztunnel>(new Ztunnel(std::move(settings), std::move(*credential)));
 }
 
-Ztunnel::Ztunnel(ZtunnelSettings settings, NodeCredential credential) : settings_(std::move(settings)), credential_(std::move(credential)) {
-  certificates_ = std::make_unique<CertificateManager>(controlPlaneChannel(settings_.caAddress, credential_), systemClock());
+Ztunnel::Ztunnel(ZtunnelSettings settings, xds::NodeCredential credential) : settings_(std::move(settings)), credential_(std::move(credential)) {
+  certificates_ = std::make_unique<CertificateManager>(xds::controlPlaneChannel(settings_.caAddress, credential_), systemClock());
   weft::v1::ClientNode node;
   node.set_id(fmt::format("ztunnel~{}~{}", settings_.instanceIp, settings_.podName));
   node.set_node_name(settings_.nodeName);
@@ -70,7 +38,7 @@ Ztunnel::Ztunnel(ZtunnelSettings settings, NodeCredential credential) : settings
                                      std::string(kMeshConfigType)},
                                     node};
   discovery_ = std::make_unique<xds::DeltaClient>(
-      controlPlaneChannel(settings_.xdsAddress, credential_), options,
+      xds::controlPlaneChannel(settings_.xdsAddress, credential_), options,
       [](const xds::HeldResources& candidate) -> Status {
         auto built = ConfigSnapshot::build(candidate);
         if (!built) return built.error();
@@ -91,7 +59,7 @@ Ztunnel::~Ztunnel() {
   if (int fd = agentFd_.load(); fd >= 0) shutdown(fd, SHUT_RDWR);
   if (agentThread_.joinable()) agentThread_.join();
   onIoThread([this] {
-    for (auto& [uid, pod] : pods_) pod->stop(false);
+    for (auto& [uid, pod] : pods_) pod->stop();
     pods_.clear();
     return 0;
   });
@@ -186,9 +154,7 @@ std::string Ztunnel::addPod(nodeagent::AddWorkload add, net::UniqueFd netns) {
     return {};
   }
   PodInfo pod{add.uid, add.name, add.ns, add.serviceAccount.empty() ? "default" : add.serviceAccount, *address};
-  net::CaptureSettings capture;
-  capture.probeSource = sourceAddressToward(add.address);
-  auto proxy = InpodProxy::start(io_, *context_, pod, std::move(netns), capture);
+  auto proxy = InpodProxy::start(io_, *context_, pod, std::move(netns));
   if (!proxy) {
     spdlog::error("pod {}/{}: cannot serve: {}", pod.ns, pod.name, proxy.error().message);
     return proxy.error().message;
@@ -203,7 +169,7 @@ void Ztunnel::removePod(const std::string& uid) {
   auto it = pods_.find(uid);
   if (it == pods_.end()) return;
   spdlog::info("pod {}/{} left the mesh", it->second->pod().ns, it->second->pod().name);
-  it->second->stop(true);
+  it->second->stop();
   pods_.erase(it);
   updateWantedCertificates();
 }

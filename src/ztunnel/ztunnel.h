@@ -26,7 +26,7 @@
 #include "ztunnel/config_snapshot.h"
 #include "ztunnel/config_dump.h"
 #include "ztunnel/inpod_proxy.h"
-#include "ztunnel/node_credential_source.h"
+#include "xds/control_plane_credential.h"
 #include "ztunnel/proxy_context.h"
 #include "ztunnel/tcp_metrics.h"
 #include "ztunnel/ztunnel_settings.h"
@@ -42,7 +42,7 @@ class Ztunnel {
   int run();
 
  private:
-  Ztunnel(ZtunnelSettings settings, NodeCredential credential);
+  Ztunnel(ZtunnelSettings settings, xds::NodeCredential credential);
 
   Status startAdmin();
   void nodeAgentLoop();
@@ -57,7 +57,7 @@ class Ztunnel {
   bool ready() const;
 
   ZtunnelSettings settings_;
-  NodeCredential credential_;
+  xds::NodeCredential credential_;
   boost::asio::io_context io_;
   // Keeps the io thread running until the destructor has stopped every pod on it.
   std::optional<boost::asio::executor_work_guard<boost::asio::io_context::executor_type>> work_;

@@ -102,7 +102,7 @@ check_contains "step 14: weft uninstall" "$out" "✔ Uninstall complete"
 gone() { local p; p=$("$weft" get pods -n istio-system -o name 2>&1) && ! grep -q weftd <<<"$p"; }
 wait_for "the control plane pods are gone" 20 gone
 check "the plug-in CA secret stays" "$weft" get secret cacerts -n istio-system
-check "httpbin still serves after uninstall" bash -c "'$weft' exec deploy/curl -- curl -s --max-time 5 http://httpbin:8000/get | jq -e .url"
+check "httpbin still serves after uninstall" bash -c "'$weft' exec deploy/curl -- curl -s --max-time 5 http://httpbin:8000/get | jq -en 'input | .url'"
 check "httpbin was never restarted" bash -c "[ \"\$('$weft' get pods -l app=httpbin -o jsonpath='{.items[0].metadata.uid}')\" = '$httpbin_uid' ] && [ \"\$('$weft' get pods -l app=httpbin -o jsonpath='{.items[0].status.containerStatuses[0].restartCount}')\" = 0 ]"
 check_contains "uninstall again has nothing to do" "$("$weft" uninstall 2>&1)" "Nothing to uninstall"
 

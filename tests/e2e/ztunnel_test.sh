@@ -54,17 +54,17 @@ httpbin_netns="weft-$name.default.$("$weft" get pods -l app=httpbin -o jsonpath=
 check "label namespace default istio.io/rev=prod" "$weft" label namespace default istio.io/rev=prod
 captured() { ip netns exec "$httpbin_netns" iptables-save -t nat | grep -q 'REDIRECT --to-ports 15006'; }
 wait_for "ztunnel captures httpbin's traffic inside its namespace" 20 captured
-hbone_workload() { "$weft" ztunnel-config workloads --node "$httpbin_node" -o json | jq -e '.[] | select(.name | startswith("httpbin")) | .tunnel_protocol == "HBONE"'; }
+hbone_workload() { "$weft" ztunnel-config workloads --node "$httpbin_node" -o json | jq -en 'input | .[] | select(.name | startswith("httpbin")) | .tunnel_protocol == "HBONE"'; }
 wait_for "ztunnel-config workloads shows httpbin on HBONE" 20 hbone_workload
 check "httpbin was not restarted by enrolling" bash -c "[ \"\$('$weft' get pods -l app=httpbin -o jsonpath='{.items[0].metadata.uid}')\" = '$httpbin_uid' ]"
-has_cert() { "$weft" ztunnel-config certificates --node "$httpbin_node" -o json | jq -e '.[] | select(.identity == "spiffe://acmellc.local/ns/default/sa/httpbin")'; }
+has_cert() { "$weft" ztunnel-config certificates --node "$httpbin_node" -o json | jq -en 'input | .[] | select(.identity == "spiffe://acmellc.local/ns/default/sa/httpbin")'; }
 wait_for "httpbin's ztunnel holds a certificate for spiffe://acmellc.local/ns/default/sa/httpbin" 20 has_cert
 
 # --- traffic over HBONE, seen on the wire -----------------------------------------------------------
 ip netns exec "$netns" tshark -q -i weft0 -f "tcp and net 198.18.0.0/16" -w "$work/bridge.pcap" >/dev/null 2>&1 &
 capture_pid=$!
 sleep 2
-mesh_get() { "$weft" exec deploy/curl -- curl -s --max-time 5 http://httpbin:8000/get | jq -e '.url == "http://httpbin:8000/get"'; }
+mesh_get() { "$weft" exec deploy/curl -- curl -s --max-time 5 http://httpbin:8000/get | jq -en 'input | .url == "http://httpbin:8000/get"'; }
 wait_for "curl -> httpbin:8000/get through the mesh" 20 mesh_get
 for i in 1 2 3; do "$weft" exec deploy/curl -- curl -s --max-time 5 -o /dev/null http://httpbin:8000/headers; done
 sleep 1
@@ -104,18 +104,18 @@ check_fails "proxy-config secret for a pod outside the mesh is refused" "not in 
 interop=$(cd "$here/../hbone_interop" && ip netns exec "$netns" /usr/bin/python3 h2_client.py --host "$httpbin_ip" --port 15008 \
   --cert "$work/h2-client.pem" --key "$work/h2-client.key" --roots "$work/certs/root-cert.pem" --authority "$httpbin_ip:8080" \
   --payload $'GET /get HTTP/1.0\r\nHost: httpbin\r\n\r\n' 2>&1)
-check "python3-h2 CONNECT to httpbin's 15008 answers 200" jq -e '.status == 200' <<<"$interop"
+check "python3-h2 CONNECT to httpbin's 15008 answers 200" jq -en 'input | .status == 200' <<<"$interop"
 check "the tunnel carries the request to httpbin" bash -c "jq -r .echo <<<'$interop' | grep -q '\"url\": \"http://httpbin/get\"'"
-check "the server presented httpbin's identity" jq -e '.server_ids == ["spiffe://acmellc.local/ns/default/sa/httpbin"]' <<<"$interop"
+check "the server presented httpbin's identity" jq -en 'input | .server_ids == ["spiffe://acmellc.local/ns/default/sa/httpbin"]' <<<"$interop"
 bad=$(cd "$here/../hbone_interop" && ip netns exec "$netns" /usr/bin/python3 h2_client.py --host "$httpbin_ip" --port 15008 \
   --cert "$work/h2-client.pem" --key "$work/h2-client.key" --roots "$work/certs/root-cert.pem" --authority "198.18.77.77:8080" 2>&1)
-check "a CONNECT for another address than the pod's is refused with 400" jq -e '.status == 400' <<<"$bad"
+check "a CONNECT for another address than the pod's is refused with 400" jq -en 'input | .status == 400' <<<"$bad"
 "$weft" ca sign --ca-dir certs/istiocluster --trust-domain other.local --namespace default --service-account curl \
   --out-cert h2-other.pem --out-key h2-other.key >/dev/null
 refusals_before=$(ip netns exec "$netns" curl -s "http://$node_ip:15020/stats/prometheus" | awk '/^weft_ztunnel_hbone_trust_domain_refusals_total/ {print $2}')
 check "a client certificate from another trust domain is refused in the handshake" bash -c "cd '$here/../hbone_interop' && \
   ! ip netns exec '$netns' /usr/bin/python3 h2_client.py --host '$httpbin_ip' --port 15008 --cert '$work/h2-other.pem' \
-  --key '$work/h2-other.key' --roots '$work/certs/root-cert.pem' --authority '$httpbin_ip:8080' 2>/dev/null | jq -e '.status == 200'"
+  --key '$work/h2-other.key' --roots '$work/certs/root-cert.pem' --authority '$httpbin_ip:8080' 2>/dev/null | jq -en 'input | .status == 200'"
 refusals_after=$(ip netns exec "$netns" curl -s "http://$node_ip:15020/stats/prometheus" | awk '/^weft_ztunnel_hbone_trust_domain_refusals_total/ {print $2}')
 check "and counted as a trust-domain refusal" bash -c "[ '${refusals_after:-0}' -gt '${refusals_before:-0}' ]"
 
@@ -142,7 +142,7 @@ wait_for "removing the policy lets curl through again" 20 mesh_get
 "$weft" apply -n plain -f "$samples/curl/curl.yaml" >/dev/null
 plain_ready() { [ "$("$weft" get deploy curl -n plain -o jsonpath='{.status.readyReplicas}' 2>/dev/null)" = 1 ]; }
 wait_for "a curl pod outside the mesh (namespace plain)" 30 plain_ready
-plain_get() { "$weft" exec -n plain deploy/curl -- curl -s --max-time 5 http://httpbin.default:8000/get | jq -e .url; }
+plain_get() { "$weft" exec -n plain deploy/curl -- curl -s --max-time 5 http://httpbin.default:8000/get | jq -en 'input | .url'; }
 wait_for "PERMISSIVE (the default): plaintext from outside the mesh is accepted" 20 plain_get
 cat >strict.yaml <<'YAML'
 apiVersion: security.istio.io/v1
@@ -185,9 +185,13 @@ check "httpbin's ztunnel is still serving after the bad input" mesh_get
 check "stop weftd (scale weftd-prod to 0)" "$weft" apply -f weftd-off.json
 weftd_gone() { [ -z "$("$weft" get pods -n istio-system -l app=istiod -o name 2>/dev/null)" ]; }
 wait_for "weftd is gone" 30 weftd_gone
-verbose_get() { "$weft" exec deploy/curl -- curl -sS --max-time 5 -o /dev/null -w '%{http_code}\n' http://httpbin:8000/get | grep -qx 200; }
+verbose_get() {
+  "$weft" exec deploy/curl -- curl -sS --max-time 5 -o /dev/null -w '%{http_code}\n' http://httpbin:8000/get | grep -qx 200 && return 0
+  for z in $("$weft" get pods -n istio-system -l app=ztunnel -o name); do "$weft" logs -n istio-system "${z#pod/}" | tail -4; done
+  return 1
+}
 check "with weftd away, curl -> httpbin still goes through the mesh" verbose_get
-check "and keeps doing so (5 more requests)" bash -c "for i in 1 2 3 4 5; do '$weft' exec deploy/curl -- curl -s --max-time 5 http://httpbin:8000/get | jq -e .url >/dev/null || exit 1; done"
+check "and keeps doing so (5 more requests)" bash -c "for i in 1 2 3 4 5; do '$weft' exec deploy/curl -- curl -s --max-time 5 http://httpbin:8000/get | jq -en 'input | .url' >/dev/null || exit 1; done"
 check "start weftd again" "$weft" apply -f weftd-on.json
 weftd_back() { [ "$("$weft" get deploy weftd-prod -n istio-system -o jsonpath='{.status.readyReplicas}')" = 1 ]; }
 wait_for "weftd is back" 30 weftd_back
@@ -223,7 +227,7 @@ check "unlabel namespace default" "$weft" label namespace default istio.io/rev-
 released() { ! ip netns exec "$httpbin_netns" iptables-save | grep -q ISTIO; }
 wait_for "leaving the mesh removes every capture rule" 20 released
 check "and the policy-routing rule" bash -c "! ip netns exec '$httpbin_netns' ip rule | grep -q 'lookup 100'"
-plain_mesh_get() { "$weft" exec deploy/curl -- curl -s --max-time 5 http://httpbin:8000/get | jq -e .url; }
+plain_mesh_get() { "$weft" exec deploy/curl -- curl -s --max-time 5 http://httpbin:8000/get | jq -en 'input | .url'; }
 wait_for "httpbin still answers, now in plain TCP" 20 plain_mesh_get
 check "httpbin was never restarted" bash -c "[ \"\$('$weft' get pods -l app=httpbin -o jsonpath='{.items[0].metadata.uid}')\" = '$httpbin_uid' ] && [ \"\$('$weft' get pods -l app=httpbin -o jsonpath='{.items[0].status.containerStatuses[0].restartCount}')\" = 0 ]"
 
