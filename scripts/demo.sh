@@ -56,7 +56,7 @@ run weft create secret generic cacerts -n istio-system \
   --from-file=cluster-certs/istiocluster/root-cert.pem --from-file=cluster-certs/istiocluster/cert-chain.pem
 run weft get secret cacerts -n istio-system
 seen "secret cacerts holds the four files" bash -c \
-  "weft get secret cacerts -n istio-system -o json | jq -e '.data | keys == [\"ca-cert.pem\",\"ca-key.pem\",\"cert-chain.pem\",\"root-cert.pem\"]'"
+  "weft get secret cacerts -n istio-system -o json | jq -en 'input | .data | keys == [\"ca-cert.pem\",\"ca-key.pem\",\"cert-chain.pem\",\"root-cert.pem\"]'"
 
 step 5 "weft install -y -f istio-operator.yaml --revision prod"
 run weft install -y -f istio-operator.yaml --revision prod
@@ -90,7 +90,7 @@ run weft apply -f "$curl_sample"
 curl_ready() { [ "$(weft get deploy curl -o jsonpath='{.status.readyReplicas}' 2>/dev/null)" = 1 ]; }
 for _ in $(seq 150); do curl_ready && break; sleep 0.2; done
 run weft exec deploy/curl -- curl -s http://httpbin:8000/get
-seen "reachable at httpbin:8000" bash -c "weft exec deploy/curl -- curl -s http://httpbin:8000/get | jq -e '.url == \"http://httpbin:8000/get\"'"
+seen "reachable at httpbin:8000" bash -c "weft exec deploy/curl -- curl -s http://httpbin:8000/get | jq -en 'input | .url == \"http://httpbin:8000/get\"'"
 echo "  both pods are in the mesh: their node's ztunnels carry the request over HBONE (mTLS)."
 httpbin_node=$(weft get pods -l app=httpbin -o jsonpath='{.items[0].spec.nodeName}')
 ztunnel=$(weft get pods -n istio-system -l app=ztunnel -o json | jq -r ".items[] | select(.spec.nodeName==\"$httpbin_node\") | .metadata.name")
@@ -126,8 +126,16 @@ seen "Basic Constraints critical CA:FALSE" bash -c "grep -A1 'X509v3 Basic Const
 seen "openssl verify -CAfile root-cert.pem -untrusted cert-chain.pem" \
   openssl verify -CAfile cluster-certs/root-cert.pem -untrusted cluster-certs/istiocluster/cert-chain.pem chain.pem
 
-step 10 "weft install -f global-ingress.yaml --revision prod"
-later "the ingress gateway (issue: proxy)"
+step 10 "weft install -y -f global-ingress.yaml --revision prod"
+run weft install -y -f global-ingress.yaml --revision prod
+gw_running() { weft get pods -n istio-system -l istio=ingressgateway,ingress=global --no-headers 2>/dev/null | grep -q ' Running '; }
+for _ in $(seq 150); do gw_running && break; sleep 0.2; done
+run weft get pods -n istio-system -l istio=ingressgateway
+run weft get svc global-ingress -n istio-system
+seen "a gateway global-ingress in istio-system with labels istio=ingressgateway, ingress=global" gw_running
+node_port=$(weft get svc global-ingress -n istio-system -o json | jq -r '.spec.ports[] | select(.port == 80) | .nodePort // empty')
+seen "reachable from the host: EXTERNAL-IP 127.0.0.1, port 80 on 127.0.0.1:$node_port" bash -c \
+  "weft get svc global-ingress -n istio-system | grep -q '127.0.0.1' && [ -n '$node_port' ]"
 
 step 11 "the Gateway and VirtualService for example.com"
 run weft apply -f istio-gateway.yaml -n istio-system
@@ -147,7 +155,39 @@ echo "$analysis"
 seen "IST0101 for host my-service" grep -qF 'Error [IST0101] (VirtualService istio-system/traffic-rules) Referenced host not found: "my-service"' <<<"$analysis"
 seen "IST0101 for subset v1 (my-service+v1)" grep -qF '"my-service+v1"' <<<"$analysis"
 seen "exit code 79" test "$code" = 79
-echo "  (the gateway's missing workload is reported too: step 10 is not built yet)"
+seen "exactly those two messages" test "$(grep -c '^Error \[IST' <<<"$analysis")" = 2
+
+echo
+echo "  The analyzer is right: my-service does not exist, so the gateway answers 503 for example.com."
+run curl -s -o /dev/null -w 'Host example.com: %{http_code}\n' -H 'Host: example.com' "http://127.0.0.1:$node_port/get"
+echo "  Routing example.com to httpbin instead:"
+cat >virtual-service-httpbin.yaml <<'YAML'
+apiVersion: networking.istio.io/v1beta1
+kind: VirtualService
+metadata:
+  name: traffic-rules
+  namespace: istio-system
+spec:
+  hosts:
+  - "example.com"
+  gateways:
+  - my-gateway
+  http:
+  - route:
+    - destination:
+        host: httpbin.default.svc.cluster.local
+        port:
+          number: 8000
+YAML
+run weft apply -f virtual-service-httpbin.yaml
+gw_routes() { curl -s -m 3 -H 'Host: example.com' "http://127.0.0.1:$node_port/get" | jq -en 'input | .url == "http://example.com/get"' >/dev/null; }
+for _ in $(seq 100); do gw_routes && break; sleep 0.2; done
+run curl -s -H 'Host: example.com' "http://127.0.0.1:$node_port/get"
+run curl -s -o /dev/null -w 'Host other.com: %{http_code}\n' -H 'Host: other.com' "http://127.0.0.1:$node_port/get"
+seen "the ingress answers for Host example.com from the host (httpbin's JSON)" gw_routes
+seen "404 for another host" test "$(curl -s -o /dev/null -w '%{http_code}' -H 'Host: other.com' "http://127.0.0.1:$node_port/get")" = 404
+run weft analyze -n istio-system
+seen "weft analyze is clean now" weft analyze -n istio-system
 
 step 14 "weft uninstall"
 httpbin_uid=$(weft get pods -l app=httpbin -o jsonpath='{.items[0].metadata.uid}')
@@ -155,14 +195,16 @@ run weft uninstall
 for _ in $(seq 100); do weft get pods -n istio-system 2>&1 | grep -q weftd || break; sleep 0.2; done
 run weft get pods -n istio-system
 seen "the control plane is gone" bash -c "d=\$(weft get deploy -n istio-system -o name) && ! grep -q weftd <<<\"\$d\""
-seen "httpbin still serves" bash -c "weft exec deploy/curl -- curl -s http://httpbin:8000/get | jq -e .url"
+seen "httpbin still serves" bash -c "weft exec deploy/curl -- curl -s http://httpbin:8000/get | jq -en 'input | .url'"
 seen "httpbin never restarted" bash -c "[ \"\$(weft get pods -l app=httpbin -o jsonpath='{.items[0].metadata.uid}')\" = '$httpbin_uid' ]"
 
 echo
 if [ "$failures" -eq 0 ]; then
-  printf '%sAll checks of the steps built so far passed.%s Files are in %s.\n' "$green" "$reset" "$work"
-  echo "The cluster keeps running. Look around: weft get pods -A; weft logs deploy/httpbin; weft exec deploy/curl -- curl -s httpbin:8000/headers;"
-  echo "weft ca inspect $work/chain.pem. Delete it with: weft cluster delete --name $cluster"
+  printf '%sAll checks passed.%s Files are in %s.\n' "$green" "$reset" "$work"
+  echo "The cluster keeps running (step 14 took the mesh away). Look around: weft get pods -A; weft exec deploy/curl -- curl -s httpbin:8000/headers."
+  echo "Bring the mesh back: cd $work && weft install -y -f istio-operator.yaml --revision prod, then weft proxy-config secret deployment/httpbin -o json."
+  echo "Delete the cluster: weft cluster delete --name $cluster"
+
 else
   printf '%s%d check(s) failed.%s\n' "$red" "$failures" "$reset"
   exit 1

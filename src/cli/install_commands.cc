@@ -188,6 +188,16 @@ int runInstall(const InstallFlags& flags) {
       if (!env.is_array()) env = json::array();
       env.as_array().push_back(json::object{{"name", "WEFT_STORE"}, {"value", cluster->paths.store().string()}});
     }
+    std::string component = object.label(install::kComponentLabel);
+    if (object.kind() == "Deployment" && (component == "IngressGateways" || component == "EgressGateways")) {
+      // Gateways authenticate to weftd with their node's credential on the local cluster
+      // (a stand-in for their own identity; see docs/proxy.md).
+      auto& container = object.mutableValue().at("spec").at("template").at("spec").at("containers").as_array().at(0).as_object();
+      auto& env = container["env"];
+      if (!env.is_array()) env = json::array();
+      env.as_array().push_back(json::object{{"name", "WEFT_STORE"}, {"value", cluster->paths.store().string()}});
+      env.as_array().push_back(json::object{{"name", "NODE_CREDENTIAL_SECRET"}, {"value", install::withRevision("weft-node-credential", plan->revision)}});
+    }
     if (object.kind() == "DaemonSet" && object.name() == "ztunnel") {
       // On the local cluster ztunnel reads its node credential Secret from the store (in
       // Kubernetes a Secret volume) and meets the runtime, its node agent, on a socket per

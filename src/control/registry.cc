@@ -3,6 +3,7 @@
 #include <boost/json.hpp>
 
 #include "control/authorization_compiler.h"
+#include "control/proxy_view.h"
 #include "model/json_access.h"
 #include "model/service_ports.h"
 
@@ -189,8 +190,12 @@ void addAuthorizations(const ObjectsByKind& objects, const RegistrySettings& set
 }  // namespace
 
 const std::vector<std::string>& registryKinds() {
-  static const std::vector<std::string> kinds{"Namespace", "Pod", "Service", "ServiceEntry.networking.istio.io",
-                                              "AuthorizationPolicy.security.istio.io", "PeerAuthentication.security.istio.io"};
+  static const std::vector<std::string> kinds = [] {
+    std::vector<std::string> k{"Namespace", "Pod", "Service", "ServiceEntry.networking.istio.io",
+                               "AuthorizationPolicy.security.istio.io", "PeerAuthentication.security.istio.io"};
+    for (const auto& extra : proxyViewKinds()) k.push_back(extra);
+    return k;
+  }();
   return kinds;
 }
 
@@ -201,6 +206,7 @@ RegistryBuild buildRegistry(const ObjectsByKind& objects, const RegistrySettings
   addWorkloads(objects, namespaces, settings, build);
   addServices(objects, namespaces, build.resources);
   addAuthorizations(objects, settings, build);
+  addProxyView(objects, build);
   auto mesh = resourceNamed("mesh");
   *mesh.mutable_mesh_config() = settings.mesh;
   build.resources[kMeshConfigType]["mesh"] = std::move(mesh);

@@ -89,7 +89,7 @@ spec:
           number: 8000
 YAML
 check "apply the corrected VirtualService (httpbin.default.svc.cluster.local:8000)" "$weft" apply -f vs-fixed.yaml
-routed() { in_cluster curl -s --max-time 5 -H 'Host: example.com' "http://$gw_ip:8080/get" | jq -e '.url == "http://example.com/get"'; }
+routed() { in_cluster curl -s --max-time 5 -H 'Host: example.com' "http://$gw_ip:8080/get" | jq -en 'input | .url == "http://example.com/get"'; }
 wait_for "Host example.com -> httpbin's /get JSON through the gateway (200)" 20 routed
 check_contains "status 200" "$(code example.com /get)" "200"
 check_contains "Host with a port is matched too" "$(code example.com:80 /get)" "200"
@@ -130,7 +130,12 @@ wait_for "the gateway still reaches httpbin, now through its ztunnel" 20 routed
 # --- from the host: the LoadBalancer Service's node port --------------------------------------------
 node_port=$("$weft" get svc global-ingress -n istio-system -o json 2>/dev/null | jq -r '.spec.ports[] | select(.port == 80) | .nodePort // empty')
 if [ -n "$node_port" ]; then
-  from_host() { curl -s --max-time 5 -H 'Host: example.com' "http://127.0.0.1:$node_port/get" | jq -e '.url == "http://example.com/get"'; }
+  # The node port relays to the Service's ClusterIP, which picks Ready pods only; the local
+  # runtime calls a pod Ready when every declared container port accepts, and the gateway
+  # declares 8443 (as Istio's chart does) with no HTTPS server to listen there.
+  gw_pod_ready() { "$weft" get pods -n istio-system "$gw_pod" --no-headers | grep -q ' 1/1 '; }
+  check "the gateway pod is Ready for Services (runtime readiness: every declared port, 8443 too)" gw_pod_ready
+  from_host() { curl -s --max-time 5 -H 'Host: example.com' "http://127.0.0.1:$node_port/get" | jq -en 'input | .url == "http://example.com/get"'; }
   wait_for "from the host: 127.0.0.1:$node_port with Host example.com -> httpbin" 20 from_host
 else
   echo "note - skipped: global-ingress has no nodePort yet (host exposure of LoadBalancer Services is not in this tree)"
@@ -140,5 +145,7 @@ fi
 check "re-apply the walkthrough's virtual-service.yaml" "$weft" apply -f "$samples/walkthrough/virtual-service.yaml"
 wait_for "my-service/v1 answers 503 again" 20 is503
 check_contains "while other hosts still get 404" "$(code other.com /)" "404"
+
+check "no sanitizer report in the gateway's log" bash -c "! '$weft' logs -n istio-system '$gw_pod' | grep -E 'AddressSanitizer|runtime error:'"
 
 finish

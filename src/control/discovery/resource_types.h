@@ -15,6 +15,10 @@ inline constexpr std::string_view kWorkloadType = "weft.v1.Workload";
 inline constexpr std::string_view kServiceType = "weft.v1.Service";
 inline constexpr std::string_view kAuthorizationType = "weft.v1.Authorization";
 inline constexpr std::string_view kMeshConfigType = "weft.v1.MeshConfig";
+// The proxy view (weft-proxy).
+inline constexpr std::string_view kListenerType = "weft.v1.Listener";
+inline constexpr std::string_view kRouteConfigurationType = "weft.v1.RouteConfiguration";
+inline constexpr std::string_view kClusterType = "weft.v1.Cluster";
 
 // "*" in a subscribe or unsubscribe list: every resource of the type.
 inline constexpr std::string_view kWildcard = "*";

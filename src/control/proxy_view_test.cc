@@ -1,0 +1,324 @@
+#include "control/proxy_view.h"
+
+#include <gtest/gtest.h>
+
+#include <algorithm>
+
+#include "base/file_io.h"
+#include "model/decoder.h"
+
+namespace weft::control {
+namespace {
+
+void decodeInto(ObjectsByKind& out, const std::string& yaml, const std::string& ns = "") {
+  auto decoded = model::decodeYaml(yaml, "test.yaml", {ns, false});
+  for (const auto& e : decoded.errors) ADD_FAILURE() << e;
+  for (auto& o : decoded.objects) out[o.key().kind].push_back(std::move(o));
+}
+
+std::string sample(const std::string& name) {
+  auto text = readFile(std::string(WEFT_SAMPLES_DIR) + "/walkthrough/" + name);
+  EXPECT_TRUE(text) << name;
+  return text ? *text : "";
+}
+
+const char* kHttpbin = R"(
+apiVersion: v1
+kind: Service
+metadata: {name: httpbin, namespace: default}
+spec:
+  selector: {app: httpbin}
+  ports: [{name: http, port: 8000, targetPort: 8080}]
+---
+apiVersion: v1
+kind: Pod
+metadata: {name: httpbin-v1, namespace: default, labels: {app: httpbin, version: v1}}
+spec: {containers: [{name: c, image: x}]}
+status: {podIP: 198.18.2.2, conditions: [{type: Ready, status: "True"}]}
+---
+apiVersion: v1
+kind: Pod
+metadata: {name: httpbin-v2, namespace: default, labels: {app: httpbin, version: v2}}
+spec: {containers: [{name: c, image: x}]}
+status: {podIP: 198.18.2.3, conditions: [{type: Ready, status: "True"}]}
+---
+apiVersion: v1
+kind: Pod
+metadata: {name: httpbin-starting, namespace: default, labels: {app: httpbin, version: v1}}
+spec: {containers: [{name: c, image: x}]}
+status: {podIP: 198.18.2.4, conditions: [{type: Ready, status: "False"}]}
+)";
+
+RegistryBuild build(const ObjectsByKind& objects) {
+  RegistryBuild out;
+  addProxyView(objects, out);
+  return out;
+}
+
+const weft::v1::Cluster& clusterOf(const RegistryBuild& b, const std::string& name) {
+  static const weft::v1::Cluster none;
+  auto types = b.resources.find(kClusterType);
+  if (types == b.resources.end() || !types->second.contains(name)) {
+    ADD_FAILURE() << "no cluster " << name;
+    return none;
+  }
+  return types->second.at(name).cluster();
+}
+
+TEST(ProxyView, WalkthroughGatewayAndVirtualServiceToAMissingService) {
+  ObjectsByKind objects;
+  decodeInto(objects, sample("istio-gateway.yaml"), "istio-system");
+  decodeInto(objects, sample("virtual-service.yaml"));
+  auto b = build(objects);
+
+  ASSERT_EQ(b.resources[kListenerType].size(), 1u);
+  const auto& listener = b.resources[kListenerType].at("istio-system/my-gateway/80").listener();
+  EXPECT_EQ(listener.port(), 80u);
+  EXPECT_EQ(listener.protocol(), weft::v1::Listener::HTTP);
+  EXPECT_EQ(listener.selector().at("istio"), "ingressgateway");
+  EXPECT_EQ(listener.route_config_name(), "istio-system/my-gateway/http.80");
+  ASSERT_EQ(listener.server_hosts_size(), 1);
+  EXPECT_EQ(listener.server_hosts(0), "example.com");
+
+  const auto& routes = b.resources[kRouteConfigurationType].at("istio-system/my-gateway/http.80").route_configuration();
+  ASSERT_EQ(routes.virtual_hosts_size(), 1);
+  EXPECT_EQ(routes.virtual_hosts(0).domains(0), "example.com");
+  ASSERT_EQ(routes.virtual_hosts(0).routes_size(), 1);
+  const auto& action = routes.virtual_hosts(0).routes(0).route();
+  ASSERT_EQ(action.clusters_size(), 1);
+  EXPECT_EQ(action.clusters(0).cluster(), "outbound|80|v1|my-service.istio-system.svc.cluster.local");
+  EXPECT_EQ(action.clusters(0).weight(), 100u);
+  EXPECT_EQ(action.retries().attempts(), 2u);  // Istio's default
+
+  // The missing Service still compiles: a cluster without endpoints, and a note.
+  const auto& cluster = clusterOf(b, "outbound|80|v1|my-service.istio-system.svc.cluster.local");
+  EXPECT_FALSE(cluster.service_known());
+  EXPECT_EQ(cluster.endpoints_size(), 0);
+  ASSERT_FALSE(b.notes.empty());
+  EXPECT_NE(b.notes[0].find("my-service.istio-system.svc.cluster.local is not a known Service"), std::string::npos);
+}
+
+TEST(ProxyView, CorrectedVirtualServiceReachesReadyHttpbinPods) {
+  ObjectsByKind objects;
+  decodeInto(objects, sample("istio-gateway.yaml"), "istio-system");
+  decodeInto(objects, kHttpbin);
+  decodeInto(objects, R"(
+apiVersion: networking.istio.io/v1
+kind: VirtualService
+metadata: {name: traffic-rules, namespace: istio-system}
+spec:
+  hosts: ["example.com"]
+  gateways: ["istio-system/my-gateway"]
+  http:
+  - timeout: 2s
+    retries: {attempts: 3, perTryTimeout: 500ms, retryOn: "5xx"}
+    rewrite: {uri: /anything/, authority: httpbin.local}
+    route:
+    - destination: {host: httpbin.default.svc.cluster.local, port: {number: 8000}}
+)");
+  auto b = build(objects);
+  const auto& route = b.resources[kRouteConfigurationType].at("istio-system/my-gateway/http.80").route_configuration().virtual_hosts(0).routes(0);
+  EXPECT_EQ(route.route().timeout_ms(), 2000u);
+  EXPECT_EQ(route.route().retries().attempts(), 3u);
+  EXPECT_EQ(route.route().retries().per_try_timeout_ms(), 500u);
+  EXPECT_EQ(route.route().retries().retry_on(), "5xx");
+  EXPECT_EQ(route.route().rewrite().uri_prefix(), "/anything/");
+  EXPECT_EQ(route.route().rewrite().authority(), "httpbin.local");
+  const auto& cluster = clusterOf(b, "outbound|8000||httpbin.default.svc.cluster.local");
+  EXPECT_TRUE(cluster.service_known());
+  EXPECT_EQ(cluster.service_namespace(), "default");
+  // Target port 8080; the pod that is not ready is left out.
+  ASSERT_EQ(cluster.endpoints_size(), 2);
+  EXPECT_EQ(cluster.endpoints(0), "198.18.2.2:8080");
+  EXPECT_EQ(cluster.endpoints(1), "198.18.2.3:8080");
+}
+
+TEST(ProxyView, SubsetsHeaderMatchesAndWeights) {
+  ObjectsByKind objects;
+  decodeInto(objects, kHttpbin);
+  decodeInto(objects, R"(
+apiVersion: networking.istio.io/v1
+kind: Gateway
+metadata: {name: gw, namespace: default}
+spec:
+  selector: {istio: ingressgateway}
+  servers: [{port: {number: 8080, name: http, protocol: HTTP}, hosts: ["*"]}]
+---
+apiVersion: networking.istio.io/v1
+kind: DestinationRule
+metadata: {name: httpbin, namespace: default}
+spec:
+  host: httpbin
+  subsets: [{name: v1, labels: {version: v1}}, {name: v2, labels: {version: v2}}]
+---
+apiVersion: networking.istio.io/v1
+kind: VirtualService
+metadata: {name: canary, namespace: default}
+spec:
+  hosts: ["httpbin.example.com"]
+  gateways: ["gw"]
+  http:
+  - match:
+    - headers: {X-Canary: {exact: "yes"}}
+      uri: {prefix: /status}
+      ignoreUriCase: true
+    - uri: {regex: "/v2/.*"}
+    route: [{destination: {host: httpbin, subset: v2}}]
+  - route:
+    - {destination: {host: httpbin, subset: v1}, weight: 90}
+    - {destination: {host: httpbin, subset: v2}, weight: 10}
+)");
+  auto b = build(objects);
+  const auto& vhost = b.resources[kRouteConfigurationType].at("default/gw/http.8080").route_configuration().virtual_hosts(0);
+  EXPECT_EQ(vhost.domains(0), "httpbin.example.com");  // the more specific of "*" and the VS host
+  ASSERT_EQ(vhost.routes_size(), 3);                    // two match blocks, then the default route
+  EXPECT_EQ(vhost.routes(0).match().headers(0).name(), "x-canary");
+  EXPECT_EQ(vhost.routes(0).match().headers(0).match().exact(), "yes");
+  EXPECT_EQ(vhost.routes(0).match().path().prefix(), "/status");
+  EXPECT_TRUE(vhost.routes(0).match().ignore_uri_case());
+  EXPECT_EQ(vhost.routes(1).match().path().regex(), "/v2/.*");
+  EXPECT_FALSE(vhost.routes(2).has_match());
+  EXPECT_EQ(vhost.routes(2).route().clusters(0).weight(), 90u);
+  EXPECT_EQ(vhost.routes(2).route().clusters(1).weight(), 10u);
+  const auto& v1 = clusterOf(b, "outbound|8000|v1|httpbin.default.svc.cluster.local");
+  ASSERT_EQ(v1.endpoints_size(), 1);
+  EXPECT_EQ(v1.endpoints(0), "198.18.2.2:8080");
+  const auto& v2 = clusterOf(b, "outbound|8000|v2|httpbin.default.svc.cluster.local");
+  ASSERT_EQ(v2.endpoints_size(), 1);
+  EXPECT_EQ(v2.endpoints(0), "198.18.2.3:8080");
+}
+
+TEST(ProxyView, AnUnknownSubsetOrBadRegexNeverRefusesTheRest) {
+  ObjectsByKind objects;
+  decodeInto(objects, kHttpbin);
+  decodeInto(objects, R"(
+apiVersion: networking.istio.io/v1
+kind: Gateway
+metadata: {name: gw, namespace: default}
+spec:
+  selector: {istio: ingressgateway}
+  servers: [{port: {number: 80, name: http, protocol: HTTP}, hosts: ["*.example.com"]}]
+---
+apiVersion: networking.istio.io/v1
+kind: VirtualService
+metadata: {name: vs, namespace: default}
+spec:
+  hosts: ["a.example.com", "example.com", "other.org"]
+  gateways: ["gw"]
+  http:
+  - match: [{uri: {regex: "placeholder"}}]
+    route: [{destination: {host: httpbin}}]
+  - route: [{destination: {host: httpbin, subset: nope}}]
+)");
+  // The store's validation refuses such a regex; weftd must still survive one (another
+  // config source, an older validator).
+  auto& vs = objects["VirtualService.networking.istio.io"].front().mutableValue();
+  vs.at("spec").at("http").at(0).at("match").at(0).at("uri").as_object()["regex"] = "(unclosed";
+  auto b = build(objects);
+  const auto& config = b.resources[kRouteConfigurationType].at("default/gw/http.80").route_configuration();
+  // "*.example.com" admits a.example.com only: not the bare domain, not other.org.
+  ASSERT_EQ(config.virtual_hosts_size(), 1);
+  EXPECT_EQ(config.virtual_hosts(0).domains(0), "a.example.com");
+  ASSERT_EQ(config.virtual_hosts(0).routes_size(), 1);
+  EXPECT_EQ(clusterOf(b, "outbound|8000|nope|httpbin.default.svc.cluster.local").endpoints_size(), 0);
+  bool regexNoted = false, subsetNoted = false;
+  for (const auto& n : b.notes) {
+    regexNoted |= n.find("does not compile") != std::string::npos;
+    subsetNoted |= n.find("subset nope") != std::string::npos;
+  }
+  EXPECT_TRUE(regexNoted);
+  EXPECT_TRUE(subsetNoted);
+}
+
+TEST(ProxyView, ServerHostNamespacesAndUnboundVirtualServices) {
+  ObjectsByKind objects;
+  decodeInto(objects, R"(
+apiVersion: networking.istio.io/v1
+kind: Gateway
+metadata: {name: gw, namespace: istio-system}
+spec:
+  selector: {istio: ingressgateway}
+  servers: [{port: {number: 80, name: http, protocol: HTTP}, hosts: ["team-a/*"]}]
+---
+apiVersion: networking.istio.io/v1
+kind: VirtualService
+metadata: {name: a, namespace: team-a}
+spec: {hosts: ["a.com"], gateways: ["istio-system/gw"], http: [{route: [{destination: {host: x}}]}]}
+---
+apiVersion: networking.istio.io/v1
+kind: VirtualService
+metadata: {name: b, namespace: team-b}
+spec: {hosts: ["b.com"], gateways: ["istio-system/gw"], http: [{route: [{destination: {host: x}}]}]}
+---
+apiVersion: networking.istio.io/v1
+kind: VirtualService
+metadata: {name: c, namespace: team-a}
+spec: {hosts: ["c.com"], http: [{route: [{destination: {host: x}}]}]}
+)");
+  auto b = build(objects);
+  const auto& config = b.resources[kRouteConfigurationType].at("istio-system/gw/http.80").route_configuration();
+  ASSERT_EQ(config.virtual_hosts_size(), 1);
+  EXPECT_EQ(config.virtual_hosts(0).domains(0), "a.com");
+  EXPECT_EQ(config.virtual_hosts(0).routes(0).route().clusters(0).cluster(), "outbound|0||x.team-a.svc.cluster.local");
+}
+
+TEST(ProxyView, ServerPortIsTheGatewayServicePortAndTheProxyBindsItsTarget) {
+  ObjectsByKind objects;
+  decodeInto(objects, sample("istio-gateway.yaml"), "istio-system");
+  decodeInto(objects, R"(
+apiVersion: v1
+kind: Service
+metadata: {name: global-ingress, namespace: istio-system}
+spec:
+  type: LoadBalancer
+  selector: {istio: ingressgateway, ingress: global}
+  ports: [{name: status-port, port: 15021, targetPort: 15021}, {name: http2, port: 80, targetPort: 8080}]
+---
+apiVersion: v1
+kind: Pod
+metadata: {name: global-ingress-abc, namespace: istio-system, labels: {istio: ingressgateway, ingress: global}}
+spec: {containers: [{name: istio-proxy, image: x}]}
+status: {podIP: 198.18.1.9}
+)");
+  auto b = build(objects);
+  const auto& listener = b.resources[kListenerType].at("istio-system/my-gateway/80").listener();
+  EXPECT_EQ(listener.port(), 80u);
+  EXPECT_EQ(listener.bind_port(), 8080u);
+
+  // Without a gateway pod (nothing installed yet) the server port is bound as written.
+  ObjectsByKind bare;
+  decodeInto(bare, sample("istio-gateway.yaml"), "istio-system");
+  auto b2 = build(bare);
+  EXPECT_EQ(b2.resources[kListenerType].at("istio-system/my-gateway/80").listener().bind_port(), 80u);
+}
+
+TEST(ProxyView, TheRegistryPublishesTheViewAndWatchesItsKinds) {
+  ObjectsByKind objects;
+  decodeInto(objects, sample("istio-gateway.yaml"), "istio-system");
+  decodeInto(objects, sample("virtual-service.yaml"));
+  auto b = buildRegistry(objects, RegistrySettings{"prod", "Kubernetes", {}});
+  EXPECT_EQ(b.resources[kListenerType].size(), 1u);
+  EXPECT_EQ(b.resources[kRouteConfigurationType].size(), 1u);
+  EXPECT_EQ(b.resources[kClusterType].size(), 1u);
+  const auto& kinds = registryKinds();
+  for (const char* kind : {"Gateway.networking.istio.io", "VirtualService.networking.istio.io", "DestinationRule.networking.istio.io"}) {
+    EXPECT_NE(std::find(kinds.begin(), kinds.end(), kind), kinds.end()) << kind;
+  }
+}
+
+TEST(ProxyView, HostHelpers) {
+  EXPECT_EQ(resolveHost("reviews", "ns"), "reviews.ns.svc.cluster.local");
+  EXPECT_EQ(resolveHost("httpbin.default.svc.cluster.local", "ns"), "httpbin.default.svc.cluster.local");
+  std::string domain;
+  EXPECT_TRUE(serverHostAdmits("*", "example.com", domain));
+  EXPECT_EQ(domain, "example.com");
+  EXPECT_TRUE(serverHostAdmits("example.com", "*", domain));
+  EXPECT_EQ(domain, "example.com");
+  EXPECT_TRUE(serverHostAdmits("*.example.com", "*.a.example.com", domain));
+  EXPECT_EQ(domain, "*.a.example.com");
+  EXPECT_FALSE(serverHostAdmits("*.example.com", "example.com", domain));
+  EXPECT_FALSE(serverHostAdmits("example.com", "other.com", domain));
+}
+
+}  // namespace
+}  // namespace weft::control

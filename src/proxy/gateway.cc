@@ -1,0 +1,147 @@
+#include "proxy/gateway.h"
+
+#include <fmt/format.h>
+#include <grpcpp/grpcpp.h>
+#include <spdlog/spdlog.h>
+
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/signal_set.hpp>
+#include <future>
+#include <thread>
+
+#include "admin/http_endpoints.h"
+#include "model/json_access.h"
+#include "proxy/gateway_server.h"
+#include "xds/control_plane_credential.h"
+#include "store/local_store.h"
+#include "xds/delta_client.h"
+
+namespace weft::proxy {
+
+namespace asio = boost::asio;
+using namespace std::chrono_literals;
+
+namespace {
+
+// The pod's labels decide which Gateways this proxy serves. The runtime writes the pod
+// before it starts its processes; a short wait covers a store that lags.
+Result<Labels> ownPodLabels(const GatewaySettings& settings) {
+  auto store = store::LocalStore::open(settings.store);
+  if (!store) return store.error().wrap("the store");
+  for (int i = 0; i < 50; ++i) {
+    auto pod = store->get({"Pod", settings.podNamespace, settings.podName});
+    if (!pod) return pod.error();
+    if (*pod) {
+      Labels labels;
+      for (const auto& [key, value] : (*pod)->labels()) {
+        if (value.is_string()) labels[std::string(key)] = std::string(value.get_string());
+      }
+      return labels;
+    }
+    std::this_thread::sleep_for(200ms);
+  }
+  return makeError("pod {}/{} is not in the store", settings.podNamespace, settings.podName);
+}
+
+// Runs `work` on the io thread and waits for it, unless the process is stopping.
+template <class F>
+Result<void> onIoThread(asio::io_context& io, const std::atomic<bool>& stopping, F work) {
+  auto task = std::make_shared<std::packaged_task<Status()>>(std::move(work));
+  auto result = task->get_future();
+  asio::post(io, [task] { (*task)(); });
+  while (result.wait_for(100ms) != std::future_status::ready) {
+    if (stopping) return makeError("stopping");
+  }
+  return result.get();
+}
+
+}  // namespace
+
+int runGateway(const GatewaySettings& settings) {
+  auto credential = xds::loadNodeCredential(settings.store, settings.credentialSecret);
+  if (!credential) {
+    spdlog::error("{}", credential.error().message);
+    return 1;
+  }
+  auto labels = ownPodLabels(settings);
+  if (!labels) {
+    spdlog::error("{}", labels.error().message);
+    return 1;
+  }
+  std::string selector;
+  for (const auto& [k, v] : *labels) selector += fmt::format("{}{}={}", selector.empty() ? "" : ",", k, v);
+  spdlog::info("gateway {}/{} on node {}: serving the Gateways that select {}", settings.podNamespace, settings.podName, settings.nodeName, selector);
+
+  asio::io_context io;
+  SourceWorkload source;
+  source.workload = settings.workloadName;
+  source.ns = settings.podNamespace;
+  auto canonical = labels->find("service.istio.io/canonical-name");
+  source.app = canonical != labels->end() ? canonical->second : settings.workloadName;
+  RequestMetrics metrics(source);
+  GatewayServer server(io, metrics, ServerOptions{});
+  std::atomic<bool> stopping{false};
+  std::atomic<bool> applied{false};
+
+  weft::v1::ClientNode node;
+  node.set_id(fmt::format("router~{}~{}.{}~{}.svc.cluster.local", settings.instanceIp, settings.podName, settings.podNamespace, settings.podNamespace));
+  node.set_node_name(settings.nodeName);
+  node.set_role("gateway");
+  xds::DeltaClient::Options options{{kListenerType, kRouteConfigurationType, kClusterType, kMeshConfigType}, node};
+  Labels podLabels = *labels;
+  xds::DeltaClient discovery(
+      xds::controlPlaneChannel(settings.xdsAddress, *credential), options,
+      [&](const xds::HeldResources& candidate) -> Status {
+        auto built = ProxyConfig::build(candidate, podLabels);
+        if (!built) return built.error();
+        // Binding is part of accepting: a port that cannot be bound NACKs the config.
+        auto config = *built;
+        return onIoThread(io, stopping, [&server, config] { return server.applyListeners(*config); });
+      },
+      [&](const xds::HeldResources& held) {
+        auto built = ProxyConfig::build(held, podLabels);
+        if (!built) return;
+        auto config = *built;
+        for (const auto& note : config->skipped()) spdlog::warn("gateway: {}", note);
+        asio::post(io, [&server, &applied, config] {
+          server.setConfig(config);
+          applied = true;
+          spdlog::info("gateway: config applied: {} port(s)", config->ports().size());
+        });
+      });
+
+  auto ready = [&] { return discovery.synced() && applied.load(); };
+  auto status = admin::HttpEndpoints::bind("0.0.0.0", settings.statusPort,
+                                           {{"/healthz/ready", [&] {
+                                               return ready() ? admin::HttpAnswer{200, "text/plain", "ready\n"}
+                                                              : admin::HttpAnswer{503, "text/plain", "not ready: config not synced\n"};
+                                             }}});
+  auto stats = admin::HttpEndpoints::bind("0.0.0.0", settings.statsPort,
+                                          {{"/stats/prometheus", [&] { return admin::HttpAnswer{200, "text/plain; version=0.0.4", metrics.prometheusText()}; }}});
+  if (!status || !stats) {
+    spdlog::error("{}", (!status ? status.error() : stats.error()).message);
+    return 1;
+  }
+  (*status)->start();
+  (*stats)->start();
+  discovery.start();
+
+  asio::signal_set signals(io, SIGTERM, SIGINT);
+  signals.async_wait([&](const boost::system::error_code& ec, int) {
+    if (ec) return;
+    spdlog::info("gateway: stopping");
+    stopping = true;
+    server.stop();
+    io.stop();
+  });
+  spdlog::info("gateway: discovery from {}; readiness :{}, metrics :{}", settings.xdsAddress, settings.statusPort, settings.statsPort);
+  io.run();
+  stopping = true;
+  discovery.stop();
+  (*status)->stop();
+  (*stats)->stop();
+  return 0;
+}
+
+}  // namespace weft::proxy

@@ -1,0 +1,40 @@
+#pragma once
+// weft-proxy in its gateway role: the process around GatewayServer. It borrows its node's
+// credential (see node_credential.h), reads its own pod's labels from the store to know
+// which Gateways select it, subscribes to Listener, RouteConfiguration, Cluster and
+// MeshConfig from weftd, and serves readiness (15021) and Prometheus metrics (15020).
+//
+// Threads: the main thread runs the io_context (traffic); the discovery client has its
+// own thread and hands config to the io thread by post; the admin endpoints their own.
+
+#include <filesystem>
+#include <string>
+
+#include "base/result.h"
+
+namespace weft::proxy {
+
+struct GatewaySettings {
+  std::string podName;
+  std::string podNamespace;
+  std::string nodeName;
+  std::string instanceIp;
+  std::string revision;      // "default" or the revision
+  std::string xdsAddress;
+  std::filesystem::path store;
+  std::string credentialSecret;  // full name, node included
+  std::string workloadName;
+  int statusPort = 15021;
+  int statsPort = 15020;
+
+  // From the environment the gateway Deployment `weft install` renders sets. WEFT_STORE
+  // and NODE_CREDENTIAL_SECRET may be absent: the store is then found from the working
+  // directory the local runtime gives a pod (<cluster>/pods/<pod>), and the Secret is
+  // weft-node-credential[-<rev>]-<node>.
+  static Result<GatewaySettings> fromEnvironment();
+};
+
+// Runs until SIGTERM or SIGINT; the exit code.
+int runGateway(const GatewaySettings& settings);
+
+}  // namespace weft::proxy

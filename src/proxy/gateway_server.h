@@ -1,0 +1,83 @@
+#pragma once
+// The gateway's traffic side: one acceptor per listener port (0.0.0.0 in the pod's network
+// namespace), HTTP/1.1 sessions with Beast on one io_context, routing by the current
+// ProxyConfig and forwarding over pooled plain-TCP upstream connections with the route's
+// timeout and retries.
+//
+// Threads: every method runs on the io_context's thread (the Gateway posts to it). A
+// request pins the config it started with.
+
+#include <boost/asio/awaitable.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/beast/http.hpp>
+
+#include <chrono>
+#include <map>
+#include <memory>
+#include <random>
+
+#include "base/result.h"
+#include "proxy/proxy_config.h"
+#include "proxy/request_telemetry.h"
+#include "proxy/upstream_pool.h"
+
+namespace weft::proxy {
+
+struct ServerOptions {
+  std::chrono::milliseconds headerTimeout{15000};  // a client must send its head within this
+  std::chrono::milliseconds bodyTimeout{60000};
+  std::chrono::milliseconds connectTimeout{5000};
+  bool accessLog = true;
+};
+
+class GatewayServer {
+ public:
+  using Request = boost::beast::http::request<boost::beast::http::string_body>;
+  using Response = boost::beast::http::response<boost::beast::http::string_body>;
+
+  GatewayServer(boost::asio::io_context& io, RequestMetrics& metrics, ServerOptions options);
+
+  // Binds every port of `config` not bound yet and closes those it no longer has. A port
+  // that cannot be bound is an error and nothing is changed.
+  Status applyListeners(const ProxyConfig& config);
+  void setConfig(std::shared_ptr<const ProxyConfig> config) { config_ = std::move(config); }
+  // Ports actually bound (tests bind 0 through listener port overrides: see boundPort()).
+  size_t listenerCount() const { return acceptors_.size(); }
+  void stop();
+
+ private:
+  struct Outcome {
+    Response response;
+    std::string flags = "-";
+    std::string upstreamHost;
+    std::string service, serviceNamespace;
+    std::string upstreamTime;
+  };
+  enum class TryStatus { kOk, kConnectFailure, kReset, kTimeout };
+  struct TryResult {
+    TryStatus status = TryStatus::kOk;
+    Response response;
+  };
+
+  boost::asio::awaitable<void> acceptLoop(std::shared_ptr<boost::asio::ip::tcp::acceptor> acceptor, uint32_t port);
+  boost::asio::awaitable<void> session(boost::asio::ip::tcp::socket socket, uint32_t port);
+  boost::asio::awaitable<Outcome> handle(Request request, uint32_t port, std::string peer);
+  boost::asio::awaitable<Outcome> forward(Request request, std::shared_ptr<const ProxyConfig> config, const CompiledRoute* route, std::string peer);
+  boost::asio::awaitable<TryResult> tryOnce(std::string endpoint, Request request,
+                                            std::optional<std::chrono::steady_clock::time_point> deadline);
+
+  boost::asio::io_context& io_;
+  RequestMetrics& metrics_;
+  ServerOptions options_;
+  std::shared_ptr<const ProxyConfig> config_ = ProxyConfig::empty();
+  std::map<uint32_t, std::shared_ptr<boost::asio::ip::tcp::acceptor>> acceptors_;
+  UpstreamPool pool_;
+  std::minstd_rand random_{std::random_device{}()};
+  uint64_t roundRobin_ = 0;
+};
+
+// The plain answer the gateway gives itself (404 no route, 503 no healthy upstream, ...).
+GatewayServer::Response localResponse(unsigned status, std::string body, unsigned version = 11);
+
+}  // namespace weft::proxy

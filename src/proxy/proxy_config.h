@@ -1,0 +1,91 @@
+#pragma once
+// The gateway's routing snapshot: the Listeners that select this pod, their
+// RouteConfigurations merged per port, and the Clusters, with every regex compiled once.
+// Immutable once built and shared by pointer (a request pins the snapshot it started
+// with); building it is the validation step, so config that fails here is NACKed and the
+// previous snapshot stays.
+//
+// Matching is pure (no I/O): host -> virtual host, request -> first matching route.
+
+#include <re2/re2.h>
+
+#include <functional>
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "base/result.h"
+#include "xds/delta_client.h"
+
+namespace weft::proxy {
+
+inline constexpr const char* kListenerType = "weft.v1.Listener";
+inline constexpr const char* kRouteConfigurationType = "weft.v1.RouteConfiguration";
+inline constexpr const char* kClusterType = "weft.v1.Cluster";
+inline constexpr const char* kMeshConfigType = "weft.v1.MeshConfig";
+
+using Labels = std::map<std::string, std::string>;
+
+struct CompiledMatch {
+  enum class Kind { kAny, kExact, kPrefix, kRegex };
+  Kind kind = Kind::kAny;
+  std::string value;
+  std::shared_ptr<const RE2> regex;
+  bool matches(std::string_view text, bool ignoreCase = false) const;
+};
+
+struct CompiledRoute {
+  weft::v1::Route spec;
+  CompiledMatch path;
+  std::vector<std::pair<std::string, CompiledMatch>> headers;  // lower-case name -> match
+  uint32_t totalWeight = 0;
+};
+
+struct CompiledVirtualHost {
+  std::string name;
+  std::vector<std::string> domains;  // lower case
+  std::vector<CompiledRoute> routes;
+};
+
+struct PortRoutes {
+  uint32_t port = 0;  // the port bound (the Listener's bind_port)
+  std::vector<std::string> listeners;
+  std::vector<CompiledVirtualHost> virtualHosts;
+};
+
+// What a request needs to be matched: the header lookup is the caller's (a Beast message in
+// the server, a map in tests).
+struct RequestView {
+  std::string_view host;    // the Host header as sent
+  std::string_view target;  // path and query
+  std::function<std::optional<std::string_view>(std::string_view lowerName)> header;
+};
+
+class ProxyConfig {
+ public:
+  // Listeners whose selector matches `podLabels`; Listeners of protocols this proxy does
+  // not serve (HTTPS) are skipped and listed in skipped().
+  static Result<std::shared_ptr<const ProxyConfig>> build(const xds::HeldResources& held, const Labels& podLabels);
+  static std::shared_ptr<const ProxyConfig> empty();
+
+  const std::map<uint32_t, PortRoutes>& ports() const { return ports_; }
+  const std::vector<std::string>& skipped() const { return skipped_; }
+  const weft::v1::Cluster* cluster(const std::string& name) const;
+
+  // Exact domain first, then the longest "*.suffix" wildcard, then "*" (Envoy's order).
+  const CompiledVirtualHost* virtualHost(uint32_t port, std::string_view hostHeader) const;
+  static const CompiledRoute* route(const CompiledVirtualHost& vhost, const RequestView& request);
+
+ private:
+  std::map<uint32_t, PortRoutes> ports_;
+  std::map<std::string, weft::v1::Cluster> clusters_;
+  std::vector<std::string> skipped_;
+};
+
+// "Example.COM:8080" -> "example.com"; "[::1]:80" -> "[::1]".
+std::string normalizeHost(std::string_view host);
+
+}  // namespace weft::proxy

@@ -1,0 +1,178 @@
+#include "proxy/proxy_config.h"
+
+#include <gtest/gtest.h>
+
+namespace weft::proxy {
+namespace {
+
+weft::v1::Resource listener(const std::string& name, uint32_t port, std::map<std::string, std::string> selector,
+                            weft::v1::Listener::Protocol protocol = weft::v1::Listener::HTTP) {
+  weft::v1::Resource r;
+  r.set_name(name);
+  auto* l = r.mutable_listener();
+  l->set_name(name);
+  l->set_port(port);
+  l->set_protocol(protocol);
+  l->set_route_config_name(name + "/routes");
+  for (auto& [k, v] : selector) (*l->mutable_selector())[k] = v;
+  return r;
+}
+
+weft::v1::Route routeTo(const std::string& name, const std::string& cluster) {
+  weft::v1::Route route;
+  route.set_name(name);
+  auto* wc = route.mutable_route()->add_clusters();
+  wc->set_cluster(cluster);
+  wc->set_weight(100);
+  return route;
+}
+
+struct Fixture {
+  xds::HeldResources held;
+  weft::v1::RouteConfiguration* routes(const std::string& listenerName) {
+    auto& r = held[kRouteConfigurationType][listenerName + "/routes"];
+    r.set_name(listenerName + "/routes");
+    r.mutable_route_configuration()->set_name(r.name());
+    return r.mutable_route_configuration();
+  }
+  void add(weft::v1::Resource r) {
+    std::string type = r.has_listener() ? kListenerType : kClusterType;
+    held[type][r.name()] = std::move(r);
+  }
+};
+
+weft::v1::VirtualHost* vhost(weft::v1::RouteConfiguration* config, std::vector<std::string> domains) {
+  auto* v = config->add_virtual_hosts();
+  v->set_name(domains.front());
+  for (auto& d : domains) v->add_domains(d);
+  return v;
+}
+
+RequestView request(std::string_view host, std::string_view target, std::map<std::string, std::string> headers = {}) {
+  auto shared = std::make_shared<std::map<std::string, std::string>>(std::move(headers));
+  return RequestView{host, target, [shared](std::string_view name) -> std::optional<std::string_view> {
+                       auto found = shared->find(std::string(name));
+                       if (found == shared->end()) return std::nullopt;
+                       return std::string_view(found->second);
+                     }};
+}
+
+const Labels kGatewayPod{{"istio", "ingressgateway"}, {"ingress", "global"}};
+
+TEST(ProxyConfig, HostMatchingExactWildcardPortStrippedAndCatchAll) {
+  Fixture f;
+  f.add(listener("gw/80", 80, {{"istio", "ingressgateway"}}));
+  auto* config = f.routes("gw/80");
+  *vhost(config, {"example.com"})->add_routes() = routeTo("exact", "c");
+  *vhost(config, {"*.example.com"})->add_routes() = routeTo("wild", "c");
+  *vhost(config, {"*.a.example.com"})->add_routes() = routeTo("longer", "c");
+  auto built = ProxyConfig::build(f.held, kGatewayPod);
+  ASSERT_TRUE(built) << built.error().message;
+  const auto& c = **built;
+  ASSERT_NE(c.virtualHost(80, "example.com"), nullptr);
+  EXPECT_EQ(c.virtualHost(80, "example.com")->name, "example.com");
+  EXPECT_EQ(c.virtualHost(80, "EXAMPLE.com:80")->name, "example.com");
+  EXPECT_EQ(c.virtualHost(80, "x.example.com:8080")->name, "*.example.com");
+  EXPECT_EQ(c.virtualHost(80, "b.a.example.com")->name, "*.a.example.com");
+  EXPECT_EQ(c.virtualHost(80, "other.com"), nullptr);
+  EXPECT_EQ(c.virtualHost(80, ""), nullptr);
+  EXPECT_EQ(c.virtualHost(81, "example.com"), nullptr);
+
+  *vhost(f.routes("gw/80"), {"*"})->add_routes() = routeTo("any", "c");
+  auto withAny = ProxyConfig::build(f.held, kGatewayPod);
+  ASSERT_TRUE(withAny);
+  EXPECT_EQ((*withAny)->virtualHost(80, "other.com")->name, "*");
+  EXPECT_EQ((*withAny)->virtualHost(80, "example.com")->name, "example.com");
+}
+
+TEST(ProxyConfig, OnlyListenersSelectingThisPodAndHttpAreServed) {
+  Fixture f;
+  f.add(listener("mine/80", 80, {{"istio", "ingressgateway"}}));
+  f.add(listener("other/81", 81, {{"istio", "egressgateway"}}));
+  f.add(listener("noselector/82", 82, {}));
+  f.add(listener("tls/443", 443, {{"ingress", "global"}}, weft::v1::Listener::HTTPS));
+  auto built = ProxyConfig::build(f.held, kGatewayPod);
+  ASSERT_TRUE(built);
+  ASSERT_EQ((*built)->ports().size(), 1u);
+  EXPECT_TRUE((*built)->ports().contains(80));
+  ASSERT_EQ((*built)->skipped().size(), 1u);
+  EXPECT_NE((*built)->skipped()[0].find("HTTPS"), std::string::npos);
+}
+
+TEST(ProxyConfig, RouteMatchingFirstMatchWins) {
+  Fixture f;
+  f.add(listener("gw/80", 80, {{"istio", "ingressgateway"}}));
+  auto* v = vhost(f.routes("gw/80"), {"example.com"});
+  auto exact = routeTo("exact", "c");
+  exact.mutable_match()->mutable_path()->set_exact("/get");
+  *v->add_routes() = exact;
+  auto header = routeTo("header", "c");
+  header.mutable_match()->mutable_path()->set_prefix("/api");
+  auto* h = header.mutable_match()->add_headers();
+  h->set_name("x-canary");
+  h->mutable_match()->set_exact("yes");
+  *v->add_routes() = header;
+  auto caseless = routeTo("caseless", "c");
+  caseless.mutable_match()->mutable_path()->set_prefix("/api");
+  caseless.mutable_match()->set_ignore_uri_case(true);
+  *v->add_routes() = caseless;
+  auto regex = routeTo("regex", "c");
+  regex.mutable_match()->mutable_path()->set_regex("/v[0-9]+/.*");
+  *v->add_routes() = regex;
+  auto built = ProxyConfig::build(f.held, kGatewayPod);
+  ASSERT_TRUE(built) << built.error().message;
+  const auto* vh = (*built)->virtualHost(80, "example.com");
+  ASSERT_NE(vh, nullptr);
+  auto nameOf = [&](RequestView r) -> std::string {
+    const auto* route = ProxyConfig::route(*vh, r);
+    return route == nullptr ? "none" : route->spec.name();
+  };
+  EXPECT_EQ(nameOf(request("example.com", "/get")), "exact");
+  EXPECT_EQ(nameOf(request("example.com", "/get?x=1")), "exact");  // exact ignores the query
+  EXPECT_EQ(nameOf(request("example.com", "/getx")), "none");
+  EXPECT_EQ(nameOf(request("example.com", "/api/a", {{"x-canary", "yes"}})), "header");
+  EXPECT_EQ(nameOf(request("example.com", "/api/a", {{"x-canary", "no"}})), "caseless");
+  EXPECT_EQ(nameOf(request("example.com", "/API/a")), "caseless");
+  EXPECT_EQ(nameOf(request("example.com", "/v2/x")), "regex");
+  EXPECT_EQ(nameOf(request("example.com", "/v2")), "none");  // a regex matches the whole path
+}
+
+TEST(ProxyConfig, ConfigItCannotApplyIsRefused) {
+  Fixture bad;
+  bad.add(listener("gw/80", 80, {{"istio", "ingressgateway"}}));
+  auto r = routeTo("bad", "c");
+  r.mutable_match()->mutable_path()->set_regex("(unclosed");
+  *vhost(bad.routes("gw/80"), {"example.com"})->add_routes() = r;
+  auto built = ProxyConfig::build(bad.held, kGatewayPod);
+  ASSERT_FALSE(built);
+  EXPECT_NE(built.error().message.find("(unclosed"), std::string::npos);
+
+  Fixture reserved;
+  reserved.add(listener("gw/15021", 15021, {{"istio", "ingressgateway"}}));
+  EXPECT_FALSE(ProxyConfig::build(reserved.held, kGatewayPod));
+
+  Fixture noWeight;
+  noWeight.add(listener("gw/80", 80, {{"istio", "ingressgateway"}}));
+  auto zero = routeTo("zero", "c");
+  zero.mutable_route()->mutable_clusters(0)->set_weight(0);
+  *vhost(noWeight.routes("gw/80"), {"example.com"})->add_routes() = zero;
+  EXPECT_FALSE(ProxyConfig::build(noWeight.held, kGatewayPod));
+}
+
+TEST(ProxyConfig, RoutesArrivingAfterTheListenerLeaveThePortAnswering404) {
+  Fixture f;
+  f.add(listener("gw/80", 80, {{"istio", "ingressgateway"}}));
+  auto built = ProxyConfig::build(f.held, kGatewayPod);
+  ASSERT_TRUE(built);
+  EXPECT_TRUE((*built)->ports().contains(80));
+  EXPECT_EQ((*built)->virtualHost(80, "example.com"), nullptr);
+}
+
+TEST(ProxyConfig, NormalizeHost) {
+  EXPECT_EQ(normalizeHost("Example.COM:8080"), "example.com");
+  EXPECT_EQ(normalizeHost("example.com"), "example.com");
+  EXPECT_EQ(normalizeHost("[::1]:80"), "[::1]");
+}
+
+}  // namespace
+}  // namespace weft::proxy

@@ -1,0 +1,84 @@
+#include "proxy/request_telemetry.h"
+
+#include <fmt/chrono.h>
+#include <fmt/format.h>
+
+namespace weft::proxy {
+
+namespace {
+
+std::string orDash(const std::string& s) { return s.empty() ? "-" : s; }
+
+// Prometheus label values escape backslash, quote and newline.
+std::string escape(const std::string& s) {
+  std::string out;
+  for (char c : s) {
+    if (c == '\\' || c == '"') out += '\\';
+    if (c == '\n') {
+      out += "\\n";
+      continue;
+    }
+    out += c;
+  }
+  return out;
+}
+
+// The short name and namespace of "<name>.<ns>.svc.cluster.local"; the host itself otherwise.
+std::string serviceName(const std::string& host) {
+  auto dot = host.find('.');
+  return host.ends_with(".svc.cluster.local") && dot != std::string::npos ? host.substr(0, dot) : host;
+}
+
+}  // namespace
+
+std::string accessLogLine(const RequestRecord& r) {
+  auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(r.start.time_since_epoch()).count() % 1000;
+  return fmt::format("[{:%Y-%m-%dT%H:%M:%S}.{:03d}Z] \"{} {} {}\" {} {} {} {} {} {} \"{}\" \"{}\" \"{}\" \"{}\" \"{}\"\n",
+                     std::chrono::time_point_cast<std::chrono::seconds>(r.start), ms, orDash(r.method), orDash(r.path), r.protocol,
+                     r.responseCode, orDash(r.responseFlags), r.bytesReceived, r.bytesSent, r.durationMs, orDash(r.upstreamServiceTime),
+                     orDash(r.forwardedFor), orDash(r.userAgent), orDash(r.requestId), orDash(r.authority), orDash(r.upstreamHost));
+}
+
+void RequestMetrics::record(const RequestRecord& r) {
+  Key key{r.destinationService.empty() ? "unknown" : r.destinationService,
+          r.destinationServiceNamespace.empty() ? "unknown" : r.destinationServiceNamespace, std::to_string(r.responseCode),
+          r.responseFlags.empty() ? "-" : r.responseFlags};
+  std::lock_guard lock(mutex_);
+  auto& s = series_[key];
+  ++s.count;
+  s.sum += static_cast<double>(r.durationMs);
+  for (size_t i = 0; i < kBuckets.size(); ++i) {
+    if (static_cast<double>(r.durationMs) <= kBuckets[i]) ++s.buckets[i];
+  }
+}
+
+std::string RequestMetrics::labels(const Key& key) const {
+  const auto& [service, ns, code, flags] = key;
+  return fmt::format(
+      "reporter=\"source\",source_workload=\"{}\",source_workload_namespace=\"{}\",source_principal=\"{}\",source_app=\"{}\","
+      "source_version=\"{}\",source_cluster=\"{}\",destination_workload=\"unknown\",destination_workload_namespace=\"unknown\","
+      "destination_principal=\"unknown\",destination_app=\"unknown\",destination_version=\"unknown\",destination_service=\"{}\","
+      "destination_service_name=\"{}\",destination_service_namespace=\"{}\",destination_cluster=\"unknown\",request_protocol=\"http\","
+      "response_code=\"{}\",grpc_response_status=\"\",response_flags=\"{}\",connection_security_policy=\"unknown\"",
+      escape(source_.workload), escape(source_.ns), escape(source_.principal), escape(source_.app), escape(source_.version),
+      escape(source_.cluster), escape(service), escape(serviceName(service)), escape(ns), code, escape(flags));
+}
+
+std::string RequestMetrics::prometheusText() const {
+  std::lock_guard lock(mutex_);
+  std::string out = "# HELP istio_requests_total Requests handled by the gateway.\n# TYPE istio_requests_total counter\n";
+  for (const auto& [key, s] : series_) out += fmt::format("istio_requests_total{{{}}} {}\n", labels(key), s.count);
+  out += "# HELP istio_request_duration_milliseconds Request durations.\n# TYPE istio_request_duration_milliseconds histogram\n";
+  for (const auto& [key, s] : series_) {
+    std::string l = labels(key);
+    for (size_t i = 0; i < kBuckets.size(); ++i) {
+      out += fmt::format("istio_request_duration_milliseconds_bucket{{{},le=\"{}\"}} {}\n", l, kBuckets[i], s.buckets[i]);
+    }
+    out += fmt::format("istio_request_duration_milliseconds_bucket{{{},le=\"+Inf\"}} {}\n", l, s.count);
+    out += fmt::format("istio_request_duration_milliseconds_sum{{{}}} {}\n", l, s.sum);
+    out += fmt::format("istio_request_duration_milliseconds_count{{{}}} {}\n", l, s.count);
+  }
+  return out;
+}
+
+}  // namespace weft::proxy

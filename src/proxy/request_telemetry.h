@@ -1,0 +1,70 @@
+#pragma once
+// Per-request telemetry of the gateway: one Envoy default-format access log line, and
+// Istio's standard request metrics (istio_requests_total, istio_request_duration_milliseconds)
+// reported as the source, as Istio's gateways report them.
+
+#include <array>
+#include <chrono>
+#include <map>
+#include <mutex>
+#include <string>
+#include <tuple>
+
+namespace weft::proxy {
+
+struct RequestRecord {
+  std::chrono::system_clock::time_point start;
+  std::string method;
+  std::string path;
+  std::string protocol = "HTTP/1.1";
+  unsigned responseCode = 0;
+  std::string responseFlags;  // "-", "NR", "UH", "UF", "UT", "DC"
+  uint64_t bytesReceived = 0;
+  uint64_t bytesSent = 0;
+  uint64_t durationMs = 0;
+  std::string upstreamServiceTime;  // "-" when there was no upstream
+  std::string forwardedFor, userAgent, requestId, authority, upstreamHost;
+  // For the metrics.
+  std::string destinationService;  // host of the cluster, "unknown" without one
+  std::string destinationServiceNamespace;
+};
+
+// Envoy's default format:
+// [%START_TIME%] "%REQ(:METHOD)% %REQ(X-ENVOY-ORIGINAL-PATH?:PATH)% %PROTOCOL%" %RESPONSE_CODE%
+// %RESPONSE_FLAGS% %BYTES_RECEIVED% %BYTES_SENT% %DURATION% %RESP(X-ENVOY-UPSTREAM-SERVICE-TIME)%
+// "%REQ(X-FORWARDED-FOR)%" "%REQ(USER-AGENT)%" "%REQ(X-REQUEST-ID)%" "%REQ(:AUTHORITY)%" "%UPSTREAM_HOST%"
+std::string accessLogLine(const RequestRecord& r);
+
+struct SourceWorkload {
+  std::string workload;   // the gateway's Deployment
+  std::string ns;
+  std::string app;        // canonical name
+  std::string version = "unknown";
+  std::string principal = "unknown";
+  std::string cluster = "Kubernetes";
+};
+
+// Thread-safe: requests record on the io thread, Prometheus scrapes on the admin thread.
+class RequestMetrics {
+ public:
+  explicit RequestMetrics(SourceWorkload source) : source_(std::move(source)) {}
+  void record(const RequestRecord& r);
+  std::string prometheusText() const;
+
+  static constexpr std::array<double, 19> kBuckets{0.5, 1, 5, 10, 25, 50, 100, 250, 500, 1000, 2500, 5000, 10000, 30000, 60000, 300000, 600000, 1800000, 3600000};
+
+ private:
+  using Key = std::tuple<std::string, std::string, std::string, std::string>;  // service, ns, code, flags
+  struct Series {
+    uint64_t count = 0;
+    double sum = 0;
+    std::array<uint64_t, kBuckets.size()> buckets{};
+  };
+  std::string labels(const Key& key) const;
+
+  SourceWorkload source_;
+  mutable std::mutex mutex_;
+  std::map<Key, Series> series_;
+};
+
+}  // namespace weft::proxy

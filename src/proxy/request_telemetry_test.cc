@@ -1,0 +1,51 @@
+#include "proxy/request_telemetry.h"
+
+#include <gtest/gtest.h>
+
+namespace weft::proxy {
+namespace {
+
+RequestRecord sample() {
+  RequestRecord r;
+  r.start = std::chrono::system_clock::time_point(std::chrono::milliseconds(1700000000123));
+  r.method = "GET";
+  r.path = "/get";
+  r.responseCode = 200;
+  r.responseFlags = "-";
+  r.bytesSent = 120;
+  r.durationMs = 3;
+  r.upstreamServiceTime = "2";
+  r.userAgent = "curl/7.88.1";
+  r.requestId = "abc";
+  r.authority = "example.com";
+  r.upstreamHost = "198.18.2.2:8080";
+  r.destinationService = "httpbin.default.svc.cluster.local";
+  r.destinationServiceNamespace = "default";
+  return r;
+}
+
+TEST(RequestTelemetry, AccessLogInEnvoysDefaultFormat) {
+  EXPECT_EQ(accessLogLine(sample()),
+            "[2023-11-14T22:13:20.123Z] \"GET /get HTTP/1.1\" 200 - 0 120 3 2 \"-\" \"curl/7.88.1\" \"abc\" \"example.com\" \"198.18.2.2:8080\"\n");
+}
+
+TEST(RequestTelemetry, IstioStandardMetrics) {
+  RequestMetrics metrics({"global-ingress", "istio-system", "global-ingress"});
+  metrics.record(sample());
+  auto nr = sample();
+  nr.responseCode = 404;
+  nr.responseFlags = "NR";
+  nr.destinationService.clear();
+  nr.durationMs = 0;
+  metrics.record(nr);
+  auto text = metrics.prometheusText();
+  EXPECT_NE(text.find("istio_requests_total{reporter=\"source\",source_workload=\"global-ingress\",source_workload_namespace=\"istio-system\""),
+            std::string::npos);
+  EXPECT_NE(text.find("destination_service=\"httpbin.default.svc.cluster.local\",destination_service_name=\"httpbin\""), std::string::npos);
+  EXPECT_NE(text.find("response_code=\"404\",grpc_response_status=\"\",response_flags=\"NR\""), std::string::npos);
+  EXPECT_NE(text.find("le=\"5\"} 1\n"), std::string::npos);
+  EXPECT_NE(text.find("# TYPE istio_request_duration_milliseconds histogram"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace weft::proxy
