@@ -78,8 +78,11 @@ Status createPodSandbox(const ClusterConfig& config, const PodSandbox& sandbox) 
   if (netnsExists(sandbox.netns)) WEFT_TRY(deleteNetns(sandbox.netns));  // left by a runtime that died
   WEFT_TRY(createNetns(sandbox.netns));
   std::string gateway = bridgeAddress(config).str();
-  Status status = ipBatch(cluster, fmt::format("link add {0} type veth peer name eth0 netns {1}\nlink set {0} master {2} up\n", veth,
-                                               sandbox.netns, kBridgeName));
+  // Addresses are reused: a neighbour entry left by the address's previous pod would send
+  // the first packets (kubelet's probes, Service traffic) to a MAC that is gone, for as long
+  // as the kernel takes to give up on it.
+  Status status = ipBatch(cluster, fmt::format("neigh flush to {3}\nlink add {0} type veth peer name eth0 netns {1}\nlink set {0} master {2} up\n",
+                                               veth, sandbox.netns, kBridgeName, sandbox.address.str()));
   if (status) {
     status = ipBatch(sandbox.netns, fmt::format("link set lo up\naddr add {0}/32 dev eth0\nlink set eth0 up\n"
                                                 "route add {1} dev eth0 scope link\nroute add default via {1} dev eth0\n",

@@ -393,9 +393,12 @@ asio::awaitable<void> InpodProxy::handleHbone(tcp::socket socket) {
   }
   hbone::ServerOptions options;
   options.trustDomain = context_.config.get()->trustDomain();
-  co_await hbone::serveHboneConnection(
-      std::move(socket), *tls, [self](hbone::ConnectRequest request) { return self->decideConnect(std::move(request)); }, options,
-      context_.hbone);
+  // Every argument is a named local moved in: GCC 12 can destroy a temporary made inside a
+  // co_await expression twice, and a lambda holding `self` made that a premature free of
+  // this proxy. Moved-from objects are empty, so a second destruction does nothing.
+  hbone::ConnectHandler handler = [self](hbone::ConnectRequest request) { return self->decideConnect(std::move(request)); };
+  std::shared_ptr<asio::ssl::context> context = *tls;
+  co_await hbone::serveHboneConnection(std::move(socket), std::move(context), std::move(handler), std::move(options), context_.hbone);
 }
 
 asio::awaitable<hbone::ConnectDecision> InpodProxy::decideConnect(hbone::ConnectRequest request) {

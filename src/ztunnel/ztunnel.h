@@ -58,15 +58,18 @@ class Ztunnel {
 
   ZtunnelSettings settings_;
   xds::NodeCredential credential_;
-  boost::asio::io_context io_;
-  // Keeps the io thread running until the destructor has stopped every pod on it.
-  std::optional<boost::asio::executor_work_guard<boost::asio::io_context::executor_type>> work_;
   ConfigHolder config_;
   TcpMetrics metrics_;
   hbone::HboneCounters hboneCounters_;
   std::unique_ptr<CertificateManager> certificates_;
   std::unique_ptr<xds::DeltaClient> discovery_;
   std::unique_ptr<ProxyContext> context_;
+  // Declared after everything a connection's coroutine uses (config, certificates,
+  // metrics, counters, the context), so destroying it (and any coroutine still suspended
+  // on it) happens while those are alive; and before the pods, which hold its sockets.
+  boost::asio::io_context io_;
+  // Keeps the io thread running until the destructor has stopped every pod on it.
+  std::optional<boost::asio::executor_work_guard<boost::asio::io_context::executor_type>> work_;
   std::map<std::string, std::shared_ptr<InpodProxy>> pods_;  // by uid; io thread only
   std::vector<ServedPod> servedView_;                       // copy for the admin thread
   mutable std::mutex servedMutex_;

@@ -23,8 +23,9 @@ struct ZtunnelSettings {
   int adminPort = 15000;
   int statsPort = 15020;
   int readinessPort = 15021;
-  // How long a restarting ztunnel's predecessor keeps serving open connections.
-  int drainSeconds = 5;
+  // How long a ztunnel told to stop keeps serving open connections (its successor takes
+  // new ones); within the DaemonSet's 30 s termination grace period.
+  int drainSeconds = 20;
 
   std::filesystem::path nodeAgentSocket() const { return nodeAgentDir / (nodeName + ".sock"); }
   std::string credentialSecretName() const { return credentialSecret + "-" + nodeName; }

@@ -15,7 +15,7 @@ check() {
 
 # check_contains DESCRIPTION HAYSTACK NEEDLE
 check_contains() {
-  if grep -qF -- "$3" <<<"$2"; then pass "$1"; else fail "$1: expected to find '$3' in:"; sed 's/^/       /' <<<"$2"; fi
+  if grep -qF -- "$3" <<<"$2"; then pass "$1"; else fail "$1: expected to find '$3' in:"; sed 's/^/       /' <<<"$2"; return 1; fi
 }
 
 # check_fails DESCRIPTION EXPECTED_STDERR_SUBSTRING COMMAND...: passes when COMMAND exits

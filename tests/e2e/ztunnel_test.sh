@@ -194,7 +194,13 @@ check "with weftd away, curl -> httpbin still goes through the mesh" verbose_get
 check "and keeps doing so (5 more requests)" bash -c "for i in 1 2 3 4 5; do '$weft' exec deploy/curl -- curl -s --max-time 5 http://httpbin:8000/get | jq -en 'input | .url' >/dev/null || exit 1; done"
 check "start weftd again" "$weft" apply -f weftd-on.json
 weftd_back() { [ "$("$weft" get deploy weftd-prod -n istio-system -o jsonpath='{.status.readyReplicas}')" = 1 ]; }
-wait_for "weftd is back" 30 weftd_back
+if ! wait_for "weftd is back" 30 weftd_back; then
+  "$weft" get pods -n istio-system -o wide
+  p=$("$weft" get pods -n istio-system -l app=istiod -o jsonpath='{.items[0].metadata.name}')
+  "$weft" logs -n istio-system "$p" | tail -5
+  ip=$("$weft" get pods -n istio-system -l app=istiod -o jsonpath='{.items[0].status.podIP}')
+  ip netns exec "$netns" curl -sv -m 2 "http://$ip:15021/healthz/ready" 2>&1 | tail -5
+fi
 "$weft" apply -f deny-curl.yaml >/dev/null
 wait_for "after the resync, config changes reach the ztunnels again (DENY applies)" 30 mesh_denied
 "$weft" delete -f deny-curl.yaml >/dev/null
@@ -202,6 +208,7 @@ wait_for "and are lifted again" 30 mesh_get
 
 # --- restarting ztunnel: a rollout of the DaemonSet -------------------------------------------------------
 old_ztunnels=$("$weft" get pods -n istio-system -l app=ztunnel -o jsonpath='{.items[*].metadata.name}')
+for z in $old_ztunnels; do "$weft" logs -f -n istio-system "$z" >"$work/$z.log" 2>&1 & done
 "$weft" exec deploy/curl -- curl -s --max-time 30 -o /dev/null -w '%{http_code}' http://httpbin:8000/delay/4 >"$work/long.out" 2>&1 &
 long_pid=$!
 sleep 1
@@ -219,7 +226,8 @@ rolled() {
 }
 wait_for "two new ztunnels replaced the old ones" 60 rolled
 wait "$long_pid"
-check_contains "a connection open across the restart finished (/delay/4 answered 200)" "$(cat "$work/long.out")" "200"
+check_contains "a connection open across the restart finished (/delay/4 answered 200)" "$(cat "$work/long.out")" "200" ||
+  for z in $old_ztunnels; do echo "== $z"; grep -v 'discovery: stream' "$work/$z.log" | tail -12 | cut -c1-260; done
 check "the mesh serves after the restart" mesh_get
 
 # --- leaving the mesh ---------------------------------------------------------------------------------
