@@ -82,6 +82,9 @@ void Reconciler::adoptExistingRules() {
 void Reconciler::reconcile() {
   runWorkloadControllers();
   schedulePods();
+  // Before kubelet stops anything: when the mesh is uninstalled, pods are released from
+  // capture while their ztunnel still accepts, so their traffic never hits a closed port.
+  syncNodeAgents();
   syncKubelet();
   writePodStatuses();
   allocateClusterIps();
