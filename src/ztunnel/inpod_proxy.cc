@@ -241,25 +241,7 @@ asio::awaitable<void> InpodProxy::handleOutbound(tcp::socket socket) {
   context_.metrics.opened(report);
   tcp::socket* app = &socket;
   if (route.kind == OutboundRoute::Kind::kPassthrough) {
-    auto upstream = co_await connectFromPod(toEndpoint(route.address, route.port), std::nullopt);
-    if (!upstream) {
-      report.responseFlags = "UF";
-      report.error = upstream.error().message;
-      finish(report);
-      resetSocket(socket);
-      co_return;
-    }
-    tcp::socket* up = &*upstream;
-    uint64_t id = track([app, up] {
-      boost::system::error_code ignored;
-      app->close(ignored);
-      up->close(ignored);
-    });
-    auto counts = co_await relayTcp(socket, *upstream);
-    untrack(id);
-    report.requestBytes = counts.aToB;
-    report.responseBytes = counts.bToA;
-    finish(report);
+    co_await relayPlain(socket, toEndpoint(route.address, route.port), std::nullopt, report);
     co_return;
   }
   auto cert = co_await certificate();
@@ -355,7 +337,12 @@ asio::awaitable<void> InpodProxy::handleInboundPlaintext(tcp::socket socket) {
     }
   }
   context_.metrics.opened(report);
-  auto upstream = co_await connectFromPod(toEndpoint(original->address, original->port), fromAsio(peer.address()));
+  co_await relayPlain(socket, toEndpoint(original->address, original->port), fromAsio(peer.address()), report);
+}
+
+asio::awaitable<void> InpodProxy::relayPlain(tcp::socket& socket, tcp::endpoint destination, std::optional<Ipv4Address> source,
+                                            ConnectionReport& report) {
+  auto upstream = co_await connectFromPod(destination, source);
   if (!upstream) {
     report.responseFlags = "UF";
     report.error = upstream.error().message;

@@ -52,6 +52,9 @@ class InpodProxy : public std::enable_shared_from_this<InpodProxy> {
   boost::asio::awaitable<void> handleInboundPlaintext(boost::asio::ip::tcp::socket socket);
   boost::asio::awaitable<void> handleHbone(boost::asio::ip::tcp::socket socket);
   boost::asio::awaitable<hbone::ConnectDecision> decideConnect(hbone::ConnectRequest request);
+  // Plain TCP from `socket` to `destination` (passthrough, inbound plaintext), reported.
+  boost::asio::awaitable<void> relayPlain(boost::asio::ip::tcp::socket& socket, boost::asio::ip::tcp::endpoint destination,
+                                          std::optional<Ipv4Address> source, ConnectionReport& report);
 
   // A socket in the pod's namespace, marked so the capture rules let it pass, connected to
   // `destination`; with `source`, bound there transparently (the app sees the real client).

@@ -28,14 +28,7 @@ cleanup() {
 trap cleanup EXIT
 cd "$work"
 
-check "create the cluster" "$weft" cluster create --name "$name"
-"$weft" ca root --org "Acme LLC." --cn "Acme LLC Root CA" --out certs >/dev/null
-"$weft" ca intermediate istiocluster --org "Acme LLC." --cn "Acme LLC Intermediate CA" --root certs --out certs >/dev/null
-c=certs/istiocluster
-"$weft" create secret generic cacerts -n istio-system --from-file=$c/ca-cert.pem --from-file=$c/ca-key.pem \
-  --from-file=$c/root-cert.pem --from-file=$c/cert-chain.pem >/dev/null
-out=$("$weft" install -y -f "$samples/walkthrough/istio-operator.yaml" --revision prod 2>&1)
-check_contains "install: control plane complete" "$out" "✔ Installation complete"
+mesh_cluster "$name" "$samples"
 
 # --- step 10: the gateway ----------------------------------------------------------------------
 out=$("$weft" install -y -f "$samples/walkthrough/global-ingress.yaml" --revision prod 2>&1)

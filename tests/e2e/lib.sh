@@ -45,3 +45,18 @@ finish() {
   echo "$passed passed, $failed failed"
   [ "$failed" -eq 0 ]
 }
+
+# mesh_cluster NAME SAMPLES: a local cluster with the walkthrough's plug-in CA (Acme, trust
+# domain acmellc.local) and control plane revision prod installed; certificates stay in
+# ./certs. Uses $weft.
+mesh_cluster() {
+  local name=$1 samples=$2 c=certs/istiocluster out
+  check "create the cluster" "$weft" cluster create --name "$name"
+  "$weft" ca root --org "Acme LLC." --cn "Acme LLC Root CA" --out certs >/dev/null
+  "$weft" ca intermediate istiocluster --org "Acme LLC." --cn "Acme LLC Intermediate CA" --root certs --out certs >/dev/null
+  "$weft" create secret generic cacerts -n istio-system --from-file=$c/ca-cert.pem --from-file=$c/ca-key.pem \
+    --from-file=$c/root-cert.pem --from-file=$c/cert-chain.pem >/dev/null
+  out=$("$weft" install -y -f "$samples/walkthrough/istio-operator.yaml" --revision prod 2>&1)
+  check_contains "install: Ztunnel installed" "$out" "✔ Ztunnel installed"
+  check_contains "install: Installation complete" "$out" "✔ Installation complete"
+}

@@ -28,15 +28,7 @@ cleanup() {
 trap cleanup EXIT
 cd "$work"
 
-check "create the cluster" "$weft" cluster create --name "$name"
-"$weft" ca root --org "Acme LLC." --cn "Acme LLC Root CA" --out certs >/dev/null
-"$weft" ca intermediate istiocluster --org "Acme LLC." --cn "Acme LLC Intermediate CA" --root certs --out certs >/dev/null
-c=certs/istiocluster
-"$weft" create secret generic cacerts -n istio-system --from-file=$c/ca-cert.pem --from-file=$c/ca-key.pem \
-  --from-file=$c/root-cert.pem --from-file=$c/cert-chain.pem >/dev/null
-out=$("$weft" install -y -f "$samples/walkthrough/istio-operator.yaml" --revision prod 2>&1)
-check_contains "install: Ztunnel installed" "$out" "✔ Ztunnel installed"
-check_contains "install: Installation complete" "$out" "✔ Installation complete"
+mesh_cluster "$name" "$samples"
 ztunnels=$("$weft" get pods -n istio-system -l app=ztunnel --no-headers | grep -c ' Running ')
 check_contains "a ztunnel Running on each of the 2 nodes" "$ztunnels" "2"
 check_contains "weft version counts the ztunnels" "$("$weft" version)" "2 ztunnels"
