@@ -22,6 +22,7 @@
 #include "control/node_credential.h"
 #include "install/install_names.h"
 #include "install/install_plan.h"
+#include "install/k8s_objects.h"
 #include "model/json_access.h"
 
 namespace weft::cli {
@@ -77,6 +78,14 @@ bool deploymentReady(const store::LocalStore& store, const std::string& ns, cons
   const auto& ready = at((*d)->value(), {"status", "readyReplicas"});
   const auto& wanted = at((*d)->value(), {"spec", "replicas"});
   return ready.is_int64() && ready.get_int64() >= (wanted.is_int64() ? wanted.get_int64() : 1);
+}
+
+// Adds variables to the first container of a workload's pod template.
+void appendEnv(model::Object& workload, std::initializer_list<std::pair<std::string, std::string>> variables) {
+  auto& container = workload.mutableValue().at("spec").at("template").at("spec").at("containers").as_array().at(0).as_object();
+  auto& env = container["env"];
+  if (!env.is_array()) env = json::array();
+  for (const auto& [name, value] : variables) env.as_array().push_back(install::envValue(name, value));
 }
 
 // Every node runs a ready ztunnel (the local runtime writes DaemonSet pods' readiness).
@@ -180,34 +189,21 @@ int runInstall(const InstallFlags& flags) {
   for (auto& object : plan->objects) {
     if (skipped.contains(object.label(install::kComponentLabel))) continue;
     if (!keptZtunnel.empty() && object.label(install::kComponentLabel) == "Ztunnel") continue;
-    if (object.kind() == "Deployment" && object.name() == install::weftdDeploymentName(plan->revision)) {
-      // On the local cluster weftd reads the cluster's store directly (in Kubernetes it
-      // watches the API server instead).
-      auto& container = object.mutableValue().at("spec").at("template").at("spec").at("containers").as_array().at(0).as_object();
-      auto& env = container["env"];
-      if (!env.is_array()) env = json::array();
-      env.as_array().push_back(json::object{{"name", "WEFT_STORE"}, {"value", cluster->paths.store().string()}});
-    }
+    // The local cluster stands in for what Kubernetes would give these pods: weftd reads
+    // the store instead of watching the API server; data planes read their node's
+    // credential Secret from it (a Secret volume in Kubernetes; gateways borrow it until
+    // they have an identity of their own, docs/proxy.md); ztunnel meets the runtime, its
+    // node agent, on a socket per node (the CNI agent's socket in Kubernetes).
+    const std::string store = cluster->paths.store().string();
+    const std::string credential = install::withRevision("weft-node-credential", plan->revision);
     std::string component = object.label(install::kComponentLabel);
-    if (object.kind() == "Deployment" && (component == "IngressGateways" || component == "EgressGateways")) {
-      // Gateways authenticate to weftd with their node's credential on the local cluster
-      // (a stand-in for their own identity; see docs/proxy.md).
-      auto& container = object.mutableValue().at("spec").at("template").at("spec").at("containers").as_array().at(0).as_object();
-      auto& env = container["env"];
-      if (!env.is_array()) env = json::array();
-      env.as_array().push_back(json::object{{"name", "WEFT_STORE"}, {"value", cluster->paths.store().string()}});
-      env.as_array().push_back(json::object{{"name", "NODE_CREDENTIAL_SECRET"}, {"value", install::withRevision("weft-node-credential", plan->revision)}});
-    }
-    if (object.kind() == "DaemonSet" && object.name() == "ztunnel") {
-      // On the local cluster ztunnel reads its node credential Secret from the store (in
-      // Kubernetes a Secret volume) and meets the runtime, its node agent, on a socket per
-      // node (in Kubernetes the CNI agent's socket).
-      auto& container = object.mutableValue().at("spec").at("template").at("spec").at("containers").as_array().at(0).as_object();
-      auto& env = container["env"];
-      if (!env.is_array()) env = json::array();
-      env.as_array().push_back(json::object{{"name", "WEFT_STORE"}, {"value", cluster->paths.store().string()}});
-      env.as_array().push_back(json::object{{"name", "NODE_CREDENTIAL_SECRET"}, {"value", install::withRevision("weft-node-credential", plan->revision)}});
-      env.as_array().push_back(json::object{{"name", "WEFT_NODE_AGENT_DIR"}, {"value", (cluster->paths.root / "nodeagent").string()}});
+    if (object.kind() == "Deployment" && object.name() == install::weftdDeploymentName(plan->revision)) {
+      appendEnv(object, {{"WEFT_STORE", store}});
+    } else if (object.kind() == "Deployment" && (component == "IngressGateways" || component == "EgressGateways")) {
+      appendEnv(object, {{"WEFT_STORE", store}, {"NODE_CREDENTIAL_SECRET", credential}});
+    } else if (object.kind() == "DaemonSet" && object.name() == "ztunnel") {
+      appendEnv(object, {{"WEFT_STORE", store}, {"NODE_CREDENTIAL_SECRET", credential},
+                         {"WEFT_NODE_AGENT_DIR", cluster->paths.nodeAgentDir().string()}});
     }
     objects.push_back(std::move(object));
   }

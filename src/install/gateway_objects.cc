@@ -34,24 +34,14 @@ json::array proxyPorts(const GatewayPlan& gateway) {
 }
 
 json::object proxyContainer(const InstallPlan& plan, const GatewayPlan& gateway, std::string_view weftVersion) {
-  const std::string istiod = istiodAddress(plan.revision);
+  json::array gatewayEnv = dataPlaneEnv(istiodAddress(plan.revision), plan.revisionLabel());
+  gatewayEnv.push_back(envValue("ISTIO_META_WORKLOAD_NAME", gateway.name));
   return json::object{
       {"name", "istio-proxy"},
       {"image", fmt::format("docker.io/weft/proxy:{}", weftVersion)},
       {"args", json::array{"gateway"}},
       {"ports", proxyPorts(gateway)},
-      {"env",
-       json::array{
-           envField("NODE_NAME", "spec.nodeName"),
-           envField("POD_NAME", "metadata.name"),
-           envField("POD_NAMESPACE", "metadata.namespace"),
-           envField("INSTANCE_IP", "status.podIP"),
-           envField("SERVICE_ACCOUNT", "spec.serviceAccountName"),
-           envValue("CA_ADDRESS", istiod),
-           envValue("XDS_ADDRESS", istiod),
-           envValue("REVISION", plan.revisionLabel()),
-           envValue("ISTIO_META_WORKLOAD_NAME", gateway.name),
-       }},
+      {"env", gatewayEnv},
       {"readinessProbe", readinessProbe()},
   };
 }

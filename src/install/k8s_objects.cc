@@ -47,6 +47,19 @@ json::object envField(std::string_view name, std::string_view fieldPath) {
   };
 }
 
+json::array dataPlaneEnv(const std::string& controlPlaneAddress, const std::string& revisionLabel) {
+  return json::array{
+      envField("NODE_NAME", "spec.nodeName"),
+      envField("POD_NAME", "metadata.name"),
+      envField("POD_NAMESPACE", "metadata.namespace"),
+      envField("INSTANCE_IP", "status.podIP"),
+      envField("SERVICE_ACCOUNT", "spec.serviceAccountName"),
+      envValue("CA_ADDRESS", controlPlaneAddress),
+      envValue("XDS_ADDRESS", controlPlaneAddress),
+      envValue("REVISION", revisionLabel),
+  };
+}
+
 json::object containerPort(int port, std::string_view name) {
   json::object out{{"containerPort", port}, {"protocol", "TCP"}};
   if (!name.empty()) out["name"] = name;

@@ -26,6 +26,9 @@ model::Object makeServiceAccount(std::string_view name, std::string_view ns, boo
 // Container env entries.
 boost::json::object envValue(std::string_view name, std::string_view value);
 boost::json::object envField(std::string_view name, std::string_view fieldPath);  // the downward API
+// What every data plane (ztunnel, gateway) is told: its node, pod, address and account from
+// the downward API, and where its control plane (certificates and config) is.
+boost::json::array dataPlaneEnv(const std::string& controlPlaneAddress, const std::string& revisionLabel);
 
 boost::json::object containerPort(int port, std::string_view name = "");
 boost::json::object servicePort(std::string_view name, int port, int targetPort);

@@ -19,17 +19,7 @@ json::object ztunnelContainer(const InstallPlan& plan, std::string_view weftVers
       {"name", "istio-proxy"},
       {"image", fmt::format("docker.io/weft/ztunnel:{}", weftVersion)},
       {"ports", json::array{containerPort(15020, "ztunnel-stats"), containerPort(15021, "status-port")}},
-      {"env",
-       json::array{
-           envField("NODE_NAME", "spec.nodeName"),
-           envField("POD_NAME", "metadata.name"),
-           envField("POD_NAMESPACE", "metadata.namespace"),
-           envField("INSTANCE_IP", "status.podIP"),
-           envField("SERVICE_ACCOUNT", "spec.serviceAccountName"),
-           envValue("CA_ADDRESS", istiod),
-           envValue("XDS_ADDRESS", istiod),
-           envValue("REVISION", plan.revisionLabel()),
-       }},
+      {"env", dataPlaneEnv(istiod, plan.revisionLabel())},
       {"readinessProbe", readinessProbe()},
   };
 }
