@@ -35,3 +35,6 @@ echo "## weftd discovery (10,000 pods, 1,000 Services, 100 clients, 20 changes; 
 echo
 echo "## weft-ztunnel vs stunnel vs the direct path (as root)"
 bash "$here/ztunnel_bench.sh" "$build/bin" "$here/../samples"
+echo
+echo "## weft-proxy vs haproxy vs nginx as the L7 reverse proxy (as root)"
+bash "$here/proxy_bench.sh" "$build/bin" "$here/../samples"

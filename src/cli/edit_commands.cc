@@ -11,6 +11,8 @@
 #include "cli/object_commands.h"
 #include "cli/store_access.h"
 #include "model/decoder.h"
+#include "tls/pem.h"
+#include "tls/x509_info.h"
 
 namespace weft::cli {
 namespace {
@@ -30,6 +32,7 @@ struct CreateFlags {
   std::vector<std::string> fromFiles;
   std::vector<std::string> fromLiterals;
   std::string type = "Opaque";
+  std::string certFile, keyFile;  // `create secret tls`
   StoreFlags store;
 };
 
@@ -146,6 +149,24 @@ int runCreateSecret(const CreateFlags& flags) {
   return kExitOk;
 }
 
+// kubectl create secret tls: the pair is checked before anything is stored.
+int runCreateTlsSecret(CreateFlags flags) {
+  auto cert = readFile(flags.certFile);
+  if (!cert) return printError(cert.error());
+  auto key = readFile(flags.keyFile);
+  if (!key) return printError(key.error());
+  auto chain = tls::parseCertificates(*cert);
+  if (!chain || chain->empty()) return printError(makeError("failed to load key pair tls: {}: no certificate", flags.certFile));
+  auto privateKey = tls::parsePrivateKey(*key);
+  if (!privateKey) return printError(privateKey.error().wrap(fmt::format("failed to load key pair tls: {}", flags.keyFile)));
+  if (!tls::keyMatchesCertificate(chain->front().get(), privateKey->get())) {
+    return printError(makeError("failed to load key pair tls: private key does not match public key"));
+  }
+  flags.fromFiles = {"tls.crt=" + flags.certFile, "tls.key=" + flags.keyFile};
+  flags.type = "kubernetes.io/tls";
+  return runCreateSecret(flags);
+}
+
 }  // namespace
 
 void addEditCommands(CLI::App& app, int& exitCode) {
@@ -157,8 +178,12 @@ void addEditCommands(CLI::App& app, int& exitCode) {
   addStoreOption(label, labelFlags->store);
   label->callback([labelFlags, &exitCode] { exitCode = runLabel(*labelFlags); });
 
-  auto* create = app.add_subcommand("create", "Create a namespace or a generic secret");
+  auto* create = app.add_subcommand("create", "Create a namespace or a secret");
   create->require_subcommand(1);
+  // kubectl takes `create -n NS secret ...` as well as `create secret ... -n NS` (Istio's
+  // docs write the former).
+  auto outerNs = std::make_shared<std::string>();
+  create->add_option("-n,--namespace", *outerNs, "Namespace");
   auto nsFlags = std::make_shared<CreateFlags>();
   auto* createNs = create->add_subcommand("namespace", "Create a namespace")->alias("ns");
   createNs->add_option("name", nsFlags->name, "Name")->required();
@@ -175,7 +200,22 @@ void addEditCommands(CLI::App& app, int& exitCode) {
   generic->add_option("--from-literal", secretFlags->fromLiterals, "key=value");
   generic->add_option("--type", secretFlags->type, "Secret type")->capture_default_str();
   addStoreOption(generic, secretFlags->store);
-  generic->callback([secretFlags, &exitCode] { exitCode = runCreateSecret(*secretFlags); });
+  generic->callback([secretFlags, outerNs, &exitCode] {
+    if (secretFlags->ns.empty()) secretFlags->ns = *outerNs;
+    exitCode = runCreateSecret(*secretFlags);
+  });
+
+  auto tlsFlags = std::make_shared<CreateFlags>();
+  auto* tlsSecret = secret->add_subcommand("tls", "Create a kubernetes.io/tls secret from a certificate and its key");
+  tlsSecret->add_option("name", tlsFlags->name, "Name")->required();
+  tlsSecret->add_option("-n,--namespace", tlsFlags->ns, "Namespace");
+  tlsSecret->add_option("--cert", tlsFlags->certFile, "PEM certificate (chain)")->required();
+  tlsSecret->add_option("--key", tlsFlags->keyFile, "PEM private key")->required();
+  addStoreOption(tlsSecret, tlsFlags->store);
+  tlsSecret->callback([tlsFlags, outerNs, &exitCode] {
+    if (tlsFlags->ns.empty()) tlsFlags->ns = *outerNs;
+    exitCode = runCreateTlsSecret(*tlsFlags);
+  });
 }
 
 }  // namespace weft::cli

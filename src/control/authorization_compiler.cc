@@ -7,16 +7,11 @@
 namespace weft::control {
 
 namespace json = boost::json;
+using model::arrayAt;
 using model::at;
 using model::stringAt;
 
 namespace {
-
-const json::array& arrayAt(const json::value& v, std::initializer_list<std::string_view> path) {
-  static const json::array empty;
-  const auto& found = at(v, path);
-  return found.is_array() ? found.get_array() : empty;
-}
 
 void addMatches(const json::array& values, google::protobuf::RepeatedPtrField<weft::v1::Match>* out) {
   for (const auto& v : values) {
@@ -108,7 +103,9 @@ void compileRule(const json::value& rule, bool deny, weft::v1::Authorization& ou
   for (auto& group : groups) *out.add_groups() = std::move(group);
 }
 
-void setScope(const model::Object& policy, const std::string& rootNamespace, weft::v1::Authorization& out) {
+// Authorization or HttpAuthorization: both carry the same scope fields.
+template <class Policy>
+void setScope(const model::Object& policy, const std::string& rootNamespace, Policy& out) {
   const auto& labels = at(policy.value(), {"spec", "selector", "matchLabels"});
   if (labels.is_object() && !labels.get_object().empty()) {
     out.set_scope(weft::v1::Authorization::WORKLOAD_SELECTOR);
@@ -118,6 +115,14 @@ void setScope(const model::Object& policy, const std::string& rootNamespace, wef
   } else {
     out.set_scope(policy.ns() == rootNamespace ? weft::v1::Authorization::GLOBAL : weft::v1::Authorization::NAMESPACE);
   }
+}
+
+// ALLOW (also when unset), DENY, AUDIT; nullopt for CUSTOM, which is not supported.
+std::optional<weft::v1::Authorization::Action> actionOf(std::string_view action) {
+  if (action.empty() || action == "ALLOW") return weft::v1::Authorization::ALLOW;
+  if (action == "DENY") return weft::v1::Authorization::DENY;
+  if (action == "AUDIT") return weft::v1::Authorization::AUDIT;
+  return std::nullopt;
 }
 
 weft::v1::Authorization::MtlsMode mtlsMode(std::string_view mode) {
@@ -155,19 +160,62 @@ CompiledPolicy compileAuthorizationPolicy(const model::Object& policy, const std
   weft::v1::Authorization out;
   out.set_name(policy.name());
   out.set_namespace_(policy.ns());
-  if (action.empty() || action == "ALLOW") {
-    out.set_action(weft::v1::Authorization::ALLOW);
-  } else if (action == "DENY") {
-    out.set_action(weft::v1::Authorization::DENY);
-  } else if (action == "AUDIT") {
-    out.set_action(weft::v1::Authorization::AUDIT);
-  } else {
-    return {std::nullopt, fmt::format("action {} is not supported", action)};
-  }
+  auto parsed = actionOf(action);
+  if (!parsed) return {std::nullopt, fmt::format("action {} is not supported", action)};
+  out.set_action(*parsed);
   setScope(policy, rootNamespace, out);
   // No rules: ALLOW matches nothing (deny all), DENY matches nothing (no effect).
   for (const auto& rule : arrayAt(spec, {"rules"})) compileRule(rule, out.action() == weft::v1::Authorization::DENY, out);
   return {std::move(out), {}};
+}
+
+std::optional<weft::v1::HttpAuthorization> compileHttpAuthorization(const model::Object& policy, const std::string& rootNamespace) {
+  const auto& spec = at(policy.value(), {"spec"});
+  // Policies attached by targetRefs belong to waypoints (Gateway API Gateways), not built.
+  if (at(spec, {"targetRef"}).is_object() || !arrayAt(spec, {"targetRefs"}).empty()) return std::nullopt;
+  weft::v1::HttpAuthorization out;
+  out.set_name(policy.name());
+  out.set_namespace_(policy.ns());
+  auto parsed = actionOf(stringAt(spec, {"action"}));
+  if (!parsed) return std::nullopt;  // CUSTOM: the L4 compile notes it
+  out.set_action(*parsed);
+  setScope(policy, rootNamespace, out);
+  for (const auto& rule : arrayAt(spec, {"rules"})) {
+    auto* r = out.add_rules();
+    for (const auto& from : arrayAt(rule, {"from"})) {
+      const auto& source = at(from, {"source"});
+      auto* s = r->add_from();
+      addMatches(arrayAt(source, {"principals"}), s->mutable_principals());
+      addMatches(arrayAt(source, {"notPrincipals"}), s->mutable_not_principals());
+      addMatches(arrayAt(source, {"namespaces"}), s->mutable_namespaces());
+      addMatches(arrayAt(source, {"notNamespaces"}), s->mutable_not_namespaces());
+      addStrings(arrayAt(source, {"ipBlocks"}), s->mutable_ip_blocks());
+      addStrings(arrayAt(source, {"notIpBlocks"}), s->mutable_not_ip_blocks());
+      addStrings(arrayAt(source, {"remoteIpBlocks"}), s->mutable_remote_ip_blocks());
+      addStrings(arrayAt(source, {"notRemoteIpBlocks"}), s->mutable_not_remote_ip_blocks());
+      addMatches(arrayAt(source, {"requestPrincipals"}), s->mutable_request_principals());
+      addMatches(arrayAt(source, {"notRequestPrincipals"}), s->mutable_not_request_principals());
+    }
+    for (const auto& to : arrayAt(rule, {"to"})) {
+      const auto& operation = at(to, {"operation"});
+      auto* o = r->add_to();
+      addMatches(arrayAt(operation, {"hosts"}), o->mutable_hosts());
+      addMatches(arrayAt(operation, {"notHosts"}), o->mutable_not_hosts());
+      addPorts(arrayAt(operation, {"ports"}), o->mutable_ports());
+      addPorts(arrayAt(operation, {"notPorts"}), o->mutable_not_ports());
+      addMatches(arrayAt(operation, {"methods"}), o->mutable_methods());
+      addMatches(arrayAt(operation, {"notMethods"}), o->mutable_not_methods());
+      addMatches(arrayAt(operation, {"paths"}), o->mutable_paths());
+      addMatches(arrayAt(operation, {"notPaths"}), o->mutable_not_paths());
+    }
+    for (const auto& condition : arrayAt(rule, {"when"})) {
+      auto* c = r->add_when();
+      c->set_key(stringAt(condition, {"key"}));
+      addMatches(arrayAt(condition, {"values"}), c->mutable_values());
+      addMatches(arrayAt(condition, {"notValues"}), c->mutable_not_values());
+    }
+  }
+  return out;
 }
 
 CompiledPolicy compilePeerAuthentication(const model::Object& policy, const std::string& rootNamespace) {

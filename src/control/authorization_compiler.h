@@ -24,6 +24,10 @@ struct CompiledPolicy {
 CompiledPolicy compileAuthorizationPolicy(const model::Object& policy, const std::string& rootNamespace);
 CompiledPolicy compilePeerAuthentication(const model::Object& policy, const std::string& rootNamespace);
 
+// The same policy with every L7 field kept, for weft-proxy; nullopt for CUSTOM and for
+// policies attached by targetRefs (waypoints, not built yet).
+std::optional<weft::v1::HttpAuthorization> compileHttpAuthorization(const model::Object& policy, const std::string& rootNamespace);
+
 // Istio's string match spelling: "*" presence, "abc*" prefix, "*abc" suffix, else exact.
 weft::v1::Match parseMatch(std::string_view value);
 

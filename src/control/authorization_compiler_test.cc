@@ -124,5 +124,45 @@ TEST(AuthorizationCompiler, Matches) {
   EXPECT_EQ(parseMatch("abc").kind(), weft::v1::Match::EXACT);
 }
 
+TEST(AuthorizationCompiler, HttpFormKeepsEveryL7Field) {
+  auto yaml = R"(
+apiVersion: security.istio.io/v1
+kind: AuthorizationPolicy
+metadata: {name: gateway-rules, namespace: istio-system}
+spec:
+  selector: {matchLabels: {istio: ingressgateway}}
+  action: DENY
+  rules:
+  - from: [{source: {remoteIpBlocks: ["10.0.0.0/8"], notPrincipals: ["*"]}}]
+    to: [{operation: {hosts: ["*.example.com"], methods: ["POST", "PUT"], paths: ["/admin*"], notPorts: ["15021"]}}]
+    when: [{key: "request.headers[x-user]", values: ["bob"], notValues: ["alice"]}]
+)";
+  auto http = compileHttpAuthorization(policy(yaml), "istio-system");
+  ASSERT_TRUE(http);
+  EXPECT_EQ(http->action(), weft::v1::Authorization::DENY);
+  EXPECT_EQ(http->scope(), weft::v1::Authorization::WORKLOAD_SELECTOR);
+  ASSERT_EQ(http->rules_size(), 1);
+  const auto& rule = http->rules(0);
+  EXPECT_EQ(rule.from(0).remote_ip_blocks(0), "10.0.0.0/8");
+  EXPECT_EQ(rule.from(0).not_principals(0).kind(), weft::v1::Match::PRESENCE);
+  EXPECT_EQ(rule.to(0).hosts(0).kind(), weft::v1::Match::SUFFIX);
+  EXPECT_EQ(rule.to(0).methods_size(), 2);
+  EXPECT_EQ(rule.to(0).paths(0).kind(), weft::v1::Match::PREFIX);
+  EXPECT_EQ(rule.to(0).not_ports(0), 15021u);
+  EXPECT_EQ(rule.when(0).key(), "request.headers[x-user]");
+  EXPECT_EQ(rule.when(0).not_values(0).value(), "alice");
+
+  auto attached = compileHttpAuthorization(policy(R"(
+apiVersion: security.istio.io/v1
+kind: AuthorizationPolicy
+metadata: {name: waypoint-rules, namespace: default}
+spec:
+  targetRefs: [{kind: Gateway, group: gateway.networking.k8s.io, name: waypoint}]
+  rules: [{}]
+)"),
+                                           "istio-system");
+  EXPECT_FALSE(attached) << "targetRefs policies are the waypoint's";
+}
+
 }  // namespace
 }  // namespace weft::control

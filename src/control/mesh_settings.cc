@@ -34,6 +34,10 @@ Result<weft::v1::MeshConfig> parseMeshConfig(std::string_view yaml, const std::s
     mesh.set_outbound_traffic_policy(mode);
   }
   mesh.set_access_log_file(model::stringAt(v, {"accessLogFile"}));
+  if (auto encoding = model::stringAt(v, {"accessLogEncoding"}); !encoding.empty()) {
+    if (encoding != "TEXT" && encoding != "JSON") return makeError("{}: accessLogEncoding: must be TEXT or JSON, not {}", source, encoding);
+    mesh.set_access_log_encoding(encoding);
+  }
   if (auto root = model::stringAt(v, {"rootNamespace"}); !root.empty()) mesh.set_root_namespace(root);
   return mesh;
 }

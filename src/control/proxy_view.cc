@@ -5,17 +5,23 @@
 
 #include <algorithm>
 #include <boost/json.hpp>
+#include <optional>
 #include <set>
 #include <tuple>
 
-#include "base/duration.h"
+#include "base/ascii.h"
+#include "control/rate_limit_view.h"
+#include "control/route_compiler.h"
+#include "control/traffic_policy.h"
 #include "model/json_access.h"
 #include "model/service_ports.h"
 
 namespace weft::control {
 
 namespace json = boost::json;
+using model::arrayAt;
 using model::at;
+using model::intAt;
 using model::Object;
 using model::stringAt;
 
@@ -25,28 +31,10 @@ constexpr const char* kGatewayKind = "Gateway.networking.istio.io";
 constexpr const char* kVirtualServiceKind = "VirtualService.networking.istio.io";
 constexpr const char* kDestinationRuleKind = "DestinationRule.networking.istio.io";
 
-// Istio's default retry policy when a route sets none: two attempts on connection
-// failures and 503s.
-constexpr uint32_t kDefaultRetryAttempts = 2;
-constexpr const char* kDefaultRetryOn = "connect-failure,refused-stream,unavailable,cancelled,retriable-status-codes";
-
 const std::vector<Object>& objectsOf(const ObjectsByKind& objects, const std::string& kind) {
   static const std::vector<Object> none;
   auto found = objects.find(kind);
   return found == objects.end() ? none : found->second;
-}
-
-const json::array& arrayAt(const json::value& v, std::initializer_list<std::string_view> path) {
-  static const json::array none;
-  const auto& found = at(v, path);
-  return found.is_array() ? found.get_array() : none;
-}
-
-int64_t intAt(const json::value& v, std::initializer_list<std::string_view> path) {
-  const auto& found = at(v, path);
-  if (found.is_int64()) return found.get_int64();
-  if (found.is_uint64()) return static_cast<int64_t>(found.get_uint64());
-  return 0;
 }
 
 bool podReady(const Object& pod) {
@@ -62,19 +50,6 @@ bool labelsMatch(const json::value& wanted, const Object& pod) {
     if (!value.is_string() || pod.label(key) != value.get_string()) return false;
   }
   return true;
-}
-
-std::string lower(std::string s) {
-  std::transform(s.begin(), s.end(), s.begin(), [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
-  return s;
-}
-
-Result<uint32_t> durationMs(const json::value& spec, std::initializer_list<std::string_view> path) {
-  std::string text = stringAt(spec, path);
-  if (text.empty()) return 0u;
-  auto parsed = parseDuration(text);
-  if (!parsed) return parsed.error();
-  return static_cast<uint32_t>(std::chrono::duration_cast<std::chrono::milliseconds>(*parsed).count());
 }
 
 // A server host with its namespace restriction: "ns/host", "./host" (the Gateway's
@@ -97,11 +72,16 @@ struct Server {
   weft::v1::Listener::Protocol protocol = weft::v1::Listener::HTTP;
   std::vector<ServerHost> hosts;
   std::vector<std::string> written;
+  std::vector<weft::v1::TlsServer> tls;
 };
 
 class ProxyViewCompiler {
  public:
-  ProxyViewCompiler(const ObjectsByKind& objects, RegistryBuild& build) : objects_(objects), build_(build) {
+  ProxyViewCompiler(const ObjectsByKind& objects, RegistryBuild& build)
+      : objects_(objects),
+        build_(build),
+        routes_([this](const Object& vs, const std::string& host, uint32_t port, const std::string& subset) { return cluster(vs, host, port, subset); },
+                [this](const Object& vs, const std::string& what) { note(vs, what); }) {
     for (const auto& service : objectsOf(objects, "Service")) {
       servicesByHost_[service.name() + "." + service.ns() + ".svc.cluster.local"] = &service;
     }
@@ -134,7 +114,10 @@ class ProxyViewCompiler {
       }
       auto& entry = ports[static_cast<uint32_t>(number)];
       if (protocol == "HTTPS") {
+        auto tls = tlsServer(gateway, server, static_cast<uint32_t>(number));
+        if (!tls) continue;
         entry.protocol = weft::v1::Listener::HTTPS;
+        entry.tls.push_back(std::move(*tls));
       } else if (protocol != "HTTP" && protocol != "HTTP2" && protocol != "GRPC") {
         note(gateway, fmt::format("server on port {} has protocol {}: only HTTP and HTTPS are compiled", number, protocol));
         continue;
@@ -155,6 +138,7 @@ class ProxyViewCompiler {
       listener->set_bind_port(bindPortFor(at(gateway.value(), {"spec", "selector"}), port));
       listener->set_protocol(server.protocol);
       for (const auto& h : server.written) listener->add_server_hosts(h);
+      for (const auto& t : server.tls) *listener->add_tls_servers() = t;
       listener->set_route_config_name(fmt::format("{}/http.{}", gatewayKey, port));
       listener->set_gateway(gatewayKey);
       const auto& selector = at(gateway.value(), {"spec", "selector"});
@@ -169,6 +153,63 @@ class ProxyViewCompiler {
       build_.resources[kListenerType][listenerResource.name()] = std::move(listenerResource);
       build_.resources[kRouteConfigurationType][routesResource.name()] = std::move(routesResource);
     }
+  }
+
+  // An HTTPS server's TLS settings; nullopt (with a note) for what the proxy cannot serve.
+  std::optional<weft::v1::TlsServer> tlsServer(const Object& gateway, const json::value& server, uint32_t port) {
+    std::string mode = stringAt(server, {"tls", "mode"});
+    std::string credential = stringAt(server, {"tls", "credentialName"});
+    if (mode != "SIMPLE" && mode != "MUTUAL") {
+      note(gateway, fmt::format("HTTPS server on port {}: tls mode {:?} is not served (SIMPLE and MUTUAL are): left out", port,
+                                mode.empty() ? "PASSTHROUGH" : mode));
+      return std::nullopt;
+    }
+    if (credential.empty()) {
+      note(gateway, fmt::format("HTTPS server on port {}: only credentialName certificates are served: left out", port));
+      return std::nullopt;
+    }
+    weft::v1::TlsServer tls;
+    tls.set_mode(mode == "MUTUAL" ? weft::v1::TlsServer::MUTUAL : weft::v1::TlsServer::SIMPLE);
+    tls.set_credential_name(credential);
+    // The Secret lives in the namespace of the gateway workload, not of the Gateway object.
+    std::string workloadNs = gatewayWorkloadNamespace(at(gateway.value(), {"spec", "selector"}), gateway.ns());
+    tls.set_credential_namespace(workloadNs);
+    tls.set_credential_version(secretVersion(workloadNs, credential));
+    if (mode == "MUTUAL" && !stringAt(server, {"tls", "credentialName"}).empty()) {
+      // The CA may also come from "<name>-cacert"; its version counts too.
+      std::string caVersion = secretVersion(workloadNs, credential + "-cacert");
+      if (!caVersion.empty()) tls.set_credential_version(tls.credential_version() + "+" + caVersion);
+    }
+    for (const auto& san : arrayAt(server, {"tls", "subjectAltNames"})) {
+      if (san.is_string()) tls.add_subject_alt_names(std::string(san.get_string()));
+    }
+    tls.set_min_protocol_version(stringAt(server, {"tls", "minProtocolVersion"}));
+    for (const auto& host : arrayAt(server, {"hosts"})) {
+      if (host.is_string()) tls.add_hosts(parseServerHost(std::string(host.get_string()), gateway.ns()).host);
+    }
+    if (tls.credential_version().empty()) {
+      note(gateway, fmt::format("HTTPS server on port {}: Secret {}/{} does not exist yet: the proxy will not serve it until it does",
+                                port, workloadNs, credential));
+    }
+    return tls;
+  }
+
+  std::string gatewayWorkloadNamespace(const json::value& selector, const std::string& otherwise) const {
+    if (!selector.is_object() || selector.get_object().empty()) return otherwise;
+    for (const auto& pod : objectsOf(objects_, "Pod")) {
+      if (labelsMatch(selector, pod)) return pod.ns();
+    }
+    return otherwise;
+  }
+
+  std::string secretVersion(const std::string& ns, const std::string& name) const {
+    for (const auto& secret : objectsOf(objects_, "Secret")) {
+      if (secret.ns() == ns && secret.name() == name) {
+        std::string version = stringAt(secret.value(), {"metadata", "resourceVersion"});
+        return version.empty() ? "present" : version;
+      }
+    }
+    return "";
   }
 
   // Istio's gateway port translation: the server port is a port of the Service in front of
@@ -214,7 +255,10 @@ class ProxyViewCompiler {
           std::string domain;
           if (!serverHostAdmits(serverHost.host, std::string(h.get_string()), domain)) continue;
           if (!compiled) {
-            routes = compileRoutes(*vs);
+            routes = routes_.compile(*vs);
+            // A route matching another server port is not this listener's (Istio filters
+            // port matches when it builds each port's routes).
+            std::erase_if(routes, [port](const weft::v1::Route& r) { return r.match().port() != 0 && r.match().port() != port; });
             compiled = true;
           }
           auto& vhost = byDomain[domain];
@@ -236,148 +280,6 @@ class ProxyViewCompiler {
     }
     (void)gateway;
     return config;
-  }
-
-  std::optional<weft::v1::StringMatch> stringMatch(const json::value& spec, const Object& vs, const std::string& where) {
-    weft::v1::StringMatch match;
-    if (!at(spec, {"exact"}).is_null()) {
-      match.set_exact(stringAt(spec, {"exact"}));
-    } else if (!at(spec, {"prefix"}).is_null()) {
-      match.set_prefix(stringAt(spec, {"prefix"}));
-    } else if (!at(spec, {"regex"}).is_null()) {
-      RE2 re(stringAt(spec, {"regex"}), RE2::Quiet);
-      if (!re.ok()) {
-        note(vs, fmt::format("{}: regex {:?} does not compile ({}): the route is left out", where, stringAt(spec, {"regex"}), re.error()));
-        return std::nullopt;
-      }
-      match.set_regex(stringAt(spec, {"regex"}));
-    } else {
-      note(vs, fmt::format("{}: a match without exact, prefix or regex is left out", where));
-      return std::nullopt;
-    }
-    return match;
-  }
-
-  static void headerOperations(const json::value& spec, weft::v1::HeaderOperations& out) {
-    for (const char* field : {"set", "add"}) {
-      const auto& m = at(spec, {field});
-      if (!m.is_object()) continue;
-      for (const auto& [key, value] : m.get_object()) {
-        if (!value.is_string()) continue;
-        auto& target = std::string_view(field) == "set" ? *out.mutable_set() : *out.mutable_add();
-        target[lower(std::string(key))] = std::string(value.get_string());
-      }
-    }
-    for (const auto& name : arrayAt(spec, {"remove"})) {
-      if (name.is_string()) out.add_remove(lower(std::string(name.get_string())));
-    }
-  }
-
-  // One Route per match block (they are alternatives), all sharing one action.
-  std::vector<weft::v1::Route> compileRoutes(const Object& vs) {
-    std::vector<weft::v1::Route> out;
-    size_t index = 0;
-    for (const auto& http : arrayAt(vs.value(), {"spec", "http"})) {
-      std::string where = fmt::format("http[{}]", index);
-      std::string routeName = stringAt(http, {"name"});
-      if (routeName.empty()) routeName = std::to_string(index);
-      ++index;
-      weft::v1::Route base;
-      base.set_name(fmt::format("{}/{}/{}", vs.ns(), vs.name(), routeName));
-      if (!compileAction(vs, http, where, base)) continue;
-      headerOperations(at(http, {"headers", "request"}), *base.mutable_request_headers());
-      headerOperations(at(http, {"headers", "response"}), *base.mutable_response_headers());
-      const auto& matches = arrayAt(http, {"match"});
-      if (matches.empty()) {
-        out.push_back(std::move(base));
-        continue;
-      }
-      for (size_t m = 0; m < matches.size(); ++m) {
-        const auto& match = matches[m];
-        std::string matchWhere = fmt::format("{}.match[{}]", where, m);
-        weft::v1::Route route = base;
-        auto* rm = route.mutable_match();
-        bool ok = true;
-        if (!at(match, {"uri"}).is_null()) {
-          auto path = stringMatch(at(match, {"uri"}), vs, matchWhere + ".uri");
-          if (path) *rm->mutable_path() = *path;
-          ok = path.has_value();
-        }
-        rm->set_ignore_uri_case(at(match, {"ignoreUriCase"}) == json::value(true));
-        const auto& headers = at(match, {"headers"});
-        if (ok && headers.is_object()) {
-          for (const auto& [name, spec] : headers.get_object()) {
-            auto value = stringMatch(spec, vs, fmt::format("{}.headers.{}", matchWhere, std::string(name)));
-            if (!value) {
-              ok = false;
-              break;
-            }
-            auto* h = rm->add_headers();
-            h->set_name(lower(std::string(name)));
-            *h->mutable_match() = *value;
-          }
-        }
-        if (ok) out.push_back(std::move(route));
-      }
-    }
-    return out;
-  }
-
-  bool compileAction(const Object& vs, const json::value& http, const std::string& where, weft::v1::Route& route) {
-    const auto& redirect = at(http, {"redirect"});
-    if (redirect.is_object()) {
-      auto* r = route.mutable_redirect();
-      r->set_uri(stringAt(redirect, {"uri"}));
-      r->set_authority(stringAt(redirect, {"authority"}));
-      r->set_scheme(stringAt(redirect, {"scheme"}));
-      r->set_port(static_cast<uint32_t>(intAt(redirect, {"port"})));
-      auto code = intAt(redirect, {"redirectCode"});
-      r->set_code(code > 0 ? static_cast<uint32_t>(code) : 301);
-      return true;
-    }
-    const auto& destinations = arrayAt(http, {"route"});
-    if (destinations.empty()) {
-      note(vs, fmt::format("{}: neither route nor redirect (directResponse and delegate are not compiled yet): left out", where));
-      return false;
-    }
-    auto* action = route.mutable_route();
-    for (const auto& d : destinations) {
-      std::string host = resolveHost(stringAt(d, {"destination", "host"}), vs.ns());
-      auto port = static_cast<uint32_t>(intAt(d, {"destination", "port", "number"}));
-      std::string subset = stringAt(d, {"destination", "subset"});
-      auto* wc = action->add_clusters();
-      wc->set_cluster(cluster(vs, host, port, subset));
-      auto weight = intAt(d, {"weight"});
-      wc->set_weight(weight > 0 ? static_cast<uint32_t>(weight) : (destinations.size() == 1 ? 100 : 0));
-    }
-    auto timeout = durationMs(http, {"timeout"});
-    if (!timeout) {
-      note(vs, fmt::format("{}.timeout: {}: left out", where, timeout.error().message));
-      return false;
-    }
-    action->set_timeout_ms(*timeout);
-    const auto& retries = at(http, {"retries"});
-    auto* retry = action->mutable_retries();
-    if (retries.is_object()) {
-      retry->set_attempts(static_cast<uint32_t>(std::max<int64_t>(0, intAt(retries, {"attempts"}))));
-      auto perTry = durationMs(retries, {"perTryTimeout"});
-      if (!perTry) {
-        note(vs, fmt::format("{}.retries.perTryTimeout: {}: left out", where, perTry.error().message));
-        return false;
-      }
-      retry->set_per_try_timeout_ms(*perTry);
-      std::string on = stringAt(retries, {"retryOn"});
-      retry->set_retry_on(on.empty() ? kDefaultRetryOn : on);
-    } else {
-      retry->set_attempts(kDefaultRetryAttempts);
-      retry->set_retry_on(kDefaultRetryOn);
-    }
-    const auto& rewrite = at(http, {"rewrite"});
-    if (rewrite.is_object()) {
-      action->mutable_rewrite()->set_uri_prefix(stringAt(rewrite, {"uri"}));
-      action->mutable_rewrite()->set_authority(stringAt(rewrite, {"authority"}));
-    }
-    return true;
   }
 
   const Object* destinationRuleFor(const std::string& host, const std::string& serviceNs) const {
@@ -431,6 +333,9 @@ class ProxyViewCompiler {
         if (!subsetFound) note(vs, fmt::format("subset {} of {} is defined by no DestinationRule: its route answers 503", subset, host));
       }
       if (servicePort == nullptr) note(vs, fmt::format("Service {} has no port {}: its route answers 503", host, port));
+      if (const Object* dr = destinationRuleFor(host, svc.ns())) {
+        applyTrafficPolicy(*dr, port, subset, *c, [&](const std::string& what) { note(*dr, what); });
+      }
       if (servicePort != nullptr && subsetFound) {
         for (const auto& pod : objectsOf(objects_, "Pod")) {
           std::string ip = stringAt(pod.value(), {"status", "podIP"});
@@ -450,6 +355,7 @@ class ProxyViewCompiler {
   RegistryBuild& build_;
   std::map<std::string, const Object*> servicesByHost_;
   std::vector<const Object*> virtualServices_;
+  RouteCompiler routes_;
 };
 
 }  // namespace
@@ -460,8 +366,8 @@ std::string resolveHost(const std::string& host, const std::string& ns) {
 }
 
 bool serverHostAdmits(const std::string& serverHost, const std::string& vsHost, std::string& domain) {
-  auto s = lower(serverHost);
-  auto v = lower(vsHost);
+  auto s = asciiLower(serverHost);
+  auto v = asciiLower(vsHost);
   auto wildcardCovers = [](const std::string& wildcard, const std::string& host) {
     // "*" covers everything; "*.example.com" covers "a.example.com" and "*.a.example.com".
     if (wildcard == "*") return true;
@@ -481,10 +387,14 @@ bool serverHostAdmits(const std::string& serverHost, const std::string& vsHost, 
 }
 
 const std::vector<std::string>& proxyViewKinds() {
-  static const std::vector<std::string> kinds{kGatewayKind, kVirtualServiceKind, kDestinationRuleKind};
+  // Secrets: a Gateway's credentialName; their versions are in the Listeners.
+  static const std::vector<std::string> kinds{kGatewayKind, kVirtualServiceKind, kDestinationRuleKind, kRateLimitPolicyKind, "Secret"};
   return kinds;
 }
 
-void addProxyView(const ObjectsByKind& objects, RegistryBuild& build) { ProxyViewCompiler(objects, build).run(); }
+void addProxyView(const ObjectsByKind& objects, RegistryBuild& build) {
+  ProxyViewCompiler(objects, build).run();
+  addRateLimitPolicies(objects, build);
+}
 
 }  // namespace weft::control

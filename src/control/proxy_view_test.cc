@@ -306,6 +306,142 @@ TEST(ProxyView, TheRegistryPublishesTheViewAndWatchesItsKinds) {
   }
 }
 
+TEST(ProxyView, FaultMirrorCorsDirectResponseAndTheNewMatchFields) {
+  ObjectsByKind objects;
+  decodeInto(objects, kHttpbin);
+  decodeInto(objects, R"(
+apiVersion: networking.istio.io/v1
+kind: Gateway
+metadata: {name: gw, namespace: default}
+spec:
+  selector: {istio: ingressgateway}
+  servers: [{port: {number: 80, name: http, protocol: HTTP}, hosts: ["*"]}]
+---
+apiVersion: networking.istio.io/v1
+kind: VirtualService
+metadata: {name: rich, namespace: default}
+spec:
+  hosts: ["a.example.com"]
+  gateways: ["gw"]
+  http:
+  - name: other-port
+    match: [{port: 8443}]
+    directResponse: {status: 418}
+  - name: matched
+    match:
+    - method: {exact: POST}
+      authority: {prefix: a.}
+      queryParams: {debug: {exact: "1"}}
+      headers: {x-canary: {}}
+      withoutHeaders: {x-user: {exact: test}}
+      port: 80
+    fault:
+      delay: {fixedDelay: 1.5s, percentage: {value: 12.5}}
+      abort: {httpStatus: 503}
+    mirror: {host: httpbin, port: {number: 8000}}
+    mirrorPercentage: {value: 20}
+    corsPolicy:
+      allowOrigins: [{exact: "https://app.example.com"}, {regex: "https://.*[.]test"}]
+      allowMethods: [GET, POST]
+      allowHeaders: [x-token]
+      exposeHeaders: [x-trace]
+      maxAge: 24h
+      allowCredentials: true
+    route: [{destination: {host: httpbin}}]
+  - name: teapot
+    directResponse: {status: 418, body: {string: "short and stout"}}
+)");
+  auto b = build(objects);
+  const auto& vhost = b.resources[kRouteConfigurationType].at("default/gw/http.80").route_configuration().virtual_hosts(0);
+  // The port-8443 route is another listener's.
+  ASSERT_EQ(vhost.routes_size(), 2);
+  const auto& route = vhost.routes(0);
+  EXPECT_EQ(route.name(), "default/rich/matched");
+  EXPECT_EQ(route.match().method().exact(), "POST");
+  EXPECT_EQ(route.match().authority().prefix(), "a.");
+  ASSERT_EQ(route.match().query_params_size(), 1);
+  EXPECT_EQ(route.match().query_params(0).match().exact(), "1");
+  ASSERT_EQ(route.match().headers_size(), 1);
+  EXPECT_EQ(route.match().headers(0).match().kind_case(), weft::v1::StringMatch::KIND_NOT_SET);  // present
+  EXPECT_EQ(route.match().without_headers(0).name(), "x-user");
+  EXPECT_EQ(route.fault().delay_ms(), 1500u);
+  EXPECT_DOUBLE_EQ(route.fault().delay_percent(), 12.5);
+  EXPECT_EQ(route.fault().abort_status(), 503u);
+  EXPECT_DOUBLE_EQ(route.fault().abort_percent(), 100.0);  // no percentage: every request
+  ASSERT_EQ(route.mirrors_size(), 1);
+  EXPECT_EQ(route.mirrors(0).cluster(), "outbound|8000||httpbin.default.svc.cluster.local");
+  EXPECT_DOUBLE_EQ(route.mirrors(0).percent(), 20.0);
+  EXPECT_EQ(route.cors().allow_origins_size(), 2);
+  EXPECT_EQ(route.cors().max_age_s(), 86400u);
+  EXPECT_TRUE(route.cors().allow_credentials());
+  EXPECT_EQ(vhost.routes(1).direct_response().status(), 418u);
+  EXPECT_EQ(vhost.routes(1).direct_response().body(), "short and stout");
+}
+
+TEST(ProxyView, DestinationRuleTrafficPolicyMergesServicePortAndSubsetLevels) {
+  ObjectsByKind objects;
+  decodeInto(objects, kHttpbin);
+  decodeInto(objects, R"(
+apiVersion: networking.istio.io/v1
+kind: Gateway
+metadata: {name: gw, namespace: default}
+spec:
+  selector: {istio: ingressgateway}
+  servers: [{port: {number: 80, name: http, protocol: HTTP}, hosts: ["*"]}]
+---
+apiVersion: networking.istio.io/v1
+kind: DestinationRule
+metadata: {name: httpbin, namespace: default}
+spec:
+  host: httpbin
+  trafficPolicy:
+    loadBalancer: {simple: LEAST_REQUEST}
+    connectionPool: {tcp: {maxConnections: 10, connectTimeout: 250ms}, http: {http1MaxPendingRequests: 5, maxRequestsPerConnection: 1}}
+    outlierDetection: {consecutive5xxErrors: 2, interval: 1s, baseEjectionTime: 15s, maxEjectionPercent: 100}
+    portLevelSettings:
+    - port: {number: 8000}
+      connectionPool: {tcp: {maxConnections: 1}}
+  subsets:
+  - name: v1
+    labels: {version: v1}
+  - name: v2
+    labels: {version: v2}
+    trafficPolicy:
+      loadBalancer: {consistentHash: {httpCookie: {name: user, ttl: 60s, path: /}}}
+      outlierDetection: {consecutiveGatewayErrors: 1}
+---
+apiVersion: networking.istio.io/v1
+kind: VirtualService
+metadata: {name: split, namespace: default}
+spec:
+  hosts: ["*"]
+  gateways: ["gw"]
+  http:
+  - route:
+    - {destination: {host: httpbin, subset: v1}, weight: 50}
+    - {destination: {host: httpbin, subset: v2}, weight: 50}
+)");
+  auto b = build(objects);
+  const auto& v1 = clusterOf(b, "outbound|8000|v1|httpbin.default.svc.cluster.local");
+  EXPECT_EQ(v1.load_balancer().policy(), weft::v1::LoadBalancer::LEAST_REQUEST);
+  EXPECT_EQ(v1.connection_pool().max_connections(), 1u);        // the port level replaced the section
+  EXPECT_EQ(v1.connection_pool().max_pending_requests(), 0u);   // ... whole
+  EXPECT_EQ(v1.outlier_detection().consecutive_5xx(), 2u);
+  EXPECT_EQ(v1.outlier_detection().interval_ms(), 1000u);
+  EXPECT_EQ(v1.outlier_detection().base_ejection_ms(), 15000u);
+  EXPECT_EQ(v1.outlier_detection().max_ejection_percent(), 100u);
+  const auto& v2 = clusterOf(b, "outbound|8000|v2|httpbin.default.svc.cluster.local");
+  EXPECT_EQ(v2.load_balancer().policy(), weft::v1::LoadBalancer::CONSISTENT_HASH);
+  EXPECT_EQ(v2.load_balancer().hash_cookie(), "user");
+  EXPECT_EQ(v2.load_balancer().hash_cookie_ttl_s(), 60u);
+  EXPECT_EQ(v2.load_balancer().hash_cookie_path(), "/");
+  // The subset's outlierDetection replaced the service's: its unset fields are Istio's defaults.
+  EXPECT_EQ(v2.outlier_detection().consecutive_gateway_errors(), 1u);
+  EXPECT_EQ(v2.outlier_detection().consecutive_5xx(), 5u);
+  EXPECT_EQ(v2.outlier_detection().base_ejection_ms(), 30000u);
+  EXPECT_EQ(v2.outlier_detection().max_ejection_percent(), 10u);
+}
+
 TEST(ProxyView, HostHelpers) {
   EXPECT_EQ(resolveHost("reviews", "ns"), "reviews.ns.svc.cluster.local");
   EXPECT_EQ(resolveHost("httpbin.default.svc.cluster.local", "ns"), "httpbin.default.svc.cluster.local");

@@ -3,6 +3,7 @@
 #include <boost/json.hpp>
 
 #include "control/authorization_compiler.h"
+#include "control/mesh_settings.h"
 #include "control/proxy_view.h"
 #include "model/json_access.h"
 #include "model/service_ports.h"
@@ -183,7 +184,14 @@ void addAuthorizations(const ObjectsByKind& objects, const RegistrySettings& set
     build.resources[kAuthorizationType][r.name()] = std::move(r);
   };
   const std::string& root = settings.mesh.root_namespace();
-  for (const auto& policy : objectsOf(objects, "AuthorizationPolicy.security.istio.io")) add(policy, compileAuthorizationPolicy(policy, root));
+  for (const auto& policy : objectsOf(objects, "AuthorizationPolicy.security.istio.io")) {
+    add(policy, compileAuthorizationPolicy(policy, root));
+    if (auto http = compileHttpAuthorization(policy, root)) {
+      auto resource = resourceNamed(policy.ns() + "/" + policy.name());
+      *resource.mutable_http_authorization() = std::move(*http);
+      build.resources[kHttpAuthorizationType][resource.name()] = std::move(resource);
+    }
+  }
   for (const auto& policy : objectsOf(objects, "PeerAuthentication.security.istio.io")) add(policy, compilePeerAuthentication(policy, root));
 }
 
@@ -191,7 +199,7 @@ void addAuthorizations(const ObjectsByKind& objects, const RegistrySettings& set
 
 const std::vector<std::string>& registryKinds() {
   static const std::vector<std::string> kinds = [] {
-    std::vector<std::string> k{"Namespace", "Pod", "Service", "ServiceEntry.networking.istio.io",
+    std::vector<std::string> k{"Namespace", "Pod", "Service", "ConfigMap", "ServiceEntry.networking.istio.io",
                                "AuthorizationPolicy.security.istio.io", "PeerAuthentication.security.istio.io"};
     for (const auto& extra : proxyViewKinds()) k.push_back(extra);
     return k;
@@ -199,8 +207,36 @@ const std::vector<std::string>& registryKinds() {
   return kinds;
 }
 
-RegistryBuild buildRegistry(const ObjectsByKind& objects, const RegistrySettings& settings) {
+namespace {
+
+// The mesh config as the istio-<rev> ConfigMap says now, so an edit reaches the data
+// planes without a restart, as istiod's mesh watcher does. The trust domain stays the one
+// weftd started with: its CA signs for it, and changing it needs a restart.
+weft::v1::MeshConfig liveMeshConfig(const ObjectsByKind& objects, const RegistrySettings& settings, std::vector<std::string>& notes) {
+  std::string revision = settings.revision == "default" ? "" : settings.revision;
+  std::string name = meshConfigMapName(revision);
+  for (const auto& map : objectsOf(objects, "ConfigMap")) {
+    if (map.ns() != "istio-system" || map.name() != name) continue;
+    auto parsed = parseMeshConfig(model::stringAt(map.value(), {"data", "mesh"}), "ConfigMap istio-system/" + name, revision);
+    if (!parsed) {
+      notes.push_back(parsed.error().message + ": the previous mesh config stays");
+      return settings.mesh;
+    }
+    if (parsed->trust_domain() != settings.mesh.trust_domain()) {
+      notes.push_back(fmt::format("ConfigMap istio-system/{}: trustDomain {} takes effect when weftd restarts", name, parsed->trust_domain()));
+      parsed->set_trust_domain(settings.mesh.trust_domain());
+    }
+    return *parsed;
+  }
+  return settings.mesh;
+}
+
+}  // namespace
+
+RegistryBuild buildRegistry(const ObjectsByKind& objects, const RegistrySettings& startSettings) {
   RegistryBuild build;
+  RegistrySettings settings = startSettings;
+  settings.mesh = liveMeshConfig(objects, startSettings, build.notes);
   std::map<std::string, const Object*> namespaces;
   for (const auto& ns : objectsOf(objects, "Namespace")) namespaces[ns.name()] = &ns;
   addWorkloads(objects, namespaces, settings, build);

@@ -147,5 +147,39 @@ TEST(Registry, SameObjectsSameResources) {
   }
 }
 
+TEST(Registry, TheMeshConfigMapIsReadLiveButTheTrustDomainWaitsForARestart) {
+  auto s = settings();
+  s.revision = "prod";
+  auto objects = objectsFrom(R"(
+apiVersion: v1
+kind: ConfigMap
+metadata: {name: istio-prod, namespace: istio-system}
+data:
+  mesh: |
+    accessLogFile: /dev/stdout
+    accessLogEncoding: JSON
+    trustDomain: elsewhere.local
+)");
+  auto build = buildRegistry(objects, s);
+  const auto& mesh = build.resources.at(kMeshConfigType).at("mesh").mesh_config();
+  EXPECT_EQ(mesh.access_log_file(), "/dev/stdout");
+  EXPECT_EQ(mesh.access_log_encoding(), "JSON");
+  EXPECT_EQ(mesh.trust_domain(), s.mesh.trust_domain());
+  ASSERT_FALSE(build.notes.empty());
+  EXPECT_NE(build.notes.back().find("takes effect when weftd restarts"), std::string::npos);
+
+  auto broken = objectsFrom(R"(
+apiVersion: v1
+kind: ConfigMap
+metadata: {name: istio-prod, namespace: istio-system}
+data:
+  mesh: |
+    accessLogEncoding: XML
+)");
+  auto kept = buildRegistry(broken, s);
+  EXPECT_EQ(kept.resources.at(kMeshConfigType).at("mesh").mesh_config().access_log_encoding(), s.mesh.access_log_encoding());
+  EXPECT_NE(kept.notes.back().find("the previous mesh config stays"), std::string::npos);
+}
+
 }  // namespace
 }  // namespace weft::control

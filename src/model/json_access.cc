@@ -2,6 +2,8 @@
 
 #include <boost/json.hpp>
 
+#include "base/duration.h"
+
 namespace weft::model {
 
 const boost::json::value& at(const boost::json::value& v, std::initializer_list<std::string_view> path) {
@@ -18,6 +20,35 @@ const boost::json::value& at(const boost::json::value& v, std::initializer_list<
 std::string stringAt(const boost::json::value& v, std::initializer_list<std::string_view> path) {
   const auto& found = at(v, path);
   return found.is_string() ? std::string(found.get_string()) : std::string();
+}
+
+const boost::json::array& arrayAt(const boost::json::value& v, std::initializer_list<std::string_view> path) {
+  static const boost::json::array none;
+  const auto& found = at(v, path);
+  return found.is_array() ? found.get_array() : none;
+}
+
+int64_t intAt(const boost::json::value& v, std::initializer_list<std::string_view> path) {
+  const auto& found = at(v, path);
+  if (found.is_int64()) return found.get_int64();
+  if (found.is_uint64()) return static_cast<int64_t>(found.get_uint64());
+  return 0;
+}
+
+double numberAt(const boost::json::value& v, std::initializer_list<std::string_view> path, double otherwise) {
+  const auto& found = at(v, path);
+  if (found.is_int64()) return static_cast<double>(found.get_int64());
+  if (found.is_uint64()) return static_cast<double>(found.get_uint64());
+  if (found.is_double()) return found.get_double();
+  return otherwise;
+}
+
+Result<uint32_t> durationMsAt(const boost::json::value& v, std::initializer_list<std::string_view> path) {
+  std::string text = stringAt(v, path);
+  if (text.empty()) return 0u;
+  auto parsed = parseDuration(text);
+  if (!parsed) return parsed.error();
+  return static_cast<uint32_t>(std::chrono::duration_cast<std::chrono::milliseconds>(*parsed).count());
 }
 
 }  // namespace weft::model

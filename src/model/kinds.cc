@@ -20,6 +20,7 @@ std::vector<KindInfo> buildCatalogue() {
   addSecurityKinds(kinds);
   addGatewayApiKinds(kinds);
   addIstioOperatorKinds(kinds);
+  addWeftPolicyKinds(kinds);
   return kinds;
 }
 

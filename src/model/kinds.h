@@ -45,6 +45,7 @@ void addNetworkingKinds(std::vector<KindInfo>& kinds);
 void addSecurityKinds(std::vector<KindInfo>& kinds);
 void addGatewayApiKinds(std::vector<KindInfo>& kinds);
 void addIstioOperatorKinds(std::vector<KindInfo>& kinds);
+void addWeftPolicyKinds(std::vector<KindInfo>& kinds);  // policy.weft.dev: RateLimitPolicy
 
 // Shared pieces of schemas.
 SchemaPtr workloadSelectorSchema();  // {matchLabels: labels}

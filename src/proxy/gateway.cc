@@ -13,6 +13,7 @@
 #include "admin/http_endpoints.h"
 #include "model/json_access.h"
 #include "proxy/gateway_server.h"
+#include "proxy/secret_credentials.h"
 #include "xds/control_plane_credential.h"
 #include "store/local_store.h"
 #include "xds/delta_client.h"
@@ -73,7 +74,7 @@ int runGateway(const GatewaySettings& settings) {
   for (const auto& [k, v] : *labels) selector += fmt::format("{}{}={}", selector.empty() ? "" : ",", k, v);
   spdlog::info("gateway {}/{} on node {}: serving the Gateways that select {}", settings.podNamespace, settings.podName, settings.nodeName, selector);
 
-  asio::io_context io;
+  asio::io_context io(1);  // one thread runs it: asio can skip some locking and wake-ups
   SourceWorkload source;
   source.workload = settings.workloadName;
   source.ns = settings.podNamespace;
@@ -88,19 +89,20 @@ int runGateway(const GatewaySettings& settings) {
   node.set_id(fmt::format("router~{}~{}.{}~{}.svc.cluster.local", settings.instanceIp, settings.podName, settings.podNamespace, settings.podNamespace));
   node.set_node_name(settings.nodeName);
   node.set_role("gateway");
-  xds::DeltaClient::Options options{{kListenerType, kRouteConfigurationType, kClusterType, kMeshConfigType}, node};
+  xds::DeltaClient::Options options{{kListenerType, kRouteConfigurationType, kClusterType, kMeshConfigType, kRateLimitPolicyType, kHttpAuthorizationType}, node};
   Labels podLabels = *labels;
+  CredentialLoader credentials = secretCredentials(settings.store);
   xds::DeltaClient discovery(
       xds::controlPlaneChannel(settings.xdsAddress, *credential), options,
       [&](const xds::HeldResources& candidate) -> Status {
-        auto built = ProxyConfig::build(candidate, podLabels);
+        auto built = ProxyConfig::build(candidate, podLabels, credentials, settings.podNamespace);
         if (!built) return built.error();
         // Binding is part of accepting: a port that cannot be bound NACKs the config.
         auto config = *built;
         return onIoThread(io, stopping, [&server, config] { return server.applyListeners(*config); });
       },
       [&](const xds::HeldResources& held) {
-        auto built = ProxyConfig::build(held, podLabels);
+        auto built = ProxyConfig::build(held, podLabels, credentials, settings.podNamespace);
         if (!built) return;
         auto config = *built;
         for (const auto& note : config->skipped()) spdlog::warn("gateway: {}", note);
@@ -118,7 +120,10 @@ int runGateway(const GatewaySettings& settings) {
                                                               : admin::HttpAnswer{503, "text/plain", "not ready: config not synced\n"};
                                              }}});
   auto stats = admin::HttpEndpoints::bind("0.0.0.0", settings.statsPort,
-                                          {{"/stats/prometheus", [&] { return admin::HttpAnswer{200, "text/plain; version=0.0.4", metrics.prometheusText()}; }}});
+                                          {{"/stats/prometheus", [&] {
+                                            return admin::HttpAnswer{200, "text/plain; version=0.0.4",
+                                                                     metrics.prometheusText() + server.rateLimiter().metrics().prometheusText()};
+                                          }}});
   if (!status || !stats) {
     spdlog::error("{}", (!status ? status.error() : stats.error()).message);
     return 1;

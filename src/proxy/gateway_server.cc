@@ -6,10 +6,17 @@
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
+#include <boost/asio/steady_timer.hpp>
 #include <boost/asio/use_awaitable.hpp>
+#include <boost/asio/ssl.hpp>
 #include <boost/beast/core.hpp>
+#include <boost/beast/ssl.hpp>
 #include <cstdio>
 
+#include "proxy/cors.h"
+#include "tls/x509_info.h"
+#include "proxy/fault_injection.h"
+#include "proxy/hash_key.h"
 #include "proxy/request_checks.h"
 
 namespace weft::proxy {
@@ -75,6 +82,29 @@ std::string rewriteTarget(const std::string& target, const CompiledRoute& route)
   }
   auto query = target.find('?');
   return rewrite.uri_prefix() + (query == std::string::npos ? "" : target.substr(query));
+}
+
+// A mirrored copy gets this long, since nobody waits for it.
+constexpr auto kMirrorTimeout = std::chrono::seconds(15);
+
+// The SPIFFE identity of a client certificate (its first URI SAN), or "".
+std::string peerIdentity(SSL* ssl) {
+  X509* peer = SSL_get0_peer_certificate(ssl);
+  if (peer == nullptr) return "";
+  for (auto& uri : tls::uriSans(peer)) {
+    if (uri.starts_with("spiffe://")) return uri;
+  }
+  return "";
+}
+
+RequestView viewOf(const GatewayServer::Request& request, bool secure) {
+  return RequestView{request[http::field::host], request.target(),
+                     [&request](std::string_view name) -> std::optional<std::string_view> {
+                       auto found = request.find(name);
+                       if (found == request.end()) return std::nullopt;
+                       return found->value();
+                     },
+                     request.method_string(), secure ? "https" : "http"};
 }
 
 }  // namespace
@@ -146,21 +176,57 @@ asio::awaitable<void> GatewayServer::acceptLoop(std::shared_ptr<tcp::acceptor> a
 
 asio::awaitable<void> GatewayServer::session(tcp::socket socket, uint32_t port) {
   beast::error_code ignored;
-  auto remote = socket.remote_endpoint(ignored);
-  std::string peer = remote.address().to_string();
+  std::string peer = socket.remote_endpoint(ignored).address().to_string();
+  // The TLS servers are pinned for the handshake: the SNI callback reads them.
+  std::shared_ptr<const ProxyConfig> config = config_;
+  auto found = config->ports().find(port);
+  std::shared_ptr<TlsListener> tls = found == config->ports().end() ? nullptr : found->second.tls;
   beast::tcp_stream stream(std::move(socket));
+  if (tls == nullptr) {
+    // A named local, moved: GCC 12 destroys a temporary argument of a coroutine call inside
+    // co_await twice.
+    Downstream plain{std::move(peer)};
+    co_await serve(stream, port, std::move(plain));
+    co_return;
+  }
+  beast::ssl_stream<beast::tcp_stream> secure(std::move(stream), tls->initialContext());
+  secure.next_layer().expires_after(options_.headerTimeout);
+  auto [handshakeError] = co_await secure.async_handshake(asio::ssl::stream_base::server, kUseTuple);
+  if (handshakeError) {
+    ++tlsHandshakeFailures_;
+    spdlog::debug("gateway: TLS handshake from {} on port {}: {}", peer, port, handshakeError.message());
+    co_return;
+  }
+  if (auto accepted = tls->checkPeer(secure.native_handle()); !accepted) {
+    ++tlsHandshakeFailures_;
+    spdlog::info("gateway: TLS client {} on port {} refused: {}", peer, port, accepted.error().message);
+    co_return;
+  }
+  const char* sni = SSL_get_servername(secure.native_handle(), TLSEXT_NAMETYPE_host_name);
+  Downstream client{std::move(peer), true, peerIdentity(secure.native_handle()), sni == nullptr ? "" : sni};
+  co_await serve(secure, port, std::move(client));
+  // close_notify, bounded: a client that stopped reading must not hold the session.
+  secure.next_layer().expires_after(std::chrono::seconds(1));
+  co_await secure.async_shutdown(kUseTuple);
+}
+
+template <class Stream>
+asio::awaitable<void> GatewayServer::serve(Stream& stream, uint32_t port, Downstream downstream) {
+  const std::string& peer = downstream.address;
+  beast::error_code ignored;
+  auto& lowest = beast::get_lowest_layer(stream);
   beast::flat_buffer buffer;
   auto answerAndClose = [&](const Rejection& rejection) -> asio::awaitable<void> {
     auto response = localResponse(rejection.status, rejection.body);
     response.keep_alive(false);
-    stream.expires_after(options_.headerTimeout);
+    lowest.expires_after(options_.headerTimeout);
     co_await http::async_write(stream, response, kUseTuple);
-    stream.socket().shutdown(tcp::socket::shutdown_both, ignored);
+    lowest.socket().shutdown(tcp::socket::shutdown_both, ignored);
   };
   while (true) {
     RequestParser parser;
     configureParser(parser);
-    stream.expires_after(options_.headerTimeout);
+    lowest.expires_after(options_.headerTimeout);
     auto [headError, headBytes] = co_await http::async_read_header(stream, buffer, parser, kUseTuple);
     if (headError) {
       // A client that went away, or sent nothing (more) in time, is simply closed.
@@ -181,31 +247,36 @@ asio::awaitable<void> GatewayServer::session(tcp::socket socket, uint32_t port) 
       http::response<http::empty_body> proceed{http::status::continue_, 11};
       co_await http::async_write(stream, proceed, kUseTuple);
     }
-    stream.expires_after(options_.bodyTimeout);
+    lowest.expires_after(options_.bodyTimeout);
     auto [bodyError, bodyBytes] = co_await http::async_read(stream, buffer, parser, kUseTuple);
     if (bodyError) {
       if (bodyError != beast::error::timeout && bodyError != http::error::end_of_stream) co_await answerAndClose(rejectionFor(bodyError));
       co_return;
     }
     Request request = parser.release();
+    // The access log's fields are copied only when there is an access log: the metrics
+    // need none of them.
+    auto logFormat = config_->accessLog();
     RequestRecord record;
     record.start = start;
-    record.method = std::string(request.method_string());
-    record.path = std::string(request.target());
     record.protocol = request.version() == 10 ? "HTTP/1.0" : "HTTP/1.1";
     record.bytesReceived = request.body().size();
-    record.userAgent = std::string(request[http::field::user_agent]);
-    record.authority = std::string(request[http::field::host]);
-    record.forwardedFor = std::string(request["x-forwarded-for"]);
     if (request["x-request-id"].empty()) request.set("x-request-id", requestId(random_));
-    record.requestId = std::string(request["x-request-id"]);
+    if (logFormat != ProxyConfig::AccessLog::kOff) {
+      record.method = std::string(request.method_string());
+      record.path = std::string(request.target());
+      record.userAgent = std::string(request[http::field::user_agent]);
+      record.authority = std::string(request[http::field::host]);
+      record.forwardedFor = std::string(request["x-forwarded-for"]);
+      record.requestId = std::string(request["x-request-id"]);
+    }
     bool keepAlive = request.keep_alive();
     unsigned version = request.version();
 
-    Outcome outcome = co_await handle(std::move(request), port, peer);
+    Outcome outcome = co_await handle(std::move(request), port, downstream);
     outcome.response.version(version);
     outcome.response.keep_alive(keepAlive);
-    stream.expires_after(options_.bodyTimeout);
+    lowest.expires_after(options_.bodyTimeout);
     auto [writeError, written] = co_await http::async_write(stream, outcome.response, kUseTuple);
 
     record.responseCode = outcome.response.result_int();
@@ -217,33 +288,54 @@ asio::awaitable<void> GatewayServer::session(tcp::socket socket, uint32_t port) 
     record.destinationService = outcome.service;
     record.destinationServiceNamespace = outcome.serviceNamespace;
     metrics_.record(record);
-    if (options_.accessLog) {
-      std::fputs(accessLogLine(record).c_str(), stdout);
+    if (logFormat != ProxyConfig::AccessLog::kOff) {
+      std::fputs((logFormat == ProxyConfig::AccessLog::kJson ? accessLogJson(record) : accessLogLine(record)).c_str(), stdout);
       std::fflush(stdout);
     }
     if (writeError || !keepAlive) {
-      stream.socket().shutdown(tcp::socket::shutdown_both, ignored);
+      lowest.socket().shutdown(tcp::socket::shutdown_both, ignored);
       co_return;
     }
   }
 }
 
-asio::awaitable<GatewayServer::Outcome> GatewayServer::handle(Request request, uint32_t port, std::string peer) {
+asio::awaitable<GatewayServer::Outcome> GatewayServer::handle(Request request, uint32_t port, Downstream downstream) {
+  std::string peer = downstream.address;
+  bool secure = downstream.secure;
+  if (!config_->authorizer().empty()) {
+    std::string_view target = request.target();
+    AuthorizationFacts facts{request[http::field::host], request.method_string(), target.substr(0, target.find('?')), port, peer,
+                             downstream.identity, downstream.sni, viewOf(request, secure).header};
+    AuthorizationDecision decision = config_->authorizer().decide(facts);
+    for (const auto& audited : decision.audited) {
+      spdlog::info("gateway: AUDIT {} {} {} from {} matched {}", request.method_string(), request.target(), request[http::field::host], peer, audited);
+    }
+    if (!decision.allowed) {
+      Outcome denied;
+      denied.response = localResponse(403, "RBAC: access denied");
+      ++authorizationDenials_;
+      co_return denied;
+    }
+  }
   std::shared_ptr<const ProxyConfig> config = config_;  // pinned for this request
   Outcome outcome;
   const CompiledVirtualHost* vhost = config->virtualHost(port, request[http::field::host]);
   const CompiledRoute* route = nullptr;
   if (vhost != nullptr) {
-    RequestView view{request[http::field::host], request.target(), [&request](std::string_view name) -> std::optional<std::string_view> {
-                       auto found = request.find(name);
-                       if (found == request.end()) return std::nullopt;
-                       return found->value();
-                     }};
-    route = ProxyConfig::route(*vhost, view);
+    route = ProxyConfig::route(*vhost, viewOf(request, secure));
   }
   if (route == nullptr) {
     outcome.response = localResponse(404, "no route");
     outcome.flags = "NR";
+    co_return outcome;
+  }
+  RateLimitVerdict limit;
+  RateLimitCheck limitCheck = rateLimitCheck(*config, *vhost, *route, request.base(), peer);  // named: see session()
+  // No rule applies (the common case): no coroutine frame, no Redis.
+  if (!limitCheck.items.empty()) limit = co_await rateLimiter_.check(std::move(limitCheck));
+  if (limit.limited) {
+    outcome.response = rateLimitedResponse(limit);
+    outcome.flags = "RL";
     co_return outcome;
   }
   if (route->spec.has_redirect()) {
@@ -257,13 +349,37 @@ asio::awaitable<GatewayServer::Outcome> GatewayServer::handle(Request request, u
     applyHeaderEdits(outcome.response.base(), route->spec.response_headers());
     co_return outcome;
   }
-  outcome = co_await forward(std::move(request), config, route, std::move(peer));
+  std::string origin(request[http::field::origin]);
+  bool corsAllowed = corsOriginAllowed(*route, origin);
+  if (corsAllowed && isCorsPreflight(request.method_string(), origin, request[http::field::access_control_request_method])) {
+    outcome.response = localResponse(200, "");
+    addPreflightHeaders(route->spec.cors(), origin, outcome.response.base());
+    co_return outcome;
+  }
+  if (route->spec.has_direct_response()) {
+    outcome.response = localResponse(route->spec.direct_response().status(), route->spec.direct_response().body());
+  } else {
+    FaultDecision fault = decideFault(route->spec.fault(), random_);
+    if (fault.delayMs > 0) {
+      asio::steady_timer delay(io_, std::chrono::milliseconds(fault.delayMs));
+      co_await delay.async_wait(kUseTuple);
+    }
+    if (fault.abortStatus > 0) {
+      outcome.response = localResponse(fault.abortStatus, "fault filter abort");
+      outcome.flags = "FI";
+    } else {
+      outcome = co_await forward(std::move(request), config, route, std::move(peer), secure);
+    }
+    if (fault.delayMs > 0) outcome.flags = outcome.flags == "-" ? "DI" : outcome.flags + ",DI";
+  }
+  if (corsAllowed) addActualRequestHeaders(route->spec.cors(), origin, outcome.response.base());
+  addRateLimitHeaders(outcome.response.base(), limit);
   applyHeaderEdits(outcome.response.base(), route->spec.response_headers());
   co_return outcome;
 }
 
 asio::awaitable<GatewayServer::Outcome> GatewayServer::forward(Request request, std::shared_ptr<const ProxyConfig> config,
-                                                               const CompiledRoute* route, std::string peer) {
+                                                               const CompiledRoute* route, std::string peer, bool secure) {
   Outcome outcome;
   const auto& action = route->spec.route();
   // Weighted pick among the route's clusters.
@@ -287,32 +403,59 @@ asio::awaitable<GatewayServer::Outcome> GatewayServer::forward(Request request, 
     co_return outcome;
   }
 
+  HashKey hashKey = hashKeyFor(cluster->load_balancer(), viewOf(request, secure), peer, random_);
   dropHopByHop(request.base());
   request.target(rewriteTarget(std::string(request.target()), *route));
   if (!action.rewrite().authority().empty()) request.set(http::field::host, action.rewrite().authority());
   std::string forwardedFor(request["x-forwarded-for"]);
   request.set("x-forwarded-for", forwardedFor.empty() ? peer : forwardedFor + ", " + peer);
-  request.set("x-forwarded-proto", "http");
+  request.set("x-forwarded-proto", secure ? "https" : "http");
   applyHeaderEdits(request.base(), route->spec.request_headers());
   request.version(11);
   request.keep_alive(true);
   request.prepare_payload();
+  for (const auto& m : route->spec.mirrors()) {
+    if (drawPercent(m.percent(), random_)) asio::co_spawn(io_, mirror(request, config, m.cluster()), asio::detached);
+  }
 
   auto start = Clock::now();
   std::optional<Clock::time_point> deadline;
   if (action.timeout_ms() > 0) deadline = start + std::chrono::milliseconds(action.timeout_ms());
+  ClusterState& state = clusters_[clusterName];
+  // The connection-pool slot is held across every attempt, as Envoy's router holds its
+  // upstream request; the guard gives it back on every way out.
+  auto entry = co_await state.gate().enter(cluster->connection_pool(), deadline);
+  if (entry != ConnectionGate::Entry::kAdmitted) {
+    bool timedOut = entry == ConnectionGate::Entry::kTimedOut && deadline && Clock::now() >= *deadline;
+    outcome.response = timedOut ? localResponse(504, "upstream request timeout")
+                                : localResponse(503, "upstream connect error or disconnect/reset before headers. reset reason: overflow");
+    outcome.flags = timedOut ? "UT" : "UO";
+    co_return outcome;
+  }
+  struct SlotGuard {
+    ConnectionGate& gate;
+    ~SlotGuard() { gate.leave(); }
+  } slot{state.gate()};
+
   uint32_t attempts = 1 + action.retries().attempts();
   const std::string& retryOn = action.retries().retry_on();
+  std::optional<std::string_view> key;
+  if (hashKey.key) key = *hashKey.key;
   for (uint32_t attempt = 1;; ++attempt) {
     bool last = attempt >= attempts;
-    std::string endpoint = cluster->endpoints(static_cast<int>(roundRobin_++ % static_cast<uint64_t>(cluster->endpoints_size())));
+    std::string endpoint = state.pick(*cluster, key, random_, Clock::now());
     outcome.upstreamHost = endpoint;
     std::optional<Clock::time_point> tryDeadline = deadline;
     if (action.retries().per_try_timeout_ms() > 0) {
       auto perTry = Clock::now() + std::chrono::milliseconds(action.retries().per_try_timeout_ms());
       tryDeadline = deadline ? std::min(*deadline, perTry) : perTry;
     }
-    TryResult result = co_await tryOnce(endpoint, request, tryDeadline);
+    state.started(endpoint);
+    TryResult result = co_await tryOnce(endpoint, request, tryDeadline, cluster->connection_pool());
+    unsigned observed = result.status == TryStatus::kOk ? result.response.result_int() : result.status == TryStatus::kTimeout ? 504 : 503;
+    if (state.finished(*cluster, endpoint, observed, Clock::now())) {
+      spdlog::warn("gateway: outlier detection ejected {} from {} after consecutive errors", endpoint, clusterName);
+    }
     bool overallExpired = deadline && Clock::now() >= *deadline;
     switch (result.status) {
       case TryStatus::kOk:
@@ -322,6 +465,7 @@ asio::awaitable<GatewayServer::Outcome> GatewayServer::forward(Request request, 
         outcome.response.set(http::field::server, "istio-envoy");
         outcome.upstreamTime = std::to_string(std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - start).count());
         outcome.response.set("x-envoy-upstream-service-time", outcome.upstreamTime);
+        if (!hashKey.setCookie.empty()) outcome.response.insert(http::field::set_cookie, hashKey.setCookie);
         outcome.response.prepare_payload();
         co_return outcome;
       case TryStatus::kConnectFailure:
@@ -343,8 +487,22 @@ asio::awaitable<GatewayServer::Outcome> GatewayServer::forward(Request request, 
   }
 }
 
-asio::awaitable<GatewayServer::TryResult> GatewayServer::tryOnce(std::string endpoint, Request request,
-                                                                 std::optional<Clock::time_point> deadline) {
+asio::awaitable<void> GatewayServer::mirror(Request request, std::shared_ptr<const ProxyConfig> config, std::string clusterName) {
+  const weft::v1::Cluster* cluster = config->cluster(clusterName);
+  if (cluster == nullptr || cluster->endpoints().empty()) co_return;
+  std::string host(request[http::field::host]);
+  auto colon = host.rfind(':');
+  bool hasPort = colon != std::string::npos && host.find(']', colon) == std::string::npos;
+  request.set(http::field::host, hasPort ? host.substr(0, colon) + "-shadow" + host.substr(colon) : host + "-shadow");
+  ClusterState& state = clusters_[clusterName];
+  std::string endpoint = state.pick(*cluster, std::nullopt, random_, Clock::now());
+  TryResult ignored = co_await tryOnce(endpoint, request, Clock::now() + kMirrorTimeout, cluster->connection_pool());
+  (void)ignored;
+}
+
+asio::awaitable<GatewayServer::TryResult> GatewayServer::tryOnce(std::string endpoint, const Request& request,
+                                                                 std::optional<Clock::time_point> deadline,
+                                                                 const weft::v1::ConnectionPool& limits) {
   TryResult result;
   auto colon = endpoint.rfind(':');
   beast::error_code parseError;
@@ -363,11 +521,13 @@ asio::awaitable<GatewayServer::TryResult> GatewayServer::tryOnce(std::string end
   };
   // A pooled connection first; if it turns out dead before any response byte, a fresh one.
   for (int round = 0; round < 2; ++round) {
-    std::optional<beast::tcp_stream> pooled = round == 0 ? pool_.take(endpoint) : std::nullopt;
+    std::optional<PooledConnection> pooled = round == 0 ? pool_.take(endpoint) : std::nullopt;
     bool reused = pooled.has_value();
-    beast::tcp_stream stream = reused ? std::move(*pooled) : beast::tcp_stream(io_);
+    PooledConnection connection = reused ? std::move(*pooled) : PooledConnection{beast::tcp_stream(io_)};
+    beast::tcp_stream& stream = connection.stream;
     if (!reused) {
-      auto connectBy = Clock::now() + options_.connectTimeout;
+      auto connectTimeout = limits.connect_timeout_ms() > 0 ? std::chrono::milliseconds(limits.connect_timeout_ms()) : options_.connectTimeout;
+      auto connectBy = Clock::now() + connectTimeout;
       stream.expires_at(deadline ? std::min(*deadline, connectBy) : connectBy);
       auto [connectError] = co_await stream.async_connect(target, kUseTuple);
       if (connectError) {
@@ -387,11 +547,10 @@ asio::awaitable<GatewayServer::TryResult> GatewayServer::tryOnce(std::string end
       result.status = TryStatus::kReset;
       co_return result;
     }
-    beast::flat_buffer buffer;
     http::response_parser<http::string_body> parser;
     parser.body_limit(kMaxBodyBytes);
     if (request.method() == http::verb::head) parser.skip(true);
-    auto [readError, read] = co_await http::async_read(stream, buffer, parser, kUseTuple);
+    auto [readError, read] = co_await http::async_read(stream, connection.buffer, parser, kUseTuple);
     if (readError) {
       if (readError == beast::error::timeout) {
         result.status = TryStatus::kTimeout;
@@ -402,7 +561,10 @@ asio::awaitable<GatewayServer::TryResult> GatewayServer::tryOnce(std::string end
       co_return result;
     }
     result.response = parser.release();
-    if (result.response.keep_alive()) pool_.put(endpoint, std::move(stream));
+    ++connection.requests;
+    bool spent = limits.max_requests_per_connection() != 0 && connection.requests >= limits.max_requests_per_connection();
+    // Bytes after the response are a peer out of step: that connection is not reused.
+    if (result.response.keep_alive() && !spent && connection.buffer.size() == 0) pool_.put(endpoint, std::move(connection));
     co_return result;
   }
   result.status = TryStatus::kReset;

@@ -16,9 +16,12 @@
 #include <map>
 #include <memory>
 #include <random>
+#include <unordered_map>
 
 #include "base/result.h"
+#include "proxy/cluster_state.h"
 #include "proxy/proxy_config.h"
+#include "proxy/rate_limiter.h"
 #include "proxy/request_telemetry.h"
 #include "proxy/upstream_pool.h"
 
@@ -28,7 +31,6 @@ struct ServerOptions {
   std::chrono::milliseconds headerTimeout{15000};  // a client must send its head within this
   std::chrono::milliseconds bodyTimeout{60000};
   std::chrono::milliseconds connectTimeout{5000};
-  bool accessLog = true;
 };
 
 class GatewayServer {
@@ -45,6 +47,7 @@ class GatewayServer {
   // Ports actually bound (tests bind 0 through listener port overrides: see boundPort()).
   size_t listenerCount() const { return acceptors_.size(); }
   void stop();
+  const RateLimiter& rateLimiter() const { return rateLimiter_; }
 
  private:
   struct Outcome {
@@ -62,10 +65,26 @@ class GatewayServer {
 
   boost::asio::awaitable<void> acceptLoop(std::shared_ptr<boost::asio::ip::tcp::acceptor> acceptor, uint32_t port);
   boost::asio::awaitable<void> session(boost::asio::ip::tcp::socket socket, uint32_t port);
-  boost::asio::awaitable<Outcome> handle(Request request, uint32_t port, std::string peer);
-  boost::asio::awaitable<Outcome> forward(Request request, std::shared_ptr<const ProxyConfig> config, const CompiledRoute* route, std::string peer);
-  boost::asio::awaitable<TryResult> tryOnce(std::string endpoint, Request request,
-                                            std::optional<std::chrono::steady_clock::time_point> deadline);
+  // Who is on the other end of a client connection.
+  struct Downstream {
+    std::string address;
+    bool secure = false;   // TLS
+    std::string identity;  // a client certificate's SPIFFE ID (MUTUAL), else ""
+    std::string sni;
+  };
+  // One client connection's requests, in order, over plain TCP or TLS.
+  template <class Stream>
+  boost::asio::awaitable<void> serve(Stream& stream, uint32_t port, Downstream downstream);
+  boost::asio::awaitable<Outcome> handle(Request request, uint32_t port, Downstream downstream);
+  boost::asio::awaitable<Outcome> forward(Request request, std::shared_ptr<const ProxyConfig> config, const CompiledRoute* route, std::string peer,
+                                          bool secure);
+  // `request` is the caller's, alive across the attempt (retries send it again).
+  boost::asio::awaitable<TryResult> tryOnce(std::string endpoint, const Request& request,
+                                            std::optional<std::chrono::steady_clock::time_point> deadline,
+                                            const weft::v1::ConnectionPool& limits);
+  // A copy of the request to a mirror cluster, Host suffixed "-shadow"; its answer is
+  // dropped and it never delays the real request.
+  boost::asio::awaitable<void> mirror(Request request, std::shared_ptr<const ProxyConfig> config, std::string clusterName);
 
   boost::asio::io_context& io_;
   RequestMetrics& metrics_;
@@ -73,8 +92,11 @@ class GatewayServer {
   std::shared_ptr<const ProxyConfig> config_ = ProxyConfig::empty();
   std::map<uint32_t, std::shared_ptr<boost::asio::ip::tcp::acceptor>> acceptors_;
   UpstreamPool pool_;
+  RateLimiter rateLimiter_{io_};
+  std::unordered_map<std::string, ClusterState> clusters_;
+  uint64_t tlsHandshakeFailures_ = 0;
+  uint64_t authorizationDenials_ = 0;  // by cluster name, for the proxy's life
   std::minstd_rand random_{std::random_device{}()};
-  uint64_t roundRobin_ = 0;
 };
 
 // The plain answer the gateway gives itself (404 no route, 503 no healthy upstream, ...).

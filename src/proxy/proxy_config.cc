@@ -3,6 +3,9 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <tuple>
+
+#include "base/ascii.h"
 
 namespace weft::proxy {
 
@@ -10,12 +13,6 @@ namespace {
 
 // Ports the proxy serves itself; a listener there could never bind.
 constexpr uint32_t kReservedPorts[] = {15000, 15020, 15021};
-
-std::string lower(std::string_view s) {
-  std::string out(s);
-  std::transform(out.begin(), out.end(), out.begin(), [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
-  return out;
-}
 
 Result<CompiledMatch> compile(const weft::v1::StringMatch& spec, const std::string& where) {
   CompiledMatch m;
@@ -55,12 +52,14 @@ bool selects(const weft::v1::Listener& listener, const Labels& podLabels) {
 Result<CompiledVirtualHost> compileVirtualHost(const weft::v1::VirtualHost& spec, const std::string& config) {
   CompiledVirtualHost vhost;
   vhost.name = spec.name();
-  for (const auto& d : spec.domains()) vhost.domains.push_back(lower(d));
+  for (const auto& d : spec.domains()) vhost.domains.push_back(asciiLower(d));
   for (const auto& r : spec.routes()) {
     std::string where = fmt::format("{} route {}", config, r.name());
     CompiledRoute route;
     route.spec = r;
-    if (r.has_redirect() == r.has_route()) return makeError("{}: exactly one of route and redirect must be set", where);
+    if (int(r.has_redirect()) + int(r.has_route()) + int(r.has_direct_response()) != 1) {
+      return makeError("{}: exactly one of route, redirect and direct_response must be set", where);
+    }
     if (r.has_route()) {
       if (r.route().clusters().empty()) return makeError("{}: no clusters", where);
       for (const auto& c : r.route().clusters()) route.totalWeight += c.weight();
@@ -71,14 +70,77 @@ Result<CompiledVirtualHost> compileVirtualHost(const weft::v1::VirtualHost& spec
       if (!path) return path.error();
       route.path = std::move(*path);
     }
-    for (const auto& h : r.match().headers()) {
-      auto m = compile(h.match(), fmt::format("{} header {}", where, h.name()));
+    for (auto [spec, target, what] : {std::tuple{&r.match().method(), &route.method, "method"},
+                                      std::tuple{&r.match().authority(), &route.authority, "authority"},
+                                      std::tuple{&r.match().scheme(), &route.scheme, "scheme"}}) {
+      auto m = compile(*spec, fmt::format("{} {}", where, what));
       if (!m) return m.error();
-      route.headers.emplace_back(lower(h.name()), std::move(*m));
+      *target = std::move(*m);
+    }
+    for (auto [specs, target, what] : {std::tuple{&r.match().headers(), &route.headers, "header"},
+                                       std::tuple{&r.match().without_headers(), &route.withoutHeaders, "withoutHeader"}}) {
+      for (const auto& h : *specs) {
+        auto m = compile(h.match(), fmt::format("{} {} {}", where, what, h.name()));
+        if (!m) return m.error();
+        target->emplace_back(asciiLower(h.name()), std::move(*m));
+      }
+    }
+    for (const auto& q : r.match().query_params()) {
+      auto m = compile(q.match(), fmt::format("{} query parameter {}", where, q.name()));
+      if (!m) return m.error();
+      route.queryParams.emplace_back(q.name(), std::move(*m));
+    }
+    for (const auto& origin : r.cors().allow_origins()) {
+      auto m = compile(origin, where + " CORS origin");
+      if (!m) return m.error();
+      route.corsOrigins.push_back(std::move(*m));
+    }
+    if (r.fault().abort_status() != 0 && (r.fault().abort_status() < 200 || r.fault().abort_status() > 599)) {
+      return makeError("{}: fault abort status {} is not an HTTP status", where, r.fault().abort_status());
     }
     vhost.routes.push_back(std::move(route));
   }
   return vhost;
+}
+
+// The TLS servers of one HTTPS listener, each with its credential loaded; those that
+// cannot be served are noted in `skipped`.
+std::shared_ptr<TlsListener> tlsListenerFor(const weft::v1::Listener& listener, const CredentialLoader& credentials,
+                                            std::vector<std::string>& skipped) {
+  auto out = std::make_shared<TlsListener>();
+  for (const auto& server : listener.tls_servers()) {
+    std::string what = fmt::format("listener {}: HTTPS server with credentialName {}/{}", listener.name(), server.credential_namespace(),
+                                   server.credential_name());
+    if (!credentials) {
+      skipped.push_back(what + ": no credential source");
+      continue;
+    }
+    auto credential = credentials(server.credential_namespace(), server.credential_name());
+    if (!credential) {
+      skipped.push_back(fmt::format("{}: {}", what, credential.error().message));
+      continue;
+    }
+    if (server.mode() == weft::v1::TlsServer::MUTUAL && credential->caCertificatesPem.empty()) {
+      // Istio also reads the CA from a separate "<name>-cacert" Secret.
+      auto ca = credentials(server.credential_namespace(), server.credential_name() + "-cacert");
+      if (ca) credential->caCertificatesPem = !ca->caCertificatesPem.empty() ? ca->caCertificatesPem : ca->certificateChainPem;
+    }
+    auto context = TlsListener::buildContext(server, *credential);
+    if (!context) {
+      skipped.push_back(fmt::format("{}: {}", what, context.error().message));
+      continue;
+    }
+    out->add(server, std::move(*context));
+  }
+  return out;
+}
+
+// Two Gateways' HTTPS servers on one port: one listener with the servers of both.
+std::shared_ptr<TlsListener> mergeTls(const std::shared_ptr<TlsListener>& first, const std::shared_ptr<TlsListener>& second) {
+  auto merged = std::make_shared<TlsListener>();
+  merged->append(*first);
+  merged->append(*second);
+  return merged;
 }
 
 bool wildcardMatches(const std::string& domain, const std::string& host) {
@@ -94,9 +156,9 @@ bool CompiledMatch::matches(std::string_view text, bool ignoreCase) const {
     case Kind::kAny:
       return true;
     case Kind::kExact:
-      return ignoreCase ? lower(text) == lower(value) : text == value;
+      return ignoreCase ? asciiLower(text) == asciiLower(value) : text == value;
     case Kind::kPrefix:
-      return ignoreCase ? lower(text).starts_with(lower(value)) : text.starts_with(value);
+      return ignoreCase ? asciiLower(text).starts_with(asciiLower(value)) : text.starts_with(value);
     case Kind::kRegex:
       return RE2::FullMatch(re2::StringPiece(text.data(), text.size()), *regex);
   }
@@ -106,16 +168,33 @@ bool CompiledMatch::matches(std::string_view text, bool ignoreCase) const {
 std::string normalizeHost(std::string_view host) {
   if (host.starts_with("[")) {
     auto close = host.find(']');
-    return lower(close == std::string_view::npos ? host : host.substr(0, close + 1));
+    return asciiLower(close == std::string_view::npos ? host : host.substr(0, close + 1));
   }
   auto colon = host.rfind(':');
   if (colon != std::string_view::npos) host = host.substr(0, colon);
-  return lower(host);
+  return asciiLower(host);
+}
+
+std::optional<std::string_view> queryParameter(std::string_view target, std::string_view name) {
+  auto question = target.find('?');
+  if (question == std::string_view::npos) return std::nullopt;
+  std::string_view query = target.substr(question + 1);
+  query = query.substr(0, query.find('#'));
+  while (!query.empty()) {
+    auto amp = query.find('&');
+    std::string_view pair = query.substr(0, amp);
+    auto eq = pair.find('=');
+    if (pair.substr(0, eq) == name) return eq == std::string_view::npos ? std::string_view() : pair.substr(eq + 1);
+    if (amp == std::string_view::npos) break;
+    query.remove_prefix(amp + 1);
+  }
+  return std::nullopt;
 }
 
 std::shared_ptr<const ProxyConfig> ProxyConfig::empty() { return std::make_shared<const ProxyConfig>(); }
 
-Result<std::shared_ptr<const ProxyConfig>> ProxyConfig::build(const xds::HeldResources& held, const Labels& podLabels) {
+Result<std::shared_ptr<const ProxyConfig>> ProxyConfig::build(const xds::HeldResources& held, const Labels& podLabels,
+                                                               const CredentialLoader& credentials, const std::string& podNamespace) {
   auto config = std::make_shared<ProxyConfig>();
   static const std::map<std::string, weft::v1::Resource> none;
   auto of = [&](const char* type) -> const std::map<std::string, weft::v1::Resource>& {
@@ -132,11 +211,21 @@ Result<std::shared_ptr<const ProxyConfig>> ProxyConfig::build(const xds::HeldRes
     if (std::find(std::begin(kReservedPorts), std::end(kReservedPorts), bindPort) != std::end(kReservedPorts)) {
       return makeError("listener {}: port {} is the proxy's own", name, bindPort);
     }
-    if (listener.protocol() != weft::v1::Listener::HTTP) {
-      config->skipped_.push_back(fmt::format("listener {}: HTTPS is not served by this proxy yet", name));
+    std::shared_ptr<TlsListener> tls;
+    if (listener.protocol() == weft::v1::Listener::HTTPS) {
+      tls = tlsListenerFor(listener, credentials, config->skipped_);
+      if (tls->empty()) {
+        config->skipped_.push_back(fmt::format("listener {}: no HTTPS server on it can be served: port {} is not bound", name, bindPort));
+        continue;
+      }
+    }
+    auto existing = config->ports_.find(bindPort);
+    if (existing != config->ports_.end() && (existing->second.tls != nullptr) != (tls != nullptr)) {
+      config->skipped_.push_back(fmt::format("listener {}: port {} already serves {}", name, bindPort, tls ? "plain HTTP" : "HTTPS"));
       continue;
     }
     auto& port = config->ports_[bindPort];
+    if (tls) port.tls = port.tls ? mergeTls(port.tls, tls) : tls;
     port.port = bindPort;
     port.listeners.push_back(name);
     // The routes may arrive after the listener (another type, another response): until
@@ -146,6 +235,7 @@ Result<std::shared_ptr<const ProxyConfig>> ProxyConfig::build(const xds::HeldRes
     for (const auto& v : routes->second.route_configuration().virtual_hosts()) {
       auto vhost = compileVirtualHost(v, routes->first);
       if (!vhost) return vhost.error();
+      vhost->gateway = listener.gateway();
       // Two Gateways on one port: the first (by name) to claim a domain keeps it.
       bool taken = std::any_of(port.virtualHosts.begin(), port.virtualHosts.end(), [&](const CompiledVirtualHost& other) {
         return other.domains == vhost->domains;
@@ -153,10 +243,26 @@ Result<std::shared_ptr<const ProxyConfig>> ProxyConfig::build(const xds::HeldRes
       if (!taken) port.virtualHosts.push_back(std::move(*vhost));
     }
   }
+  std::string rootNamespace = "istio-system";
+  for (const auto& [name, resource] : of(kMeshConfigType)) {
+    if (!resource.has_mesh_config()) continue;
+    if (!resource.mesh_config().root_namespace().empty()) rootNamespace = resource.mesh_config().root_namespace();
+    if (resource.mesh_config().access_log_file().empty()) continue;
+    config->accessLog_ = resource.mesh_config().access_log_encoding() == "JSON" ? AccessLog::kJson : AccessLog::kText;
+  }
+  std::vector<weft::v1::HttpAuthorization> policies;
+  for (const auto& [name, resource] : of(kHttpAuthorizationType)) {
+    if (!resource.has_http_authorization()) return makeError("{}: not an HttpAuthorization", name);
+    policies.push_back(resource.http_authorization());
+  }
+  config->authorizer_ = HttpAuthorizer::forWorkload(policies, podNamespace, podLabels, rootNamespace);
   for (const auto& [name, resource] : of(kClusterType)) {
     if (!resource.has_cluster()) return makeError("{}: not a Cluster", name);
     config->clusters_[name] = resource.cluster();
   }
+  auto rateLimits = RateLimitTable::build(of(kRateLimitPolicyType));
+  if (!rateLimits) return rateLimits.error();
+  config->rateLimits_ = std::move(*rateLimits);
   return std::shared_ptr<const ProxyConfig>(std::move(config));
 }
 
@@ -195,11 +301,21 @@ const CompiledRoute* ProxyConfig::route(const CompiledVirtualHost& vhost, const 
     // without its query.
     std::string_view subject = route.path.kind == CompiledMatch::Kind::kPrefix ? full : path;
     if (!route.path.matches(subject, ignoreCase && route.path.kind != CompiledMatch::Kind::kRegex)) continue;
+    if (!route.method.matches(request.method) || !route.authority.matches(request.host) || !route.scheme.matches(request.scheme)) continue;
     bool headersMatch = std::all_of(route.headers.begin(), route.headers.end(), [&](const auto& h) {
       auto value = request.header(h.first);
       return value.has_value() && h.second.matches(*value);
     });
-    if (headersMatch) return &route;
+    // withoutHeaders: a header that is absent, or present and not matching, lets the route match.
+    bool withoutMatch = std::none_of(route.withoutHeaders.begin(), route.withoutHeaders.end(), [&](const auto& h) {
+      auto value = request.header(h.first);
+      return value.has_value() && h.second.matches(*value);
+    });
+    bool queryMatch = std::all_of(route.queryParams.begin(), route.queryParams.end(), [&](const auto& q) {
+      auto value = queryParameter(full, q.first);
+      return value.has_value() && q.second.matches(*value);
+    });
+    if (headersMatch && withoutMatch && queryMatch) return &route;
   }
   return nullptr;
 }

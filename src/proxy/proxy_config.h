@@ -18,6 +18,9 @@
 #include <vector>
 
 #include "base/result.h"
+#include "proxy/http_authorization.h"
+#include "proxy/tls_listener.h"
+#include "proxy/rate_limit_config.h"
 #include "xds/delta_client.h"
 
 namespace weft::proxy {
@@ -40,12 +43,17 @@ struct CompiledMatch {
 struct CompiledRoute {
   weft::v1::Route spec;
   CompiledMatch path;
-  std::vector<std::pair<std::string, CompiledMatch>> headers;  // lower-case name -> match
+  CompiledMatch method, authority, scheme;
+  std::vector<std::pair<std::string, CompiledMatch>> headers;         // lower-case name -> match
+  std::vector<std::pair<std::string, CompiledMatch>> withoutHeaders;  // none may match
+  std::vector<std::pair<std::string, CompiledMatch>> queryParams;
+  std::vector<CompiledMatch> corsOrigins;
   uint32_t totalWeight = 0;
 };
 
 struct CompiledVirtualHost {
   std::string name;
+  std::string gateway;  // "<ns>/<name>" of the Istio Gateway it came from (rate limits)
   std::vector<std::string> domains;  // lower case
   std::vector<CompiledRoute> routes;
 };
@@ -54,6 +62,7 @@ struct PortRoutes {
   uint32_t port = 0;  // the port bound (the Listener's bind_port)
   std::vector<std::string> listeners;
   std::vector<CompiledVirtualHost> virtualHosts;
+  std::shared_ptr<TlsListener> tls;  // HTTPS ports only
 };
 
 // What a request needs to be matched: the header lookup is the caller's (a Beast message in
@@ -62,18 +71,31 @@ struct RequestView {
   std::string_view host;    // the Host header as sent
   std::string_view target;  // path and query
   std::function<std::optional<std::string_view>(std::string_view lowerName)> header;
+  std::string_view method = "GET";
+  std::string_view scheme = "http";
 };
 
 class ProxyConfig {
  public:
-  // Listeners whose selector matches `podLabels`; Listeners of protocols this proxy does
-  // not serve (HTTPS) are skipped and listed in skipped().
-  static Result<std::shared_ptr<const ProxyConfig>> build(const xds::HeldResources& held, const Labels& podLabels);
+  // Listeners whose selector matches `podLabels`. An HTTPS server whose credential cannot
+  // be loaded (no loader, a missing Secret, a key that does not match) is skipped and
+  // listed in skipped(), as Envoy leaves out a filter chain whose secret is not ready; an
+  // HTTPS listener with no server left is not bound.
+  // `podNamespace` decides which AuthorizationPolicies apply (with the labels).
+  static Result<std::shared_ptr<const ProxyConfig>> build(const xds::HeldResources& held, const Labels& podLabels,
+                                                          const CredentialLoader& credentials = nullptr,
+                                                          const std::string& podNamespace = "istio-system");
   static std::shared_ptr<const ProxyConfig> empty();
 
   const std::map<uint32_t, PortRoutes>& ports() const { return ports_; }
+  // MeshConfig accessLogFile and accessLogEncoding: off unless a file is named (Istio's
+  // default); any file means the proxy's stdout, which the runtime keeps as the pod log.
+  enum class AccessLog { kOff, kText, kJson };
+  AccessLog accessLog() const { return accessLog_; }
+  const HttpAuthorizer& authorizer() const { return authorizer_; }
   const std::vector<std::string>& skipped() const { return skipped_; }
   const weft::v1::Cluster* cluster(const std::string& name) const;
+  const std::shared_ptr<const RateLimitTable>& rateLimits() const { return rateLimits_; }
 
   // Exact domain first, then the longest "*.suffix" wildcard, then "*" (Envoy's order).
   const CompiledVirtualHost* virtualHost(uint32_t port, std::string_view hostHeader) const;
@@ -83,9 +105,16 @@ class ProxyConfig {
   std::map<uint32_t, PortRoutes> ports_;
   std::map<std::string, weft::v1::Cluster> clusters_;
   std::vector<std::string> skipped_;
+  std::shared_ptr<const RateLimitTable> rateLimits_ = RateLimitTable::empty();
+  AccessLog accessLog_ = AccessLog::kOff;
+  HttpAuthorizer authorizer_;
 };
 
 // "Example.COM:8080" -> "example.com"; "[::1]:80" -> "[::1]".
 std::string normalizeHost(std::string_view host);
+
+// The value of query parameter `name` in a request target ("/p?a=1&b" -> a: "1", b: "");
+// nullopt when absent. Values are compared as sent, not percent-decoded (as Envoy does).
+std::optional<std::string_view> queryParameter(std::string_view target, std::string_view name);
 
 }  // namespace weft::proxy

@@ -1,5 +1,6 @@
 #include "proxy/request_telemetry.h"
 
+#include <boost/json.hpp>
 #include <fmt/chrono.h>
 #include <fmt/format.h>
 
@@ -37,6 +38,28 @@ std::string accessLogLine(const RequestRecord& r) {
                      std::chrono::time_point_cast<std::chrono::seconds>(r.start), ms, orDash(r.method), orDash(r.path), r.protocol,
                      r.responseCode, orDash(r.responseFlags), r.bytesReceived, r.bytesSent, r.durationMs, orDash(r.upstreamServiceTime),
                      orDash(r.forwardedFor), orDash(r.userAgent), orDash(r.requestId), orDash(r.authority), orDash(r.upstreamHost));
+}
+
+std::string accessLogJson(const RequestRecord& r) {
+  auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(r.start.time_since_epoch()).count() % 1000;
+  auto orNull = [](const std::string& s) { return s.empty() || s == "-" ? boost::json::value(nullptr) : boost::json::value(s); };
+  boost::json::object o;
+  o["start_time"] = fmt::format("{:%Y-%m-%dT%H:%M:%S}.{:03d}Z", std::chrono::time_point_cast<std::chrono::seconds>(r.start), ms);
+  o["method"] = orNull(r.method);
+  o["path"] = orNull(r.path);
+  o["protocol"] = r.protocol;
+  o["response_code"] = r.responseCode;
+  o["response_flags"] = orNull(r.responseFlags);
+  o["bytes_received"] = r.bytesReceived;
+  o["bytes_sent"] = r.bytesSent;
+  o["duration"] = r.durationMs;
+  o["upstream_service_time"] = orNull(r.upstreamServiceTime);
+  o["x_forwarded_for"] = orNull(r.forwardedFor);
+  o["user_agent"] = orNull(r.userAgent);
+  o["request_id"] = orNull(r.requestId);
+  o["authority"] = orNull(r.authority);
+  o["upstream_host"] = orNull(r.upstreamHost);
+  return boost::json::serialize(o) + "\n";
 }
 
 void RequestMetrics::record(const RequestRecord& r) {

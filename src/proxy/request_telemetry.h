@@ -34,6 +34,9 @@ struct RequestRecord {
 // %RESPONSE_FLAGS% %BYTES_RECEIVED% %BYTES_SENT% %DURATION% %RESP(X-ENVOY-UPSTREAM-SERVICE-TIME)%
 // "%REQ(X-FORWARDED-FOR)%" "%REQ(USER-AGENT)%" "%REQ(X-REQUEST-ID)%" "%REQ(:AUTHORITY)%" "%UPSTREAM_HOST%"
 std::string accessLogLine(const RequestRecord& r);
+// The same fields as one JSON object per line, with the keys of Istio's JSON access log
+// (MeshConfig accessLogEncoding: JSON).
+std::string accessLogJson(const RequestRecord& r);
 
 struct SourceWorkload {
   std::string workload;   // the gateway's Deployment

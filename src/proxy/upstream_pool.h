@@ -4,8 +4,10 @@
 // by the peer meanwhile: the caller retries once on a fresh one when a reused connection
 // fails before any response byte.
 
+#include <boost/beast/core/flat_buffer.hpp>
 #include <boost/beast/core/tcp_stream.hpp>
 
+#include <cstdint>
 #include <map>
 #include <optional>
 #include <string>
@@ -13,29 +15,39 @@
 
 namespace weft::proxy {
 
+// A connection with its read buffer (kept for its capacity; always empty when pooled) and
+// the number of requests it has carried (for maxRequestsPerConnection).
+struct PooledConnection {
+  boost::beast::tcp_stream stream;
+  boost::beast::flat_buffer buffer{};
+  uint32_t requests = 0;
+};
+
 class UpstreamPool {
  public:
-  static constexpr size_t kMaxIdlePerEndpoint = 16;
+  // Envoy keeps every idle connection; a cap below the requests in flight would close
+  // connections that are needed again at once, and churn through ephemeral ports.
+  static constexpr size_t kMaxIdlePerEndpoint = 1024;
 
-  std::optional<boost::beast::tcp_stream> take(const std::string& endpoint) {
+  std::optional<PooledConnection> take(const std::string& endpoint) {
     auto found = idle_.find(endpoint);
     if (found == idle_.end() || found->second.empty()) return std::nullopt;
-    boost::beast::tcp_stream stream = std::move(found->second.back());
+    PooledConnection connection = std::move(found->second.back());
     found->second.pop_back();
-    return stream;
+    return connection;
   }
 
-  void put(const std::string& endpoint, boost::beast::tcp_stream stream) {
+  void put(const std::string& endpoint, PooledConnection connection) {
     auto& list = idle_[endpoint];
     if (list.size() >= kMaxIdlePerEndpoint) return;  // closed as it goes out of scope
-    stream.expires_never();
-    list.push_back(std::move(stream));
+    connection.stream.expires_never();
+    list.push_back(std::move(connection));
   }
 
   void clear() { idle_.clear(); }
 
  private:
-  std::map<std::string, std::vector<boost::beast::tcp_stream>> idle_;
+  std::map<std::string, std::vector<PooledConnection>> idle_;
 };
 
 }  // namespace weft::proxy

@@ -2,61 +2,19 @@
 
 #include <fmt/format.h>
 
-#include "tls/spiffe_id.h"
+#include "xds/policy_match.h"
 
 namespace weft::ztunnel {
 namespace {
 
 using weft::v1::Authorization;
+using xds::addressIn;
+using xds::anyMatches;
+using xds::SourceFacts;
+using xds::sourceFacts;
 
 bool appliesTo(const Authorization& policy, const weft::v1::Workload& workload, const std::string& rootNamespace) {
-  switch (policy.scope()) {
-    case Authorization::GLOBAL:
-      return policy.namespace_() == rootNamespace;
-    case Authorization::NAMESPACE:
-      return policy.namespace_() == workload.namespace_();
-    case Authorization::WORKLOAD_SELECTOR: {
-      if (policy.namespace_() != workload.namespace_() && policy.namespace_() != rootNamespace) return false;
-      for (const auto& [key, value] : policy.selector()) {
-        auto it = workload.labels().find(key);
-        if (it == workload.labels().end() || it->second != value) return false;
-      }
-      return true;
-    }
-    default:
-      return false;
-  }
-}
-
-bool stringMatches(const weft::v1::Match& match, const std::string& value) {
-  switch (match.kind()) {
-    case weft::v1::Match::PRESENCE:
-      return !value.empty();
-    case weft::v1::Match::PREFIX:
-      return value.starts_with(match.value());
-    case weft::v1::Match::SUFFIX:
-      return value.ends_with(match.value());
-    default:
-      return value == match.value();
-  }
-}
-
-bool anyMatches(const google::protobuf::RepeatedPtrField<weft::v1::Match>& matches, const std::string& value) {
-  for (const auto& m : matches) {
-    if (stringMatches(m, value)) return true;
-  }
-  return false;
-}
-
-bool addressIn(const google::protobuf::RepeatedPtrField<std::string>& blocks, Ipv4Address address) {
-  for (const auto& block : blocks) {
-    if (block.find('/') == std::string::npos) {
-      if (auto single = Ipv4Address::parse(block); single && *single == address) return true;
-    } else if (auto cidr = Ipv4Cidr::parse(block); cidr && cidr->contains(address)) {
-      return true;
-    }
-  }
-  return false;
+  return xds::policyApplies(policy.scope(), policy.namespace_(), policy.selector(), workload.namespace_(), workload.labels(), rootNamespace);
 }
 
 bool portIn(const google::protobuf::RepeatedField<uint32_t>& ports, uint32_t port) {
@@ -64,18 +22,6 @@ bool portIn(const google::protobuf::RepeatedField<uint32_t>& ports, uint32_t por
     if (p == port) return true;
   }
   return false;
-}
-
-// Istio writes principals without the scheme: "cluster.local/ns/default/sa/sleep".
-struct SourceFacts {
-  std::string principal;
-  std::string ns;
-};
-
-SourceFacts sourceFacts(const std::string& identity) {
-  auto parsed = tls::SpiffeId::parse(identity);
-  if (!parsed) return {};
-  return {identity.substr(std::string_view("spiffe://").size()), parsed->ns};
 }
 
 // Every populated field must match (any of its values); the not- forms must not.

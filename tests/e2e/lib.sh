@@ -47,8 +47,9 @@ finish() {
 }
 
 # mesh_cluster NAME SAMPLES: a local cluster with the walkthrough's plug-in CA (Acme, trust
-# domain acmellc.local) and control plane revision prod installed; certificates stay in
-# ./certs. Uses $weft.
+# domain acmellc.local) and control plane revision prod installed, with access logs on
+# (meshConfig.accessLogFile, off by default as in Istio); certificates stay in ./certs.
+# Uses $weft.
 mesh_cluster() {
   local name=$1 samples=$2 c=certs/istiocluster out
   check "create the cluster" "$weft" cluster create --name "$name"
@@ -56,7 +57,7 @@ mesh_cluster() {
   "$weft" ca intermediate istiocluster --org "Acme LLC." --cn "Acme LLC Intermediate CA" --root certs --out certs >/dev/null
   "$weft" create secret generic cacerts -n istio-system --from-file=$c/ca-cert.pem --from-file=$c/ca-key.pem \
     --from-file=$c/root-cert.pem --from-file=$c/cert-chain.pem >/dev/null
-  out=$("$weft" install -y -f "$samples/walkthrough/istio-operator.yaml" --revision prod 2>&1)
+  out=$("$weft" install -y -f "$samples/walkthrough/istio-operator.yaml" --revision prod --set meshConfig.accessLogFile=/dev/stdout 2>&1)
   check_contains "install: Ztunnel installed" "$out" "✔ Ztunnel installed"
   check_contains "install: Installation complete" "$out" "✔ Installation complete"
 }

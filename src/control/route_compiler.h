@@ -1,0 +1,42 @@
+#pragma once
+// A VirtualService's http[] rules compiled into weft.v1.Route messages: one Route per match
+// block (the blocks of one rule are alternatives, all sharing the rule's action).
+//
+// What cannot be compiled (a regex RE2 refuses, a duration that cannot be read, a rule
+// with no action) leaves that rule out with a note; the rest of the VirtualService is
+// still served, as Istio keeps serving a VirtualService it partly rejects in the proxy.
+
+#include <functional>
+#include <string>
+#include <vector>
+
+#include "model/object.h"
+#include "weft/v1/discovery.pb.h"
+
+namespace weft::control {
+
+class RouteCompiler {
+ public:
+  // The name of the cluster for (host, port, subset), made on first use.
+  using ClusterFor = std::function<std::string(const model::Object& vs, const std::string& host, uint32_t port, const std::string& subset)>;
+  using Note = std::function<void(const model::Object& vs, const std::string& what)>;
+
+  RouteCompiler(ClusterFor clusterFor, Note note) : clusterFor_(std::move(clusterFor)), note_(std::move(note)) {}
+
+  std::vector<weft::v1::Route> compile(const model::Object& vs) const;
+
+ private:
+  bool compileMatch(const model::Object& vs, const boost::json::value& match, const std::string& where, weft::v1::RouteMatch& out) const;
+  bool compileAction(const model::Object& vs, const boost::json::value& http, const std::string& where, weft::v1::Route& route) const;
+  bool compileFault(const model::Object& vs, const boost::json::value& http, const std::string& where, weft::v1::Route& route) const;
+  void compileMirrors(const model::Object& vs, const boost::json::value& http, weft::v1::Route& route) const;
+  bool compileCors(const model::Object& vs, const boost::json::value& http, const std::string& where, weft::v1::Route& route) const;
+  // `allowEmpty`: a header match written as `{}` means "present", as Istio reads it.
+  bool stringMatch(const model::Object& vs, const boost::json::value& spec, const std::string& where, weft::v1::StringMatch& out,
+                   bool allowEmpty = false) const;
+
+  ClusterFor clusterFor_;
+  Note note_;
+};
+
+}  // namespace weft::control

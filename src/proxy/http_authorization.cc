@@ -1,0 +1,163 @@
+#include "proxy/http_authorization.h"
+
+#include <algorithm>
+
+#include "base/ascii.h"
+#include "base/ipv4.h"
+#include "xds/policy_match.h"
+
+namespace weft::proxy {
+
+namespace {
+
+using google::protobuf::RepeatedField;
+using google::protobuf::RepeatedPtrField;
+using weft::v1::Match;
+using xds::anyMatches;
+
+bool addressIn(const RepeatedPtrField<std::string>& blocks, std::string_view address) {
+  auto parsed = Ipv4Address::parse(address);
+  return parsed && xds::addressIn(blocks, *parsed);
+}
+
+bool portIn(const RepeatedField<uint32_t>& ports, uint32_t port) { return std::find(ports.begin(), ports.end(), port) != ports.end(); }
+
+// A positive list must have a match (when it is set); a negative list must have none.
+template <class Test>
+bool allowedBy(bool positiveSet, bool negativeSet, Test inPositive, Test inNegative) {
+  if (positiveSet && !inPositive()) return false;
+  if (negativeSet && inNegative()) return false;
+  return true;
+}
+
+bool sourceMatches(const weft::v1::HttpSource& s, const xds::SourceFacts& peer, const AuthorizationFacts& f) {
+  if (!s.request_principals().empty()) return false;  // no request authentication: never
+  if (!s.principals().empty() && !anyMatches(s.principals(), peer.principal)) return false;
+  if (!s.not_principals().empty() && anyMatches(s.not_principals(), peer.principal)) return false;
+  if (!s.namespaces().empty() && !anyMatches(s.namespaces(), peer.ns)) return false;
+  if (!s.not_namespaces().empty() && anyMatches(s.not_namespaces(), peer.ns)) return false;
+  if (!s.ip_blocks().empty() && !addressIn(s.ip_blocks(), f.sourceAddress)) return false;
+  if (!s.not_ip_blocks().empty() && addressIn(s.not_ip_blocks(), f.sourceAddress)) return false;
+  if (!s.remote_ip_blocks().empty() && !addressIn(s.remote_ip_blocks(), f.sourceAddress)) return false;
+  if (!s.not_remote_ip_blocks().empty() && addressIn(s.not_remote_ip_blocks(), f.sourceAddress)) return false;
+  return true;
+}
+
+// Hosts compare case-insensitively, with or without the port (Istio generates both forms).
+bool hostIn(const RepeatedPtrField<Match>& hosts, std::string_view host) {
+  std::string withPort = asciiLower(host);
+  std::string bare = withPort.substr(0, withPort.rfind(':') == std::string::npos || withPort.starts_with("[") ? std::string::npos
+                                                                                                              : withPort.rfind(':'));
+  for (const auto& m : hosts) {
+    Match lowered = m;
+    lowered.set_value(asciiLower(m.value()));
+    if (xds::stringMatches(lowered, withPort) || xds::stringMatches(lowered, bare)) return true;
+  }
+  return false;
+}
+
+bool operationMatches(const weft::v1::HttpOperation& o, const AuthorizationFacts& f) {
+  std::string method(f.method), path(f.path);
+  if (!o.hosts().empty() && !hostIn(o.hosts(), f.host)) return false;
+  if (!o.not_hosts().empty() && hostIn(o.not_hosts(), f.host)) return false;
+  if (!o.ports().empty() && !portIn(o.ports(), f.port)) return false;
+  if (!o.not_ports().empty() && portIn(o.not_ports(), f.port)) return false;
+  if (!o.methods().empty() && !anyMatches(o.methods(), method)) return false;
+  if (!o.not_methods().empty() && anyMatches(o.not_methods(), method)) return false;
+  if (!o.paths().empty() && !anyMatches(o.paths(), path)) return false;
+  if (!o.not_paths().empty() && anyMatches(o.not_paths(), path)) return false;
+  return true;
+}
+
+bool conditionMatches(const weft::v1::HttpCondition& c, const xds::SourceFacts& peer, const AuthorizationFacts& f) {
+  const std::string& key = c.key();
+  auto check = [&](const std::string& value) {
+    if (!c.values().empty() && !anyMatches(c.values(), value)) return false;
+    if (!c.not_values().empty() && anyMatches(c.not_values(), value)) return false;
+    return true;
+  };
+  auto checkAddress = [&](std::string_view address) {
+    if (!c.values().empty()) {
+      RepeatedPtrField<std::string> blocks;
+      for (const auto& v : c.values()) *blocks.Add() = v.value();
+      if (!addressIn(blocks, address)) return false;
+    }
+    if (!c.not_values().empty()) {
+      RepeatedPtrField<std::string> blocks;
+      for (const auto& v : c.not_values()) *blocks.Add() = v.value();
+      if (addressIn(blocks, address)) return false;
+    }
+    return true;
+  };
+  constexpr std::string_view kHeaders = "request.headers[";
+  if (key.starts_with(kHeaders) && key.ends_with("]")) {
+    std::string name = asciiLower(std::string_view(key).substr(kHeaders.size(), key.size() - kHeaders.size() - 1));
+    auto value = f.header ? f.header(name) : std::nullopt;
+    if (!value) return c.values().empty();  // absent: only a notValues-only condition holds
+    return check(std::string(*value));
+  }
+  if (key == "source.ip" || key == "remote.ip") return checkAddress(f.sourceAddress);
+  if (key == "source.namespace") return check(peer.ns);
+  if (key == "source.principal") return check(peer.principal);
+  if (key == "destination.port") return check(std::to_string(f.port));
+  if (key == "connection.sni") return check(std::string(f.sni));
+  return false;  // request.auth.*, experimental keys: never match
+}
+
+bool ruleMatches(const weft::v1::HttpRule& rule, const xds::SourceFacts& peer, const AuthorizationFacts& f) {
+  bool fromOk = rule.from().empty() || std::any_of(rule.from().begin(), rule.from().end(), [&](const auto& s) { return sourceMatches(s, peer, f); });
+  bool toOk = rule.to().empty() || std::any_of(rule.to().begin(), rule.to().end(), [&](const auto& o) { return operationMatches(o, f); });
+  bool whenOk = std::all_of(rule.when().begin(), rule.when().end(), [&](const auto& c) { return conditionMatches(c, peer, f); });
+  return fromOk && toOk && whenOk;
+}
+
+}  // namespace
+
+bool httpPolicyMatches(const weft::v1::HttpAuthorization& policy, const AuthorizationFacts& facts) {
+  xds::SourceFacts peer = facts.peerIdentity.empty() ? xds::SourceFacts{} : xds::sourceFacts(std::string(facts.peerIdentity));
+  return std::any_of(policy.rules().begin(), policy.rules().end(), [&](const auto& r) { return ruleMatches(r, peer, facts); });
+}
+
+HttpAuthorizer HttpAuthorizer::forWorkload(const std::vector<weft::v1::HttpAuthorization>& all, const std::string& ns,
+                                           const std::map<std::string, std::string>& labels, const std::string& rootNamespace) {
+  HttpAuthorizer out;
+  for (const auto& p : all) {
+    if (!xds::policyApplies(p.scope(), p.namespace_(), p.selector(), ns, labels, rootNamespace)) continue;
+    switch (p.action()) {
+      case weft::v1::Authorization::DENY:
+        out.deny_.push_back(p);
+        break;
+      case weft::v1::Authorization::AUDIT:
+        out.audit_.push_back(p);
+        break;
+      default:
+        out.allow_.push_back(p);
+    }
+  }
+  return out;
+}
+
+AuthorizationDecision HttpAuthorizer::decide(const AuthorizationFacts& facts) const {
+  AuthorizationDecision decision;
+  for (const auto& p : audit_) {
+    if (httpPolicyMatches(p, facts)) decision.audited.push_back(p.namespace_() + "/" + p.name());
+  }
+  for (const auto& p : deny_) {
+    if (httpPolicyMatches(p, facts)) {
+      decision.allowed = false;
+      decision.policy = p.namespace_() + "/" + p.name();
+      return decision;
+    }
+  }
+  if (allow_.empty()) return decision;
+  for (const auto& p : allow_) {
+    if (httpPolicyMatches(p, facts)) {
+      decision.policy = p.namespace_() + "/" + p.name();
+      return decision;
+    }
+  }
+  decision.allowed = false;
+  return decision;
+}
+
+}  // namespace weft::proxy

@@ -1,0 +1,60 @@
+#pragma once
+// AuthorizationPolicy at L7 in weft-proxy, with Envoy's RBAC order: a CUSTOM action is not
+// built; any matching DENY policy refuses (403 "RBAC: access denied"); then, if any ALLOW
+// policy applies to this proxy, one of them must match; AUDIT policies that match are
+// recorded and decide nothing. Which policies apply: those in the root namespace without
+// a selector, those in the proxy's namespace without one, and those whose selector
+// matches the proxy's pod labels (in its namespace or the root namespace).
+//
+// Facts about the request: the Host header, method, path without query, the listener
+// port, the client's address (source.ip; remote.ip is the same, numTrustedProxies being 0),
+// and for a client certificate on a MUTUAL listener its SPIFFE identity (principals,
+// namespaces). JWT fields (requestPrincipals, request.auth.*) never match: request
+// authentication is not built.
+
+#include <functional>
+#include <map>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "weft/v1/discovery.pb.h"
+
+namespace weft::proxy {
+
+inline constexpr const char* kHttpAuthorizationType = "weft.v1.HttpAuthorization";
+
+struct AuthorizationFacts {
+  std::string_view host;    // the Host header as sent
+  std::string_view method;
+  std::string_view path;    // without the query
+  uint32_t port = 0;
+  std::string_view sourceAddress;
+  std::string_view peerIdentity;  // "spiffe://td/ns/x/sa/y" or empty
+  std::string_view sni;
+  std::function<std::optional<std::string_view>(std::string_view lowerName)> header;
+};
+
+struct AuthorizationDecision {
+  bool allowed = true;
+  std::string policy;                // the DENY that matched, or "" (no ALLOW matched)
+  std::vector<std::string> audited;  // AUDIT policies that matched, "ns/name"
+};
+
+class HttpAuthorizer {
+ public:
+  // The policies of `all` that apply to a proxy in `ns` with `labels`.
+  static HttpAuthorizer forWorkload(const std::vector<weft::v1::HttpAuthorization>& all, const std::string& ns,
+                                    const std::map<std::string, std::string>& labels, const std::string& rootNamespace);
+
+  bool empty() const { return allow_.empty() && deny_.empty() && audit_.empty(); }
+  AuthorizationDecision decide(const AuthorizationFacts& facts) const;
+
+ private:
+  std::vector<weft::v1::HttpAuthorization> allow_, deny_, audit_;
+};
+
+bool httpPolicyMatches(const weft::v1::HttpAuthorization& policy, const AuthorizationFacts& facts);
+
+}  // namespace weft::proxy

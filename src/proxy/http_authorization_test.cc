@@ -1,0 +1,108 @@
+#include "proxy/http_authorization.h"
+
+#include <gtest/gtest.h>
+
+namespace weft::proxy {
+namespace {
+
+weft::v1::Match exact(const std::string& v) {
+  weft::v1::Match m;
+  m.set_value(v);
+  return m;
+}
+
+weft::v1::Match prefix(const std::string& v) {
+  weft::v1::Match m;
+  m.set_kind(weft::v1::Match::PREFIX);
+  m.set_value(v);
+  return m;
+}
+
+weft::v1::HttpAuthorization policy(const std::string& name, weft::v1::Authorization::Action action) {
+  weft::v1::HttpAuthorization p;
+  p.set_name(name);
+  p.set_namespace_("istio-system");
+  p.set_scope(weft::v1::Authorization::WORKLOAD_SELECTOR);
+  (*p.mutable_selector())["istio"] = "ingressgateway";
+  p.set_action(action);
+  return p;
+}
+
+struct Request {
+  std::string host = "example.com", method = "GET", path = "/get", source = "198.18.0.9", identity, token;
+  AuthorizationFacts facts() const {
+    return AuthorizationFacts{host, method, path, 8080, source, identity, "", [this](std::string_view name) -> std::optional<std::string_view> {
+                                if (name == "x-token" && !token.empty()) return std::string_view(token);
+                                return std::nullopt;
+                              }};
+  }
+};
+
+const std::map<std::string, std::string> kGateway{{"istio", "ingressgateway"}};
+
+TEST(HttpAuthorizer, DenyThenAllowWithOperationsAndConditions) {
+  auto deny = policy("no-admin", weft::v1::Authorization::DENY);
+  *deny.add_rules()->add_to()->mutable_paths()->Add() = prefix("/admin");
+  auto allow = policy("tokens", weft::v1::Authorization::ALLOW);
+  auto* rule = allow.add_rules();
+  auto* to = rule->add_to();
+  *to->add_hosts() = exact("EXAMPLE.com");
+  *to->add_methods() = exact("GET");
+  auto* when = rule->add_when();
+  when->set_key("request.headers[X-Token]");
+  *when->add_values() = exact("let-me-in");
+  auto authz = HttpAuthorizer::forWorkload({deny, allow}, "istio-system", kGateway, "istio-system");
+
+  Request r;
+  EXPECT_FALSE(authz.decide(r.facts()).allowed);  // no token: no ALLOW matches
+  r.token = "let-me-in";
+  EXPECT_TRUE(authz.decide(r.facts()).allowed);
+  r.host = "example.com:8080";  // the port is ignored
+  EXPECT_TRUE(authz.decide(r.facts()).allowed);
+  r.method = "POST";
+  EXPECT_FALSE(authz.decide(r.facts()).allowed);
+  r.method = "GET";
+  r.path = "/admin/users";
+  auto decision = authz.decide(r.facts());
+  EXPECT_FALSE(decision.allowed);
+  EXPECT_EQ(decision.policy, "istio-system/no-admin");
+}
+
+TEST(HttpAuthorizer, ScopesSourcesAuditAndEmptyPolicies) {
+  auto elsewhere = policy("other-pods", weft::v1::Authorization::DENY);
+  (*elsewhere.mutable_selector())["istio"] = "egressgateway";
+  elsewhere.add_rules();  // would deny everything, but selects other pods
+  auto audit = policy("watch", weft::v1::Authorization::AUDIT);
+  audit.add_rules();
+  auto fromMesh = policy("from-mesh", weft::v1::Authorization::ALLOW);
+  auto* source = fromMesh.add_rules()->add_from();
+  *source->add_namespaces() = exact("default");
+  source->add_ip_blocks("198.18.0.0/16");
+  auto authz = HttpAuthorizer::forWorkload({elsewhere, audit, fromMesh}, "istio-system", kGateway, "istio-system");
+  Request r;
+  auto noIdentity = authz.decide(r.facts());
+  EXPECT_FALSE(noIdentity.allowed);
+  ASSERT_EQ(noIdentity.audited.size(), 1u);
+  EXPECT_EQ(noIdentity.audited[0], "istio-system/watch");
+  r.identity = "spiffe://acmellc.local/ns/default/sa/curl";
+  EXPECT_TRUE(authz.decide(r.facts()).allowed);
+  r.source = "10.1.1.1";
+  EXPECT_FALSE(authz.decide(r.facts()).allowed);
+
+  auto allowNothing = policy("allow-nothing", weft::v1::Authorization::ALLOW);  // no rules
+  EXPECT_FALSE(HttpAuthorizer::forWorkload({allowNothing}, "istio-system", kGateway, "istio-system").decide(Request{}.facts()).allowed);
+  EXPECT_TRUE(HttpAuthorizer::forWorkload({}, "istio-system", kGateway, "istio-system").decide(Request{}.facts()).allowed);
+}
+
+TEST(HttpAuthorizer, JwtFieldsNeverMatchAndUnknownConditionsNeverHold) {
+  auto jwt = policy("jwt", weft::v1::Authorization::ALLOW);
+  *jwt.add_rules()->add_from()->add_request_principals() = prefix("");
+  auto unknown = policy("unknown", weft::v1::Authorization::ALLOW);
+  unknown.add_rules()->add_when()->set_key("request.auth.claims[groups]");
+  Request r;
+  EXPECT_FALSE(httpPolicyMatches(jwt, r.facts()));
+  EXPECT_FALSE(httpPolicyMatches(unknown, r.facts()));
+}
+
+}  // namespace
+}  // namespace weft::proxy

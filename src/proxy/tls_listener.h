@@ -1,0 +1,79 @@
+#pragma once
+// TLS termination for a Gateway's HTTPS servers (tls mode SIMPLE or MUTUAL with a
+// credentialName). One port may carry several servers with their own certificates; the
+// client's SNI picks the server whose hosts match (exact, then "*.suffix", then "*"), the
+// first server when there is no SNI or no match, as Envoy's filter-chain match does.
+//
+// The credential is a Secret in the gateway workload's namespace, in either layout Istio
+// reads: kubernetes.io/tls (tls.crt, tls.key, optional ca.crt) or generic (cert, key,
+// cacert); for MUTUAL the CA may also come from "<name>-cacert". Loading it is the
+// caller's (the store in the gateway process, a map in tests).
+
+#include <boost/asio/ssl/context.hpp>
+
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "base/result.h"
+#include "weft/v1/discovery.pb.h"
+
+namespace weft::proxy {
+
+struct ServerCredential {
+  std::string certificateChainPem;
+  std::string privateKeyPem;
+  std::string caCertificatesPem;  // MUTUAL: the CAs a client certificate must chain to
+};
+
+// The Secret `name` in namespace `ns`, already in the layout above; an error when it does
+// not exist or lacks a field.
+using CredentialLoader = std::function<Result<ServerCredential>(const std::string& ns, const std::string& name)>;
+
+// Reads either Secret layout from its `data` (base64 already decoded by the caller).
+Result<ServerCredential> credentialFromSecretData(const std::function<std::optional<std::string>(const std::string& key)>& data,
+                                                  const std::string& what);
+
+class TlsListener {
+ public:
+  // Builds the contexts of every server; a server whose credential cannot be loaded or
+  // used is an error naming it (the caller skips that server).
+  static Result<std::shared_ptr<boost::asio::ssl::context>> buildContext(const weft::v1::TlsServer& server, const ServerCredential& credential);
+
+  TlsListener() = default;
+  // The first context's SNI callback points at this object: never copied or moved.
+  TlsListener(const TlsListener&) = delete;
+  TlsListener& operator=(const TlsListener&) = delete;
+
+  void add(const weft::v1::TlsServer& server, std::shared_ptr<boost::asio::ssl::context> context);
+  // Every server of `other`, after this one's.
+  void append(const TlsListener& other) {
+    for (const auto& e : other.servers_) add(e.spec, e.context);
+  }
+  bool empty() const { return servers_.empty(); }
+
+  // The context handshakes start with: the first server's, with the SNI callback that
+  // switches to the matching server's. Valid while this TlsListener lives.
+  boost::asio::ssl::context& initialContext();
+
+  // After the handshake: an error when a MUTUAL server's subjectAltNames are set and the
+  // client certificate carries none of them.
+  Status checkPeer(SSL* ssl) const;
+
+  // The server chosen for a host name (SNI), lower case.
+  const weft::v1::TlsServer* serverFor(std::string_view sni) const;
+
+ private:
+  struct Entry {
+    weft::v1::TlsServer spec;
+    std::shared_ptr<boost::asio::ssl::context> context;
+  };
+  static int onServerName(SSL* ssl, int* alert, void* self);
+  size_t indexFor(std::string_view sni) const;
+
+  std::vector<Entry> servers_;
+};
+
+}  // namespace weft::proxy

@@ -1,0 +1,140 @@
+#!/usr/bin/env bash
+# HTTPS at the ingress gateway, as Istio's "Secure Gateways" task walks it: a Gateway server
+# on port 443 with tls SIMPLE and a credentialName Secret made by `weft create secret tls`,
+# a second host with its own certificate picked by SNI, the Secret rotated in place, a
+# server whose Secret does not exist yet, then MUTUAL with a CA in the Secret: refused
+# without a client certificate, served with one. Clients: curl and openssl s_client from
+# inside the cluster, and curl from the host on the gateway's node port.
+# Usage: gateway_tls_test.sh WEFT_BINARY SAMPLES_DIR
+set -uo pipefail
+weft=$(realpath "$1")
+samples=$(realpath "$2")
+here=$(cd "$(dirname "$0")" && pwd)
+source "$here/lib.sh"
+
+export WEFT_HOME=$(mktemp -d /tmp/weft-gwtls-e2e.XXXXXX)
+unset WEFT_CLUSTER WEFT_STORE
+name="gt$$"
+netns="weft-$name"
+work=$(mktemp -d /tmp/weft-gwtls-work.XXXXXX)
+cleanup() {
+  "$weft" cluster delete --name "$name" >/dev/null 2>&1
+  rm -rf "$WEFT_HOME" "$work"
+}
+trap cleanup EXIT
+cd "$work"
+
+# --- certificates, as the Istio task makes them --------------------------------------------------
+mkcert() {  # mkcert NAME CN: a key and a certificate for CN signed by example.com's root
+  openssl req -out "$1.csr" -newkey rsa:2048 -nodes -keyout "$1.key" -subj "/CN=$2/O=$1 organization" 2>/dev/null
+  openssl x509 -req -sha256 -days 365 -CA example.com.crt -CAkey example.com.key -set_serial "$3" -in "$1.csr" -out "$1.crt" \
+    -extfile <(printf 'subjectAltName=DNS:%s' "$2") 2>/dev/null
+}
+openssl req -x509 -sha256 -nodes -days 365 -newkey rsa:2048 -subj '/O=example Inc./CN=example.com' \
+  -keyout example.com.key -out example.com.crt 2>/dev/null
+mkcert httpbin httpbin.example.com 1
+mkcert httpbin-rotated httpbin.example.com 2
+mkcert helloworld helloworld.example.com 3
+mkcert client client.example.com 4
+
+mesh_cluster "$name" "$samples"
+out=$("$weft" install -y -f "$samples/walkthrough/global-ingress.yaml" --revision prod 2>&1)
+check_contains "the ingress gateway is installed" "$out" "✔ Ingress gateways installed"
+"$weft" apply -f "$samples/walkthrough/httpbin.yaml" >/dev/null
+ready() { [ "$("$weft" get deploy httpbin -o jsonpath='{.status.readyReplicas}' 2>/dev/null)" = 1 ]; }
+wait_for "httpbin ready" 30 ready
+gw_ip() { "$weft" get pods -n istio-system -l istio=ingressgateway -o jsonpath='{.items[0].status.podIP}'; }
+wait_for "the gateway pod has an address" 30 gw_ip
+gw=$(gw_ip)
+gw_pod=$("$weft" get pods -n istio-system -l istio=ingressgateway -o jsonpath='{.items[0].metadata.name}')
+in_cluster() { ip netns exec "$netns" "$@"; }
+
+check_fails "create secret tls refuses a key that is not the certificate's" "private key does not match" \
+  "$weft" create -n istio-system secret tls wrong --key=helloworld.key --cert=httpbin.crt
+check "create secret tls httpbin-credential" "$weft" create -n istio-system secret tls httpbin-credential --key=httpbin.key --cert=httpbin.crt
+check_contains "of type kubernetes.io/tls" "$("$weft" get secret httpbin-credential -n istio-system -o jsonpath='{.type}')" "kubernetes.io/tls"
+
+cat >gateway.yaml <<'YAML'
+apiVersion: networking.istio.io/v1
+kind: Gateway
+metadata: {name: mygateway, namespace: istio-system}
+spec:
+  selector: {istio: ingressgateway}
+  servers:
+  - port: {number: 443, name: https-httpbin, protocol: HTTPS}
+    tls: {mode: SIMPLE, credentialName: httpbin-credential}
+    hosts: [httpbin.example.com]
+  - port: {number: 443, name: https-helloworld, protocol: HTTPS}
+    tls: {mode: SIMPLE, credentialName: helloworld-credential}
+    hosts: [helloworld.example.com]
+---
+apiVersion: networking.istio.io/v1
+kind: VirtualService
+metadata: {name: httpbin, namespace: default}
+spec:
+  hosts: [httpbin.example.com, helloworld.example.com]
+  gateways: [istio-system/mygateway]
+  http:
+  - route: [{destination: {host: httpbin, port: {number: 8000}}}]
+YAML
+check "apply the HTTPS Gateway (two servers on 443) and its VirtualService" "$weft" apply -f gateway.yaml
+
+# The Service's port 443 targets 8443 in the pod.
+https() { in_cluster curl -s -o /dev/null -w '%{http_code}' --max-time 5 --resolve "$1:8443:$gw" --cacert example.com.crt "${@:3}" "https://$1:8443$2"; }
+served() { [ "$(https httpbin.example.com /status/418)" = 418 ]; }
+wait_for "HTTPS (SIMPLE) to httpbin.example.com -> httpbin's 418 teapot" 30 served
+body=$(in_cluster curl -s --max-time 5 --resolve "httpbin.example.com:8443:$gw" --cacert example.com.crt https://httpbin.example.com:8443/get)
+check_contains "httpbin sees X-Forwarded-Proto https" "$body" '"X-Forwarded-Proto": [
+      "https"'
+subject() { in_cluster openssl s_client -connect "$gw:8443" -servername "$1" </dev/null 2>/dev/null | openssl x509 -noout -subject -serial 2>/dev/null; }
+check_contains "SNI httpbin.example.com gets httpbin's certificate" "$(subject httpbin.example.com)" "CN = httpbin.example.com"
+check_contains "helloworld's Secret does not exist: the gateway says so" "$("$weft" logs -n istio-system "$gw_pod")" \
+  "istio-system/helloworld-credential does not exist"
+check "while httpbin.example.com keeps being served" served
+
+check "create secret tls helloworld-credential" "$weft" create -n istio-system secret tls helloworld-credential --key=helloworld.key --cert=helloworld.crt
+hello_cert() { subject helloworld.example.com | grep -q "CN = helloworld.example.com"; }
+wait_for "SNI helloworld.example.com now gets its own certificate" 20 hello_cert
+check_contains "and is served over it" "$(https helloworld.example.com /status/200)" "200"
+check_contains "a client without SNI gets the first server's certificate" \
+  "$(in_cluster openssl s_client -connect "$gw:8443" -noservername </dev/null 2>/dev/null | openssl x509 -noout -subject)" "CN = httpbin.example.com"
+
+# --- rotation: the Secret replaced in place -----------------------------------------------------------
+"$weft" delete secret httpbin-credential -n istio-system >/dev/null
+check "re-create httpbin-credential with a new certificate (serial 2)" "$weft" create -n istio-system secret tls httpbin-credential \
+  --key=httpbin-rotated.key --cert=httpbin-rotated.crt
+rotated() { subject httpbin.example.com | grep -q "serial=02"; }
+wait_for "the gateway serves the rotated certificate without a restart" 20 rotated
+
+# --- from the host, on the node port for 443 ---------------------------------------------------------------
+node_port=$("$weft" get svc global-ingress -n istio-system -o json | jq -r '.spec.ports[] | select(.port == 443) | .nodePort // empty')
+from_host() { [ "$(curl -s -o /dev/null -w '%{http_code}' --max-time 5 --resolve "httpbin.example.com:$node_port:127.0.0.1" --cacert example.com.crt "https://httpbin.example.com:$node_port/status/200")" = 200 ]; }
+wait_for "from the host: https://httpbin.example.com:$node_port via 127.0.0.1 -> 200" 20 from_host
+
+# --- MUTUAL ----------------------------------------------------------------------------------------------------
+"$weft" delete secret httpbin-credential -n istio-system >/dev/null
+check "create a generic Secret with tls.crt, tls.key and ca.crt" "$weft" create -n istio-system secret generic httpbin-credential \
+  --from-file=tls.key=httpbin.key --from-file=tls.crt=httpbin.crt --from-file=ca.crt=example.com.crt
+sed -i 's/tls: {mode: SIMPLE, credentialName: httpbin-credential}/tls: {mode: MUTUAL, credentialName: httpbin-credential}/' gateway.yaml
+check "switch the httpbin server to MUTUAL" "$weft" apply -f gateway.yaml
+refused() { ! in_cluster curl -s -o /dev/null --max-time 5 --resolve "httpbin.example.com:8443:$gw" --cacert example.com.crt https://httpbin.example.com:8443/status/418; }
+wait_for "MUTUAL: a client without a certificate is refused" 20 refused
+check_contains "MUTUAL: with client.example.com's certificate -> 418" \
+  "$(https httpbin.example.com /status/418 --cert client.crt --key client.key)" "418"
+openssl req -x509 -nodes -days 1 -newkey rsa:2048 -subj '/CN=stranger' -keyout stranger.key -out stranger.crt 2>/dev/null
+check "MUTUAL: a certificate from another CA is refused" bash -c "! ip netns exec '$netns' curl -s -o /dev/null --max-time 5 \
+  --resolve httpbin.example.com:8443:$gw --cacert example.com.crt --cert stranger.crt --key stranger.key https://httpbin.example.com:8443/status/418"
+check_contains "helloworld.example.com stays SIMPLE on the same port" "$(https helloworld.example.com /status/200)" "200"
+
+# --- the access log in JSON (MeshConfig accessLogEncoding), changed in the mesh ConfigMap ----------------
+"$weft" get configmap istio-prod -n istio-system -o json | jq '.data.mesh |= sub("accessLogEncoding: TEXT"; "accessLogEncoding: JSON")' >mesh.json
+check_contains "the mesh config now says JSON" "$(jq -r .data.mesh mesh.json)" "accessLogEncoding: JSON"
+check "set accessLogEncoding: JSON in the istio-prod ConfigMap" "$weft" apply -f mesh.json
+json_logged() {
+  https httpbin.example.com /status/418 --cert client.crt --key client.key >/dev/null
+  "$weft" logs -n istio-system "$gw_pod" | grep '^{' | jq -en '[inputs | select(.response_code == 418 and .authority == "httpbin.example.com:8443")] | length > 0'
+}
+wait_for "the gateway logs requests as JSON objects with Istio's keys" 20 json_logged
+
+check "no sanitizer report in the gateway's log" bash -c "! '$weft' logs -n istio-system '$gw_pod' | grep -E 'AddressSanitizer|runtime error:'"
+finish

@@ -1,0 +1,387 @@
+#!/usr/bin/env bash
+# weft-proxy's traffic policy end to end, through the ingress gateway on a local cluster,
+# with curl from inside the cluster: header routing to v1/v2 subsets, weights, retries
+# against a failing backend, outlier ejection of that backend, fault injection (abort and
+# delay), connection-pool overflow (503 UO), consistent hashing, CORS, mirroring,
+# directResponse, method/query matches, and L7 AuthorizationPolicy (DENY, AUDIT, ALLOW with
+# a header condition). Every load is a bounded count of requests.
+#
+# Backends: httpbin-v1 and httpbin-v2 (Service hb, pods tell who they are on /hostname);
+# Service mixed in front of one httpbin (good) and one python3 server answering 503 to
+# everything (bad).
+# Usage: traffic_policy_test.sh WEFT_BINARY SAMPLES_DIR
+set -uo pipefail
+weft=$(realpath "$1")
+samples=$(realpath "$2")
+here=$(cd "$(dirname "$0")" && pwd)
+source "$here/lib.sh"
+
+export WEFT_HOME=$(mktemp -d /tmp/weft-traffic-e2e.XXXXXX)
+unset WEFT_CLUSTER WEFT_STORE
+name="tp$$"
+netns="weft-$name"
+work=$(mktemp -d /tmp/weft-traffic-work.XXXXXX)
+cleanup() {
+  [ -n "${WEFT_E2E_DUMP:-}" ] && "$weft" logs -n istio-system "$("$weft" get pods -n istio-system -l istio=ingressgateway -o jsonpath='{.items[0].metadata.name}')" >"$WEFT_E2E_DUMP" 2>&1
+  "$weft" cluster delete --name "$name" >/dev/null 2>&1
+  rm -rf "$WEFT_HOME" "$work"
+}
+trap cleanup EXIT
+cd "$work"
+
+mesh_cluster "$name" "$samples"
+out=$("$weft" install -y -f "$samples/walkthrough/global-ingress.yaml" --revision prod 2>&1)
+check_contains "the ingress gateway is installed" "$out" "✔ Ingress gateways installed"
+gw_ip() { "$weft" get pods -n istio-system -l istio=ingressgateway -o jsonpath='{.items[0].status.podIP}'; }
+wait_for "the gateway pod has an address" 30 gw_ip
+gw=$(gw_ip)
+gw_pod=$("$weft" get pods -n istio-system -l istio=ingressgateway -o jsonpath='{.items[0].metadata.name}')
+in_cluster() { ip netns exec "$netns" "$@"; }
+
+cat >backends.yaml <<'YAML'
+apiVersion: v1
+kind: Service
+metadata: {name: hb}
+spec:
+  selector: {app: hb}
+  ports: [{name: http, port: 8000, targetPort: 8080}]
+---
+apiVersion: apps/v1
+kind: Deployment
+metadata: {name: httpbin-v1}
+spec:
+  replicas: 1
+  selector: {matchLabels: {app: hb, version: v1}}
+  template:
+    metadata: {labels: {app: hb, version: v1}}
+    spec: {containers: [{name: httpbin, image: mccutchen/go-httpbin, ports: [{containerPort: 8080}]}]}
+---
+apiVersion: apps/v1
+kind: Deployment
+metadata: {name: httpbin-v2}
+spec:
+  replicas: 1
+  selector: {matchLabels: {app: hb, version: v2}}
+  template:
+    metadata: {labels: {app: hb, version: v2}}
+    spec: {containers: [{name: httpbin, image: mccutchen/go-httpbin, ports: [{containerPort: 8080}]}]}
+---
+apiVersion: v1
+kind: Service
+metadata: {name: mixed}
+spec:
+  selector: {app: mixed}
+  ports: [{name: http, port: 8000, targetPort: 8080}]
+---
+apiVersion: apps/v1
+kind: Deployment
+metadata: {name: good}
+spec:
+  replicas: 1
+  selector: {matchLabels: {app: mixed, role: good}}
+  template:
+    metadata: {labels: {app: mixed, role: good}}
+    spec: {containers: [{name: httpbin, image: mccutchen/go-httpbin, ports: [{containerPort: 8080}]}]}
+---
+apiVersion: apps/v1
+kind: Deployment
+metadata: {name: bad}
+spec:
+  replicas: 1
+  selector: {matchLabels: {app: mixed, role: bad}}
+  template:
+    metadata: {labels: {app: mixed, role: bad}}
+    spec:
+      containers:
+      - name: failing
+        image: python:3
+        command:
+        - python3
+        - -c
+        - |
+          import http.server
+          class Failing(http.server.BaseHTTPRequestHandler):
+              def answer(self):
+                  self.send_response(503)
+                  self.send_header("Content-Length", "0")
+                  self.end_headers()
+              do_GET = do_POST = answer
+              def log_message(self, *args): pass
+          http.server.ThreadingHTTPServer(("", 8080), Failing).serve_forever()
+        ports: [{containerPort: 8080}]
+YAML
+check "apply the backends" "$weft" apply -f backends.yaml
+for d in httpbin-v1 httpbin-v2 good bad; do
+  ready() { [ "$("$weft" get deploy "$1" -o jsonpath='{.status.readyReplicas}' 2>/dev/null)" = 1 ]; }
+  wait_for "$d ready" 30 ready "$d"
+done
+
+cat >routing.yaml <<'YAML'
+apiVersion: networking.istio.io/v1
+kind: Gateway
+metadata: {name: gw}
+spec:
+  selector: {istio: ingressgateway}
+  servers: [{port: {number: 80, name: http, protocol: HTTP}, hosts: ["*"]}]
+---
+apiVersion: networking.istio.io/v1
+kind: DestinationRule
+metadata: {name: hb}
+spec:
+  host: hb
+  subsets: [{name: v1, labels: {version: v1}}, {name: v2, labels: {version: v2}}]
+---
+apiVersion: networking.istio.io/v1
+kind: VirtualService
+metadata: {name: routing}
+spec:
+  hosts: [routing.local]
+  gateways: [gw]
+  http:
+  - match: [{headers: {x-version: {exact: v2}}}]
+    route: [{destination: {host: hb, subset: v2}}]
+  - match: [{method: {exact: DELETE}}, {queryParams: {forbidden: {exact: "1"}}}]
+    directResponse: {status: 405, body: {string: "not here"}}
+  - route: [{destination: {host: hb, subset: v1}}]
+---
+apiVersion: networking.istio.io/v1
+kind: VirtualService
+metadata: {name: weights}
+spec:
+  hosts: [weights.local]
+  gateways: [gw]
+  http:
+  - route:
+    - {destination: {host: hb, subset: v1}, weight: 75}
+    - {destination: {host: hb, subset: v2}, weight: 25}
+---
+apiVersion: networking.istio.io/v1
+kind: VirtualService
+metadata: {name: retries}
+spec:
+  hosts: [retry.local, no-retry.local]
+  gateways: [gw]
+  http:
+  - match: [{authority: {prefix: retry.}}]
+    retries: {attempts: 3, retryOn: 5xx}
+    route: [{destination: {host: mixed}}]
+  - retries: {attempts: 0}
+    route: [{destination: {host: mixed}}]
+---
+apiVersion: networking.istio.io/v1
+kind: VirtualService
+metadata: {name: faults}
+spec:
+  hosts: [fault.local]
+  gateways: [gw]
+  http:
+  - match: [{uri: {prefix: /abort}}]
+    fault: {abort: {httpStatus: 418, percentage: {value: 100}}}
+    route: [{destination: {host: hb, subset: v1}}]
+  - match: [{uri: {prefix: /delay}}]
+    fault: {delay: {fixedDelay: 1s}}
+    route: [{destination: {host: hb, subset: v1}}]
+---
+apiVersion: networking.istio.io/v1
+kind: VirtualService
+metadata: {name: extras}
+spec:
+  hosts: [extras.local]
+  gateways: [gw]
+  http:
+  - mirror: {host: hb, subset: v2}
+    mirrorPercentage: {value: 100}
+    route: [{destination: {host: hb, subset: v1}}]
+---
+# The proxy answers cors.local itself, so every CORS header seen is the proxy's (httpbin
+# adds its own).
+apiVersion: networking.istio.io/v1
+kind: VirtualService
+metadata: {name: cors}
+spec:
+  hosts: [cors.local]
+  gateways: [gw]
+  http:
+  - corsPolicy:
+      allowOrigins: [{exact: "https://app.example.com"}]
+      allowMethods: [GET, POST]
+      allowHeaders: [x-token]
+      maxAge: 1h
+    directResponse: {status: 200, body: {string: "hello"}}
+YAML
+check "apply the Gateway, DestinationRule and VirtualServices" "$weft" apply -f routing.yaml
+
+host_of() { in_cluster curl -s --max-time 5 -H "Host: $1" "${@:2}" "http://$gw:8080/hostname" | jq -r '.hostname // "none"' 2>/dev/null; }
+code() { in_cluster curl -s -o /dev/null -w '%{http_code}' --max-time 5 -H "Host: $1" "${@:3}" "http://$gw:8080$2"; }
+serving() { host_of routing.local | grep -q '^httpbin-v1-'; }
+wait_for "routing.local is served by httpbin-v1" 30 serving
+
+# --- header routing and matches -----------------------------------------------------------------------
+v1=0 v2=0
+for i in $(seq 10); do
+  case $(host_of routing.local -H 'x-version: v2') in httpbin-v2-*) v2=$((v2 + 1)) ;; esac
+  case $(host_of routing.local) in httpbin-v1-*) v1=$((v1 + 1)) ;; esac
+done
+check_contains "x-version: v2 -> httpbin-v2, 10 of 10" "$v2" "10"
+check_contains "without the header -> httpbin-v1, 10 of 10" "$v1" "10"
+check_contains "method DELETE matches the directResponse route (405)" "$(code routing.local /hostname -X DELETE)" "405"
+check_contains "query ?forbidden=1 matches it too" "$(code routing.local '/hostname?forbidden=1')" "405"
+check_contains "with the body written in the VirtualService" \
+  "$(in_cluster curl -s --max-time 5 -H 'Host: routing.local' "http://$gw:8080/x?forbidden=1")" "not here"
+
+# --- weights -------------------------------------------------------------------------------------------------
+v2=0
+for i in $(seq 80); do case $(host_of weights.local) in httpbin-v2-*) v2=$((v2 + 1)) ;; esac; done
+echo "       weights 75/25: $v2 of 80 to v2"
+check "weights 75/25 send some but not most of 80 requests to v2 ($v2)" test "$v2" -ge 5 -a "$v2" -le 40
+
+# --- retries against a failing backend, then outlier ejection ----------------------------------------------
+failures() { local n=0; for i in $(seq "$2"); do [ "$(code "$1" /get)" = 200 ] || n=$((n + 1)); done; echo "$n"; }
+check_contains "no retries: round robin over good and bad fails some of 20" "$(failures no-retry.local 20 | grep -v '^0$')" ""
+n=$(failures no-retry.local 20)
+check "no retries: 20 requests see 503s from the bad pod ($n)" test "$n" -ge 5
+check_contains "retries (3 on 5xx): all 20 succeed" "$(failures retry.local 20)" "0"
+
+cat >outlier.yaml <<'YAML'
+apiVersion: networking.istio.io/v1
+kind: DestinationRule
+metadata: {name: mixed}
+spec:
+  host: mixed
+  trafficPolicy:
+    outlierDetection: {consecutive5xxErrors: 2, interval: 1s, baseEjectionTime: 5m, maxEjectionPercent: 100}
+YAML
+check "apply outlierDetection (2 consecutive 5xx, 5m ejection) for mixed" "$weft" apply -f outlier.yaml
+ejected() { "$weft" logs -n istio-system "$gw_pod" | grep -q 'outlier detection ejected'; }
+eject() { failures no-retry.local 6 >/dev/null; ejected; }
+wait_for "the bad endpoint is ejected after consecutive 503s" 30 eject
+check_contains "then without retries all 20 requests succeed" "$(failures no-retry.local 20)" "0"
+
+# --- fault injection -------------------------------------------------------------------------------------------
+check_contains "fault abort 100% -> 418" "$(code fault.local /abort)" "418"
+check_contains "with Envoy's body" "$(in_cluster curl -s --max-time 5 -H 'Host: fault.local' "http://$gw:8080/abort")" "fault filter abort"
+check_contains "fault delay 1s, then the request goes on (200)" "$(code fault.local /delay/0)" "200"
+
+# --- connection pool: one connection, one pending, the rest overflow (503 UO) ----------------------------------
+cat >pool.yaml <<'YAML'
+apiVersion: networking.istio.io/v1
+kind: DestinationRule
+metadata: {name: hb}
+spec:
+  host: hb
+  trafficPolicy:
+    connectionPool: {tcp: {maxConnections: 1}, http: {http1MaxPendingRequests: 1}}
+  subsets: [{name: v1, labels: {version: v1}}, {name: v2, labels: {version: v2}}]
+YAML
+check "apply connectionPool maxConnections 1, http1MaxPendingRequests 1 for hb" "$weft" apply -f pool.yaml
+sleep 1
+for i in 1 2 3 4 5; do (echo "$(code routing.local /delay/1)" >"code.$i") & done
+wait
+codes=$(cat code.* | sort | uniq -c)
+echo "$codes" | sed 's/^/       /'
+check_contains "five concurrent requests: some 200" "$codes" " 200"
+check_contains "and some 503 overflow" "$codes" " 503"
+
+# --- consistent hash by header -----------------------------------------------------------------------------------
+cat >hash.yaml <<'YAML'
+apiVersion: networking.istio.io/v1
+kind: DestinationRule
+metadata: {name: hb}
+spec:
+  host: hb
+  trafficPolicy:
+    loadBalancer: {consistentHash: {httpHeaderName: x-user}}
+  subsets: [{name: v1, labels: {version: v1}}, {name: v2, labels: {version: v2}}]
+---
+apiVersion: networking.istio.io/v1
+kind: VirtualService
+metadata: {name: sticky}
+spec:
+  hosts: [sticky.local]
+  gateways: [gw]
+  http: [{route: [{destination: {host: hb}}]}]
+YAML
+check "apply consistentHash on x-user for hb, and sticky.local -> hb" "$weft" apply -f hash.yaml
+sticky_up() { host_of sticky.local | grep -q '^httpbin-'; }
+wait_for "sticky.local is served" 20 sticky_up
+for user in ann bob cat dan; do
+  seen=$(for i in $(seq 8); do host_of sticky.local -H "x-user: $user"; done | sort -u | wc -l)
+  check_contains "x-user: $user -> one pod for 8 requests" "$seen" "1"
+done
+spread=$(for user in u1 u2 u3 u4 u5 u6 u7 u8 u9 u10 u11 u12; do host_of sticky.local -H "x-user: $user"; done | sort -u | wc -l)
+check_contains "12 users spread over both pods" "$spread" "2"
+
+# --- CORS (cors.local) and mirroring (extras.local) -----------------------------------------------------------------------------------------------
+pre=$(in_cluster curl -s -D - -o /dev/null --max-time 5 -X OPTIONS -H 'Host: cors.local' -H 'Origin: https://app.example.com' \
+  -H 'Access-Control-Request-Method: POST' "http://$gw:8080/post")
+check_contains "CORS preflight from an allowed origin -> 200 from the proxy" "$pre" "HTTP/1.1 200"
+check_contains "with access-control-allow-origin" "$pre" "access-control-allow-origin: https://app.example.com"
+check_contains "and access-control-allow-methods" "$pre" "access-control-allow-methods: GET,POST"
+check_contains "and access-control-max-age 3600" "$pre" "access-control-max-age: 3600"
+other=$(in_cluster curl -s -D - -o /dev/null --max-time 5 -H 'Host: cors.local' -H 'Origin: https://evil.example' "http://$gw:8080/get")
+no_allow_origin() { ! grep -qi access-control-allow-origin <<<"$other"; }
+check "a request from another origin gets no allow-origin header" no_allow_origin
+actual=$(in_cluster curl -s -D - -o /dev/null --max-time 5 -H 'Host: cors.local' -H 'Origin: https://app.example.com' "http://$gw:8080/get")
+check_contains "an actual request from the allowed origin gets it" "$actual" "access-control-allow-origin: https://app.example.com"
+
+marker="mirror-check-$$"
+check_contains "extras.local serves from v1" "$(code extras.local "/anything/$marker")" "200"
+v2_pod=$("$weft" get pods -l version=v2 -o jsonpath='{.items[0].metadata.name}')
+mirrored() { "$weft" logs "$v2_pod" | grep -q "$marker"; }
+wait_for "the mirror copy reached httpbin-v2" 10 mirrored
+
+# --- L7 AuthorizationPolicy at the gateway (selector istio=ingressgateway) ------------------------------------------
+cat >authz.yaml <<'YAML'
+apiVersion: security.istio.io/v1
+kind: AuthorizationPolicy
+metadata: {name: no-delete, namespace: istio-system}
+spec:
+  selector: {matchLabels: {istio: ingressgateway}}
+  action: DENY
+  rules: [{to: [{operation: {methods: [DELETE], paths: ["/anything*"]}}]}]
+---
+apiVersion: security.istio.io/v1
+kind: AuthorizationPolicy
+metadata: {name: watch-headers, namespace: istio-system}
+spec:
+  selector: {matchLabels: {istio: ingressgateway}}
+  action: AUDIT
+  rules: [{to: [{operation: {paths: ["/headers"]}}]}]
+YAML
+check "apply a DENY (DELETE /anything*) and an AUDIT (/headers) policy for the gateway" "$weft" apply -f authz.yaml
+denied() { [ "$(code routing.local /anything/x -X DELETE)" = 403 ]; }
+wait_for "DENY: DELETE /anything/x -> 403" 20 denied
+check_contains "with Envoy's body" "$(in_cluster curl -s --max-time 5 -X DELETE -H 'Host: routing.local' "http://$gw:8080/anything/x")" "RBAC: access denied"
+check_contains "GET /anything/x is still 200" "$(code routing.local /anything/x)" "200"
+check_contains "AUDIT decides nothing: /headers 200" "$(code routing.local /headers)" "200"
+check_contains "and is recorded in the gateway's log" "$("$weft" logs -n istio-system "$gw_pod" | grep AUDIT)" "matched istio-system/watch-headers"
+
+cat >allow.yaml <<'YAML'
+apiVersion: security.istio.io/v1
+kind: AuthorizationPolicy
+metadata: {name: token-only, namespace: istio-system}
+spec:
+  selector: {matchLabels: {istio: ingressgateway}}
+  action: ALLOW
+  rules:
+  - to: [{operation: {hosts: ["routing.local"], methods: [GET]}}]
+    when: [{key: "request.headers[x-token]", values: ["let-me-in"]}]
+YAML
+check "apply an ALLOW: GET on routing.local with x-token: let-me-in only" "$weft" apply -f allow.yaml
+allow_applies() { [ "$(code routing.local /get)" = 403 ]; }
+wait_for "ALLOW: without the token -> 403" 20 allow_applies
+check_contains "with the token -> 200" "$(code routing.local /get -H 'x-token: let-me-in')" "200"
+check_contains "a POST with the token -> 403 (no ALLOW rule matches)" "$(code routing.local /anything -X POST -H 'x-token: let-me-in')" "403"
+check_contains "another host with the token -> 403" "$(code weights.local /get -H 'x-token: let-me-in')" "403"
+"$weft" delete -f allow.yaml >/dev/null
+lifted() { [ "$(code weights.local /get)" = 200 ]; }
+wait_for "deleting the ALLOW lifts it" 20 lifted
+
+# --- the access log carries the flags ---------------------------------------------------------------------------------------
+log=$("$weft" logs -n istio-system "$gw_pod")
+check_contains "access log: the abort with flag FI" "$log" '"GET /abort HTTP/1.1" 418 FI '
+check_contains "access log: the delay with flag DI" "$log" '"GET /delay/0 HTTP/1.1" 200 DI '
+check_contains "access log: an overflow with flag UO" "$log" '503 UO '
+check "no sanitizer report in the gateway's log" bash -c "! grep -E 'AddressSanitizer|runtime error:' <<<\"\$0\"" "$log"
+
+finish
