@@ -31,12 +31,6 @@ constexpr const char* kGatewayKind = "Gateway.networking.istio.io";
 constexpr const char* kVirtualServiceKind = "VirtualService.networking.istio.io";
 constexpr const char* kDestinationRuleKind = "DestinationRule.networking.istio.io";
 
-const std::vector<Object>& objectsOf(const ObjectsByKind& objects, const std::string& kind) {
-  static const std::vector<Object> none;
-  auto found = objects.find(kind);
-  return found == objects.end() ? none : found->second;
-}
-
 bool podReady(const Object& pod) {
   for (const auto& c : arrayAt(pod.value(), {"status", "conditions"})) {
     if (stringAt(c, {"type"}) == "Ready") return stringAt(c, {"status"}) == "True";

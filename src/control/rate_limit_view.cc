@@ -16,18 +16,6 @@ using model::stringAt;
 
 namespace {
 
-const std::vector<Object>& objectsOf(const ObjectsByKind& objects, const std::string& kind) {
-  static const std::vector<Object> none;
-  auto found = objects.find(kind);
-  return found == objects.end() ? none : found->second;
-}
-
-const json::array& listAt(const json::value& v, std::initializer_list<std::string_view> path) {
-  static const json::array none;
-  const auto& found = at(v, path);
-  return found.is_array() ? found.get_array() : none;
-}
-
 int64_t integerAt(const json::value& v, std::initializer_list<std::string_view> path) {
   const auto& found = at(v, path);
   if (found.is_int64()) return found.get_int64();
@@ -74,7 +62,7 @@ class RateLimitCompiler {
       note(policy, fmt::format("mode {:?} is neither local nor global: not sent", mode));
       return;
     }
-    const auto& rules = listAt(spec, {"rules"});
+    const auto& rules = model::arrayAt(spec, {"rules"});
     for (size_t i = 0; i < rules.size(); ++i) addRule(policy, rules[i], i, out);
     if (out.rules().empty()) {
       note(policy, "no rule could be read: not sent");
@@ -87,7 +75,7 @@ class RateLimitCompiler {
   void note(const Object& o, const std::string& what) { build_.notes.push_back(fmt::format("{}: {}", o.friendlyName(), what)); }
 
   void addTargets(const Object& policy, const json::value& spec, weft::v1::RateLimitPolicy& out) {
-    const auto& refs = listAt(spec, {"targetRefs"});
+    const auto& refs = model::arrayAt(spec, {"targetRefs"});
     for (size_t i = 0; i < refs.size(); ++i) {
       std::string group = stringAt(refs[i], {"group"});
       std::string kind = stringAt(refs[i], {"kind"});

@@ -17,12 +17,6 @@ using model::stringAt;
 
 namespace {
 
-const std::vector<Object>& objectsOf(const ObjectsByKind& objects, const std::string& kind) {
-  static const std::vector<Object> none;
-  auto found = objects.find(kind);
-  return found == objects.end() ? none : found->second;
-}
-
 std::string labelOr(const Object& o, std::initializer_list<std::string_view> keys, std::string fallback) {
   for (auto key : keys) {
     if (auto value = o.label(key); !value.empty()) return value;
@@ -196,6 +190,12 @@ void addAuthorizations(const ObjectsByKind& objects, const RegistrySettings& set
 }
 
 }  // namespace
+
+const std::vector<model::Object>& objectsOf(const ObjectsByKind& objects, const std::string& kind) {
+  static const std::vector<model::Object> none;
+  auto found = objects.find(kind);
+  return found == objects.end() ? none : found->second;
+}
 
 const std::vector<std::string>& registryKinds() {
   static const std::vector<std::string> kinds = [] {

@@ -34,6 +34,9 @@ struct RegistrySettings {
 // Every object kind the registry reads, by qualified kind ("Pod", "ServiceEntry.networking.istio.io").
 using ObjectsByKind = std::map<std::string, std::vector<model::Object>>;
 
+// The objects of one kind; an empty list when there are none.
+const std::vector<model::Object>& objectsOf(const ObjectsByKind& objects, const std::string& kind);
+
 // type -> resource name -> resource (versions are left to the discovery snapshot).
 using ResourceSet = std::map<std::string, std::map<std::string, weft::v1::Resource>>;
 
