@@ -17,6 +17,7 @@ const std::vector<Analyzer>& allAnalyzers() {
     addAnnotationAnalyzers(all);
     addSecurityAnalyzers(all);
     addAmbientAnalyzers(all);
+    addRateLimitAnalyzers(all);
     return all;
   }();
   return analyzers;

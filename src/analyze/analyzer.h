@@ -35,5 +35,6 @@ void addNamespaceAnalyzers(std::vector<Analyzer>& out);
 void addAnnotationAnalyzers(std::vector<Analyzer>& out);
 void addSecurityAnalyzers(std::vector<Analyzer>& out);
 void addAmbientAnalyzers(std::vector<Analyzer>& out);
+void addRateLimitAnalyzers(std::vector<Analyzer>& out);  // WFT0001-WFT0003 (policy.weft.dev RateLimitPolicy)
 
 }  // namespace weft::analyze

@@ -27,6 +27,9 @@ const MessageType kGatewayPortNotDefinedOnService{"IST0162", "GatewayPortNotDefi
 const MessageType kIneffectivePolicy{"IST0167", "IneffectivePolicy", Level::kWarning};
 const MessageType kDestinationRuleSubsetNotSelectPods{"IST0173", "DestinationRuleSubsetNotSelectPods", Level::kError};
 const MessageType kUnknownDestinationRuleHost{"IST0174", "UnknownDestinationRuleHost", Level::kWarning};
+const MessageType kRateLimitTargetNotFound{"WFT0001", "RateLimitTargetNotFound", Level::kError};
+const MessageType kRateLimitTargetNotApplied{"WFT0002", "RateLimitTargetNotApplied", Level::kInfo};
+const MessageType kRateLimitRedisServiceNotFound{"WFT0003", "RateLimitRedisServiceNotFound", Level::kWarning};
 }  // namespace msg
 
 const char* levelName(Level level) {
@@ -59,6 +62,8 @@ Message makeMessage(const MessageType& type, const model::Object& origin, std::s
 std::string documentationUrl(const MessageType& type) {
   std::string code = type.code;
   for (auto& c : code) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  // Weft's own codes are documented with Weft, not on istio.io.
+  if (code.starts_with("wft")) return fmt::format("docs/analysis.md#{}", code);
   return fmt::format("https://istio.io/latest/docs/reference/config/analysis/{}/", code);
 }
 

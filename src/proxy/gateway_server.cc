@@ -330,7 +330,7 @@ asio::awaitable<GatewayServer::Outcome> GatewayServer::handle(Request request, u
     co_return outcome;
   }
   RateLimitVerdict limit;
-  RateLimitCheck limitCheck = rateLimitCheck(*config, *vhost, *route, request.base(), peer);  // named: see session()
+  RateLimitCheck limitCheck = rateLimitCheck(*config, *vhost, *route, request.base(), peer, downstream.identity);  // named: see session()
   // No rule applies (the common case): no coroutine frame, no Redis.
   if (!limitCheck.items.empty()) limit = co_await rateLimiter_.check(std::move(limitCheck));
   if (limit.limited) {

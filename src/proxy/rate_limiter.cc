@@ -38,7 +38,7 @@ RateLimitCheck rateLimitCheck(std::shared_ptr<const RateLimitTable> table, std::
 }
 
 RateLimitCheck rateLimitCheck(const ProxyConfig& config, const CompiledVirtualHost& vhost, const CompiledRoute& route,
-                              const http::request_header<>& request, const std::string& peer) {
+                              const http::request_header<>& request, const std::string& peer, const std::string& principal) {
   if (config.rateLimits()->none()) return {};
   std::vector<std::string> services;
   if (route.spec.has_route()) {
@@ -48,7 +48,7 @@ RateLimitCheck rateLimitCheck(const ProxyConfig& config, const CompiledVirtualHo
   }
   RequestFacts facts;
   facts.clientAddress = peer;
-  // Listeners are plaintext HTTP today: no peer shows a certificate, so no principal.
+  facts.principal = principal;
   facts.header = [&request](std::string_view name) -> std::optional<std::string_view> {
     auto found = request.find(name);
     if (found == request.end()) return std::nullopt;

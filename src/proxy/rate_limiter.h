@@ -56,9 +56,11 @@ RateLimitCheck rateLimitCheck(std::shared_ptr<const RateLimitTable> table, std::
                               const std::vector<std::string>& services, const RequestFacts& facts);
 
 // The same for the gateway's request: its virtual host's Gateway, the Services of its
-// route's clusters, the peer's address. The server's one call.
+// route's clusters, the peer's address and, over MUTUAL TLS, its client certificate's
+// SPIFFE ID (`principal`, empty otherwise). The server's one call.
 RateLimitCheck rateLimitCheck(const ProxyConfig& config, const CompiledVirtualHost& vhost, const CompiledRoute& route,
-                              const boost::beast::http::request_header<>& request, const std::string& peer);
+                              const boost::beast::http::request_header<>& request, const std::string& peer,
+                              const std::string& principal = "");
 
 struct RateLimitVerdict {
   bool limited = false;
