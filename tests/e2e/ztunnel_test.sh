@@ -215,7 +215,12 @@ for i in $(seq 40); do
   fi
   sleep 0.2
 done
-check_contains "no request failed while ztunnel restarted (40 requests)" "failures=$failures" "failures=0"
+if ! check_contains "no request failed while ztunnel restarted (40 requests)" "failures=$failures" "failures=0"; then
+  for z in $old_ztunnels; do echo "       --- old $z"; grep -E "signal|draining|cannot|error|warn" "$work/$z.log" | tail -5 | sed 's/^/       /'; done
+  for z in $("$weft" get pods -n istio-system -l app=ztunnel -o jsonpath='{.items[*].metadata.name}'); do
+    echo "       --- new $z"; "$weft" logs -n istio-system "$z" | grep -E "connected|enrolled|cannot|error|warn|serving" | head -8 | sed 's/^/       /'
+  done
+fi
 rolled() {
   local now; now=$("$weft" get pods -n istio-system -l app=ztunnel -o jsonpath='{.items[*].metadata.name}')
   [ "$(wc -w <<<"$now")" = 2 ] && ! grep -qwF -f <(tr ' ' '\n' <<<"$old_ztunnels") <<<"$now" && [ "$("$weft" get pods -n istio-system -l app=ztunnel --no-headers | grep -c ' Running ')" = 2 ]
