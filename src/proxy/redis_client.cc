@@ -114,18 +114,30 @@ asio::awaitable<RedisClient::Acquired> RedisClient::connect(Clock::time_point de
   if (!literal) {
     endpoints.emplace_back(ip, port);
   } else {
-    // Names come from the pod's hosts file in the local cluster. The resolver runs
-    // getaddrinfo on Asio's own thread; the guard cancels our wait at the deadline (it
-    // holds the resolver by shared_ptr, so a late guard never touches a freed one).
-    auto resolver = std::make_shared<tcp::resolver>(io_);
-    asio::steady_timer guard(io_, deadline);
-    guard.async_wait([resolver](const boost::system::error_code& ec) {
-      if (!ec) resolver->cancel();
+    // Names come from the pod's hosts file in the local cluster; a name missing there goes
+    // to the resolver in resolv.conf, which may take seconds to give up. getaddrinfo runs
+    // on Asio's own thread and resolver::cancel() only takes effect once it returns, so we
+    // wait on a timer instead: the lookup's handler cuts the wait short, the deadline ends
+    // it. The shared state outlives a lookup that finishes after we gave up.
+    struct Lookup {
+      explicit Lookup(asio::io_context& io, Clock::time_point deadline) : resolver(io), wake(io, deadline) {}
+      tcp::resolver resolver;
+      asio::steady_timer wake;
+      bool finished = false;
+      boost::system::error_code error;
+      tcp::resolver::results_type results;
+    };
+    auto lookup = std::make_shared<Lookup>(io_, deadline);
+    lookup->resolver.async_resolve(host_, port_, [lookup](const boost::system::error_code& ec, tcp::resolver::results_type results) {
+      lookup->finished = true;
+      lookup->error = ec;
+      lookup->results = std::move(results);
+      lookup->wake.cancel();
     });
-    auto [ec, results] = co_await resolver->async_resolve(host_, port_, kUseTuple);
-    guard.cancel();
-    if (ec) co_return refuse(fmt::format("cannot resolve {}: {}", host_, ec == asio::error::operation_aborted ? "timed out" : ec.message()));
-    for (const auto& r : results) endpoints.push_back(r.endpoint());
+    co_await lookup->wake.async_wait(kUseTuple);
+    if (!lookup->finished) co_return refuse(fmt::format("cannot resolve {}: timed out", host_));
+    if (lookup->error) co_return refuse(fmt::format("cannot resolve {}: {}", host_, lookup->error.message()));
+    for (const auto& r : lookup->results) endpoints.push_back(r.endpoint());
   }
   auto connection = std::make_unique<Connection>(Connection{beast::tcp_stream(io_), {}});
   connection->stream.expires_at(deadline);
