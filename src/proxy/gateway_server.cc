@@ -8,6 +8,7 @@
 #include <boost/asio/detached.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/use_awaitable.hpp>
+#include <boost/asio/write.hpp>
 #include <boost/asio/ssl.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/ssl.hpp>
@@ -17,6 +18,7 @@
 #include "tls/x509_info.h"
 #include "proxy/fault_injection.h"
 #include "proxy/hash_key.h"
+#include "proxy/http1_writer.h"
 #include "proxy/request_checks.h"
 
 namespace weft::proxy {
@@ -216,11 +218,12 @@ asio::awaitable<void> GatewayServer::serve(Stream& stream, uint32_t port, Downst
   beast::error_code ignored;
   auto& lowest = beast::get_lowest_layer(stream);
   beast::flat_buffer buffer;
+  std::string head;  // every response's head is rendered here (see http1_writer.h)
   auto answerAndClose = [&](const Rejection& rejection) -> asio::awaitable<void> {
     auto response = localResponse(rejection.status, rejection.body);
     response.keep_alive(false);
     lowest.expires_after(options_.headerTimeout);
-    co_await http::async_write(stream, response, kUseTuple);
+    co_await asio::async_write(stream, gatherMessage(response, head), kUseTuple);
     lowest.socket().shutdown(tcp::socket::shutdown_both, ignored);
   };
   while (true) {
@@ -277,7 +280,7 @@ asio::awaitable<void> GatewayServer::serve(Stream& stream, uint32_t port, Downst
     outcome.response.version(version);
     outcome.response.keep_alive(keepAlive);
     lowest.expires_after(options_.bodyTimeout);
-    auto [writeError, written] = co_await http::async_write(stream, outcome.response, kUseTuple);
+    auto [writeError, written] = co_await asio::async_write(stream, gatherMessage(outcome.response, head), kUseTuple);
 
     record.responseCode = outcome.response.result_int();
     record.responseFlags = outcome.flags;
@@ -537,7 +540,7 @@ asio::awaitable<GatewayServer::TryResult> GatewayServer::tryOnce(std::string end
       }
     }
     setExpiry(stream);
-    auto [writeError, written] = co_await http::async_write(stream, request, kUseTuple);
+    auto [writeError, written] = co_await asio::async_write(stream, gatherMessage(request, connection.head), kUseTuple);
     if (writeError) {
       if (writeError == beast::error::timeout) {
         result.status = TryStatus::kTimeout;

@@ -15,11 +15,13 @@
 
 namespace weft::proxy {
 
-// A connection with its read buffer (kept for its capacity; always empty when pooled) and
-// the number of requests it has carried (for maxRequestsPerConnection).
+// A connection with its read buffer (kept for its capacity; always empty when pooled), the
+// string its request heads are rendered into (kept for its capacity too) and the number of
+// requests it has carried (for maxRequestsPerConnection).
 struct PooledConnection {
   boost::beast::tcp_stream stream;
   boost::beast::flat_buffer buffer{};
+  std::string head{};
   uint32_t requests = 0;
 };
 
