@@ -34,6 +34,7 @@ int runCli(int argc, char** argv) {
   addInstallCommands(app, exitCode);
   addPodCommands(app, exitCode, podCommand);
   addProxyConfigCommands(app, exitCode);
+  addWaypointCommands(app, exitCode);
   try {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp& help) {

@@ -19,5 +19,6 @@ void addInstallCommands(CLI::App& app, int& exitCode);  // install, uninstall, v
 // exec, logs, port-forward; `podCommand` is what followed `--` on the command line.
 void addPodCommands(CLI::App& app, int& exitCode, const std::vector<std::string>& podCommand);
 void addProxyConfigCommands(CLI::App& app, int& exitCode);  // proxy-config secret, ztunnel-config
+void addWaypointCommands(CLI::App& app, int& exitCode);     // waypoint apply|generate|list|delete
 
 }  // namespace weft::cli

@@ -14,6 +14,7 @@
 #include "control/certificate_service.h"
 #include "control/discovery/discovery_server.h"
 #include "control/discovery/snapshot.h"
+#include "control/gateway_deployer.h"
 #include "admin/http_endpoints.h"
 #include "control/mesh_ca.h"
 #include "control/mesh_settings.h"
@@ -21,6 +22,7 @@
 #include "control/serving_credential.h"
 #include "store/object_cache.h"
 #include "store/store_watch.h"
+#include "base/time_format.h"
 
 namespace weft::control {
 
@@ -31,6 +33,9 @@ namespace {
 // Changes closer together than this are pushed as one (a `weft apply` of many objects,
 // a pod's status updates in a row).
 constexpr auto kDebounce = 100ms;
+
+// The tag of the proxy image the gateway deployer renders: weftd's own version.
+constexpr const char* kWeftVersion = "0.1.0";
 
 int signalDescriptor() {
   sigset_t set;
@@ -162,7 +167,11 @@ int runControlPlane(const ControlPlaneSettings& settings) {
     return 1;
   }
   store::ObjectCache cache;
-  const auto& kinds = registryKinds();
+  // The registry's kinds, then the gateway deployer's (control/gateway_deployer.h).
+  std::vector<std::string> kinds = registryKinds();
+  for (const auto& kind : gatewayDeployerKinds()) {
+    if (std::find(kinds.begin(), kinds.end(), kind) == kinds.end()) kinds.push_back(kind);
+  }
   RegistrySettings registrySettings{revision, "Kubernetes", *mesh};
   uint64_t sequence = 0;
   auto rebuild = [&] {
@@ -177,6 +186,9 @@ int runControlPlane(const ControlPlaneSettings& settings) {
     if (auto published = discovery.publish(snapshotOf(build, ++sequence)); !published) {
       spdlog::error("publishing the registry: {}", published.error().message);
     }
+    // Gateway API Gateways get their proxies; the writes come back through the watch and
+    // the next pass finds nothing left to do.
+    applyGatewayDeployment(*store, planGatewayDeployment(objects, revision, kWeftVersion, formatRfc3339(std::chrono::system_clock::now())));
   };
 
   int signals = signalDescriptor();

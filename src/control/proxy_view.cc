@@ -10,6 +10,8 @@
 #include <tuple>
 
 #include "base/ascii.h"
+#include "control/gateway_api_view.h"
+#include "control/waypoint_view.h"
 #include "control/rate_limit_view.h"
 #include "control/route_compiler.h"
 #include "control/traffic_policy.h"
@@ -91,6 +93,13 @@ class ProxyViewCompiler {
 
   void run() {
     for (const auto& gateway : objectsOf(objects_, kGatewayKind)) compileGateway(gateway);
+  }
+
+  // How routes compiled elsewhere (the Gateway API's) get their clusters: the same way.
+  RouteCompiler::ClusterFor clusterMaker() {
+    return [this](const Object& referrer, const std::string& host, uint32_t port, const std::string& subset) {
+      return cluster(referrer, host, port, subset);
+    };
   }
 
  private:
@@ -382,12 +391,19 @@ bool serverHostAdmits(const std::string& serverHost, const std::string& vsHost, 
 
 const std::vector<std::string>& proxyViewKinds() {
   // Secrets: a Gateway's credentialName; their versions are in the Listeners.
-  static const std::vector<std::string> kinds{kGatewayKind, kVirtualServiceKind, kDestinationRuleKind, kRateLimitPolicyKind, "Secret"};
+  static const std::vector<std::string> kinds = [] {
+    std::vector<std::string> k{kGatewayKind, kVirtualServiceKind, kDestinationRuleKind, kRateLimitPolicyKind, "Secret"};
+    for (const auto& extra : gatewayApiViewKinds()) k.push_back(extra);
+    return k;
+  }();
   return kinds;
 }
 
 void addProxyView(const ObjectsByKind& objects, RegistryBuild& build) {
-  ProxyViewCompiler(objects, build).run();
+  ProxyViewCompiler compiler(objects, build);
+  compiler.run();
+  addGatewayApiView(objects, build, compiler.clusterMaker());
+  addWaypointView(objects, build, compiler.clusterMaker());
   addRateLimitPolicies(objects, build);
 }
 

@@ -23,11 +23,6 @@ using model::stringAt;
 
 namespace {
 
-// Istio's default retry policy when a route sets none: two attempts on connection
-// failures and 503s.
-constexpr uint32_t kDefaultRetryAttempts = 2;
-constexpr const char* kDefaultRetryOn = "connect-failure,refused-stream,unavailable,cancelled,retriable-status-codes";
-
 void headerOperations(const json::value& spec, weft::v1::HeaderOperations& out) {
   for (const char* field : {"set", "add"}) {
     const auto& m = at(spec, {field});

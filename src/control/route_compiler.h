@@ -15,6 +15,11 @@
 
 namespace weft::control {
 
+// Istio's default retry policy when a route sets none: two attempts on connection
+// failures and 503s (also what HTTPRoutes without `retry` get).
+inline constexpr uint32_t kDefaultRetryAttempts = 2;
+inline constexpr const char* kDefaultRetryOn = "connect-failure,refused-stream,unavailable,cancelled,retriable-status-codes";
+
 class RouteCompiler {
  public:
   // The name of the cluster for (host, port, subset), made on first use.

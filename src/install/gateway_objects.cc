@@ -16,13 +16,13 @@ namespace json = boost::json;
 
 // The ports the proxy listens on: each Service port's target (or the port itself), then the
 // stats and readiness ports every Weft proxy serves.
-json::array proxyPorts(const GatewayPlan& gateway) {
+json::array proxyPorts(const json::array& servicePorts) {
   json::array ports;
   std::set<int64_t> seen;
   auto add = [&](int64_t number, std::string_view name) {
     if (number > 0 && seen.insert(number).second) ports.push_back(containerPort(static_cast<int>(number), name));
   };
-  for (const auto& port : gateway.ports) {
+  for (const auto& port : servicePorts) {
     if (!port.is_object()) continue;
     const auto& target = specAt(port.get_object(), {"targetPort"});
     const auto& number = target.is_int64() ? target : specAt(port.get_object(), {"port"});
@@ -33,20 +33,21 @@ json::array proxyPorts(const GatewayPlan& gateway) {
   return ports;
 }
 
-json::object proxyContainer(const InstallPlan& plan, const GatewayPlan& gateway, std::string_view weftVersion) {
-  json::array gatewayEnv = dataPlaneEnv(istiodAddress(plan.revision), plan.revisionLabel());
-  gatewayEnv.push_back(envValue("ISTIO_META_WORKLOAD_NAME", gateway.name));
+}  // namespace
+
+json::object proxyContainer(std::string_view revision, std::string_view workloadName, std::string_view role,
+                            const json::array& servicePorts, std::string_view weftVersion) {
+  json::array env = dataPlaneEnv(istiodAddress(revision), revisionLabelValue(revision));
+  env.push_back(envValue("ISTIO_META_WORKLOAD_NAME", workloadName));
   return json::object{
       {"name", "istio-proxy"},
       {"image", fmt::format("docker.io/weft/proxy:{}", weftVersion)},
-      {"args", json::array{"gateway"}},
-      {"ports", proxyPorts(gateway)},
-      {"env", gatewayEnv},
+      {"args", json::array{role}},
+      {"ports", proxyPorts(servicePorts)},
+      {"env", env},
       {"readinessProbe", readinessProbe()},
   };
 }
-
-}  // namespace
 
 std::vector<model::Object> gatewayObjects(const InstallPlan& plan, const GatewayPlan& gateway,
                                           std::string_view weftVersion) {
@@ -74,7 +75,7 @@ std::vector<model::Object> gatewayObjects(const InstallPlan& plan, const Gateway
                                                        {"sidecar.istio.io/inject", "false"},
                                                        {"istio.io/dataplane-mode", "none"}});
   json::object pod{{"serviceAccountName", account},
-                   {"containers", json::array{proxyContainer(plan, gateway, weftVersion)}}};
+                   {"containers", json::array{proxyContainer(plan.revision, gateway.name, "gateway", gateway.ports, weftVersion)}}};
   auto deployment = makeObject(
       "apps/v1", "Deployment", gateway.name, gateway.ns, labels,
       json::object{{"spec", json::object{

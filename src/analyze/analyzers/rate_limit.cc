@@ -47,8 +47,8 @@ void targets(Context& ctx) {
                                fmt::format("Referenced {} not found: \"{}/{}\"", written, policy->ns(), name)));
       } else if (group == "gateway.networking.k8s.io") {
         ctx.report(makeMessage(msg::kRateLimitTargetNotApplied, *policy, pointer,
-                               fmt::format("The {} \"{}/{}\" is not served by weft-proxy yet (the Gateway API is not compiled): "
-                                           "this target limits nothing for now",
+                               fmt::format("The {} \"{}/{}\" is served by weft-proxy, but rate limits do not attach to Gateway API "
+                                           "objects yet: this target limits nothing for now",
                                            written, policy->ns(), name)));
       }
     }

@@ -1,0 +1,311 @@
+#include "control/gateway_api_view.h"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <boost/json.hpp>
+#include <map>
+#include <set>
+
+#include "control/httproute_compiler.h"
+#include "control/proxy_view.h"
+#include "install/managed_gateway_objects.h"
+#include "model/json_access.h"
+
+namespace weft::control {
+
+namespace json = boost::json;
+using model::arrayAt;
+using model::at;
+using model::intAt;
+using model::Object;
+using model::stringAt;
+
+namespace {
+
+constexpr const char* kGroup = "gateway.networking.k8s.io";
+constexpr const char* kGatewayKind = "Gateway.gateway.networking.k8s.io";
+constexpr const char* kHttpRouteKind = "HTTPRoute.gateway.networking.k8s.io";
+constexpr const char* kReferenceGrantKind = "ReferenceGrant.gateway.networking.k8s.io";
+
+std::string stringOr(const json::value& v, std::initializer_list<std::string_view> path, std::string fallback) {
+  std::string s = stringAt(v, path);
+  return s.empty() ? fallback : s;
+}
+
+// A Kubernetes LabelSelector (matchLabels and matchExpressions) against `labels`.
+bool labelSelectorMatches(const json::value& selector, const json::object& labels) {
+  auto label = [&](const std::string& key) -> std::optional<std::string> {
+    const auto* v = labels.if_contains(key);
+    if (v == nullptr || !v->is_string()) return std::nullopt;
+    return std::string(v->get_string());
+  };
+  const auto& match = at(selector, {"matchLabels"});
+  if (match.is_object()) {
+    for (const auto& [key, value] : match.get_object()) {
+      if (!value.is_string() || label(std::string(key)) != std::string(value.get_string())) return false;
+    }
+  }
+  for (const auto& e : arrayAt(selector, {"matchExpressions"})) {
+    auto value = label(stringAt(e, {"key"}));
+    std::string op = stringAt(e, {"operator"});
+    const auto& values = arrayAt(e, {"values"});
+    bool listed = value && std::any_of(values.begin(), values.end(), [&](const json::value& v) { return v.is_string() && v.get_string() == *value; });
+    if ((op == "In" && !listed) || (op == "NotIn" && listed) || (op == "Exists" && !value) || (op == "DoesNotExist" && value)) return false;
+  }
+  return true;
+}
+
+// The domains a route serves on a listener: its hostnames intersected with the listener's
+// (either may be absent, meaning any host).
+std::vector<std::string> domainsFor(const std::string& listenerHost, const json::array& routeHosts) {
+  std::vector<std::string> out;
+  if (routeHosts.empty()) return {listenerHost.empty() ? "*" : listenerHost};
+  for (const auto& h : routeHosts) {
+    if (!h.is_string()) continue;
+    std::string host(h.get_string()), domain;
+    if (listenerHost.empty()) {
+      out.push_back(host);
+    } else if (serverHostAdmits(listenerHost, host, domain)) {
+      out.push_back(domain);
+    }
+  }
+  return out;
+}
+
+struct VirtualHostEntries {
+  std::vector<CompiledHttpRoute> routes;
+  std::set<std::string> routesAdded;  // "<ns>/<name>": a route is served once per host
+};
+
+struct PortGroup {
+  bool https = false;
+  std::vector<const json::value*> listeners;
+  std::vector<weft::v1::TlsServer> tls;
+};
+
+class GatewayApiView {
+ public:
+  GatewayApiView(const ObjectsByKind& objects, RegistryBuild& build, const RouteCompiler::ClusterFor& clusterFor)
+      : objects_(objects),
+        build_(build),
+        routes_(
+            clusterFor, [this](const Object& route, const json::value& ref) { return resolveBackend(route, ref); },
+            [this](const Object& o, const std::string& what) { note(o, what); }) {
+    for (const auto& ns : objectsOf(objects, "Namespace")) namespaces_[ns.name()] = &ns;
+    for (const auto& s : objectsOf(objects, "Service")) services_.insert(s.ns() + "/" + s.name());
+  }
+
+  void run() {
+    for (const auto& gateway : objectsOf(objects_, kGatewayKind)) {
+      if (stringAt(gateway.value(), {"spec", "gatewayClassName"}) == install::kIngressGatewayClass) compileGateway(gateway);
+    }
+  }
+
+ private:
+  void note(const Object& o, const std::string& what) { build_.notes.push_back(fmt::format("{}: {}", o.friendlyName(), what)); }
+
+  // Whether a ReferenceGrant in `toNs` lets `fromKind` objects of `fromNs` refer to `toKind` `toName`.
+  bool granted(const std::string& fromKind, const std::string& fromNs, const std::string& toGroup, const std::string& toKind,
+               const std::string& toNs, const std::string& toName) const {
+    for (const auto& grant : objectsOf(objects_, kReferenceGrantKind)) {
+      if (grant.ns() != toNs) continue;
+      const auto& from = arrayAt(grant.value(), {"spec", "from"});
+      const auto& to = arrayAt(grant.value(), {"spec", "to"});
+      bool fromOk = std::any_of(from.begin(), from.end(), [&](const json::value& f) {
+        return stringAt(f, {"group"}) == kGroup && stringAt(f, {"kind"}) == fromKind && stringAt(f, {"namespace"}) == fromNs;
+      });
+      bool toOk = std::any_of(to.begin(), to.end(), [&](const json::value& t) {
+        std::string name = stringAt(t, {"name"});
+        return stringAt(t, {"group"}) == toGroup && stringAt(t, {"kind"}) == toKind && (name.empty() || name == toName);
+      });
+      if (fromOk && toOk) return true;
+    }
+    return false;
+  }
+
+  ResolvedBackend resolveBackend(const Object& route, const json::value& ref) const {
+    std::string group = stringAt(ref, {"group"});
+    std::string kind = stringOr(ref, {"kind"}, "Service");
+    std::string name = stringAt(ref, {"name"});
+    std::string ns = stringOr(ref, {"namespace"}, route.ns());
+    ResolvedBackend out;
+    out.host = fmt::format("{}.{}.svc.cluster.local", name, ns);
+    if (!group.empty() || kind != "Service") {
+      out.why = fmt::format("backend kind {}{}{} is not supported (Service is)", group, group.empty() ? "" : "/", kind);
+      return out;
+    }
+    if (ns != route.ns() && !granted("HTTPRoute", route.ns(), "", "Service", ns, name)) {
+      out.why = fmt::format("Service {}/{} is in another namespace and no ReferenceGrant there allows it", ns, name);
+      return out;
+    }
+    out.state = services_.contains(ns + "/" + name) ? ResolvedBackend::State::kService : ResolvedBackend::State::kMissingService;
+    if (out.state == ResolvedBackend::State::kMissingService) out.why = fmt::format("Service {}/{} does not exist", ns, name);
+    return out;
+  }
+
+  // Whether `route` attaches to `listener` of `gateway` (parentRefs, then allowedRoutes).
+  bool attached(const Object& route, const Object& gateway, const json::value& listener) const {
+    for (const auto& ref : arrayAt(route.value(), {"spec", "parentRefs"})) {
+      if (stringOr(ref, {"group"}, kGroup) != kGroup || stringOr(ref, {"kind"}, "Gateway") != "Gateway") continue;
+      if (stringOr(ref, {"namespace"}, route.ns()) != gateway.ns() || stringAt(ref, {"name"}) != gateway.name()) continue;
+      std::string section = stringAt(ref, {"sectionName"});
+      auto port = intAt(ref, {"port"});
+      if ((!section.empty() && section != stringAt(listener, {"name"})) || (port != 0 && port != intAt(listener, {"port"}))) continue;
+      if (admits(gateway, listener, route)) return true;
+    }
+    return false;
+  }
+
+  bool admits(const Object& gateway, const json::value& listener, const Object& route) const {
+    std::string from = stringOr(listener, {"allowedRoutes", "namespaces", "from"}, "Same");
+    if (from == "Same" && route.ns() != gateway.ns()) return false;
+    if (from == "Selector") {
+      auto ns = namespaces_.find(route.ns());
+      static const json::object none;
+      if (!labelSelectorMatches(at(listener, {"allowedRoutes", "namespaces", "selector"}), ns == namespaces_.end() ? none : ns->second->labels())) {
+        return false;
+      }
+    }
+    const auto& kinds = arrayAt(listener, {"allowedRoutes", "kinds"});
+    return kinds.empty() || std::any_of(kinds.begin(), kinds.end(), [](const json::value& k) {
+             return stringOr(k, {"group"}, kGroup) == kGroup && stringAt(k, {"kind"}) == "HTTPRoute";
+           });
+  }
+
+  std::string secretVersion(const std::string& ns, const std::string& name) const {
+    for (const auto& secret : objectsOf(objects_, "Secret")) {
+      if (secret.ns() == ns && secret.name() == name) return stringOr(secret.value(), {"metadata", "resourceVersion"}, "present");
+    }
+    return "";
+  }
+
+  // An HTTPS listener's certificate, served as an Istio SIMPLE server with credentialName.
+  std::optional<weft::v1::TlsServer> tlsServer(const Object& gateway, const json::value& listener, const std::string& where) {
+    const auto& refs = arrayAt(listener, {"tls", "certificateRefs"});
+    if (refs.empty()) {
+      note(gateway, fmt::format("{}: HTTPS without tls.certificateRefs is not served: left out", where));
+      return std::nullopt;
+    }
+    const auto& ref = refs[0];
+    std::string ns = stringOr(ref, {"namespace"}, gateway.ns());
+    std::string name = stringAt(ref, {"name"});
+    if (!stringAt(ref, {"group"}).empty() || stringOr(ref, {"kind"}, "Secret") != "Secret") {
+      note(gateway, fmt::format("{}.tls.certificateRefs[0]: only Secrets are served: left out", where));
+      return std::nullopt;
+    }
+    if (ns != gateway.ns() && !granted("Gateway", gateway.ns(), "", "Secret", ns, name)) {
+      note(gateway, fmt::format("{}.tls.certificateRefs[0]: Secret {}/{} is in another namespace and no ReferenceGrant allows it: left out", where, ns, name));
+      return std::nullopt;
+    }
+    weft::v1::TlsServer tls;
+    tls.set_mode(weft::v1::TlsServer::SIMPLE);
+    tls.set_credential_name(name);
+    tls.set_credential_namespace(ns);
+    tls.set_credential_version(secretVersion(ns, name));
+    tls.add_hosts(stringOr(listener, {"hostname"}, "*"));
+    return tls;
+  }
+
+  void compileGateway(const Object& gateway) {
+    const std::string key = fmt::format("{}/{}/{}", kGroup, gateway.ns(), gateway.name());
+    std::map<uint32_t, PortGroup> ports;
+    size_t index = 0;
+    for (const auto& listener : arrayAt(gateway.value(), {"spec", "listeners"})) {
+      std::string where = fmt::format("spec.listeners[{}]", index++);
+      std::string protocol = stringAt(listener, {"protocol"});
+      auto port = static_cast<uint32_t>(intAt(listener, {"port"}));
+      if (protocol != "HTTP" && protocol != "HTTPS") {
+        note(gateway, fmt::format("{}: protocol {} is not served by the gateway (HTTP and HTTPS are): left out", where, protocol));
+        continue;
+      }
+      auto& group = ports[port];
+      if (protocol == "HTTPS") {
+        auto tls = tlsServer(gateway, listener, where);
+        if (!tls) continue;
+        group.https = true;
+        group.tls.push_back(std::move(*tls));
+      } else if (group.https) {
+        note(gateway, fmt::format("{}: port {} already serves HTTPS: left out", where, port));
+        continue;
+      }
+      group.listeners.push_back(&listener);
+    }
+    const auto& allRoutes = objectsOf(objects_, kHttpRouteKind);
+    for (const auto& [port, group] : ports) {
+      if (group.listeners.empty()) continue;
+      std::map<std::string, VirtualHostEntries> hosts;
+      for (const auto* listener : group.listeners) {
+        std::string listenerHost = stringAt(*listener, {"hostname"});
+        for (const auto& route : allRoutes) {
+          if (!attached(route, gateway, *listener)) continue;
+          auto domains = domainsFor(listenerHost, arrayAt(route.value(), {"spec", "hostnames"}));
+          if (domains.empty()) {
+            note(route, fmt::format("no hostname in common with listener {} of Gateway {}/{}: not attached there", stringAt(*listener, {"name"}),
+                                    gateway.ns(), gateway.name()));
+            continue;
+          }
+          std::vector<CompiledHttpRoute> compiled;
+          bool done = false;
+          for (const auto& domain : domains) {
+            auto& entries = hosts[domain];
+            if (!entries.routesAdded.insert(route.ns() + "/" + route.name()).second) continue;
+            if (!done) {
+              compiled = routes_.compile(route, {.port = port, .https = group.https});
+              done = true;
+            }
+            entries.routes.insert(entries.routes.end(), compiled.begin(), compiled.end());
+          }
+        }
+      }
+      weft::v1::Resource listenerResource;
+      listenerResource.set_name(fmt::format("{}/{}", key, port));
+      auto* l = listenerResource.mutable_listener();
+      l->set_name(listenerResource.name());
+      l->set_port(port);
+      l->set_bind_port(port);
+      l->set_protocol(group.https ? weft::v1::Listener::HTTPS : weft::v1::Listener::HTTP);
+      for (const auto* listener : group.listeners) l->add_server_hosts(stringOr(*listener, {"hostname"}, "*"));
+      for (const auto& t : group.tls) *l->add_tls_servers() = t;
+      l->set_route_config_name(fmt::format("{}/http.{}", key, port));
+      l->set_gateway(fmt::format("{}/{}/{}", kGroup, gateway.ns(), gateway.name()));
+      for (const auto& [label, value] : install::managedGatewaySelector(gateway.name(), gateway.ns())) {
+        (*l->mutable_selector())[std::string(label)] = std::string(value.as_string());
+      }
+      weft::v1::Resource routesResource;
+      routesResource.set_name(l->route_config_name());
+      auto* config = routesResource.mutable_route_configuration();
+      config->set_name(l->route_config_name());
+      for (auto& [domain, entries] : hosts) {
+        std::stable_sort(entries.routes.begin(), entries.routes.end(),
+                         [](const CompiledHttpRoute& a, const CompiledHttpRoute& b) { return a.precedence.before(b.precedence); });
+        auto* vhost = config->add_virtual_hosts();
+        vhost->set_name(fmt::format("{}:{}", domain, port));
+        vhost->add_domains(domain);
+        for (auto& entry : entries.routes) *vhost->add_routes() = std::move(entry.route);
+      }
+      build_.resources[kListenerType][listenerResource.name()] = std::move(listenerResource);
+      build_.resources[kRouteConfigurationType][routesResource.name()] = std::move(routesResource);
+    }
+  }
+
+  const ObjectsByKind& objects_;
+  RegistryBuild& build_;
+  HttpRouteCompiler routes_;
+  std::map<std::string, const Object*> namespaces_;
+  std::set<std::string> services_;  // "<ns>/<name>"
+};
+
+}  // namespace
+
+const std::vector<std::string>& gatewayApiViewKinds() {
+  // Namespaces, Services and Secrets are read too; the registry and the proxy view watch them.
+  static const std::vector<std::string> kinds{kGatewayKind, kHttpRouteKind, kReferenceGrantKind};
+  return kinds;
+}
+
+void addGatewayApiView(const ObjectsByKind& objects, RegistryBuild& build, const RouteCompiler::ClusterFor& clusterFor) {
+  GatewayApiView(objects, build, clusterFor).run();
+}
+
+}  // namespace weft::control

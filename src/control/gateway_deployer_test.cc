@@ -1,0 +1,202 @@
+// weftd's gateway controller: what it creates, updates, deletes and reports for Gateway API
+// Gateways, and that a pass over its own writes plans nothing.
+#include "control/gateway_deployer.h"
+
+#include <boost/json.hpp>
+
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include "model/decoder.h"
+#include "model/json_access.h"
+
+namespace weft::control {
+namespace {
+
+namespace json = boost::json;
+using model::at;
+using model::stringAt;
+
+void decodeInto(ObjectsByKind& out, const std::string& yaml) {
+  auto decoded = model::decodeYaml(yaml, "test.yaml", {"", false});
+  for (const auto& e : decoded.errors) ADD_FAILURE() << e;
+  for (auto& o : decoded.objects) out[o.key().kind].push_back(std::move(o));
+}
+
+constexpr const char* kNow = "2026-01-01T00:00:00Z";
+
+const char* kWebGateway = R"(
+apiVersion: gateway.networking.k8s.io/v1
+kind: Gateway
+metadata: {name: web, namespace: apps, generation: 2}
+spec:
+  gatewayClassName: istio
+  listeners:
+  - {name: http, port: 80, protocol: HTTP}
+)";
+
+const char* kClasses = R"(
+apiVersion: gateway.networking.k8s.io/v1
+kind: GatewayClass
+metadata: {name: istio}
+spec: {controllerName: istio.io/gateway-controller}
+---
+apiVersion: gateway.networking.k8s.io/v1
+kind: GatewayClass
+metadata: {name: istio-waypoint}
+spec: {controllerName: istio.io/mesh-controller}
+)";
+
+std::vector<std::string> names(const std::vector<model::Object>& objects) {
+  std::vector<std::string> out;
+  for (const auto& o : objects) out.push_back(o.friendlyName());
+  return out;
+}
+
+// The objects as the store would hold them after the plan's creations, with what the
+// local cluster fills in on a Service.
+void created(ObjectsByKind& objects, const GatewayDeploymentPlan& plan) {
+  for (auto o : plan.create) {
+    if (o.kind() == "Service") {
+      auto& spec = o.mutableValue().as_object()["spec"].as_object();
+      spec["clusterIP"] = "198.19.0.9";
+      for (auto& p : spec["ports"].as_array()) p.as_object()["nodePort"] = 30000 + p.at("port").as_int64() % 1000;
+      o.mutableValue().as_object()["status"] = json::parse(R"({"loadBalancer":{"ingress":[{"ip":"127.0.0.1"}]}})");
+    }
+    objects[o.key().kind].push_back(std::move(o));
+  }
+}
+
+TEST(GatewayDeployer, MakesTheGatewayClassesWhenMissingAndNeverTouchesExistingOnes) {
+  ObjectsByKind objects;
+  auto plan = planGatewayDeployment(objects, "default", "0.1.0", kNow);
+  EXPECT_THAT(names(plan.create), ::testing::ElementsAre("GatewayClass istio", "GatewayClass istio-waypoint"));
+  decodeInto(objects, kClasses);
+  EXPECT_TRUE(planGatewayDeployment(objects, "default", "0.1.0", kNow).create.empty());
+}
+
+TEST(GatewayDeployer, AnIstioGatewayGetsItsObjectsThenNothingMore) {
+  ObjectsByKind objects;
+  decodeInto(objects, kClasses);
+  decodeInto(objects, kWebGateway);
+  auto plan = planGatewayDeployment(objects, "default", "0.1.0", kNow);
+  EXPECT_THAT(names(plan.create), ::testing::ElementsAre("ServiceAccount apps/web-istio", "Service apps/web-istio", "Deployment apps/web-istio"));
+  EXPECT_TRUE(plan.update.empty());
+  EXPECT_TRUE(plan.remove.empty());
+  // No Service yet: accepted, not programmed.
+  ASSERT_EQ(plan.statuses.size(), 1u);
+  const auto& status = plan.statuses[0].status;
+  EXPECT_EQ(at(status, {"conditions"}).as_array()[0].at("type"), "Accepted");
+  EXPECT_EQ(at(status, {"conditions"}).as_array()[1].at("status"), "False");
+  EXPECT_EQ(at(status, {"conditions"}).as_array()[1].at("reason"), "AddressNotAssigned");
+
+  created(objects, plan);
+  auto next = planGatewayDeployment(objects, "default", "0.1.0", kNow);
+  EXPECT_TRUE(next.create.empty());
+  EXPECT_TRUE(next.update.empty()) << "the cluster's clusterIP and nodePorts are not differences";
+  EXPECT_TRUE(next.remove.empty());
+  ASSERT_EQ(next.statuses.size(), 1u);
+  const auto& programmed = next.statuses[0].status;
+  EXPECT_EQ(at(programmed, {"addresses"}), json::parse(R"([{"type":"IPAddress","value":"127.0.0.1"}])"));
+  const auto& condition = at(programmed, {"conditions"}).as_array()[1];
+  EXPECT_EQ(condition.at("type"), "Programmed");
+  EXPECT_EQ(condition.at("status"), "True");
+  EXPECT_EQ(condition.at("observedGeneration"), 2);
+
+  // The status written, a later pass (another time) leaves it alone.
+  auto& gateway = objects["Gateway.gateway.networking.k8s.io"][0];
+  gateway.mutableValue().as_object()["status"] = programmed;
+  EXPECT_TRUE(planGatewayDeployment(objects, "default", "0.1.0", "2026-02-02T00:00:00Z").statuses.empty());
+}
+
+TEST(GatewayDeployer, ListenerChangesUpdateTheServiceKeepingItsNodePorts) {
+  ObjectsByKind objects;
+  decodeInto(objects, kClasses);
+  decodeInto(objects, kWebGateway);
+  created(objects, planGatewayDeployment(objects, "default", "0.1.0", kNow));
+  auto& gateway = objects["Gateway.gateway.networking.k8s.io"][0];
+  gateway.mutableValue().as_object()["spec"].as_object()["listeners"].as_array().push_back(
+      json::parse(R"({"name":"alt","port":8081,"protocol":"HTTP"})"));
+  auto plan = planGatewayDeployment(objects, "default", "0.1.0", kNow);
+  EXPECT_THAT(names(plan.update), ::testing::ElementsAre("Service apps/web-istio", "Deployment apps/web-istio"));
+  const model::Object* current = nullptr;
+  for (const auto& o : objects["Service"]) current = &o;
+  auto merged = mergeManagedObject(current->value(), plan.update[0].value());
+  EXPECT_EQ(stringAt(merged, {"spec", "clusterIP"}), "198.19.0.9");
+  const auto& ports = at(merged, {"spec", "ports"}).as_array();
+  ASSERT_EQ(ports.size(), 3u);
+  EXPECT_EQ(ports[1].at("nodePort"), 30080) << "port 80 keeps its node port";
+  EXPECT_EQ(ports[2].as_object().if_contains("nodePort"), nullptr) << "the new port gets one from the cluster";
+  EXPECT_EQ(at(merged, {"status"}), at(current->value(), {"status"}));
+}
+
+TEST(GatewayDeployer, ObjectsOfADeletedGatewayAreRemoved) {
+  ObjectsByKind objects;
+  decodeInto(objects, kClasses);
+  decodeInto(objects, kWebGateway);
+  created(objects, planGatewayDeployment(objects, "default", "0.1.0", kNow));
+  objects["Gateway.gateway.networking.k8s.io"].clear();
+  auto plan = planGatewayDeployment(objects, "default", "0.1.0", kNow);
+  ASSERT_EQ(plan.remove.size(), 3u);
+  for (const auto& key : plan.remove) EXPECT_EQ(key.name, "web-istio");
+}
+
+TEST(GatewayDeployer, OtherClassesAreNotDeployed) {
+  ObjectsByKind objects;
+  decodeInto(objects, kClasses);
+  decodeInto(objects, R"(
+apiVersion: gateway.networking.k8s.io/v1
+kind: Gateway
+metadata: {name: other, namespace: apps}
+spec:
+  gatewayClassName: nginx
+  listeners: [{name: http, port: 80, protocol: HTTP}]
+)");
+  auto plan = planGatewayDeployment(objects, "default", "0.1.0", kNow);
+  EXPECT_TRUE(plan.create.empty());
+  EXPECT_TRUE(plan.statuses.empty()) << "another controller's Gateway gets no status from weftd";
+}
+
+TEST(GatewayDeployer, WaypointsAreDeployedUnderTheirOwnName) {
+  ObjectsByKind objects;
+  decodeInto(objects, kClasses);
+  decodeInto(objects, R"(
+apiVersion: gateway.networking.k8s.io/v1
+kind: Gateway
+metadata: {name: waypoint, namespace: apps}
+spec:
+  gatewayClassName: istio-waypoint
+  listeners: [{name: mesh, port: 15008, protocol: HBONE}]
+)");
+  auto plan = planGatewayDeployment(objects, "default", "0.1.0", kNow);
+  EXPECT_THAT(names(plan.create), ::testing::ElementsAre("ServiceAccount apps/waypoint", "Service apps/waypoint", "Deployment apps/waypoint"));
+}
+
+TEST(GatewayDeployer, TheRevisionLabelOrTheFirstInstalledRevisionDecidesWhoDeploys) {
+  ObjectsByKind objects;
+  decodeInto(objects, kClasses);
+  decodeInto(objects, kWebGateway);
+  decodeInto(objects, R"(
+apiVersion: apps/v1
+kind: Deployment
+metadata: {name: weftd-canary, namespace: istio-system, labels: {app: istiod, istio.io/rev: canary}}
+spec:
+  selector: {matchLabels: {app: istiod}}
+  template:
+    metadata: {labels: {app: istiod}}
+    spec: {containers: [{name: discovery, image: docker.io/weft/weftd:0.1.0}]}
+)");
+  // canary and prod installed, no default: the unlabelled Gateway is canary's.
+  EXPECT_EQ(planGatewayDeployment(objects, "canary", "0.1.0", kNow).create.size(), 3u);
+  EXPECT_TRUE(planGatewayDeployment(objects, "prod", "0.1.0", kNow).create.empty());
+
+  auto& gateway = objects["Gateway.gateway.networking.k8s.io"][0];
+  gateway.mutableMetadata()["labels"] = json::object{{"istio.io/rev", "prod"}};
+  auto prod = planGatewayDeployment(objects, "prod", "0.1.0", kNow);
+  ASSERT_EQ(prod.create.size(), 3u);
+  EXPECT_EQ(prod.create[2].label("istio.io/rev"), "prod");
+  EXPECT_TRUE(planGatewayDeployment(objects, "canary", "0.1.0", kNow).create.empty());
+}
+
+}  // namespace
+}  // namespace weft::control
