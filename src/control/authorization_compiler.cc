@@ -1,5 +1,7 @@
 #include "control/authorization_compiler.h"
 
+#include <fmt/format.h>
+
 #include <boost/json.hpp>
 
 #include "model/json_access.h"
@@ -169,10 +171,11 @@ CompiledPolicy compileAuthorizationPolicy(const model::Object& policy, const std
   return {std::move(out), {}};
 }
 
-std::optional<weft::v1::HttpAuthorization> compileHttpAuthorization(const model::Object& policy, const std::string& rootNamespace) {
+namespace {
+
+// Every L7 field of the policy's rules; nullopt for CUSTOM.
+std::optional<weft::v1::HttpAuthorization> compileHttpRules(const model::Object& policy, const std::string& rootNamespace) {
   const auto& spec = at(policy.value(), {"spec"});
-  // Policies attached by targetRefs belong to waypoints (Gateway API Gateways), not built.
-  if (at(spec, {"targetRef"}).is_object() || !arrayAt(spec, {"targetRefs"}).empty()) return std::nullopt;
   weft::v1::HttpAuthorization out;
   out.set_name(policy.name());
   out.set_namespace_(policy.ns());
@@ -215,6 +218,41 @@ std::optional<weft::v1::HttpAuthorization> compileHttpAuthorization(const model:
       addMatches(arrayAt(condition, {"notValues"}), c->mutable_not_values());
     }
   }
+  return out;
+}
+
+bool attachedByTargetRefs(const json::value& spec) { return at(spec, {"targetRef"}).is_object() || !arrayAt(spec, {"targetRefs"}).empty(); }
+
+}  // namespace
+
+std::optional<weft::v1::HttpAuthorization> compileHttpAuthorization(const model::Object& policy, const std::string& rootNamespace) {
+  // Policies attached by targetRefs are compileTargetedHttpAuthorization's.
+  if (attachedByTargetRefs(at(policy.value(), {"spec"}))) return std::nullopt;
+  return compileHttpRules(policy, rootNamespace);
+}
+
+std::optional<weft::v1::HttpAuthorization> compileTargetedHttpAuthorization(const model::Object& policy, const std::string& rootNamespace,
+                                                                            std::vector<std::string>& notes) {
+  const auto& spec = at(policy.value(), {"spec"});
+  if (!attachedByTargetRefs(spec)) return std::nullopt;
+  auto out = compileHttpRules(policy, rootNamespace);
+  if (!out) return std::nullopt;
+  std::vector<json::value> refs;
+  if (at(spec, {"targetRef"}).is_object()) refs.push_back(at(spec, {"targetRef"}));
+  for (const auto& ref : arrayAt(spec, {"targetRefs"})) refs.push_back(ref);
+  for (const auto& ref : refs) {
+    std::string kind = stringAt(ref, {"kind"}), group = stringAt(ref, {"group"}), name = stringAt(ref, {"name"});
+    // A target is always in the policy's own namespace (GatewayClass, in the root one, is not built).
+    if (kind == "Service" && group.empty()) {
+      out->add_target_services(fmt::format("{}.{}.svc.cluster.local", name, policy.ns()));
+    } else if (kind == "Gateway" && group == "gateway.networking.k8s.io") {
+      out->add_target_gateways(policy.ns() + "/" + name);
+    } else {
+      notes.push_back(fmt::format("{}: targetRef {} {}/{} is not served (Service and Gateway are): that target is left out",
+                                  policy.friendlyName(), kind, group, name));
+    }
+  }
+  if (out->target_services().empty() && out->target_gateways().empty()) return std::nullopt;
   return out;
 }
 

@@ -25,8 +25,15 @@ CompiledPolicy compileAuthorizationPolicy(const model::Object& policy, const std
 CompiledPolicy compilePeerAuthentication(const model::Object& policy, const std::string& rootNamespace);
 
 // The same policy with every L7 field kept, for weft-proxy; nullopt for CUSTOM and for
-// policies attached by targetRefs (waypoints, not built yet).
+// policies attached by targetRefs (those are compileTargetedHttpAuthorization's).
 std::optional<weft::v1::HttpAuthorization> compileHttpAuthorization(const model::Object& policy, const std::string& rootNamespace);
+
+// A policy attached by targetRefs, for waypoints: every L7 field, with its targets resolved
+// (a Service to its hostname in target_services, a gateway.networking.k8s.io Gateway to
+// "<ns>/<name>" in target_gateways). nullopt without targetRefs, for CUSTOM, or when no
+// target is one of those (each target left out is a note).
+std::optional<weft::v1::HttpAuthorization> compileTargetedHttpAuthorization(const model::Object& policy, const std::string& rootNamespace,
+                                                                            std::vector<std::string>& notes);
 
 // Istio's string match spelling: "*" presence, "abc*" prefix, "*abc" suffix, else exact.
 weft::v1::Match parseMatch(std::string_view value);

@@ -42,8 +42,12 @@ std::string workloadName(const Object& pod) {
   return pod.name();
 }
 
-// istio.io/use-waypoint on the object, else on its namespace; "none" opts out.
+// istio.io/use-waypoint on the object, else on its namespace; "none" opts out. A
+// waypoint's own Service and pods (gateway.istio.io/managed: istio.io-mesh-controller) never
+// use one, or a namespace enrolled with --enroll-namespace would route the waypoint's
+// traffic through itself.
 std::string waypointFor(const Object& o, const Object* ns) {
+  if (o.label("gateway.istio.io/managed") == "istio.io-mesh-controller") return {};
   std::string name = o.label("istio.io/use-waypoint");
   std::string waypointNs = o.label("istio.io/use-waypoint-namespace");
   if (name.empty() && ns != nullptr) {
@@ -161,6 +165,10 @@ void addWorkloads(const ObjectsByKind& objects, const std::map<std::string, cons
     }
     if (enrolled) {
       ++build.enrolledWorkloads;
+      build.placements.push_back({pod.ns(), w->service_account(), w->node()});
+    } else if (!pod.label("gateway.networking.k8s.io/gateway-name").empty()) {
+      // A waypoint (or Gateway API gateway) pod is never enrolled, yet terminates HBONE
+      // with its own identity: its proxy asks with its node's credential, as ztunnel does.
       build.placements.push_back({pod.ns(), w->service_account(), w->node()});
     }
     build.resources[kWorkloadType][uid] = std::move(r);

@@ -136,6 +136,53 @@ status: {podIP: 198.18.1.9}
   EXPECT_EQ(build.resources[kWorkloadType].at("Kubernetes//Pod/shop/p").workload().waypoint(), "shop/waypoint");
 }
 
+TEST(Registry, AWaypointsOwnServiceNeverUsesAWaypoint) {
+  auto objects = objectsFrom(R"(
+apiVersion: v1
+kind: Namespace
+metadata: {name: shop, labels: {istio.io/dataplane-mode: ambient, istio.io/use-waypoint: waypoint}}
+---
+apiVersion: v1
+kind: Service
+metadata: {name: waypoint, namespace: shop, labels: {gateway.istio.io/managed: istio.io-mesh-controller}}
+spec: {clusterIP: 198.19.0.40, ports: [{port: 15008, name: mesh}]}
+---
+apiVersion: v1
+kind: Service
+metadata: {name: orders, namespace: shop}
+spec: {clusterIP: 198.19.0.41, ports: [{port: 80, name: http}]}
+)");
+  auto build = buildRegistry(objects, settings());
+  const auto& services = build.resources[kServiceType];
+  EXPECT_EQ(services.at("shop/waypoint.shop.svc.cluster.local").service().waypoint(), "");
+  EXPECT_EQ(services.at("shop/orders.shop.svc.cluster.local").service().waypoint(), "shop/waypoint");
+}
+
+TEST(Registry, AWaypointPodMayGetItsCertificateThoughNotEnrolled) {
+  auto objects = objectsFrom(R"(
+apiVersion: v1
+kind: Namespace
+metadata: {name: shop, labels: {istio.io/dataplane-mode: ambient}}
+---
+apiVersion: v1
+kind: Pod
+metadata: {name: waypoint-1, namespace: shop, labels: {gateway.networking.k8s.io/gateway-name: waypoint, istio.io/dataplane-mode: none}}
+spec: {nodeName: c-worker, serviceAccountName: waypoint, containers: [{name: c, image: x}]}
+status: {podIP: 198.18.1.9}
+---
+apiVersion: v1
+kind: Pod
+metadata: {name: opted-out, namespace: shop, labels: {istio.io/dataplane-mode: none}}
+spec: {nodeName: c-worker, serviceAccountName: other, containers: [{name: c, image: x}]}
+status: {podIP: 198.18.1.10}
+)");
+  auto build = buildRegistry(objects, settings());
+  EXPECT_EQ(build.enrolledWorkloads, 0u);
+  ASSERT_EQ(build.placements.size(), 1u);
+  EXPECT_EQ(build.placements[0].serviceAccount, "waypoint");
+  EXPECT_EQ(build.placements[0].node, "c-worker");
+}
+
 TEST(Registry, SameObjectsSameResources) {
   auto a = buildRegistry(objectsFrom(kCluster), settings());
   auto b = buildRegistry(objectsFrom(kCluster), settings());

@@ -239,3 +239,45 @@ TEST_F(HboneLoopback, UnansweredPingsDropTheConnection) {
 
 }  // namespace
 }  // namespace weft::hbone::testing
+
+namespace weft::hbone::testing {
+namespace {
+
+// A handler may serve the tunnel's bytes itself (the waypoint does): the client gets 200,
+// the server's code sees the stream, and the report counts what it read and wrote.
+TEST_F(HboneLoopback, AHandlerCanServeTheStreamItself) {
+  handler_ = [this](ConnectRequest request) -> asio::awaitable<ConnectDecision> {
+    requests_.push_back(request);
+    auto decision = ConnectDecision::serveWith([](HboneStream& stream) -> asio::awaitable<RelayResult> {
+      RelayResult result;
+      std::string got = co_await readAll(stream);
+      result.streamToSocket = got.size();
+      std::string answer = "served:" + got;
+      result.socketToStream = answer.size();
+      auto written = co_await stream.write(std::move(answer));
+      if (!written || !stream.closeWrite()) result.error = "could not answer";
+      result.firstClose = FirstClose::kStream;
+      co_return result;
+    });
+    decision.onFinished = [this](const StreamReport& report) { reports_.push_back(report); };
+    co_return decision;
+  };
+  runCoroutine(io_, [&]() -> asio::awaitable<void> {
+    auto stream = co_await pool().connect(target());
+    CO_ASSERT_TRUE(stream.ok());
+    EXPECT_EQ(stream.status(), 200);
+    CO_ASSERT_TRUE((co_await stream->write("hello")).ok());
+    CO_ASSERT_TRUE(stream->closeWrite().ok());
+    EXPECT_EQ(co_await readAll(**stream), "served:hello");
+    stream.value().reset();
+    co_await waitFor(serverCounters_.streamsClosed);
+  });
+  ASSERT_EQ(reports_.size(), 1u);
+  EXPECT_EQ(reports_[0].status, 200);
+  EXPECT_EQ(reports_[0].bytesFromPeer, 5u);
+  EXPECT_EQ(reports_[0].bytesToPeer, 12u);
+  EXPECT_EQ(reports_[0].error, "");
+}
+
+}  // namespace
+}  // namespace weft::hbone::testing

@@ -21,6 +21,13 @@ struct StreamTasks {
   AsyncSignal allDone;
 };
 
+void takeRelayResult(StreamReport& outcome, const RelayResult& relayed) {
+  outcome.bytesFromPeer = relayed.streamToSocket;
+  outcome.bytesToPeer = relayed.socketToStream;
+  outcome.firstClose = relayed.firstClose;
+  outcome.error = relayed.error;
+}
+
 void report(const ConnectDecision& decision, const StreamReport& outcome) {
   if (decision.onFinished) decision.onFinished(outcome);
 }
@@ -51,7 +58,7 @@ asio::awaitable<void> serveStream(std::unique_ptr<HboneStream> stream, Headers r
 
   ConnectDecision decision = co_await handler(std::move(connect));
   StreamReport outcome;
-  if (!decision.upstream) {
+  if (!decision.upstream && !decision.serve) {
     // A 200 without an upstream is a handler bug; the client must not think it connected.
     outcome.status = decision.status == 200 ? 503 : decision.status;
     HboneCounters::bump(counters.connectsRefused);
@@ -65,12 +72,14 @@ asio::awaitable<void> serveStream(std::unique_ptr<HboneStream> stream, Headers r
   outcome.status = 200;
   if (auto answered = stream->respond(200, decision.responseHeaders, false); !answered) {
     outcome.error = answered.error().message;
+  } else if (decision.serve) {
+    // Each result initialised from its own co_await: GCC 12 destroyed a co_await result
+    // twice when it was assigned to an existing variable.
+    RelayResult served = co_await decision.serve(*stream);
+    takeRelayResult(outcome, served);
   } else {
     RelayResult relayed = co_await relay(*decision.upstream, *stream);
-    outcome.bytesFromPeer = relayed.streamToSocket;
-    outcome.bytesToPeer = relayed.socketToStream;
-    outcome.firstClose = relayed.firstClose;
-    outcome.error = std::move(relayed.error);
+    takeRelayResult(outcome, relayed);
   }
   outcome.duration = std::chrono::steady_clock::now() - started;
   report(decision, outcome);

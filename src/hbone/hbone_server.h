@@ -2,7 +2,8 @@
 // The HBONE server side of one accepted connection (reference §1.2, §1.3, §1.6): mutual
 // TLS 1.3 with ALPN h2 and a client from our trust domain, then HTTP/2 where every stream
 // must be a CONNECT to "IP:port". Each good CONNECT goes to the handler, which decides:
-// an upstream socket (answer 200 and relay both ways) or a refusal status (401 denied,
+// an upstream socket (answer 200 and relay both ways), a server of its own for the bytes
+// (answer 200 and hand it the stream: the waypoint) or a refusal status (401 denied,
 // 503 no upstream). Malformed requests get 400 without reaching the handler.
 
 #include <chrono>
@@ -40,15 +41,26 @@ struct StreamReport {
   std::chrono::steady_clock::duration duration{};
 };
 
+// Serves an accepted tunnel's bytes in process (the waypoint's HTTP sessions) instead of
+// relaying them to an upstream socket; the stream ends when it returns.
+using StreamServer = std::function<boost::asio::awaitable<RelayResult>(HboneStream& stream)>;
+
 struct ConnectDecision {
   std::optional<boost::asio::ip::tcp::socket> upstream;  // connected: answer 200 and relay
-  int status = 503;                                      // no upstream: answer this and end
+  StreamServer serve;                                    // or: answer 200 and hand the stream to it
+  int status = 503;                                      // neither: answer this and end
   Headers responseHeaders;                               // e.g. the server's baggage
   std::function<void(const StreamReport&)> onFinished;  // called once, when the stream is done
 
   static ConnectDecision accept(boost::asio::ip::tcp::socket upstream) {
     ConnectDecision decision;
     decision.upstream.emplace(std::move(upstream));
+    decision.status = 200;
+    return decision;
+  }
+  static ConnectDecision serveWith(StreamServer server) {
+    ConnectDecision decision;
+    decision.serve = std::move(server);
     decision.status = 200;
     return decision;
   }

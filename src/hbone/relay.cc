@@ -24,7 +24,8 @@ void noteFirstClose(RelayResult& result, FirstClose who) {
   if (result.firstClose == FirstClose::kNeither) result.firstClose = who;
 }
 
-asio::awaitable<void> socketToStream(asio::ip::tcp::socket& socket, HboneStream& stream, RelayResult& result) {
+template <class Socket>
+asio::awaitable<void> socketToStream(Socket& socket, HboneStream& stream, RelayResult& result) {
   while (true) {
     std::string buffer(kChunk, '\0');
     auto [ec, n] = co_await socket.async_read_some(asio::buffer(buffer), asio::as_tuple(asio::use_awaitable));
@@ -50,7 +51,8 @@ asio::awaitable<void> socketToStream(asio::ip::tcp::socket& socket, HboneStream&
   }
 }
 
-asio::awaitable<void> streamToSocket(asio::ip::tcp::socket& socket, HboneStream& stream, RelayResult& result) {
+template <class Socket>
+asio::awaitable<void> streamToSocket(Socket& socket, HboneStream& stream, RelayResult& result) {
   while (true) {
     auto chunk = co_await stream.read(kChunk);
     boost::system::error_code ignored;
@@ -61,7 +63,7 @@ asio::awaitable<void> streamToSocket(asio::ip::tcp::socket& socket, HboneStream&
     }
     if (chunk->empty()) {
       noteFirstClose(result, FirstClose::kStream);
-      socket.shutdown(asio::ip::tcp::socket::shutdown_send, ignored);
+      socket.shutdown(asio::socket_base::shutdown_send, ignored);
       co_return;
     }
     auto [ec, n] = co_await asio::async_write(socket, asio::buffer(*chunk), asio::as_tuple(asio::use_awaitable));
@@ -86,10 +88,17 @@ std::string_view describe(FirstClose first) {
   return "unknown";
 }
 
-asio::awaitable<RelayResult> relay(asio::ip::tcp::socket& socket, HboneStream& stream) {
+template <class Socket>
+asio::awaitable<RelayResult> relayBothWays(Socket& socket, HboneStream& stream) {
   RelayResult result;
   co_await (socketToStream(socket, stream, result) && streamToSocket(socket, stream, result));
   co_return result;
+}
+
+asio::awaitable<RelayResult> relay(asio::ip::tcp::socket& socket, HboneStream& stream) { return relayBothWays(socket, stream); }
+
+asio::awaitable<RelayResult> relay(asio::local::stream_protocol::socket& socket, HboneStream& stream) {
+  return relayBothWays(socket, stream);
 }
 
 }  // namespace weft::hbone

@@ -10,6 +10,7 @@
 
 #include <boost/asio/awaitable.hpp>
 #include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/local/stream_protocol.hpp>
 
 #include "hbone/hbone_stream.h"
 
@@ -32,5 +33,8 @@ struct RelayResult {
 
 // `socket` and `stream` are borrowed: the caller keeps both alive until this returns.
 boost::asio::awaitable<RelayResult> relay(boost::asio::ip::tcp::socket& socket, HboneStream& stream);
+// The same over one end of a socket pair: how a server hands a tunnel's bytes to an
+// in-process byte-stream server (the waypoint's HTTP/1.1 sessions).
+boost::asio::awaitable<RelayResult> relay(boost::asio::local::stream_protocol::socket& socket, HboneStream& stream);
 
 }  // namespace weft::hbone

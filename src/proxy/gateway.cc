@@ -11,9 +11,13 @@
 #include <thread>
 
 #include "admin/http_endpoints.h"
+#include "base/clock.h"
 #include "model/json_access.h"
 #include "proxy/gateway_server.h"
 #include "proxy/secret_credentials.h"
+#include "proxy/waypoint_listener.h"
+#include "tls/spiffe_id.h"
+#include "xds/certificate_manager.h"
 #include "xds/control_plane_credential.h"
 #include "store/local_store.h"
 #include "xds/delta_client.h"
@@ -57,6 +61,16 @@ Result<void> onIoThread(asio::io_context& io, const std::atomic<bool>& stopping,
   return result.get();
 }
 
+// The mesh's trust domain from discovery's MeshConfig; "" until it arrived.
+std::string trustDomainOf(const xds::HeldResources& held) {
+  auto mesh = held.find(kMeshConfigType);
+  if (mesh == held.end()) return "";
+  for (const auto& [name, resource] : mesh->second) {
+    if (resource.has_mesh_config() && !resource.mesh_config().trust_domain().empty()) return resource.mesh_config().trust_domain();
+  }
+  return "";
+}
+
 }  // namespace
 
 int runGateway(const GatewaySettings& settings) {
@@ -80,15 +94,48 @@ int runGateway(const GatewaySettings& settings) {
   source.ns = settings.podNamespace;
   auto canonical = labels->find("service.istio.io/canonical-name");
   source.app = canonical != labels->end() ? canonical->second : settings.workloadName;
+  const bool waypoint = settings.role == "waypoint";
+  if (waypoint) source.reporter = "waypoint";
   RequestMetrics metrics(source);
   GatewayServer server(io, metrics, ServerOptions{});
   std::atomic<bool> stopping{false};
   std::atomic<bool> applied{false};
 
+  // A waypoint terminates HBONE with a certificate of its own service account, which weftd
+  // signs for the node's credential because the pod runs on this node (as for ztunnel).
+  // The identity needs the trust domain, which arrives with MeshConfig.
+  std::unique_ptr<WaypointListener> hboneListener;
+  std::unique_ptr<xds::CertificateManager> certificates;
+  std::atomic<bool> hboneReady{false};
+  std::string wantedIdentity;  // discovery's thread only
+  if (waypoint) {
+    hboneListener = std::make_unique<WaypointListener>(io, server);
+    if (auto bound = hboneListener->bind(); !bound) {
+      spdlog::error("{}", bound.error().message);
+      return 1;
+    }
+    certificates = std::make_unique<xds::CertificateManager>(xds::controlPlaneChannel(settings.xdsAddress, *credential), systemClock());
+    certificates->onIssued([&](const std::string& identity) {
+      auto certificate = certificates->get(identity);
+      auto id = tls::SpiffeId::parse(identity);
+      if (!certificate || !id) return;
+      hbone::TlsCredentials tlsCredentials{certificate->leafAndIntermediatesPem(), certificate->keyPem, certificate->rootPem()};
+      asio::post(io, [&, tlsCredentials, identity, trustDomain = id->trustDomain] {
+        if (auto set = hboneListener->setCredentials(tlsCredentials, trustDomain); !set) {
+          spdlog::error("waypoint: {}", set.error().message);
+          return;
+        }
+        hboneReady = hboneListener->ready();
+        spdlog::info("waypoint: HBONE on :{} as {}", hboneListener->port(), identity);
+      });
+    });
+    certificates->start();
+  }
+
   weft::v1::ClientNode node;
   node.set_id(fmt::format("router~{}~{}.{}~{}.svc.cluster.local", settings.instanceIp, settings.podName, settings.podNamespace, settings.podNamespace));
   node.set_node_name(settings.nodeName);
-  node.set_role("gateway");
+  node.set_role(settings.role);
   xds::DeltaClient::Options options{{kListenerType, kRouteConfigurationType, kClusterType, kMeshConfigType, kRateLimitPolicyType, kHttpAuthorizationType}, node};
   Labels podLabels = *labels;
   CredentialLoader credentials = secretCredentials(settings.store);
@@ -102,6 +149,15 @@ int runGateway(const GatewaySettings& settings) {
         return onIoThread(io, stopping, [&server, config] { return server.applyListeners(*config); });
       },
       [&](const xds::HeldResources& held) {
+        if (certificates) {
+          std::string trustDomain = trustDomainOf(held);
+          auto id = tls::SpiffeId::make(trustDomain, settings.podNamespace, settings.serviceAccount);
+          if (id && id->uri() != wantedIdentity) {
+            wantedIdentity = id->uri();
+            spdlog::info("waypoint: asking weftd for the certificate of {}", wantedIdentity);
+            certificates->setWanted({wantedIdentity});
+          }
+        }
         auto built = ProxyConfig::build(held, podLabels, credentials, settings.podNamespace);
         if (!built) return;
         auto config = *built;
@@ -109,11 +165,11 @@ int runGateway(const GatewaySettings& settings) {
         asio::post(io, [&server, &applied, config] {
           server.setConfig(config);
           applied = true;
-          spdlog::info("gateway: config applied: {} port(s)", config->ports().size());
+          spdlog::info("gateway: config applied: {} port(s), {} waypoint target(s)", config->ports().size(), config->waypointTargetCount());
         });
       });
 
-  auto ready = [&] { return discovery.synced() && applied.load(); };
+  auto ready = [&] { return discovery.synced() && applied.load() && (!waypoint || hboneReady.load()); };
   auto status = admin::HttpEndpoints::bind("0.0.0.0", settings.statusPort,
                                            {{"/healthz/ready", [&] {
                                                return ready() ? admin::HttpAnswer{200, "text/plain", "ready\n"}
@@ -137,6 +193,7 @@ int runGateway(const GatewaySettings& settings) {
     if (ec) return;
     spdlog::info("gateway: stopping");
     stopping = true;
+    if (hboneListener) hboneListener->stop();
     server.stop();
     io.stop();
   });
@@ -144,6 +201,7 @@ int runGateway(const GatewaySettings& settings) {
   io.run();
   stopping = true;
   discovery.stop();
+  if (certificates) certificates->stop();
   (*status)->stop();
   (*stats)->stop();
   return 0;

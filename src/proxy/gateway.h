@@ -1,5 +1,6 @@
 #pragma once
-// weft-proxy in its gateway role: the process around GatewayServer. It borrows its node's
+// weft-proxy in its gateway and waypoint roles: the process around GatewayServer (and, for
+// a waypoint, its HBONE listener and its own workload certificate; waypoint_listener.h). It borrows its node's
 // credential (see node_credential.h), reads its own pod's labels from the store to know
 // which Gateways select it, subscribes to Listener, RouteConfiguration, Cluster and
 // MeshConfig from weftd, and serves readiness (15021) and Prometheus metrics (15020).
@@ -24,6 +25,8 @@ struct GatewaySettings {
   std::filesystem::path store;
   std::string credentialSecret;  // full name, node included
   std::string workloadName;
+  std::string role = "gateway";  // "gateway" or "waypoint" (weft-proxy's first argument)
+  std::string serviceAccount;    // SERVICE_ACCOUNT: the waypoint's identity is this account's
   int statusPort = 15021;
   int statsPort = 15020;
 

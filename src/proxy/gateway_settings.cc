@@ -22,6 +22,7 @@ Result<GatewaySettings> GatewaySettings::fromEnvironment() {
   s.revision = env("REVISION", "default");
   s.xdsAddress = env("XDS_ADDRESS", env("CA_ADDRESS", "istiod.istio-system.svc:15012"));
   s.workloadName = env("ISTIO_META_WORKLOAD_NAME", s.podName);
+  s.serviceAccount = env("SERVICE_ACCOUNT");
   s.store = env("WEFT_STORE");
   if (s.store.empty()) {
     std::error_code ec;

@@ -122,19 +122,35 @@ HttpAuthorizer HttpAuthorizer::forWorkload(const std::vector<weft::v1::HttpAutho
                                            const std::map<std::string, std::string>& labels, const std::string& rootNamespace) {
   HttpAuthorizer out;
   for (const auto& p : all) {
+    if (!p.target_gateways().empty() || !p.target_services().empty()) continue;
     if (!xds::policyApplies(p.scope(), p.namespace_(), p.selector(), ns, labels, rootNamespace)) continue;
-    switch (p.action()) {
-      case weft::v1::Authorization::DENY:
-        out.deny_.push_back(p);
-        break;
-      case weft::v1::Authorization::AUDIT:
-        out.audit_.push_back(p);
-        break;
-      default:
-        out.allow_.push_back(p);
-    }
+    out.add(p);
   }
   return out;
+}
+
+HttpAuthorizer HttpAuthorizer::forWaypointTarget(const std::vector<weft::v1::HttpAuthorization>& all, const std::string& gateway,
+                                                 const std::string& serviceHost) {
+  HttpAuthorizer out;
+  for (const auto& p : all) {
+    bool toGateway = std::find(p.target_gateways().begin(), p.target_gateways().end(), gateway) != p.target_gateways().end();
+    bool toService = std::find(p.target_services().begin(), p.target_services().end(), serviceHost) != p.target_services().end();
+    if (toGateway || toService) out.add(p);
+  }
+  return out;
+}
+
+void HttpAuthorizer::add(const weft::v1::HttpAuthorization& policy) {
+  switch (policy.action()) {
+    case weft::v1::Authorization::DENY:
+      deny_.push_back(policy);
+      break;
+    case weft::v1::Authorization::AUDIT:
+      audit_.push_back(policy);
+      break;
+    default:
+      allow_.push_back(policy);
+  }
 }
 
 AuthorizationDecision HttpAuthorizer::decide(const AuthorizationFacts& facts) const {

@@ -45,13 +45,21 @@ struct AuthorizationDecision {
 class HttpAuthorizer {
  public:
   // The policies of `all` that apply to a proxy in `ns` with `labels`.
+  // Policies attached by targetRefs are never among them.
   static HttpAuthorizer forWorkload(const std::vector<weft::v1::HttpAuthorization>& all, const std::string& ns,
                                     const std::map<std::string, std::string>& labels, const std::string& rootNamespace);
+  // At a waypoint, for traffic to the Service `serviceHost`: only the policies attached by
+  // targetRefs to the waypoint's Gateway `gateway` ("<ns>/<name>") or to that Service, as in
+  // Istio (selector and namespace-wide policies are ztunnel's).
+  static HttpAuthorizer forWaypointTarget(const std::vector<weft::v1::HttpAuthorization>& all, const std::string& gateway,
+                                          const std::string& serviceHost);
 
   bool empty() const { return allow_.empty() && deny_.empty() && audit_.empty(); }
   AuthorizationDecision decide(const AuthorizationFacts& facts) const;
 
  private:
+  void add(const weft::v1::HttpAuthorization& policy);
+
   std::vector<weft::v1::HttpAuthorization> allow_, deny_, audit_;
 };
 

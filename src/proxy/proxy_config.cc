@@ -202,10 +202,32 @@ Result<std::shared_ptr<const ProxyConfig>> ProxyConfig::build(const xds::HeldRes
     return found == held.end() ? none : found->second;
   };
   const auto& routeConfigs = of(kRouteConfigurationType);
+  std::vector<std::shared_ptr<WaypointTarget>> waypointTargets;
   for (const auto& [name, resource] : of(kListenerType)) {
     if (!resource.has_listener()) return makeError("{}: not a Listener", name);
     const auto& listener = resource.listener();
     if (!selects(listener, podLabels)) continue;
+    if (!listener.waypoint_authorities().empty()) {
+      // A waypoint's pods are selected by Gateway name; the namespace makes it this one.
+      if (!listener.gateway().starts_with(podNamespace + "/")) continue;
+      auto target = std::make_shared<WaypointTarget>();
+      target->listener = name;
+      target->gateway = listener.gateway();
+      target->service = listener.waypoint_service();
+      target->port = listener.port();
+      auto routes = routeConfigs.find(listener.route_config_name());
+      if (routes != routeConfigs.end()) {
+        for (const auto& v : routes->second.route_configuration().virtual_hosts()) {
+          auto vhost = compileVirtualHost(v, routes->first);
+          if (!vhost) return vhost.error();
+          vhost->gateway = listener.gateway();
+          target->virtualHosts.push_back(std::move(*vhost));
+        }
+      }
+      for (const auto& authority : listener.waypoint_authorities()) config->waypointTargets_[authority] = target;
+      waypointTargets.push_back(std::move(target));
+      continue;
+    }
     uint32_t bindPort = listener.bind_port() != 0 ? listener.bind_port() : listener.port();
     if (bindPort == 0 || bindPort > 65535) return makeError("listener {}: port {} is out of range", name, bindPort);
     if (std::find(std::begin(kReservedPorts), std::end(kReservedPorts), bindPort) != std::end(kReservedPorts)) {
@@ -256,6 +278,7 @@ Result<std::shared_ptr<const ProxyConfig>> ProxyConfig::build(const xds::HeldRes
     policies.push_back(resource.http_authorization());
   }
   config->authorizer_ = HttpAuthorizer::forWorkload(policies, podNamespace, podLabels, rootNamespace);
+  for (auto& target : waypointTargets) target->authorizer = HttpAuthorizer::forWaypointTarget(policies, target->gateway, target->service);
   for (const auto& [name, resource] : of(kClusterType)) {
     if (!resource.has_cluster()) return makeError("{}: not a Cluster", name);
     config->clusters_[name] = resource.cluster();
@@ -271,14 +294,23 @@ const weft::v1::Cluster* ProxyConfig::cluster(const std::string& name) const {
   return found == clusters_.end() ? nullptr : &found->second;
 }
 
+const WaypointTarget* ProxyConfig::waypointTarget(const std::string& authority) const {
+  auto found = waypointTargets_.find(authority);
+  return found == waypointTargets_.end() ? nullptr : found->second.get();
+}
+
 const CompiledVirtualHost* ProxyConfig::virtualHost(uint32_t port, std::string_view hostHeader) const {
   auto found = ports_.find(port);
   if (found == ports_.end()) return nullptr;
+  return virtualHost(found->second.virtualHosts, hostHeader);
+}
+
+const CompiledVirtualHost* ProxyConfig::virtualHost(const std::vector<CompiledVirtualHost>& candidates, std::string_view hostHeader) {
   std::string host = normalizeHost(hostHeader);
   const CompiledVirtualHost* best = nullptr;
   size_t bestLength = 0;
   const CompiledVirtualHost* any = nullptr;
-  for (const auto& vhost : found->second.virtualHosts) {
+  for (const auto& vhost : candidates) {
     for (const auto& domain : vhost.domains) {
       if (domain == host) return &vhost;
       if (domain == "*") {

@@ -65,6 +65,18 @@ struct PortRoutes {
   std::shared_ptr<TlsListener> tls;  // HTTPS ports only
 };
 
+// A Service port served at a waypoint (a Listener carrying waypoint_authorities): a
+// request reaches it through an HBONE CONNECT whose authority is one of the Service's
+// "VIP:port", not through a bound port.
+struct WaypointTarget {
+  std::string listener;
+  std::string gateway;  // the waypoint, "<ns>/<name>"
+  std::string service;  // the Service's hostname
+  uint32_t port = 0;    // the Service port
+  std::vector<CompiledVirtualHost> virtualHosts;
+  HttpAuthorizer authorizer;  // the policies attached by targetRefs to the waypoint or the Service
+};
+
 // What a request needs to be matched: the header lookup is the caller's (a Beast message in
 // the server, a map in tests).
 struct RequestView {
@@ -82,6 +94,8 @@ class ProxyConfig {
   // listed in skipped(), as Envoy leaves out a filter chain whose secret is not ready; an
   // HTTPS listener with no server left is not bound.
   // `podNamespace` decides which AuthorizationPolicies apply (with the labels).
+  // Waypoint listeners (waypoint_authorities set) are never bound to a port: those whose
+  // selector matches and whose waypoint is in `podNamespace` become waypointTarget()s.
   static Result<std::shared_ptr<const ProxyConfig>> build(const xds::HeldResources& held, const Labels& podLabels,
                                                           const CredentialLoader& credentials = nullptr,
                                                           const std::string& podNamespace = "istio-system");
@@ -99,10 +113,15 @@ class ProxyConfig {
 
   // Exact domain first, then the longest "*.suffix" wildcard, then "*" (Envoy's order).
   const CompiledVirtualHost* virtualHost(uint32_t port, std::string_view hostHeader) const;
+  static const CompiledVirtualHost* virtualHost(const std::vector<CompiledVirtualHost>& candidates, std::string_view hostHeader);
+  // The waypoint target an HBONE CONNECT authority ("198.19.0.10:8000") names, or null.
+  const WaypointTarget* waypointTarget(const std::string& authority) const;
+  size_t waypointTargetCount() const { return waypointTargets_.size(); }
   static const CompiledRoute* route(const CompiledVirtualHost& vhost, const RequestView& request);
 
  private:
   std::map<uint32_t, PortRoutes> ports_;
+  std::map<std::string, std::shared_ptr<const WaypointTarget>> waypointTargets_;  // by authority
   std::map<std::string, weft::v1::Cluster> clusters_;
   std::vector<std::string> skipped_;
   std::shared_ptr<const RateLimitTable> rateLimits_ = RateLimitTable::empty();

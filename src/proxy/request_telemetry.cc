@@ -65,7 +65,7 @@ std::string accessLogJson(const RequestRecord& r) {
 void RequestMetrics::record(const RequestRecord& r) {
   Key key{r.destinationService.empty() ? "unknown" : r.destinationService,
           r.destinationServiceNamespace.empty() ? "unknown" : r.destinationServiceNamespace, std::to_string(r.responseCode),
-          r.responseFlags.empty() ? "-" : r.responseFlags};
+          r.responseFlags.empty() ? "-" : r.responseFlags, r.sourcePrincipal};
   std::lock_guard lock(mutex_);
   auto& s = series_[key];
   ++s.count;
@@ -76,15 +76,25 @@ void RequestMetrics::record(const RequestRecord& r) {
 }
 
 std::string RequestMetrics::labels(const Key& key) const {
-  const auto& [service, ns, code, flags] = key;
+  const auto& [service, ns, code, flags, principal] = key;
+  // A waypoint knows its client by the HBONE peer certificate only: its principal and the
+  // namespace in it; the client's workload name is not carried.
+  SourceWorkload source = source_;
+  if (!principal.empty()) {
+    auto at = principal.find("/ns/");
+    auto end = at == std::string::npos ? std::string::npos : principal.find('/', at + 4);
+    source.ns = at == std::string::npos ? "unknown" : principal.substr(at + 4, end == std::string::npos ? std::string::npos : end - at - 4);
+    source.workload = source.app = source.version = "unknown";
+    source.principal = principal;
+  }
   return fmt::format(
-      "reporter=\"source\",source_workload=\"{}\",source_workload_namespace=\"{}\",source_principal=\"{}\",source_app=\"{}\","
+      "reporter=\"{}\",source_workload=\"{}\",source_workload_namespace=\"{}\",source_principal=\"{}\",source_app=\"{}\","
       "source_version=\"{}\",source_cluster=\"{}\",destination_workload=\"unknown\",destination_workload_namespace=\"unknown\","
       "destination_principal=\"unknown\",destination_app=\"unknown\",destination_version=\"unknown\",destination_service=\"{}\","
       "destination_service_name=\"{}\",destination_service_namespace=\"{}\",destination_cluster=\"unknown\",request_protocol=\"http\","
       "response_code=\"{}\",grpc_response_status=\"\",response_flags=\"{}\",connection_security_policy=\"unknown\"",
-      escape(source_.workload), escape(source_.ns), escape(source_.principal), escape(source_.app), escape(source_.version),
-      escape(source_.cluster), escape(service), escape(serviceName(service)), escape(ns), code, escape(flags));
+      escape(source.reporter), escape(source.workload), escape(source.ns), escape(source.principal), escape(source.app), escape(source.version),
+      escape(source.cluster), escape(service), escape(serviceName(service)), escape(ns), code, escape(flags));
 }
 
 std::string RequestMetrics::prometheusText() const {

@@ -1,7 +1,8 @@
 #pragma once
-// Per-request telemetry of the gateway: one Envoy default-format access log line, and
-// Istio's standard request metrics (istio_requests_total, istio_request_duration_milliseconds)
-// reported as the source, as Istio's gateways report them.
+// Per-request telemetry of the gateway and the waypoint: one Envoy default-format access log
+// line, and Istio's standard request metrics (istio_requests_total,
+// istio_request_duration_milliseconds) reported as the source, as Istio's gateways report
+// them, or by a waypoint (reporter "waypoint", the client's principal as the source).
 
 #include <array>
 #include <chrono>
@@ -27,6 +28,10 @@ struct RequestRecord {
   // For the metrics.
   std::string destinationService;  // host of the cluster, "unknown" without one
   std::string destinationServiceNamespace;
+  // At a waypoint: the client's SPIFFE identity from the HBONE peer certificate; the
+  // metrics then name the client as the source (Istio's waypoint does so). Empty at a
+  // gateway, whose own workload is the source.
+  std::string sourcePrincipal;
 };
 
 // Envoy's default format:
@@ -45,6 +50,7 @@ struct SourceWorkload {
   std::string version = "unknown";
   std::string principal = "unknown";
   std::string cluster = "Kubernetes";
+  std::string reporter = "source";  // "waypoint" at a waypoint
 };
 
 // Thread-safe: requests record on the io thread, Prometheus scrapes on the admin thread.
@@ -57,7 +63,7 @@ class RequestMetrics {
   static constexpr std::array<double, 19> kBuckets{0.5, 1, 5, 10, 25, 50, 100, 250, 500, 1000, 2500, 5000, 10000, 30000, 60000, 300000, 600000, 1800000, 3600000};
 
  private:
-  using Key = std::tuple<std::string, std::string, std::string, std::string>;  // service, ns, code, flags
+  using Key = std::tuple<std::string, std::string, std::string, std::string, std::string>;  // service, ns, code, flags, source principal
   struct Series {
     uint64_t count = 0;
     double sum = 0;

@@ -49,3 +49,27 @@ TEST(RequestTelemetry, IstioStandardMetrics) {
 
 }  // namespace
 }  // namespace weft::proxy
+
+namespace weft::proxy {
+namespace {
+
+TEST(RequestTelemetry, AWaypointReportsTheClientPrincipalAsTheSource) {
+  SourceWorkload waypoint{"waypoint", "shop", "waypoint"};
+  waypoint.reporter = "waypoint";
+  RequestMetrics metrics(waypoint);
+  RequestRecord r;
+  r.responseCode = 200;
+  r.responseFlags = "-";
+  r.destinationService = "hb.shop.svc.cluster.local";
+  r.destinationServiceNamespace = "shop";
+  r.sourcePrincipal = "spiffe://acmellc.local/ns/front/sa/curl";
+  metrics.record(r);
+  std::string text = metrics.prometheusText();
+  EXPECT_NE(text.find("istio_requests_total{reporter=\"waypoint\",source_workload=\"unknown\",source_workload_namespace=\"front\","
+                      "source_principal=\"spiffe://acmellc.local/ns/front/sa/curl\""),
+            std::string::npos)
+      << text;
+}
+
+}  // namespace
+}  // namespace weft::proxy

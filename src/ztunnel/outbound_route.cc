@@ -51,8 +51,12 @@ OutboundRoute routeOutbound(const ConfigSnapshot& config, Ipv4Address destinatio
     if (!view->service.waypoint().empty()) {
       auto waypoints = config.waypointWorkloads(view->service.waypoint());
       if (waypoints.empty()) return refused("UH", fmt::format("waypoint {} of {} has no workloads", view->service.waypoint(), view->key));
-      auto route = toWorkload(*waypoints[pick % waypoints.size()], port);
+      const weft::v1::Workload& waypoint = *waypoints[pick % waypoints.size()];
+      auto route = toWorkload(waypoint, port);
+      // A waypoint pod is not enrolled (it terminates HBONE itself), so toWorkload sees a
+      // plain-TCP workload: the tunnel and the server identity to check are set here.
       route.kind = Kind::kHbone;
+      route.expectedIdentities = {workloadIdentity(waypoint)};
       route.authority = fmt::format("{}:{}", destination.str(), port);
       route.service = view;
       return route;

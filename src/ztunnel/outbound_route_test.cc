@@ -138,5 +138,20 @@ TEST_F(OutboundRouteTest, ServiceWithWaypointGoesToTheWaypointWithTheVipAsAuthor
   EXPECT_EQ(r.expectedIdentities[0], "spiffe://cluster.local/ns/default/sa/waypoint");
 }
 
+TEST_F(OutboundRouteTest, AnUnenrolledWaypointPodIsStillReachedOverHboneWithItsIdentityChecked) {
+  // Waypoint pods carry istio.io/dataplane-mode=none: the registry sends them as TCP workloads.
+  service_.set_waypoint("default/waypoint");
+  add(held_, service_);
+  auto waypoint = testing::workload("default", "waypoint-1", "198.18.1.9", "waypoint", {{"gateway.networking.k8s.io/gateway-name", "waypoint"}});
+  waypoint.set_tunnel_protocol(weft::v1::Workload::TCP);
+  add(held_, waypoint);
+  auto r = route("198.19.0.10", 8000);
+  ASSERT_EQ(r.kind, Kind::kHbone);
+  EXPECT_EQ(r.address.str(), "198.18.1.9");
+  EXPECT_EQ(r.authority, "198.19.0.10:8000");
+  ASSERT_EQ(r.expectedIdentities.size(), 1u);
+  EXPECT_EQ(r.expectedIdentities[0], "spiffe://cluster.local/ns/default/sa/waypoint");
+}
+
 }  // namespace
 }  // namespace weft::ztunnel

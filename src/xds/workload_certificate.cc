@@ -1,9 +1,9 @@
-#include "ztunnel/workload_certificate.h"
+#include "xds/workload_certificate.h"
 
 #include "tls/pem.h"
 #include "tls/x509_info.h"
 
-namespace weft::ztunnel {
+namespace weft::xds {
 
 std::string WorkloadCertificate::leafAndIntermediatesPem() const {
   // The root is the peer's to have already; sending it would only cost bytes.
@@ -37,4 +37,4 @@ Result<WorkloadCertificate> acceptIssuedChain(const std::string& identity, std::
   return out;
 }
 
-}  // namespace weft::ztunnel
+}  // namespace weft::xds

@@ -1,4 +1,4 @@
-#include "ztunnel/certificate_manager.h"
+#include "xds/certificate_manager.h"
 
 #include <fmt/chrono.h>
 #include <spdlog/spdlog.h>
@@ -8,7 +8,7 @@
 #include "tls/pem.h"
 #include "tls/spiffe_id.h"
 
-namespace weft::ztunnel {
+namespace weft::xds {
 namespace {
 
 constexpr auto kMaxBackoff = std::chrono::seconds(150);
@@ -143,4 +143,4 @@ Result<WorkloadCertificate> CertificateManager::request(const std::string& ident
   return acceptIssuedChain(identity, std::move(chain), tls::privateKeyToPem(key->get()));
 }
 
-}  // namespace weft::ztunnel
+}  // namespace weft::xds

@@ -1,0 +1,183 @@
+#include "control/waypoint_view.h"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <map>
+#include <tuple>
+
+#include "control/authorization_compiler.h"
+#include "control/proxy_view.h"
+#include "model/json_access.h"
+
+namespace weft::control {
+
+using model::arrayAt;
+using model::Object;
+using model::stringAt;
+
+namespace {
+
+constexpr const char* kVirtualServiceKind = "VirtualService.networking.istio.io";
+
+// A VirtualService applies to mesh traffic (and so at a waypoint) when it names no
+// gateways, or names `mesh` among them.
+bool boundToMesh(const Object& vs) {
+  const auto& gateways = arrayAt(vs.value(), {"spec", "gateways"});
+  if (gateways.empty()) return true;
+  return std::any_of(gateways.begin(), gateways.end(), [](const auto& g) { return g.is_string() && g.get_string() == "mesh"; });
+}
+
+bool namesHost(const Object& vs, const std::string& hostname) {
+  const auto& hosts = arrayAt(vs.value(), {"spec", "hosts"});
+  return std::any_of(hosts.begin(), hosts.end(),
+                     [&](const auto& h) { return h.is_string() && resolveHost(std::string(h.get_string()), vs.ns()) == hostname; });
+}
+
+// Istio serves the VirtualServices of one host in creation-time order, then by name.
+std::vector<const Object*> meshVirtualServices(const ObjectsByKind& objects) {
+  std::vector<const Object*> out;
+  for (const auto& vs : objectsOf(objects, kVirtualServiceKind)) {
+    if (boundToMesh(vs)) out.push_back(&vs);
+  }
+  std::sort(out.begin(), out.end(), [](const Object* a, const Object* b) {
+    return std::make_tuple(stringAt(a->value(), {"metadata", "creationTimestamp"}), a->ns(), a->name()) <
+           std::make_tuple(stringAt(b->value(), {"metadata", "creationTimestamp"}), b->ns(), b->name());
+  });
+  return out;
+}
+
+const Object* serviceObject(const ObjectsByKind& objects, const weft::v1::Service& service) {
+  for (const auto& o : objectsOf(objects, "Service")) {
+    if (o.ns() == service.namespace_() && o.name() == service.name()) return &o;
+  }
+  return nullptr;
+}
+
+// What a waypoint does for a Service port no VirtualService covers: every request to the
+// Service's endpoints, with Istio's default retry policy.
+weft::v1::Route defaultRoute(const std::string& clusterName, const std::string& hostname, uint32_t port) {
+  weft::v1::Route route;
+  route.set_name(fmt::format("default/{}:{}", hostname, port));
+  auto* action = route.mutable_route();
+  auto* cluster = action->add_clusters();
+  cluster->set_cluster(clusterName);
+  cluster->set_weight(1);
+  action->mutable_retries()->set_attempts(kDefaultRetryAttempts);
+  action->mutable_retries()->set_retry_on(kDefaultRetryOn);
+  return route;
+}
+
+class WaypointViewCompiler {
+ public:
+  WaypointViewCompiler(const ObjectsByKind& objects, RegistryBuild& build, const RouteCompiler::ClusterFor& clusterFor)
+      : objects_(objects),
+        build_(build),
+        clusterFor_(clusterFor),
+        virtualServices_(meshVirtualServices(objects)) {}
+
+  void run() {
+    auto services = build_.resources.find(kServiceType);
+    if (services == build_.resources.end()) return;
+    for (const auto& [name, resource] : services->second) {
+      const auto& service = resource.service();
+      if (service.waypoint().empty()) continue;
+      if (service.from_service_entry()) {
+        build_.notes.push_back(fmt::format("ServiceEntry {}: uses waypoint {}, but ServiceEntries through a waypoint are not built: not served there",
+                                           service.hostname(), service.waypoint()));
+        continue;
+      }
+      compileService(service);
+    }
+    addTargetedPolicies();
+  }
+
+ private:
+  void note(const Object& o, const std::string& what) { build_.notes.push_back(fmt::format("{}: {}", o.friendlyName(), what)); }
+
+  void compileService(const weft::v1::Service& service) {
+    const std::string& waypoint = service.waypoint();
+    auto slash = waypoint.find('/');
+    if (slash == std::string::npos) return;
+    const std::string waypointNs = waypoint.substr(0, slash), waypointName = waypoint.substr(slash + 1);
+    const Object* serviceObj = serviceObject(objects_, service);
+    if (serviceObj == nullptr) return;
+
+    std::vector<const Object*> covering;
+    for (const Object* vs : virtualServices_) {
+      if (namesHost(*vs, service.hostname())) covering.push_back(vs);
+    }
+    for (const auto& port : service.ports()) {
+      const std::string name = fmt::format("{}/{}:{}", waypoint, service.hostname(), port.port());
+      weft::v1::Resource listenerResource;
+      listenerResource.set_name(name);
+      auto* listener = listenerResource.mutable_listener();
+      listener->set_name(name);
+      listener->set_port(port.port());
+      listener->set_protocol(weft::v1::Listener::HTTP);
+      listener->set_route_config_name(name);
+      listener->set_gateway(waypoint);
+      (*listener->mutable_selector())[kWaypointGatewayNameLabel] = waypointName;
+      listener->set_waypoint_service(service.hostname());
+      for (const auto& address : service.addresses()) listener->add_waypoint_authorities(fmt::format("{}:{}", address, port.port()));
+      (void)waypointNs;
+
+      weft::v1::Resource routesResource;
+      routesResource.set_name(name);
+      auto* config = routesResource.mutable_route_configuration();
+      config->set_name(name);
+      auto* vhost = config->add_virtual_hosts();
+      vhost->set_name(fmt::format("{}:{}", service.hostname(), port.port()));
+      // The Service was chosen by the CONNECT authority: any Host header reaches it.
+      vhost->add_domains("*");
+      // A destination without a port on this Service means the port the request came to
+      // (Istio builds each port's routes so).
+      RouteCompiler routes(
+          [this, &service, listenerPort = port.port()](const Object& vs, const std::string& host, uint32_t destinationPort,
+                                                        const std::string& subset) {
+            bool samePort = destinationPort == 0 && host == service.hostname();
+            return clusterFor_(vs, host, samePort ? listenerPort : destinationPort, subset);
+          },
+          [this](const Object& o, const std::string& what) { note(o, what); });
+      for (const Object* vs : covering) {
+        for (auto& route : routes.compile(*vs)) {
+          // A match on another port is another listener's, as for Gateways.
+          if (route.match().port() != 0 && route.match().port() != port.port()) continue;
+          *vhost->add_routes() = route;
+        }
+      }
+      if (covering.empty()) {
+        *vhost->add_routes() = defaultRoute(clusterFor_(*serviceObj, service.hostname(), port.port(), ""), service.hostname(), port.port());
+      }
+      build_.resources[kListenerType][name] = std::move(listenerResource);
+      build_.resources[kRouteConfigurationType][name] = std::move(routesResource);
+    }
+  }
+
+  // AuthorizationPolicies attached by targetRefs: the waypoint keeps those naming its
+  // Gateway or a Service it serves (src/proxy/http_authorization.cc).
+  void addTargetedPolicies() {
+    for (const auto& policy : objectsOf(objects_, "AuthorizationPolicy.security.istio.io")) {
+      // The scope is not used for a targeted policy, so the root namespace does not matter.
+      auto http = compileTargetedHttpAuthorization(policy, "", build_.notes);
+      if (!http) continue;
+      weft::v1::Resource resource;
+      resource.set_name(policy.ns() + "/" + policy.name());
+      *resource.mutable_http_authorization() = std::move(*http);
+      build_.resources[kHttpAuthorizationType][resource.name()] = std::move(resource);
+    }
+  }
+
+  const ObjectsByKind& objects_;
+  RegistryBuild& build_;
+  RouteCompiler::ClusterFor clusterFor_;
+  std::vector<const Object*> virtualServices_;
+};
+
+}  // namespace
+
+void addWaypointView(const ObjectsByKind& objects, RegistryBuild& build, const RouteCompiler::ClusterFor& clusterFor) {
+  WaypointViewCompiler(objects, build, clusterFor).run();
+}
+
+}  // namespace weft::control

@@ -1,0 +1,219 @@
+#include "control/waypoint_view.h"
+
+#include <gtest/gtest.h>
+
+#include "model/decoder.h"
+
+namespace weft::control {
+namespace {
+
+ObjectsByKind objectsFrom(const std::string& yaml) {
+  auto decoded = model::decodeYaml(yaml, "test.yaml", {});
+  for (const auto& e : decoded.errors) ADD_FAILURE() << e;
+  ObjectsByKind out;
+  for (auto& o : decoded.objects) out[o.key().kind].push_back(std::move(o));
+  return out;
+}
+
+RegistrySettings settings() {
+  RegistrySettings s;
+  s.revision = "prod";
+  s.mesh.set_trust_domain("acmellc.local");
+  s.mesh.set_root_namespace("istio-system");
+  return s;
+}
+
+// Namespace shop uses waypoint "waypoint"; hb has two versions, echo one pod; legacy has
+// no waypoint at all.
+const char* kShop = R"(
+apiVersion: v1
+kind: Namespace
+metadata: {name: shop, labels: {istio.io/dataplane-mode: ambient, istio.io/use-waypoint: waypoint}}
+---
+apiVersion: v1
+kind: Namespace
+metadata: {name: legacy}
+---
+apiVersion: v1
+kind: Service
+metadata: {name: hb, namespace: shop}
+spec:
+  clusterIP: 198.19.0.10
+  selector: {app: hb}
+  ports: [{name: http, port: 8000, targetPort: 8080}, {name: http-alt, port: 9000, targetPort: 9090}]
+---
+apiVersion: v1
+kind: Service
+metadata: {name: echo, namespace: shop}
+spec:
+  clusterIP: 198.19.0.11
+  selector: {app: echo}
+  ports: [{name: http, port: 80, targetPort: 8080}]
+---
+apiVersion: v1
+kind: Service
+metadata: {name: old, namespace: legacy}
+spec:
+  clusterIP: 198.19.0.12
+  selector: {app: old}
+  ports: [{name: http, port: 80, targetPort: 8080}]
+---
+apiVersion: v1
+kind: Pod
+metadata: {name: hb-v1, namespace: shop, labels: {app: hb, version: v1}}
+spec: {containers: [{name: c, image: x}]}
+status: {podIP: 198.18.1.2, conditions: [{type: Ready, status: "True"}]}
+---
+apiVersion: v1
+kind: Pod
+metadata: {name: hb-v2, namespace: shop, labels: {app: hb, version: v2}}
+spec: {containers: [{name: c, image: x}]}
+status: {podIP: 198.18.1.3, conditions: [{type: Ready, status: "True"}]}
+---
+apiVersion: v1
+kind: Pod
+metadata: {name: echo, namespace: shop, labels: {app: echo}}
+spec: {containers: [{name: c, image: x}]}
+status: {podIP: 198.18.1.4, conditions: [{type: Ready, status: "True"}]}
+---
+apiVersion: networking.istio.io/v1
+kind: DestinationRule
+metadata: {name: hb, namespace: shop}
+spec:
+  host: hb
+  subsets: [{name: v1, labels: {version: v1}}, {name: v2, labels: {version: v2}}]
+---
+apiVersion: networking.istio.io/v1
+kind: VirtualService
+metadata: {name: hb-canary, namespace: shop}
+spec:
+  hosts: [hb]
+  http:
+  - match: [{headers: {x-version: {exact: v2}}}]
+    route: [{destination: {host: hb, subset: v2}}]
+  - match: [{port: 9000}]
+    route: [{destination: {host: hb, subset: v1, port: {number: 9000}}}]
+  - route: [{destination: {host: hb, subset: v1}}]
+---
+apiVersion: networking.istio.io/v1
+kind: VirtualService
+metadata: {name: echo-at-ingress, namespace: shop}
+spec:
+  hosts: [echo]
+  gateways: [istio-system/ingress]
+  http:
+  - route: [{destination: {host: hb}}]
+)";
+
+const weft::v1::Resource& resource(RegistryBuild& b, const char* type, const std::string& name) {
+  static const weft::v1::Resource none;
+  auto& of = b.resources[type];
+  auto found = of.find(name);
+  if (found == of.end()) {
+    ADD_FAILURE() << "no " << type << " " << name;
+    return none;
+  }
+  return found->second;
+}
+
+TEST(WaypointView, AListenerPerPortOfEachServiceThatUsesTheWaypoint) {
+  auto b = buildRegistry(objectsFrom(kShop), settings());
+  const auto& listener = resource(b, kListenerType, "shop/waypoint/hb.shop.svc.cluster.local:8000").listener();
+  EXPECT_EQ(listener.port(), 8000u);
+  EXPECT_EQ(listener.gateway(), "shop/waypoint");
+  EXPECT_EQ(listener.waypoint_service(), "hb.shop.svc.cluster.local");
+  ASSERT_EQ(listener.waypoint_authorities_size(), 1);
+  EXPECT_EQ(listener.waypoint_authorities(0), "198.19.0.10:8000");
+  EXPECT_EQ(listener.selector().at(kWaypointGatewayNameLabel), "waypoint");
+  EXPECT_EQ(listener.route_config_name(), listener.name());
+  EXPECT_TRUE(b.resources[kListenerType].contains("shop/waypoint/hb.shop.svc.cluster.local:9000"));
+  EXPECT_TRUE(b.resources[kListenerType].contains("shop/waypoint/echo.shop.svc.cluster.local:80"));
+  for (const auto& [name, r] : b.resources[kListenerType]) {
+    EXPECT_EQ(name.find("old.legacy"), std::string::npos) << "a Service without a waypoint got a waypoint listener: " << name;
+  }
+}
+
+TEST(WaypointView, MeshVirtualServiceRoutesWithPortMatchesSplitByPort) {
+  auto b = buildRegistry(objectsFrom(kShop), settings());
+  const auto& http = resource(b, kRouteConfigurationType, "shop/waypoint/hb.shop.svc.cluster.local:8000").route_configuration();
+  ASSERT_EQ(http.virtual_hosts_size(), 1);
+  EXPECT_EQ(http.virtual_hosts(0).domains(0), "*");
+  const auto& routes = http.virtual_hosts(0).routes();
+  // The header route and the catch-all; the port-9000 route belongs to the other listener.
+  ASSERT_EQ(routes.size(), 2);
+  EXPECT_EQ(routes[0].match().headers(0).name(), "x-version");
+  EXPECT_EQ(routes[0].route().clusters(0).cluster(), "outbound|8000|v2|hb.shop.svc.cluster.local");
+  EXPECT_EQ(routes[1].route().clusters(0).cluster(), "outbound|8000|v1|hb.shop.svc.cluster.local");
+  const auto& v2 = resource(b, kClusterType, "outbound|8000|v2|hb.shop.svc.cluster.local").cluster();
+  ASSERT_EQ(v2.endpoints_size(), 1);
+  EXPECT_EQ(v2.endpoints(0), "198.18.1.3:8080");
+
+  const auto& alt = resource(b, kRouteConfigurationType, "shop/waypoint/hb.shop.svc.cluster.local:9000").route_configuration();
+  ASSERT_EQ(alt.virtual_hosts(0).routes_size(), 3);
+  EXPECT_EQ(alt.virtual_hosts(0).routes(1).route().clusters(0).cluster(), "outbound|9000|v1|hb.shop.svc.cluster.local");
+}
+
+TEST(WaypointView, AServiceNoMeshVirtualServiceCoversGetsTheDefaultRoute) {
+  auto b = buildRegistry(objectsFrom(kShop), settings());
+  // echo's only VirtualService is bound to an ingress Gateway, not to the mesh.
+  const auto& routes = resource(b, kRouteConfigurationType, "shop/waypoint/echo.shop.svc.cluster.local:80").route_configuration();
+  ASSERT_EQ(routes.virtual_hosts(0).routes_size(), 1);
+  const auto& route = routes.virtual_hosts(0).routes(0);
+  EXPECT_FALSE(route.has_match());
+  EXPECT_EQ(route.route().clusters(0).cluster(), "outbound|80||echo.shop.svc.cluster.local");
+  EXPECT_EQ(route.route().retries().attempts(), kDefaultRetryAttempts);
+  const auto& cluster = resource(b, kClusterType, "outbound|80||echo.shop.svc.cluster.local").cluster();
+  ASSERT_EQ(cluster.endpoints_size(), 1);
+  EXPECT_EQ(cluster.endpoints(0), "198.18.1.4:8080");
+}
+
+TEST(WaypointView, RemovingTheLabelRemovesTheListeners) {
+  std::string yaml = kShop;
+  yaml.replace(yaml.find(", istio.io/use-waypoint: waypoint"), std::string(", istio.io/use-waypoint: waypoint").size(), "");
+  auto b = buildRegistry(objectsFrom(yaml), settings());
+  for (const auto& [name, r] : b.resources[kListenerType]) {
+    EXPECT_TRUE(r.listener().waypoint_authorities().empty()) << name;
+  }
+}
+
+}  // namespace
+}  // namespace weft::control
+
+namespace weft::control {
+namespace {
+
+TEST(WaypointView, PoliciesAttachedByTargetRefsCarryTheirResolvedTargets) {
+  auto objects = objectsFrom(std::string(kShop) + R"(
+---
+apiVersion: security.istio.io/v1
+kind: AuthorizationPolicy
+metadata: {name: deny-canary, namespace: shop}
+spec:
+  targetRefs: [{kind: Service, group: "", name: hb}, {kind: Gateway, group: gateway.networking.k8s.io, name: waypoint}]
+  action: DENY
+  rules: [{when: [{key: "request.headers[x-version]", values: [v2]}]}]
+---
+apiVersion: security.istio.io/v1
+kind: AuthorizationPolicy
+metadata: {name: namespace-wide, namespace: shop}
+spec:
+  action: DENY
+  rules: [{to: [{operation: {methods: [DELETE]}}]}]
+)");
+  auto b = buildRegistry(objects, settings());
+  const auto& targeted = resource(b, kHttpAuthorizationType, "shop/deny-canary").http_authorization();
+  ASSERT_EQ(targeted.target_services_size(), 1);
+  EXPECT_EQ(targeted.target_services(0), "hb.shop.svc.cluster.local");
+  ASSERT_EQ(targeted.target_gateways_size(), 1);
+  EXPECT_EQ(targeted.target_gateways(0), "shop/waypoint");
+  EXPECT_EQ(targeted.action(), weft::v1::Authorization::DENY);
+  EXPECT_EQ(targeted.rules(0).when(0).key(), "request.headers[x-version]");
+  // A policy without targetRefs stays the gateways' and ztunnel's: no targets.
+  const auto& wide = resource(b, kHttpAuthorizationType, "shop/namespace-wide").http_authorization();
+  EXPECT_TRUE(wide.target_services().empty() && wide.target_gateways().empty());
+  // ztunnel never gets the targeted one.
+  EXPECT_FALSE(b.resources[kAuthorizationType].contains("shop/deny-canary"));
+}
+
+}  // namespace
+}  // namespace weft::control

@@ -1,0 +1,291 @@
+// The waypoint's data path in one process, with real parts on loopback: a client HBONE
+// pool (src/hbone, OpenSSL, the client's SPIFFE certificate) opens a CONNECT to the
+// waypoint listener with a Service VIP as authority and speaks HTTP/1.1 through it; the
+// waypoint routes with a compiled ProxyConfig to two real HTTP backends on 127.0.0.1.
+#include <gtest/gtest.h>
+
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <boost/beast/core.hpp>
+#include <boost/beast/http.hpp>
+
+#include "hbone/hbone_client.h"
+#include "hbone/test_support.h"
+#include "proxy/gateway_server.h"
+#include "proxy/waypoint_listener.h"
+
+namespace weft::proxy {
+namespace {
+
+namespace asio = boost::asio;
+namespace beast = boost::beast;
+namespace http = beast::http;
+using tcp = asio::ip::tcp;
+using hbone::testing::TestMesh;
+constexpr auto kUseTuple = asio::as_tuple(asio::use_awaitable);
+
+const std::string kWaypointId = "spiffe://cluster.local/ns/shop/sa/waypoint";
+const std::string kClientId = "spiffe://cluster.local/ns/front/sa/curl";
+const std::string kVip = "198.19.0.10:8000";  // only ever an authority: nothing dials it
+
+// An HTTP/1.1 backend answering every request with its own name and the request's
+// x-forwarded-for, keeping the connection open.
+asio::awaitable<void> backendSession(tcp::socket socket, std::string name) {
+  beast::tcp_stream stream(std::move(socket));
+  beast::flat_buffer buffer;
+  while (true) {
+    http::request<http::string_body> request;
+    auto [readError, n] = co_await http::async_read(stream, buffer, request, kUseTuple);
+    if (readError) co_return;
+    http::response<http::string_body> response{http::status::ok, 11};
+    response.set("x-seen-forwarded-for", request["x-forwarded-for"]);
+    response.body() = name;
+    response.prepare_payload();
+    auto [writeError, m] = co_await http::async_write(stream, response, kUseTuple);
+    if (writeError) co_return;
+  }
+}
+
+asio::awaitable<void> backendLoop(std::shared_ptr<tcp::acceptor> acceptor, std::string name) {
+  while (true) {
+    auto [ec, socket] = co_await acceptor->async_accept(kUseTuple);
+    if (ec) co_return;
+    asio::co_spawn(acceptor->get_executor(), backendSession(std::move(socket), name), asio::detached);
+  }
+}
+
+class WaypointTest : public ::testing::Test {
+ protected:
+  static void SetUpTestSuite() { mesh_ = new TestMesh(); }
+  static void TearDownTestSuite() { delete mesh_; }
+
+  void SetUp() override {
+    for (const char* name : {"v1", "v2"}) {
+      auto acceptor = std::make_shared<tcp::acceptor>(io_, tcp::endpoint(asio::ip::make_address("127.0.0.1"), 0));
+      backends_[name] = acceptor;
+      asio::co_spawn(io_, backendLoop(acceptor, name), asio::detached);
+    }
+    ASSERT_TRUE(listener_.bind(0));
+    ASSERT_TRUE(listener_.setCredentials(mesh_->issue(kWaypointId), "cluster.local"));
+    clientTls_ = hbone::makeClientTlsContext(mesh_->issue(kClientId)).value();
+  }
+
+  void TearDown() override {
+    listener_.stop();
+    server_.stop();
+    pool_.closeAll();
+    for (auto& [name, acceptor] : backends_) acceptor->close();
+    hbone::testing::drain(io_);
+  }
+
+  std::string endpointOf(const std::string& name) {
+    return fmt::format("127.0.0.1:{}", backends_.at(name)->local_endpoint().port());
+  }
+
+  // What weftd's waypoint view sends for Service hb.shop (port 8000) with subsets v1 and v2:
+  // x-version: v2 goes to v2, the rest to v1; `extra` adds policies.
+  void configure(std::vector<weft::v1::HttpAuthorization> policies = {}) {
+    xds::HeldResources held;
+    const std::string name = "shop/waypoint/hb.shop.svc.cluster.local:8000";
+    auto& l = held[kListenerType][name];
+    l.set_name(name);
+    auto* listener = l.mutable_listener();
+    listener->set_name(name);
+    listener->set_port(8000);
+    listener->set_route_config_name(name);
+    listener->set_gateway("shop/waypoint");
+    listener->set_waypoint_service("hb.shop.svc.cluster.local");
+    listener->add_waypoint_authorities(kVip);
+    (*listener->mutable_selector())["gateway.networking.k8s.io/gateway-name"] = "waypoint";
+    auto& r = held[kRouteConfigurationType][name];
+    r.set_name(name);
+    auto* vhost = r.mutable_route_configuration()->add_virtual_hosts();
+    vhost->set_name("hb.shop.svc.cluster.local:8000");
+    vhost->add_domains("*");
+    auto* canary = vhost->add_routes();
+    canary->set_name("shop/hb/canary");
+    auto* header = canary->mutable_match()->add_headers();
+    header->set_name("x-version");
+    header->mutable_match()->set_exact("v2");
+    auto* toV2 = canary->mutable_route()->add_clusters();
+    toV2->set_cluster("outbound|8000|v2|hb.shop.svc.cluster.local");
+    toV2->set_weight(1);
+    auto* rest = vhost->add_routes();
+    rest->set_name("shop/hb/rest");
+    auto* toV1 = rest->mutable_route()->add_clusters();
+    toV1->set_cluster("outbound|8000|v1|hb.shop.svc.cluster.local");
+    toV1->set_weight(1);
+    for (const char* subset : {"v1", "v2"}) {
+      std::string clusterName = fmt::format("outbound|8000|{}|hb.shop.svc.cluster.local", subset);
+      auto& c = held[kClusterType][clusterName];
+      c.set_name(clusterName);
+      c.mutable_cluster()->set_name(clusterName);
+      c.mutable_cluster()->set_service_hostname("hb.shop.svc.cluster.local");
+      c.mutable_cluster()->set_service_namespace("shop");
+      c.mutable_cluster()->add_endpoints(endpointOf(subset));
+    }
+    for (auto& p : policies) {
+      auto& resource = held[kHttpAuthorizationType][p.namespace_() + "/" + p.name()];
+      *resource.mutable_http_authorization() = std::move(p);
+    }
+    auto config = ProxyConfig::build(held, {{"gateway.networking.k8s.io/gateway-name", "waypoint"}}, nullptr, "shop");
+    ASSERT_TRUE(config) << config.error().message;
+    ASSERT_EQ((*config)->waypointTargetCount(), 1u);
+    server_.setConfig(*config);
+  }
+
+  hbone::ConnectTarget target(std::string authority = kVip) {
+    hbone::ConnectTarget t;
+    t.sourceIdentity = kClientId;
+    t.destinationIdentity = kWaypointId;
+    t.destinationIp = asio::ip::make_address("127.0.0.1");
+    t.peer = tcp::endpoint(t.destinationIp, listener_.port());
+    t.authority = std::move(authority);
+    t.tls = clientTls_;
+    t.expectedServerIds = {kWaypointId};
+    return t;
+  }
+
+  struct Answer {
+    int connectStatus = 0;
+    unsigned status = 0;
+    std::string body;
+    std::string forwardedFor;
+  };
+
+  // One request through a fresh tunnel, the way a client's ztunnel carries a connection.
+  asio::awaitable<Answer> ask(std::map<std::string, std::string> headers, std::string authority = kVip) {
+    Answer answer;
+    auto connectTarget = target(std::move(authority));
+    auto stream = co_await pool_.connect(std::move(connectTarget));
+    answer.connectStatus = stream.status();
+    if (!stream) co_return answer;
+    std::string request = "GET /headers HTTP/1.1\r\nHost: hb.shop:8000\r\nConnection: close\r\n";
+    for (const auto& [k, v] : headers) request += k + ": " + v + "\r\n";
+    request += "\r\n";
+    auto written = co_await (*stream)->write(std::move(request));
+    if (!written) co_return answer;
+    std::string raw;
+    while (true) {
+      auto chunk = co_await (*stream)->read();
+      if (!chunk || chunk->empty()) break;
+      raw += *chunk;
+    }
+    http::response_parser<http::string_body> parser;
+    parser.eager(true);
+    beast::error_code ec;
+    for (size_t offset = 0; !parser.is_done() && offset < raw.size();) {
+      size_t used = parser.put(asio::buffer(raw.data() + offset, raw.size() - offset), ec);
+      if (ec || used == 0) break;
+      offset += used;
+    }
+    if (ec || !parser.is_done()) {
+      ADD_FAILURE() << "not one HTTP response: " << raw;
+      co_return answer;
+    }
+    answer.status = parser.get().result_int();
+    answer.body = parser.get().body();
+    answer.forwardedFor = std::string(parser.get()["x-seen-forwarded-for"]);
+    co_return answer;
+  }
+
+  Answer run(std::map<std::string, std::string> headers, std::string authority = kVip) {
+    Answer answer;
+    hbone::testing::runCoroutine(io_, [&]() -> asio::awaitable<void> {
+      auto named = std::move(headers);  // named locals into co_await'ed calls: see the GCC 12 note in gateway_server.cc
+      auto to = std::move(authority);
+      answer = co_await ask(std::move(named), std::move(to));
+    });
+    return answer;
+  }
+
+  static TestMesh* mesh_;
+  asio::io_context io_;
+  RequestMetrics metrics_{SourceWorkload{"waypoint", "shop", "waypoint", "unknown", "unknown", "Kubernetes", "waypoint"}};
+  GatewayServer server_{io_, metrics_, ServerOptions{}};
+  WaypointListener listener_{io_, server_};
+  std::map<std::string, std::shared_ptr<tcp::acceptor>> backends_;
+  std::shared_ptr<asio::ssl::context> clientTls_;
+  hbone::HboneCounters clientCounters_;
+  hbone::HbonePool pool_{io_.get_executor(), hbone::PoolOptions{}, clientCounters_};
+};
+
+TestMesh* WaypointTest::mesh_ = nullptr;
+
+TEST_F(WaypointTest, RoutesTheTunnelsRequestsByTheServiceItsAuthorityNames) {
+  configure();
+  Answer plain = run({});
+  EXPECT_EQ(plain.connectStatus, 200);
+  EXPECT_EQ(plain.status, 200u);
+  EXPECT_EQ(plain.body, "v1");
+  EXPECT_EQ(plain.forwardedFor, "127.0.0.1");  // the HBONE client's address
+  Answer canary = run({{"x-version", "v2"}});
+  EXPECT_EQ(canary.status, 200u);
+  EXPECT_EQ(canary.body, "v2");
+}
+
+TEST_F(WaypointTest, RefusesACONNECTForAServiceItDoesNotServe) {
+  configure();
+  Answer other = run({}, "198.19.0.99:8000");
+  EXPECT_EQ(other.connectStatus, 503);
+  EXPECT_EQ(other.status, 0u);
+}
+
+TEST_F(WaypointTest, TheMetricsNameTheClientFromItsHbonePeerCertificate) {
+  configure();
+  ASSERT_EQ(run({}).status, 200u);
+  std::string text = metrics_.prometheusText();
+  EXPECT_NE(text.find("reporter=\"waypoint\",source_workload=\"unknown\",source_workload_namespace=\"front\",source_principal=\"" + kClientId + "\""),
+            std::string::npos)
+      << text;
+  EXPECT_NE(text.find("destination_service=\"hb.shop.svc.cluster.local\""), std::string::npos);
+}
+
+weft::v1::HttpAuthorization policy(const std::string& name, weft::v1::Authorization::Action action) {
+  weft::v1::HttpAuthorization p;
+  p.set_name(name);
+  p.set_namespace_("shop");
+  p.set_action(action);
+  p.set_scope(weft::v1::Authorization::NAMESPACE);
+  return p;
+}
+
+TEST_F(WaypointTest, OnlyPoliciesTargetingTheServiceOrTheWaypointApply) {
+  // A DENY on x-version: v2 attached to the Service; a namespace-wide DENY of everything
+  // without targetRefs (ztunnel's business, never the waypoint's); an ALLOW attached to
+  // another Service.
+  auto deny = policy("deny-canary", weft::v1::Authorization::DENY);
+  deny.add_target_services("hb.shop.svc.cluster.local");
+  auto* when = deny.add_rules()->add_when();
+  when->set_key("request.headers[x-version]");
+  when->add_values()->set_value("v2");
+  auto everything = policy("deny-all", weft::v1::Authorization::DENY);
+  everything.add_rules();
+  auto elsewhere = policy("allow-nothing-elsewhere", weft::v1::Authorization::ALLOW);
+  elsewhere.add_target_services("other.shop.svc.cluster.local");
+  configure({deny, everything, elsewhere});
+
+  EXPECT_EQ(run({}).status, 200u);
+  Answer denied = run({{"x-version", "v2"}});
+  EXPECT_EQ(denied.status, 403u);
+  EXPECT_EQ(denied.body, "RBAC: access denied");
+}
+
+TEST_F(WaypointTest, PrincipalsComeFromTheHbonePeerCertificate) {
+  auto allow = policy("allow-curl", weft::v1::Authorization::ALLOW);
+  allow.add_target_gateways("shop/waypoint");
+  allow.add_rules()->add_from()->add_principals()->set_value("cluster.local/ns/front/sa/curl");
+  configure({allow});
+  EXPECT_EQ(run({}).status, 200u);
+
+  auto other = policy("allow-someone-else", weft::v1::Authorization::ALLOW);
+  other.add_target_gateways("shop/waypoint");
+  other.add_rules()->add_from()->add_principals()->set_value("cluster.local/ns/front/sa/someone-else");
+  configure({other});
+  EXPECT_EQ(run({}).status, 403u);
+}
+
+}  // namespace
+}  // namespace weft::proxy
