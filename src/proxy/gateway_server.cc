@@ -5,6 +5,7 @@
 
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/co_spawn.hpp>
+#include <boost/asio/experimental/awaitable_operators.hpp>
 #include <boost/asio/detached.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/use_awaitable.hpp>
@@ -18,6 +19,7 @@
 #include "tls/x509_info.h"
 #include "proxy/fault_injection.h"
 #include "proxy/hash_key.h"
+#include "proxy/h2_downstream.h"
 #include "proxy/http1_writer.h"
 #include "proxy/request_checks.h"
 
@@ -27,6 +29,7 @@ namespace asio = boost::asio;
 namespace beast = boost::beast;
 namespace http = beast::http;
 using tcp = asio::ip::tcp;
+using namespace asio::experimental::awaitable_operators;
 using Clock = std::chrono::steady_clock;
 
 namespace {
@@ -176,6 +179,30 @@ asio::awaitable<void> GatewayServer::acceptLoop(std::shared_ptr<tcp::acceptor> a
   }
 }
 
+asio::awaitable<bool> GatewayServer::opensWithHttp2Preface(tcp::socket& socket) {
+  // Peeks, so the bytes stay in the socket for whichever side reads them. A client that
+  // sends nothing within the header timeout is left to the HTTP/1.1 reader, which closes it.
+  auto deadline = Clock::now() + options_.headerTimeout;
+  asio::steady_timer timer(io_);
+  char peeked[kHttp2Preface.size()];
+  while (Clock::now() < deadline) {
+    ssize_t got = ::recv(socket.native_handle(), peeked, sizeof peeked, MSG_PEEK | MSG_DONTWAIT);
+    if (got == 0 || (got < 0 && errno != EAGAIN && errno != EWOULDBLOCK)) co_return false;
+    if (got > 0 && !mayBeHttp2Preface({peeked, static_cast<size_t>(got)})) co_return false;
+    if (got == static_cast<ssize_t>(sizeof peeked)) co_return true;
+    if (got > 0) {
+      // The start of a preface, the rest not here yet: readiness would not change, so poll.
+      timer.expires_after(std::chrono::milliseconds(5));
+      co_await timer.async_wait(kUseTuple);
+      continue;
+    }
+    timer.expires_at(deadline);
+    auto readable = co_await (socket.async_wait(tcp::socket::wait_read, kUseTuple) || timer.async_wait(kUseTuple));
+    if (readable.index() == 1) co_return false;
+  }
+  co_return false;
+}
+
 asio::awaitable<void> GatewayServer::session(tcp::socket socket, uint32_t port) {
   beast::error_code ignored;
   std::string peer = socket.remote_endpoint(ignored).address().to_string();
@@ -188,7 +215,11 @@ asio::awaitable<void> GatewayServer::session(tcp::socket socket, uint32_t port) 
     // A named local, moved: GCC 12 destroys a temporary argument of a coroutine call inside
     // co_await twice.
     Downstream plain{std::move(peer)};
-    co_await serve(stream, port, std::move(plain));
+    if (co_await opensWithHttp2Preface(stream.socket())) {
+      co_await serveHttp2Client(stream, port, std::move(plain));
+    } else {
+      co_await serve(stream, port, std::move(plain));
+    }
     co_return;
   }
   beast::ssl_stream<beast::tcp_stream> secure(std::move(stream), tls->initialContext());
@@ -206,10 +237,85 @@ asio::awaitable<void> GatewayServer::session(tcp::socket socket, uint32_t port) 
   }
   const char* sni = SSL_get_servername(secure.native_handle(), TLSEXT_NAMETYPE_host_name);
   Downstream client{std::move(peer), true, peerIdentity(secure.native_handle()), sni == nullptr ? "" : sni};
-  co_await serve(secure, port, std::move(client));
+  const unsigned char* alpn = nullptr;
+  unsigned alpnLength = 0;
+  SSL_get0_alpn_selected(secure.native_handle(), &alpn, &alpnLength);
+  if (std::string_view(reinterpret_cast<const char*>(alpn), alpnLength) == "h2") {
+    co_await serveHttp2Client(secure, port, std::move(client));
+  } else {
+    co_await serve(secure, port, std::move(client));
+  }
   // close_notify, bounded: a client that stopped reading must not hold the session.
   secure.next_layer().expires_after(std::chrono::seconds(1));
   co_await secure.async_shutdown(kUseTuple);
+}
+
+asio::awaitable<void> GatewayServer::serveTunnel(asio::local::stream_protocol::socket socket, TunnelPeer peer) {
+  // The target's Service port stands for the listener port (authorization's ports,
+  // destination.port); the target itself is looked up per request in the current config.
+  auto colon = peer.authority.rfind(':');
+  uint32_t port = colon == std::string::npos ? 0 : static_cast<uint32_t>(std::atoi(peer.authority.c_str() + colon + 1));
+  beast::basic_stream<asio::local::stream_protocol> stream(std::move(socket));
+  Downstream tunnel{std::move(peer.address), false, std::move(peer.identity), "", std::move(peer.authority)};
+  co_await serve(stream, port, std::move(tunnel));
+}
+
+RequestRecord GatewayServer::startRecord(Request& request, std::chrono::system_clock::time_point start, const char* protocol) {
+  RequestRecord record;
+  record.start = start;
+  record.protocol = protocol;
+  record.bytesReceived = request.body().size();
+  if (request["x-request-id"].empty()) request.set("x-request-id", requestId(random_));
+  // The access log's fields are copied only when there is an access log: the metrics need
+  // none of them.
+  if (config_->accessLog() != ProxyConfig::AccessLog::kOff) {
+    record.method = std::string(request.method_string());
+    record.path = std::string(request.target());
+    record.userAgent = std::string(request[http::field::user_agent]);
+    record.authority = std::string(request[http::field::host]);
+    record.forwardedFor = std::string(request["x-forwarded-for"]);
+    record.requestId = std::string(request["x-request-id"]);
+  }
+  return record;
+}
+
+void GatewayServer::finishRecord(RequestRecord& record, const Outcome& outcome, Clock::time_point startSteady, const Downstream& downstream) {
+  record.responseCode = outcome.response.result_int();
+  record.responseFlags = outcome.flags;
+  record.bytesSent = outcome.response.body().size();
+  record.durationMs = static_cast<uint64_t>(std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - startSteady).count());
+  record.upstreamHost = outcome.upstreamHost;
+  record.upstreamServiceTime = outcome.upstreamTime;
+  record.destinationService = outcome.service;
+  record.destinationServiceNamespace = outcome.serviceNamespace;
+  if (!downstream.waypointAuthority.empty()) record.sourcePrincipal = downstream.identity;
+  metrics_.record(record);
+  auto logFormat = config_->accessLog();
+  if (logFormat != ProxyConfig::AccessLog::kOff) {
+    std::fputs((logFormat == ProxyConfig::AccessLog::kJson ? accessLogJson(record) : accessLogLine(record)).c_str(), stdout);
+    std::fflush(stdout);
+  }
+}
+
+asio::awaitable<GatewayServer::Response> GatewayServer::answerStream(Request request, uint32_t port, Downstream downstream) {
+  auto start = std::chrono::system_clock::now();
+  auto startSteady = Clock::now();
+  RequestRecord record = startRecord(request, start, "HTTP/2");
+  Downstream client = downstream;
+  Outcome outcome = co_await handle(std::move(request), port, std::move(client));
+  finishRecord(record, outcome, startSteady, downstream);
+  co_return std::move(outcome.response);
+}
+
+template <class Stream>
+asio::awaitable<void> GatewayServer::serveHttp2Client(Stream& stream, uint32_t port, Downstream downstream) {
+  // Not a coroutine itself: the answer may outlive the connection (and this lambda), so
+  // everything it needs is copied into answerStream's frame.
+  H2Responder respond = [this, port, downstream](Request request) { return answerStream(std::move(request), port, downstream); };
+  H2DownstreamOptions h2Options;
+  h2Options.idleTimeout = options_.bodyTimeout;
+  beast::flat_buffer nothingReadYet;
+  co_await serveHttp2(stream, nothingReadYet, std::move(respond), h2Options, http2Counters_);
 }
 
 template <class Stream>
@@ -257,22 +363,7 @@ asio::awaitable<void> GatewayServer::serve(Stream& stream, uint32_t port, Downst
       co_return;
     }
     Request request = parser.release();
-    // The access log's fields are copied only when there is an access log: the metrics
-    // need none of them.
-    auto logFormat = config_->accessLog();
-    RequestRecord record;
-    record.start = start;
-    record.protocol = request.version() == 10 ? "HTTP/1.0" : "HTTP/1.1";
-    record.bytesReceived = request.body().size();
-    if (request["x-request-id"].empty()) request.set("x-request-id", requestId(random_));
-    if (logFormat != ProxyConfig::AccessLog::kOff) {
-      record.method = std::string(request.method_string());
-      record.path = std::string(request.target());
-      record.userAgent = std::string(request[http::field::user_agent]);
-      record.authority = std::string(request[http::field::host]);
-      record.forwardedFor = std::string(request["x-forwarded-for"]);
-      record.requestId = std::string(request["x-request-id"]);
-    }
+    RequestRecord record = startRecord(request, start, request.version() == 10 ? "HTTP/1.0" : "HTTP/1.1");
     bool keepAlive = request.keep_alive();
     unsigned version = request.version();
 
@@ -282,19 +373,7 @@ asio::awaitable<void> GatewayServer::serve(Stream& stream, uint32_t port, Downst
     lowest.expires_after(options_.bodyTimeout);
     auto [writeError, written] = co_await asio::async_write(stream, gatherMessage(outcome.response, head), kUseTuple);
 
-    record.responseCode = outcome.response.result_int();
-    record.responseFlags = outcome.flags;
-    record.bytesSent = outcome.response.body().size();
-    record.durationMs = static_cast<uint64_t>(std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - startSteady).count());
-    record.upstreamHost = outcome.upstreamHost;
-    record.upstreamServiceTime = outcome.upstreamTime;
-    record.destinationService = outcome.service;
-    record.destinationServiceNamespace = outcome.serviceNamespace;
-    metrics_.record(record);
-    if (logFormat != ProxyConfig::AccessLog::kOff) {
-      std::fputs((logFormat == ProxyConfig::AccessLog::kJson ? accessLogJson(record) : accessLogLine(record)).c_str(), stdout);
-      std::fflush(stdout);
-    }
+    finishRecord(record, outcome, startSteady, downstream);
     if (writeError || !keepAlive) {
       lowest.socket().shutdown(tcp::socket::shutdown_both, ignored);
       co_return;
@@ -305,11 +384,24 @@ asio::awaitable<void> GatewayServer::serve(Stream& stream, uint32_t port, Downst
 asio::awaitable<GatewayServer::Outcome> GatewayServer::handle(Request request, uint32_t port, Downstream downstream) {
   std::string peer = downstream.address;
   bool secure = downstream.secure;
-  if (!config_->authorizer().empty()) {
+  std::shared_ptr<const ProxyConfig> config = config_;  // pinned for this request
+  Outcome outcome;
+  // A waypoint's request is for the Service its tunnel's authority names.
+  const WaypointTarget* waypoint = nullptr;
+  if (!downstream.waypointAuthority.empty()) {
+    waypoint = config->waypointTarget(downstream.waypointAuthority);
+    if (waypoint == nullptr) {
+      outcome.response = localResponse(404, "no route");
+      outcome.flags = "NR";
+      co_return outcome;
+    }
+  }
+  const HttpAuthorizer& authorizer = waypoint != nullptr ? waypoint->authorizer : config->authorizer();
+  if (!authorizer.empty()) {
     std::string_view target = request.target();
     AuthorizationFacts facts{request[http::field::host], request.method_string(), target.substr(0, target.find('?')), port, peer,
                              downstream.identity, downstream.sni, viewOf(request, secure).header};
-    AuthorizationDecision decision = config_->authorizer().decide(facts);
+    AuthorizationDecision decision = authorizer.decide(facts);
     for (const auto& audited : decision.audited) {
       spdlog::info("gateway: AUDIT {} {} {} from {} matched {}", request.method_string(), request.target(), request[http::field::host], peer, audited);
     }
@@ -320,9 +412,8 @@ asio::awaitable<GatewayServer::Outcome> GatewayServer::handle(Request request, u
       co_return denied;
     }
   }
-  std::shared_ptr<const ProxyConfig> config = config_;  // pinned for this request
-  Outcome outcome;
-  const CompiledVirtualHost* vhost = config->virtualHost(port, request[http::field::host]);
+  const CompiledVirtualHost* vhost = waypoint != nullptr ? ProxyConfig::virtualHost(waypoint->virtualHosts, request[http::field::host])
+                                                         : config->virtualHost(port, request[http::field::host]);
   const CompiledRoute* route = nullptr;
   if (vhost != nullptr) {
     route = ProxyConfig::route(*vhost, viewOf(request, secure));

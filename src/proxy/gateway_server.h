@@ -1,8 +1,9 @@
 #pragma once
 // The gateway's traffic side: one acceptor per listener port (0.0.0.0 in the pod's network
-// namespace), HTTP/1.1 sessions with Beast on one io_context, routing by the current
-// ProxyConfig and forwarding over pooled plain-TCP upstream connections with the route's
-// timeout and retries.
+// namespace), client sessions in HTTP/1.1 (Beast's parser) or HTTP/2 (h2c with prior
+// knowledge, or ALPN h2 over TLS; h2_downstream.h) on one io_context, routing by the current
+// ProxyConfig and forwarding over pooled plain-TCP HTTP/1.1 upstream connections with the
+// route's timeout and retries.
 //
 // Threads: every method runs on the io_context's thread (the Gateway posts to it). A
 // request pins the config it started with.
@@ -10,6 +11,7 @@
 #include <boost/asio/awaitable.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/local/stream_protocol.hpp>
 #include <boost/beast/http.hpp>
 
 #include <chrono>
@@ -20,6 +22,7 @@
 
 #include "base/result.h"
 #include "proxy/cluster_state.h"
+#include "proxy/h2_downstream.h"
 #include "proxy/proxy_config.h"
 #include "proxy/rate_limiter.h"
 #include "proxy/request_telemetry.h"
@@ -44,6 +47,18 @@ class GatewayServer {
   // that cannot be bound is an error and nothing is changed.
   Status applyListeners(const ProxyConfig& config);
   void setConfig(std::shared_ptr<const ProxyConfig> config) { config_ = std::move(config); }
+  const std::shared_ptr<const ProxyConfig>& config() const { return config_; }
+
+  // Who sent a waypoint's HBONE tunnel, and where to.
+  struct TunnelPeer {
+    std::string authority;  // the CONNECT's "VIP:port": picks the WaypointTarget
+    std::string address;    // the HBONE client's IP (the client pod's, through its ztunnel)
+    std::string identity;   // the HBONE peer certificate's SPIFFE ID: the original client's
+  };
+  // The waypoint's requests: HTTP/1.1 carried by one HBONE stream, handed over as one end of
+  // a socket pair (waypoint_listener.cc), served by the same session code as the gateway's
+  // listeners, routed by the target the authority names.
+  boost::asio::awaitable<void> serveTunnel(boost::asio::local::stream_protocol::socket socket, TunnelPeer peer);
   // Ports actually bound (tests bind 0 through listener port overrides: see boundPort()).
   size_t listenerCount() const { return acceptors_.size(); }
   void stop();
@@ -69,12 +84,24 @@ class GatewayServer {
   struct Downstream {
     std::string address;
     bool secure = false;   // TLS
-    std::string identity;  // a client certificate's SPIFFE ID (MUTUAL), else ""
+    std::string identity;  // a client certificate's SPIFFE ID (MUTUAL) or the HBONE peer's, else ""
     std::string sni;
+    std::string waypointAuthority;  // set for a waypoint's tunnel: routes by its WaypointTarget
   };
   // One client connection's requests, in order, over plain TCP or TLS.
   template <class Stream>
   boost::asio::awaitable<void> serve(Stream& stream, uint32_t port, Downstream downstream);
+  // Whether a plain connection opens with the HTTP/2 preface (h2c with prior knowledge).
+  boost::asio::awaitable<bool> opensWithHttp2Preface(boost::asio::ip::tcp::socket& socket);
+  // One HTTP/2 client connection (h2c, or TLS with ALPN h2): see h2_downstream.h.
+  template <class Stream>
+  boost::asio::awaitable<void> serveHttp2Client(Stream& stream, uint32_t port, Downstream downstream);
+  boost::asio::awaitable<Response> answerStream(Request request, uint32_t port, Downstream downstream);
+  // The request's record for metrics and the access log: begun once the request is whole
+  // (it also gives the request its x-request-id), finished with the answer (and logged).
+  RequestRecord startRecord(Request& request, std::chrono::system_clock::time_point start, const char* protocol);
+  void finishRecord(RequestRecord& record, const Outcome& outcome, std::chrono::steady_clock::time_point startSteady,
+                    const Downstream& downstream);
   boost::asio::awaitable<Outcome> handle(Request request, uint32_t port, Downstream downstream);
   boost::asio::awaitable<Outcome> forward(Request request, std::shared_ptr<const ProxyConfig> config, const CompiledRoute* route, std::string peer,
                                           bool secure);
@@ -95,6 +122,7 @@ class GatewayServer {
   RateLimiter rateLimiter_{io_};
   std::unordered_map<std::string, ClusterState> clusters_;
   uint64_t tlsHandshakeFailures_ = 0;
+  H2DownstreamCounters http2Counters_;
   uint64_t authorizationDenials_ = 0;  // by cluster name, for the proxy's life
   std::minstd_rand random_{std::random_device{}()};
 };

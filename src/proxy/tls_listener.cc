@@ -47,8 +47,9 @@ Result<std::shared_ptr<ssl::context>> TlsListener::buildContext(const weft::v1::
   int minVersion = server.min_protocol_version() == "TLSV1_3" ? TLS1_3_VERSION : TLS1_2_VERSION;
   SSL_CTX_set_min_proto_version(ctx, minVersion);
   SSL_CTX_set_options(ctx, SSL_OP_NO_RENEGOTIATION | SSL_OP_CIPHER_SERVER_PREFERENCE);
-  static const unsigned char kAlpn[] = {8, 'h', 't', 't', 'p', '/', '1', '.', '1'};
-  // HTTP/1.1 only in this slice: answer ALPN with http/1.1 whatever the client offers.
+  static const unsigned char kAlpn[] = {2, 'h', '2', 8, 'h', 't', 't', 'p', '/', '1', '.', '1'};
+  // h2 when the client offers it (as Istio's gateways do), else http/1.1; a client that
+  // offers neither gets no ALPN and speaks HTTP/1.1.
   SSL_CTX_set_alpn_select_cb(
       ctx,
       [](SSL*, const unsigned char** out, unsigned char* outlen, const unsigned char* in, unsigned int inlen, void*) {

@@ -93,6 +93,17 @@ headers=$(in_cluster curl -s --max-time 5 -H 'Host: example.com' "http://$gw_ip:
 check_contains "httpbin sees X-Forwarded-Proto from the gateway" "$headers" "X-Forwarded-Proto"
 check_contains "and an X-Request-Id" "$headers" "X-Request-Id"
 
+# --- HTTP/2 from clients: h2c with prior knowledge (curl, h2load) -----------------------------------
+h2() { in_cluster curl -s --max-time 10 --http2-prior-knowledge "$@"; }
+check_contains "h2c (prior knowledge) to example.com -> HTTP/2 200" \
+  "$(h2 -o /dev/null -w '%{http_version} %{http_code}' -H 'Host: example.com' "http://$gw_ip:8080/get")" "2 200"
+check_contains "h2c :authority other.com -> 404" "$(h2 -o /dev/null -w '%{http_code}' -H 'Host: other.com' "http://$gw_ip:8080/get")" "404"
+posted=$(head -c 200000 /dev/zero | tr '\0' a | h2 -H 'Host: example.com' -H 'Content-Type: text/plain' --data-binary @- "http://$gw_ip:8080/post" | jq -r '.data | length')
+check_contains "a 200 KB h2c request body reaches httpbin whole" "$posted" "200000"
+loaded=$(in_cluster h2load -n 200 -c 4 -m 10 -H ':authority: example.com' "http://$gw_ip:8080/get" 2>&1)
+check_contains "h2load: 200 requests on 4 connections, 10 streams each, all succeed" "$loaded" "200 succeeded, 0 failed, 0 errored"
+check_contains "with status 200" "$loaded" "200 2xx"
+
 # --- bad input ------------------------------------------------------------------------------------
 raw() { in_cluster bash -c "exec 3<>/dev/tcp/$gw_ip/8080; printf '$1' >&3; timeout 5 head -1 <&3"; }
 check_contains "Content-Length with Transfer-Encoding -> 400" \
@@ -106,6 +117,7 @@ check_contains "access log line in Envoy's format for the 200" "$log" '"GET /get
 check_contains "and the 404 with flag NR" "$log" '"GET /get HTTP/1.1" 404 NR '
 check_contains "and the 503 with flag UH" "$log" '"GET /get HTTP/1.1" 503 UH '
 check_contains "and the 504 with flag UT" "$log" '"GET /delay/3 HTTP/1.1" 504 UT '
+check_contains "and h2c requests as HTTP/2" "$log" '"POST /post HTTP/2" 200 - '
 metrics=$(in_cluster curl -s --max-time 5 "http://$gw_ip:15020/stats/prometheus")
 check_contains "istio_requests_total for httpbin reported by the gateway as source" "$metrics" \
   'istio_requests_total{reporter="source",source_workload="global-ingress",source_workload_namespace="istio-system"'

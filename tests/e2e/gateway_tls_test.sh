@@ -86,6 +86,9 @@ wait_for "HTTPS (SIMPLE) to httpbin.example.com -> httpbin's 418 teapot" 30 serv
 body=$(in_cluster curl -s --max-time 5 --resolve "httpbin.example.com:8443:$gw" --cacert example.com.crt https://httpbin.example.com:8443/get)
 check_contains "httpbin sees X-Forwarded-Proto https" "$body" '"X-Forwarded-Proto": [
       "https"'
+alpn() { in_cluster curl -s -o /dev/null -w '%{http_version} %{http_code}' --max-time 5 --resolve "httpbin.example.com:8443:$gw" --cacert example.com.crt "$@" https://httpbin.example.com:8443/status/418; }
+check_contains "ALPN h2 (curl --http2) -> HTTP/2 418" "$(alpn --http2)" "2 418"
+check_contains "a client offering only http/1.1 gets HTTP/1.1" "$(alpn --http1.1)" "1.1 418"
 subject() { in_cluster openssl s_client -connect "$gw:8443" -servername "$1" </dev/null 2>/dev/null | openssl x509 -noout -subject -serial 2>/dev/null; }
 check_contains "SNI httpbin.example.com gets httpbin's certificate" "$(subject httpbin.example.com)" "CN = httpbin.example.com"
 check_contains "helloworld's Secret does not exist: the gateway says so" "$("$weft" logs -n istio-system "$gw_pod")" \

@@ -1,0 +1,266 @@
+#include "proxy/h2_downstream.h"
+
+#include <spdlog/spdlog.h>
+
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/experimental/awaitable_operators.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <boost/asio/write.hpp>
+#include <boost/beast/core/tcp_stream.hpp>
+#include <boost/beast/ssl/ssl_stream.hpp>
+#include <map>
+#include <memory>
+
+#include "base/ascii.h"
+#include "hbone/async_signal.h"
+#include "hbone/h2_codec.h"
+#include "proxy/request_checks.h"
+
+namespace weft::proxy {
+
+namespace asio = boost::asio;
+namespace beast = boost::beast;
+namespace http = beast::http;
+using namespace asio::experimental::awaitable_operators;
+
+namespace {
+
+constexpr auto kUseTuple = asio::as_tuple(asio::use_awaitable);
+
+// A stream whose request is still arriving.
+struct Incoming {
+  hbone::Headers headers;
+  std::string body;
+  bool refused = false;  // already answered here; the rest of its body is dropped
+};
+
+// What the reader, the writer and the answers in flight share. Answers hold it by
+// shared_ptr, so one that finishes after the connection ended touches nothing freed.
+struct Session {
+  explicit Session(const asio::any_io_executor& executor) : executor(executor), wake(executor) {}
+  asio::any_io_executor executor;
+  std::unique_ptr<hbone::H2Codec> codec;
+  std::map<int32_t, Incoming> incoming;
+  std::map<int32_t, size_t> answering;  // stream -> its buffered body bytes, until answered
+  size_t bufferedBodyBytes = 0;
+  hbone::AsyncSignal wake;  // the codec may have output
+  bool ended = false;
+};
+
+bool isConnectionSpecific(std::string_view name) {
+  return name == "connection" || name == "keep-alive" || name == "proxy-connection" || name == "transfer-encoding" || name == "upgrade";
+}
+
+void answer(Session& session, int32_t streamId, const H2Response& response) {
+  hbone::Headers headers;
+  headers.reserve(std::distance(response.begin(), response.end()));
+  for (const auto& field : response) {
+    std::string name = asciiLower(field.name_string());
+    if (isConnectionSpecific(name)) continue;
+    headers.emplace_back(std::move(name), std::string(field.value()));
+  }
+  const std::string& body = response.body();
+  bool endStream = body.empty();
+  if (auto sent = session.codec->submitResponse(streamId, static_cast<int>(response.result_int()), headers, endStream); !sent) {
+    spdlog::debug("gateway h2: stream {}: {}", streamId, sent.error().message);
+    return;
+  }
+  if (!endStream) {
+    (void)session.codec->submitData(streamId, {reinterpret_cast<const uint8_t*>(body.data()), body.size()});
+    (void)session.codec->submitEnd(streamId);
+  }
+  session.wake.notify();
+}
+
+H2Response plainAnswer(unsigned status, std::string_view body) {
+  H2Response response{static_cast<http::status>(status), 11};
+  response.set(http::field::content_type, "text/plain");
+  response.body() = std::string(body);
+  response.prepare_payload();
+  return response;
+}
+
+// The Beast request for a whole stream, or the status to answer instead.
+std::variant<H2Request, unsigned> requestOf(Incoming& in) {
+  H2Request request;
+  request.version(11);
+  bool hasMethod = false, hasPath = false, hasScheme = false;
+  std::string_view authority;
+  for (const auto& [name, value] : in.headers) {
+    if (name == ":method") {
+      request.method_string(value);
+      hasMethod = true;
+    } else if (name == ":path") {
+      request.target(value);
+      hasPath = !value.empty();
+    } else if (name == ":scheme") {
+      hasScheme = true;
+    } else if (name == ":authority") {
+      authority = value;
+    } else if (!name.empty() && name[0] == ':') {
+      return 400u;  // nghttp2 refuses unknown pseudo-headers already; kept for clarity
+    } else if (isConnectionSpecific(name)) {
+      return 400u;  // RFC 9113 §8.2.2 (nghttp2 checks this too)
+    } else {
+      request.insert(name, value);
+    }
+  }
+  if (!hasMethod || !hasPath || !hasScheme) return 400u;  // CONNECT (no :path) is not proxied here
+  // HTTP/2's :authority stands for Host (RFC 9113 §8.3.1): the routes match on Host.
+  if (!authority.empty()) request.set(http::field::host, authority);
+  if (request[http::field::host].empty()) return 400u;
+  request.body() = std::move(in.body);
+  return request;
+}
+
+void startAnswer(const std::shared_ptr<Session>& session, int32_t streamId, Incoming in, const H2Responder& respond,
+                 H2DownstreamCounters& counters) {
+  auto built = requestOf(in);
+  if (auto* status = std::get_if<unsigned>(&built)) {
+    ++counters.rejectedStreams;
+    answer(*session, streamId, plainAnswer(*status, "bad request"));
+    return;
+  }
+  session->answering[streamId] = std::get<H2Request>(built).body().size();
+  asio::co_spawn(session->executor, respond(std::move(std::get<H2Request>(built))),
+                 [session, streamId](std::exception_ptr failed, H2Response response) {
+                   auto found = session->answering.find(streamId);
+                   if (found == session->answering.end()) return;  // reset by the client meanwhile
+                   session->bufferedBodyBytes -= found->second;
+                   session->answering.erase(found);
+                   if (session->ended) return;
+                   answer(*session, streamId, failed ? plainAnswer(500, "internal error") : response);
+                 });
+}
+
+void onEvents(const std::shared_ptr<Session>& session, const H2Responder& respond, const H2DownstreamOptions& options,
+              H2DownstreamCounters& counters) {
+  for (auto& event : session->codec->takeEvents()) {
+    if (auto* headers = std::get_if<hbone::StreamHeadersEvent>(&event)) {
+      auto& in = session->incoming[headers->streamId];
+      if (in.headers.empty()) {
+        ++counters.streams;
+        in.headers = std::move(headers->headers);
+      }  // else trailers: dropped, as Beast's string body drops them on HTTP/1.1
+    } else if (auto* data = std::get_if<hbone::StreamDataEvent>(&event)) {
+      session->codec->consume(data->streamId, data->data.size());
+      auto found = session->incoming.find(data->streamId);
+      if (found == session->incoming.end() || found->second.refused) continue;
+      Incoming& in = found->second;
+      unsigned refuse = 0;
+      if (in.body.size() + data->data.size() > kMaxBodyBytes) refuse = 413;
+      else if (session->bufferedBodyBytes + data->data.size() > options.maxBufferedBodyBytes) refuse = 503;
+      if (refuse != 0) {
+        ++counters.rejectedStreams;
+        session->bufferedBodyBytes -= in.body.size();
+        in.body.clear();
+        in.refused = true;
+        answer(*session, data->streamId, plainAnswer(refuse, refuse == 413 ? "payload too large" : "overloaded"));
+        continue;
+      }
+      in.body += data->data;
+      session->bufferedBodyBytes += data->data.size();
+    } else if (auto* end = std::get_if<hbone::StreamEndEvent>(&event)) {
+      auto found = session->incoming.find(end->streamId);
+      if (found == session->incoming.end()) continue;
+      Incoming in = std::move(found->second);
+      session->incoming.erase(found);
+      if (!in.refused) startAnswer(session, end->streamId, std::move(in), respond, counters);
+    } else if (auto* closed = std::get_if<hbone::StreamClosedEvent>(&event)) {
+      if (auto found = session->incoming.find(closed->streamId); found != session->incoming.end()) {
+        if (!found->second.refused) session->bufferedBodyBytes -= found->second.body.size();
+        session->incoming.erase(found);
+      }
+      if (auto found = session->answering.find(closed->streamId); found != session->answering.end()) {
+        session->bufferedBodyBytes -= found->second;
+        session->answering.erase(found);
+      }
+    }
+  }
+  session->wake.notify();
+}
+
+template <class Stream>
+asio::awaitable<void> readLoop(Stream& stream, std::shared_ptr<Session> session, H2Responder respond, H2DownstreamOptions options,
+                               H2DownstreamCounters& counters) {
+  // Only the reader sets the stream's expiry: a connection with nothing to read for the
+  // idle timeout is closed, which also ends a write to a client that stopped reading.
+  co_await asio::this_coro::throw_if_cancelled(false);
+  auto& lowest = beast::get_lowest_layer(stream);
+  char chunk[16384];
+  while (true) {
+    lowest.expires_after(options.idleTimeout);
+    auto [error, got] = co_await stream.async_read_some(asio::buffer(chunk), kUseTuple);
+    if (error) co_return;  // gone, reset, idle, or the writer ended first
+    auto failure = session->codec->receive({reinterpret_cast<const uint8_t*>(chunk), got});
+    onEvents(session, respond, options, counters);
+    if (failure != hbone::H2Failure::kNone) {
+      spdlog::debug("gateway h2: session ended: {}", hbone::describe(failure));
+      co_return;  // the GOAWAY the codec queued is flushed on the way out
+    }
+  }
+}
+
+template <class Stream>
+asio::awaitable<void> writeLoop(Stream& stream, std::shared_ptr<Session> session) {
+  co_await asio::this_coro::throw_if_cancelled(false);
+  while (true) {
+    while (session->codec->wantsWrite()) {
+      std::string out = session->codec->takeOutput();
+      if (out.empty()) break;
+      auto [error, written] = co_await asio::async_write(stream, asio::buffer(out), kUseTuple);
+      if (error) co_return;
+    }
+    if (session->codec->finished()) co_return;
+    co_await session->wake.wait();
+    // The reader ended first: stop here rather than wait for output that cannot come.
+    asio::cancellation_state state = co_await asio::this_coro::cancellation_state;
+    if (state.cancelled() != asio::cancellation_type::none) co_return;
+  }
+}
+
+}  // namespace
+
+bool mayBeHttp2Preface(std::string_view bytes) {
+  size_t n = std::min(bytes.size(), kHttp2Preface.size());
+  return bytes.substr(0, n) == kHttp2Preface.substr(0, n);
+}
+
+template <class Stream>
+asio::awaitable<void> serveHttp2(Stream& stream, beast::flat_buffer& alreadyRead, H2Responder respond, H2DownstreamOptions options,
+                                 H2DownstreamCounters& counters) {
+  auto session = std::make_shared<Session>(stream.get_executor());
+  auto settings = hbone::H2Settings::server();
+  settings.maxConcurrentStreams = options.maxConcurrentStreams;
+  auto codec = hbone::H2Codec::make(hbone::H2Role::kServer, settings);
+  if (!codec) {
+    spdlog::error("gateway h2: {}", codec.error().message);
+    co_return;
+  }
+  session->codec = std::move(*codec);
+  auto early = alreadyRead.data();
+  auto failure = session->codec->receive({static_cast<const uint8_t*>(early.data()), early.size()});
+  alreadyRead.consume(alreadyRead.size());
+  onEvents(session, respond, options, counters);
+  // Either side ending ends both: a client that went cannot read answers, and a session
+  // that failed has nothing more to read.
+  if (failure == hbone::H2Failure::kNone) co_await (readLoop(stream, session, respond, options, counters) || writeLoop(stream, session));
+  // One last flush (a GOAWAY after a protocol failure), bounded.
+  if (session->codec->wantsWrite()) {
+    std::string out = session->codec->takeOutput();
+    beast::get_lowest_layer(stream).expires_after(std::chrono::seconds(1));
+    co_await asio::async_write(stream, asio::buffer(out), kUseTuple);
+  }
+  session->ended = true;
+  // A failure the codec reported, or one nghttp2 answered itself with a GOAWAY carrying an
+  // error (a malformed frame is the latter).
+  auto goaway = session->codec->sentGoawayCode();
+  if (session->codec->failure() != hbone::H2Failure::kNone || (goaway && *goaway != 0)) ++counters.protocolErrors;
+}
+
+template asio::awaitable<void> serveHttp2(beast::tcp_stream&, beast::flat_buffer&, H2Responder, H2DownstreamOptions, H2DownstreamCounters&);
+template asio::awaitable<void> serveHttp2(beast::ssl_stream<beast::tcp_stream>&, beast::flat_buffer&, H2Responder, H2DownstreamOptions,
+                                          H2DownstreamCounters&);
+
+}  // namespace weft::proxy

@@ -1,0 +1,60 @@
+#pragma once
+// The gateway's HTTP/2 side towards clients: one connection (h2c with prior knowledge, or
+// TLS that negotiated ALPN "h2"), its streams answered concurrently. Each stream's request,
+// once whole (END_STREAM), becomes the same Beast request the HTTP/1.1 path builds, so
+// routing, policy and telemetry do not know which protocol carried it; its answer goes back
+// as HEADERS and DATA.
+//
+// Framing, HPACK and the protocol's own defences are nghttp2's, through hbone::H2Codec: a
+// header list over 64 KiB, more than 100 concurrent streams (REFUSED_STREAM), a rapid-reset
+// flood (GOAWAY ENHANCE_YOUR_CALM), SETTINGS/PING floods. This file adds what belongs to a
+// proxy: request bodies are bounded per stream (16 MiB, 413) and per connection (32 MiB
+// buffered at once, 503), a connection idle longer than the idle timeout is closed, and a
+// request without :method, :scheme or :path (or with a connection-specific header) is
+// answered 400 on its stream.
+//
+// Threads: the caller's io_context only. Answers that finish after the connection ended
+// are dropped (the session's state is shared with them).
+
+#include <boost/asio/awaitable.hpp>
+#include <boost/beast/core/flat_buffer.hpp>
+#include <boost/beast/http/message.hpp>
+#include <boost/beast/http/string_body.hpp>
+
+#include <chrono>
+#include <functional>
+#include <string_view>
+
+namespace weft::proxy {
+
+// The client connection preface (RFC 9113 §3.4) that starts every h2c prior-knowledge
+// connection.
+inline constexpr std::string_view kHttp2Preface = "PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n";
+
+// True when `bytes` (the start of a connection) can still be, or is, the preface.
+bool mayBeHttp2Preface(std::string_view bytes);
+
+struct H2DownstreamOptions {
+  std::chrono::milliseconds idleTimeout{60000};
+  uint32_t maxConcurrentStreams = 100;
+  size_t maxBufferedBodyBytes = 32u << 20;  // all streams of the connection together
+};
+
+struct H2DownstreamCounters {
+  uint64_t streams = 0;
+  uint64_t protocolErrors = 0;  // sessions ended by a framing/flood/reset failure
+  uint64_t rejectedStreams = 0;  // answered 400/413/503 here
+};
+
+using H2Request = boost::beast::http::request<boost::beast::http::string_body>;
+using H2Response = boost::beast::http::response<boost::beast::http::string_body>;
+// Answers one request; runs on the io_context, several at once.
+using H2Responder = std::function<boost::asio::awaitable<H2Response>(H2Request)>;
+
+// Serves the connection until the client goes, the session fails or it idles out.
+// `alreadyRead` holds the bytes read before the protocol was known (the preface).
+template <class Stream>
+boost::asio::awaitable<void> serveHttp2(Stream& stream, boost::beast::flat_buffer& alreadyRead, H2Responder respond,
+                                        H2DownstreamOptions options, H2DownstreamCounters& counters);
+
+}  // namespace weft::proxy
