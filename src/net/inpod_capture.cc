@@ -1,6 +1,11 @@
 #include "net/inpod_capture.h"
 
 #include <fmt/format.h>
+#include <spdlog/spdlog.h>
+
+#include <cerrno>
+#include <cstdio>
+#include <cstring>
 
 #include "base/subprocess.h"
 #include "net/netns_socket.h"
@@ -112,7 +117,22 @@ Status removeHere() {
   return result;
 }
 
+// ztunnel's listeners in the pod are a SO_REUSEPORT group: during a rollout the new
+// ztunnel binds beside the old one, which then closes its own. Without migration the kernel
+// resets the connections still in the closing listener's queues (a handshake in flight, or
+// done but not yet accepted), which the app sees as a refused connect. With
+// tcp_migrate_req (Linux 5.14+) it moves them to the listener that stays. Per namespace;
+// a kernel without it only loses that, so a failure is a warning, not a failed capture.
+void migrateRequestsOnListenerClose() {
+  constexpr const char* kPath = "/proc/sys/net/ipv4/tcp_migrate_req";
+  FILE* file = std::fopen(kPath, "w");
+  bool written = file != nullptr && std::fputs("1\n", file) >= 0;
+  if (file != nullptr && std::fclose(file) != 0) written = false;
+  if (!written) spdlog::warn("{}: {}; connections may be reset while ztunnel restarts", kPath, std::strerror(errno));
+}
+
 Status applyHere(const CaptureSettings& settings) {
+  migrateRequestsOnListenerClose();
   // Routing first: on its own it changes nothing (no packet carries the mark yet). The nat
   // table goes last (it is what starts redirecting), in the same restore as mangle.
   WEFT_TRY(runChecked({"ip", "-4", "route", "replace", "local", "0.0.0.0/0", "dev", "lo", "table", std::to_string(kCaptureRouteTable)}));

@@ -6,6 +6,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
+#include <fstream>
 
 #include "net/test_netns.h"
 
@@ -111,7 +112,13 @@ TEST(InpodCapture, AppliesOnceAndRemovesEverything) {
   // Rules of the namespace's own (like the local cluster's) must survive both steps.
   netns.run({"iptables", "-t", "nat", "-A", "OUTPUT", "-d", "198.18.9.9/32", "-j", "ACCEPT"});
 
+  auto hostMigrateReq = [] {
+    std::ifstream in("/proc/sys/net/ipv4/tcp_migrate_req");
+    return std::string(std::istreambuf_iterator<char>(in), {});
+  };
+  std::string hostBefore = hostMigrateReq();
   ASSERT_TRUE(applyCapture(netns.fd(), localSettings())) << "first apply";
+  EXPECT_EQ(hostMigrateReq(), hostBefore);
   std::string saved = netns.run({"iptables-save"});
   EXPECT_EQ(count(saved, ":ISTIO_PRERT - "), 2u) << saved;
   EXPECT_EQ(count(saved, ":ISTIO_OUTPUT - "), 2u) << saved;
@@ -120,6 +127,9 @@ TEST(InpodCapture, AppliesOnceAndRemovesEverything) {
   EXPECT_EQ(count(saved, "REDIRECT --to-ports 15006"), 1u) << saved;
   EXPECT_EQ(count(netns.run({"ip", "rule", "show"}), "fwmark 0x111/0xfff lookup 100"), 1u);
   EXPECT_NE(netns.run({"ip", "route", "show", "table", "100"}).find("local default dev lo"), std::string::npos);
+  // Connections queued on a closing ztunnel listener move to its successor (the pod's
+  // namespace only; the host's setting is not ours to change).
+  EXPECT_EQ(netns.run({"sysctl", "-n", "net.ipv4.tcp_migrate_req"}), "1\n");
 
   auto applied = applyCapture(netns.fd(), localSettings());
   ASSERT_TRUE(applied) << applied.error().message;
