@@ -32,6 +32,7 @@ asio::awaitable<void> serve(tcp::socket socket, HttpEndpoints::State& state) {
     if (auto found = state.handlers.find(path); found != state.handlers.end()) answer = found->second();
     http::response<http::string_body> response{static_cast<http::status>(answer.status), request.version()};
     response.set(http::field::content_type, answer.contentType);
+    for (const auto& [name, value] : answer.headers) response.set(name, value);
     response.keep_alive(request.keep_alive());
     response.body() = std::move(answer.body);
     response.prepare_payload();

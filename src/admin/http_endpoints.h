@@ -6,16 +6,24 @@
 #include <map>
 #include <memory>
 #include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
 #include <thread>
 
 #include "base/result.h"
 
 namespace weft::admin {
 
+// The header a health answer names its pod in, for pods that share an address (see
+// localcluster/tcp_probe.h). Lower case.
+inline constexpr std::string_view kAnsweringPodHeader = "x-weft-pod";
+
 struct HttpAnswer {
   int status = 200;
   std::string contentType = "text/plain; charset=utf-8";
   std::string body;
+  std::vector<std::pair<std::string, std::string>> headers = {};  // extra response headers
 };
 
 using HttpHandler = std::function<HttpAnswer()>;

@@ -303,7 +303,7 @@ bool Kubelet::checkReadiness(Pod& pod) {
   bool changed = false;
   for (auto& c : pod.containers) {
     if (c.pid == 0 || c.ready) continue;
-    bool ready = c.readinessProbe ? probeSucceeds(*c.readinessProbe, pod.address.str(), 1000ms)
+    bool ready = c.readinessProbe ? probeSucceeds(*c.readinessProbe, pod.address.str(), pod.key.name, 1000ms)
                                   : std::all_of(c.readinessPorts.begin(), c.readinessPorts.end(),
                                                 [&](int port) { return tcpAccepts(pod.address.str(), port, 50ms); });
     if (ready) {

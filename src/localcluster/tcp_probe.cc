@@ -7,8 +7,11 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <cctype>
 #include <cstring>
+#include <string_view>
 
+#include "admin/http_endpoints.h"
 #include "model/json_access.h"
 
 namespace weft::localcluster {
@@ -33,18 +36,42 @@ int connectWithin(const std::string& ip, int port, std::chrono::milliseconds tim
   return fd;
 }
 
-bool httpGetOk(const std::string& ip, int port, const std::string& path, std::chrono::milliseconds timeout) {
+// The value of header `name` (lower case) in a response head, or "".
+std::string headerValue(const std::string& head, std::string_view name) {
+  size_t at = 0;
+  while ((at = head.find("\r\n", at)) != std::string::npos) {
+    at += 2;
+    size_t colon = head.find(':', at);
+    size_t end = head.find("\r\n", at);
+    if (colon == std::string::npos || end == std::string::npos || colon > end) continue;
+    std::string field = head.substr(at, colon - at);
+    for (auto& ch : field) ch = static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
+    if (field != name) continue;
+    size_t from = head.find_first_not_of(' ', colon + 1);
+    return from == std::string::npos || from > end ? std::string() : head.substr(from, end - from);
+  }
+  return {};
+}
+
+bool httpGetOk(const std::string& ip, int port, const std::string& path, const std::string& podName, std::chrono::milliseconds timeout) {
   int fd = connectWithin(ip, port, timeout);
   if (fd < 0) return false;
   std::string request = "GET " + path + " HTTP/1.0\r\nHost: " + ip + ":" + std::to_string(port) + "\r\nUser-Agent: kube-probe/1.31\r\n\r\n";
   bool ok = false;
   if (send(fd, request.data(), request.size(), MSG_NOSIGNAL) == static_cast<ssize_t>(request.size())) {
-    char buffer[64] = {};
-    ssize_t n = recv(fd, buffer, sizeof buffer - 1, 0);
+    // The head, up to 4 KiB (HTTP/1.0: the server closes after its answer).
+    std::string head;
+    char buffer[1024];
+    while (head.size() < 4096 && head.find("\r\n\r\n") == std::string::npos) {
+      ssize_t n = recv(fd, buffer, sizeof buffer, 0);
+      if (n <= 0) break;
+      head.append(buffer, static_cast<size_t>(n));
+    }
     // "HTTP/1.x NNN ..."
-    if (n >= 12 && std::strncmp(buffer, "HTTP/1.", 7) == 0) {
-      int status = std::atoi(buffer + 9);
-      ok = status >= 200 && status < 400;
+    if (head.size() >= 12 && head.compare(0, 7, "HTTP/1.") == 0) {
+      int status = std::atoi(head.c_str() + 9);
+      std::string answering = headerValue(head, admin::kAnsweringPodHeader);
+      ok = status >= 200 && status < 400 && (answering.empty() || answering == podName);
     }
   }
   close(fd);
@@ -81,8 +108,8 @@ std::optional<ReadinessProbe> readinessProbeOf(const boost::json::value& contain
   return out;
 }
 
-bool probeSucceeds(const ReadinessProbe& probe, const std::string& ip, std::chrono::milliseconds timeout) {
-  return probe.http ? httpGetOk(ip, probe.port, probe.path, timeout) : tcpAccepts(ip, probe.port, timeout);
+bool probeSucceeds(const ReadinessProbe& probe, const std::string& ip, const std::string& podName, std::chrono::milliseconds timeout) {
+  return probe.http ? httpGetOk(ip, probe.port, probe.path, podName, timeout) : tcpAccepts(ip, probe.port, timeout);
 }
 
 bool tcpAccepts(const std::string& ip, int port, std::chrono::milliseconds timeout) {

@@ -24,7 +24,10 @@ struct ReadinessProbe {
 // it has none (or only an exec probe, which is not run).
 std::optional<ReadinessProbe> readinessProbeOf(const boost::json::value& container);
 
-// httpGet succeeds on a status from 200 to 399, as kubelet's does.
-bool probeSucceeds(const ReadinessProbe& probe, const std::string& ip, std::chrono::milliseconds timeout);
+// httpGet succeeds on a status from 200 to 399, as kubelet's does, unless the answer names
+// another pod in x-weft-pod. Pods on the node's network (ztunnel) share their address, and
+// during a rollout two processes listen on the same port with SO_REUSEPORT: the old pod's
+// "ready" must not make the new one Ready before it is.
+bool probeSucceeds(const ReadinessProbe& probe, const std::string& ip, const std::string& podName, std::chrono::milliseconds timeout);
 
 }  // namespace weft::localcluster

@@ -93,7 +93,12 @@ std::string Ztunnel::configDumpJson() {
 
 Status Ztunnel::startAdmin() {
   auto readyAnswer = [this] {
-    return ready() ? admin::HttpAnswer{200, "text/plain", "ready\n"} : admin::HttpAnswer{503, "text/plain", "not ready\n"};
+    auto answer = ready() ? admin::HttpAnswer{200, "text/plain", "ready\n"} : admin::HttpAnswer{503, "text/plain", "not ready\n"};
+    // During a rollout the old and the new ztunnel share the node's readiness port
+    // (SO_REUSEPORT): saying which pod answered lets the local kubelet ignore the old one's
+    // "ready" when it probes the new pod (see localcluster/tcp_probe.h).
+    if (!settings_.podName.empty()) answer.headers.emplace_back(std::string(admin::kAnsweringPodHeader), settings_.podName);
+    return answer;
   };
   auto metricsAnswer = [this] {
     std::string extra = fmt::format(
