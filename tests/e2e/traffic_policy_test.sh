@@ -41,33 +41,6 @@ in_cluster() { ip netns exec "$netns" "$@"; }
 cat >backends.yaml <<'YAML'
 apiVersion: v1
 kind: Service
-metadata: {name: hb}
-spec:
-  selector: {app: hb}
-  ports: [{name: http, port: 8000, targetPort: 8080}]
----
-apiVersion: apps/v1
-kind: Deployment
-metadata: {name: httpbin-v1}
-spec:
-  replicas: 1
-  selector: {matchLabels: {app: hb, version: v1}}
-  template:
-    metadata: {labels: {app: hb, version: v1}}
-    spec: {containers: [{name: httpbin, image: mccutchen/go-httpbin, ports: [{containerPort: 8080}]}]}
----
-apiVersion: apps/v1
-kind: Deployment
-metadata: {name: httpbin-v2}
-spec:
-  replicas: 1
-  selector: {matchLabels: {app: hb, version: v2}}
-  template:
-    metadata: {labels: {app: hb, version: v2}}
-    spec: {containers: [{name: httpbin, image: mccutchen/go-httpbin, ports: [{containerPort: 8080}]}]}
----
-apiVersion: v1
-kind: Service
 metadata: {name: mixed}
 spec:
   selector: {app: mixed}
@@ -110,6 +83,7 @@ spec:
           http.server.ThreadingHTTPServer(("", 8080), Failing).serve_forever()
         ports: [{containerPort: 8080}]
 YAML
+check "apply httpbin v1 and v2 behind hb (samples/versions)" "$weft" apply -f "$samples/versions/httpbin-v1-v2.yaml"
 check "apply the backends" "$weft" apply -f backends.yaml
 for d in httpbin-v1 httpbin-v2 good bad; do
   ready() { [ "$("$weft" get deploy "$1" -o jsonpath='{.status.readyReplicas}' 2>/dev/null)" = 1 ]; }

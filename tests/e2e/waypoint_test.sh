@@ -36,33 +36,6 @@ check "label namespace default istio.io/rev=prod" "$weft" label namespace defaul
 
 cat >apps.yaml <<'YAML'
 apiVersion: v1
-kind: Service
-metadata: {name: hb}
-spec:
-  selector: {app: hb}
-  ports: [{name: http, port: 8000, targetPort: 8080}]
----
-apiVersion: apps/v1
-kind: Deployment
-metadata: {name: httpbin-v1}
-spec:
-  replicas: 1
-  selector: {matchLabels: {app: hb, version: v1}}
-  template:
-    metadata: {labels: {app: hb, version: v1}}
-    spec: {containers: [{name: httpbin, image: mccutchen/go-httpbin, ports: [{containerPort: 8080}]}]}
----
-apiVersion: apps/v1
-kind: Deployment
-metadata: {name: httpbin-v2}
-spec:
-  replicas: 1
-  selector: {matchLabels: {app: hb, version: v2}}
-  template:
-    metadata: {labels: {app: hb, version: v2}}
-    spec: {containers: [{name: httpbin, image: mccutchen/go-httpbin, ports: [{containerPort: 8080}]}]}
----
-apiVersion: v1
 kind: ServiceAccount
 metadata: {name: waypoint}
 ---
@@ -114,7 +87,8 @@ spec:
     route: [{destination: {host: hb, subset: v2}}]
   - route: [{destination: {host: hb, subset: v1}}]
 YAML
-check "apply hb (v1, v2), the waypoint, its DestinationRule and mesh VirtualService" "$weft" apply -f apps.yaml
+check "apply httpbin v1 and v2 behind hb (samples/versions)" "$weft" apply -f "$samples/versions/httpbin-v1-v2.yaml"
+check "apply the waypoint, its DestinationRule and mesh VirtualService" "$weft" apply -f apps.yaml
 "$weft" apply -f "$samples/curl/curl.yaml" >/dev/null
 for d in httpbin-v1 httpbin-v2 curl waypoint; do
   ready() { [ "$("$weft" get deploy "$1" -o jsonpath='{.status.readyReplicas}' 2>/dev/null)" = 1 ]; }
