@@ -22,6 +22,7 @@
 #include "proxy/h2_downstream.h"
 #include "proxy/http1_writer.h"
 #include "proxy/request_checks.h"
+#include "proxy/trace_context.h"
 
 namespace weft::proxy {
 
@@ -265,6 +266,7 @@ RequestRecord GatewayServer::startRecord(Request& request, std::chrono::system_c
   record.start = start;
   record.protocol = protocol;
   record.bytesReceived = request.body().size();
+  record.grpc = isGrpcContentType(request[http::field::content_type]);
   if (request["x-request-id"].empty()) request.set("x-request-id", requestId(random_));
   // The access log's fields are copied only when there is an access log: the metrics need
   // none of them.
@@ -289,6 +291,7 @@ void GatewayServer::finishRecord(RequestRecord& record, const Outcome& outcome, 
   record.destinationService = outcome.service;
   record.destinationServiceNamespace = outcome.serviceNamespace;
   if (!downstream.waypointAuthority.empty()) record.sourcePrincipal = downstream.identity;
+  if (record.grpc) record.grpcStatus = std::string(outcome.response["grpc-status"]);
   metrics_.record(record);
   auto logFormat = config_->accessLog();
   if (logFormat != ProxyConfig::AccessLog::kOff) {
@@ -320,7 +323,6 @@ asio::awaitable<void> GatewayServer::serveHttp2Client(Stream& stream, uint32_t p
 
 template <class Stream>
 asio::awaitable<void> GatewayServer::serve(Stream& stream, uint32_t port, Downstream downstream) {
-  const std::string& peer = downstream.address;
   beast::error_code ignored;
   auto& lowest = beast::get_lowest_layer(stream);
   beast::flat_buffer buffer;
@@ -504,6 +506,7 @@ asio::awaitable<GatewayServer::Outcome> GatewayServer::forward(Request request, 
   std::string forwardedFor(request["x-forwarded-for"]);
   request.set("x-forwarded-for", forwardedFor.empty() ? peer : forwardedFor + ", " + peer);
   request.set("x-forwarded-proto", secure ? "https" : "http");
+  propagateTraceContext(request.base(), random_);
   applyHeaderEdits(request.base(), route->spec.request_headers());
   request.version(11);
   request.keep_alive(true);

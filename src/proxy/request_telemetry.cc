@@ -1,5 +1,7 @@
 #include "proxy/request_telemetry.h"
 
+#include <cctype>
+
 #include <boost/json.hpp>
 #include <fmt/chrono.h>
 #include <fmt/format.h>
@@ -62,21 +64,38 @@ std::string accessLogJson(const RequestRecord& r) {
   return boost::json::serialize(o) + "\n";
 }
 
-void RequestMetrics::record(const RequestRecord& r) {
-  Key key{r.destinationService.empty() ? "unknown" : r.destinationService,
-          r.destinationServiceNamespace.empty() ? "unknown" : r.destinationServiceNamespace, std::to_string(r.responseCode),
-          r.responseFlags.empty() ? "-" : r.responseFlags, r.sourcePrincipal};
-  std::lock_guard lock(mutex_);
-  auto& s = series_[key];
-  ++s.count;
-  s.sum += static_cast<double>(r.durationMs);
-  for (size_t i = 0; i < kBuckets.size(); ++i) {
-    if (static_cast<double>(r.durationMs) <= kBuckets[i]) ++s.buckets[i];
+bool isGrpcContentType(std::string_view contentType) {
+  constexpr std::string_view kGrpc = "application/grpc";
+  if (contentType.size() < kGrpc.size()) return false;
+  for (size_t i = 0; i < kGrpc.size(); ++i) {
+    if (std::tolower(static_cast<unsigned char>(contentType[i])) != kGrpc[i]) return false;
+  }
+  // application/grpc, application/grpc+proto, application/grpc;charset...; not application/grpc-web.
+  return contentType.size() == kGrpc.size() || contentType[kGrpc.size()] == '+' || contentType[kGrpc.size()] == ';';
+}
+
+template <size_t N>
+void RequestMetrics::Histogram<N>::observe(double value, const std::array<double, N>& bounds) {
+  sum += value;
+  for (size_t i = 0; i < N; ++i) {
+    if (value <= bounds[i]) ++buckets[i];
   }
 }
 
+void RequestMetrics::record(const RequestRecord& r) {
+  Key key{r.destinationService.empty() ? "unknown" : r.destinationService,
+          r.destinationServiceNamespace.empty() ? "unknown" : r.destinationServiceNamespace, std::to_string(r.responseCode),
+          r.responseFlags.empty() ? "-" : r.responseFlags, r.sourcePrincipal, r.grpc, r.grpc ? r.grpcStatus : std::string()};
+  std::lock_guard lock(mutex_);
+  auto& s = series_[key];
+  ++s.count;
+  s.duration.observe(static_cast<double>(r.durationMs), kBuckets);
+  s.requestBytes.observe(static_cast<double>(r.bytesReceived), kByteBuckets);
+  s.responseBytes.observe(static_cast<double>(r.bytesSent), kByteBuckets);
+}
+
 std::string RequestMetrics::labels(const Key& key) const {
-  const auto& [service, ns, code, flags, principal] = key;
+  const auto& [service, ns, code, flags, principal, grpc, grpcStatus] = key;
   // A waypoint knows its client by the HBONE peer certificate only: its principal and the
   // namespace in it; the client's workload name is not carried.
   SourceWorkload source = source_;
@@ -91,26 +110,35 @@ std::string RequestMetrics::labels(const Key& key) const {
       "reporter=\"{}\",source_workload=\"{}\",source_workload_namespace=\"{}\",source_principal=\"{}\",source_app=\"{}\","
       "source_version=\"{}\",source_cluster=\"{}\",destination_workload=\"unknown\",destination_workload_namespace=\"unknown\","
       "destination_principal=\"unknown\",destination_app=\"unknown\",destination_version=\"unknown\",destination_service=\"{}\","
-      "destination_service_name=\"{}\",destination_service_namespace=\"{}\",destination_cluster=\"unknown\",request_protocol=\"http\","
-      "response_code=\"{}\",grpc_response_status=\"\",response_flags=\"{}\",connection_security_policy=\"unknown\"",
+      "destination_service_name=\"{}\",destination_service_namespace=\"{}\",destination_cluster=\"unknown\",request_protocol=\"{}\","
+      "response_code=\"{}\",grpc_response_status=\"{}\",response_flags=\"{}\",connection_security_policy=\"unknown\"",
       escape(source.reporter), escape(source.workload), escape(source.ns), escape(source.principal), escape(source.app), escape(source.version),
-      escape(source.cluster), escape(service), escape(serviceName(service)), escape(ns), code, escape(flags));
+      escape(source.cluster), escape(service), escape(serviceName(service)), escape(ns), grpc ? "grpc" : "http", code, escape(grpcStatus),
+      escape(flags));
+}
+
+template <size_t N>
+void RequestMetrics::appendHistogram(std::string& out, const char* name, const std::string& labels, const Histogram<N>& h,
+                                     const std::array<double, N>& bounds, uint64_t count) {
+  for (size_t i = 0; i < N; ++i) out += fmt::format("{}_bucket{{{},le=\"{}\"}} {}\n", name, labels, bounds[i], h.buckets[i]);
+  out += fmt::format("{}_bucket{{{},le=\"+Inf\"}} {}\n", name, labels, count);
+  out += fmt::format("{}_sum{{{}}} {}\n", name, labels, h.sum);
+  out += fmt::format("{}_count{{{}}} {}\n", name, labels, count);
 }
 
 std::string RequestMetrics::prometheusText() const {
   std::lock_guard lock(mutex_);
   std::string out = "# HELP istio_requests_total Requests handled by the gateway.\n# TYPE istio_requests_total counter\n";
   for (const auto& [key, s] : series_) out += fmt::format("istio_requests_total{{{}}} {}\n", labels(key), s.count);
+  // Each histogram's samples together, as the exposition format wants them.
+  std::map<Key, std::string> labelsOf;
+  for (const auto& [key, s] : series_) labelsOf.emplace(key, labels(key));
   out += "# HELP istio_request_duration_milliseconds Request durations.\n# TYPE istio_request_duration_milliseconds histogram\n";
-  for (const auto& [key, s] : series_) {
-    std::string l = labels(key);
-    for (size_t i = 0; i < kBuckets.size(); ++i) {
-      out += fmt::format("istio_request_duration_milliseconds_bucket{{{},le=\"{}\"}} {}\n", l, kBuckets[i], s.buckets[i]);
-    }
-    out += fmt::format("istio_request_duration_milliseconds_bucket{{{},le=\"+Inf\"}} {}\n", l, s.count);
-    out += fmt::format("istio_request_duration_milliseconds_sum{{{}}} {}\n", l, s.sum);
-    out += fmt::format("istio_request_duration_milliseconds_count{{{}}} {}\n", l, s.count);
-  }
+  for (const auto& [key, s] : series_) appendHistogram(out, "istio_request_duration_milliseconds", labelsOf[key], s.duration, kBuckets, s.count);
+  out += "# HELP istio_request_bytes Request body sizes.\n# TYPE istio_request_bytes histogram\n";
+  for (const auto& [key, s] : series_) appendHistogram(out, "istio_request_bytes", labelsOf[key], s.requestBytes, kByteBuckets, s.count);
+  out += "# HELP istio_response_bytes Response body sizes.\n# TYPE istio_response_bytes histogram\n";
+  for (const auto& [key, s] : series_) appendHistogram(out, "istio_response_bytes", labelsOf[key], s.responseBytes, kByteBuckets, s.count);
   return out;
 }
 

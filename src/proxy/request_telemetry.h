@@ -1,14 +1,17 @@
 #pragma once
 // Per-request telemetry of the gateway and the waypoint: one Envoy default-format access log
-// line, and Istio's standard request metrics (istio_requests_total,
-// istio_request_duration_milliseconds) reported as the source, as Istio's gateways report
-// them, or by a waypoint (reporter "waypoint", the client's principal as the source).
+// line, and Istio's standard request metrics (istio_requests_total and the histograms
+// istio_request_duration_milliseconds, istio_request_bytes, istio_response_bytes) reported
+// as the source, as Istio's gateways report them, or by a waypoint (reporter "waypoint",
+// the client's principal as the source). A gRPC request (content-type application/grpc*)
+// is labelled request_protocol "grpc" with its grpc-status, as Istio labels it.
 
 #include <array>
 #include <chrono>
 #include <map>
 #include <mutex>
 #include <string>
+#include <string_view>
 #include <tuple>
 
 namespace weft::proxy {
@@ -32,7 +35,12 @@ struct RequestRecord {
   // metrics then name the client as the source (Istio's waypoint does so). Empty at a
   // gateway, whose own workload is the source.
   std::string sourcePrincipal;
+  bool grpc = false;
+  std::string grpcStatus;  // the answer's grpc-status ("" when it had none)
 };
+
+// Whether a request's content-type makes it gRPC (application/grpc, application/grpc+proto...).
+bool isGrpcContentType(std::string_view contentType);
 
 // Envoy's default format:
 // [%START_TIME%] "%REQ(:METHOD)% %REQ(X-ENVOY-ORIGINAL-PATH?:PATH)% %PROTOCOL%" %RESPONSE_CODE%
@@ -60,16 +68,28 @@ class RequestMetrics {
   void record(const RequestRecord& r);
   std::string prometheusText() const;
 
+  // Istio's default buckets: milliseconds for durations, powers of ten for body sizes.
   static constexpr std::array<double, 19> kBuckets{0.5, 1, 5, 10, 25, 50, 100, 250, 500, 1000, 2500, 5000, 10000, 30000, 60000, 300000, 600000, 1800000, 3600000};
+  static constexpr std::array<double, 10> kByteBuckets{1, 10, 100, 1000, 10000, 100000, 1e6, 1e7, 1e8, 1e9};
 
  private:
-  using Key = std::tuple<std::string, std::string, std::string, std::string, std::string>;  // service, ns, code, flags, source principal
+  // service, ns, code, flags, source principal, grpc, grpc status
+  using Key = std::tuple<std::string, std::string, std::string, std::string, std::string, bool, std::string>;
+  template <size_t N>
+  struct Histogram {
+    double sum = 0;
+    std::array<uint64_t, N> buckets{};
+    void observe(double value, const std::array<double, N>& bounds);
+  };
   struct Series {
     uint64_t count = 0;
-    double sum = 0;
-    std::array<uint64_t, kBuckets.size()> buckets{};
+    Histogram<kBuckets.size()> duration;
+    Histogram<kByteBuckets.size()> requestBytes, responseBytes;
   };
   std::string labels(const Key& key) const;
+  template <size_t N>
+  static void appendHistogram(std::string& out, const char* name, const std::string& labels, const Histogram<N>& h,
+                              const std::array<double, N>& bounds, uint64_t count);
 
   SourceWorkload source_;
   mutable std::mutex mutex_;

@@ -73,3 +73,52 @@ TEST(RequestTelemetry, AWaypointReportsTheClientPrincipalAsTheSource) {
 
 }  // namespace
 }  // namespace weft::proxy
+
+namespace weft::proxy {
+namespace {
+
+TEST(RequestTelemetry, BodySizesAreHistogramsWithIstiosBuckets) {
+  RequestMetrics metrics({"global-ingress", "istio-system", "global-ingress"});
+  auto r = sample();
+  r.bytesReceived = 1024;
+  r.bytesSent = 5;
+  metrics.record(r);
+  r.bytesReceived = 0;
+  r.bytesSent = 200000;
+  metrics.record(r);
+  std::string text = metrics.prometheusText();
+  EXPECT_NE(text.find("# TYPE istio_request_bytes histogram"), std::string::npos);
+  EXPECT_NE(text.find("# TYPE istio_response_bytes histogram"), std::string::npos);
+  // Request sizes 1024 and 0: one at or below 1, both at or below 10000.
+  EXPECT_NE(text.find("response_flags=\"-\",connection_security_policy=\"unknown\",le=\"1\"} 1\nistio_request_bytes_bucket"), std::string::npos)
+      << text;
+  EXPECT_NE(text.find("istio_request_bytes_sum{"), std::string::npos);
+  auto sumAt = text.find("istio_request_bytes_sum{");
+  EXPECT_NE(text.find("} 1024\n", sumAt), std::string::npos);
+  auto responseSum = text.find("istio_response_bytes_sum{");
+  ASSERT_NE(responseSum, std::string::npos);
+  EXPECT_EQ(text.substr(text.find("} ", responseSum), 10), "} 200005\ni");
+  // 200000 is above 100000: the le="100000" response bucket holds only the 5-byte answer.
+  EXPECT_NE(text.find("le=\"100000\"} 1\nistio_response_bytes_bucket"), std::string::npos);
+}
+
+TEST(RequestTelemetry, GrpcRequestsAreLabelledWithTheirStatus) {
+  EXPECT_TRUE(isGrpcContentType("application/grpc"));
+  EXPECT_TRUE(isGrpcContentType("application/grpc+proto"));
+  EXPECT_TRUE(isGrpcContentType("Application/GRPC;charset=utf-8"));
+  EXPECT_FALSE(isGrpcContentType("application/grpc-web"));
+  EXPECT_FALSE(isGrpcContentType("application/json"));
+  EXPECT_FALSE(isGrpcContentType(""));
+  RequestMetrics metrics({"global-ingress", "istio-system", "global-ingress"});
+  auto r = sample();
+  r.grpc = true;
+  r.grpcStatus = "14";
+  metrics.record(r);
+  metrics.record(sample());
+  std::string text = metrics.prometheusText();
+  EXPECT_NE(text.find("request_protocol=\"grpc\",response_code=\"200\",grpc_response_status=\"14\""), std::string::npos) << text;
+  EXPECT_NE(text.find("request_protocol=\"http\",response_code=\"200\",grpc_response_status=\"\""), std::string::npos);
+}
+
+}  // namespace
+}  // namespace weft::proxy

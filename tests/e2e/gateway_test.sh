@@ -92,6 +92,12 @@ check_contains "a route timeout of 1s on /delay/3 -> 504" "$(code example.com /d
 headers=$(in_cluster curl -s --max-time 5 -H 'Host: example.com' "http://$gw_ip:8080/headers")
 check_contains "httpbin sees X-Forwarded-Proto from the gateway" "$headers" "X-Forwarded-Proto"
 check_contains "and an X-Request-Id" "$headers" "X-Request-Id"
+# httpbin answers {"headers": {"Name": ["value"]}}.
+check_contains "and a trace started by the gateway: traceparent and B3 with the same trace id" \
+  "$(jq -r '.headers | (.Traceparent[0] | split("-")[1]) == .["X-B3-Traceid"][0]' <<<"$headers")" "true"
+tp=00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01
+traced=$(in_cluster curl -s --max-time 5 -H 'Host: example.com' -H "traceparent: $tp" "http://$gw_ip:8080/headers")
+check_contains "a client's traceparent reaches httpbin untouched" "$(jq -r '.headers.Traceparent[0]' <<<"$traced")" "$tp"
 
 # --- HTTP/2 from clients: h2c with prior knowledge (curl, h2load) -----------------------------------
 h2() { in_cluster curl -s --max-time 10 --http2-prior-knowledge "$@"; }
@@ -124,6 +130,8 @@ check_contains "istio_requests_total for httpbin reported by the gateway as sour
 check_contains "with destination_service httpbin and response_code 200" "$metrics" \
   'destination_service="httpbin.default.svc.cluster.local",destination_service_name="httpbin",destination_service_namespace="default",destination_cluster="unknown",request_protocol="http",response_code="200"'
 check_contains "istio_request_duration_milliseconds histogram" "$metrics" "istio_request_duration_milliseconds_bucket{"
+check_contains "istio_request_bytes histogram" "$metrics" "istio_request_bytes_bucket{"
+check_contains "istio_response_bytes histogram" "$metrics" "istio_response_bytes_bucket{"
 
 # --- httpbin in the mesh: its ztunnel accepts the gateway's plaintext (PERMISSIVE) ----------------------
 check "label namespace default istio.io/rev=prod" "$weft" label namespace default istio.io/rev=prod
