@@ -85,14 +85,7 @@ int runApply(store::LocalStore& store, const WaypointInvocation& w) {
 int runList(store::LocalStore& store, const WaypointInvocation& w) {
   auto gateways = store.list(kGatewayKind, w.allNamespaces ? "" : w.namespaceOrDefault());
   if (!gateways) return printError(gateways.error());
-  auto waypoints = waypointsIn(*gateways);
-  if (waypoints.empty()) {
-    fmt::print("No waypoints found.\n");
-    return kExitOk;
-  }
-  std::vector<const model::Object*> pointers;
-  for (const auto& gw : waypoints) pointers.push_back(&gw);
-  fmt::print("{}", waypointTable(std::move(pointers), w.allNamespaces));
+  fmt::print("{}", waypointListOutput(*gateways, w.allNamespaces));
   return kExitOk;
 }
 

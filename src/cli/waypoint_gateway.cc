@@ -89,6 +89,15 @@ Status checkDeleteArguments(const WaypointInvocation& invocation) {
   return {};
 }
 
+std::string waypointListOutput(const std::vector<model::Object>& gateways, bool allNamespaces) {
+  if (gateways.empty()) return "No waypoints found.\n";
+  std::vector<const model::Object*> waypoints;
+  for (const auto& gw : gateways) {
+    if (model::stringAt(gw.value(), {"spec", "gatewayClassName"}) == "istio-waypoint") waypoints.push_back(&gw);
+  }
+  return waypointTable(std::move(waypoints), allNamespaces);
+}
+
 bool gatewayProgrammed(const model::Object& gateway) {
   for (const auto& c : model::arrayAt(gateway.value(), {"status", "conditions"})) {
     if (model::stringAt(c, {"type"}) == "Programmed") return model::stringAt(c, {"status"}) == "True";

@@ -52,6 +52,11 @@ Status checkDeleteArguments(const WaypointInvocation& invocation);
 // when absent, as istioctl prints it), PROGRAMMED the status condition ("False" when absent).
 std::string waypointTable(std::vector<const model::Object*> waypoints, bool allNamespaces);
 
+// What `list` prints for the Gateways of the namespace (or all of them with -A), as
+// istioctl does: "No waypoints found." only when there is no Gateway at all; otherwise the
+// table of those of class istio-waypoint (just the header when none is).
+std::string waypointListOutput(const std::vector<model::Object>& gateways, bool allNamespaces);
+
 // Whether a Gateway's Programmed condition is True.
 bool gatewayProgrammed(const model::Object& gateway);
 

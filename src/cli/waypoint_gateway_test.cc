@@ -151,5 +151,26 @@ spec: {gatewayClassName: istio-waypoint, listeners: [{name: mesh, port: 15008, p
             "apps          waypoint     default      service          True\n");
 }
 
+TEST(WaypointTable, NoWaypointsFoundOnlyWithoutAnyGatewayAsIstioctlSays) {
+  EXPECT_EQ(waypointListOutput({}, false), "No waypoints found.\n");
+  auto ingress = gateway(R"(
+apiVersion: gateway.networking.k8s.io/v1
+kind: Gateway
+metadata: {name: ingress, namespace: apps}
+spec: {gatewayClassName: istio, listeners: [{name: http, port: 80, protocol: HTTP}]}
+)");
+  // A Gateway of another class is not listed, but istioctl prints the header then.
+  EXPECT_EQ(waypointListOutput({ingress}, false), "NAME     REVISION     TRAFFIC TYPE     PROGRAMMED\n");
+  auto waypoint = gateway(R"(
+apiVersion: gateway.networking.k8s.io/v1
+kind: Gateway
+metadata: {name: waypoint, namespace: apps}
+spec: {gatewayClassName: istio-waypoint, listeners: [{name: mesh, port: 15008, protocol: HBONE}]}
+)");
+  EXPECT_EQ(waypointListOutput({ingress, waypoint}, false),
+            "NAME         REVISION     TRAFFIC TYPE     PROGRAMMED\n"
+            "waypoint     default      none             False\n");
+}
+
 }  // namespace
 }  // namespace weft::cli

@@ -3,16 +3,21 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <iterator>
 #include <map>
+#include <set>
 #include <tuple>
 
 #include "control/authorization_compiler.h"
+#include "control/gamma_routes.h"
+#include "control/httproute_compiler.h"
 #include "control/proxy_view.h"
 #include "model/json_access.h"
 
 namespace weft::control {
 
 using model::arrayAt;
+using model::at;
 using model::Object;
 using model::stringAt;
 
@@ -74,14 +79,18 @@ class WaypointViewCompiler {
       : objects_(objects),
         build_(build),
         clusterFor_(clusterFor),
-        virtualServices_(meshVirtualServices(objects)) {}
+        virtualServices_(meshVirtualServices(objects)) {
+    for (const auto& s : objectsOf(objects, "Service")) services_.insert(s.ns() + "/" + s.name());
+  }
 
   void run() {
     auto services = build_.resources.find(kServiceType);
     if (services == build_.resources.end()) return;
+    std::set<std::string> withWaypoint;  // "<ns>/<name>"
     for (const auto& [name, resource] : services->second) {
       const auto& service = resource.service();
       if (service.waypoint().empty()) continue;
+      withWaypoint.insert(service.namespace_() + "/" + service.name());
       if (service.from_service_entry()) {
         build_.notes.push_back(fmt::format("ServiceEntry {}: uses waypoint {}, but ServiceEntries through a waypoint are not built: not served there",
                                            service.hostname(), service.waypoint()));
@@ -89,6 +98,7 @@ class WaypointViewCompiler {
       }
       compileService(service);
     }
+    noteUnservedMeshRoutes(withWaypoint);
     addTargetedPolicies();
   }
 
@@ -103,9 +113,20 @@ class WaypointViewCompiler {
     const Object* serviceObj = serviceObject(objects_, service);
     if (serviceObj == nullptr) return;
 
+    // GAMMA HTTPRoutes come first, as in Istio, where the routes converted from the
+    // Gateway API in the waypoint's namespace are selected before VirtualServices and the
+    // waypoint serves the first selection only: with any, the Service's VirtualServices are
+    // not applied here (gamma_routes.h).
+    auto meshRoutes = meshRoutesFor(objects_, service.namespace_(), service.name(), waypointNs);
     std::vector<const Object*> covering;
     for (const Object* vs : virtualServices_) {
-      if (namesHost(*vs, service.hostname())) covering.push_back(vs);
+      if (!namesHost(*vs, service.hostname())) continue;
+      if (meshRoutes.empty()) {
+        covering.push_back(vs);
+      } else {
+        note(*vs, fmt::format("an HTTPRoute attached to Service {}/{} takes precedence at its waypoint: not applied there",
+                              service.namespace_(), service.name()));
+      }
     }
     for (const auto& port : service.ports()) {
       const std::string name = fmt::format("{}/{}:{}", waypoint, service.hostname(), port.port());
@@ -120,7 +141,6 @@ class WaypointViewCompiler {
       (*listener->mutable_selector())[kWaypointGatewayNameLabel] = waypointName;
       listener->set_waypoint_service(service.hostname());
       for (const auto& address : service.addresses()) listener->add_waypoint_authorities(fmt::format("{}:{}", address, port.port()));
-      (void)waypointNs;
 
       weft::v1::Resource routesResource;
       routesResource.set_name(name);
@@ -146,12 +166,54 @@ class WaypointViewCompiler {
           *vhost->add_routes() = route;
         }
       }
-      if (covering.empty()) {
+      const bool gamma = addMeshHttpRoutes(meshRoutes, service, port.port(), *vhost);
+      if (covering.empty() && !gamma) {
         *vhost->add_routes() = defaultRoute(clusterFor_(*serviceObj, service.hostname(), port.port(), ""), service.hostname(), port.port());
       }
       build_.resources[kListenerType][name] = std::move(listenerResource);
       build_.resources[kRouteConfigurationType][name] = std::move(routesResource);
     }
+  }
+
+  // Istio applies mesh routes in ambient only at waypoints: say so for the others.
+  void noteUnservedMeshRoutes(const std::set<std::string>& withWaypoint) {
+    for (const auto& route : objectsOf(objects_, "HTTPRoute.gateway.networking.k8s.io")) {
+      for (const auto& ref : arrayAt(route.value(), {"spec", "parentRefs"})) {
+        if (stringAt(ref, {"group"}) == "networking.istio.io" && stringAt(ref, {"kind"}) == "ServiceEntry") {
+          note(route, fmt::format("parent ServiceEntry {}: mesh routes on ServiceEntries are not built: not applied", stringAt(ref, {"name"})));
+          continue;
+        }
+        if (!at(ref, {"group"}).is_string() || !stringAt(ref, {"group"}).empty() || stringAt(ref, {"kind"}) != "Service") continue;
+        std::string ns = stringAt(ref, {"namespace"});
+        std::string key = (ns.empty() ? route.ns() : ns) + "/" + stringAt(ref, {"name"});
+        if (!withWaypoint.contains(key)) note(route, fmt::format("parent Service {} uses no waypoint: not applied (mesh routes apply at waypoints)", key));
+      }
+    }
+  }
+
+  // The GAMMA routes for one port of `service`, ordered as the Gateway API orders them;
+  // false when none applies to the port (it then gets the default route, as in Istio).
+  bool addMeshHttpRoutes(const std::vector<MeshRouteAttachment>& attachments, const weft::v1::Service& service, uint32_t listenerPort,
+                         weft::v1::VirtualHost& vhost) {
+    std::vector<CompiledHttpRoute> compiled;
+    bool any = false;
+    // A backendRef without a port to the Service itself means the port the request came to.
+    HttpRouteCompiler compiler(
+        [this, &service, listenerPort](const Object& route, const std::string& host, uint32_t port, const std::string& subset) {
+          return clusterFor_(route, host, port == 0 && host == service.hostname() ? listenerPort : port, subset);
+        },
+        [this](const Object& route, const boost::json::value& ref) { return resolveMeshBackend(services_, route, ref); },
+        [this](const Object& o, const std::string& what) { note(o, what); });
+    for (const auto& attachment : attachments) {
+      if (!attachment.ports.empty() && !attachment.ports.contains(listenerPort)) continue;
+      any = true;
+      auto routes = compiler.compile(*attachment.route, {.port = listenerPort, .https = false});
+      compiled.insert(compiled.end(), std::make_move_iterator(routes.begin()), std::make_move_iterator(routes.end()));
+    }
+    std::stable_sort(compiled.begin(), compiled.end(),
+                     [](const CompiledHttpRoute& a, const CompiledHttpRoute& b) { return a.precedence.before(b.precedence); });
+    for (auto& entry : compiled) *vhost.add_routes() = std::move(entry.route);
+    return any;
   }
 
   // AuthorizationPolicies attached by targetRefs: the waypoint keeps those naming its
@@ -172,6 +234,7 @@ class WaypointViewCompiler {
   RegistryBuild& build_;
   RouteCompiler::ClusterFor clusterFor_;
   std::vector<const Object*> virtualServices_;
+  std::set<std::string> services_;  // "<ns>/<name>", for backendRefs
 };
 
 }  // namespace

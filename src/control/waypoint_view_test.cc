@@ -2,6 +2,8 @@
 
 #include <gtest/gtest.h>
 
+#include "control/gamma_routes.h"
+
 #include "model/decoder.h"
 
 namespace weft::control {
@@ -213,6 +215,199 @@ spec:
   EXPECT_TRUE(wide.target_services().empty() && wide.target_gateways().empty());
   // ztunnel never gets the targeted one.
   EXPECT_FALSE(b.resources[kAuthorizationType].contains("shop/deny-canary"));
+}
+
+}  // namespace
+}  // namespace weft::control
+
+namespace weft::control {
+namespace {
+
+// GAMMA: HTTPRoutes whose parent is a Service, applied at the Service's waypoint.
+const char* kGammaServices = R"(
+---
+apiVersion: v1
+kind: Service
+metadata: {name: hb-v1, namespace: shop}
+spec:
+  clusterIP: 198.19.0.20
+  selector: {app: hb, version: v1}
+  ports: [{name: http, port: 8000, targetPort: 8080}]
+---
+apiVersion: v1
+kind: Service
+metadata: {name: hb-v2, namespace: shop}
+spec:
+  clusterIP: 198.19.0.21
+  selector: {app: hb, version: v2}
+  ports: [{name: http, port: 8000, targetPort: 8080}]
+)";
+
+const weft::v1::VirtualHost& waypointHost(RegistryBuild& b, const std::string& name) {
+  return resource(b, kRouteConfigurationType, name).route_configuration().virtual_hosts(0);
+}
+
+TEST(WaypointGamma, AnHttpRouteWithAServiceParentRoutesAtItsWaypointAheadOfVirtualServices) {
+  auto objects = objectsFrom(std::string(kShop) + kGammaServices + R"(
+---
+apiVersion: gateway.networking.k8s.io/v1
+kind: HTTPRoute
+metadata: {name: hb-versions, namespace: shop, creationTimestamp: "2026-01-01T00:00:00Z"}
+spec:
+  parentRefs: [{group: "", kind: Service, name: hb}]
+  hostnames: [elsewhere.example.com]
+  rules:
+  - backendRefs: [{name: hb-v1, port: 8000}]
+  - matches: [{headers: [{name: X-Version, value: v2}]}]
+    backendRefs: [{name: hb-v2, port: 8000}]
+)");
+  auto b = buildRegistry(objects, settings());
+  // hostnames are ignored for a Service parent; the header rule sorts first; hb-canary
+  // (a mesh VirtualService on hb) is not applied.
+  const auto& vhost = waypointHost(b, "shop/waypoint/hb.shop.svc.cluster.local:8000");
+  ASSERT_EQ(vhost.routes_size(), 2);
+  EXPECT_EQ(vhost.routes(0).match().headers(0).name(), "x-version");
+  EXPECT_EQ(vhost.routes(0).route().clusters(0).cluster(), "outbound|8000||hb-v2.shop.svc.cluster.local");
+  EXPECT_EQ(vhost.routes(1).route().clusters(0).cluster(), "outbound|8000||hb-v1.shop.svc.cluster.local");
+  EXPECT_EQ(vhost.routes(1).name(), "shop/hb-versions/0");
+  const auto& v2 = resource(b, kClusterType, "outbound|8000||hb-v2.shop.svc.cluster.local").cluster();
+  ASSERT_EQ(v2.endpoints_size(), 1);
+  EXPECT_EQ(v2.endpoints(0), "198.18.1.3:8080");
+  bool noted = false;
+  for (const auto& n : b.notes) noted = noted || (n.find("hb-canary") != std::string::npos && n.find("takes precedence") != std::string::npos);
+  EXPECT_TRUE(noted);
+  // echo has no route of its own: still the default route.
+  EXPECT_FALSE(waypointHost(b, "shop/waypoint/echo.shop.svc.cluster.local:80").routes(0).has_match());
+}
+
+TEST(WaypointGamma, AParentRefPortRestrictsTheRouteToThatServicePort) {
+  auto objects = objectsFrom(std::string(kShop) + kGammaServices + R"(
+---
+apiVersion: gateway.networking.k8s.io/v1
+kind: HTTPRoute
+metadata: {name: alt-only, namespace: shop}
+spec:
+  parentRefs: [{group: "", kind: Service, name: hb, port: 9000}]
+  rules: [{backendRefs: [{name: hb-v2, port: 8000}]}]
+)");
+  auto b = buildRegistry(objects, settings());
+  const auto& alt = waypointHost(b, "shop/waypoint/hb.shop.svc.cluster.local:9000");
+  ASSERT_EQ(alt.routes_size(), 1);
+  EXPECT_EQ(alt.routes(0).route().clusters(0).cluster(), "outbound|8000||hb-v2.shop.svc.cluster.local");
+  // Port 8000 gets Istio's default route, not the VirtualService: the Gateway API's routes
+  // for the Service still take precedence there.
+  const auto& main = waypointHost(b, "shop/waypoint/hb.shop.svc.cluster.local:8000");
+  ASSERT_EQ(main.routes_size(), 1);
+  EXPECT_FALSE(main.routes(0).has_match());
+  EXPECT_EQ(main.routes(0).route().clusters(0).cluster(), "outbound|8000||hb.shop.svc.cluster.local");
+}
+
+TEST(WaypointGamma, RoutesThatDoNotAttachAreNotApplied) {
+  auto objects = objectsFrom(std::string(kShop) + kGammaServices + R"(
+---
+apiVersion: v1
+kind: Namespace
+metadata: {name: client}
+---
+apiVersion: gateway.networking.k8s.io/v1
+kind: HTTPRoute
+metadata: {name: consumer, namespace: client}
+spec:
+  parentRefs: [{group: "", kind: Service, name: hb, namespace: shop}]
+  rules: [{backendRefs: [{name: hb-v2, namespace: shop, port: 8000}]}]
+---
+apiVersion: gateway.networking.k8s.io/v1
+kind: HTTPRoute
+metadata: {name: gateway-kind, namespace: shop}
+spec:
+  parentRefs: [{kind: Service, name: hb}]
+  rules: [{backendRefs: [{name: hb-v2, port: 8000}]}]
+---
+apiVersion: gateway.networking.k8s.io/v1
+kind: HTTPRoute
+metadata: {name: to-old, namespace: legacy}
+spec:
+  parentRefs: [{group: "", kind: Service, name: old}]
+  rules: [{backendRefs: [{name: old, port: 80}]}]
+---
+apiVersion: gateway.networking.k8s.io/v1
+kind: HTTPRoute
+metadata: {name: to-external, namespace: shop}
+spec:
+  parentRefs: [{group: networking.istio.io, kind: ServiceEntry, name: ext}]
+  rules: [{backendRefs: [{name: hb-v2, port: 8000}]}]
+)");
+  auto b = buildRegistry(objects, settings());
+  // A consumer route (another namespace than the Service's and the waypoint's) and a
+  // parentRef whose group defaults to the Gateway API's do not attach: hb keeps its
+  // VirtualService.
+  const auto& vhost = waypointHost(b, "shop/waypoint/hb.shop.svc.cluster.local:8000");
+  ASSERT_EQ(vhost.routes_size(), 2);
+  EXPECT_EQ(vhost.routes(0).route().clusters(0).cluster(), "outbound|8000|v2|hb.shop.svc.cluster.local");
+  // A Service without a waypoint: the route applies nowhere, and a note says so.
+  for (const auto& [name, r] : b.resources[kRouteConfigurationType]) EXPECT_EQ(name.find("old.legacy"), std::string::npos) << name;
+  bool noted = false;
+  for (const auto& n : b.notes) noted = noted || (n.find("to-old") != std::string::npos && n.find("uses no waypoint") != std::string::npos);
+  EXPECT_TRUE(noted);
+  // ServiceEntry parents are Istio's too, but not built: a note, nothing served.
+  bool external = false;
+  for (const auto& n : b.notes) external = external || (n.find("to-external") != std::string::npos && n.find("ServiceEntry ext") != std::string::npos);
+  EXPECT_TRUE(external);
+}
+
+TEST(WaypointGamma, CrossNamespaceBackendsNeedNoReferenceGrantAndBadOnesAnswer500) {
+  auto objects = objectsFrom(std::string(kShop) + kGammaServices + R"(
+---
+apiVersion: gateway.networking.k8s.io/v1
+kind: HTTPRoute
+metadata: {name: mixed, namespace: shop}
+spec:
+  parentRefs: [{group: "", kind: Service, name: hb}]
+  rules:
+  - matches: [{path: {type: PathPrefix, value: /old}}]
+    backendRefs: [{name: old, namespace: legacy, port: 80}]
+  - matches: [{path: {type: Exact, value: /bad}}]
+    backendRefs: [{group: example.com, kind: Bucket, name: b}]
+)");
+  auto b = buildRegistry(objects, settings());
+  const auto& vhost = waypointHost(b, "shop/waypoint/hb.shop.svc.cluster.local:8000");
+  // "/bad" (exact), then "/old" and "/old/" from the prefix; nothing else matches (404).
+  ASSERT_EQ(vhost.routes_size(), 3);
+  EXPECT_EQ(vhost.routes(0).match().path().exact(), "/bad");
+  EXPECT_EQ(vhost.routes(0).direct_response().status(), 500u);
+  EXPECT_EQ(vhost.routes(1).route().clusters(0).cluster(), "outbound|80||old.legacy.svc.cluster.local");
+}
+
+TEST(WaypointGamma, ParentRefPortsOfOneRouteAddUpAndAPortlessOneMeansEveryPort) {
+  auto objects = objectsFrom(R"(
+apiVersion: gateway.networking.k8s.io/v1
+kind: HTTPRoute
+metadata: {name: two-ports, namespace: shop}
+spec:
+  parentRefs: [{group: "", kind: Service, name: hb, port: 8000}, {group: "", kind: Service, name: hb, port: 9000},
+               {group: "", kind: Service, name: echo, port: 80}]
+---
+apiVersion: gateway.networking.k8s.io/v1
+kind: HTTPRoute
+metadata: {name: any-port, namespace: shop}
+spec:
+  parentRefs: [{group: "", kind: Service, name: hb, port: 8000}, {group: "", kind: Service, name: hb, namespace: shop}]
+---
+apiVersion: gateway.networking.k8s.io/v1
+kind: HTTPRoute
+metadata: {name: other-namespace-service, namespace: shop}
+spec:
+  parentRefs: [{group: "", kind: Service, name: hb, namespace: elsewhere}]
+)");
+  auto attached = meshRoutesFor(objects, "shop", "hb", "shop");
+  ASSERT_EQ(attached.size(), 2u);
+  EXPECT_EQ(attached[0].route->name(), "two-ports");
+  EXPECT_EQ(attached[0].ports, (std::set<uint32_t>{8000, 9000}));
+  EXPECT_EQ(attached[1].route->name(), "any-port");
+  EXPECT_TRUE(attached[1].ports.empty());
+  // A waypoint in another namespace than the route's and the Service's applies none.
+  EXPECT_EQ(meshRoutesFor(objects, "elsewhere", "hb", "mesh-waypoints").size(), 0u);
+  EXPECT_EQ(meshRoutesFor(objects, "elsewhere", "hb", "shop").size(), 1u);
 }
 
 }  // namespace

@@ -1,15 +1,17 @@
 #!/usr/bin/env bash
-# The waypoint end to end on a local cluster: namespace default labelled
-# istio.io/use-waypoint=waypoint makes the ztunnels carry curl's connections to hb over
-# HBONE to the waypoint pod (weft-proxy waypoint, its own certificate for service account
-# waypoint), which routes them with a mesh VirtualService (x-version: v2 -> httpbin-v2,
-# else httpbin-v1), enforces an AuthorizationPolicy attached to the Service by targetRefs
-# (403), and reports the request with curl's principal. Removing the label sends traffic
-# straight to the pods again.
-#
-# Until `weft waypoint apply` lands, the waypoint's ServiceAccount and Deployment are
-# written here as the gateway deployer renders them (role waypoint, labels
-# gateway.networking.k8s.io/gateway-name, istio.io/dataplane-mode=none).
+# The waypoint end to end on a local cluster, made as a user following Istio's docs makes
+# it: `weft waypoint apply -n default --wait` writes the Gateway (class istio-waypoint), weftd's
+# gateway deployer gives it its ServiceAccount, Service and Deployment, and the pod gets a
+# certificate of its own service account (waypoint) and stays out of ztunnel's capture.
+# `weft waypoint apply -n default --enroll-namespace` then labels namespace default
+# istio.io/use-waypoint=waypoint, which makes the ztunnels carry curl's connections to hb
+# over HBONE to the waypoint pod (weft-proxy waypoint), which routes them with a mesh
+# VirtualService (x-version: v2 -> httpbin-v2, else httpbin-v1), enforces an
+# AuthorizationPolicy attached to the Service by targetRefs (403), and reports the request
+# with curl's principal. An HTTPRoute whose parent is Service hb (GAMMA) takes over from the
+# VirtualService at the waypoint. `weft waypoint list` shows it Programmed; removing the
+# label sends traffic straight to the pods again, and `weft waypoint delete` removes the
+# Gateway and, through the deployer, everything made for it.
 # Usage: waypoint_test.sh WEFT_BINARY SAMPLES_DIR
 set -uo pipefail
 weft=$(realpath "$1")
@@ -35,41 +37,6 @@ mesh_cluster "$name" "$samples"
 check "label namespace default istio.io/rev=prod" "$weft" label namespace default istio.io/rev=prod
 
 cat >apps.yaml <<'YAML'
-apiVersion: v1
-kind: ServiceAccount
-metadata: {name: waypoint}
----
-apiVersion: apps/v1
-kind: Deployment
-metadata: {name: waypoint}
-spec:
-  replicas: 1
-  selector: {matchLabels: {gateway.networking.k8s.io/gateway-name: waypoint}}
-  template:
-    metadata:
-      labels:
-        gateway.networking.k8s.io/gateway-name: waypoint
-        istio.io/dataplane-mode: none
-        service.istio.io/canonical-name: waypoint
-    spec:
-      serviceAccountName: waypoint
-      containers:
-      - name: istio-proxy
-        image: docker.io/weft/proxy:latest
-        args: [waypoint]
-        ports: [{containerPort: 15008}, {containerPort: 15020}, {containerPort: 15021}]
-        env:
-        - {name: NODE_NAME, valueFrom: {fieldRef: {fieldPath: spec.nodeName}}}
-        - {name: POD_NAME, valueFrom: {fieldRef: {fieldPath: metadata.name}}}
-        - {name: POD_NAMESPACE, valueFrom: {fieldRef: {fieldPath: metadata.namespace}}}
-        - {name: INSTANCE_IP, valueFrom: {fieldRef: {fieldPath: status.podIP}}}
-        - {name: SERVICE_ACCOUNT, valueFrom: {fieldRef: {fieldPath: spec.serviceAccountName}}}
-        - {name: CA_ADDRESS, value: "istiod-prod.istio-system.svc:15012"}
-        - {name: XDS_ADDRESS, value: "istiod-prod.istio-system.svc:15012"}
-        - {name: REVISION, value: prod}
-        - {name: ISTIO_META_WORKLOAD_NAME, value: waypoint}
-        readinessProbe: {httpGet: {path: /healthz/ready, port: 15021}}
----
 apiVersion: networking.istio.io/v1
 kind: DestinationRule
 metadata: {name: hb}
@@ -88,12 +55,28 @@ spec:
   - route: [{destination: {host: hb, subset: v1}}]
 YAML
 check "apply httpbin v1 and v2 behind hb (samples/versions)" "$weft" apply -f "$samples/versions/httpbin-v1-v2.yaml"
-check "apply the waypoint, its DestinationRule and mesh VirtualService" "$weft" apply -f apps.yaml
+check "apply hb's DestinationRule and mesh VirtualService" "$weft" apply -f apps.yaml
 "$weft" apply -f "$samples/curl/curl.yaml" >/dev/null
+applied=$("$weft" waypoint apply -n default --wait 2>&1)
+check_contains "weft waypoint apply -n default --wait: the Gateway is written" "$applied" "✅ waypoint default/waypoint applied"
+check_contains "and weftd programs it (its Service has an address)" "$applied" "✅ waypoint default/waypoint is ready!"
+ready() { [ "$("$weft" get deploy "$1" -o jsonpath='{.status.readyReplicas}' 2>/dev/null)" = 1 ]; }
 for d in httpbin-v1 httpbin-v2 curl waypoint; do
-  ready() { [ "$("$weft" get deploy "$1" -o jsonpath='{.status.readyReplicas}' 2>/dev/null)" = 1 ]; }
   wait_for "$d ready" 60 ready "$d"
 done
+
+# --- what the gateway deployer made for the Gateway --------------------------------------------------------------------
+check_contains "the deployer's ServiceAccount waypoint" "$("$weft" get serviceaccount waypoint -o jsonpath='{.metadata.name}' 2>&1)" "waypoint"
+check_contains "the deployer's Service waypoint: HBONE on 15008" "$("$weft" get service waypoint -o jsonpath='{.spec.ports[0].port}' 2>&1)" "15008"
+pod_field() { "$weft" get pods -l gateway.networking.k8s.io/gateway-name=waypoint -o jsonpath="$1" 2>&1; }
+check_contains "the waypoint pod runs as service account waypoint" "$(pod_field '{.items[0].spec.serviceAccountName}')" "waypoint"
+check_contains "the waypoint pod is not captured by ztunnel (istio.io/dataplane-mode: none)" \
+  "$(pod_field '{.items[0].metadata.labels.istio\.io/dataplane-mode}')" "none"
+check_contains "the waypoint pod runs weft-proxy waypoint" "$(pod_field '{.items[0].spec.containers[0].args[0]}')" "waypoint"
+programmed() { "$weft" waypoint list -n default | grep -qE '^waypoint +default +none +True$'; }
+wait_for "weft waypoint list: waypoint Programmed (True)" 30 programmed
+check_contains "weft waypoint list has istioctl's header" "$("$weft" waypoint list -n default)" "NAME         REVISION     TRAFFIC TYPE     PROGRAMMED"
+check_contains "weft waypoint list -A adds the namespace" "$("$weft" waypoint list -A)" "default       waypoint     default      none             True"
 wp_ip=$("$weft" get pods -l gateway.networking.k8s.io/gateway-name=waypoint -o jsonpath='{.items[0].status.podIP}')
 wp_log() { "$weft" logs "$(waypoint_pod)"; }
 check_contains "the waypoint holds a certificate of its own service account" "$(wp_log)" \
@@ -113,7 +96,13 @@ check "without a waypoint, x-version is ignored: some of 10 reach v2 ($direct_v2
 check_contains "and the waypoint saw none of them" "$(wp_requests)" "0"
 
 # --- through the waypoint ---------------------------------------------------------------------------------------------------
-check "label namespace default istio.io/use-waypoint=waypoint" "$weft" label namespace default istio.io/use-waypoint=waypoint
+enroll=$("$weft" waypoint apply -n default --enroll-namespace 2>&1)
+check_contains "weft waypoint apply -n default --enroll-namespace: applied again" "$enroll" "✅ waypoint default/waypoint applied"
+check_contains "and namespace default labelled" "$enroll" '✅ namespace default labeled with "istio.io/use-waypoint: waypoint"'
+check_contains "istio.io/use-waypoint=waypoint on namespace default" \
+  "$("$weft" get namespace default -o jsonpath='{.metadata.labels.istio\.io/use-waypoint}')" "waypoint"
+check_contains "applying again with the label there warns, as istioctl does" "$("$weft" waypoint apply -n default --enroll-namespace 2>&1)" \
+  "already has an enrolled Waypoint"
 via_waypoint() { [ "$(wp_requests)" -gt 0 ] || { host_of >/dev/null; false; }; }
 wait_for "curl -> hb:8000 now goes through the waypoint" 30 via_waypoint
 v1=0 v2=0
@@ -131,6 +120,7 @@ check_contains "the waypoint's metrics name curl's principal from the HBONE peer
 check_contains "with hb as the destination service" "$metrics" 'destination_service="hb.default.svc.cluster.local"'
 check_contains "the waypoint's access log has the requests" "$(wp_log)" '"GET /hostname HTTP/1.1" 200'
 
+
 # --- L7 AuthorizationPolicy attached to the Service -------------------------------------------------------------------------
 cat >deny.yaml <<'YAML'
 apiVersion: security.istio.io/v1
@@ -147,6 +137,51 @@ wait_for "GET /headers through the waypoint -> 403" 20 denied
 check_contains "with Envoy's RBAC body" "$("$weft" exec deploy/curl -- curl -s --max-time 5 http://hb:8000/headers)" "RBAC: access denied"
 check_contains "other paths still 200" "$(code http://hb:8000/get)" "200"
 
+# --- GAMMA: an HTTPRoute attached to Service hb, served by hb's waypoint ---------------------------------------------------
+cat >gamma.yaml <<'YAML'
+apiVersion: v1
+kind: Service
+metadata: {name: httpbin-v1}
+spec:
+  selector: {app: hb, version: v1}
+  ports: [{name: http, port: 8000, targetPort: 8080}]
+---
+apiVersion: v1
+kind: Service
+metadata: {name: httpbin-v2}
+spec:
+  selector: {app: hb, version: v2}
+  ports: [{name: http, port: 8000, targetPort: 8080}]
+---
+apiVersion: gateway.networking.k8s.io/v1
+kind: HTTPRoute
+metadata: {name: hb-versions}
+spec:
+  parentRefs: [{group: "", kind: Service, name: hb, port: 8000}]
+  rules:
+  - matches: [{headers: [{name: x-version, value: v2}]}]
+    filters: [{type: ResponseHeaderModifier, responseHeaderModifier: {set: [{name: x-routed-by, value: httproute}]}}]
+    backendRefs: [{name: httpbin-v2, port: 8000}]
+  - filters: [{type: ResponseHeaderModifier, responseHeaderModifier: {set: [{name: x-routed-by, value: httproute}]}}]
+    backendRefs: [{name: httpbin-v1, port: 8000}]
+YAML
+routed_by() { "$weft" exec deploy/curl -- curl -s -o /dev/null -D - --max-time 5 "$@" http://hb:8000/get | tr -d '\r' | awk -F': ' 'tolower($1) == "x-routed-by" {print $2}'; }
+by_vs() { [ -z "$(routed_by)" ] && [ "$(code http://hb:8000/get)" = 200 ]; }
+check "before the HTTPRoute, the VirtualService routes (200, no x-routed-by)" by_vs
+check "apply Services httpbin-v1, httpbin-v2 and an HTTPRoute with parentRef Service hb" "$weft" apply -f gamma.yaml
+by_httproute() { [ "$(routed_by)" = httproute ]; }
+wait_for "the HTTPRoute takes over from the VirtualService at the waypoint" 30 by_httproute
+v1=0 v2=0
+for i in $(seq 10); do
+  case $(host_of -H 'x-version: v2') in httpbin-v2-*) v2=$((v2 + 1)) ;; esac
+  case $(host_of) in httpbin-v1-*) v1=$((v1 + 1)) ;; esac
+done
+check_contains "HTTPRoute: x-version: v2 -> Service httpbin-v2, 10 of 10" "$v2" "10"
+check_contains "HTTPRoute: without it -> Service httpbin-v1, 10 of 10" "$v1" "10"
+check_contains "the targetRefs policy still applies under the HTTPRoute (403)" "$(code http://hb:8000/headers)" "403"
+check "delete the HTTPRoute" "$weft" delete -f gamma.yaml
+wait_for "without it the VirtualService routes again" 30 by_vs
+
 # --- removing the label: straight to the pods again ---------------------------------------------------------------------------
 check "unlabel namespace default istio.io/use-waypoint" "$weft" label namespace default istio.io/use-waypoint-
 direct_again() { [ "$(code http://hb:8000/headers)" = 200 ]; }
@@ -154,5 +189,14 @@ wait_for "without the waypoint the targetRefs policy no longer applies (200)" 30
 before=$(wp_requests)
 for i in $(seq 5); do host_of >/dev/null; done
 check_contains "and the waypoint sees none of 5 more requests" "$(wp_requests)" "$before"
+
+# --- weft waypoint delete: the Gateway goes, and the deployer removes what it made -------------------------------------------
+check_contains "weft waypoint delete waypoint -n default" "$("$weft" waypoint delete waypoint -n default 2>&1)" "waypoint default/waypoint deleted"
+gone() { ! "$weft" get deploy waypoint >/dev/null 2>&1 && ! "$weft" get service waypoint >/dev/null 2>&1 && ! "$weft" get serviceaccount waypoint >/dev/null 2>&1; }
+wait_for "the waypoint's Deployment, Service and ServiceAccount are removed" 30 gone
+no_pod() { [ -z "$(waypoint_pod 2>/dev/null)" ]; }
+wait_for "and its pod" 30 no_pod
+check_contains "weft waypoint list: No waypoints found." "$("$weft" waypoint list -n default)" "No waypoints found."
+check_contains "deleting it again: not found" "$("$weft" waypoint delete waypoint -n default 2>&1)" "waypoint default/waypoint not found"
 
 finish
