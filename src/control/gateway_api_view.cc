@@ -7,6 +7,7 @@
 #include <map>
 #include <set>
 
+#include "control/grpcroute_compiler.h"
 #include "control/httproute_compiler.h"
 #include "control/proxy_view.h"
 #include "install/managed_gateway_objects.h"
@@ -26,6 +27,7 @@ namespace {
 constexpr const char* kGroup = "gateway.networking.k8s.io";
 constexpr const char* kGatewayKind = "Gateway.gateway.networking.k8s.io";
 constexpr const char* kHttpRouteKind = "HTTPRoute.gateway.networking.k8s.io";
+constexpr const char* kGrpcRouteKind = "GRPCRoute.gateway.networking.k8s.io";
 constexpr const char* kReferenceGrantKind = "ReferenceGrant.gateway.networking.k8s.io";
 
 std::string stringOr(const json::value& v, std::initializer_list<std::string_view> path, std::string fallback) {
@@ -91,6 +93,9 @@ class GatewayApiView {
         build_(build),
         routes_(
             clusterFor, [this](const Object& route, const json::value& ref) { return resolveBackend(route, ref); },
+            [this](const Object& o, const std::string& what) { note(o, what); }),
+        grpcRoutes_(
+            clusterFor, [this](const Object& route, const json::value& ref) { return resolveBackend(route, ref); },
             [this](const Object& o, const std::string& what) { note(o, what); }) {
     for (const auto& ns : objectsOf(objects, "Namespace")) namespaces_[ns.name()] = &ns;
     for (const auto& s : objectsOf(objects, "Service")) services_.insert(s.ns() + "/" + s.name());
@@ -99,6 +104,13 @@ class GatewayApiView {
   void run() {
     for (const auto& gateway : objectsOf(objects_, kGatewayKind)) {
       if (stringAt(gateway.value(), {"spec", "gatewayClassName"}) == install::kIngressGatewayClass) compileGateway(gateway);
+    }
+    // A GRPCRoute's backends speak gRPC, so HTTP/2, however their Service port is named.
+    auto& clusters = build_.resources[kClusterType];
+    for (const auto& name : http2Clusters_) {
+      if (auto found = clusters.find(name); found != clusters.end()) {
+        found->second.mutable_cluster()->mutable_connection_pool()->set_upstream_protocol(weft::v1::ConnectionPool::HTTP2);
+      }
     }
   }
 
@@ -135,7 +147,9 @@ class GatewayApiView {
       out.why = fmt::format("backend kind {}{}{} is not supported (Service is)", group, group.empty() ? "" : "/", kind);
       return out;
     }
-    if (ns != route.ns() && !granted("HTTPRoute", route.ns(), "", "Service", ns, name)) {
+    // The ReferenceGrant names the route's own kind (HTTPRoute or GRPCRoute).
+    const std::string& routeKind = route.kind();  // unqualified
+    if (ns != route.ns() && !granted(routeKind, route.ns(), "", "Service", ns, name)) {
       out.why = fmt::format("Service {}/{} is in another namespace and no ReferenceGrant there allows it", ns, name);
       return out;
     }
@@ -167,9 +181,11 @@ class GatewayApiView {
         return false;
       }
     }
+    // No kinds: an HTTP or HTTPS listener's defaults, HTTPRoute and GRPCRoute.
+    const std::string& routeKind = route.kind();  // unqualified
     const auto& kinds = arrayAt(listener, {"allowedRoutes", "kinds"});
-    return kinds.empty() || std::any_of(kinds.begin(), kinds.end(), [](const json::value& k) {
-             return stringOr(k, {"group"}, kGroup) == kGroup && stringAt(k, {"kind"}) == "HTTPRoute";
+    return kinds.empty() || std::any_of(kinds.begin(), kinds.end(), [&](const json::value& k) {
+             return stringOr(k, {"group"}, kGroup) == kGroup && stringAt(k, {"kind"}) == routeKind;
            });
   }
 
@@ -231,13 +247,17 @@ class GatewayApiView {
       }
       group.listeners.push_back(&listener);
     }
-    const auto& allRoutes = objectsOf(objects_, kHttpRouteKind);
+    std::vector<const Object*> allRoutes;
+    for (const char* kind : {kHttpRouteKind, kGrpcRouteKind}) {
+      for (const auto& route : objectsOf(objects_, kind)) allRoutes.push_back(&route);
+    }
     for (const auto& [port, group] : ports) {
       if (group.listeners.empty()) continue;
       std::map<std::string, VirtualHostEntries> hosts;
       for (const auto* listener : group.listeners) {
         std::string listenerHost = stringAt(*listener, {"hostname"});
-        for (const auto& route : allRoutes) {
+        for (const Object* routeObject : allRoutes) {
+          const Object& route = *routeObject;
           if (!attached(route, gateway, *listener)) continue;
           auto domains = domainsFor(listenerHost, arrayAt(route.value(), {"spec", "hostnames"}));
           if (domains.empty()) {
@@ -251,7 +271,8 @@ class GatewayApiView {
             auto& entries = hosts[domain];
             if (!entries.routesAdded.insert(route.ns() + "/" + route.name()).second) continue;
             if (!done) {
-              compiled = routes_.compile(route, {.port = port, .https = group.https});
+              compiled = route.key().kind == kGrpcRouteKind ? grpcRoutes_.compile(route, http2Clusters_)
+                                                        : routes_.compile(route, {.port = port, .https = group.https});
               done = true;
             }
             entries.routes.insert(entries.routes.end(), compiled.begin(), compiled.end());
@@ -292,6 +313,8 @@ class GatewayApiView {
   const ObjectsByKind& objects_;
   RegistryBuild& build_;
   HttpRouteCompiler routes_;
+  GrpcRouteCompiler grpcRoutes_;
+  std::set<std::string> http2Clusters_;  // clusters GRPCRoutes send to
   std::map<std::string, const Object*> namespaces_;
   std::set<std::string> services_;  // "<ns>/<name>"
 };
@@ -300,7 +323,7 @@ class GatewayApiView {
 
 const std::vector<std::string>& gatewayApiViewKinds() {
   // Namespaces, Services and Secrets are read too; the registry and the proxy view watch them.
-  static const std::vector<std::string> kinds{kGatewayKind, kHttpRouteKind, kReferenceGrantKind};
+  static const std::vector<std::string> kinds{kGatewayKind, kHttpRouteKind, kGrpcRouteKind, kReferenceGrantKind};
   return kinds;
 }
 

@@ -17,6 +17,7 @@
 #include "control/traffic_policy.h"
 #include "model/json_access.h"
 #include "model/service_ports.h"
+#include "tls/spiffe_id.h"
 
 namespace weft::control {
 
@@ -82,6 +83,13 @@ class ProxyViewCompiler {
       servicesByHost_[service.name() + "." + service.ns() + ".svc.cluster.local"] = &service;
     }
     for (const auto& vs : objectsOf(objects, kVirtualServiceKind)) virtualServices_.push_back(&vs);
+    // Enrolled pods (the registry's workloads are built first), for HBONE to endpoints.
+    for (const auto& [uid, resource] : build.resources[kWorkloadType]) {
+      const auto& w = resource.workload();
+      if (w.tunnel_protocol() != weft::v1::Workload::HBONE) continue;
+      auto id = tls::SpiffeId::make(w.trust_domain(), w.namespace_(), w.service_account());
+      if (id) meshIdentities_[w.namespace_() + "/" + w.name()] = id->uri();
+    }
     // Istio orders VirtualServices by creation time, then name; routes of several
     // VirtualServices for one host are served in that order.
     std::sort(virtualServices_.begin(), virtualServices_.end(), [](const Object* a, const Object* b) {
@@ -339,6 +347,11 @@ class ProxyViewCompiler {
       if (const Object* dr = destinationRuleFor(host, svc.ns())) {
         applyTrafficPolicy(*dr, port, subset, *c, [&](const std::string& what) { note(*dr, what); });
       }
+      // A GRPC or HTTP2 port (appProtocol, else name prefix) is always reached over HTTP/2,
+      // as Istio's cluster builder sets HTTP/2 options for it before any upgrade policy.
+      if (servicePort != nullptr && model::speaksHttp2(model::servicePortProtocol(*servicePort))) {
+        c->mutable_connection_pool()->set_upstream_protocol(weft::v1::ConnectionPool::HTTP2);
+      }
       if (servicePort != nullptr && subsetFound) {
         for (const auto& pod : objectsOf(objects_, "Pod")) {
           std::string ip = stringAt(pod.value(), {"status", "podIP"});
@@ -346,7 +359,12 @@ class ProxyViewCompiler {
           if (!model::selectorMatches(at(svc.value(), {"spec", "selector"}), pod)) continue;
           if (subsetLabels != nullptr && !labelsMatch(*subsetLabels, pod)) continue;
           int target = model::resolveTargetPort(*servicePort, pod);
-          if (target > 0) c->add_endpoints(fmt::format("{}:{}", ip, target));
+          if (target <= 0) continue;
+          std::string endpoint = fmt::format("{}:{}", ip, target);
+          c->add_endpoints(endpoint);
+          if (auto enrolled = meshIdentities_.find(pod.ns() + "/" + pod.name()); enrolled != meshIdentities_.end()) {
+            (*c->mutable_hbone_identities())[endpoint] = enrolled->second;
+          }
         }
       }
     }
@@ -357,6 +375,7 @@ class ProxyViewCompiler {
   const ObjectsByKind& objects_;
   RegistryBuild& build_;
   std::map<std::string, const Object*> servicesByHost_;
+  std::map<std::string, std::string> meshIdentities_;  // "<ns>/<pod>" -> SPIFFE ID, enrolled pods only
   std::vector<const Object*> virtualServices_;
   RouteCompiler routes_;
 };

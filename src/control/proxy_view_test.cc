@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <boost/json.hpp>
 
 #include "base/file_io.h"
 #include "model/decoder.h"
@@ -454,6 +455,52 @@ TEST(ProxyView, HostHelpers) {
   EXPECT_EQ(domain, "*.a.example.com");
   EXPECT_FALSE(serverHostAdmits("*.example.com", "example.com", domain));
   EXPECT_FALSE(serverHostAdmits("example.com", "other.com", domain));
+}
+
+}  // namespace
+}  // namespace weft::control
+
+namespace weft::control {
+namespace {
+
+TEST(ProxyView, EnrolledEndpointsCarryTheirIdentityForHbone) {
+  ObjectsByKind objects;
+  decodeInto(objects, sample("istio-gateway.yaml"), "istio-system");
+  decodeInto(objects, kHttpbin);
+  // httpbin-v1 is enrolled by its own label; httpbin-v2 opts out; the namespace is not.
+  decodeInto(objects, R"(
+apiVersion: v1
+kind: Namespace
+metadata: {name: default}
+---
+apiVersion: networking.istio.io/v1
+kind: VirtualService
+metadata: {name: traffic-rules, namespace: istio-system}
+spec:
+  hosts: ["example.com"]
+  gateways: ["istio-system/my-gateway"]
+  http:
+  - route:
+    - destination: {host: httpbin.default.svc.cluster.local, port: {number: 8000}}
+)");
+  for (auto& pod : objects["Pod"]) {
+    if (pod.name() == "httpbin-v1") {
+      auto edited = pod.value();
+      edited.as_object()["metadata"].as_object()["labels"].as_object()["istio.io/dataplane-mode"] = "ambient";
+      edited.as_object()["spec"].as_object()["serviceAccountName"] = "httpbin";
+      auto decoded = model::decodeYaml(boost::json::serialize(edited), "test.yaml", {"", false});
+      ASSERT_EQ(decoded.objects.size(), 1u);
+      pod = std::move(decoded.objects[0]);
+    }
+  }
+  RegistrySettings settings{"prod", "Kubernetes", {}};
+  settings.mesh.set_trust_domain("acmellc.local");
+  auto b = buildRegistry(objects, settings);
+  const auto& cluster = clusterOf(b, "outbound|8000||httpbin.default.svc.cluster.local");
+  ASSERT_EQ(cluster.endpoints_size(), 2);
+  ASSERT_EQ(cluster.hbone_identities_size(), 1);
+  EXPECT_EQ(cluster.hbone_identities().at("198.18.2.2:8080"), "spiffe://acmellc.local/ns/default/sa/httpbin");
+  EXPECT_FALSE(cluster.hbone_identities().contains("198.18.2.3:8080"));
 }
 
 }  // namespace

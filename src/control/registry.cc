@@ -58,6 +58,23 @@ std::string waypointFor(const Object& o, const Object* ns) {
   return (waypointNs.empty() ? o.ns() : waypointNs) + "/" + name;
 }
 
+// A pod running weft-proxy (a gateway or waypoint, as `weft install` and the gateway
+// deployer render them: image docker.io/weft/proxy:<version>). Never enrolled, it still
+// needs a certificate of its own service account: for HBONE to mesh endpoints, and a
+// waypoint for HBONE in.
+bool runsWeftProxy(const Object& pod) {
+  const auto& containers = at(pod.value(), {"spec", "containers"});
+  if (!containers.is_array()) return false;
+  for (const auto& container : containers.get_array()) {
+    std::string image = stringAt(container, {"image"});
+    if (auto digest = image.find('@'); digest != std::string::npos) image.resize(digest);
+    auto slash = image.rfind('/');
+    if (auto colon = image.rfind(':'); colon != std::string::npos && (slash == std::string::npos || colon > slash)) image.resize(colon);
+    if (image == "weft/proxy" || image.ends_with("/weft/proxy")) return true;
+  }
+  return false;
+}
+
 bool podReady(const Object& pod) {
   const auto& conditions = at(pod.value(), {"status", "conditions"});
   if (!conditions.is_array()) return false;
@@ -166,9 +183,9 @@ void addWorkloads(const ObjectsByKind& objects, const std::map<std::string, cons
     if (enrolled) {
       ++build.enrolledWorkloads;
       build.placements.push_back({pod.ns(), w->service_account(), w->node()});
-    } else if (!pod.label("gateway.networking.k8s.io/gateway-name").empty()) {
-      // A waypoint (or Gateway API gateway) pod is never enrolled, yet terminates HBONE
-      // with its own identity: its proxy asks with its node's credential, as ztunnel does.
+    } else if (!pod.label("gateway.networking.k8s.io/gateway-name").empty() || runsWeftProxy(pod)) {
+      // A waypoint or gateway pod is never enrolled, yet speaks HBONE with its own
+      // identity: its proxy asks with its node's credential, as ztunnel does.
       build.placements.push_back({pod.ns(), w->service_account(), w->node()});
     }
     build.resources[kWorkloadType][uid] = std::move(r);

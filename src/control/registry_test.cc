@@ -183,6 +183,26 @@ status: {podIP: 198.18.1.10}
   EXPECT_EQ(build.placements[0].node, "c-worker");
 }
 
+TEST(Registry, AnIngressGatewayPodMayGetItsCertificateToo) {
+  auto objects = objectsFrom(R"(
+apiVersion: v1
+kind: Pod
+metadata: {name: global-ingress-1, namespace: istio-system, labels: {istio: ingressgateway, istio.io/dataplane-mode: none}}
+spec: {nodeName: c-worker, serviceAccountName: global-ingress-service-account, containers: [{name: istio-proxy, image: "docker.io/weft/proxy:0.1.0"}]}
+status: {podIP: 198.18.1.11}
+---
+apiVersion: v1
+kind: Pod
+metadata: {name: lookalike, namespace: istio-system}
+spec: {nodeName: c-worker, serviceAccountName: other, containers: [{name: c, image: "docker.io/weft/proxy-tools:1"}]}
+status: {podIP: 198.18.1.12}
+)");
+  auto build = buildRegistry(objects, settings());
+  ASSERT_EQ(build.placements.size(), 1u);
+  EXPECT_EQ(build.placements[0].ns, "istio-system");
+  EXPECT_EQ(build.placements[0].serviceAccount, "global-ingress-service-account");
+}
+
 TEST(Registry, SameObjectsSameResources) {
   auto a = buildRegistry(objectsFrom(kCluster), settings());
   auto b = buildRegistry(objectsFrom(kCluster), settings());

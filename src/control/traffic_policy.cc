@@ -69,6 +69,15 @@ void connectionPool(const json::value& spec, weft::v1::ConnectionPool& out, cons
   auto connect = durationMsAt(spec, {"tcp", "connectTimeout"});
   if (!connect) note(fmt::format("connectionPool.tcp.connectTimeout: {}: the default is used", connect.error().message));
   out.set_connect_timeout_ms(connect ? *connect : 0);
+  // h2UpgradePolicy UPGRADE: the user vouches the port speaks HTTP/2 (Istio upgrades even
+  // a port it would not call HTTP); useClientProtocol: follow the client. Validation
+  // refuses both at once. A GRPC/HTTP2 Service port is HTTP/2 whatever is said here
+  // (proxy_view.cc).
+  if (stringAt(spec, {"http", "h2UpgradePolicy"}) == "UPGRADE") {
+    out.set_upstream_protocol(weft::v1::ConnectionPool::HTTP2);
+  } else if (at(spec, {"http", "useClientProtocol"}) == json::value(true)) {
+    out.set_upstream_protocol(weft::v1::ConnectionPool::CLIENT);
+  }
 }
 
 void outlierDetection(const json::value& spec, weft::v1::OutlierDetection& out, const TrafficPolicyNote& note) {

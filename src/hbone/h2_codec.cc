@@ -139,7 +139,7 @@ struct H2Callbacks {
     return 0;
   }
 
-  static ssize_t readData(nghttp2_session*, int32_t id, uint8_t* buf, size_t length, uint32_t* flags,
+  static ssize_t readData(nghttp2_session* session, int32_t id, uint8_t* buf, size_t length, uint32_t* flags,
                           nghttp2_data_source*, void* user) {
     H2Codec& self = codec(user);
     auto it = self.outbound_.find(id);
@@ -157,6 +157,14 @@ struct H2Callbacks {
       out.bytes.clear();
       out.offset = 0;
       if (out.endRequested) *flags |= NGHTTP2_DATA_FLAG_EOF;
+      // nghttp2 lets the read callback submit trailers; they carry END_STREAM instead.
+      if (out.endRequested && !out.trailers.empty()) {
+        std::vector<nghttp2_nv> nva;
+        nva.reserve(out.trailers.size());
+        for (const auto& [name, value] : out.trailers) nva.push_back(makeNv(name, value));
+        if (nghttp2_submit_trailer(session, id, nva.data(), nva.size()) == 0) *flags |= NGHTTP2_DATA_FLAG_NO_END_STREAM;
+        out.trailers.clear();
+      }
     } else if (out.offset > (64u << 10) && out.offset * 2 > out.bytes.size()) {
       out.bytes.erase(0, out.offset);
       out.offset = 0;
@@ -275,6 +283,20 @@ Result<int32_t> H2Codec::submitConnect(std::string_view authority, const Headers
   return id;
 }
 
+Result<int32_t> H2Codec::submitRequest(const RequestHead& head, const Headers& extra, bool endStream) {
+  if (role_ != H2Role::kClient) return Error{"only a client opens request streams"};
+  WEFT_TRY(checkOutgoingHeaders(extra));
+  std::vector<nghttp2_nv> nva = {makeNv(":method", head.method), makeNv(":scheme", head.scheme),
+                                 makeNv(":authority", head.authority), makeNv(":path", head.path)};
+  for (const auto& [name, value] : extra) nva.push_back(makeNv(name, value));
+  nghttp2_data_provider provider{};
+  provider.read_callback = &H2Callbacks::readData;
+  const int32_t id = nghttp2_submit_request(session_, nullptr, nva.data(), nva.size(), endStream ? nullptr : &provider, nullptr);
+  if (id < 0) return makeError("cannot open a request stream: {}", nghttp2_strerror(id));
+  if (!endStream) WEFT_TRY(attachDataSource(id));
+  return id;
+}
+
 Status H2Codec::submitResponse(int32_t streamId, int status, const Headers& extra, bool endStream) {
   if (role_ != H2Role::kServer) return Error{"only a server answers streams"};
   WEFT_TRY(checkOutgoingHeaders(extra));
@@ -302,9 +324,11 @@ Status H2Codec::submitData(int32_t streamId, std::span<const uint8_t> bytes) {
   return {};
 }
 
-Status H2Codec::submitEnd(int32_t streamId) {
+Status H2Codec::submitEnd(int32_t streamId, const Headers& trailers) {
   auto it = outbound_.find(streamId);
   if (it == outbound_.end()) return makeError("stream {} cannot be half-closed (closed or never opened)", streamId);
+  WEFT_TRY(checkOutgoingHeaders(trailers));
+  it->second.trailers = trailers;
   it->second.endRequested = true;
   if (it->second.deferred) {
     it->second.deferred = false;

@@ -122,12 +122,20 @@ class H2Codec {
 
   // Client: opens a CONNECT stream to `authority` with extra (non-pseudo) headers.
   Result<int32_t> submitConnect(std::string_view authority, const Headers& extra);
+  // Client: opens a request stream (an L7 proxy's upstream request). Without endStream the
+  // body follows through submitData()/submitEnd().
+  struct RequestHead {
+    std::string method, scheme, authority, path;
+  };
+  Result<int32_t> submitRequest(const RequestHead& head, const Headers& extra, bool endStream);
   // Server: answers a request. Without endStream the stream stays open for data; with it,
   // the stream is reset (NO_ERROR) once the answer is sent if the peer has not half-closed.
   Status submitResponse(int32_t streamId, int status, const Headers& extra, bool endStream);
   // Queues body bytes; END_STREAM follows the queue once submitEnd() was called.
   Status submitData(int32_t streamId, std::span<const uint8_t> bytes);
-  Status submitEnd(int32_t streamId);
+  // With `trailers`, END_STREAM goes on a trailing HEADERS frame after the data (gRPC's
+  // grpc-status) instead of on the last DATA frame.
+  Status submitEnd(int32_t streamId, const Headers& trailers = {});
   void submitReset(int32_t streamId, uint32_t errorCode);
   // Credits `bytes` of received DATA back to the peer (stream and connection windows).
   void consume(int32_t streamId, size_t bytes);
@@ -146,6 +154,7 @@ class H2Codec {
     size_t offset = 0;
     bool endRequested = false;
     bool deferred = false;
+    Headers trailers;  // sent after the data, ending the stream, when not empty
   };
   struct Inbound {
     Headers headers;

@@ -110,6 +110,44 @@ TEST(H2Codec, DataBothWaysAndHalfClose) {
   EXPECT_FALSE(pair.client->submitData(id, asBytes("late")).ok());
 }
 
+TEST(H2Codec, RequestStreamsAndTrailersAfterTheBody) {
+  CodecPair pair;
+  // A request without body ends on its HEADERS; one with a body ends on its last DATA.
+  int32_t bare = pair.client->submitRequest({"GET", "http", "api:80", "/a"}, {{"x-k", "v"}}, true).value();
+  int32_t posted = pair.client->submitRequest({"POST", "http", "api:80", "/pkg.Svc/Call"}, {{"te", "trailers"}}, false).value();
+  ASSERT_TRUE(pair.client->submitData(posted, asBytes("msg")).ok());
+  ASSERT_TRUE(pair.client->submitEnd(posted).ok());
+  pair.pump();
+  auto requests = CodecPair::of<StreamHeadersEvent>(pair.serverEvents);
+  ASSERT_EQ(requests.size(), 2u);
+  EXPECT_EQ(findHeader(requests[0].headers, ":method"), "GET");
+  EXPECT_EQ(findHeader(requests[0].headers, ":scheme"), "http");
+  EXPECT_EQ(findHeader(requests[0].headers, ":authority"), "api:80");
+  EXPECT_EQ(findHeader(requests[0].headers, ":path"), "/a");
+  EXPECT_EQ(findHeader(requests[0].headers, "x-k"), "v");
+  EXPECT_EQ(CodecPair::dataBytes(pair.serverEvents, posted), 3u);
+  EXPECT_EQ(CodecPair::of<StreamEndEvent>(pair.serverEvents).size(), 2u);
+  EXPECT_FALSE(pair.server->submitRequest({"GET", "http", "a", "/"}, {}, true).ok()) << "a server opens no requests";
+
+  // Body, then trailers carrying END_STREAM: the client sees headers, data, headers, end.
+  ASSERT_TRUE(pair.server->submitResponse(posted, 200, {{"content-type", "application/grpc"}}, false).ok());
+  ASSERT_TRUE(pair.server->submitData(posted, asBytes("reply")).ok());
+  EXPECT_FALSE(pair.server->submitEnd(posted, {{"Grpc-Status", "0"}}).ok()) << "upper case refused";
+  ASSERT_TRUE(pair.server->submitEnd(posted, {{"grpc-status", "0"}, {"grpc-message", "ok"}}).ok());
+  pair.pump();
+  std::vector<std::string> order;
+  for (const auto& e : pair.clientEvents) {
+    if (auto* h = std::get_if<StreamHeadersEvent>(&e); h && h->streamId == posted) order.push_back(findHeader(h->headers, ":status") ? "head" : "trailers");
+    if (auto* d = std::get_if<StreamDataEvent>(&e); d && d->streamId == posted) order.push_back("data");
+    if (auto* end = std::get_if<StreamEndEvent>(&e); end && end->streamId == posted) order.push_back("end");
+  }
+  EXPECT_EQ(order, (std::vector<std::string>{"head", "data", "trailers", "end"}));
+  auto headers = CodecPair::of<StreamHeadersEvent>(pair.clientEvents);
+  EXPECT_EQ(findHeader(headers.back().headers, "grpc-status"), "0");
+  EXPECT_EQ(findHeader(headers.back().headers, "grpc-message"), "ok");
+  (void)bare;
+}
+
 TEST(H2Codec, UnconsumedDataStopsAtTheStreamWindow) {
   CodecPair pair;
   int32_t id = pair.openAccepted();

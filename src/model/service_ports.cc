@@ -53,6 +53,9 @@ std::string servicePortProtocol(const json::value& servicePort) {
     return {};
   };
   if (auto app = stringAt(servicePort, {"appProtocol"}); !app.empty()) {
+    // Kubernetes' own standard values (KEP-3726), as Istio reads them.
+    if (app == "kubernetes.io/h2c") return "HTTP2";
+    if (app == "kubernetes.io/ws" || app == "kubernetes.io/wss") return "HTTP";
     if (auto p = lookup(app); !p.empty()) return p;
   }
   std::string name = stringAt(servicePort, {"name"});

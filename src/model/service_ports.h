@@ -6,6 +6,7 @@
 #include <boost/json/value.hpp>
 
 #include <string>
+#include <string_view>
 
 #include "model/object.h"
 
@@ -18,6 +19,10 @@ int resolveTargetPort(const boost::json::value& servicePort, const Object& pod);
 // Istio's protocol selection: appProtocol, else the port name's prefix before '-'
 // (http, http2, https, grpc, grpc-web, tcp, tls, mongo, redis, mysql), else TCP.
 std::string servicePortProtocol(const boost::json::value& servicePort);
+
+// Whether a protocol from servicePortProtocol() is HTTP/2 on the wire (GRPC, HTTP2; not
+// GRPC-Web, which is HTTP/1.1-friendly by design).
+inline bool speaksHttp2(std::string_view protocol) { return protocol == "GRPC" || protocol == "HTTP2"; }
 
 // True when every key=value of `selector` is among the object's labels; an empty selector
 // selects nothing (as a Service without selector has no endpoints).

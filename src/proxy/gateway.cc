@@ -101,12 +101,12 @@ int runGateway(const GatewaySettings& settings) {
   std::atomic<bool> stopping{false};
   std::atomic<bool> applied{false};
 
-  // A waypoint terminates HBONE with a certificate of its own service account, which weftd
-  // signs for the node's credential because the pod runs on this node (as for ztunnel).
-  // The identity needs the trust domain, which arrives with MeshConfig.
+  // Both roles hold a certificate of their own service account, which weftd signs for the
+  // node's credential because the pod runs on this node (as for ztunnel): a waypoint
+  // terminates HBONE with it, and both send HBONE with it to endpoints in the mesh. The
+  // identity needs the trust domain, which arrives with MeshConfig.
   std::unique_ptr<WaypointListener> hboneListener;
-  std::unique_ptr<xds::CertificateManager> certificates;
-  std::atomic<bool> hboneReady{false};
+  std::atomic<bool> certified{false};
   std::string wantedIdentity;  // discovery's thread only
   if (waypoint) {
     hboneListener = std::make_unique<WaypointListener>(io, server);
@@ -114,23 +114,31 @@ int runGateway(const GatewaySettings& settings) {
       spdlog::error("{}", bound.error().message);
       return 1;
     }
-    certificates = std::make_unique<xds::CertificateManager>(xds::controlPlaneChannel(settings.xdsAddress, *credential), systemClock());
-    certificates->onIssued([&](const std::string& identity) {
-      auto certificate = certificates->get(identity);
-      auto id = tls::SpiffeId::parse(identity);
-      if (!certificate || !id) return;
-      hbone::TlsCredentials tlsCredentials{certificate->leafAndIntermediatesPem(), certificate->keyPem, certificate->rootPem()};
-      asio::post(io, [&, tlsCredentials, identity, trustDomain = id->trustDomain] {
+  }
+  auto certificates = std::make_unique<xds::CertificateManager>(xds::controlPlaneChannel(settings.xdsAddress, *credential), systemClock());
+  certificates->onIssued([&](const std::string& identity) {
+    auto certificate = certificates->get(identity);
+    auto id = tls::SpiffeId::parse(identity);
+    if (!certificate || !id) return;
+    hbone::TlsCredentials tlsCredentials{certificate->leafAndIntermediatesPem(), certificate->keyPem, certificate->rootPem()};
+    asio::post(io, [&, tlsCredentials, identity, trustDomain = id->trustDomain] {
+      if (hboneListener != nullptr) {
         if (auto set = hboneListener->setCredentials(tlsCredentials, trustDomain); !set) {
-          spdlog::error("waypoint: {}", set.error().message);
+          spdlog::error("{}: {}", settings.role, set.error().message);
           return;
         }
-        hboneReady = hboneListener->ready();
         spdlog::info("waypoint: HBONE on :{} as {}", hboneListener->port(), identity);
-      });
+      }
+      if (auto set = server.setTunnelCredentials(tlsCredentials, identity); !set) {
+        spdlog::error("{}: {}", settings.role, set.error().message);
+        return;
+      }
+      metrics.setSourcePrincipal(identity);
+      spdlog::info("{}: HBONE to mesh endpoints as {}", settings.role, identity);
+      certified = true;
     });
-    certificates->start();
-  }
+  });
+  certificates->start();
 
   weft::v1::ClientNode node;
   node.set_id(fmt::format("router~{}~{}.{}~{}.svc.cluster.local", settings.instanceIp, settings.podName, settings.podNamespace, settings.podNamespace));
@@ -149,12 +157,12 @@ int runGateway(const GatewaySettings& settings) {
         return onIoThread(io, stopping, [&server, config] { return server.applyListeners(*config); });
       },
       [&](const xds::HeldResources& held) {
-        if (certificates) {
+        {
           std::string trustDomain = trustDomainOf(held);
           auto id = tls::SpiffeId::make(trustDomain, settings.podNamespace, settings.serviceAccount);
           if (id && id->uri() != wantedIdentity) {
             wantedIdentity = id->uri();
-            spdlog::info("waypoint: asking weftd for the certificate of {}", wantedIdentity);
+            spdlog::info("{}: asking weftd for the certificate of {}", settings.role, wantedIdentity);
             certificates->setWanted({wantedIdentity});
           }
         }
@@ -169,11 +177,13 @@ int runGateway(const GatewaySettings& settings) {
         });
       });
 
-  auto ready = [&] { return discovery.synced() && applied.load() && (!waypoint || hboneReady.load()); };
+  // Ready once config is applied and the certificate is held: before it, mesh endpoints
+  // would get plaintext (a gateway) or nothing (a waypoint's HBONE in).
+  auto ready = [&] { return discovery.synced() && applied.load() && certified.load(); };
   auto status = admin::HttpEndpoints::bind("0.0.0.0", settings.statusPort,
                                            {{"/healthz/ready", [&] {
                                                return ready() ? admin::HttpAnswer{200, "text/plain", "ready\n"}
-                                                              : admin::HttpAnswer{503, "text/plain", "not ready: config not synced\n"};
+                                                              : admin::HttpAnswer{503, "text/plain", "not ready: config not synced or no certificate yet\n"};
                                              }}});
   auto stats = admin::HttpEndpoints::bind("0.0.0.0", settings.statsPort,
                                           {{"/stats/prometheus", [&] {
@@ -201,7 +211,7 @@ int runGateway(const GatewaySettings& settings) {
   io.run();
   stopping = true;
   discovery.stop();
-  if (certificates) certificates->stop();
+  certificates->stop();
   (*status)->stop();
   (*stats)->stop();
   return 0;

@@ -18,6 +18,7 @@
 #include "proxy/cors.h"
 #include "tls/x509_info.h"
 #include "proxy/fault_injection.h"
+#include "proxy/grpc_status.h"
 #include "proxy/hash_key.h"
 #include "proxy/h2_downstream.h"
 #include "proxy/http1_writer.h"
@@ -88,6 +89,12 @@ std::string rewriteTarget(const std::string& target, const CompiledRoute& route)
   }
   auto query = target.find('?');
   return rewrite.uri_prefix() + (query == std::string::npos ? "" : target.substr(query));
+}
+
+// The SPIFFE ID an endpoint of the cluster must present over HBONE, or "" (plain TCP).
+std::string hboneIdentityOf(const weft::v1::Cluster& cluster, const std::string& endpoint) {
+  auto found = cluster.hbone_identities().find(endpoint);
+  return found == cluster.hbone_identities().end() ? std::string() : found->second;
 }
 
 // A mirrored copy gets this long, since nobody waits for it.
@@ -166,6 +173,9 @@ void GatewayServer::stop() {
   }
   acceptors_.clear();
   pool_.clear();
+  h2Pool_.clear();
+  tunnelPool_.clear();
+  if (tunnels_ != nullptr) tunnels_->stop();
 }
 
 asio::awaitable<void> GatewayServer::acceptLoop(std::shared_ptr<tcp::acceptor> acceptor, uint32_t port) {
@@ -180,7 +190,8 @@ asio::awaitable<void> GatewayServer::acceptLoop(std::shared_ptr<tcp::acceptor> a
   }
 }
 
-asio::awaitable<bool> GatewayServer::opensWithHttp2Preface(tcp::socket& socket) {
+template <class Socket>
+asio::awaitable<bool> GatewayServer::opensWithHttp2Preface(Socket& socket) {
   // Peeks, so the bytes stay in the socket for whichever side reads them. A client that
   // sends nothing within the header timeout is left to the HTTP/1.1 reader, which closes it.
   auto deadline = Clock::now() + options_.headerTimeout;
@@ -198,7 +209,7 @@ asio::awaitable<bool> GatewayServer::opensWithHttp2Preface(tcp::socket& socket) 
       continue;
     }
     timer.expires_at(deadline);
-    auto readable = co_await (socket.async_wait(tcp::socket::wait_read, kUseTuple) || timer.async_wait(kUseTuple));
+    auto readable = co_await (socket.async_wait(Socket::wait_read, kUseTuple) || timer.async_wait(kUseTuple));
     if (readable.index() == 1) co_return false;
   }
   co_return false;
@@ -258,7 +269,13 @@ asio::awaitable<void> GatewayServer::serveTunnel(asio::local::stream_protocol::s
   uint32_t port = colon == std::string::npos ? 0 : static_cast<uint32_t>(std::atoi(peer.authority.c_str() + colon + 1));
   beast::basic_stream<asio::local::stream_protocol> stream(std::move(socket));
   Downstream tunnel{std::move(peer.address), false, std::move(peer.identity), "", std::move(peer.authority)};
-  co_await serve(stream, port, std::move(tunnel));
+  // An h2c client's bytes arrive as they were sent (ztunnel carries TCP): HTTP/2 with prior
+  // knowledge is told apart by its preface, as on a plain listener.
+  if (co_await opensWithHttp2Preface(stream.socket())) {
+    co_await serveHttp2Client(stream, port, std::move(tunnel));
+  } else {
+    co_await serve(stream, port, std::move(tunnel));
+  }
 }
 
 RequestRecord GatewayServer::startRecord(Request& request, std::chrono::system_clock::time_point start, const char* protocol) {
@@ -292,6 +309,7 @@ void GatewayServer::finishRecord(RequestRecord& record, const Outcome& outcome, 
   record.destinationServiceNamespace = outcome.serviceNamespace;
   if (!downstream.waypointAuthority.empty()) record.sourcePrincipal = downstream.identity;
   if (record.grpc) record.grpcStatus = std::string(outcome.response["grpc-status"]);
+  if (record.grpc && record.grpcStatus.empty()) record.grpcStatus = std::string(hbone::findHeader(outcome.trailers, "grpc-status").value_or(""));
   metrics_.record(record);
   auto logFormat = config_->accessLog();
   if (logFormat != ProxyConfig::AccessLog::kOff) {
@@ -300,14 +318,17 @@ void GatewayServer::finishRecord(RequestRecord& record, const Outcome& outcome, 
   }
 }
 
-asio::awaitable<GatewayServer::Response> GatewayServer::answerStream(Request request, uint32_t port, Downstream downstream) {
+asio::awaitable<H2Answer> GatewayServer::answerStream(Request request, uint32_t port, Downstream downstream) {
   auto start = std::chrono::system_clock::now();
   auto startSteady = Clock::now();
   RequestRecord record = startRecord(request, start, "HTTP/2");
   Downstream client = downstream;
   Outcome outcome = co_await handle(std::move(request), port, std::move(client));
+  // The gateway's own answers to gRPC (no route, no healthy upstream, denied, limited...)
+  // take gRPC's shape, as Envoy's local replies do (grpc_status.h).
+  if (record.grpc && !outcome.fromUpstream) toGrpcLocalReply(outcome.response);
   finishRecord(record, outcome, startSteady, downstream);
-  co_return std::move(outcome.response);
+  co_return H2Answer{std::move(outcome.response), std::move(outcome.trailers)};
 }
 
 template <class Stream>
@@ -508,7 +529,8 @@ asio::awaitable<GatewayServer::Outcome> GatewayServer::forward(Request request, 
   request.set("x-forwarded-proto", secure ? "https" : "http");
   propagateTraceContext(request.base(), random_);
   applyHeaderEdits(request.base(), route->spec.request_headers());
-  request.version(11);
+  // HTTP/1.1 upstream, but an HTTP/2 client's request keeps its mark for useClientProtocol.
+  if (request.version() != kHttp2Version) request.version(11);
   request.keep_alive(true);
   request.prepare_payload();
   for (const auto& m : route->spec.mirrors()) {
@@ -548,7 +570,8 @@ asio::awaitable<GatewayServer::Outcome> GatewayServer::forward(Request request, 
       tryDeadline = deadline ? std::min(*deadline, perTry) : perTry;
     }
     state.started(endpoint);
-    TryResult result = co_await tryOnce(endpoint, request, tryDeadline, cluster->connection_pool());
+    std::string hboneIdentity = hboneIdentityOf(*cluster, endpoint);
+    TryResult result = co_await tryOnce(endpoint, request, tryDeadline, cluster->connection_pool(), std::move(hboneIdentity));
     unsigned observed = result.status == TryStatus::kOk ? result.response.result_int() : result.status == TryStatus::kTimeout ? 504 : 503;
     if (state.finished(*cluster, endpoint, observed, Clock::now())) {
       spdlog::warn("gateway: outlier detection ejected {} from {} after consecutive errors", endpoint, clusterName);
@@ -556,8 +579,13 @@ asio::awaitable<GatewayServer::Outcome> GatewayServer::forward(Request request, 
     bool overallExpired = deadline && Clock::now() >= *deadline;
     switch (result.status) {
       case TryStatus::kOk:
-        if (!last && !overallExpired && retriableStatus(retryOn, result.response.result_int())) continue;
+        if (!last && !overallExpired &&
+            (retriableStatus(retryOn, result.response.result_int()) || retriableGrpcStatus(retryOn, result.response.base()))) {
+          continue;
+        }
         outcome.response = std::move(result.response);
+        outcome.trailers = std::move(result.trailers);
+        outcome.fromUpstream = true;
         dropHopByHop(outcome.response.base());
         outcome.response.set(http::field::server, "istio-envoy");
         outcome.upstreamTime = std::to_string(std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - start).count());
@@ -593,23 +621,36 @@ asio::awaitable<void> GatewayServer::mirror(Request request, std::shared_ptr<con
   request.set(http::field::host, hasPort ? host.substr(0, colon) + "-shadow" + host.substr(colon) : host + "-shadow");
   ClusterState& state = clusters_[clusterName];
   std::string endpoint = state.pick(*cluster, std::nullopt, random_, Clock::now());
-  TryResult ignored = co_await tryOnce(endpoint, request, Clock::now() + kMirrorTimeout, cluster->connection_pool());
+  std::string hboneIdentity = hboneIdentityOf(*cluster, endpoint);
+  TryResult ignored = co_await tryOnce(endpoint, request, Clock::now() + kMirrorTimeout, cluster->connection_pool(), std::move(hboneIdentity));
   (void)ignored;
 }
 
 asio::awaitable<GatewayServer::TryResult> GatewayServer::tryOnce(std::string endpoint, const Request& request,
                                                                  std::optional<Clock::time_point> deadline,
-                                                                 const weft::v1::ConnectionPool& limits) {
-  TryResult result;
-  auto colon = endpoint.rfind(':');
-  beast::error_code parseError;
-  auto address = asio::ip::make_address(endpoint.substr(0, colon == std::string::npos ? 0 : colon), parseError);
-  if (colon == std::string::npos || parseError) {
-    result.status = TryStatus::kConnectFailure;
-    co_return result;
+                                                                 const weft::v1::ConnectionPool& limits, std::string hboneIdentity) {
+  // HTTP/2 (h2c) to endpoints whose cluster speaks it, or follows a client that spoke it;
+  // never to a mesh endpoint a waypoint must reach over HBONE (not built for HTTP/2 yet).
+  if ((hboneIdentity.empty() || tunnels_ == nullptr) && usesHttp2Upstream(limits, request.version())) {
+    H2UpstreamPool::Limits h2Limits = h2LimitsOf(limits);  // named: see session()
+    H2Exchange answered = co_await h2Pool_.exchange(std::move(endpoint), request, deadline, h2Limits);
+    co_return TryResult{answered.status, std::move(answered.response), std::move(answered.trailers)};
   }
-  tcp::endpoint target{address, static_cast<unsigned short>(std::atoi(endpoint.c_str() + colon + 1))};
-  auto setExpiry = [&](beast::tcp_stream& s) {
+  // A waypoint reaches a mesh endpoint through its ztunnel (HBONE); everything else, and a
+  // gateway, over plain TCP.
+  if (!hboneIdentity.empty() && tunnels_ != nullptr) {
+    co_return co_await exchange(tunnelPool_, std::move(endpoint), std::move(hboneIdentity), request, deadline, limits);
+  }
+  co_return co_await exchange(pool_, std::move(endpoint), std::move(hboneIdentity), request, deadline, limits);
+}
+
+template <class Connection>
+asio::awaitable<GatewayServer::TryResult> GatewayServer::exchange(BasicUpstreamPool<Connection>& pool, std::string endpoint,
+                                                                  std::string hboneIdentity, const Request& request,
+                                                                  std::optional<Clock::time_point> deadline,
+                                                                  const weft::v1::ConnectionPool& limits) {
+  TryResult result;
+  auto setExpiry = [&](auto& s) {
     if (deadline) {
       s.expires_at(*deadline);
     } else {
@@ -618,23 +659,42 @@ asio::awaitable<GatewayServer::TryResult> GatewayServer::tryOnce(std::string end
   };
   // A pooled connection first; if it turns out dead before any response byte, a fresh one.
   for (int round = 0; round < 2; ++round) {
-    std::optional<PooledConnection> pooled = round == 0 ? pool_.take(endpoint) : std::nullopt;
+    std::optional<Connection> pooled = round == 0 ? pool.take(endpoint) : std::nullopt;
     bool reused = pooled.has_value();
-    PooledConnection connection = reused ? std::move(*pooled) : PooledConnection{beast::tcp_stream(io_)};
-    beast::tcp_stream& stream = connection.stream;
     if (!reused) {
-      auto connectTimeout = limits.connect_timeout_ms() > 0 ? std::chrono::milliseconds(limits.connect_timeout_ms()) : options_.connectTimeout;
-      auto connectBy = Clock::now() + connectTimeout;
-      stream.expires_at(deadline ? std::min(*deadline, connectBy) : connectBy);
-      auto [connectError] = co_await stream.async_connect(target, kUseTuple);
-      if (connectError) {
-        result.status = connectError == beast::error::timeout && deadline && Clock::now() >= *deadline ? TryStatus::kTimeout
-                                                                                                    : TryStatus::kConnectFailure;
-        co_return result;
+      if constexpr (std::is_same_v<Connection, PooledTunnel>) {
+        // Bounded by the HBONE pool's connect and handshake timeouts (the connect timeout).
+        auto opened = co_await tunnels_->open(endpoint, hboneIdentity);
+        if (!opened) {
+          spdlog::info("waypoint: {}", opened.error().message);
+          result.status = TryStatus::kConnectFailure;
+          co_return result;
+        }
+        pooled.emplace(Connection{TunnelStream(std::move(*opened))});
+      } else {
+        auto colon = endpoint.rfind(':');
+        beast::error_code parseError;
+        auto address = asio::ip::make_address(endpoint.substr(0, colon == std::string::npos ? 0 : colon), parseError);
+        if (colon == std::string::npos || parseError) {
+          result.status = TryStatus::kConnectFailure;
+          co_return result;
+        }
+        tcp::endpoint target{address, static_cast<unsigned short>(std::atoi(endpoint.c_str() + colon + 1))};
+        pooled.emplace(Connection{beast::tcp_stream(io_)});
+        auto connectTimeout = limits.connect_timeout_ms() > 0 ? std::chrono::milliseconds(limits.connect_timeout_ms()) : options_.connectTimeout;
+        auto connectBy = Clock::now() + connectTimeout;
+        pooled->stream.expires_at(deadline ? std::min(*deadline, connectBy) : connectBy);
+        auto [connectError] = co_await pooled->stream.async_connect(target, kUseTuple);
+        if (connectError) {
+          result.status = connectError == beast::error::timeout && deadline && Clock::now() >= *deadline ? TryStatus::kTimeout
+                                                                                                      : TryStatus::kConnectFailure;
+          co_return result;
+        }
       }
     }
-    setExpiry(stream);
-    auto [writeError, written] = co_await asio::async_write(stream, gatherMessage(request, connection.head), kUseTuple);
+    Connection& connection = *pooled;
+    setExpiry(connection.stream);
+    auto [writeError, written] = co_await asio::async_write(connection.stream, gatherMessage(request, connection.head), kUseTuple);
     if (writeError) {
       if (writeError == beast::error::timeout) {
         result.status = TryStatus::kTimeout;
@@ -647,7 +707,7 @@ asio::awaitable<GatewayServer::TryResult> GatewayServer::tryOnce(std::string end
     http::response_parser<http::string_body> parser;
     parser.body_limit(kMaxBodyBytes);
     if (request.method() == http::verb::head) parser.skip(true);
-    auto [readError, read] = co_await http::async_read(stream, connection.buffer, parser, kUseTuple);
+    auto [readError, read] = co_await http::async_read(connection.stream, connection.buffer, parser, kUseTuple);
     if (readError) {
       if (readError == beast::error::timeout) {
         result.status = TryStatus::kTimeout;
@@ -661,11 +721,20 @@ asio::awaitable<GatewayServer::TryResult> GatewayServer::tryOnce(std::string end
     ++connection.requests;
     bool spent = limits.max_requests_per_connection() != 0 && connection.requests >= limits.max_requests_per_connection();
     // Bytes after the response are a peer out of step: that connection is not reused.
-    if (result.response.keep_alive() && !spent && connection.buffer.size() == 0) pool_.put(endpoint, std::move(connection));
+    if (result.response.keep_alive() && !spent && connection.buffer.size() == 0) pool.put(endpoint, std::move(connection));
     co_return result;
   }
   result.status = TryStatus::kReset;
   co_return result;
+}
+
+Status GatewayServer::setTunnelCredentials(const hbone::TlsCredentials& credentials, std::string identity) {
+  auto tunnels = tunnels_ != nullptr ? std::move(tunnels_) : std::make_unique<TunnelUpstream>(io_, options_.connectTimeout, options_.hboneServerPort);
+  Status set = tunnels->setCredentials(credentials, std::move(identity));
+  // A first certificate that does not load leaves the waypoint without tunnels (503 UF to
+  // mesh endpoints), never with plaintext to them.
+  tunnels_ = std::move(tunnels);
+  return set;
 }
 
 }  // namespace weft::proxy

@@ -2,8 +2,8 @@
 // The gateway's traffic side: one acceptor per listener port (0.0.0.0 in the pod's network
 // namespace), client sessions in HTTP/1.1 (Beast's parser) or HTTP/2 (h2c with prior
 // knowledge, or ALPN h2 over TLS; h2_downstream.h) on one io_context, routing by the current
-// ProxyConfig and forwarding over pooled plain-TCP HTTP/1.1 upstream connections with the
-// route's timeout and retries.
+// ProxyConfig and forwarding over pooled plain-TCP HTTP/1.1 upstream connections, or over
+// HTTP/2 for clusters that speak it (h2_upstream.h), with the route's timeout and retries.
 //
 // Threads: every method runs on the io_context's thread (the Gateway posts to it). A
 // request pins the config it started with.
@@ -23,9 +23,11 @@
 #include "base/result.h"
 #include "proxy/cluster_state.h"
 #include "proxy/h2_downstream.h"
+#include "proxy/h2_upstream.h"
 #include "proxy/proxy_config.h"
 #include "proxy/rate_limiter.h"
 #include "proxy/request_telemetry.h"
+#include "proxy/tunnel_upstream.h"
 #include "proxy/upstream_pool.h"
 
 namespace weft::proxy {
@@ -34,6 +36,7 @@ struct ServerOptions {
   std::chrono::milliseconds headerTimeout{15000};  // a client must send its head within this
   std::chrono::milliseconds bodyTimeout{60000};
   std::chrono::milliseconds connectTimeout{5000};
+  uint16_t hboneServerPort = 15008;  // where a mesh endpoint's ztunnel takes HBONE (tests move it)
 };
 
 class GatewayServer {
@@ -61,6 +64,10 @@ class GatewayServer {
   boost::asio::awaitable<void> serveTunnel(boost::asio::local::stream_protocol::socket socket, TunnelPeer peer);
   // Ports actually bound (tests bind 0 through listener port overrides: see boundPort()).
   size_t listenerCount() const { return acceptors_.size(); }
+  // A waypoint's own workload certificate: from now on, endpoints in the mesh are reached
+  // over HBONE with it (tunnel_upstream.h). A gateway never calls this and sends plain TCP.
+  Status setTunnelCredentials(const hbone::TlsCredentials& credentials, std::string identity);
+  const TunnelUpstream* tunnels() const { return tunnels_.get(); }
   void stop();
   const RateLimiter& rateLimiter() const { return rateLimiter_; }
 
@@ -71,11 +78,15 @@ class GatewayServer {
     std::string upstreamHost;
     std::string service, serviceNamespace;
     std::string upstreamTime;
+    hbone::Headers trailers;    // the upstream's (HTTP/2 only); sent on to HTTP/2 clients
+    bool fromUpstream = false;  // false: the gateway answered itself (local reply)
   };
-  enum class TryStatus { kOk, kConnectFailure, kReset, kTimeout };
+  // One set of kinds for attempts over HTTP/1.1 and HTTP/2 (h2_upstream.h).
+  using TryStatus = H2Exchange::Status;
   struct TryResult {
     TryStatus status = TryStatus::kOk;
     Response response;
+    hbone::Headers trailers;
   };
 
   boost::asio::awaitable<void> acceptLoop(std::shared_ptr<boost::asio::ip::tcp::acceptor> acceptor, uint32_t port);
@@ -92,11 +103,13 @@ class GatewayServer {
   template <class Stream>
   boost::asio::awaitable<void> serve(Stream& stream, uint32_t port, Downstream downstream);
   // Whether a plain connection opens with the HTTP/2 preface (h2c with prior knowledge).
-  boost::asio::awaitable<bool> opensWithHttp2Preface(boost::asio::ip::tcp::socket& socket);
+  // Any socket that can be peeked: TCP, or a waypoint tunnel's end of a socket pair.
+  template <class Socket>
+  boost::asio::awaitable<bool> opensWithHttp2Preface(Socket& socket);
   // One HTTP/2 client connection (h2c, or TLS with ALPN h2): see h2_downstream.h.
   template <class Stream>
   boost::asio::awaitable<void> serveHttp2Client(Stream& stream, uint32_t port, Downstream downstream);
-  boost::asio::awaitable<Response> answerStream(Request request, uint32_t port, Downstream downstream);
+  boost::asio::awaitable<H2Answer> answerStream(Request request, uint32_t port, Downstream downstream);
   // The request's record for metrics and the access log: begun once the request is whole
   // (it also gives the request its x-request-id), finished with the answer (and logged).
   RequestRecord startRecord(Request& request, std::chrono::system_clock::time_point start, const char* protocol);
@@ -106,9 +119,16 @@ class GatewayServer {
   boost::asio::awaitable<Outcome> forward(Request request, std::shared_ptr<const ProxyConfig> config, const CompiledRoute* route, std::string peer,
                                           bool secure);
   // `request` is the caller's, alive across the attempt (retries send it again).
+  // `hboneIdentity` non-empty: the endpoint is in the mesh and, at a waypoint, is reached
+  // over HBONE presenting that SPIFFE ID.
   boost::asio::awaitable<TryResult> tryOnce(std::string endpoint, const Request& request,
                                             std::optional<std::chrono::steady_clock::time_point> deadline,
-                                            const weft::v1::ConnectionPool& limits);
+                                            const weft::v1::ConnectionPool& limits, std::string hboneIdentity);
+  // One request on a pooled or new connection of `pool`'s kind (TCP or an HBONE tunnel).
+  template <class Connection>
+  boost::asio::awaitable<TryResult> exchange(BasicUpstreamPool<Connection>& pool, std::string endpoint, std::string hboneIdentity,
+                                             const Request& request, std::optional<std::chrono::steady_clock::time_point> deadline,
+                                             const weft::v1::ConnectionPool& limits);
   // A copy of the request to a mirror cluster, Host suffixed "-shadow"; its answer is
   // dropped and it never delays the real request.
   boost::asio::awaitable<void> mirror(Request request, std::shared_ptr<const ProxyConfig> config, std::string clusterName);
@@ -119,6 +139,9 @@ class GatewayServer {
   std::shared_ptr<const ProxyConfig> config_ = ProxyConfig::empty();
   std::map<uint32_t, std::shared_ptr<boost::asio::ip::tcp::acceptor>> acceptors_;
   UpstreamPool pool_;
+  H2UpstreamPool h2Pool_{io_, H2UpstreamOptions{options_.connectTimeout}};  // clusters whose endpoints speak HTTP/2
+  TunnelPool tunnelPool_;
+  std::unique_ptr<TunnelUpstream> tunnels_;  // a waypoint's, once it has its certificate
   RateLimiter rateLimiter_{io_};
   std::unordered_map<std::string, ClusterState> clusters_;
   uint64_t tlsHandshakeFailures_ = 0;

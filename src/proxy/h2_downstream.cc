@@ -7,6 +7,8 @@
 #include <boost/asio/experimental/awaitable_operators.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/asio/write.hpp>
+#include <boost/asio/local/stream_protocol.hpp>
+#include <boost/beast/core/basic_stream.hpp>
 #include <boost/beast/core/tcp_stream.hpp>
 #include <boost/beast/ssl/ssl_stream.hpp>
 #include <map>
@@ -52,7 +54,7 @@ bool isConnectionSpecific(std::string_view name) {
   return name == "connection" || name == "keep-alive" || name == "proxy-connection" || name == "transfer-encoding" || name == "upgrade";
 }
 
-void answer(Session& session, int32_t streamId, const H2Response& response) {
+void answer(Session& session, int32_t streamId, const H2Response& response, const hbone::Headers& trailers = {}) {
   hbone::Headers headers;
   headers.reserve(std::distance(response.begin(), response.end()));
   for (const auto& field : response) {
@@ -61,14 +63,18 @@ void answer(Session& session, int32_t streamId, const H2Response& response) {
     headers.emplace_back(std::move(name), std::string(field.value()));
   }
   const std::string& body = response.body();
-  bool endStream = body.empty();
+  bool endStream = body.empty() && trailers.empty();
   if (auto sent = session.codec->submitResponse(streamId, static_cast<int>(response.result_int()), headers, endStream); !sent) {
     spdlog::debug("gateway h2: stream {}: {}", streamId, sent.error().message);
     return;
   }
   if (!endStream) {
     (void)session.codec->submitData(streamId, {reinterpret_cast<const uint8_t*>(body.data()), body.size()});
-    (void)session.codec->submitEnd(streamId);
+    if (auto ended = session.codec->submitEnd(streamId, trailers); !ended) {
+      // Trailers HTTP/2 cannot carry (upper case, connection-specific): end without them.
+      spdlog::debug("gateway h2: stream {}: {}", streamId, ended.error().message);
+      (void)session.codec->submitEnd(streamId);
+    }
   }
   session.wake.notify();
 }
@@ -84,7 +90,7 @@ H2Response plainAnswer(unsigned status, std::string_view body) {
 // The Beast request for a whole stream, or the status to answer instead.
 std::variant<H2Request, unsigned> requestOf(Incoming& in) {
   H2Request request;
-  request.version(11);
+  request.version(kHttp2Version);
   bool hasMethod = false, hasPath = false, hasScheme = false;
   std::string_view authority;
   for (const auto& [name, value] : in.headers) {
@@ -124,13 +130,17 @@ void startAnswer(const std::shared_ptr<Session>& session, int32_t streamId, Inco
   }
   session->answering[streamId] = std::get<H2Request>(built).body().size();
   asio::co_spawn(session->executor, respond(std::move(std::get<H2Request>(built))),
-                 [session, streamId](std::exception_ptr failed, H2Response response) {
+                 [session, streamId](std::exception_ptr failed, H2Answer answered) {
                    auto found = session->answering.find(streamId);
                    if (found == session->answering.end()) return;  // reset by the client meanwhile
                    session->bufferedBodyBytes -= found->second;
                    session->answering.erase(found);
                    if (session->ended) return;
-                   answer(*session, streamId, failed ? plainAnswer(500, "internal error") : response);
+                   if (failed) {
+                     answer(*session, streamId, plainAnswer(500, "internal error"));
+                   } else {
+                     answer(*session, streamId, answered.response, answered.trailers);
+                   }
                  });
 }
 
@@ -260,6 +270,9 @@ asio::awaitable<void> serveHttp2(Stream& stream, beast::flat_buffer& alreadyRead
 }
 
 template asio::awaitable<void> serveHttp2(beast::tcp_stream&, beast::flat_buffer&, H2Responder, H2DownstreamOptions, H2DownstreamCounters&);
+// A waypoint's tunnel: one end of a socket pair.
+template asio::awaitable<void> serveHttp2(beast::basic_stream<asio::local::stream_protocol>&, beast::flat_buffer&, H2Responder,
+                                         H2DownstreamOptions, H2DownstreamCounters&);
 template asio::awaitable<void> serveHttp2(beast::ssl_stream<beast::tcp_stream>&, beast::flat_buffer&, H2Responder, H2DownstreamOptions,
                                           H2DownstreamCounters&);
 

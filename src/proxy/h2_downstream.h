@@ -3,7 +3,7 @@
 // TLS that negotiated ALPN "h2"), its streams answered concurrently. Each stream's request,
 // once whole (END_STREAM), becomes the same Beast request the HTTP/1.1 path builds, so
 // routing, policy and telemetry do not know which protocol carried it; its answer goes back
-// as HEADERS and DATA.
+// as HEADERS, DATA and, when it has trailers, a trailing HEADERS frame.
 //
 // Framing, HPACK and the protocol's own defences are nghttp2's, through hbone::H2Codec: a
 // header list over 64 KiB, more than 100 concurrent streams (REFUSED_STREAM), a rapid-reset
@@ -23,7 +23,10 @@
 
 #include <chrono>
 #include <functional>
+#include <string>
 #include <string_view>
+#include <utility>
+#include <vector>
 
 namespace weft::proxy {
 
@@ -46,10 +49,20 @@ struct H2DownstreamCounters {
   uint64_t rejectedStreams = 0;  // answered 400/413/503 here
 };
 
+// A request from an HTTP/2 client carries version 20 (Beast's field is only a number), so
+// what follows can tell the client's protocol (useClientProtocol); HTTP/1.1 writers render
+// any version but 10 as HTTP/1.1.
+inline constexpr unsigned kHttp2Version = 20;
 using H2Request = boost::beast::http::request<boost::beast::http::string_body>;
 using H2Response = boost::beast::http::response<boost::beast::http::string_body>;
+// An answer and its trailers (gRPC's grpc-status, grpc-message), sent as a trailing
+// HEADERS frame after the body; lower-case names.
+struct H2Answer {
+  H2Response response;
+  std::vector<std::pair<std::string, std::string>> trailers;
+};
 // Answers one request; runs on the io_context, several at once.
-using H2Responder = std::function<boost::asio::awaitable<H2Response>(H2Request)>;
+using H2Responder = std::function<boost::asio::awaitable<H2Answer>(H2Request)>;
 
 // Serves the connection until the client goes, the session fails or it idles out.
 // `alreadyRead` holds the bytes read before the protocol was known (the preface).

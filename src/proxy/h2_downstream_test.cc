@@ -39,13 +39,16 @@ std::string run(const std::string& command) {
 }
 
 // Answers every request with what it saw: "METHOD target host=H body=N" and a header.
-asio::awaitable<H2Response> echo(H2Request request) {
+asio::awaitable<H2Answer> echo(H2Request request) {
   H2Response response{http::status::ok, 11};
   response.set("x-echo-method", request.method_string());
   response.body() = fmt::format("{} {} host={} body={}", std::string(request.method_string()), std::string(request.target()),
                                 std::string(request[http::field::host]), request.body().size());
   response.prepare_payload();
-  co_return response;
+  H2Answer answer{std::move(response), {}};
+  // Asked for trailers: they follow the body in a trailing HEADERS frame.
+  if (auto wanted = request.find("x-want-trailer"); wanted != request.end()) answer.trailers.emplace_back("x-trailer", std::string(wanted->value()));
+  co_return answer;
 }
 
 class H2Server {
@@ -116,6 +119,22 @@ TEST(H2Downstream, CurlPriorKnowledgeGetAndPost) {
                                        server.port()));
   EXPECT_EQ(posted, fmt::format("POST /post host=127.0.0.1:{} body=100000", server.port()));
   EXPECT_EQ(server.counters().streams, 2u);
+}
+
+TEST(H2Downstream, TrailersFollowTheBodyInTheirOwnHeadersFrame) {
+  if (!haveTool("/usr/bin/nghttp")) GTEST_SKIP() << "nghttp is not installed";
+  H2Server server;
+  std::string got = run(fmt::format("nghttp -nv -H 'x-want-trailer: done' http://127.0.0.1:{}/t 2>&1", server.port()));
+  // DATA without END_STREAM, then a HEADERS frame with END_STREAM carrying the trailer.
+  auto trailerAt = got.find("x-trailer: done");
+  ASSERT_NE(trailerAt, std::string::npos) << got;
+  auto lastHeaders = got.find("recv HEADERS frame", trailerAt);  // nghttp prints a frame's fields before it
+  ASSERT_NE(lastHeaders, std::string::npos) << got;
+  EXPECT_NE(got.find("flags=0x05", lastHeaders), std::string::npos) << got;  // END_STREAM | END_HEADERS
+  auto data = got.find("recv DATA frame");
+  ASSERT_NE(data, std::string::npos) << got;
+  EXPECT_LT(data, lastHeaders) << got;
+  EXPECT_NE(got.substr(data, got.find('\n', data) - data).find("flags=0x00"), std::string::npos) << got;
 }
 
 TEST(H2Downstream, ManyConcurrentStreamsFromH2load) {

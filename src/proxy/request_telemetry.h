@@ -65,6 +65,11 @@ struct SourceWorkload {
 class RequestMetrics {
  public:
   explicit RequestMetrics(SourceWorkload source) : source_(std::move(source)) {}
+  // The proxy's own SPIFFE ID once it holds its certificate (source_principal of a gateway).
+  void setSourcePrincipal(std::string principal) {
+    std::lock_guard lock(mutex_);
+    source_.principal = std::move(principal);
+  }
   void record(const RequestRecord& r);
   std::string prometheusText() const;
 

@@ -3,7 +3,13 @@
 // to that endpoint. io thread only, so no locks. A pooled connection may have been closed
 // by the peer meanwhile: the caller retries once on a fresh one when a reused connection
 // fails before any response byte.
+//
+// Two kinds of connection share the code: plain TCP, and one end of a socket pair whose
+// other end is relayed into an HBONE stream (a waypoint's tunnel to a mesh endpoint,
+// tunnel_upstream.h). Both are Beast streams with the same timeouts.
 
+#include <boost/asio/local/stream_protocol.hpp>
+#include <boost/beast/core/basic_stream.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
 #include <boost/beast/core/tcp_stream.hpp>
 
@@ -18,28 +24,34 @@ namespace weft::proxy {
 // A connection with its read buffer (kept for its capacity; always empty when pooled), the
 // string its request heads are rendered into (kept for its capacity too) and the number of
 // requests it has carried (for maxRequestsPerConnection).
-struct PooledConnection {
-  boost::beast::tcp_stream stream;
+template <class Stream>
+struct BasicPooledConnection {
+  Stream stream;
   boost::beast::flat_buffer buffer{};
   std::string head{};
   uint32_t requests = 0;
 };
 
-class UpstreamPool {
+using TunnelStream = boost::beast::basic_stream<boost::asio::local::stream_protocol>;
+using PooledConnection = BasicPooledConnection<boost::beast::tcp_stream>;
+using PooledTunnel = BasicPooledConnection<TunnelStream>;
+
+template <class Connection>
+class BasicUpstreamPool {
  public:
   // Envoy keeps every idle connection; a cap below the requests in flight would close
   // connections that are needed again at once, and churn through ephemeral ports.
   static constexpr size_t kMaxIdlePerEndpoint = 1024;
 
-  std::optional<PooledConnection> take(const std::string& endpoint) {
+  std::optional<Connection> take(const std::string& endpoint) {
     auto found = idle_.find(endpoint);
     if (found == idle_.end() || found->second.empty()) return std::nullopt;
-    PooledConnection connection = std::move(found->second.back());
+    Connection connection = std::move(found->second.back());
     found->second.pop_back();
     return connection;
   }
 
-  void put(const std::string& endpoint, PooledConnection connection) {
+  void put(const std::string& endpoint, Connection connection) {
     auto& list = idle_[endpoint];
     if (list.size() >= kMaxIdlePerEndpoint) return;  // closed as it goes out of scope
     connection.stream.expires_never();
@@ -49,7 +61,10 @@ class UpstreamPool {
   void clear() { idle_.clear(); }
 
  private:
-  std::map<std::string, std::vector<PooledConnection>> idle_;
+  std::map<std::string, std::vector<Connection>> idle_;
 };
+
+using UpstreamPool = BasicUpstreamPool<PooledConnection>;
+using TunnelPool = BasicUpstreamPool<PooledTunnel>;
 
 }  // namespace weft::proxy

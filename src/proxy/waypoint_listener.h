@@ -5,7 +5,8 @@
 // its bytes go, through a socket pair, to GatewayServer::serveTunnel: the gateway's
 // HTTP/1.1 session, routing and policy, with the HBONE peer's identity as the client's
 // principal (the client's ztunnel presents the client's certificate). Any other authority
-// is refused with 503 before a byte is carried; HTTP/2 inside the tunnel is not served.
+// is refused with 503 before a byte is carried. Inside the tunnel the session is HTTP/1.1, or
+// HTTP/2 when the client's bytes open with the h2c preface (prior knowledge).
 //
 // Why a socket pair rather than a stream adapter: the Beast session code then serves TCP,
 // TLS and HBONE alike, at the cost of one extra copy through the kernel per byte.

@@ -28,6 +28,7 @@ constexpr auto kUseTuple = asio::as_tuple(asio::use_awaitable);
 
 const std::string kWaypointId = "spiffe://cluster.local/ns/shop/sa/waypoint";
 const std::string kClientId = "spiffe://cluster.local/ns/front/sa/curl";
+const std::string kBackendId = "spiffe://cluster.local/ns/shop/sa/hb";
 const std::string kVip = "198.19.0.10:8000";  // only ever an authority: nothing dials it
 
 // An HTTP/1.1 backend answering every request with its own name and the request's
@@ -73,6 +74,7 @@ class WaypointTest : public ::testing::Test {
   }
 
   void TearDown() override {
+    ztunnel_.close();
     listener_.stop();
     server_.stop();
     pool_.closeAll();
@@ -86,7 +88,7 @@ class WaypointTest : public ::testing::Test {
 
   // What weftd's waypoint view sends for Service hb.shop (port 8000) with subsets v1 and v2:
   // x-version: v2 goes to v2, the rest to v1; `extra` adds policies.
-  void configure(std::vector<weft::v1::HttpAuthorization> policies = {}) {
+  void configure(std::vector<weft::v1::HttpAuthorization> policies = {}, std::string v1Identity = "") {
     xds::HeldResources held;
     const std::string name = "shop/waypoint/hb.shop.svc.cluster.local:8000";
     auto& l = held[kListenerType][name];
@@ -125,6 +127,7 @@ class WaypointTest : public ::testing::Test {
       c.mutable_cluster()->set_service_hostname("hb.shop.svc.cluster.local");
       c.mutable_cluster()->set_service_namespace("shop");
       c.mutable_cluster()->add_endpoints(endpointOf(subset));
+      if (subset == std::string("v1") && !v1Identity.empty()) (*c.mutable_cluster()->mutable_hbone_identities())[endpointOf(subset)] = v1Identity;
     }
     for (auto& p : policies) {
       auto& resource = held[kHttpAuthorizationType][p.namespace_() + "/" + p.name()];
@@ -201,10 +204,45 @@ class WaypointTest : public ::testing::Test {
     return answer;
   }
 
+  // The endpoints' ztunnel: an HBONE server (src/hbone) with hb's certificate that records
+  // who connected where and relays to the CONNECT's target, as a pod's ztunnel does.
+  void startEndpointZtunnel() {
+    ztunnelTls_ = hbone::makeServerTlsContext(mesh_->issue(kBackendId)).value();
+    asio::co_spawn(io_, ztunnelAcceptLoop(), asio::detached);
+  }
+
+  asio::awaitable<void> ztunnelAcceptLoop() {
+    while (true) {
+      auto [ec, socket] = co_await ztunnel_.async_accept(kUseTuple);
+      if (ec) co_return;
+      hbone::ConnectHandler handler = [this](hbone::ConnectRequest request) { return ztunnelOnConnect(std::move(request)); };
+      asio::co_spawn(io_, hbone::serveHboneConnection(std::move(socket), ztunnelTls_, std::move(handler), hbone::ServerOptions{}, ztunnelCounters_),
+                     asio::detached);
+    }
+  }
+
+  asio::awaitable<hbone::ConnectDecision> ztunnelOnConnect(hbone::ConnectRequest request) {
+    tunnelsSeen_.push_back({request.peerIdentity, request.authority});
+    tcp::socket upstream(io_);
+    auto [ec] = co_await upstream.async_connect(request.target, kUseTuple);
+    if (ec) co_return hbone::ConnectDecision::refuse(503);
+    co_return hbone::ConnectDecision::accept(std::move(upstream));
+  }
+
+  static ServerOptions optionsWithHbonePort(uint16_t port) {
+    ServerOptions options;
+    options.hboneServerPort = port;
+    return options;
+  }
+
   static TestMesh* mesh_;
   asio::io_context io_;
+  tcp::acceptor ztunnel_{io_, tcp::endpoint(asio::ip::make_address("127.0.0.1"), 0)};
+  std::shared_ptr<asio::ssl::context> ztunnelTls_;
+  hbone::HboneCounters ztunnelCounters_;
+  std::vector<std::pair<std::string, std::string>> tunnelsSeen_;  // (client identity, authority)
   RequestMetrics metrics_{SourceWorkload{"waypoint", "shop", "waypoint", "unknown", "unknown", "Kubernetes", "waypoint"}};
-  GatewayServer server_{io_, metrics_, ServerOptions{}};
+  GatewayServer server_{io_, metrics_, optionsWithHbonePort(ztunnel_.local_endpoint().port())};
   WaypointListener listener_{io_, server_};
   std::map<std::string, std::shared_ptr<tcp::acceptor>> backends_;
   std::shared_ptr<asio::ssl::context> clientTls_;
@@ -285,6 +323,43 @@ TEST_F(WaypointTest, PrincipalsComeFromTheHbonePeerCertificate) {
   other.add_rules()->add_from()->add_principals()->set_value("cluster.local/ns/front/sa/someone-else");
   configure({other});
   EXPECT_EQ(run({}).status, 403u);
+}
+
+TEST_F(WaypointTest, MeshEndpointsAreReachedOverHboneWithTheWaypointsIdentity) {
+  startEndpointZtunnel();
+  ASSERT_TRUE(server_.setTunnelCredentials(mesh_->issue(kWaypointId), kWaypointId));
+  configure({}, kBackendId);
+  for (int i = 0; i < 3; ++i) {
+    Answer answer = run({});
+    EXPECT_EQ(answer.status, 200u);
+    EXPECT_EQ(answer.body, "v1");
+  }
+  // One tunnel, reused by the pooled upstream connection; the endpoint's ztunnel saw the
+  // waypoint's certificate and the endpoint itself as the CONNECT target.
+  ASSERT_EQ(tunnelsSeen_.size(), 1u);
+  EXPECT_EQ(tunnelsSeen_[0].first, kWaypointId);
+  EXPECT_EQ(tunnelsSeen_[0].second, endpointOf("v1"));
+  // v2 is not in the mesh: plain TCP, no tunnel.
+  EXPECT_EQ(run({{"x-version", "v2"}}).body, "v2");
+  EXPECT_EQ(tunnelsSeen_.size(), 1u);
+}
+
+TEST_F(WaypointTest, AnEndpointPresentingAnotherIdentityIsNotSentTheRequest) {
+  startEndpointZtunnel();
+  ASSERT_TRUE(server_.setTunnelCredentials(mesh_->issue(kWaypointId), kWaypointId));
+  configure({}, "spiffe://cluster.local/ns/shop/sa/someone-else");
+  Answer answer = run({});
+  EXPECT_EQ(answer.status, 503u);
+  EXPECT_EQ(answer.body, "upstream connect error or disconnect/reset before headers. reset reason: connection failure");
+  EXPECT_TRUE(tunnelsSeen_.empty());
+}
+
+TEST_F(WaypointTest, WithoutItsCertificateTheWaypointSendsPlainTcpAsAGatewayDoes) {
+  // No setTunnelCredentials: the gateway role. The endpoint is reached directly.
+  startEndpointZtunnel();
+  configure({}, kBackendId);
+  EXPECT_EQ(run({}).body, "v1");
+  EXPECT_TRUE(tunnelsSeen_.empty());
 }
 
 }  // namespace

@@ -133,12 +133,37 @@ check_contains "istio_request_duration_milliseconds histogram" "$metrics" "istio
 check_contains "istio_request_bytes histogram" "$metrics" "istio_request_bytes_bucket{"
 check_contains "istio_response_bytes histogram" "$metrics" "istio_response_bytes_bucket{"
 
-# --- httpbin in the mesh: its ztunnel accepts the gateway's plaintext (PERMISSIVE) ----------------------
+# --- httpbin in the mesh: the gateway sends HBONE with its own identity -------------------------------
 check "label namespace default istio.io/rev=prod" "$weft" label namespace default istio.io/rev=prod
 httpbin_netns="weft-$name.default.$("$weft" get pods -l app=httpbin -o jsonpath='{.items[0].metadata.name}')"
 captured() { ip netns exec "$httpbin_netns" iptables-save -t nat | grep -q 'REDIRECT --to-ports 15006'; }
 wait_for "ztunnel captures httpbin" 20 captured
 wait_for "the gateway still reaches httpbin, now through its ztunnel" 20 routed
+gateway_id="spiffe://acmellc.local/ns/istio-system/sa/global-ingress-service-account"
+check_contains "the gateway holds a certificate of its own service account" "$("$weft" logs -n istio-system "$gw_pod")" \
+  "gateway: HBONE to mesh endpoints as $gateway_id"
+httpbin_node=$("$weft" get pods -l app=httpbin -o jsonpath='{.items[0].spec.nodeName}')
+httpbin_ztunnel_ip=$("$weft" get pods -n istio-system -l app=ztunnel -o json |
+  jq -r ".items[] | select(.spec.nodeName==\"$httpbin_node\") | .status.podIP")
+check_contains "httpbin's ztunnel took the gateway's requests over HBONE, as the gateway's identity" \
+  "$(in_cluster curl -s --max-time 5 "http://$httpbin_ztunnel_ip:15020/stats/prometheus")" \
+  "reporter=\"destination\",source_workload=\"global-ingress\",source_workload_namespace=\"istio-system\",source_principal=\"$gateway_id\""
+check_contains "and the gateway's own metrics name it as source_principal" \
+  "$(in_cluster curl -s --max-time 5 "http://$gw_ip:15020/stats/prometheus")" "source_principal=\"$gateway_id\""
+httpbin_ip=$("$weft" get pods -l app=httpbin -o jsonpath='{.items[0].status.podIP}')
+# The gateway's pod is outside the mesh: plain curl from it is plaintext to httpbin.
+plain_to_httpbin() { "$weft" exec -n istio-system "$gw_pod" -- curl -s --max-time 3 -o /dev/null "http://$httpbin_ip:8080/get"; }
+cat >strict.yaml <<'YAML'
+apiVersion: security.istio.io/v1
+kind: PeerAuthentication
+metadata: {name: strict, namespace: default}
+spec: {mtls: {mode: STRICT}}
+YAML
+check "apply PeerAuthentication STRICT in namespace default" "$weft" apply -f strict.yaml
+plain_refused() { ! plain_to_httpbin; }
+wait_for "STRICT: plaintext to httpbin from outside the mesh is refused" 20 plain_refused
+check "STRICT: the gateway still routes example.com to httpbin (HBONE)" routed
+check "remove the PeerAuthentication" "$weft" delete -f strict.yaml
 
 # --- from the host: the LoadBalancer Service's node port --------------------------------------------
 node_port=$("$weft" get svc global-ingress -n istio-system -o json 2>/dev/null | jq -r '.spec.ports[] | select(.port == 80) | .nodePort // empty')

@@ -113,6 +113,10 @@ done
 check_contains "x-version: v2 -> httpbin-v2, 10 of 10 (mesh VirtualService at the waypoint)" "$v2" "10"
 check_contains "without it -> httpbin-v1, 10 of 10" "$v1" "10"
 check_contains "curl gets httpbin's answer through the waypoint (200)" "$(code http://hb:8000/get)" "200"
+h2_host() { "$weft" exec deploy/curl -- curl -s --max-time 5 --http2-prior-knowledge "$@" http://hb:8000/hostname | jq -r '.hostname // "none"' 2>/dev/null; }
+check_contains "h2c (prior knowledge) through the waypoint: x-version: v2 -> httpbin-v2" "$(h2_host -H 'x-version: v2')" "httpbin-v2-"
+check_contains "h2c without it -> httpbin-v1" "$(h2_host)" "httpbin-v1-"
+check_contains "the waypoint logs those requests as HTTP/2" "$(wp_log)" '"GET /hostname HTTP/2" 200'
 
 metrics=$(ip netns exec "$netns" curl -s --max-time 5 "http://$wp_ip:15020/stats/prometheus")
 check_contains "the waypoint's metrics name curl's principal from the HBONE peer certificate" "$metrics" \
@@ -120,6 +124,34 @@ check_contains "the waypoint's metrics name curl's principal from the HBONE peer
 check_contains "with hb as the destination service" "$metrics" 'destination_service="hb.default.svc.cluster.local"'
 check_contains "the waypoint's access log has the requests" "$(wp_log)" '"GET /hostname HTTP/1.1" 200'
 
+# --- waypoint -> endpoints over HBONE: httpbin's ztunnel sees the waypoint's identity ------------------------------------
+hb_node=$("$weft" get pods -l app=hb,version=v1 -o jsonpath='{.items[0].spec.nodeName}')
+hb_ztunnel_ip=$("$weft" get pods -n istio-system -l app=ztunnel -o json |
+  jq -r ".items[] | select(.spec.nodeName==\"$hb_node\") | .status.podIP")
+check_contains "httpbin-v1's ztunnel took the waypoint's requests over HBONE, as the waypoint's identity" \
+  "$(ip netns exec "$netns" curl -s --max-time 5 "http://$hb_ztunnel_ip:15020/stats/prometheus")" \
+  'istio_tcp_connections_opened_total{reporter="destination",source_workload="waypoint",source_workload_namespace="default",source_principal="spiffe://acmellc.local/ns/default/sa/waypoint"'
+cat >strict.yaml <<'YAML'
+apiVersion: security.istio.io/v1
+kind: PeerAuthentication
+metadata: {name: strict}
+spec: {mtls: {mode: STRICT}}
+YAML
+hb_v1_ip=$("$weft" get pods -l app=hb,version=v1 -o jsonpath='{.items[0].status.podIP}')
+# The waypoint's pod is outside the mesh: plain curl from it is plaintext to httpbin-v1.
+plain_to_pod() { "$weft" exec deploy/waypoint -- curl -s --max-time 3 -o /dev/null "http://$hb_v1_ip:8080/get"; }
+check "PERMISSIVE: plaintext from outside the mesh (the waypoint's pod) to httpbin-v1 is accepted" plain_to_pod
+check "apply PeerAuthentication STRICT in namespace default" "$weft" apply -f strict.yaml
+plain_refused() { ! plain_to_pod; }
+wait_for "STRICT: that plaintext is now refused" 20 plain_refused
+v1=0 v2=0
+for i in $(seq 5); do
+  case $(host_of -H 'x-version: v2') in httpbin-v2-*) v2=$((v2 + 1)) ;; esac
+  case $(host_of) in httpbin-v1-*) v1=$((v1 + 1)) ;; esac
+done
+check_contains "STRICT: through the waypoint to v2 still works, 5 of 5 (mTLS all the way)" "$v2" "5"
+check_contains "STRICT: and to v1, 5 of 5" "$v1" "5"
+check "remove the PeerAuthentication" "$weft" delete -f strict.yaml
 
 # --- L7 AuthorizationPolicy attached to the Service -------------------------------------------------------------------------
 cat >deny.yaml <<'YAML'

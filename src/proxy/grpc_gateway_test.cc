@@ -1,0 +1,253 @@
+// Unary gRPC through the gateway, with real gRPC on both ends: a gRPC C++ client speaks h2c
+// to weft-proxy's GatewayServer, which routes to a gRPC C++ server over its HTTP/2 upstream
+// pool. The service is weftd's CertificateService (the one unary RPC the repository already
+// compiles), implemented here as a stand-in that answers from what it is asked.
+#include <gtest/gtest.h>
+#include <grpcpp/grpcpp.h>
+
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/post.hpp>
+#include <fmt/format.h>
+
+#include <atomic>
+#include <future>
+#include <thread>
+
+#include "proxy/gateway_server.h"
+#include "proxy/grpc_status.h"
+#include "weft/v1/ca.grpc.pb.h"
+
+namespace weft::proxy {
+namespace {
+
+namespace asio = boost::asio;
+using tcp = asio::ip::tcp;
+
+// csr names what to do: "fail" answers NOT_FOUND, "flaky" answers UNAVAILABLE on every
+// other call, anything else succeeds with "hello <csr>" and what the proxy added.
+class StandIn final : public weft::v1::CertificateService::Service {
+ public:
+  grpc::Status CreateCertificate(grpc::ServerContext* context, const weft::v1::CertificateRequest* request,
+                                 weft::v1::CertificateResponse* response) override {
+    ++calls;
+    context->AddTrailingMetadata("x-stand-in", "trailer");
+    if (request->csr() == "fail") return grpc::Status(grpc::StatusCode::NOT_FOUND, "no such greeting");
+    if (request->csr() == "flaky" && calls % 2 == 1) return grpc::Status(grpc::StatusCode::UNAVAILABLE, "try again");
+    response->add_cert_chain("hello " + request->csr());
+    auto forwarded = context->client_metadata().find("x-forwarded-proto");
+    response->add_cert_chain(forwarded == context->client_metadata().end() ? "" : std::string(forwarded->second.data(), forwarded->second.size()));
+    return grpc::Status::OK;
+  }
+  std::atomic<int> calls{0};
+};
+
+uint16_t freePort() {
+  asio::io_context io;
+  tcp::acceptor probe(io, tcp::endpoint(asio::ip::make_address("127.0.0.1"), 0));
+  return probe.local_endpoint().port();
+}
+
+class GrpcGatewayTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    grpc::ServerBuilder builder;
+    builder.AddListeningPort("127.0.0.1:0", grpc::InsecureServerCredentials(), &backendPort_);
+    builder.RegisterService(&service_);
+    backend_ = builder.BuildAndStart();
+    ASSERT_NE(backend_, nullptr);
+    ASSERT_GT(backendPort_, 0);
+    gatewayPort_ = freePort();
+  }
+
+  void TearDown() override {
+    if (thread_.joinable()) {
+      std::promise<void> stopped;
+      asio::post(io_, [&] {
+        server_.stop();
+        stopped.set_value();
+      });
+      stopped.get_future().wait();
+      io_.stop();
+      thread_.join();
+    }
+    backend_->Shutdown();
+  }
+
+  // grpc.example.com: /weft.v1.CertificateService/ to the stand-in over HTTP/2 (retrying
+  // `retryOn`); empty.example.com to a cluster without endpoints; other hosts: no route.
+  void start(const std::string& retryOn = "", weft::v1::ConnectionPool::UpstreamProtocol protocol = weft::v1::ConnectionPool::HTTP2) {
+    xds::HeldResources held;
+    auto& l = held[kListenerType]["gw/80"];
+    l.set_name("gw/80");
+    auto* listener = l.mutable_listener();
+    listener->set_name("gw/80");
+    listener->set_port(80);
+    listener->set_bind_port(gatewayPort_);
+    listener->set_route_config_name("gw/http.80");
+    (*listener->mutable_selector())["istio"] = "ingressgateway";
+    auto& r = held[kRouteConfigurationType]["gw/http.80"];
+    r.set_name("gw/http.80");
+    auto* vhost = r.mutable_route_configuration()->add_virtual_hosts();
+    vhost->set_name("grpc.example.com:80");
+    vhost->add_domains("grpc.example.com");
+    auto* toService = vhost->add_routes();
+    toService->set_name("grpc");
+    toService->mutable_match()->mutable_path()->set_prefix("/weft.v1.CertificateService/");
+    auto* cluster = toService->mutable_route()->add_clusters();
+    cluster->set_cluster("outbound|9000||standin.default.svc.cluster.local");
+    cluster->set_weight(1);
+    if (!retryOn.empty()) {
+      toService->mutable_route()->mutable_retries()->set_attempts(2);
+      toService->mutable_route()->mutable_retries()->set_retry_on(retryOn);
+    }
+    auto* emptyHost = r.mutable_route_configuration()->add_virtual_hosts();
+    emptyHost->set_name("empty.example.com:80");
+    emptyHost->add_domains("empty.example.com");
+    auto* toNothing = emptyHost->add_routes();
+    toNothing->set_name("empty");
+    toNothing->mutable_match()->mutable_path()->set_prefix("/");
+    auto* empty = toNothing->mutable_route()->add_clusters();
+    empty->set_cluster("outbound|9000||empty.default.svc.cluster.local");
+    empty->set_weight(1);
+    for (const char* name : {"outbound|9000||standin.default.svc.cluster.local", "outbound|9000||empty.default.svc.cluster.local"}) {
+      auto& c = held[kClusterType][name];
+      c.set_name(name);
+      c.mutable_cluster()->set_name(name);
+      c.mutable_cluster()->set_service_hostname("standin.default.svc.cluster.local");
+      c.mutable_cluster()->set_service_namespace("default");
+      c.mutable_cluster()->mutable_connection_pool()->set_upstream_protocol(protocol);
+    }
+    held[kClusterType]["outbound|9000||standin.default.svc.cluster.local"].mutable_cluster()->add_endpoints(
+        fmt::format("127.0.0.1:{}", backendPort_));
+    auto config = ProxyConfig::build(held, {{"istio", "ingressgateway"}});
+    ASSERT_TRUE(config) << config.error().message;
+    server_.setConfig(*config);
+    ASSERT_TRUE(server_.applyListeners(**config));
+    thread_ = std::thread([this] { io_.run(); });
+  }
+
+  struct Call {
+    grpc::Status status;
+    weft::v1::CertificateResponse response;
+    std::multimap<std::string, std::string> trailers;
+  };
+
+  Call call(const std::string& csr, const std::string& authority = "grpc.example.com") {
+    grpc::ChannelArguments args;
+    args.SetString(GRPC_ARG_DEFAULT_AUTHORITY, authority);
+    auto channel = grpc::CreateCustomChannel(fmt::format("127.0.0.1:{}", gatewayPort_), grpc::InsecureChannelCredentials(), args);
+    auto stub = weft::v1::CertificateService::NewStub(channel);
+    grpc::ClientContext context;
+    context.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(10));
+    weft::v1::CertificateRequest request;
+    request.set_csr(csr);
+    Call out;
+    out.status = stub->CreateCertificate(&context, request, &out.response);
+    for (const auto& [key, value] : context.GetServerTrailingMetadata()) {
+      out.trailers.emplace(std::string(key.data(), key.size()), std::string(value.data(), value.size()));
+    }
+    return out;
+  }
+
+  StandIn service_;
+  std::unique_ptr<grpc::Server> backend_;
+  int backendPort_ = 0;
+  uint16_t gatewayPort_ = 0;
+  asio::io_context io_;
+  RequestMetrics metrics_{SourceWorkload{"gw", "istio-system", "gw"}};
+  GatewayServer server_{io_, metrics_, ServerOptions{}};
+  std::thread thread_;
+};
+
+TEST_F(GrpcGatewayTest, AUnaryCallGoesThroughAndItsTrailersComeBack) {
+  start();
+  auto answer = call("world");
+  ASSERT_TRUE(answer.status.ok()) << answer.status.error_code() << " " << answer.status.error_message();
+  ASSERT_EQ(answer.response.cert_chain_size(), 2);
+  EXPECT_EQ(answer.response.cert_chain(0), "hello world");
+  EXPECT_EQ(answer.response.cert_chain(1), "http") << "the gateway's request edits reached the backend";
+  // grpc-status 0 and the server's own trailing metadata came in the trailing HEADERS.
+  ASSERT_EQ(answer.trailers.count("x-stand-in"), 1u);
+  EXPECT_EQ(answer.trailers.find("x-stand-in")->second, "trailer");
+  EXPECT_EQ(service_.calls, 1);
+  // Telemetry: a gRPC request with its grpc-status (Istio's request_protocol "grpc").
+  std::promise<std::string> text;
+  asio::post(io_, [&] { text.set_value(metrics_.prometheusText()); });
+  std::string metrics = text.get_future().get();
+  EXPECT_NE(metrics.find("request_protocol=\"grpc\""), std::string::npos) << metrics;
+  EXPECT_NE(metrics.find("grpc_response_status=\"0\""), std::string::npos) << metrics;
+}
+
+TEST_F(GrpcGatewayTest, UseClientProtocolFollowsAnHttp2Client) {
+  // The gRPC server speaks only HTTP/2: the call works only if the client's protocol was
+  // carried through the gateway's request edits to the attempt.
+  start("", weft::v1::ConnectionPool::CLIENT);
+  auto answer = call("client");
+  ASSERT_TRUE(answer.status.ok()) << answer.status.error_code() << " " << answer.status.error_message();
+  EXPECT_EQ(answer.response.cert_chain(0), "hello client");
+}
+
+TEST_F(GrpcGatewayTest, AnErrorStatusPassesThroughWithItsMessage) {
+  start();
+  auto answer = call("fail");
+  EXPECT_EQ(answer.status.error_code(), grpc::StatusCode::NOT_FOUND);
+  EXPECT_EQ(answer.status.error_message(), "no such greeting");
+}
+
+TEST_F(GrpcGatewayTest, TheGatewaysOwnAnswersAreGrpcStatuses) {
+  start();
+  auto noRoute = call("x", "elsewhere.example.com");
+  EXPECT_EQ(noRoute.status.error_code(), grpc::StatusCode::UNIMPLEMENTED) << noRoute.status.error_message();
+  EXPECT_EQ(noRoute.status.error_message(), "no route");
+  auto noUpstream = call("x", "empty.example.com");
+  EXPECT_EQ(noUpstream.status.error_code(), grpc::StatusCode::UNAVAILABLE) << noUpstream.status.error_message();
+  EXPECT_EQ(noUpstream.status.error_message(), "no healthy upstream");
+  EXPECT_EQ(service_.calls, 0);
+}
+
+TEST_F(GrpcGatewayTest, RetryOnUnavailableActsOnTheGrpcStatus) {
+  start("unavailable");
+  auto answer = call("flaky");
+  ASSERT_TRUE(answer.status.ok()) << answer.status.error_code() << " " << answer.status.error_message();
+  EXPECT_EQ(answer.response.cert_chain(0), "hello flaky");
+  EXPECT_EQ(service_.calls, 2) << "UNAVAILABLE, retried, then OK";
+}
+
+TEST_F(GrpcGatewayTest, WithoutTheRetryPolicyUnavailableReachesTheClient) {
+  start("5xx");  // an HTTP 200 carrying grpc-status 14 is no 5xx
+  auto answer = call("flaky");
+  EXPECT_EQ(answer.status.error_code(), grpc::StatusCode::UNAVAILABLE);
+  EXPECT_EQ(answer.status.error_message(), "try again");
+  EXPECT_EQ(service_.calls, 1);
+}
+
+TEST(GrpcLocalReply, EnvoysMappingAndShape) {
+  EXPECT_EQ(grpcStatusForHttp(404), grpc_code::kUnimplemented);
+  EXPECT_EQ(grpcStatusForHttp(403), grpc_code::kPermissionDenied);
+  EXPECT_EQ(grpcStatusForHttp(429), grpc_code::kUnavailable) << "Envoy's httpToGrpcStatus, not RESOURCE_EXHAUSTED";
+  EXPECT_EQ(grpcStatusForHttp(503), grpc_code::kUnavailable);
+  EXPECT_EQ(grpcStatusForHttp(504), grpc_code::kUnavailable);
+  EXPECT_EQ(grpcStatusForHttp(401), grpc_code::kUnauthenticated);
+  EXPECT_EQ(grpcStatusForHttp(400), grpc_code::kInternal);
+  EXPECT_EQ(grpcStatusForHttp(500), grpc_code::kUnknown);
+  auto reply = localResponse(403, "RBAC: access denied\n");
+  toGrpcLocalReply(reply);
+  EXPECT_EQ(reply.result_int(), 200u);
+  EXPECT_EQ(reply["content-type"], "application/grpc");
+  EXPECT_EQ(reply["grpc-status"], "7");
+  EXPECT_EQ(reply["grpc-message"], "RBAC: access denied");
+  EXPECT_TRUE(reply.body().empty());
+  EXPECT_EQ(percentEncodeGrpcMessage("50% \xc3\xa9"), "50%25 %C3%A9");
+  {
+    boost::beast::http::fields headers;
+    headers.set("grpc-status", "14");
+    EXPECT_TRUE(retriableGrpcStatus("connect-failure, unavailable", headers));
+    EXPECT_FALSE(retriableGrpcStatus("cancelled,5xx", headers));
+    headers.set("grpc-status", "14x");
+    EXPECT_FALSE(retriableGrpcStatus("unavailable", headers)) << "not a number: no status";
+  }
+}
+
+}  // namespace
+}  // namespace weft::proxy

@@ -1,0 +1,408 @@
+#include "proxy/h2_upstream.h"
+
+#include <spdlog/spdlog.h>
+
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
+#include <boost/asio/experimental/awaitable_operators.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <boost/asio/write.hpp>
+#include <boost/beast/core/tcp_stream.hpp>
+#include <charconv>
+
+#include "base/ascii.h"
+#include "hbone/async_signal.h"
+#include "proxy/h2_downstream.h"
+#include "proxy/request_checks.h"
+#include "proxy/request_telemetry.h"
+
+namespace weft::proxy {
+
+namespace asio = boost::asio;
+namespace beast = boost::beast;
+namespace http = beast::http;
+using tcp = asio::ip::tcp;
+using Clock = std::chrono::steady_clock;
+using namespace asio::experimental::awaitable_operators;
+
+namespace {
+
+constexpr auto kUseTuple = asio::as_tuple(asio::use_awaitable);
+constexpr uint32_t kCancel = 0x8;  // RFC 9113 §7 CANCEL
+
+bool isConnectionSpecific(std::string_view name) {
+  return name == "connection" || name == "keep-alive" || name == "proxy-connection" || name == "transfer-encoding" || name == "upgrade" ||
+         name == "te" || name == "host";
+}
+
+// One request in flight: what the reader has gathered, and the waiting exchange's wake-up.
+struct PendingStream {
+  explicit PendingStream(const asio::any_io_executor& executor) : done(executor) {}
+  bool gotHead = false;
+  bool finished = false;
+  H2Exchange result;
+  hbone::AsyncSignal done;
+};
+
+}  // namespace
+
+// One HTTP/2 connection to an endpoint. `reserved` counts the exchanges that chose it
+// (waiting for the connect or with a stream open); new ones are admitted while it is below
+// the peer's stream limit.
+struct H2UpstreamPool::Connection {
+  Connection(asio::io_context& io, std::shared_ptr<H2UpstreamCounters> counters)
+      : stream(io), wake(io.get_executor()), connected(io.get_executor()), idleTimer(io), counters(std::move(counters)) {}
+
+  enum class State { kConnecting, kReady, kClosed };
+  beast::tcp_stream stream;
+  std::unique_ptr<hbone::H2Codec> codec;
+  State state = State::kConnecting;
+  bool draining = false;  // GOAWAY received or request budget spent: no new streams
+  bool settingsReceived = false;
+  size_t reserved = 0;
+  uint32_t requests = 0;  // streams opened, for maxRequestsPerConnection
+  std::map<int32_t, std::shared_ptr<PendingStream>> streams;
+  hbone::AsyncSignal wake;       // the codec may have output
+  hbone::AsyncSignal connected;  // the connect finished, either way
+  asio::steady_timer idleTimer;
+  Clock::time_point lastActive = Clock::now();
+  std::shared_ptr<H2UpstreamCounters> counters;
+
+  // Until the peer's SETTINGS arrive its stream limit is unknown: `limitUntilSettings` is
+  // what a sibling connection learned (nghttp2's 100 when none has).
+  bool accepting(uint32_t limitUntilSettings) const {
+    uint32_t limit = settingsReceived ? codec->peerMaxConcurrentStreams() : limitUntilSettings;
+    return state != State::kClosed && !draining && codec->canOpenStreams() && reserved < limit;
+  }
+
+  // Ends the connection; every stream still waiting fails as a reset.
+  void close() {
+    if (state == State::kClosed) return;
+    state = State::kClosed;
+    beast::error_code ignored;
+    stream.socket().shutdown(tcp::socket::shutdown_both, ignored);
+    stream.socket().close(ignored);
+    for (auto& [id, pending] : streams) {
+      if (pending->finished) continue;
+      pending->result.status = H2Exchange::Status::kReset;
+      pending->finished = true;
+      pending->done.notify();
+    }
+    streams.clear();
+    connected.notify();
+    wake.notify();
+    idleTimer.cancel();
+  }
+
+  void finish(PendingStream& pending, H2Exchange::Status status) {
+    if (pending.finished) return;
+    pending.result.status = status;
+    pending.finished = true;
+    pending.done.notify();
+  }
+
+  void onHeaders(int32_t id, hbone::Headers headers) {
+    auto found = streams.find(id);
+    if (found == streams.end()) return;
+    PendingStream& pending = *found->second;
+    if (pending.gotHead) {  // trailers
+      for (auto& header : headers) {
+        if (!header.first.starts_with(':')) pending.result.trailers.push_back(std::move(header));
+      }
+      return;
+    }
+    auto statusText = hbone::findHeader(headers, ":status").value_or("");
+    unsigned status = 0;
+    auto parsed = std::from_chars(statusText.data(), statusText.data() + statusText.size(), status);
+    if (parsed.ec != std::errc() || status < 100 || status > 999) {
+      codec->submitReset(id, 0x1);  // PROTOCOL_ERROR; nghttp2 checks this already
+      finish(pending, H2Exchange::Status::kReset);
+      return;
+    }
+    if (status < 200) return;  // 1xx: informational, the final head follows
+    pending.gotHead = true;
+    auto& response = pending.result.response;
+    response.version(11);
+    response.result(status);
+    for (auto& [name, value] : headers) {
+      if (!name.starts_with(':')) response.insert(name, value);
+    }
+  }
+
+  void onData(int32_t id, const std::string& data) {
+    codec->consume(id, data.size());  // buffered whole, bounded below
+    auto found = streams.find(id);
+    if (found == streams.end() || found->second->finished) return;
+    PendingStream& pending = *found->second;
+    if (pending.result.response.body().size() + data.size() > kMaxBodyBytes) {
+      codec->submitReset(id, kCancel);
+      finish(pending, H2Exchange::Status::kReset);
+      return;
+    }
+    pending.result.response.body() += data;
+  }
+
+  void onEvents() {
+    for (auto& event : codec->takeEvents()) {
+      if (auto* headers = std::get_if<hbone::StreamHeadersEvent>(&event)) {
+        onHeaders(headers->streamId, std::move(headers->headers));
+      } else if (auto* data = std::get_if<hbone::StreamDataEvent>(&event)) {
+        onData(data->streamId, data->data);
+      } else if (auto* end = std::get_if<hbone::StreamEndEvent>(&event)) {
+        if (auto found = streams.find(end->streamId); found != streams.end()) {
+          finish(*found->second, found->second->gotHead ? H2Exchange::Status::kOk : H2Exchange::Status::kReset);
+        }
+      } else if (auto* closed = std::get_if<hbone::StreamClosedEvent>(&event)) {
+        // A reset (REFUSED_STREAM after a GOAWAY included) before the answer was whole.
+        if (auto found = streams.find(closed->streamId); found != streams.end()) {
+          finish(*found->second, H2Exchange::Status::kReset);
+          streams.erase(found);
+        }
+        lastActive = Clock::now();
+      } else if (std::holds_alternative<hbone::SettingsEvent>(event)) {
+        settingsReceived = true;
+      } else if (std::holds_alternative<hbone::GoawayEvent>(event)) {
+        ++counters->goaways;
+        draining = true;
+      }
+    }
+    if (draining && streams.empty() && reserved == 0) close();
+    wake.notify();
+  }
+};
+
+namespace {
+
+using Connection = H2UpstreamPool::Connection;
+
+asio::awaitable<void> readLoop(std::shared_ptr<Connection> connection) {
+  char chunk[16384];
+  while (connection->state != Connection::State::kClosed) {
+    auto [error, got] = co_await connection->stream.async_read_some(asio::buffer(chunk), kUseTuple);
+    if (error) break;
+    auto failure = connection->codec->receive({reinterpret_cast<const uint8_t*>(chunk), got});
+    connection->onEvents();
+    if (failure != hbone::H2Failure::kNone) {
+      ++connection->counters->protocolErrors;
+      spdlog::debug("gateway h2 upstream: session ended: {}", hbone::describe(failure));
+      break;
+    }
+  }
+  connection->close();
+}
+
+asio::awaitable<void> writeLoop(std::shared_ptr<Connection> connection) {
+  while (connection->state != Connection::State::kClosed) {
+    while (connection->codec->wantsWrite()) {
+      std::string out = connection->codec->takeOutput();
+      if (out.empty()) break;
+      auto [error, written] = co_await asio::async_write(connection->stream, asio::buffer(out), kUseTuple);
+      if (error) {
+        connection->close();
+        co_return;
+      }
+    }
+    if (connection->state == Connection::State::kClosed) co_return;
+    co_await connection->wake.wait();
+  }
+}
+
+// Closes the connection once it has carried no stream for the idle timeout.
+asio::awaitable<void> idleLoop(std::shared_ptr<Connection> connection, std::chrono::milliseconds idleTimeout) {
+  while (connection->state != Connection::State::kClosed) {
+    connection->idleTimer.expires_at(connection->lastActive + idleTimeout);
+    co_await connection->idleTimer.async_wait(kUseTuple);
+    if (connection->state == Connection::State::kClosed) co_return;
+    if (connection->streams.empty() && connection->reserved == 0 && Clock::now() >= connection->lastActive + idleTimeout) {
+      ++connection->counters->idleClosed;
+      connection->close();
+    }
+  }
+}
+
+// Gives back an exchange's claim on a connection on every way out.
+struct Reservation {
+  std::shared_ptr<Connection> connection;
+  ~Reservation() {
+    --connection->reserved;
+    connection->lastActive = Clock::now();
+    if (connection->draining && connection->streams.empty() && connection->reserved == 0) connection->close();
+  }
+};
+
+}  // namespace
+
+hbone::Headers http2RequestHeaders(const H2UpstreamPool::Request& request, hbone::H2Codec::RequestHead& head) {
+  head.method = std::string(request.method_string());
+  head.scheme = "http";
+  head.authority = std::string(request[http::field::host]);
+  head.path = request.target().empty() ? "/" : std::string(request.target());
+  hbone::Headers headers;
+  for (const auto& field : request) {
+    std::string name = asciiLower(field.name_string());
+    if (isConnectionSpecific(name)) continue;
+    headers.emplace_back(std::move(name), std::string(field.value()));
+  }
+  if (isGrpcContentType(request[http::field::content_type])) headers.emplace_back("te", "trailers");
+  return headers;
+}
+
+bool usesHttp2Upstream(const weft::v1::ConnectionPool& pool, unsigned requestVersion) {
+  switch (pool.upstream_protocol()) {
+    case weft::v1::ConnectionPool::HTTP2: return true;
+    case weft::v1::ConnectionPool::CLIENT: return requestVersion == kHttp2Version;
+    default: return false;
+  }
+}
+
+H2UpstreamPool::Limits h2LimitsOf(const weft::v1::ConnectionPool& pool) {
+  return H2UpstreamPool::Limits{std::chrono::milliseconds(pool.connect_timeout_ms()), pool.max_requests_per_connection()};
+}
+
+H2UpstreamPool::H2UpstreamPool(asio::io_context& io, H2UpstreamOptions options)
+    : io_(io), options_(options), counters_(std::make_shared<H2UpstreamCounters>()) {}
+
+H2UpstreamPool::~H2UpstreamPool() { clear(); }
+
+void H2UpstreamPool::clear() {
+  for (auto& [endpoint, list] : connections_) {
+    for (auto& connection : list) connection->close();
+  }
+  connections_.clear();
+}
+
+size_t H2UpstreamPool::connectionCount(const std::string& endpoint) const {
+  auto found = connections_.find(endpoint);
+  if (found == connections_.end()) return 0;
+  return std::count_if(found->second.begin(), found->second.end(),
+                       [](const auto& c) { return c->state != Connection::State::kClosed; });
+}
+
+std::shared_ptr<Connection> H2UpstreamPool::pick(const std::string& endpoint) {
+  auto& list = connections_[endpoint];
+  std::erase_if(list, [](const auto& c) { return c->state == Connection::State::kClosed; });
+  uint32_t known = 100;
+  for (const auto& connection : list) {
+    if (connection->settingsReceived) known = connection->codec->peerMaxConcurrentStreams();
+  }
+  for (auto& connection : list) {
+    if (connection->accepting(known)) return connection;
+  }
+  return nullptr;
+}
+
+asio::awaitable<H2Exchange> H2UpstreamPool::exchange(std::string endpoint, const Request& request,
+                                                      std::optional<Clock::time_point> deadline, Limits limits) {
+  H2Exchange failed;
+  hbone::H2Codec::RequestHead head;
+  hbone::Headers headers = http2RequestHeaders(request, head);
+  std::string body = request.body();
+
+  std::shared_ptr<Connection> connection = pick(endpoint);
+  if (connection == nullptr) {
+    auto colon = endpoint.rfind(':');
+    beast::error_code parseError;
+    auto address = asio::ip::make_address(endpoint.substr(0, colon == std::string::npos ? 0 : colon), parseError);
+    if (colon == std::string::npos || parseError) {
+      failed.status = H2Exchange::Status::kConnectFailure;
+      co_return failed;
+    }
+    connection = std::make_shared<Connection>(io_, counters_);
+    auto codec = hbone::H2Codec::make(hbone::H2Role::kClient, hbone::H2Settings::client());
+    if (!codec) {
+      spdlog::error("gateway h2 upstream: {}", codec.error().message);
+      failed.status = H2Exchange::Status::kConnectFailure;
+      co_return failed;
+    }
+    connection->codec = std::move(*codec);
+    connections_[endpoint].push_back(connection);
+    Reservation claim{connection};
+    ++connection->reserved;
+    auto connectTimeout = limits.connectTimeout.count() > 0 ? limits.connectTimeout : options_.connectTimeout;
+    auto connectBy = Clock::now() + connectTimeout;
+    connection->stream.expires_at(deadline ? std::min(*deadline, connectBy) : connectBy);
+    tcp::endpoint target{address, static_cast<unsigned short>(std::atoi(endpoint.c_str() + colon + 1))};
+    auto [connectError] = co_await connection->stream.async_connect(target, kUseTuple);
+    connection->stream.expires_never();
+    if (connectError || connection->state == Connection::State::kClosed) {
+      ++counters_->connectFailures;
+      connection->close();  // wakes the exchanges that joined it meanwhile
+      failed.status = connectError == beast::error::timeout && deadline && Clock::now() >= *deadline ? H2Exchange::Status::kTimeout
+                                                                                                  : H2Exchange::Status::kConnectFailure;
+      co_return failed;
+    }
+    ++counters_->connections;
+    beast::error_code ignored;
+    connection->stream.socket().set_option(tcp::no_delay(true), ignored);
+    connection->state = Connection::State::kReady;
+    asio::co_spawn(io_, readLoop(connection), asio::detached);
+    asio::co_spawn(io_, writeLoop(connection), asio::detached);
+    asio::co_spawn(io_, idleLoop(connection, options_.idleTimeout), asio::detached);
+    connection->connected.notify();
+    co_return co_await send(connection, std::move(headers), std::move(head), std::move(body), deadline, limits);
+  }
+  Reservation claim{connection};
+  ++connection->reserved;
+  if (connection->state == Connection::State::kConnecting) {
+    asio::steady_timer timer(io_);
+    timer.expires_at(deadline.value_or(Clock::time_point::max()));
+    while (connection->state == Connection::State::kConnecting) {
+      auto woke = co_await (connection->connected.wait() || timer.async_wait(kUseTuple));
+      if (woke.index() == 1 && connection->state == Connection::State::kConnecting) {
+        failed.status = H2Exchange::Status::kTimeout;
+        co_return failed;
+      }
+    }
+    if (connection->state == Connection::State::kClosed) {
+      failed.status = H2Exchange::Status::kConnectFailure;
+      co_return failed;
+    }
+  }
+  co_return co_await send(connection, std::move(headers), std::move(head), std::move(body), deadline, limits);
+}
+
+asio::awaitable<H2Exchange> H2UpstreamPool::send(std::shared_ptr<Connection> connection, hbone::Headers headers,
+                                                  hbone::H2Codec::RequestHead head, std::string body,
+                                                  std::optional<Clock::time_point> deadline, Limits limits) {
+  H2Exchange failed;
+  failed.status = H2Exchange::Status::kReset;
+  if (connection->state != Connection::State::kReady) co_return failed;
+  auto opened = connection->codec->submitRequest(head, headers, body.empty());
+  if (!opened) {
+    spdlog::debug("gateway h2 upstream: {}", opened.error().message);
+    co_return failed;
+  }
+  const int32_t id = *opened;
+  if (!body.empty()) {
+    (void)connection->codec->submitData(id, {reinterpret_cast<const uint8_t*>(body.data()), body.size()});
+    (void)connection->codec->submitEnd(id);
+  }
+  auto pending = std::make_shared<PendingStream>(io_.get_executor());
+  connection->streams[id] = pending;
+  ++counters_->streams;
+  if (limits.maxRequestsPerConnection != 0 && ++connection->requests >= limits.maxRequestsPerConnection) connection->draining = true;
+  connection->wake.notify();
+
+  asio::steady_timer timer(io_);
+  timer.expires_at(deadline.value_or(Clock::time_point::max()));
+  while (!pending->finished) {
+    auto woke = co_await (pending->done.wait() || timer.async_wait(kUseTuple));
+    if (woke.index() == 1 && !pending->finished && deadline && Clock::now() >= *deadline) {
+      // Nobody waits for this answer any more: tell the peer, and forget the stream.
+      if (connection->state != Connection::State::kClosed) {
+        connection->codec->submitReset(id, kCancel);
+        connection->streams.erase(id);
+        connection->wake.notify();
+      }
+      H2Exchange late;
+      late.status = H2Exchange::Status::kTimeout;
+      co_return late;
+    }
+  }
+  connection->streams.erase(id);
+  co_return std::move(pending->result);
+}
+
+}  // namespace weft::proxy

@@ -1,0 +1,119 @@
+#pragma once
+// HTTP/2 towards upstream endpoints (h2c with prior knowledge): per endpoint, a few
+// connections, each carrying many requests at once as streams. One exchange is one whole
+// request in and one whole response out (head, body, trailers), like the HTTP/1.1 path, so
+// the gateway's retries, outlier detection and telemetry see the same shapes.
+//
+// Framing, HPACK, flow control and the protocol's defences are nghttp2's through
+// hbone::H2Codec (sans-I/O); this file owns sockets, connection choice and time:
+//  - a connection takes new streams while it has fewer open than the peer's
+//    SETTINGS_MAX_CONCURRENT_STREAMS (and stream ids left); when every connection is full,
+//    another is opened. A connection still connecting takes waiters up to nghttp2's
+//    assumption of 100 streams.
+//  - a GOAWAY from the peer, a read/write error or a codec failure takes the connection out
+//    of use: streams the peer will not process (above its last stream id, or all of them on
+//    an error) fail as resets, so a retry policy with `reset` can send them again.
+//  - a connection with no stream for the idle timeout is closed.
+//  - the attempt's deadline bounds connect, send and wait; a stream that outlives it is
+//    reset (CANCEL) and the exchange reports a timeout.
+//
+// Invariants: every method runs on the io_context's thread; a connection's state is shared
+// by its reader, its writer and the exchanges waiting on it (shared_ptr), so none of them
+// outlives what it touches. Response bodies are bounded (kMaxBodyBytes); a larger one
+// resets its stream and fails as a reset.
+
+#include <boost/asio/awaitable.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/beast/http/message.hpp>
+#include <boost/beast/http/string_body.hpp>
+
+#include <chrono>
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "hbone/h2_codec.h"
+#include "weft/v1/discovery.pb.h"
+
+namespace weft::proxy {
+
+struct H2UpstreamOptions {
+  std::chrono::milliseconds connectTimeout{5000};
+  std::chrono::milliseconds idleTimeout{std::chrono::hours(1)};  // Istio's http.idleTimeout default
+};
+
+struct H2UpstreamCounters {
+  uint64_t connections = 0;      // opened successfully
+  uint64_t connectFailures = 0;
+  uint64_t streams = 0;          // requests sent
+  uint64_t goaways = 0;          // GOAWAY frames received
+  uint64_t protocolErrors = 0;   // connections ended by a codec failure
+  uint64_t idleClosed = 0;
+};
+
+// What one request on HTTP/2 came to. The kinds match the gateway's TryStatus.
+struct H2Exchange {
+  enum class Status { kOk, kConnectFailure, kReset, kTimeout };
+  Status status = Status::kOk;
+  boost::beast::http::response<boost::beast::http::string_body> response;  // version 11
+  hbone::Headers trailers;  // a trailing HEADERS block (gRPC's grpc-status), lower case
+};
+
+class H2UpstreamPool {
+ public:
+  using Request = boost::beast::http::request<boost::beast::http::string_body>;
+
+  H2UpstreamPool(boost::asio::io_context& io, H2UpstreamOptions options);
+  ~H2UpstreamPool();
+  H2UpstreamPool(const H2UpstreamPool&) = delete;
+  H2UpstreamPool& operator=(const H2UpstreamPool&) = delete;
+
+  // The cluster's connection-pool settings that apply here.
+  struct Limits {
+    std::chrono::milliseconds connectTimeout{0};  // 0: the pool's
+    uint32_t maxRequestsPerConnection = 0;        // 0: no limit; then the connection drains
+  };
+
+  // Sends `request` to `endpoint` ("ip:port") and waits for the whole response. The
+  // request is turned into frames before the first suspension; the caller keeps it alive
+  // for the call anyway (as the gateway's retries do).
+  boost::asio::awaitable<H2Exchange> exchange(std::string endpoint, const Request& request,
+                                              std::optional<std::chrono::steady_clock::time_point> deadline, Limits limits);
+
+  // Closes every connection; exchanges in flight fail as resets.
+  void clear();
+  // Connections open or connecting to `endpoint` (tests).
+  size_t connectionCount(const std::string& endpoint) const;
+  const H2UpstreamCounters& counters() const { return *counters_; }
+
+  struct Connection;  // h2_upstream.cc
+
+ private:
+  // A connection that takes another stream now or once connected, or nullptr.
+  std::shared_ptr<Connection> pick(const std::string& endpoint);
+  // The request as a stream on a connected `connection`, and its whole answer.
+  boost::asio::awaitable<H2Exchange> send(std::shared_ptr<Connection> connection, hbone::Headers headers, hbone::H2Codec::RequestHead head,
+                                          std::string body, std::optional<std::chrono::steady_clock::time_point> deadline, Limits limits);
+
+  boost::asio::io_context& io_;
+  H2UpstreamOptions options_;
+  std::shared_ptr<H2UpstreamCounters> counters_;  // connections outlive the pool's last look
+  std::map<std::string, std::vector<std::shared_ptr<Connection>>> connections_;
+};
+
+// Whether an attempt to a cluster with these pool settings goes over HTTP/2: the cluster
+// says HTTP2, or CLIENT and the client spoke HTTP/2 (its request's version is
+// kHttp2Version, h2_downstream.h).
+bool usesHttp2Upstream(const weft::v1::ConnectionPool& pool, unsigned requestVersion);
+H2UpstreamPool::Limits h2LimitsOf(const weft::v1::ConnectionPool& pool);
+
+// HTTP/2 request headers for a Beast request (the gateway's, after its edits): pseudo
+// headers from the method, target and Host; names lower-cased; connection-specific fields
+// and Host dropped; `te: trailers` for gRPC, which requires it (RFC 9113 §8.2.2 allows
+// only that value). Exposed for tests.
+hbone::Headers http2RequestHeaders(const H2UpstreamPool::Request& request, hbone::H2Codec::RequestHead& head);
+
+}  // namespace weft::proxy

@@ -1,0 +1,290 @@
+// The HTTP/2 upstream pool against real HTTP/2 servers on loopback: the gateway's own
+// HTTP/2 server side (h2_downstream, nghttp2) with responders that echo, wait or add
+// trailers, and raw sockets for peers that misbehave. gRPC's own HTTP/2 (grpc-core) is the
+// other peer, in grpc_gateway_test.cc.
+#include "proxy/h2_upstream.h"
+
+#include <gtest/gtest.h>
+
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <boost/beast/core/tcp_stream.hpp>
+#include <fmt/format.h>
+
+#include <future>
+
+#include "proxy/h2_downstream.h"
+
+namespace weft::proxy {
+namespace {
+
+namespace asio = boost::asio;
+namespace beast = boost::beast;
+namespace http = beast::http;
+using tcp = asio::ip::tcp;
+using Clock = std::chrono::steady_clock;
+constexpr auto kUseTuple = asio::as_tuple(asio::use_awaitable);
+
+// What the test server saw, shared with its responder.
+struct Seen {
+  int inFlight = 0;
+  int maxInFlight = 0;
+  int requests = 0;
+  std::string lastTe;
+  std::string lastAuthority;
+};
+
+asio::awaitable<H2Answer> respond(std::shared_ptr<Seen> seen, H2Request request) {
+  ++seen->requests;
+  ++seen->inFlight;
+  seen->maxInFlight = std::max(seen->maxInFlight, seen->inFlight);
+  seen->lastTe = std::string(request["te"]);
+  seen->lastAuthority = std::string(request[http::field::host]);
+  std::string target(request.target());
+  if (target.starts_with("/wait/")) {
+    asio::steady_timer timer(co_await asio::this_coro::executor, std::chrono::milliseconds(std::atoi(target.c_str() + 6)));
+    co_await timer.async_wait(kUseTuple);
+  }
+  --seen->inFlight;
+  H2Answer answer;
+  answer.response.result(target == "/missing" ? http::status::not_found : http::status::ok);
+  answer.response.set("x-echo", fmt::format("{} {} {}", std::string(request.method_string()), target, request.body().size()));
+  answer.response.body() = "body of " + target;
+  answer.response.prepare_payload();
+  if (target == "/trailers") {
+    answer.trailers = {{"grpc-status", "0"}, {"grpc-message", "fine"}};
+  }
+  co_return answer;
+}
+
+class Http2Server {
+ public:
+  Http2Server(asio::io_context& io, H2DownstreamOptions options = {}) : acceptor_(io, tcp::endpoint(asio::ip::make_address("127.0.0.1"), 0)), options_(options) {
+    asio::co_spawn(io, acceptLoop(), asio::detached);
+  }
+  ~Http2Server() { acceptor_.close(); }
+  std::string endpoint() const { return fmt::format("127.0.0.1:{}", acceptor_.local_endpoint().port()); }
+  std::shared_ptr<Seen> seen = std::make_shared<Seen>();
+  int connections = 0;
+
+ private:
+  asio::awaitable<void> acceptLoop() {
+    while (true) {
+      auto [error, socket] = co_await acceptor_.async_accept(kUseTuple);
+      if (error) co_return;
+      ++connections;
+      asio::co_spawn(acceptor_.get_executor(), serveOne(std::move(socket), seen, options_), asio::detached);
+    }
+  }
+  asio::awaitable<void> serveOne(tcp::socket socket, std::shared_ptr<Seen> state, H2DownstreamOptions options) {
+    beast::tcp_stream stream(std::move(socket));
+    beast::flat_buffer buffer;
+    H2Responder responder = [state](H2Request request) { return respond(state, std::move(request)); };
+    H2DownstreamCounters counters;
+    co_await serveHttp2(stream, buffer, std::move(responder), options, counters);
+  }
+  tcp::acceptor acceptor_;
+  H2DownstreamOptions options_;
+};
+
+H2UpstreamPool::Request get(std::string target, std::string host = "backend.test") {
+  H2UpstreamPool::Request request{http::verb::get, target, 11};
+  request.set(http::field::host, host);
+  return request;
+}
+
+class H2UpstreamTest : public ::testing::Test {
+ protected:
+  // Runs `count` exchanges of `request` at once and returns their results in order.
+  std::vector<H2Exchange> exchangeAll(H2UpstreamPool& pool, std::string endpoint, H2UpstreamPool::Request request, size_t count,
+                                      std::optional<Clock::time_point> deadline = std::nullopt, H2UpstreamPool::Limits limits = {}) {
+    std::vector<H2Exchange> results(count);
+    size_t done = 0;
+    for (size_t i = 0; i < count; ++i) {
+      asio::co_spawn(io_, one(pool, endpoint, request, deadline, limits), [&, i](std::exception_ptr failed, H2Exchange result) {
+        if (failed) ADD_FAILURE() << "exchange threw";
+        results[i] = std::move(result);
+        ++done;
+      });
+    }
+    while (done < count) {
+      if (io_.run_one() == 0) io_.restart();  // ran out of work between two calls
+    }
+    return results;
+  }
+
+  H2Exchange exchangeOne(H2UpstreamPool& pool, std::string endpoint, H2UpstreamPool::Request request,
+                         std::optional<Clock::time_point> deadline = std::nullopt) {
+    return std::move(exchangeAll(pool, std::move(endpoint), std::move(request), 1, deadline)[0]);
+  }
+
+  static asio::awaitable<H2Exchange> one(H2UpstreamPool& pool, std::string endpoint, H2UpstreamPool::Request request,
+                                         std::optional<Clock::time_point> deadline, H2UpstreamPool::Limits limits) {
+    co_return co_await pool.exchange(std::move(endpoint), request, deadline, limits);
+  }
+
+  void runFor(std::chrono::milliseconds period) {
+    asio::steady_timer timer(io_, period);
+    bool fired = false;
+    timer.async_wait([&](auto) { fired = true; });
+    while (!fired) {
+      if (io_.run_one() == 0) io_.restart();
+    }
+  }
+
+  asio::io_context io_;
+};
+
+TEST_F(H2UpstreamTest, GetAndPostWithBodiesHeadersAndTrailers) {
+  Http2Server server(io_);
+  H2UpstreamPool pool(io_, {});
+  auto got = exchangeOne(pool, server.endpoint(), get("/hello"));
+  ASSERT_EQ(got.status, H2Exchange::Status::kOk);
+  EXPECT_EQ(got.response.result_int(), 200u);
+  EXPECT_EQ(got.response["x-echo"], "GET /hello 0");
+  EXPECT_EQ(got.response.body(), "body of /hello");
+  EXPECT_TRUE(got.trailers.empty());
+  EXPECT_EQ(server.seen->lastAuthority, "backend.test");
+
+  auto post = get("/trailers");
+  post.method(http::verb::post);
+  post.set(http::field::content_type, "application/grpc");
+  post.body() = std::string(100000, 'x');  // beyond one DATA frame and the initial window
+  post.prepare_payload();
+  got = exchangeOne(pool, server.endpoint(), post);
+  ASSERT_EQ(got.status, H2Exchange::Status::kOk);
+  EXPECT_EQ(got.response["x-echo"], "POST /trailers 100000");
+  EXPECT_EQ(server.seen->lastTe, "trailers") << "gRPC requires te: trailers";
+  EXPECT_EQ(got.trailers, (hbone::Headers{{"grpc-status", "0"}, {"grpc-message", "fine"}}));
+
+  got = exchangeOne(pool, server.endpoint(), get("/missing"));
+  ASSERT_EQ(got.status, H2Exchange::Status::kOk);
+  EXPECT_EQ(got.response.result_int(), 404u);
+  EXPECT_EQ(server.connections, 1) << "one connection carried all three";
+  EXPECT_EQ(pool.counters().streams, 3u);
+}
+
+TEST_F(H2UpstreamTest, ConcurrentRequestsShareOneConnection) {
+  Http2Server server(io_);
+  H2UpstreamPool pool(io_, {});
+  auto results = exchangeAll(pool, server.endpoint(), get("/wait/50"), 20);
+  for (const auto& r : results) EXPECT_EQ(r.status, H2Exchange::Status::kOk);
+  EXPECT_EQ(server.connections, 1);
+  EXPECT_EQ(server.seen->maxInFlight, 20) << "multiplexed, not one after another";
+}
+
+TEST_F(H2UpstreamTest, APeersStreamLimitOpensMoreConnections) {
+  H2DownstreamOptions options;
+  options.maxConcurrentStreams = 2;
+  Http2Server server(io_, options);
+  H2UpstreamPool pool(io_, {});
+  // The first exchange learns the peer's SETTINGS (2 streams).
+  ASSERT_EQ(exchangeOne(pool, server.endpoint(), get("/")).status, H2Exchange::Status::kOk);
+  auto results = exchangeAll(pool, server.endpoint(), get("/wait/100"), 6);
+  for (const auto& r : results) EXPECT_EQ(r.status, H2Exchange::Status::kOk);
+  EXPECT_EQ(server.connections, 3);
+  EXPECT_EQ(pool.connectionCount(server.endpoint()), 3u);
+  EXPECT_EQ(server.seen->maxInFlight, 6);
+}
+
+TEST_F(H2UpstreamTest, ConnectFailureAndDeadline) {
+  H2UpstreamPool pool(io_, {});
+  tcp::acceptor closed(io_, tcp::endpoint(asio::ip::make_address("127.0.0.1"), 0));
+  std::string nobody = fmt::format("127.0.0.1:{}", closed.local_endpoint().port());
+  closed.close();
+  EXPECT_EQ(exchangeOne(pool, nobody, get("/")).status, H2Exchange::Status::kConnectFailure);
+  EXPECT_EQ(exchangeOne(pool, "not-an-address", get("/")).status, H2Exchange::Status::kConnectFailure);
+  EXPECT_EQ(pool.counters().connectFailures, 1u);
+
+  Http2Server server(io_);
+  auto start = Clock::now();
+  auto late = exchangeOne(pool, server.endpoint(), get("/wait/2000"), Clock::now() + std::chrono::milliseconds(100));
+  EXPECT_EQ(late.status, H2Exchange::Status::kTimeout);
+  EXPECT_LT(Clock::now() - start, std::chrono::milliseconds(1500));
+  // The timed-out stream was reset, the connection is fine for the next request.
+  EXPECT_EQ(exchangeOne(pool, server.endpoint(), get("/")).status, H2Exchange::Status::kOk);
+  EXPECT_EQ(server.connections, 1);
+}
+
+// A peer that takes the connection, reads the request and closes: the stream is reset.
+asio::awaitable<void> acceptReadClose(std::shared_ptr<tcp::acceptor> acceptor) {
+  while (true) {
+    auto [error, socket] = co_await acceptor->async_accept(kUseTuple);
+    if (error) co_return;
+    char chunk[4096];
+    auto [readError, got] = co_await socket.async_read_some(asio::buffer(chunk), kUseTuple);
+    (void)readError;
+    (void)got;
+    socket.close();
+  }
+}
+
+TEST_F(H2UpstreamTest, APeerThatClosesResetsItsStreams) {
+  auto acceptor = std::make_shared<tcp::acceptor>(io_, tcp::endpoint(asio::ip::make_address("127.0.0.1"), 0));
+  asio::co_spawn(io_, acceptReadClose(acceptor), asio::detached);
+  H2UpstreamPool pool(io_, {});
+  std::string endpoint = fmt::format("127.0.0.1:{}", acceptor->local_endpoint().port());
+  auto results = exchangeAll(pool, endpoint, get("/"), 3);
+  for (const auto& r : results) EXPECT_EQ(r.status, H2Exchange::Status::kReset);
+  EXPECT_EQ(pool.connectionCount(endpoint), 0u) << "a dead connection is not used again";
+  acceptor->close();
+}
+
+TEST_F(H2UpstreamTest, IdleConnectionsAreClosed) {
+  Http2Server server(io_);
+  H2UpstreamOptions options;
+  options.idleTimeout = std::chrono::milliseconds(100);
+  H2UpstreamPool pool(io_, options);
+  ASSERT_EQ(exchangeOne(pool, server.endpoint(), get("/")).status, H2Exchange::Status::kOk);
+  EXPECT_EQ(pool.connectionCount(server.endpoint()), 1u);
+  runFor(std::chrono::milliseconds(300));
+  EXPECT_EQ(pool.connectionCount(server.endpoint()), 0u);
+  EXPECT_EQ(pool.counters().idleClosed, 1u);
+  ASSERT_EQ(exchangeOne(pool, server.endpoint(), get("/")).status, H2Exchange::Status::kOk);
+  EXPECT_EQ(server.connections, 2);
+}
+
+TEST_F(H2UpstreamTest, MaxRequestsPerConnectionDrainsTheConnection) {
+  Http2Server server(io_);
+  H2UpstreamPool pool(io_, {});
+  H2UpstreamPool::Limits limits{std::chrono::milliseconds(0), 2};
+  for (int i = 0; i < 5; ++i) EXPECT_EQ(exchangeAll(pool, server.endpoint(), get("/"), 1, std::nullopt, limits)[0].status, H2Exchange::Status::kOk);
+  EXPECT_EQ(server.connections, 3) << "2 + 2 + 1 requests";
+}
+
+TEST(Http2RequestHeaders, PseudoHeadersLowerCaseAndNoConnectionFields) {
+  H2UpstreamPool::Request request{http::verb::post, "/pkg.Svc/Call?x=1", 11};
+  request.set(http::field::host, "api:9000");
+  request.set("X-Mixed-Case", "v");
+  request.set(http::field::connection, "keep-alive");
+  request.set(http::field::te, "gzip");
+  request.set(http::field::content_type, "application/grpc+proto");
+  hbone::H2Codec::RequestHead head;
+  auto headers = http2RequestHeaders(request, head);
+  EXPECT_EQ(head.method, "POST");
+  EXPECT_EQ(head.scheme, "http");
+  EXPECT_EQ(head.authority, "api:9000");
+  EXPECT_EQ(head.path, "/pkg.Svc/Call?x=1");
+  EXPECT_EQ(hbone::findHeader(headers, "x-mixed-case"), "v");
+  EXPECT_FALSE(hbone::findHeader(headers, "connection"));
+  EXPECT_FALSE(hbone::findHeader(headers, "host"));
+  EXPECT_EQ(hbone::findHeader(headers, "te"), "trailers");
+}
+
+TEST(UsesHttp2Upstream, TheClustersProtocolOrTheClients) {
+  weft::v1::ConnectionPool pool;
+  EXPECT_FALSE(usesHttp2Upstream(pool, kHttp2Version));
+  pool.set_upstream_protocol(weft::v1::ConnectionPool::HTTP2);
+  EXPECT_TRUE(usesHttp2Upstream(pool, 11));
+  pool.set_upstream_protocol(weft::v1::ConnectionPool::CLIENT);
+  EXPECT_TRUE(usesHttp2Upstream(pool, kHttp2Version));
+  EXPECT_FALSE(usesHttp2Upstream(pool, 11));
+}
+
+}  // namespace
+}  // namespace weft::proxy
