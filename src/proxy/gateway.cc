@@ -209,6 +209,11 @@ int runGateway(const GatewaySettings& settings) {
   });
   spdlog::info("gateway: discovery from {}; readiness :{}, metrics :{}", settings.xdsAddress, settings.statusPort, settings.statsPort);
   io.run();
+  // Let the HBONE connections that stop() closed run to their end, so none is destroyed with
+  // the io_context after the server whose counters it updates (bounded: timers of other
+  // work may keep the context busy).
+  io.restart();
+  io.run_for(std::chrono::milliseconds(500));
   stopping = true;
   discovery.stop();
   certificates->stop();

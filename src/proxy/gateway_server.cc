@@ -630,15 +630,20 @@ asio::awaitable<GatewayServer::TryResult> GatewayServer::tryOnce(std::string end
                                                                  std::optional<Clock::time_point> deadline,
                                                                  const weft::v1::ConnectionPool& limits, std::string hboneIdentity) {
   // HTTP/2 (h2c) to endpoints whose cluster speaks it, or follows a client that spoke it;
-  // never to a mesh endpoint a waypoint must reach over HBONE (not built for HTTP/2 yet).
-  if ((hboneIdentity.empty() || tunnels_ == nullptr) && usesHttp2Upstream(limits, request.version())) {
+  // never to a mesh endpoint, which is reached over HBONE (HTTP/2 inside it is not built).
+  if (hboneIdentity.empty() && usesHttp2Upstream(limits, request.version())) {
     H2UpstreamPool::Limits h2Limits = h2LimitsOf(limits);  // named: see session()
     H2Exchange answered = co_await h2Pool_.exchange(std::move(endpoint), request, deadline, h2Limits);
     co_return TryResult{answered.status, std::move(answered.response), std::move(answered.trailers)};
   }
-  // A waypoint reaches a mesh endpoint through its ztunnel (HBONE); everything else, and a
-  // gateway, over plain TCP.
-  if (!hboneIdentity.empty() && tunnels_ != nullptr) {
+  // A mesh endpoint is reached through its ztunnel (HBONE) with the proxy's own certificate;
+  // without one yet, not at all: plaintext would skip the endpoint's mTLS. Everything else
+  // over plain TCP.
+  if (!hboneIdentity.empty()) {
+    if (tunnels_ == nullptr) {
+      spdlog::info("gateway: no workload certificate yet for HBONE to {}", endpoint);
+      co_return TryResult{TryStatus::kConnectFailure};
+    }
     co_return co_await exchange(tunnelPool_, std::move(endpoint), std::move(hboneIdentity), request, deadline, limits);
   }
   co_return co_await exchange(pool_, std::move(endpoint), std::move(hboneIdentity), request, deadline, limits);

@@ -64,8 +64,8 @@ class GatewayServer {
   boost::asio::awaitable<void> serveTunnel(boost::asio::local::stream_protocol::socket socket, TunnelPeer peer);
   // Ports actually bound (tests bind 0 through listener port overrides: see boundPort()).
   size_t listenerCount() const { return acceptors_.size(); }
-  // A waypoint's own workload certificate: from now on, endpoints in the mesh are reached
-  // over HBONE with it (tunnel_upstream.h). A gateway never calls this and sends plain TCP.
+  // The proxy's own workload certificate: from now on, endpoints in the mesh are reached
+  // over HBONE with it (tunnel_upstream.h); before it, requests to them fail (503 UF).
   Status setTunnelCredentials(const hbone::TlsCredentials& credentials, std::string identity);
   const TunnelUpstream* tunnels() const { return tunnels_.get(); }
   void stop();

@@ -212,7 +212,10 @@ asio::awaitable<void> writeLoop(std::shared_ptr<Connection> connection) {
 // Closes the connection once it has carried no stream for the idle timeout.
 asio::awaitable<void> idleLoop(std::shared_ptr<Connection> connection, std::chrono::milliseconds idleTimeout) {
   while (connection->state != Connection::State::kClosed) {
-    connection->idleTimer.expires_at(connection->lastActive + idleTimeout);
+    // While streams are open, lastActive does not move: waking at a deadline already past
+    // would spin, so a busy connection is looked at again one idle timeout from now.
+    bool busy = !connection->streams.empty() || connection->reserved != 0;
+    connection->idleTimer.expires_at((busy ? std::max(Clock::now(), connection->lastActive) : connection->lastActive) + idleTimeout);
     co_await connection->idleTimer.async_wait(kUseTuple);
     if (connection->state == Connection::State::kClosed) co_return;
     if (connection->streams.empty() && connection->reserved == 0 && Clock::now() >= connection->lastActive + idleTimeout) {

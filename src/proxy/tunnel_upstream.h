@@ -1,10 +1,11 @@
 #pragma once
-// A waypoint's way out to endpoints enrolled in the mesh: HBONE, as Istio's waypoint sends
-// it. Each upstream HTTP/1.1 connection is one CONNECT stream ("<pod ip>:<target port>") to
-// the endpoint's ztunnel on <pod ip>:15008, over mutual TLS with the waypoint's own workload
-// certificate, the server's certificate checked against the endpoint's SPIFFE ID from the
-// cluster (Cluster.hbone_identities). The endpoint's ztunnel then sees the waypoint's
-// identity, so a STRICT PeerAuthentication there admits it.
+// The way out of a waypoint or gateway to endpoints enrolled in the mesh: HBONE, as Istio's
+// waypoint and ambient-aware gateways send it. Each upstream HTTP/1.1 connection is one
+// CONNECT stream ("<pod ip>:<target port>") to the endpoint's ztunnel on <pod ip>:15008,
+// over mutual TLS with the proxy's own workload certificate, the server's certificate
+// checked against the endpoint's SPIFFE ID from the cluster (Cluster.hbone_identities). The
+// endpoint's ztunnel then sees the proxy's identity, so a STRICT PeerAuthentication there
+// admits it.
 //
 // The stream's bytes reach the gateway's HTTP/1.1 upstream code through a socket pair (as
 // on the way in, waypoint_listener.h), so pooling, timeouts and retries stay one code path;
@@ -35,9 +36,9 @@ class TunnelUpstream {
   TunnelUpstream(boost::asio::io_context& io, std::chrono::milliseconds connectTimeout, uint16_t serverPort = 15008);
   ~TunnelUpstream();
 
-  // The waypoint's certificate (and its SPIFFE ID, the pool's source key). Until it is set,
-  // open() fails and the request answers 503 UF: sending plaintext to an enrolled endpoint
-  // would bypass its mTLS.
+  // The proxy's certificate (and its SPIFFE ID, the pool's source key). The gateway creates
+  // this only once it has one; until then requests to enrolled endpoints answer 503 UF:
+  // sending plaintext to them would bypass their mTLS.
   Status setCredentials(const hbone::TlsCredentials& credentials, std::string identity);
   bool ready() const { return tls_ != nullptr; }
 

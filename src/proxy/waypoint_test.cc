@@ -354,12 +354,16 @@ TEST_F(WaypointTest, AnEndpointPresentingAnotherIdentityIsNotSentTheRequest) {
   EXPECT_TRUE(tunnelsSeen_.empty());
 }
 
-TEST_F(WaypointTest, WithoutItsCertificateTheWaypointSendsPlainTcpAsAGatewayDoes) {
-  // No setTunnelCredentials: the gateway role. The endpoint is reached directly.
+TEST_F(WaypointTest, WithoutItsCertificateNothingGoesToMeshEndpoints) {
+  // No setTunnelCredentials yet: plaintext would skip the endpoint's mTLS, so 503 UF; an
+  // endpoint outside the mesh is still reached.
   startEndpointZtunnel();
   configure({}, kBackendId);
-  EXPECT_EQ(run({}).body, "v1");
+  Answer answer = run({});
+  EXPECT_EQ(answer.status, 503u);
+  EXPECT_EQ(answer.body, "upstream connect error or disconnect/reset before headers. reset reason: connection failure");
   EXPECT_TRUE(tunnelsSeen_.empty());
+  EXPECT_EQ(run({{"x-version", "v2"}}).body, "v2");
 }
 
 }  // namespace
