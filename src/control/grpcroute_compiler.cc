@@ -19,29 +19,6 @@ using model::stringAt;
 
 namespace {
 
-// RequestHeaderModifier / ResponseHeaderModifier: set and add are lists of {name, value}.
-void headerModifier(const json::value& spec, weft::v1::HeaderOperations& out) {
-  for (const char* field : {"set", "add"}) {
-    auto& target = std::string_view(field) == "set" ? *out.mutable_set() : *out.mutable_add();
-    for (const auto& header : arrayAt(spec, {field})) target[asciiLower(stringAt(header, {"name"}))] = stringAt(header, {"value"});
-  }
-  for (const auto& name : arrayAt(spec, {"remove"})) {
-    if (name.is_string()) out.add_remove(asciiLower(std::string(name.get_string())));
-  }
-}
-
-// A literal inside an RE2 pattern. Exact service and method names are validated as
-// identifiers already ("." is the only metacharacter they may hold); quoting keeps the
-// match literal whatever reaches here.
-std::string regexQuote(std::string_view text) {
-  std::string out;
-  for (char c : text) {
-    if (std::string_view(R"(\.+*?()|[]{}^$)").find(c) != std::string_view::npos) out += '\\';
-    out += c;
-  }
-  return out;
-}
-
 // The method match as a path match on `match`, and its rank for precedence (3 exact, 2
 // prefix, 1 regex, 0 none) with the length of what it matches.
 void pathMatch(const json::value& method, weft::v1::StringMatch& out, RoutePrecedence& precedence) {
@@ -128,9 +105,9 @@ bool GrpcRouteCompiler::compileRule(const Object& route, const json::value& rule
     std::string type = stringAt(filter, {"type"});
     std::string fwhere = fmt::format("{}.filters[{}]", where, index++);
     if (type == "RequestHeaderModifier") {
-      headerModifier(at(filter, {"requestHeaderModifier"}), *base.mutable_request_headers());
+      compileHeaderModifier(at(filter, {"requestHeaderModifier"}), *base.mutable_request_headers());
     } else if (type == "ResponseHeaderModifier") {
-      headerModifier(at(filter, {"responseHeaderModifier"}), *base.mutable_response_headers());
+      compileHeaderModifier(at(filter, {"responseHeaderModifier"}), *base.mutable_response_headers());
     } else if (type == "RequestMirror") {
       mirrors.push_back(&at(filter, {"requestMirror"}));
     } else {

@@ -22,28 +22,6 @@ using model::stringAt;
 
 namespace {
 
-// RequestHeaderModifier / ResponseHeaderModifier: set and add are lists of {name, value}.
-void headerModifier(const json::value& spec, weft::v1::HeaderOperations& out) {
-  for (const char* field : {"set", "add"}) {
-    auto& target = std::string_view(field) == "set" ? *out.mutable_set() : *out.mutable_add();
-    for (const auto& header : arrayAt(spec, {field})) target[asciiLower(stringAt(header, {"name"}))] = stringAt(header, {"value"});
-  }
-  for (const auto& name : arrayAt(spec, {"remove"})) {
-    if (name.is_string()) out.add_remove(asciiLower(std::string(name.get_string())));
-  }
-}
-
-// `text` as an RE2 pattern matching itself: metacharacters escaped, nothing else (so a
-// path keeps its readable "/" where RE2::QuoteMeta would write "\/").
-std::string regexQuote(std::string_view text) {
-  std::string out;
-  for (char c : text) {
-    if (std::string_view(R"(\.+*?()|[]{}^$)").find(c) != std::string_view::npos) out += '\\';
-    out += c;
-  }
-  return out;
-}
-
 // "https://*.example.com" as a whole-string RE2 pattern ("*" alone: any origin).
 std::string originPattern(const std::string& origin) {
   std::string pattern;
@@ -197,9 +175,9 @@ bool HttpRouteCompiler::compileRule(const Object& route, const json::value& rule
     std::string type = stringAt(filter, {"type"});
     std::string fwhere = fmt::format("{}.filters[{}]", where, index++);
     if (type == "RequestHeaderModifier") {
-      headerModifier(at(filter, {"requestHeaderModifier"}), *base.mutable_request_headers());
+      compileHeaderModifier(at(filter, {"requestHeaderModifier"}), *base.mutable_request_headers());
     } else if (type == "ResponseHeaderModifier") {
-      headerModifier(at(filter, {"responseHeaderModifier"}), *base.mutable_response_headers());
+      compileHeaderModifier(at(filter, {"responseHeaderModifier"}), *base.mutable_response_headers());
     } else if (type == "RequestRedirect") {
       redirect = &at(filter, {"requestRedirect"});
     } else if (type == "URLRewrite") {
@@ -349,6 +327,25 @@ void HttpRouteCompiler::compileMirror(const Object& route, const json::value& mi
   auto* m = base.add_mirrors();
   m->set_cluster(clusterFor_(route, resolved.host, static_cast<uint32_t>(intAt(mirror, {"backendRef", "port"})), ""));
   m->set_percent(std::clamp(percent, 0.0, 100.0));
+}
+
+void compileHeaderModifier(const json::value& spec, weft::v1::HeaderOperations& out) {
+  for (const char* field : {"set", "add"}) {
+    auto& target = std::string_view(field) == "set" ? *out.mutable_set() : *out.mutable_add();
+    for (const auto& header : arrayAt(spec, {field})) target[asciiLower(stringAt(header, {"name"}))] = stringAt(header, {"value"});
+  }
+  for (const auto& name : arrayAt(spec, {"remove"})) {
+    if (name.is_string()) out.add_remove(asciiLower(std::string(name.get_string())));
+  }
+}
+
+std::string regexQuote(std::string_view text) {
+  std::string out;
+  for (char c : text) {
+    if (std::string_view(R"(\.+*?()|[]{}^$)").find(c) != std::string_view::npos) out += '\\';
+    out += c;
+  }
+  return out;
 }
 
 }  // namespace weft::control

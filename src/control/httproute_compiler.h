@@ -25,6 +25,7 @@
 #include <functional>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include <boost/json/value.hpp>
@@ -90,5 +91,13 @@ class HttpRouteCompiler {
   ResolveBackend resolve_;
   RouteCompiler::Note note_;
 };
+
+// Shared with the GRPCRoute compiler.
+// RequestHeaderModifier / ResponseHeaderModifier (set and add: lists of {name, value};
+// remove: names) into header operations, names lower-cased.
+void compileHeaderModifier(const boost::json::value& spec, weft::v1::HeaderOperations& out);
+// `text` as an RE2 pattern matching itself: metacharacters escaped, nothing else (so a
+// path keeps its readable "/" where RE2::QuoteMeta would write "\/").
+std::string regexQuote(std::string_view text);
 
 }  // namespace weft::control

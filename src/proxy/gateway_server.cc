@@ -23,6 +23,7 @@
 #include "proxy/h2_downstream.h"
 #include "proxy/http1_writer.h"
 #include "proxy/request_checks.h"
+#include "proxy/retry_on.h"
 #include "proxy/trace_context.h"
 
 namespace weft::proxy {
@@ -51,27 +52,6 @@ void applyHeaderEdits(http::fields& fields, const weft::v1::HeaderOperations& op
   for (const auto& name : ops.remove()) fields.erase(name);
   for (const auto& [name, value] : ops.set()) fields.set(name, value);
   for (const auto& [name, value] : ops.add()) fields.insert(name, value);
-}
-
-bool retryOnHas(const std::string& list, std::string_view what) {
-  size_t start = 0;
-  while (start <= list.size()) {
-    size_t comma = list.find(',', start);
-    std::string_view item = std::string_view(list).substr(start, comma == std::string::npos ? std::string::npos : comma - start);
-    while (!item.empty() && item.front() == ' ') item.remove_prefix(1);
-    while (!item.empty() && item.back() == ' ') item.remove_suffix(1);
-    if (item == what) return true;
-    if (comma == std::string::npos) break;
-    start = comma + 1;
-  }
-  return false;
-}
-
-bool retriableStatus(const std::string& retryOn, unsigned status) {
-  if (status >= 500 && retryOnHas(retryOn, "5xx")) return true;
-  if ((status == 502 || status == 503 || status == 504) && retryOnHas(retryOn, "gateway-error")) return true;
-  // Istio's default policy retries 503s through retriable-status-codes.
-  return status == 503 && (retryOnHas(retryOn, "retriable-status-codes") || retryOnHas(retryOn, "503"));
 }
 
 std::string requestId(std::minstd_rand& random) {

@@ -4,6 +4,8 @@
 
 #include <charconv>
 
+#include "proxy/retry_on.h"
+
 namespace weft::proxy {
 
 namespace http = boost::beast::http;
@@ -70,17 +72,7 @@ bool retriableGrpcStatus(std::string_view retryOn, const http::fields& responseH
     case grpc_code::kInternal: wanted = "internal"; break;
     default: return false;
   }
-  size_t start = 0;
-  while (start <= retryOn.size()) {
-    size_t comma = retryOn.find(',', start);
-    std::string_view item = retryOn.substr(start, comma == std::string_view::npos ? std::string_view::npos : comma - start);
-    while (!item.empty() && item.front() == ' ') item.remove_prefix(1);
-    while (!item.empty() && item.back() == ' ') item.remove_suffix(1);
-    if (item == wanted) return true;
-    if (comma == std::string_view::npos) break;
-    start = comma + 1;
-  }
-  return false;
+  return retryOnHas(retryOn, wanted);
 }
 
 }  // namespace weft::proxy
