@@ -716,7 +716,7 @@ asio::awaitable<GatewayServer::TryResult> GatewayServer::exchange(BasicUpstreamP
 Status GatewayServer::setTunnelCredentials(const hbone::TlsCredentials& credentials, std::string identity) {
   auto tunnels = tunnels_ != nullptr ? std::move(tunnels_) : std::make_unique<TunnelUpstream>(io_, options_.connectTimeout, options_.hboneServerPort);
   Status set = tunnels->setCredentials(credentials, std::move(identity));
-  // A first certificate that does not load leaves the waypoint without tunnels (503 UF to
+  // A first certificate that does not load leaves the proxy without tunnels (503 UF to
   // mesh endpoints), never with plaintext to them.
   tunnels_ = std::move(tunnels);
   return set;

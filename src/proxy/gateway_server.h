@@ -58,7 +58,7 @@ class GatewayServer {
     std::string address;    // the HBONE client's IP (the client pod's, through its ztunnel)
     std::string identity;   // the HBONE peer certificate's SPIFFE ID: the original client's
   };
-  // The waypoint's requests: HTTP/1.1 carried by one HBONE stream, handed over as one end of
+  // The waypoint's requests: HTTP/1.1 (or h2c) carried by one HBONE stream, handed over as one end of
   // a socket pair (waypoint_listener.cc), served by the same session code as the gateway's
   // listeners, routed by the target the authority names.
   boost::asio::awaitable<void> serveTunnel(boost::asio::local::stream_protocol::socket socket, TunnelPeer peer);
@@ -119,7 +119,7 @@ class GatewayServer {
   boost::asio::awaitable<Outcome> forward(Request request, std::shared_ptr<const ProxyConfig> config, const CompiledRoute* route, std::string peer,
                                           bool secure);
   // `request` is the caller's, alive across the attempt (retries send it again).
-  // `hboneIdentity` non-empty: the endpoint is in the mesh and, at a waypoint, is reached
+  // `hboneIdentity` non-empty: the endpoint is in the mesh and is reached
   // over HBONE presenting that SPIFFE ID.
   boost::asio::awaitable<TryResult> tryOnce(std::string endpoint, const Request& request,
                                             std::optional<std::chrono::steady_clock::time_point> deadline,
@@ -141,7 +141,7 @@ class GatewayServer {
   UpstreamPool pool_;
   H2UpstreamPool h2Pool_{io_, H2UpstreamOptions{options_.connectTimeout}};  // clusters whose endpoints speak HTTP/2
   TunnelPool tunnelPool_;
-  std::unique_ptr<TunnelUpstream> tunnels_;  // a waypoint's, once it has its certificate
+  std::unique_ptr<TunnelUpstream> tunnels_;  // once the proxy holds its certificate
   RateLimiter rateLimiter_{io_};
   std::unordered_map<std::string, ClusterState> clusters_;
   uint64_t tlsHandshakeFailures_ = 0;
