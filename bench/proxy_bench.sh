@@ -35,6 +35,8 @@
 # Usage: proxy_bench.sh BIN_DIR SAMPLES_DIR   (as root; all traffic stays in the cluster's
 #        namespaces). PROXY_BENCH_DURATION (default 10s) and PROXY_BENCH_CONNECTIONS (64)
 #        change the wrk runs;
+#        PROXY_BENCH_SYSCALLS=1 also counts each proxy's system calls per request (strace -c -f
+#        on the process during a 3 s wrk run: strace slows it, the counts per request hold);
 #        PROXY_BENCH_PERF=PREFIX also records weft-proxy under the same wrk load
 #        (perf record -g for 5 s) into PREFIX.data, PREFIX.full.txt (perf report --no-children)
 #        and PREFIX.txt (its first 80 lines).
@@ -322,6 +324,23 @@ measure weft 8080 "$weft_pid"
 measure haproxy 8081 "$haproxy_pid"
 measure nginx 8082 "$nginx_pid"
 
+declare -A syscalls
+count_syscalls() {  # NAME PORT PID: "N per request (name n, ...)" from strace's summary
+  local out="$work/strace.$1" reqs
+  strace -c -f -p "$3" -o "$out" &
+  local strace_pid=$!
+  sleep 0.5
+  reqs=$(in_client timeout 30 nice -n "$nice" taskset -c 0 wrk -t1 -c"$conns" -d3s -H 'Host: bench.local' "http://$gw_ip:$2/" | awk '/requests in/ {print $1}')
+  kill -INT "$strace_pid"; wait "$strace_pid" 2>/dev/null || true
+  syscalls[$1]=$(awk -v n="$reqs" '$1 ~ /^[0-9.]+$/ && NF >= 5 && $NF != "total" { calls = $4; name = $NF; total += calls; if (calls / n >= 0.05) { list = list sprintf("%s%s %.2f", sep, name, calls / n); sep = ", " } }
+                                   END { printf "%.2f per request (%s)", total / n, list }' "$out")
+}
+if [ -n "${PROXY_BENCH_SYSCALLS:-}" ]; then
+  count_syscalls weft 8080 "$weft_pid"
+  count_syscalls haproxy 8081 "$haproxy_pid"
+  count_syscalls nginx 8082 "$nginx_pid"
+fi
+
 if [ -n "${PROXY_BENCH_PERF:-}" ]; then
   in_client timeout 30 nice -n "$nice" taskset -c 0 wrk -t1 -c"$conns" -d8s -H 'Host: bench.local' "http://$gw_ip:8080/" >/dev/null &
   wrk_pid=$!
@@ -348,6 +367,7 @@ echo
 echo "direct to the backend, no proxy (the load side's ceiling, all on CPU 0): $direct"
 echo "weft/haproxy: requests/s $(ratio "${rps[weft]}" "${rps[haproxy]}")x, p99 $(ratio "${p99[weft]}" "${p99[haproxy]}")x, CPU/request $(ratio "${cpu_us[weft]}" "${cpu_us[haproxy]}")x"
 echo "weft/nginx:   requests/s $(ratio "${rps[weft]}" "${rps[nginx]}")x, p99 $(ratio "${p99[weft]}" "${p99[nginx]}")x, CPU/request $(ratio "${cpu_us[weft]}" "${cpu_us[nginx]}")x"
+for p in weft haproxy nginx; do [ -z "${syscalls[$p]:-}" ] || echo "system calls ($p): ${syscalls[$p]}"; done
 for p in weft haproxy nginx; do [ -z "${errors[$p]}" ] || echo "wrk errors ($p): ${errors[$p]}"; done
 met() { awk "BEGIN { exit !($1) }" && echo met || echo MISSED; }
 echo "targets: requests/s >= 1.2x haproxy: $(met "${rps[weft]} >= 1.2 * ${rps[haproxy]}");" \

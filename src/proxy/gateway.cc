@@ -88,7 +88,9 @@ int runGateway(const GatewaySettings& settings) {
   for (const auto& [k, v] : *labels) selector += fmt::format("{}{}={}", selector.empty() ? "" : ",", k, v);
   spdlog::info("gateway {}/{} on node {}: serving the Gateways that select {}", settings.podNamespace, settings.podName, settings.nodeName, selector);
 
-  asio::io_context io(1);  // one thread runs it: asio can skip some locking and wake-ups
+  // One thread runs it and every socket and timer is used on it alone: asio can skip the
+  // reactor's per-operation locking. Other threads only post to it (the scheduler still locks).
+  asio::io_context io(BOOST_ASIO_CONCURRENCY_HINT_UNSAFE_IO);
   SourceWorkload source;
   source.workload = settings.workloadName;
   source.ns = settings.podNamespace;

@@ -54,12 +54,6 @@ void applyHeaderEdits(http::fields& fields, const weft::v1::HeaderOperations& op
   for (const auto& [name, value] : ops.add()) fields.insert(name, value);
 }
 
-std::string requestId(std::minstd_rand& random) {
-  std::uniform_int_distribution<uint32_t> d;
-  uint32_t a = d(random), b = d(random), c = d(random), e = d(random);
-  return fmt::format("{:08x}-{:04x}-4{:03x}-{:04x}-{:04x}{:08x}", a, b >> 16, b & 0xfff, (c & 0x3fff) | 0x8000, c >> 16, e);
-}
-
 // The rewritten target: a prefix match's matched part replaced, any other match's whole path.
 std::string rewriteTarget(const std::string& target, const CompiledRoute& route) {
   const auto& rewrite = route.spec.route().rewrite();
@@ -77,6 +71,11 @@ std::string hboneIdentityOf(const weft::v1::Cluster& cluster, const std::string&
   return found == cluster.hbone_identities().end() ? std::string() : found->second;
 }
 
+// Read buffer sizes (see serve() and exchange()): a typical request, and a typical response
+// head with a small body, in one read each.
+constexpr size_t kClientReadBytes = 8 * 1024;
+constexpr size_t kUpstreamReadBytes = 16 * 1024;
+
 // A mirrored copy gets this long, since nobody waits for it.
 constexpr auto kMirrorTimeout = std::chrono::seconds(15);
 
@@ -88,6 +87,17 @@ std::string peerIdentity(SSL* ssl) {
     if (uri.starts_with("spiffe://")) return uri;
   }
   return "";
+}
+
+// Whether an operation on `stream` failed because its deadline passed: Beast's streams say
+// so in the error; a TimedSocket is shut down at its deadline and remembers it.
+template <class Stream>
+bool timedOut(Stream& stream, const beast::error_code& ec) {
+  if constexpr (std::is_same_v<std::remove_cvref_t<decltype(beast::get_lowest_layer(stream))>, TimedSocket>) {
+    return ec && beast::get_lowest_layer(stream).expired();
+  } else {
+    return ec == beast::error::timeout;
+  }
 }
 
 RequestView viewOf(const GatewayServer::Request& request, bool secure) {
@@ -202,19 +212,19 @@ asio::awaitable<void> GatewayServer::session(tcp::socket socket, uint32_t port) 
   std::shared_ptr<const ProxyConfig> config = config_;
   auto found = config->ports().find(port);
   std::shared_ptr<TlsListener> tls = found == config->ports().end() ? nullptr : found->second.tls;
-  beast::tcp_stream stream(std::move(socket));
   if (tls == nullptr) {
+    TimedSocket plainSocket(std::move(socket));
     // A named local, moved: GCC 12 destroys a temporary argument of a coroutine call inside
     // co_await twice.
     Downstream plain{std::move(peer)};
-    if (co_await opensWithHttp2Preface(stream.socket())) {
-      co_await serveHttp2Client(stream, port, std::move(plain));
+    if (co_await opensWithHttp2Preface(plainSocket)) {
+      co_await serveHttp2Client(plainSocket, port, std::move(plain));
     } else {
-      co_await serve(stream, port, std::move(plain));
+      co_await serve(plainSocket, port, std::move(plain));
     }
     co_return;
   }
-  beast::ssl_stream<beast::tcp_stream> secure(std::move(stream), tls->initialContext());
+  beast::ssl_stream<beast::tcp_stream> secure(beast::tcp_stream(std::move(socket)), tls->initialContext());
   secure.next_layer().expires_after(options_.headerTimeout);
   auto [handshakeError] = co_await secure.async_handshake(asio::ssl::stream_base::server, kUseTuple);
   if (handshakeError) {
@@ -264,7 +274,7 @@ RequestRecord GatewayServer::startRecord(Request& request, std::chrono::system_c
   record.protocol = protocol;
   record.bytesReceived = request.body().size();
   record.grpc = isGrpcContentType(request[http::field::content_type]);
-  if (request["x-request-id"].empty()) request.set("x-request-id", requestId(random_));
+  if (request["x-request-id"].empty()) request.set("x-request-id", newRequestId(random_));
   // The access log's fields are copied only when there is an access log: the metrics need
   // none of them.
   if (config_->accessLog() != ProxyConfig::AccessLog::kOff) {
@@ -327,6 +337,10 @@ asio::awaitable<void> GatewayServer::serve(Stream& stream, uint32_t port, Downst
   beast::error_code ignored;
   auto& lowest = beast::get_lowest_layer(stream);
   beast::flat_buffer buffer;
+  // Beast reads as much as the buffer has room for (at least 512 bytes). Room for a whole
+  // ordinary request means one recv() per request, and a short read tells asio the socket
+  // is drained, so it waits for readiness instead of trying a recv() that says EAGAIN.
+  buffer.reserve(kClientReadBytes);
   std::string head;  // every response's head is rendered here (see http1_writer.h)
   auto answerAndClose = [&](const Rejection& rejection) -> asio::awaitable<void> {
     auto response = localResponse(rejection.status, rejection.body);
@@ -342,7 +356,7 @@ asio::awaitable<void> GatewayServer::serve(Stream& stream, uint32_t port, Downst
     auto [headError, headBytes] = co_await http::async_read_header(stream, buffer, parser, kUseTuple);
     if (headError) {
       // A client that went away, or sent nothing (more) in time, is simply closed.
-      if (headError == http::error::end_of_stream || headError == beast::error::timeout || headError == asio::error::connection_reset ||
+      if (headError == http::error::end_of_stream || timedOut(stream, headError) || headError == asio::error::connection_reset ||
           headError == asio::error::eof) {
         co_return;
       }
@@ -360,10 +374,14 @@ asio::awaitable<void> GatewayServer::serve(Stream& stream, uint32_t port, Downst
       co_await http::async_write(stream, proceed, kUseTuple);
     }
     lowest.expires_after(options_.bodyTimeout);
-    auto [bodyError, bodyBytes] = co_await http::async_read(stream, buffer, parser, kUseTuple);
-    if (bodyError) {
-      if (bodyError != beast::error::timeout && bodyError != http::error::end_of_stream) co_await answerAndClose(rejectionFor(bodyError));
-      co_return;
+    // Most requests have no body: their head completed them, and reading on would only
+    // post a completion.
+    if (!parser.is_done()) {
+      auto [bodyError, bodyBytes] = co_await http::async_read(stream, buffer, parser, kUseTuple);
+      if (bodyError) {
+        if (!timedOut(stream, bodyError) && bodyError != http::error::end_of_stream) co_await answerAndClose(rejectionFor(bodyError));
+        co_return;
+      }
     }
     Request request = parser.release();
     RequestRecord record = startRecord(request, start, request.version() == 10 ? "HTTP/1.0" : "HTTP/1.1");
@@ -656,6 +674,7 @@ asio::awaitable<GatewayServer::TryResult> GatewayServer::exchange(BasicUpstreamP
           co_return result;
         }
         pooled.emplace(Connection{TunnelStream(std::move(*opened))});
+        pooled->buffer.reserve(kUpstreamReadBytes);
       } else {
         auto colon = endpoint.rfind(':');
         beast::error_code parseError;
@@ -665,14 +684,17 @@ asio::awaitable<GatewayServer::TryResult> GatewayServer::exchange(BasicUpstreamP
           co_return result;
         }
         tcp::endpoint target{address, static_cast<unsigned short>(std::atoi(endpoint.c_str() + colon + 1))};
-        pooled.emplace(Connection{beast::tcp_stream(io_)});
+        pooled.emplace(Connection{TimedSocket(io_.get_executor())});
+        pooled->buffer.reserve(kUpstreamReadBytes);  // as the client's in serve()
         auto connectTimeout = limits.connect_timeout_ms() > 0 ? std::chrono::milliseconds(limits.connect_timeout_ms()) : options_.connectTimeout;
         auto connectBy = Clock::now() + connectTimeout;
-        pooled->stream.expires_at(deadline ? std::min(*deadline, connectBy) : connectBy);
-        auto [connectError] = co_await pooled->stream.async_connect(target, kUseTuple);
-        if (connectError) {
-          result.status = connectError == beast::error::timeout && deadline && Clock::now() >= *deadline ? TryStatus::kTimeout
-                                                                                                      : TryStatus::kConnectFailure;
+        // A connect is cancelled at its deadline (shutting down a socket still connecting
+        // would not end the attempt).
+        asio::steady_timer connectTimer(io_, deadline ? std::min(*deadline, connectBy) : connectBy);
+        auto connected = co_await (pooled->stream.async_connect(target, kUseTuple) || connectTimer.async_wait(kUseTuple));
+        if (connected.index() == 1 || std::get<0>(std::get<0>(connected))) {
+          bool timedOutOverall = connected.index() == 1 && deadline && Clock::now() >= *deadline;
+          result.status = timedOutOverall ? TryStatus::kTimeout : TryStatus::kConnectFailure;
           co_return result;
         }
       }
@@ -681,7 +703,7 @@ asio::awaitable<GatewayServer::TryResult> GatewayServer::exchange(BasicUpstreamP
     setExpiry(connection.stream);
     auto [writeError, written] = co_await asio::async_write(connection.stream, gatherMessage(request, connection.head), kUseTuple);
     if (writeError) {
-      if (writeError == beast::error::timeout) {
+      if (timedOut(connection.stream, writeError)) {
         result.status = TryStatus::kTimeout;
         co_return result;
       }
@@ -694,7 +716,7 @@ asio::awaitable<GatewayServer::TryResult> GatewayServer::exchange(BasicUpstreamP
     if (request.method() == http::verb::head) parser.skip(true);
     auto [readError, read] = co_await http::async_read(connection.stream, connection.buffer, parser, kUseTuple);
     if (readError) {
-      if (readError == beast::error::timeout) {
+      if (timedOut(connection.stream, readError)) {
         result.status = TryStatus::kTimeout;
         co_return result;
       }

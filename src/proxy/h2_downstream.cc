@@ -18,6 +18,7 @@
 #include "hbone/async_signal.h"
 #include "hbone/h2_codec.h"
 #include "proxy/request_checks.h"
+#include "proxy/timed_socket.h"
 
 namespace weft::proxy {
 
@@ -270,6 +271,8 @@ asio::awaitable<void> serveHttp2(Stream& stream, beast::flat_buffer& alreadyRead
 }
 
 template asio::awaitable<void> serveHttp2(beast::tcp_stream&, beast::flat_buffer&, H2Responder, H2DownstreamOptions, H2DownstreamCounters&);
+// The gateway's plain listeners (h2c with prior knowledge).
+template asio::awaitable<void> serveHttp2(TimedSocket&, beast::flat_buffer&, H2Responder, H2DownstreamOptions, H2DownstreamCounters&);
 // A waypoint's tunnel: one end of a socket pair.
 template asio::awaitable<void> serveHttp2(beast::basic_stream<asio::local::stream_protocol>&, beast::flat_buffer&, H2Responder,
                                          H2DownstreamOptions, H2DownstreamCounters&);

@@ -1,6 +1,5 @@
 #include "proxy/trace_context.h"
 
-#include <fmt/format.h>
 
 #include <algorithm>
 
@@ -32,16 +31,35 @@ std::optional<TraceIds> b3Ids(std::string_view traceId, std::string_view spanId,
 }
 
 std::string randomHex(std::minstd_rand& random, size_t digits) {
-  std::string out;
-  std::uniform_int_distribution<uint32_t> d(0, 0xffff);
-  while (out.size() < digits) out += fmt::format("{:04x}", d(random));
-  out.resize(digits);
+  std::string out(digits, '0');
+  fillRandomHex(out, random);
   // An all-zero id is invalid in both formats; vanishingly unlikely, but cheap to rule out.
   if (allZero(out)) out.back() = '1';
   return out;
 }
 
 }  // namespace
+
+void fillRandomHex(std::span<char> out, std::minstd_rand& random) {
+  // Every request draws ids: a table and 16 bits per draw, not formatting (this was a few
+  // percent of the proxy's time with fmt). minstd's modulus is prime, so its low bits are
+  // as good as its high ones.
+  static constexpr char kDigits[] = "0123456789abcdef";
+  size_t i = 0;
+  while (i < out.size()) {
+    uint32_t bits = static_cast<uint32_t>(random());
+    for (int n = 0; n < 4 && i < out.size(); ++n, bits >>= 4) out[i++] = kDigits[bits & 0xf];
+  }
+}
+
+// A version 4 UUID, as Envoy makes them: 8-4-4-4-12 hex digits, version 4, variant 10xx.
+std::string newRequestId(std::minstd_rand& random) {
+  std::string id(36, '-');
+  for (auto [from, length] : {std::pair{0, 8}, {9, 4}, {14, 4}, {19, 4}, {24, 12}}) fillRandomHex({id.data() + from, size_t(length)}, random);
+  id[14] = '4';
+  id[19] = "89ab"[random() & 3];
+  return id;
+}
 
 std::optional<TraceIds> parseTraceparent(std::string_view value) {
   // version "-" trace-id "-" parent-id "-" flags: 2+1+32+1+16+1+2 = 55 characters.
@@ -76,7 +94,12 @@ std::optional<TraceIds> parseB3(const http::fields& fields) {
   return b3Ids(value.substr(0, first), span, sampled);
 }
 
-std::string formatTraceparent(const TraceIds& ids) { return fmt::format("00-{}-{}-{}", ids.traceId, ids.spanId, ids.sampled ? "01" : "00"); }
+std::string formatTraceparent(const TraceIds& ids) {
+  std::string out;
+  out.reserve(55);
+  out.append("00-").append(ids.traceId).append("-").append(ids.spanId).append(ids.sampled ? "-01" : "-00");
+  return out;
+}
 
 void propagateTraceContext(http::fields& fields, std::minstd_rand& random) {
   auto traceparent = fields.find("traceparent");

@@ -15,6 +15,8 @@
 #include <boost/beast/http/fields.hpp>
 
 #include <optional>
+#include <span>
+#include <utility>
 #include <random>
 #include <string>
 #include <string_view>
@@ -35,6 +37,11 @@ std::optional<TraceIds> parseTraceparent(std::string_view value);
 std::optional<TraceIds> parseB3(const boost::beast::http::fields& fields);
 
 std::string formatTraceparent(const TraceIds& ids);
+
+// Random lowercase hex digits over all of `out` (ids for traces and requests).
+void fillRandomHex(std::span<char> out, std::minstd_rand& random);
+// A new x-request-id: a random (version 4) UUID, as Envoy makes them.
+std::string newRequestId(std::minstd_rand& random);
 
 // Makes `fields` carry trace context as described above.
 void propagateTraceContext(boost::beast::http::fields& fields, std::minstd_rand& random);

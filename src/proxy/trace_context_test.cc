@@ -2,6 +2,9 @@
 
 #include <gtest/gtest.h>
 
+#include <set>
+#include <string>
+
 namespace weft::proxy {
 namespace {
 
@@ -90,6 +93,31 @@ TEST(TraceContext, AMalformedTraceparentIsReplacedAndItsTracestateDropped) {
   propagateTraceContext(b3, random);
   EXPECT_EQ(b3["x-b3-traceid"].size(), 32u);
   EXPECT_EQ(parseTraceparent(b3["traceparent"])->traceId, b3["x-b3-traceid"]);
+}
+
+TEST(TraceContext, RequestIdsAreVersion4Uuids) {
+  std::minstd_rand random(11);
+  std::set<std::string> seen;
+  for (int i = 0; i < 200; ++i) {
+    std::string id = newRequestId(random);
+    ASSERT_EQ(id.size(), 36u) << id;
+    for (size_t at : {8u, 13u, 18u, 23u}) EXPECT_EQ(id[at], '-') << id;
+    EXPECT_EQ(id[14], '4') << id;                                         // version 4
+    EXPECT_NE(std::string_view("89ab").find(id[19]), std::string_view::npos) << id;  // variant 10xx
+    std::string digits = id;
+    std::erase(digits, '-');
+    EXPECT_EQ(digits.find_first_not_of("0123456789abcdef"), std::string::npos) << id;
+    seen.insert(id);
+  }
+  EXPECT_EQ(seen.size(), 200u);
+}
+
+TEST(TraceContext, RandomHexUsesEveryDigit) {
+  std::minstd_rand random(3);
+  std::string out(4096, ' ');
+  fillRandomHex(out, random);
+  for (char digit : std::string_view("0123456789abcdef")) EXPECT_NE(out.find(digit), std::string::npos) << digit;
+  EXPECT_EQ(out.find_first_not_of("0123456789abcdef"), std::string::npos);
 }
 
 }  // namespace

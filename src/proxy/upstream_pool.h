@@ -6,18 +6,20 @@
 //
 // Two kinds of connection share the code: plain TCP, and one end of a socket pair whose
 // other end is relayed into an HBONE stream (a waypoint's tunnel to a mesh endpoint,
-// tunnel_upstream.h). Both are Beast streams with the same timeouts.
+// tunnel_upstream.h). Both have Beast's deadline vocabulary (TimedSocket for TCP, the
+// proxy's hottest path; a Beast stream for the socket pair).
 
 #include <boost/asio/local/stream_protocol.hpp>
 #include <boost/beast/core/basic_stream.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
-#include <boost/beast/core/tcp_stream.hpp>
 
 #include <cstdint>
 #include <map>
 #include <optional>
 #include <string>
 #include <vector>
+
+#include "proxy/timed_socket.h"
 
 namespace weft::proxy {
 
@@ -33,7 +35,7 @@ struct BasicPooledConnection {
 };
 
 using TunnelStream = boost::beast::basic_stream<boost::asio::local::stream_protocol>;
-using PooledConnection = BasicPooledConnection<boost::beast::tcp_stream>;
+using PooledConnection = BasicPooledConnection<TimedSocket>;
 using PooledTunnel = BasicPooledConnection<TunnelStream>;
 
 template <class Connection>
