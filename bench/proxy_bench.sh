@@ -19,7 +19,9 @@
 # pod's IP, so all three paths cross the same veths and bridge:
 #   throughput/latency: wrk -t1 -c64 -d10s --latency -H 'Host: bench.local' (after 2 s warm-up)
 #   CPU per request:    the proxy process's utime+stime (/proc/PID/stat, all threads; nginx:
-#                       the worker) over the wrk run / requests wrk completed
+#                       the worker) over the wrk run / requests wrk completed; and of it utime
+#                       alone (the process's own code: the rest is the kernel's, system calls
+#                       and the network stack they run, the same for every proxy here)
 #   upstream reuse:     connections the backend accepted during the wrk run (its nginx
 #                       stub_status on :8090), per 1,000 requests
 #   memory:             h2load --h1 -c10 --rps 100 (1,000 requests/s in all) for 10 s, first,
@@ -279,6 +281,7 @@ done
 # --- measuring ------------------------------------------------------------------------------------
 ticks=$(getconf CLK_TCK)
 cpu_ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }  # utime + stime, all threads
+user_ticks() { awk '{print $14}' "/proc/$1/stat"; }
 cores_busy() {  # "busy total softirq" for CPU 0, then CPU 1, in jiffies
   awk '/^cpu[01] / {print $2 + $3 + $4 + $7 + $8 + $9, $2 + $3 + $4 + $5 + $6 + $7 + $8 + $9, $8}' /proc/stat | tr '\n' ' '
 }
@@ -288,7 +291,7 @@ to_us() {  # wrk's "510.00us" / "2.10ms" / "1.02s" -> microseconds
 status_kb() { awk -v k="$2:" '$1 == k {print $2}' "/proc/$1/status"; }
 
 backend_accepts() { in_client curl -s --max-time 3 "http://$backend_ip:8090/status" | awk 'NR == 3 {print $1}'; }
-declare -A upstream rps p50 p99 cpu_us rss hwm lowrps proxy_busy load_busy errors
+declare -A upstream rps p50 p99 cpu_us user_us rss hwm lowrps proxy_busy load_busy errors
 measure() {  # NAME PORT PID
   local label=$1 port=$2 pid=$3 url="http://$gw_ip:$2/" out before after c0 c1 reqs
   # 1. memory at 1,000 requests/s (10 connections x 100/s), before anything heavier.
@@ -300,9 +303,9 @@ measure() {  # NAME PORT PID
   # 2. warm-up, then the measured wrk run with the CPU counters around it.
   in_client timeout 30 nice -n "$nice" taskset -c 0 wrk -t1 -c"$conns" -d2s -H 'Host: bench.local' "$url" >/dev/null
   accepts0=$(backend_accepts)
-  before=$(cpu_ticks "$pid"); c0=$(cores_busy)
+  before=$(cpu_ticks "$pid"); user_before=$(user_ticks "$pid"); c0=$(cores_busy)
   out=$(in_client timeout 60 nice -n "$nice" taskset -c 0 wrk -t1 -c"$conns" -d"$duration" --latency -H 'Host: bench.local' "$url")
-  after=$(cpu_ticks "$pid"); c1=$(cores_busy)
+  after=$(cpu_ticks "$pid"); user_after=$(user_ticks "$pid"); c1=$(cores_busy)
   accepts1=$(backend_accepts)
   reqs=$(awk '/requests in/ {print $1}' <<<"$out")
   rps[$label]=$(awk '/^Requests\/sec:/ {print int($2)}' <<<"$out")
@@ -311,6 +314,7 @@ measure() {  # NAME PORT PID
   upstream[$label]=$(awk -v c=$((accepts1 - accepts0 - 1)) -v n="$reqs" 'BEGIN { printf "%d (%.1f)", c, 1000 * c / n }')
   errors[$label]=$(awk '/Non-2xx|Socket errors/ {printf "%s%s", sep, $0; sep="; "}' <<<"$out")
   cpu_us[$label]=$(awk -v t=$((after - before)) -v hz="$ticks" -v n="$reqs" 'BEGIN { printf "%.1f", t / hz * 1e6 / n }')
+  user_us[$label]=$(awk -v t=$((user_after - user_before)) -v hz="$ticks" -v n="$reqs" 'BEGIN { printf "%.1f", t / hz * 1e6 / n }')
   read -r b0 t0 q0 b1 t1 r0 <<<"$c0"; read -r a0 s0 q1 a1 s1 r1 <<<"$c1"
   load_busy[$label]=$(awk -v b=$((a0 - b0)) -v t=$((s0 - t0)) 'BEGIN { printf "%d%%", 100 * b / t }')
   proxy_busy[$label]=$(awk -v t=$((after - before)) -v hz="$ticks" -v d="${duration%s}" 'BEGIN { printf "%d%%", 100 * t / hz / d }')
@@ -356,12 +360,12 @@ ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", a / b }'; }
 echo "wrk -t1 -c$conns -d$duration --latency, 1 KiB responses; $(nproc) cores (proxies on CPU 1, wrk/h2load/backend on CPU 0);" \
   "load average $(cut -d' ' -f1-3 /proc/loadavg); $(date -u +%Y-%m-%d)."
 echo
-echo "| proxy | requests/s | p50 | p99 | CPU us/request | RSS at 1000 rps (peak) MiB | upstream connections opened (per 1000 requests) | proxy CPU busy | CPU 0 busy |"
-echo "|---|---|---|---|---|---|---|---|---|"
+echo "| proxy | requests/s | p50 | p99 | CPU us/request | of which user | RSS at 1000 rps (peak) MiB | upstream connections opened (per 1000 requests) | proxy CPU busy | CPU 0 busy |"
+echo "|---|---|---|---|---|---|---|---|---|---|"
 for p in weft haproxy nginx; do
   case $p in weft) what="weft-proxy (1 io thread)";; haproxy) what="haproxy $(haproxy -v | awk 'NR==1 {print $3}') nbthread 1";;
     nginx) what="nginx $(nginx -v 2>&1 | sed 's|.*/||') 1 worker";; esac
-  echo "| $what | ${rps[$p]} | ${p50[$p]} us | ${p99[$p]} us | ${cpu_us[$p]} | $(mib "${rss[$p]}") ($(mib "${hwm[$p]}")) at ${lowrps[$p]} rps | ${upstream[$p]} | ${proxy_busy[$p]} | ${load_busy[$p]} |"
+  echo "| $what | ${rps[$p]} | ${p50[$p]} us | ${p99[$p]} us | ${cpu_us[$p]} | ${user_us[$p]} | $(mib "${rss[$p]}") ($(mib "${hwm[$p]}")) at ${lowrps[$p]} rps | ${upstream[$p]} | ${proxy_busy[$p]} | ${load_busy[$p]} |"
 done
 echo
 echo "direct to the backend, no proxy (the load side's ceiling, all on CPU 0): $direct"

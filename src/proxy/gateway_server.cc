@@ -13,6 +13,7 @@
 #include <boost/asio/ssl.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/ssl.hpp>
+#include <algorithm>
 #include <cstdio>
 
 #include "proxy/cors.h"
@@ -43,9 +44,17 @@ constexpr auto kUseTuple = asio::as_tuple(asio::use_awaitable);
 constexpr http::field kHopByHop[] = {http::field::connection, http::field::keep_alive, http::field::proxy_connection,
                                      http::field::te, http::field::trailer, http::field::transfer_encoding, http::field::upgrade};
 
+// One pass comparing each field's known-name code: erasing by name would search the
+// fields' tree seven times per message, on every request and every response.
 template <class Fields>
 void dropHopByHop(Fields& fields) {
-  for (auto f : kHopByHop) fields.erase(f);
+  for (auto it = fields.begin(); it != fields.end();) {
+    if (std::find(std::begin(kHopByHop), std::end(kHopByHop), it->name()) != std::end(kHopByHop)) {
+      it = fields.erase(it);
+    } else {
+      ++it;
+    }
+  }
 }
 
 void applyHeaderEdits(http::fields& fields, const weft::v1::HeaderOperations& ops) {
@@ -97,6 +106,24 @@ bool timedOut(Stream& stream, const beast::error_code& ec) {
     return ec && beast::get_lowest_layer(stream).expired();
   } else {
     return ec == beast::error::timeout;
+  }
+}
+
+// After an error answer (400, 413, 431...): stop sending, then read and drop what the
+// client still sends, for a second and 64 KiB at most, before the socket closes. Closing
+// with unread bytes makes the kernel send a reset, which can destroy the answer before the
+// client has read it (a request body sent after a refused head, say). nginx calls this a
+// lingering close, Envoy a delayed close.
+template <class Lowest>
+asio::awaitable<void> lingeringClose(Lowest& lowest) {
+  beast::error_code ignored;
+  lowest.socket().shutdown(tcp::socket::shutdown_send, ignored);
+  lowest.expires_after(std::chrono::seconds(1));
+  char sink[4096];
+  for (size_t drained = 0; drained < 64 * 1024;) {
+    auto [error, got] = co_await lowest.async_read_some(asio::buffer(sink), kUseTuple);
+    if (error) break;
+    drained += got;
   }
 }
 
@@ -347,7 +374,7 @@ asio::awaitable<void> GatewayServer::serve(Stream& stream, uint32_t port, Downst
     response.keep_alive(false);
     lowest.expires_after(options_.headerTimeout);
     co_await asio::async_write(stream, gatherMessage(response, head), kUseTuple);
-    lowest.socket().shutdown(tcp::socket::shutdown_both, ignored);
+    co_await lingeringClose(lowest);
   };
   while (true) {
     RequestParser parser;

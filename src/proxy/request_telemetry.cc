@@ -1,6 +1,7 @@
 #include "proxy/request_telemetry.h"
 
 #include <cctype>
+#include <charconv>
 
 #include <boost/json.hpp>
 #include <fmt/chrono.h>
@@ -83,11 +84,26 @@ void RequestMetrics::Histogram<N>::observe(double value, const std::array<double
 }
 
 void RequestMetrics::record(const RequestRecord& r) {
-  Key key{r.destinationService.empty() ? "unknown" : r.destinationService,
-          r.destinationServiceNamespace.empty() ? "unknown" : r.destinationServiceNamespace, std::to_string(r.responseCode),
-          r.responseFlags.empty() ? "-" : r.responseFlags, r.sourcePrincipal, r.grpc, r.grpc ? r.grpcStatus : std::string()};
+  char code[16];
+  auto codeEnd = std::to_chars(code, code + sizeof code, r.responseCode).ptr;
+  KeyView key{r.destinationService.empty() ? std::string_view("unknown") : std::string_view(r.destinationService),
+              r.destinationServiceNamespace.empty() ? std::string_view("unknown") : std::string_view(r.destinationServiceNamespace),
+              std::string_view(code, static_cast<size_t>(codeEnd - code)),
+              r.responseFlags.empty() ? std::string_view("-") : std::string_view(r.responseFlags), r.sourcePrincipal, r.grpc,
+              r.grpc ? std::string_view(r.grpcStatus) : std::string_view()};
   std::lock_guard lock(mutex_);
-  auto& s = series_[key];
+  auto found = series_.find(key);
+  if (found == series_.end()) {
+    auto owned = [](const auto& field) {
+      if constexpr (std::is_same_v<std::decay_t<decltype(field)>, bool>) {
+        return field;
+      } else {
+        return std::string(field);
+      }
+    };
+    found = series_.emplace(std::apply([&](const auto&... field) { return Key{owned(field)...}; }, key), Series{}).first;
+  }
+  auto& s = found->second;
   ++s.count;
   s.duration.observe(static_cast<double>(r.durationMs), kBuckets);
   s.requestBytes.observe(static_cast<double>(r.bytesReceived), kByteBuckets);

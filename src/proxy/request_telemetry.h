@@ -80,6 +80,20 @@ class RequestMetrics {
  private:
   // service, ns, code, flags, source principal, grpc, grpc status
   using Key = std::tuple<std::string, std::string, std::string, std::string, std::string, bool, std::string>;
+  // The same key as views: every request looks its series up with one, and only a new
+  // series copies the strings (this runs once per request).
+  using KeyView = std::tuple<std::string_view, std::string_view, std::string_view, std::string_view, std::string_view, bool, std::string_view>;
+  static KeyView viewOf(const KeyView& key) { return key; }
+  static KeyView viewOf(const Key& key) {
+    return std::apply([](const auto&... field) { return KeyView{field...}; }, key);
+  }
+  struct KeyLess {
+    using is_transparent = void;
+    template <class A, class B>
+    bool operator()(const A& a, const B& b) const {
+      return viewOf(a) < viewOf(b);
+    }
+  };
   template <size_t N>
   struct Histogram {
     double sum = 0;
@@ -98,7 +112,7 @@ class RequestMetrics {
 
   SourceWorkload source_;
   mutable std::mutex mutex_;
-  std::map<Key, Series> series_;
+  std::map<Key, Series, KeyLess> series_;
 };
 
 }  // namespace weft::proxy

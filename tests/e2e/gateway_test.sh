@@ -95,6 +95,10 @@ check_contains "and an X-Request-Id" "$headers" "X-Request-Id"
 # httpbin answers {"headers": {"Name": ["value"]}}.
 check_contains "and a trace started by the gateway: traceparent and B3 with the same trace id" \
   "$(jq -r '.headers | (.Traceparent[0] | split("-")[1]) == .["X-B3-Traceid"][0]' <<<"$headers")" "true"
+hop=$(in_cluster curl -s --max-time 5 -H 'Host: example.com' -H 'Keep-Alive: timeout=5' -H 'Proxy-Connection: keep-alive' -H 'TE: trailers' \
+  -H 'X-Kept: yes' "http://$gw_ip:8080/headers")
+check_contains "hop-by-hop headers (Keep-Alive, Proxy-Connection, TE) are not forwarded; others are" \
+  "$(jq -r '.headers | [has("Keep-Alive"), has("Proxy-Connection"), has("Te"), .["X-Kept"][0]] | map(tostring) | join(" ")' <<<"$hop")" "false false false yes"
 tp=00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01
 traced=$(in_cluster curl -s --max-time 5 -H 'Host: example.com' -H "traceparent: $tp" "http://$gw_ip:8080/headers")
 check_contains "a client's traceparent reaches httpbin untouched" "$(jq -r '.headers.Traceparent[0]' <<<"$traced")" "$tp"
