@@ -655,10 +655,12 @@ asio::awaitable<GatewayServer::TryResult> GatewayServer::tryOnce(std::string end
                                                                  std::optional<Clock::time_point> deadline,
                                                                  const weft::v1::ConnectionPool& limits, std::string hboneIdentity) {
   // HTTP/2 (h2c) to endpoints whose cluster speaks it, or follows a client that spoke it;
-  // never to a mesh endpoint, which is reached over HBONE (HTTP/2 inside it is not built).
-  if (hboneIdentity.empty() && usesHttp2Upstream(limits, request.version())) {
+  // to a mesh endpoint inside HBONE streams with the proxy's certificate, and without one
+  // yet not at all (h2_upstream.h).
+  if (usesHttp2Upstream(limits, request.version())) {
     H2UpstreamPool::Limits h2Limits = h2LimitsOf(limits);  // named: see session()
-    H2Exchange answered = co_await h2Pool_.exchange(std::move(endpoint), request, deadline, h2Limits);
+    H2Destination destination{std::move(endpoint), std::move(hboneIdentity), tunnels_.get()};
+    H2Exchange answered = co_await h2Pool_.exchange(std::move(destination), request, deadline, h2Limits);
     co_return TryResult{answered.status, std::move(answered.response), std::move(answered.trailers)};
   }
   // A mesh endpoint is reached through its ztunnel (HBONE) with the proxy's own certificate;

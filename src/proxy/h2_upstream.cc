@@ -6,10 +6,10 @@
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
 #include <boost/asio/experimental/awaitable_operators.hpp>
+#include <boost/asio/generic/stream_protocol.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/asio/write.hpp>
-#include <boost/beast/core/tcp_stream.hpp>
 #include <charconv>
 
 #include "base/ascii.h"
@@ -17,6 +17,7 @@
 #include "proxy/h2_downstream.h"
 #include "proxy/request_checks.h"
 #include "proxy/request_telemetry.h"
+#include "proxy/tunnel_upstream.h"
 
 namespace weft::proxy {
 
@@ -24,6 +25,7 @@ namespace asio = boost::asio;
 namespace beast = boost::beast;
 namespace http = beast::http;
 using tcp = asio::ip::tcp;
+using Socket = asio::generic::stream_protocol::socket;  // TCP, or a socket-pair end relayed into HBONE
 using Clock = std::chrono::steady_clock;
 using namespace asio::experimental::awaitable_operators;
 
@@ -35,6 +37,16 @@ constexpr uint32_t kCancel = 0x8;  // RFC 9113 §7 CANCEL
 bool isConnectionSpecific(std::string_view name) {
   return name == "connection" || name == "keep-alive" || name == "proxy-connection" || name == "transfer-encoding" || name == "upgrade" ||
          name == "te" || name == "host";
+}
+
+// "ip:port" as an address, or nothing.
+std::optional<tcp::endpoint> parseEndpoint(const std::string& endpoint) {
+  auto colon = endpoint.rfind(':');
+  if (colon == std::string::npos) return std::nullopt;
+  beast::error_code parseError;
+  auto address = asio::ip::make_address(endpoint.substr(0, colon), parseError);
+  if (parseError) return std::nullopt;
+  return tcp::endpoint{address, static_cast<unsigned short>(std::atoi(endpoint.c_str() + colon + 1))};
 }
 
 // One request in flight: what the reader has gathered, and the waiting exchange's wake-up.
@@ -53,10 +65,10 @@ struct PendingStream {
 // the peer's stream limit.
 struct H2UpstreamPool::Connection {
   Connection(asio::io_context& io, std::shared_ptr<H2UpstreamCounters> counters)
-      : stream(io), wake(io.get_executor()), connected(io.get_executor()), idleTimer(io), counters(std::move(counters)) {}
+      : socket(io), wake(io.get_executor()), connected(io.get_executor()), idleTimer(io), counters(std::move(counters)) {}
 
   enum class State { kConnecting, kReady, kClosed };
-  beast::tcp_stream stream;
+  Socket socket;  // closed until connected; a TCP connect in progress is cancelled by close()
   std::unique_ptr<hbone::H2Codec> codec;
   State state = State::kConnecting;
   bool draining = false;  // GOAWAY received or request budget spent: no new streams
@@ -82,8 +94,8 @@ struct H2UpstreamPool::Connection {
     if (state == State::kClosed) return;
     state = State::kClosed;
     beast::error_code ignored;
-    stream.socket().shutdown(tcp::socket::shutdown_both, ignored);
-    stream.socket().close(ignored);
+    socket.shutdown(Socket::shutdown_both, ignored);
+    socket.close(ignored);
     for (auto& [id, pending] : streams) {
       if (pending->finished) continue;
       pending->result.status = H2Exchange::Status::kReset;
@@ -180,7 +192,7 @@ using Connection = H2UpstreamPool::Connection;
 asio::awaitable<void> readLoop(std::shared_ptr<Connection> connection) {
   char chunk[16384];
   while (connection->state != Connection::State::kClosed) {
-    auto [error, got] = co_await connection->stream.async_read_some(asio::buffer(chunk), kUseTuple);
+    auto [error, got] = co_await connection->socket.async_read_some(asio::buffer(chunk), kUseTuple);
     if (error) break;
     auto failure = connection->codec->receive({reinterpret_cast<const uint8_t*>(chunk), got});
     connection->onEvents();
@@ -198,7 +210,7 @@ asio::awaitable<void> writeLoop(std::shared_ptr<Connection> connection) {
     while (connection->codec->wantsWrite()) {
       std::string out = connection->codec->takeOutput();
       if (out.empty()) break;
-      auto [error, written] = co_await asio::async_write(connection->stream, asio::buffer(out), kUseTuple);
+      auto [error, written] = co_await asio::async_write(connection->socket, asio::buffer(out), kUseTuple);
       if (error) {
         connection->close();
         co_return;
@@ -276,15 +288,15 @@ void H2UpstreamPool::clear() {
   connections_.clear();
 }
 
-size_t H2UpstreamPool::connectionCount(const std::string& endpoint) const {
-  auto found = connections_.find(endpoint);
+size_t H2UpstreamPool::connectionCount(const std::string& poolKey) const {
+  auto found = connections_.find(poolKey);
   if (found == connections_.end()) return 0;
   return std::count_if(found->second.begin(), found->second.end(),
                        [](const auto& c) { return c->state != Connection::State::kClosed; });
 }
 
-std::shared_ptr<Connection> H2UpstreamPool::pick(const std::string& endpoint) {
-  auto& list = connections_[endpoint];
+std::shared_ptr<Connection> H2UpstreamPool::pick(const std::string& poolKey) {
+  auto& list = connections_[poolKey];
   std::erase_if(list, [](const auto& c) { return c->state == Connection::State::kClosed; });
   uint32_t known = 100;
   for (const auto& connection : list) {
@@ -296,19 +308,57 @@ std::shared_ptr<Connection> H2UpstreamPool::pick(const std::string& endpoint) {
   return nullptr;
 }
 
-asio::awaitable<H2Exchange> H2UpstreamPool::exchange(std::string endpoint, const Request& request,
+asio::awaitable<H2Exchange::Status> H2UpstreamPool::connect(std::shared_ptr<Connection> connection, H2Destination destination,
+                                                            std::optional<Clock::time_point> deadline, Limits limits) {
+  if (!destination.hboneIdentity.empty()) {
+    // Bounded by the HBONE pool's connect and handshake timeouts (the connect timeout), not
+    // by the deadline: cancelling a half-open HBONE connection other callers share is the
+    // HBONE pool's business (to do there, for both protocols).
+    auto opened = co_await destination.tunnels->open(destination.endpoint, destination.hboneIdentity);
+    if (!opened) {
+      spdlog::info("gateway h2 upstream: {}", opened.error().message);
+      co_return H2Exchange::Status::kConnectFailure;
+    }
+    // Closed meanwhile (the pool cleared): the stream ends as the socket-pair end goes.
+    if (connection->state == Connection::State::kClosed) co_return H2Exchange::Status::kConnectFailure;
+    connection->socket = Socket(std::move(*opened));
+    ++counters_->tunnelled;
+    co_return H2Exchange::Status::kOk;
+  }
+  std::optional<tcp::endpoint> target = parseEndpoint(destination.endpoint);
+  if (!target) co_return H2Exchange::Status::kConnectFailure;  // exchange() looked already
+  auto connectTimeout = limits.connectTimeout.count() > 0 ? limits.connectTimeout : options_.connectTimeout;
+  auto connectBy = Clock::now() + connectTimeout;
+  asio::steady_timer timer(io_);
+  timer.expires_at(deadline ? std::min(*deadline, connectBy) : connectBy);
+  // The timer winning cancels the connect; so does close() (the socket is closed under it).
+  auto woke = co_await (connection->socket.async_connect(Socket::endpoint_type(*target), kUseTuple) || timer.async_wait(kUseTuple));
+  if (woke.index() == 1) co_return deadline && Clock::now() >= *deadline ? H2Exchange::Status::kTimeout : H2Exchange::Status::kConnectFailure;
+  auto [connectError] = std::get<0>(woke);
+  if (connectError || connection->state == Connection::State::kClosed) co_return H2Exchange::Status::kConnectFailure;
+  beast::error_code ignored;
+  connection->socket.set_option(tcp::no_delay(true), ignored);
+  co_return H2Exchange::Status::kOk;
+}
+
+asio::awaitable<H2Exchange> H2UpstreamPool::exchange(H2Destination destination, const Request& request,
                                                       std::optional<Clock::time_point> deadline, Limits limits) {
   H2Exchange failed;
   hbone::H2Codec::RequestHead head;
   hbone::Headers headers = http2RequestHeaders(request, head);
   std::string body = request.body();
 
-  std::shared_ptr<Connection> connection = pick(endpoint);
+  std::string key = destination.poolKey();
+  std::shared_ptr<Connection> connection = pick(key);
   if (connection == nullptr) {
-    auto colon = endpoint.rfind(':');
-    beast::error_code parseError;
-    auto address = asio::ip::make_address(endpoint.substr(0, colon == std::string::npos ? 0 : colon), parseError);
-    if (colon == std::string::npos || parseError) {
+    if (!parseEndpoint(destination.endpoint)) {
+      failed.status = H2Exchange::Status::kConnectFailure;
+      co_return failed;
+    }
+    // A mesh endpoint without the proxy's certificate: never plaintext (its mTLS would be
+    // skipped), so not at all.
+    if (!destination.hboneIdentity.empty() && destination.tunnels == nullptr) {
+      spdlog::info("gateway: no workload certificate yet for HBONE to {}", destination.endpoint);
       failed.status = H2Exchange::Status::kConnectFailure;
       co_return failed;
     }
@@ -320,25 +370,17 @@ asio::awaitable<H2Exchange> H2UpstreamPool::exchange(std::string endpoint, const
       co_return failed;
     }
     connection->codec = std::move(*codec);
-    connections_[endpoint].push_back(connection);
+    connections_[key].push_back(connection);
     Reservation claim{connection};
     ++connection->reserved;
-    auto connectTimeout = limits.connectTimeout.count() > 0 ? limits.connectTimeout : options_.connectTimeout;
-    auto connectBy = Clock::now() + connectTimeout;
-    connection->stream.expires_at(deadline ? std::min(*deadline, connectBy) : connectBy);
-    tcp::endpoint target{address, static_cast<unsigned short>(std::atoi(endpoint.c_str() + colon + 1))};
-    auto [connectError] = co_await connection->stream.async_connect(target, kUseTuple);
-    connection->stream.expires_never();
-    if (connectError || connection->state == Connection::State::kClosed) {
+    H2Exchange::Status connected = co_await connect(connection, std::move(destination), deadline, limits);
+    if (connected != H2Exchange::Status::kOk) {
       ++counters_->connectFailures;
       connection->close();  // wakes the exchanges that joined it meanwhile
-      failed.status = connectError == beast::error::timeout && deadline && Clock::now() >= *deadline ? H2Exchange::Status::kTimeout
-                                                                                                  : H2Exchange::Status::kConnectFailure;
+      failed.status = connected;
       co_return failed;
     }
     ++counters_->connections;
-    beast::error_code ignored;
-    connection->stream.socket().set_option(tcp::no_delay(true), ignored);
     connection->state = Connection::State::kReady;
     asio::co_spawn(io_, readLoop(connection), asio::detached);
     asio::co_spawn(io_, writeLoop(connection), asio::detached);

@@ -4,6 +4,13 @@
 // request in and one whole response out (head, body, trailers), like the HTTP/1.1 path, so
 // the gateway's retries, outlier detection and telemetry see the same shapes.
 //
+// A connection runs over plain TCP to the endpoint, or, for an endpoint in the mesh, over
+// one HBONE CONNECT stream to it through its node's ztunnel (tunnel_upstream.h), handed
+// over as a socket-pair end: the far ztunnel relays the stream's bytes to the pod's port as
+// they are, so h2c with prior knowledge runs inside unchanged and mTLS is HBONE's. Both are
+// one generic stream socket, so everything below is one code path. The two kinds never
+// share connections: the pool key of a tunnelled one carries the endpoint's identity.
+//
 // Framing, HPACK, flow control and the protocol's defences are nghttp2's through
 // hbone::H2Codec (sans-I/O); this file owns sockets, connection choice and time:
 //  - a connection takes new streams while it has fewer open than the peer's
@@ -15,7 +22,9 @@
 //    an error) fail as resets, so a retry policy with `reset` can send them again.
 //  - a connection with no stream for the idle timeout is closed.
 //  - the attempt's deadline bounds connect, send and wait; a stream that outlives it is
-//    reset (CANCEL) and the exchange reports a timeout.
+//    reset (CANCEL) and the exchange reports a timeout. Opening an HBONE stream is the
+//    exception, bounded only by the HBONE pool's timeouts, as on the HTTP/1.1 path
+//    (tunnel_upstream.h); a late one is a connect failure.
 //
 // Invariants: every method runs on the io_context's thread; a connection's state is shared
 // by its reader, its writer and the exchanges waiting on it (shared_ptr), so none of them
@@ -40,6 +49,22 @@
 
 namespace weft::proxy {
 
+class TunnelUpstream;  // tunnel_upstream.h
+
+// Where an exchange goes, and what its connections run over.
+struct H2Destination {
+  std::string endpoint;  // "ip:port"
+  // Empty: plain TCP to `endpoint`. Else the endpoint is in the mesh and is reached only
+  // inside HBONE streams opened by `tunnels`, the ztunnel's certificate checked against this
+  // SPIFFE ID; without `tunnels` (the proxy holds no certificate yet) the exchange fails as a
+  // connect failure, never in plaintext.
+  std::string hboneIdentity;
+  TunnelUpstream* tunnels = nullptr;  // borrowed: the gateway's, outlives the pool
+
+  // Connections are shared by exchanges with equal keys.
+  std::string poolKey() const { return hboneIdentity.empty() ? endpoint : endpoint + " hbone " + hboneIdentity; }
+};
+
 struct H2UpstreamOptions {
   std::chrono::milliseconds connectTimeout{5000};
   std::chrono::milliseconds idleTimeout{std::chrono::hours(1)};  // Istio's http.idleTimeout default
@@ -47,6 +72,7 @@ struct H2UpstreamOptions {
 
 struct H2UpstreamCounters {
   uint64_t connections = 0;      // opened successfully
+  uint64_t tunnelled = 0;        // of those, inside an HBONE stream
   uint64_t connectFailures = 0;
   uint64_t streams = 0;          // requests sent
   uint64_t goaways = 0;          // GOAWAY frames received
@@ -77,23 +103,28 @@ class H2UpstreamPool {
     uint32_t maxRequestsPerConnection = 0;        // 0: no limit; then the connection drains
   };
 
-  // Sends `request` to `endpoint` ("ip:port") and waits for the whole response. The
-  // request is turned into frames before the first suspension; the caller keeps it alive
-  // for the call anyway (as the gateway's retries do).
-  boost::asio::awaitable<H2Exchange> exchange(std::string endpoint, const Request& request,
+  // Sends `request` to `destination` and waits for the whole response. The request is
+  // turned into frames before the first suspension; the caller keeps it alive for the call
+  // anyway (as the gateway's retries do).
+  boost::asio::awaitable<H2Exchange> exchange(H2Destination destination, const Request& request,
                                               std::optional<std::chrono::steady_clock::time_point> deadline, Limits limits);
 
   // Closes every connection; exchanges in flight fail as resets.
   void clear();
-  // Connections open or connecting to `endpoint` (tests).
-  size_t connectionCount(const std::string& endpoint) const;
+  // Connections open or connecting under `poolKey` (H2Destination::poolKey; tests).
+  size_t connectionCount(const std::string& poolKey) const;
   const H2UpstreamCounters& counters() const { return *counters_; }
 
   struct Connection;  // h2_upstream.cc
 
  private:
   // A connection that takes another stream now or once connected, or nullptr.
-  std::shared_ptr<Connection> pick(const std::string& endpoint);
+  std::shared_ptr<Connection> pick(const std::string& poolKey);
+  // Makes `connection`'s transport: TCP within the connect timeout and the deadline, or an
+  // HBONE stream (bounded by the HBONE pool's timeouts, as on HTTP/1.1). kOk, or the
+  // failure's kind.
+  boost::asio::awaitable<H2Exchange::Status> connect(std::shared_ptr<Connection> connection, H2Destination destination,
+                                                     std::optional<std::chrono::steady_clock::time_point> deadline, Limits limits);
   // The request as a stream on a connected `connection`, and its whole answer.
   boost::asio::awaitable<H2Exchange> send(std::shared_ptr<Connection> connection, hbone::Headers headers, hbone::H2Codec::RequestHead head,
                                           std::string body, std::optional<std::chrono::steady_clock::time_point> deadline, Limits limits);
@@ -101,7 +132,7 @@ class H2UpstreamPool {
   boost::asio::io_context& io_;
   H2UpstreamOptions options_;
   std::shared_ptr<H2UpstreamCounters> counters_;  // connections outlive the pool's last look
-  std::map<std::string, std::vector<std::shared_ptr<Connection>>> connections_;
+  std::map<std::string, std::vector<std::shared_ptr<Connection>>> connections_;  // by pool key
 };
 
 // Whether an attempt to a cluster with these pool settings goes over HTTP/2: the cluster

@@ -125,7 +125,8 @@ class H2UpstreamTest : public ::testing::Test {
 
   static asio::awaitable<H2Exchange> one(H2UpstreamPool& pool, std::string endpoint, H2UpstreamPool::Request request,
                                          std::optional<Clock::time_point> deadline, H2UpstreamPool::Limits limits) {
-    co_return co_await pool.exchange(std::move(endpoint), request, deadline, limits);
+    H2Destination destination{std::move(endpoint), "", nullptr};
+    co_return co_await pool.exchange(std::move(destination), request, deadline, limits);
   }
 
   void runFor(std::chrono::milliseconds period) {
@@ -255,6 +256,35 @@ TEST_F(H2UpstreamTest, MaxRequestsPerConnectionDrainsTheConnection) {
   H2UpstreamPool::Limits limits{std::chrono::milliseconds(0), 2};
   for (int i = 0; i < 5; ++i) EXPECT_EQ(exchangeAll(pool, server.endpoint(), get("/"), 1, std::nullopt, limits)[0].status, H2Exchange::Status::kOk);
   EXPECT_EQ(server.connections, 3) << "2 + 2 + 1 requests";
+}
+
+TEST_F(H2UpstreamTest, AMeshEndpointWithoutTunnelsIsNeverSentPlaintext) {
+  // The endpoint speaks h2c on plain TCP, but it is in the mesh (it has an HBONE identity)
+  // and the proxy holds no certificate yet: the exchange fails without a byte sent.
+  Http2Server server(io_);
+  H2UpstreamPool pool(io_, {});
+  H2Destination destination{server.endpoint(), "spiffe://cluster.local/ns/shop/sa/hb", nullptr};
+  auto request = get("/");  // borrowed by the exchange until it ends
+  H2Exchange result;
+  bool done = false;
+  asio::co_spawn(io_, pool.exchange(destination, request, std::nullopt, {}), [&](std::exception_ptr failed, H2Exchange got) {
+    if (failed) ADD_FAILURE() << "exchange threw";
+    result = std::move(got);
+    done = true;
+  });
+  while (!done) {
+    if (io_.run_one() == 0) io_.restart();
+  }
+  EXPECT_EQ(result.status, H2Exchange::Status::kConnectFailure);
+  EXPECT_EQ(pool.connectionCount(destination.poolKey()), 0u);
+  EXPECT_EQ(server.connections, 0);
+  // The same endpoint as plain TCP is another pool key, and works.
+  H2Destination plain{server.endpoint(), "", nullptr};
+  EXPECT_NE(destination.poolKey(), plain.poolKey());
+  EXPECT_EQ(plain.poolKey(), server.endpoint());
+  EXPECT_EQ(exchangeOne(pool, server.endpoint(), get("/")).status, H2Exchange::Status::kOk);
+  EXPECT_EQ(pool.connectionCount(destination.poolKey()), 0u);
+  EXPECT_EQ(pool.connectionCount(server.endpoint()), 1u);
 }
 
 TEST(Http2RequestHeaders, PseudoHeadersLowerCaseAndNoConnectionFields) {

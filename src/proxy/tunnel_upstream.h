@@ -1,17 +1,17 @@
 #pragma once
 // The way out of a waypoint or gateway to endpoints enrolled in the mesh: HBONE, as Istio's
-// waypoint and ambient-aware gateways send it. Each upstream HTTP/1.1 connection is one
-// CONNECT stream ("<pod ip>:<target port>") to the endpoint's ztunnel on <pod ip>:15008,
-// over mutual TLS with the proxy's own workload certificate, the server's certificate
-// checked against the endpoint's SPIFFE ID from the cluster (Cluster.hbone_identities). The
-// endpoint's ztunnel then sees the proxy's identity, so a STRICT PeerAuthentication there
-// admits it.
+// waypoint and ambient-aware gateways send it. Each upstream connection, HTTP/1.1 or HTTP/2
+// (h2c inside: h2_upstream.h), is one CONNECT stream ("<pod ip>:<target port>") to the
+// endpoint's ztunnel on <pod ip>:15008, over mutual TLS with the proxy's own workload
+// certificate, the server's certificate checked against the endpoint's SPIFFE ID from the
+// cluster (Cluster.hbone_identities). The endpoint's ztunnel then sees the proxy's
+// identity, so a STRICT PeerAuthentication there admits it.
 //
-// The stream's bytes reach the gateway's HTTP/1.1 upstream code through a socket pair (as
-// on the way in, waypoint_listener.h), so pooling, timeouts and retries stay one code path;
-// a relay coroutine per connection copies between the pair and the stream until either
-// side ends. HBONE connections (TLS + HTTP/2) are pooled by hbone::HbonePool and carry many
-// such streams.
+// The stream's bytes reach the gateway's upstream code (HTTP/1.1, or the HTTP/2 pool)
+// through a socket pair (as on the way in, waypoint_listener.h), so pooling, timeouts and
+// retries stay one code path per protocol; a relay coroutine per connection copies between
+// the pair and the stream until either side ends. HBONE connections (TLS + HTTP/2) are
+// pooled by hbone::HbonePool and carry many such streams.
 //
 // Threads: the io_context's thread only.
 

@@ -1,7 +1,8 @@
 // The waypoint's data path in one process, with real parts on loopback: a client HBONE
 // pool (src/hbone, OpenSSL, the client's SPIFFE certificate) opens a CONNECT to the
 // waypoint listener with a Service VIP as authority and speaks HTTP/1.1 through it; the
-// waypoint routes with a compiled ProxyConfig to two real HTTP backends on 127.0.0.1.
+// waypoint routes with a compiled ProxyConfig to two real HTTP backends on 127.0.0.1, and
+// an h2c backend (nghttp2, the gateway's own HTTP/2 server side) for HTTP/2 clusters.
 #include <gtest/gtest.h>
 
 #include <boost/asio/as_tuple.hpp>
@@ -14,6 +15,7 @@
 #include "hbone/hbone_client.h"
 #include "hbone/test_support.h"
 #include "proxy/gateway_server.h"
+#include "proxy/h2_downstream.h"
 #include "proxy/waypoint_listener.h"
 
 namespace weft::proxy {
@@ -57,16 +59,45 @@ asio::awaitable<void> backendLoop(std::shared_ptr<tcp::acceptor> acceptor, std::
   }
 }
 
+// An h2c-only backend: HTTP/1.1 bytes end its session, so an answer proves HTTP/2 arrived.
+asio::awaitable<H2Answer> answerInHttp2(H2Request request) {
+  H2Answer answer;
+  answer.response.result(http::status::ok);
+  answer.response.set("x-seen-forwarded-for", request["x-forwarded-for"]);
+  answer.response.body() = request.version() == kHttp2Version ? "h2" : "not h2";
+  answer.response.prepare_payload();
+  co_return answer;
+}
+
+asio::awaitable<void> h2BackendSession(tcp::socket socket) {
+  beast::tcp_stream stream(std::move(socket));
+  beast::flat_buffer buffer;
+  H2DownstreamCounters counters;
+  co_await serveHttp2(stream, buffer, H2Responder(&answerInHttp2), H2DownstreamOptions{}, counters);
+}
+
+asio::awaitable<void> h2BackendLoop(std::shared_ptr<tcp::acceptor> acceptor) {
+  while (true) {
+    auto [ec, socket] = co_await acceptor->async_accept(kUseTuple);
+    if (ec) co_return;
+    asio::co_spawn(acceptor->get_executor(), h2BackendSession(std::move(socket)), asio::detached);
+  }
+}
+
 class WaypointTest : public ::testing::Test {
  protected:
   static void SetUpTestSuite() { mesh_ = new TestMesh(); }
   static void TearDownTestSuite() { delete mesh_; }
 
   void SetUp() override {
-    for (const char* name : {"v1", "v2"}) {
+    for (const char* name : {"v1", "v2", "h2"}) {
       auto acceptor = std::make_shared<tcp::acceptor>(io_, tcp::endpoint(asio::ip::make_address("127.0.0.1"), 0));
       backends_[name] = acceptor;
-      asio::co_spawn(io_, backendLoop(acceptor, name), asio::detached);
+      if (name == std::string("h2")) {
+        asio::co_spawn(io_, h2BackendLoop(acceptor), asio::detached);
+      } else {
+        asio::co_spawn(io_, backendLoop(acceptor, name), asio::detached);
+      }
     }
     ASSERT_TRUE(listener_.bind(0));
     ASSERT_TRUE(listener_.setCredentials(mesh_->issue(kWaypointId), "cluster.local"));
@@ -87,8 +118,10 @@ class WaypointTest : public ::testing::Test {
   }
 
   // What weftd's waypoint view sends for Service hb.shop (port 8000) with subsets v1 and v2:
-  // x-version: v2 goes to v2, the rest to v1; `extra` adds policies.
-  void configure(std::vector<weft::v1::HttpAuthorization> policies = {}, std::string v1Identity = "") {
+  // x-version: v2 goes to v2, the rest to v1; `policies` are added; v1's endpoint is in the
+  // mesh as `v1Identity` when given; `v1Http2`: v1's cluster speaks HTTP/2 and its endpoint
+  // is the h2c backend.
+  void configure(std::vector<weft::v1::HttpAuthorization> policies = {}, std::string v1Identity = "", bool v1Http2 = false) {
     xds::HeldResources held;
     const std::string name = "shop/waypoint/hb.shop.svc.cluster.local:8000";
     auto& l = held[kListenerType][name];
@@ -126,8 +159,11 @@ class WaypointTest : public ::testing::Test {
       c.mutable_cluster()->set_name(clusterName);
       c.mutable_cluster()->set_service_hostname("hb.shop.svc.cluster.local");
       c.mutable_cluster()->set_service_namespace("shop");
-      c.mutable_cluster()->add_endpoints(endpointOf(subset));
-      if (subset == std::string("v1") && !v1Identity.empty()) (*c.mutable_cluster()->mutable_hbone_identities())[endpointOf(subset)] = v1Identity;
+      bool isV1 = subset == std::string("v1");
+      std::string endpoint = endpointOf(isV1 && v1Http2 ? "h2" : subset);
+      c.mutable_cluster()->add_endpoints(endpoint);
+      if (isV1 && !v1Identity.empty()) (*c.mutable_cluster()->mutable_hbone_identities())[endpoint] = v1Identity;
+      if (isV1 && v1Http2) c.mutable_cluster()->mutable_connection_pool()->set_upstream_protocol(weft::v1::ConnectionPool::HTTP2);
     }
     for (auto& p : policies) {
       auto& resource = held[kHttpAuthorizationType][p.namespace_() + "/" + p.name()];
@@ -364,6 +400,44 @@ TEST_F(WaypointTest, WithoutItsCertificateNothingGoesToMeshEndpoints) {
   EXPECT_EQ(answer.body, "upstream connect error or disconnect/reset before headers. reset reason: connection failure");
   EXPECT_TRUE(tunnelsSeen_.empty());
   EXPECT_EQ(run({{"x-version", "v2"}}).body, "v2");
+}
+
+TEST_F(WaypointTest, AnHttp2ClustersMeshEndpointGetsH2cInsideHbone) {
+  startEndpointZtunnel();
+  ASSERT_TRUE(server_.setTunnelCredentials(mesh_->issue(kWaypointId), kWaypointId));
+  configure({}, kBackendId, /*v1Http2=*/true);
+  for (int i = 0; i < 3; ++i) {
+    Answer answer = run({});
+    EXPECT_EQ(answer.status, 200u);
+    EXPECT_EQ(answer.body, "h2");
+    EXPECT_EQ(answer.forwardedFor, "127.0.0.1");
+  }
+  // One HTTP/2 connection carried the three requests, inside one tunnel whose far end saw
+  // the waypoint's certificate and the h2c endpoint as the CONNECT target.
+  ASSERT_EQ(tunnelsSeen_.size(), 1u);
+  EXPECT_EQ(tunnelsSeen_[0].first, kWaypointId);
+  EXPECT_EQ(tunnelsSeen_[0].second, endpointOf("h2"));
+}
+
+TEST_F(WaypointTest, AnHttp2MeshEndpointPresentingAnotherIdentityIsNotSentTheRequest) {
+  startEndpointZtunnel();
+  ASSERT_TRUE(server_.setTunnelCredentials(mesh_->issue(kWaypointId), kWaypointId));
+  configure({}, "spiffe://cluster.local/ns/shop/sa/someone-else", /*v1Http2=*/true);
+  Answer answer = run({});
+  EXPECT_EQ(answer.status, 503u);
+  EXPECT_EQ(answer.body, "upstream connect error or disconnect/reset before headers. reset reason: connection failure");
+  EXPECT_TRUE(tunnelsSeen_.empty());
+  EXPECT_NE(metrics_.prometheusText().find("response_code=\"503\",grpc_response_status=\"\",response_flags=\"UF\""), std::string::npos);
+}
+
+TEST_F(WaypointTest, WithoutItsCertificateNoHttp2GoesToMeshEndpoints) {
+  // The h2c endpoint would answer plaintext; it must not get any.
+  startEndpointZtunnel();
+  configure({}, kBackendId, /*v1Http2=*/true);
+  Answer answer = run({});
+  EXPECT_EQ(answer.status, 503u);
+  EXPECT_EQ(answer.body, "upstream connect error or disconnect/reset before headers. reset reason: connection failure");
+  EXPECT_TRUE(tunnelsSeen_.empty());
 }
 
 }  // namespace
