@@ -331,7 +331,7 @@ measure nginx 8082 "$nginx_pid"
 declare -A syscalls
 count_syscalls() {  # NAME PORT PID: "N per request (name n, ...)" from strace's summary
   local out="$work/strace.$1" reqs
-  strace -c -f -p "$3" -o "$out" &
+  strace -c -f -p "$3" -o "$out" 2>/dev/null &
   local strace_pid=$!
   sleep 0.5
   reqs=$(in_client timeout 30 nice -n "$nice" taskset -c 0 wrk -t1 -c"$conns" -d3s -H 'Host: bench.local' "http://$gw_ip:$2/" | awk '/requests in/ {print $1}')
