@@ -15,6 +15,7 @@
 #include <thread>
 
 #include "proxy/gateway_server.h"
+#include "proxy/grpc_test_support.h"
 #include "proxy/grpc_status.h"
 #include "weft/v1/ca.grpc.pb.h"
 
@@ -24,40 +25,13 @@ namespace {
 namespace asio = boost::asio;
 using tcp = asio::ip::tcp;
 
-// csr names what to do: "fail" answers NOT_FOUND, "flaky" answers UNAVAILABLE on every
-// other call, anything else succeeds with "hello <csr>" and what the proxy added.
-class StandIn final : public weft::v1::CertificateService::Service {
- public:
-  grpc::Status CreateCertificate(grpc::ServerContext* context, const weft::v1::CertificateRequest* request,
-                                 weft::v1::CertificateResponse* response) override {
-    ++calls;
-    context->AddTrailingMetadata("x-stand-in", "trailer");
-    if (request->csr() == "fail") return grpc::Status(grpc::StatusCode::NOT_FOUND, "no such greeting");
-    if (request->csr() == "flaky" && calls % 2 == 1) return grpc::Status(grpc::StatusCode::UNAVAILABLE, "try again");
-    response->add_cert_chain("hello " + request->csr());
-    auto forwarded = context->client_metadata().find("x-forwarded-proto");
-    response->add_cert_chain(forwarded == context->client_metadata().end() ? "" : std::string(forwarded->second.data(), forwarded->second.size()));
-    return grpc::Status::OK;
-  }
-  std::atomic<int> calls{0};
-};
-
-uint16_t freePort() {
-  asio::io_context io;
-  tcp::acceptor probe(io, tcp::endpoint(asio::ip::make_address("127.0.0.1"), 0));
-  return probe.local_endpoint().port();
-}
-
 class GrpcGatewayTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    grpc::ServerBuilder builder;
-    builder.AddListeningPort("127.0.0.1:0", grpc::InsecureServerCredentials(), &backendPort_);
-    builder.RegisterService(&service_);
-    backend_ = builder.BuildAndStart();
+    backend_ = testing::startGrpcBackend(service_, backendPort_);
     ASSERT_NE(backend_, nullptr);
     ASSERT_GT(backendPort_, 0);
-    gatewayPort_ = freePort();
+    gatewayPort_ = testing::freePort();
   }
 
   void TearDown() override {
@@ -78,17 +52,8 @@ class GrpcGatewayTest : public ::testing::Test {
   // `retryOn`); empty.example.com to a cluster without endpoints; other hosts: no route.
   void start(const std::string& retryOn = "", weft::v1::ConnectionPool::UpstreamProtocol protocol = weft::v1::ConnectionPool::HTTP2) {
     xds::HeldResources held;
-    auto& l = held[kListenerType]["gw/80"];
-    l.set_name("gw/80");
-    auto* listener = l.mutable_listener();
-    listener->set_name("gw/80");
-    listener->set_port(80);
-    listener->set_bind_port(gatewayPort_);
-    listener->set_route_config_name("gw/http.80");
-    (*listener->mutable_selector())["istio"] = "ingressgateway";
-    auto& r = held[kRouteConfigurationType]["gw/http.80"];
-    r.set_name("gw/http.80");
-    auto* vhost = r.mutable_route_configuration()->add_virtual_hosts();
+    auto* routes = testing::addGatewayListener(held, gatewayPort_);
+    auto* vhost = routes->add_virtual_hosts();
     vhost->set_name("grpc.example.com:80");
     vhost->add_domains("grpc.example.com");
     auto* toService = vhost->add_routes();
@@ -101,7 +66,7 @@ class GrpcGatewayTest : public ::testing::Test {
       toService->mutable_route()->mutable_retries()->set_attempts(2);
       toService->mutable_route()->mutable_retries()->set_retry_on(retryOn);
     }
-    auto* emptyHost = r.mutable_route_configuration()->add_virtual_hosts();
+    auto* emptyHost = routes->add_virtual_hosts();
     emptyHost->set_name("empty.example.com:80");
     emptyHost->add_domains("empty.example.com");
     auto* toNothing = emptyHost->add_routes();
@@ -127,30 +92,9 @@ class GrpcGatewayTest : public ::testing::Test {
     thread_ = std::thread([this] { io_.run(); });
   }
 
-  struct Call {
-    grpc::Status status;
-    weft::v1::CertificateResponse response;
-    std::multimap<std::string, std::string> trailers;
-  };
+  testing::GrpcCall call(const std::string& csr, const std::string& authority = "grpc.example.com") { return testing::callThroughGateway(gatewayPort_, csr, authority); }
 
-  Call call(const std::string& csr, const std::string& authority = "grpc.example.com") {
-    grpc::ChannelArguments args;
-    args.SetString(GRPC_ARG_DEFAULT_AUTHORITY, authority);
-    auto channel = grpc::CreateCustomChannel(fmt::format("127.0.0.1:{}", gatewayPort_), grpc::InsecureChannelCredentials(), args);
-    auto stub = weft::v1::CertificateService::NewStub(channel);
-    grpc::ClientContext context;
-    context.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(10));
-    weft::v1::CertificateRequest request;
-    request.set_csr(csr);
-    Call out;
-    out.status = stub->CreateCertificate(&context, request, &out.response);
-    for (const auto& [key, value] : context.GetServerTrailingMetadata()) {
-      out.trailers.emplace(std::string(key.data(), key.size()), std::string(value.data(), value.size()));
-    }
-    return out;
-  }
-
-  StandIn service_;
+  testing::StandIn service_;
   std::unique_ptr<grpc::Server> backend_;
   int backendPort_ = 0;
   uint16_t gatewayPort_ = 0;

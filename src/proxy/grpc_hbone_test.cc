@@ -8,13 +8,9 @@
 #include <gtest/gtest.h>
 #include <grpcpp/grpcpp.h>
 
-#include <boost/asio/as_tuple.hpp>
-#include <boost/asio/co_spawn.hpp>
-#include <boost/asio/detached.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/post.hpp>
-#include <boost/asio/use_awaitable.hpp>
 #include <fmt/format.h>
 
 #include <atomic>
@@ -24,6 +20,8 @@
 #include "hbone/hbone_server.h"
 #include "hbone/test_support.h"
 #include "proxy/gateway_server.h"
+#include "proxy/ztunnel_stand_in.h"
+#include "proxy/grpc_test_support.h"
 #include "weft/v1/ca.grpc.pb.h"
 
 namespace weft::proxy {
@@ -32,33 +30,12 @@ namespace {
 namespace asio = boost::asio;
 using tcp = asio::ip::tcp;
 using hbone::testing::TestMesh;
-constexpr auto kUseTuple = asio::as_tuple(asio::use_awaitable);
 
 const std::string kGatewayId = "spiffe://cluster.local/ns/istio-system/sa/global-ingress-service-account";
 const std::string kBackendId = "spiffe://cluster.local/ns/default/sa/standin";
 const std::string kMeshHost = "mesh.example.com";    // routed to the endpoint as a mesh endpoint
 const std::string kPlainHost = "plain.example.com";  // the same endpoint, outside the mesh
 const std::string kConnectFailure = "upstream connect error or disconnect/reset before headers. reset reason: connection failure";
-
-// weftd's CertificateService (the one unary RPC the repository compiles) as a stand-in
-// greeting whoever asks.
-class StandIn final : public weft::v1::CertificateService::Service {
- public:
-  grpc::Status CreateCertificate(grpc::ServerContext* context, const weft::v1::CertificateRequest* request,
-                                 weft::v1::CertificateResponse* response) override {
-    ++calls;
-    context->AddTrailingMetadata("x-stand-in", "trailer");
-    response->add_cert_chain("hello " + request->csr());
-    return grpc::Status::OK;
-  }
-  std::atomic<int> calls{0};
-};
-
-uint16_t freePort() {
-  asio::io_context io;
-  tcp::acceptor probe(io, tcp::endpoint(asio::ip::make_address("127.0.0.1"), 0));
-  return probe.local_endpoint().port();
-}
 
 ServerOptions optionsWithHbonePort(uint16_t port) {
   ServerOptions options;
@@ -80,15 +57,11 @@ class GrpcHboneTest : public ::testing::Test {
   }
 
   void SetUp() override {
-    grpc::ServerBuilder builder;
-    builder.AddListeningPort("127.0.0.1:0", grpc::InsecureServerCredentials(), &backendPort_);
-    builder.RegisterService(&service_);
-    backend_ = builder.BuildAndStart();
+    backend_ = testing::startGrpcBackend(service_, backendPort_);
     ASSERT_NE(backend_, nullptr);
     ASSERT_GT(backendPort_, 0);
-    gatewayPort_ = freePort();
-    ztunnelTls_ = hbone::makeServerTlsContext(mesh_->issue(kBackendId)).value();
-    asio::co_spawn(io_, ztunnelAcceptLoop(), asio::detached);
+    gatewayPort_ = testing::freePort();
+    ztunnel_.start(hbone::makeServerTlsContext(mesh_->issue(kBackendId)).value());
   }
 
   void TearDown() override {
@@ -113,19 +86,10 @@ class GrpcHboneTest : public ::testing::Test {
   // kPlainHost to the same endpoint outside the mesh; both clusters speak HTTP/2.
   void start(const std::string& endpointIdentity) {
     xds::HeldResources held;
-    auto& l = held[kListenerType]["gw/80"];
-    l.set_name("gw/80");
-    auto* listener = l.mutable_listener();
-    listener->set_name("gw/80");
-    listener->set_port(80);
-    listener->set_bind_port(gatewayPort_);
-    listener->set_route_config_name("gw/http.80");
-    (*listener->mutable_selector())["istio"] = "ingressgateway";
-    auto& r = held[kRouteConfigurationType]["gw/http.80"];
-    r.set_name("gw/http.80");
+    auto* routes = testing::addGatewayListener(held, gatewayPort_);
     for (const auto& [host, identity] : {std::pair{kMeshHost, endpointIdentity}, std::pair{kPlainHost, std::string()}}) {
       std::string clusterName = fmt::format("outbound|9000||{}", host);
-      auto* vhost = r.mutable_route_configuration()->add_virtual_hosts();
+      auto* vhost = routes->add_virtual_hosts();
       vhost->set_name(host + ":80");
       vhost->add_domains(host);
       auto* route = vhost->add_routes();
@@ -150,64 +114,22 @@ class GrpcHboneTest : public ::testing::Test {
     thread_ = std::thread([this] { io_.run(); });
   }
 
-  struct Call {
-    grpc::Status status;
-    weft::v1::CertificateResponse response;
-    std::multimap<std::string, std::string> trailers;
-  };
-
-  Call call(const std::string& csr, const std::string& authority) {
-    grpc::ChannelArguments args;
-    args.SetString(GRPC_ARG_DEFAULT_AUTHORITY, authority);
-    auto channel = grpc::CreateCustomChannel(fmt::format("127.0.0.1:{}", gatewayPort_), grpc::InsecureChannelCredentials(), args);
-    auto stub = weft::v1::CertificateService::NewStub(channel);
-    grpc::ClientContext context;
-    context.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(10));
-    weft::v1::CertificateRequest request;
-    request.set_csr(csr);
-    Call out;
-    out.status = stub->CreateCertificate(&context, request, &out.response);
-    for (const auto& [key, value] : context.GetServerTrailingMetadata()) {
-      out.trailers.emplace(std::string(key.data(), key.size()), std::string(value.data(), value.size()));
-    }
-    return out;
-  }
+  testing::GrpcCall call(const std::string& csr, const std::string& authority) { return testing::callThroughGateway(gatewayPort_, csr, authority); }
 
   // (client identity, authority) of every CONNECT the stand-in ztunnel was asked for.
   std::vector<std::pair<std::string, std::string>> tunnelsSeen() {
-    return onIo([this] { return tunnelsSeen_; });
-  }
-
-  asio::awaitable<void> ztunnelAcceptLoop() {
-    while (true) {
-      auto [ec, socket] = co_await ztunnel_.async_accept(kUseTuple);
-      if (ec) co_return;
-      hbone::ConnectHandler handler = [this](hbone::ConnectRequest request) { return ztunnelOnConnect(std::move(request)); };
-      asio::co_spawn(io_, hbone::serveHboneConnection(std::move(socket), ztunnelTls_, std::move(handler), hbone::ServerOptions{}, ztunnelCounters_),
-                     asio::detached);
-    }
-  }
-
-  asio::awaitable<hbone::ConnectDecision> ztunnelOnConnect(hbone::ConnectRequest request) {
-    tunnelsSeen_.push_back({request.peerIdentity, request.authority});
-    tcp::socket upstream(io_);
-    auto [ec] = co_await upstream.async_connect(request.target, kUseTuple);
-    if (ec) co_return hbone::ConnectDecision::refuse(503);
-    co_return hbone::ConnectDecision::accept(std::move(upstream));
+    return onIo([this] { return ztunnel_.seen(); });
   }
 
   static TestMesh* mesh_;
-  StandIn service_;
+  testing::StandIn service_;
   std::unique_ptr<grpc::Server> backend_;
   int backendPort_ = 0;
   uint16_t gatewayPort_ = 0;
   asio::io_context io_;
-  tcp::acceptor ztunnel_{io_, tcp::endpoint(asio::ip::make_address("127.0.0.1"), 0)};
-  std::shared_ptr<asio::ssl::context> ztunnelTls_;
-  hbone::HboneCounters ztunnelCounters_;
-  std::vector<std::pair<std::string, std::string>> tunnelsSeen_;  // io thread only
+  testing::StandInZtunnel ztunnel_{io_};
   RequestMetrics metrics_{SourceWorkload{"global-ingress", "istio-system", "global-ingress"}};
-  GatewayServer server_{io_, metrics_, optionsWithHbonePort(ztunnel_.local_endpoint().port())};
+  GatewayServer server_{io_, metrics_, optionsWithHbonePort(ztunnel_.port())};
   std::thread thread_;
 };
 
@@ -219,8 +141,9 @@ TEST_F(GrpcHboneTest, AUnaryCallReachesAMeshEndpointOverHbone) {
   for (int i = 0; i < 3; ++i) {
     auto answer = call("mesh", kMeshHost);
     ASSERT_TRUE(answer.status.ok()) << answer.status.error_code() << " " << answer.status.error_message();
-    ASSERT_EQ(answer.response.cert_chain_size(), 1);
+    ASSERT_EQ(answer.response.cert_chain_size(), 2);
     EXPECT_EQ(answer.response.cert_chain(0), "hello mesh");
+    EXPECT_EQ(answer.response.cert_chain(1), "http") << "the gateway's x-forwarded-proto, through the tunnel";
     ASSERT_EQ(answer.trailers.count("x-stand-in"), 1u) << "the trailers came back through the tunnel";
   }
   EXPECT_EQ(service_.calls, 3);

@@ -15,6 +15,7 @@
 #include "hbone/hbone_client.h"
 #include "hbone/test_support.h"
 #include "proxy/gateway_server.h"
+#include "proxy/ztunnel_stand_in.h"
 #include "proxy/h2_downstream.h"
 #include "proxy/waypoint_listener.h"
 
@@ -243,26 +244,7 @@ class WaypointTest : public ::testing::Test {
   // The endpoints' ztunnel: an HBONE server (src/hbone) with hb's certificate that records
   // who connected where and relays to the CONNECT's target, as a pod's ztunnel does.
   void startEndpointZtunnel() {
-    ztunnelTls_ = hbone::makeServerTlsContext(mesh_->issue(kBackendId)).value();
-    asio::co_spawn(io_, ztunnelAcceptLoop(), asio::detached);
-  }
-
-  asio::awaitable<void> ztunnelAcceptLoop() {
-    while (true) {
-      auto [ec, socket] = co_await ztunnel_.async_accept(kUseTuple);
-      if (ec) co_return;
-      hbone::ConnectHandler handler = [this](hbone::ConnectRequest request) { return ztunnelOnConnect(std::move(request)); };
-      asio::co_spawn(io_, hbone::serveHboneConnection(std::move(socket), ztunnelTls_, std::move(handler), hbone::ServerOptions{}, ztunnelCounters_),
-                     asio::detached);
-    }
-  }
-
-  asio::awaitable<hbone::ConnectDecision> ztunnelOnConnect(hbone::ConnectRequest request) {
-    tunnelsSeen_.push_back({request.peerIdentity, request.authority});
-    tcp::socket upstream(io_);
-    auto [ec] = co_await upstream.async_connect(request.target, kUseTuple);
-    if (ec) co_return hbone::ConnectDecision::refuse(503);
-    co_return hbone::ConnectDecision::accept(std::move(upstream));
+    ztunnel_.start(hbone::makeServerTlsContext(mesh_->issue(kBackendId)).value());
   }
 
   static ServerOptions optionsWithHbonePort(uint16_t port) {
@@ -273,12 +255,9 @@ class WaypointTest : public ::testing::Test {
 
   static TestMesh* mesh_;
   asio::io_context io_;
-  tcp::acceptor ztunnel_{io_, tcp::endpoint(asio::ip::make_address("127.0.0.1"), 0)};
-  std::shared_ptr<asio::ssl::context> ztunnelTls_;
-  hbone::HboneCounters ztunnelCounters_;
-  std::vector<std::pair<std::string, std::string>> tunnelsSeen_;  // (client identity, authority)
+  testing::StandInZtunnel ztunnel_{io_};
   RequestMetrics metrics_{SourceWorkload{"waypoint", "shop", "waypoint", "unknown", "unknown", "Kubernetes", "waypoint"}};
-  GatewayServer server_{io_, metrics_, optionsWithHbonePort(ztunnel_.local_endpoint().port())};
+  GatewayServer server_{io_, metrics_, optionsWithHbonePort(ztunnel_.port())};
   WaypointListener listener_{io_, server_};
   std::map<std::string, std::shared_ptr<tcp::acceptor>> backends_;
   std::shared_ptr<asio::ssl::context> clientTls_;
@@ -372,12 +351,12 @@ TEST_F(WaypointTest, MeshEndpointsAreReachedOverHboneWithTheWaypointsIdentity) {
   }
   // One tunnel, reused by the pooled upstream connection; the endpoint's ztunnel saw the
   // waypoint's certificate and the endpoint itself as the CONNECT target.
-  ASSERT_EQ(tunnelsSeen_.size(), 1u);
-  EXPECT_EQ(tunnelsSeen_[0].first, kWaypointId);
-  EXPECT_EQ(tunnelsSeen_[0].second, endpointOf("v1"));
+  ASSERT_EQ(ztunnel_.seen().size(), 1u);
+  EXPECT_EQ(ztunnel_.seen()[0].first, kWaypointId);
+  EXPECT_EQ(ztunnel_.seen()[0].second, endpointOf("v1"));
   // v2 is not in the mesh: plain TCP, no tunnel.
   EXPECT_EQ(run({{"x-version", "v2"}}).body, "v2");
-  EXPECT_EQ(tunnelsSeen_.size(), 1u);
+  EXPECT_EQ(ztunnel_.seen().size(), 1u);
 }
 
 TEST_F(WaypointTest, AnEndpointPresentingAnotherIdentityIsNotSentTheRequest) {
@@ -387,7 +366,7 @@ TEST_F(WaypointTest, AnEndpointPresentingAnotherIdentityIsNotSentTheRequest) {
   Answer answer = run({});
   EXPECT_EQ(answer.status, 503u);
   EXPECT_EQ(answer.body, "upstream connect error or disconnect/reset before headers. reset reason: connection failure");
-  EXPECT_TRUE(tunnelsSeen_.empty());
+  EXPECT_TRUE(ztunnel_.seen().empty());
 }
 
 TEST_F(WaypointTest, WithoutItsCertificateNothingGoesToMeshEndpoints) {
@@ -398,7 +377,7 @@ TEST_F(WaypointTest, WithoutItsCertificateNothingGoesToMeshEndpoints) {
   Answer answer = run({});
   EXPECT_EQ(answer.status, 503u);
   EXPECT_EQ(answer.body, "upstream connect error or disconnect/reset before headers. reset reason: connection failure");
-  EXPECT_TRUE(tunnelsSeen_.empty());
+  EXPECT_TRUE(ztunnel_.seen().empty());
   EXPECT_EQ(run({{"x-version", "v2"}}).body, "v2");
 }
 
@@ -414,9 +393,9 @@ TEST_F(WaypointTest, AnHttp2ClustersMeshEndpointGetsH2cInsideHbone) {
   }
   // One HTTP/2 connection carried the three requests, inside one tunnel whose far end saw
   // the waypoint's certificate and the h2c endpoint as the CONNECT target.
-  ASSERT_EQ(tunnelsSeen_.size(), 1u);
-  EXPECT_EQ(tunnelsSeen_[0].first, kWaypointId);
-  EXPECT_EQ(tunnelsSeen_[0].second, endpointOf("h2"));
+  ASSERT_EQ(ztunnel_.seen().size(), 1u);
+  EXPECT_EQ(ztunnel_.seen()[0].first, kWaypointId);
+  EXPECT_EQ(ztunnel_.seen()[0].second, endpointOf("h2"));
 }
 
 TEST_F(WaypointTest, AnHttp2MeshEndpointPresentingAnotherIdentityIsNotSentTheRequest) {
@@ -426,7 +405,7 @@ TEST_F(WaypointTest, AnHttp2MeshEndpointPresentingAnotherIdentityIsNotSentTheReq
   Answer answer = run({});
   EXPECT_EQ(answer.status, 503u);
   EXPECT_EQ(answer.body, "upstream connect error or disconnect/reset before headers. reset reason: connection failure");
-  EXPECT_TRUE(tunnelsSeen_.empty());
+  EXPECT_TRUE(ztunnel_.seen().empty());
   EXPECT_NE(metrics_.prometheusText().find("response_code=\"503\",grpc_response_status=\"\",response_flags=\"UF\""), std::string::npos);
 }
 
@@ -437,7 +416,7 @@ TEST_F(WaypointTest, WithoutItsCertificateNoHttp2GoesToMeshEndpoints) {
   Answer answer = run({});
   EXPECT_EQ(answer.status, 503u);
   EXPECT_EQ(answer.body, "upstream connect error or disconnect/reset before headers. reset reason: connection failure");
-  EXPECT_TRUE(tunnelsSeen_.empty());
+  EXPECT_TRUE(ztunnel_.seen().empty());
 }
 
 }  // namespace
