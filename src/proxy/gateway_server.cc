@@ -16,6 +16,8 @@
 #include <algorithm>
 #include <cstdio>
 
+#include <sys/socket.h>
+
 #include "proxy/cors.h"
 #include "tls/x509_info.h"
 #include "proxy/fault_injection.h"
@@ -189,6 +191,7 @@ void GatewayServer::stop() {
     acceptor->close(ignored);
   }
   acceptors_.clear();
+  for (int descriptor : openConnections_) ::shutdown(descriptor, SHUT_RDWR);
   pool_.clear();
   h2Pool_.clear();
   tunnelPool_.clear();
@@ -233,6 +236,7 @@ asio::awaitable<bool> GatewayServer::opensWithHttp2Preface(Socket& socket) {
 }
 
 asio::awaitable<void> GatewayServer::session(tcp::socket socket, uint32_t port) {
+  OpenConnection registered(openConnections_, socket.native_handle());
   beast::error_code ignored;
   std::string peer = socket.remote_endpoint(ignored).address().to_string();
   // The TLS servers are pinned for the handshake: the SNI callback reads them.
@@ -280,6 +284,7 @@ asio::awaitable<void> GatewayServer::session(tcp::socket socket, uint32_t port) 
 }
 
 asio::awaitable<void> GatewayServer::serveTunnel(asio::local::stream_protocol::socket socket, TunnelPeer peer) {
+  OpenConnection registered(openConnections_, socket.native_handle());
   // The target's Service port stands for the listener port (authorization's ports,
   // destination.port); the target itself is looked up per request in the current config.
   auto colon = peer.authority.rfind(':');

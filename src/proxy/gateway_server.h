@@ -19,6 +19,7 @@
 #include <memory>
 #include <random>
 #include <unordered_map>
+#include <unordered_set>
 
 #include "base/result.h"
 #include "proxy/cluster_state.h"
@@ -68,7 +69,10 @@ class GatewayServer {
   // over HBONE with it (tunnel_upstream.h); before it, requests to them fail (503 UF).
   Status setTunnelCredentials(const hbone::TlsCredentials& credentials, std::string identity);
   const TunnelUpstream* tunnels() const { return tunnels_.get(); }
+  // Closes the listeners and the upstream pools, and shuts down every client connection
+  // still open (its session then ends on its own; nothing is drained).
   void stop();
+  size_t openConnections() const { return openConnections_.size(); }
   const RateLimiter& rateLimiter() const { return rateLimiter_; }
 
  private:
@@ -133,11 +137,23 @@ class GatewayServer {
   // dropped and it never delays the real request.
   boost::asio::awaitable<void> mirror(Request request, std::shared_ptr<const ProxyConfig> config, std::string clusterName);
 
+  // Client connections open now, by descriptor, so stop() can end them: each session
+  // registers for as long as it runs (its socket outlives the registration).
+  struct OpenConnection {
+    OpenConnection(std::unordered_set<int>& open, int descriptor) : open(open), descriptor(descriptor) { open.insert(descriptor); }
+    ~OpenConnection() { open.erase(descriptor); }
+    OpenConnection(const OpenConnection&) = delete;
+    OpenConnection& operator=(const OpenConnection&) = delete;
+    std::unordered_set<int>& open;
+    int descriptor;
+  };
+
   boost::asio::io_context& io_;
   RequestMetrics& metrics_;
   ServerOptions options_;
   std::shared_ptr<const ProxyConfig> config_ = ProxyConfig::empty();
   std::map<uint32_t, std::shared_ptr<boost::asio::ip::tcp::acceptor>> acceptors_;
+  std::unordered_set<int> openConnections_;
   UpstreamPool pool_;
   H2UpstreamPool h2Pool_{io_, H2UpstreamOptions{options_.connectTimeout}};  // clusters whose endpoints speak HTTP/2
   TunnelPool tunnelPool_;
