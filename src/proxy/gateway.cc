@@ -29,6 +29,15 @@ using namespace std::chrono_literals;
 
 namespace {
 
+// The proxy's own counters beside the request metrics, in Prometheus text.
+std::string upstreamTlsFailuresText(uint64_t failures) {
+  return fmt::format(
+      "# HELP weft_proxy_upstream_tls_failures_total TLS handshakes to upstream endpoints that failed or met the wrong certificate.\n"
+      "# TYPE weft_proxy_upstream_tls_failures_total counter\n"
+      "weft_proxy_upstream_tls_failures_total {}\n",
+      failures);
+}
+
 // The pod's labels decide which Gateways this proxy serves. The runtime writes the pod
 // before it starts its processes; a short wait covers a store that lags.
 Result<Labels> ownPodLabels(const GatewaySettings& settings) {
@@ -190,7 +199,8 @@ int runGateway(const GatewaySettings& settings) {
   auto stats = admin::HttpEndpoints::bind("0.0.0.0", settings.statsPort,
                                           {{"/stats/prometheus", [&] {
                                             return admin::HttpAnswer{200, "text/plain; version=0.0.4",
-                                                                     metrics.prometheusText() + server.rateLimiter().metrics().prometheusText()};
+                                                                     metrics.prometheusText() + server.rateLimiter().metrics().prometheusText() +
+                                                                         upstreamTlsFailuresText(server.upstreamTlsFailures())};
                                           }}});
   if (!status || !stats) {
     spdlog::error("{}", (!status ? status.error() : stats.error()).message);

@@ -19,14 +19,13 @@
 #include <sys/socket.h>
 
 #include "proxy/cors.h"
+#include "proxy/gateway_helpers.h"
 #include "tls/x509_info.h"
 #include "proxy/fault_injection.h"
 #include "proxy/grpc_status.h"
-#include "proxy/hash_key.h"
 #include "proxy/h2_downstream.h"
 #include "proxy/http1_writer.h"
 #include "proxy/request_checks.h"
-#include "proxy/retry_on.h"
 #include "proxy/trace_context.h"
 
 namespace weft::proxy {
@@ -38,57 +37,14 @@ using tcp = asio::ip::tcp;
 using namespace asio::experimental::awaitable_operators;
 using Clock = std::chrono::steady_clock;
 
+using namespace detail;
+
 namespace {
 
 constexpr auto kUseTuple = asio::as_tuple(asio::use_awaitable);
 
-// Hop-by-hop headers (RFC 9110 7.6.1) are the connection's, never forwarded.
-constexpr http::field kHopByHop[] = {http::field::connection, http::field::keep_alive, http::field::proxy_connection,
-                                     http::field::te, http::field::trailer, http::field::transfer_encoding, http::field::upgrade};
-
-// One pass comparing each field's known-name code: erasing by name would search the
-// fields' tree seven times per message, on every request and every response.
-template <class Fields>
-void dropHopByHop(Fields& fields) {
-  for (auto it = fields.begin(); it != fields.end();) {
-    if (std::find(std::begin(kHopByHop), std::end(kHopByHop), it->name()) != std::end(kHopByHop)) {
-      it = fields.erase(it);
-    } else {
-      ++it;
-    }
-  }
-}
-
-void applyHeaderEdits(http::fields& fields, const weft::v1::HeaderOperations& ops) {
-  for (const auto& name : ops.remove()) fields.erase(name);
-  for (const auto& [name, value] : ops.set()) fields.set(name, value);
-  for (const auto& [name, value] : ops.add()) fields.insert(name, value);
-}
-
-// The rewritten target: a prefix match's matched part replaced, any other match's whole path.
-std::string rewriteTarget(const std::string& target, const CompiledRoute& route) {
-  const auto& rewrite = route.spec.route().rewrite();
-  if (rewrite.uri_prefix().empty()) return target;
-  if (route.path.kind == CompiledMatch::Kind::kPrefix && target.size() >= route.path.value.size()) {
-    return rewrite.uri_prefix() + target.substr(route.path.value.size());
-  }
-  auto query = target.find('?');
-  return rewrite.uri_prefix() + (query == std::string::npos ? "" : target.substr(query));
-}
-
-// The SPIFFE ID an endpoint of the cluster must present over HBONE, or "" (plain TCP).
-std::string hboneIdentityOf(const weft::v1::Cluster& cluster, const std::string& endpoint) {
-  auto found = cluster.hbone_identities().find(endpoint);
-  return found == cluster.hbone_identities().end() ? std::string() : found->second;
-}
-
-// Read buffer sizes (see serve() and exchange()): a typical request, and a typical response
-// head with a small body, in one read each.
+// Room for a typical request in one read (see serve()).
 constexpr size_t kClientReadBytes = 8 * 1024;
-constexpr size_t kUpstreamReadBytes = 16 * 1024;
-
-// A mirrored copy gets this long, since nobody waits for it.
-constexpr auto kMirrorTimeout = std::chrono::seconds(15);
 
 // The SPIFFE identity of a client certificate (its first URI SAN), or "".
 std::string peerIdentity(SSL* ssl) {
@@ -98,17 +54,6 @@ std::string peerIdentity(SSL* ssl) {
     if (uri.starts_with("spiffe://")) return uri;
   }
   return "";
-}
-
-// Whether an operation on `stream` failed because its deadline passed: Beast's streams say
-// so in the error; a TimedSocket is shut down at its deadline and remembers it.
-template <class Stream>
-bool timedOut(Stream& stream, const beast::error_code& ec) {
-  if constexpr (std::is_same_v<std::remove_cvref_t<decltype(beast::get_lowest_layer(stream))>, TimedSocket>) {
-    return ec && beast::get_lowest_layer(stream).expired();
-  } else {
-    return ec == beast::error::timeout;
-  }
 }
 
 // After an error answer (400, 413, 431...): stop sending, then read and drop what the
@@ -127,16 +72,6 @@ asio::awaitable<void> lingeringClose(Lowest& lowest) {
     if (error) break;
     drained += got;
   }
-}
-
-RequestView viewOf(const GatewayServer::Request& request, bool secure) {
-  return RequestView{request[http::field::host], request.target(),
-                     [&request](std::string_view name) -> std::optional<std::string_view> {
-                       auto found = request.find(name);
-                       if (found == request.end()) return std::nullopt;
-                       return found->value();
-                     },
-                     request.method_string(), secure ? "https" : "http"};
 }
 
 }  // namespace
@@ -195,6 +130,7 @@ void GatewayServer::stop() {
   pool_.clear();
   h2Pool_.clear();
   tunnelPool_.clear();
+  tlsPool_.clear();
   if (tunnels_ != nullptr) tunnels_->stop();
 }
 
@@ -523,259 +459,6 @@ asio::awaitable<GatewayServer::Outcome> GatewayServer::handle(Request request, u
   addRateLimitHeaders(outcome.response.base(), limit);
   applyHeaderEdits(outcome.response.base(), route->spec.response_headers());
   co_return outcome;
-}
-
-asio::awaitable<GatewayServer::Outcome> GatewayServer::forward(Request request, std::shared_ptr<const ProxyConfig> config,
-                                                               const CompiledRoute* route, std::string peer, bool secure) {
-  Outcome outcome;
-  const auto& action = route->spec.route();
-  // Weighted pick among the route's clusters.
-  uint32_t pick = std::uniform_int_distribution<uint32_t>(0, route->totalWeight - 1)(random_);
-  std::string clusterName;
-  for (const auto& c : action.clusters()) {
-    if (pick < c.weight()) {
-      clusterName = c.cluster();
-      break;
-    }
-    pick -= c.weight();
-  }
-  const weft::v1::Cluster* cluster = config->cluster(clusterName);
-  if (cluster != nullptr) {
-    outcome.service = cluster->service_hostname();
-    outcome.serviceNamespace = cluster->service_namespace();
-  }
-  if (cluster == nullptr || cluster->endpoints().empty()) {
-    outcome.response = localResponse(503, "no healthy upstream");
-    outcome.flags = "UH";
-    co_return outcome;
-  }
-
-  HashKey hashKey = hashKeyFor(cluster->load_balancer(), viewOf(request, secure), peer, random_);
-  dropHopByHop(request.base());
-  request.target(rewriteTarget(std::string(request.target()), *route));
-  if (!action.rewrite().authority().empty()) request.set(http::field::host, action.rewrite().authority());
-  std::string forwardedFor(request["x-forwarded-for"]);
-  request.set("x-forwarded-for", forwardedFor.empty() ? peer : forwardedFor + ", " + peer);
-  request.set("x-forwarded-proto", secure ? "https" : "http");
-  propagateTraceContext(request.base(), random_);
-  applyHeaderEdits(request.base(), route->spec.request_headers());
-  // HTTP/1.1 upstream, but an HTTP/2 client's request keeps its mark for useClientProtocol.
-  if (request.version() != kHttp2Version) request.version(11);
-  request.keep_alive(true);
-  request.prepare_payload();
-  for (const auto& m : route->spec.mirrors()) {
-    if (drawPercent(m.percent(), random_)) asio::co_spawn(io_, mirror(request, config, m.cluster()), asio::detached);
-  }
-
-  auto start = Clock::now();
-  std::optional<Clock::time_point> deadline;
-  if (action.timeout_ms() > 0) deadline = start + std::chrono::milliseconds(action.timeout_ms());
-  ClusterState& state = clusters_[clusterName];
-  // The connection-pool slot is held across every attempt, as Envoy's router holds its
-  // upstream request; the guard gives it back on every way out.
-  auto entry = co_await state.gate().enter(cluster->connection_pool(), deadline);
-  if (entry != ConnectionGate::Entry::kAdmitted) {
-    bool timedOut = entry == ConnectionGate::Entry::kTimedOut && deadline && Clock::now() >= *deadline;
-    outcome.response = timedOut ? localResponse(504, "upstream request timeout")
-                                : localResponse(503, "upstream connect error or disconnect/reset before headers. reset reason: overflow");
-    outcome.flags = timedOut ? "UT" : "UO";
-    co_return outcome;
-  }
-  struct SlotGuard {
-    ConnectionGate& gate;
-    ~SlotGuard() { gate.leave(); }
-  } slot{state.gate()};
-
-  uint32_t attempts = 1 + action.retries().attempts();
-  const std::string& retryOn = action.retries().retry_on();
-  std::optional<std::string_view> key;
-  if (hashKey.key) key = *hashKey.key;
-  for (uint32_t attempt = 1;; ++attempt) {
-    bool last = attempt >= attempts;
-    std::string endpoint = state.pick(*cluster, key, random_, Clock::now());
-    outcome.upstreamHost = endpoint;
-    std::optional<Clock::time_point> tryDeadline = deadline;
-    if (action.retries().per_try_timeout_ms() > 0) {
-      auto perTry = Clock::now() + std::chrono::milliseconds(action.retries().per_try_timeout_ms());
-      tryDeadline = deadline ? std::min(*deadline, perTry) : perTry;
-    }
-    state.started(endpoint);
-    std::string hboneIdentity = hboneIdentityOf(*cluster, endpoint);
-    TryResult result = co_await tryOnce(endpoint, request, tryDeadline, cluster->connection_pool(), std::move(hboneIdentity));
-    unsigned observed = result.status == TryStatus::kOk ? result.response.result_int() : result.status == TryStatus::kTimeout ? 504 : 503;
-    if (state.finished(*cluster, endpoint, observed, Clock::now())) {
-      spdlog::warn("gateway: outlier detection ejected {} from {} after consecutive errors", endpoint, clusterName);
-    }
-    bool overallExpired = deadline && Clock::now() >= *deadline;
-    switch (result.status) {
-      case TryStatus::kOk:
-        if (!last && !overallExpired &&
-            (retriableStatus(retryOn, result.response.result_int()) || retriableGrpcStatus(retryOn, result.response.base()))) {
-          continue;
-        }
-        outcome.response = std::move(result.response);
-        outcome.trailers = std::move(result.trailers);
-        outcome.fromUpstream = true;
-        dropHopByHop(outcome.response.base());
-        outcome.response.set(http::field::server, "istio-envoy");
-        outcome.upstreamTime = std::to_string(std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - start).count());
-        outcome.response.set("x-envoy-upstream-service-time", outcome.upstreamTime);
-        if (!hashKey.setCookie.empty()) outcome.response.insert(http::field::set_cookie, hashKey.setCookie);
-        outcome.response.prepare_payload();
-        co_return outcome;
-      case TryStatus::kConnectFailure:
-        if (!last && !overallExpired && retryOnHas(retryOn, "connect-failure")) continue;
-        outcome.response = localResponse(503, "upstream connect error or disconnect/reset before headers. reset reason: connection failure");
-        outcome.flags = "UF";
-        co_return outcome;
-      case TryStatus::kReset:
-        if (!last && !overallExpired && (retryOnHas(retryOn, "reset") || retryOnHas(retryOn, "5xx"))) continue;
-        outcome.response = localResponse(503, "upstream connect error or disconnect/reset before headers. reset reason: connection termination");
-        outcome.flags = "UC";
-        co_return outcome;
-      case TryStatus::kTimeout:
-        if (!last && !overallExpired) continue;  // a per-try timeout is retried, as Envoy does
-        outcome.response = localResponse(504, "upstream request timeout");
-        outcome.flags = "UT";
-        co_return outcome;
-    }
-  }
-}
-
-asio::awaitable<void> GatewayServer::mirror(Request request, std::shared_ptr<const ProxyConfig> config, std::string clusterName) {
-  const weft::v1::Cluster* cluster = config->cluster(clusterName);
-  if (cluster == nullptr || cluster->endpoints().empty()) co_return;
-  std::string host(request[http::field::host]);
-  auto colon = host.rfind(':');
-  bool hasPort = colon != std::string::npos && host.find(']', colon) == std::string::npos;
-  request.set(http::field::host, hasPort ? host.substr(0, colon) + "-shadow" + host.substr(colon) : host + "-shadow");
-  ClusterState& state = clusters_[clusterName];
-  std::string endpoint = state.pick(*cluster, std::nullopt, random_, Clock::now());
-  std::string hboneIdentity = hboneIdentityOf(*cluster, endpoint);
-  TryResult ignored = co_await tryOnce(endpoint, request, Clock::now() + kMirrorTimeout, cluster->connection_pool(), std::move(hboneIdentity));
-  (void)ignored;
-}
-
-asio::awaitable<GatewayServer::TryResult> GatewayServer::tryOnce(std::string endpoint, const Request& request,
-                                                                 std::optional<Clock::time_point> deadline,
-                                                                 const weft::v1::ConnectionPool& limits, std::string hboneIdentity) {
-  // HTTP/2 (h2c) to endpoints whose cluster speaks it, or follows a client that spoke it;
-  // to a mesh endpoint inside HBONE streams with the proxy's certificate, and without one
-  // yet not at all (h2_upstream.h).
-  if (usesHttp2Upstream(limits, request.version())) {
-    H2UpstreamPool::Limits h2Limits = h2LimitsOf(limits);  // named: see session()
-    H2Destination destination{std::move(endpoint), std::move(hboneIdentity), tunnels_.get()};
-    H2Exchange answered = co_await h2Pool_.exchange(std::move(destination), request, deadline, h2Limits);
-    co_return TryResult{answered.status, std::move(answered.response), std::move(answered.trailers)};
-  }
-  // A mesh endpoint is reached through its ztunnel (HBONE) with the proxy's own certificate;
-  // without one yet, not at all: plaintext would skip the endpoint's mTLS. Everything else
-  // over plain TCP.
-  if (!hboneIdentity.empty()) {
-    if (tunnels_ == nullptr) {
-      spdlog::info("gateway: no workload certificate yet for HBONE to {}", endpoint);
-      co_return TryResult{TryStatus::kConnectFailure};
-    }
-    co_return co_await exchange(tunnelPool_, std::move(endpoint), std::move(hboneIdentity), request, deadline, limits);
-  }
-  co_return co_await exchange(pool_, std::move(endpoint), std::move(hboneIdentity), request, deadline, limits);
-}
-
-template <class Connection>
-asio::awaitable<GatewayServer::TryResult> GatewayServer::exchange(BasicUpstreamPool<Connection>& pool, std::string endpoint,
-                                                                  std::string hboneIdentity, const Request& request,
-                                                                  std::optional<Clock::time_point> deadline,
-                                                                  const weft::v1::ConnectionPool& limits) {
-  TryResult result;
-  auto setExpiry = [&](auto& s) {
-    if (deadline) {
-      s.expires_at(*deadline);
-    } else {
-      s.expires_never();
-    }
-  };
-  // A pooled connection first; if it turns out dead before any response byte, a fresh one.
-  for (int round = 0; round < 2; ++round) {
-    std::optional<Connection> pooled = round == 0 ? pool.take(endpoint) : std::nullopt;
-    bool reused = pooled.has_value();
-    if (!reused) {
-      if constexpr (std::is_same_v<Connection, PooledTunnel>) {
-        // Bounded by the HBONE pool's connect and handshake timeouts (the connect timeout).
-        auto opened = co_await tunnels_->open(endpoint, hboneIdentity);
-        if (!opened) {
-          spdlog::info("waypoint: {}", opened.error().message);
-          result.status = TryStatus::kConnectFailure;
-          co_return result;
-        }
-        pooled.emplace(Connection{TunnelStream(std::move(*opened))});
-        pooled->buffer.reserve(kUpstreamReadBytes);
-      } else {
-        auto colon = endpoint.rfind(':');
-        beast::error_code parseError;
-        auto address = asio::ip::make_address(endpoint.substr(0, colon == std::string::npos ? 0 : colon), parseError);
-        if (colon == std::string::npos || parseError) {
-          result.status = TryStatus::kConnectFailure;
-          co_return result;
-        }
-        tcp::endpoint target{address, static_cast<unsigned short>(std::atoi(endpoint.c_str() + colon + 1))};
-        pooled.emplace(Connection{TimedSocket(io_.get_executor())});
-        pooled->buffer.reserve(kUpstreamReadBytes);  // as the client's in serve()
-        auto connectTimeout = limits.connect_timeout_ms() > 0 ? std::chrono::milliseconds(limits.connect_timeout_ms()) : options_.connectTimeout;
-        auto connectBy = Clock::now() + connectTimeout;
-        // A connect is cancelled at its deadline (shutting down a socket still connecting
-        // would not end the attempt).
-        asio::steady_timer connectTimer(io_, deadline ? std::min(*deadline, connectBy) : connectBy);
-        auto connected = co_await (pooled->stream.async_connect(target, kUseTuple) || connectTimer.async_wait(kUseTuple));
-        if (connected.index() == 1 || std::get<0>(std::get<0>(connected))) {
-          bool timedOutOverall = connected.index() == 1 && deadline && Clock::now() >= *deadline;
-          result.status = timedOutOverall ? TryStatus::kTimeout : TryStatus::kConnectFailure;
-          co_return result;
-        }
-      }
-    }
-    Connection& connection = *pooled;
-    setExpiry(connection.stream);
-    auto [writeError, written] = co_await asio::async_write(connection.stream, gatherMessage(request, connection.head), kUseTuple);
-    if (writeError) {
-      if (timedOut(connection.stream, writeError)) {
-        result.status = TryStatus::kTimeout;
-        co_return result;
-      }
-      if (reused) continue;
-      result.status = TryStatus::kReset;
-      co_return result;
-    }
-    http::response_parser<http::string_body> parser;
-    parser.body_limit(kMaxBodyBytes);
-    if (request.method() == http::verb::head) parser.skip(true);
-    auto [readError, read] = co_await http::async_read(connection.stream, connection.buffer, parser, kUseTuple);
-    if (readError) {
-      if (timedOut(connection.stream, readError)) {
-        result.status = TryStatus::kTimeout;
-        co_return result;
-      }
-      if (reused && !parser.got_some()) continue;
-      result.status = TryStatus::kReset;
-      co_return result;
-    }
-    result.response = parser.release();
-    ++connection.requests;
-    bool spent = limits.max_requests_per_connection() != 0 && connection.requests >= limits.max_requests_per_connection();
-    // Bytes after the response are a peer out of step: that connection is not reused.
-    if (result.response.keep_alive() && !spent && connection.buffer.size() == 0) pool.put(endpoint, std::move(connection));
-    co_return result;
-  }
-  result.status = TryStatus::kReset;
-  co_return result;
-}
-
-Status GatewayServer::setTunnelCredentials(const hbone::TlsCredentials& credentials, std::string identity) {
-  auto tunnels = tunnels_ != nullptr ? std::move(tunnels_) : std::make_unique<TunnelUpstream>(io_, options_.connectTimeout, options_.hboneServerPort);
-  Status set = tunnels->setCredentials(credentials, std::move(identity));
-  // A first certificate that does not load leaves the proxy without tunnels (503 UF to
-  // mesh endpoints), never with plaintext to them.
-  tunnels_ = std::move(tunnels);
-  return set;
 }
 
 }  // namespace weft::proxy

@@ -14,6 +14,7 @@
 #include <boost/asio/local/stream_protocol.hpp>
 #include <boost/beast/http.hpp>
 
+#include <atomic>
 #include <chrono>
 #include <map>
 #include <memory>
@@ -74,6 +75,9 @@ class GatewayServer {
   void stop();
   size_t openConnections() const { return openConnections_.size(); }
   const RateLimiter& rateLimiter() const { return rateLimiter_; }
+  // TLS handshakes to upstream endpoints that failed or found the wrong certificate
+  // (DestinationRule tls), over HTTP/1.1 and HTTP/2, for the proxy's life. Any thread.
+  uint64_t upstreamTlsFailures() const { return upstreamTlsFailures_.load(std::memory_order_relaxed); }
 
  private:
   struct Outcome {
@@ -91,6 +95,7 @@ class GatewayServer {
     TryStatus status = TryStatus::kOk;
     Response response;
     hbone::Headers trailers;
+    std::string failureReason;  // a connect failure's, for the 503's body (Envoy's "transport failure reason")
   };
 
   boost::asio::awaitable<void> acceptLoop(std::shared_ptr<boost::asio::ip::tcp::acceptor> acceptor, uint32_t port);
@@ -122,17 +127,38 @@ class GatewayServer {
   boost::asio::awaitable<Outcome> handle(Request request, uint32_t port, Downstream downstream);
   boost::asio::awaitable<Outcome> forward(Request request, std::shared_ptr<const ProxyConfig> config, const CompiledRoute* route, std::string peer,
                                           bool secure);
+  // Where one attempt goes and how it gets there.
+  struct Target {
+    std::string endpoint;       // "ip:port"
+    std::string hboneIdentity;  // non-empty: a mesh endpoint, over HBONE checking this SPIFFE ID
+    // Else TLS with the cluster's rule (upstream_tls.h), or plain TCP when null and
+    // `tlsError` is empty. `tlsError`: the rule cannot be used, so the attempt fails.
+    const UpstreamTls* tls = nullptr;
+    std::string tlsError;
+    std::string sni;
+  };
+  Target targetFor(const std::string& clusterName, const weft::v1::Cluster& cluster, std::string endpoint, const Request& request,
+                   const ProxyConfig& config);
+  // The ISTIO_MUTUAL rule of `cluster`, made from the proxy's workload certificate, or an error.
+  Result<const UpstreamTls*> istioMutualTls(const std::string& clusterName, const weft::v1::Cluster& cluster);
   // `request` is the caller's, alive across the attempt (retries send it again).
-  // `hboneIdentity` non-empty: the endpoint is in the mesh and is reached
-  // over HBONE presenting that SPIFFE ID.
-  boost::asio::awaitable<TryResult> tryOnce(std::string endpoint, const Request& request,
+  boost::asio::awaitable<TryResult> tryOnce(Target target, const Request& request,
                                             std::optional<std::chrono::steady_clock::time_point> deadline,
-                                            const weft::v1::ConnectionPool& limits, std::string hboneIdentity);
-  // One request on a pooled or new connection of `pool`'s kind (TCP or an HBONE tunnel).
+                                            const weft::v1::ConnectionPool& limits);
+  // One request on a pooled or new connection of `pool`'s kind (TCP, TLS or an HBONE tunnel).
   template <class Connection>
-  boost::asio::awaitable<TryResult> exchange(BasicUpstreamPool<Connection>& pool, std::string endpoint, std::string hboneIdentity,
+  boost::asio::awaitable<TryResult> exchange(BasicUpstreamPool<Connection>& pool, std::string poolKey, const Target& target,
                                              const Request& request, std::optional<std::chrono::steady_clock::time_point> deadline,
                                              const weft::v1::ConnectionPool& limits);
+  // A new connection of `Connection`'s kind to `target`, connected (and its TLS or tunnel
+  // set up) within the connect timeout and the deadline; kOk or the failure's kind, with
+  // its reason in `reason`.
+  template <class Connection>
+  boost::asio::awaitable<TryStatus> open(std::optional<Connection>& into, const Target& target,
+                                         std::optional<std::chrono::steady_clock::time_point> deadline,
+                                         const weft::v1::ConnectionPool& limits, std::string& reason);
+  boost::asio::awaitable<TryStatus> connectTcp(TimedSocket& socket, const std::string& endpoint, std::chrono::steady_clock::time_point connectBy,
+                                               std::optional<std::chrono::steady_clock::time_point> deadline);
   // A copy of the request to a mirror cluster, Host suffixed "-shadow"; its answer is
   // dropped and it never delays the real request.
   boost::asio::awaitable<void> mirror(Request request, std::shared_ptr<const ProxyConfig> config, std::string clusterName);
@@ -157,6 +183,16 @@ class GatewayServer {
   UpstreamPool pool_;
   H2UpstreamPool h2Pool_{io_, H2UpstreamOptions{options_.connectTimeout}};  // clusters whose endpoints speak HTTP/2
   TunnelPool tunnelPool_;
+  TlsPool tlsPool_;
+  // ISTIO_MUTUAL rules by cluster name, made from the workload certificate (cleared when it
+  // changes), each with the rule it was made from.
+  struct IstioMutual {
+    weft::v1::UpstreamTls spec;
+    std::shared_ptr<const UpstreamTls> tls;
+  };
+  std::unordered_map<std::string, IstioMutual> istioMutual_;
+  std::optional<hbone::TlsCredentials> workloadCredentials_;
+  std::atomic<uint64_t> upstreamTlsFailures_{0};  // read by the stats endpoint's thread
   std::unique_ptr<TunnelUpstream> tunnels_;  // once the proxy holds its certificate
   RateLimiter rateLimiter_{io_};
   std::unordered_map<std::string, ClusterState> clusters_;

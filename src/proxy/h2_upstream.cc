@@ -7,6 +7,7 @@
 #include <boost/asio/detached.hpp>
 #include <boost/asio/experimental/awaitable_operators.hpp>
 #include <boost/asio/generic/stream_protocol.hpp>
+#include <boost/asio/ssl/stream.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/asio/write.hpp>
@@ -18,6 +19,7 @@
 #include "proxy/request_checks.h"
 #include "proxy/request_telemetry.h"
 #include "proxy/tunnel_upstream.h"
+#include "proxy/upstream_tls.h"
 
 namespace weft::proxy {
 
@@ -69,6 +71,9 @@ struct H2UpstreamPool::Connection {
 
   enum class State { kConnecting, kReady, kClosed };
   Socket socket;  // closed until connected; a TCP connect in progress is cancelled by close()
+  // TLS over `socket` (DestinationRule tls, ALPN h2), or null for h2c. Reads and writes go
+  // through it; closing `socket` ends its operations too.
+  std::unique_ptr<asio::ssl::stream<Socket&>> tls;
   std::unique_ptr<hbone::H2Codec> codec;
   State state = State::kConnecting;
   bool draining = false;  // GOAWAY received or request budget spent: no new streams
@@ -192,7 +197,8 @@ using Connection = H2UpstreamPool::Connection;
 asio::awaitable<void> readLoop(std::shared_ptr<Connection> connection) {
   char chunk[16384];
   while (connection->state != Connection::State::kClosed) {
-    auto [error, got] = co_await connection->socket.async_read_some(asio::buffer(chunk), kUseTuple);
+    auto [error, got] = connection->tls ? co_await connection->tls->async_read_some(asio::buffer(chunk), kUseTuple)
+                                        : co_await connection->socket.async_read_some(asio::buffer(chunk), kUseTuple);
     if (error) break;
     auto failure = connection->codec->receive({reinterpret_cast<const uint8_t*>(chunk), got});
     connection->onEvents();
@@ -210,7 +216,8 @@ asio::awaitable<void> writeLoop(std::shared_ptr<Connection> connection) {
     while (connection->codec->wantsWrite()) {
       std::string out = connection->codec->takeOutput();
       if (out.empty()) break;
-      auto [error, written] = co_await asio::async_write(connection->socket, asio::buffer(out), kUseTuple);
+      auto [error, written] = connection->tls ? co_await asio::async_write(*connection->tls, asio::buffer(out), kUseTuple)
+                                              : co_await asio::async_write(connection->socket, asio::buffer(out), kUseTuple);
       if (error) {
         connection->close();
         co_return;
@@ -288,6 +295,12 @@ void H2UpstreamPool::clear() {
   connections_.clear();
 }
 
+std::string H2Destination::poolKey() const {
+  if (!hboneIdentity.empty()) return endpoint + " hbone " + hboneIdentity;
+  if (tls != nullptr) return tls->poolKey(endpoint, sni, true);
+  return endpoint;
+}
+
 size_t H2UpstreamPool::connectionCount(const std::string& poolKey) const {
   auto found = connections_.find(poolKey);
   if (found == connections_.end()) return 0;
@@ -309,7 +322,8 @@ std::shared_ptr<Connection> H2UpstreamPool::pick(const std::string& poolKey) {
 }
 
 asio::awaitable<H2Exchange::Status> H2UpstreamPool::connect(std::shared_ptr<Connection> connection, H2Destination destination,
-                                                            std::optional<Clock::time_point> deadline, Limits limits) {
+                                                            std::optional<Clock::time_point> deadline, Limits limits,
+                                                            std::string& failureReason) {
   if (!destination.hboneIdentity.empty()) {
     // Bounded by the HBONE pool's connect and handshake timeouts (the connect timeout), not
     // by the deadline: cancelling a half-open HBONE connection other callers share is the
@@ -338,7 +352,46 @@ asio::awaitable<H2Exchange::Status> H2UpstreamPool::connect(std::shared_ptr<Conn
   if (connectError || connection->state == Connection::State::kClosed) co_return H2Exchange::Status::kConnectFailure;
   beast::error_code ignored;
   connection->socket.set_option(tcp::no_delay(true), ignored);
-  co_return H2Exchange::Status::kOk;
+  if (destination.tls == nullptr) co_return H2Exchange::Status::kOk;
+  co_return co_await handshake(connection, destination, deadline ? std::min(*deadline, connectBy) : connectBy, failureReason);
+}
+
+asio::awaitable<H2Exchange::Status> H2UpstreamPool::handshake(std::shared_ptr<Connection> connection, const H2Destination& destination,
+                                                              Clock::time_point by, std::string& failureReason) {
+  connection->tls = std::make_unique<asio::ssl::stream<Socket&>>(connection->socket, destination.tls->context());
+  SSL* ssl = connection->tls->native_handle();
+  if (auto prepared = destination.tls->prepare(ssl, destination.sni, true); !prepared) {
+    failureReason = prepared.error().message;
+    co_return H2Exchange::Status::kConnectFailure;
+  }
+  // The handshake counts as connecting, so the same bound ends it: the socket is shut down
+  // under it (TLS operations are not cancelled one by one).
+  // Shared with the timer's handler, which may run after this frame is gone.
+  struct Race {
+    bool finished = false;
+    bool late = false;
+  };
+  auto race = std::make_shared<Race>();
+  asio::steady_timer guard(io_);
+  guard.expires_at(by);
+  guard.async_wait([weak = std::weak_ptr<Connection>(connection), race](const beast::error_code& error) {
+    auto alive = weak.lock();
+    if (error || race->finished || alive == nullptr) return;
+    race->late = true;
+    beast::error_code ignored;
+    alive->socket.shutdown(Socket::shutdown_both, ignored);
+  });
+  auto [handshakeError] = co_await connection->tls->async_handshake(asio::ssl::stream_base::client, kUseTuple);
+  race->finished = true;
+  guard.cancel();
+  bool late = race->late;
+  Status peerChecked = handshakeError ? Status() : destination.tls->checkPeer(ssl);
+  if (!handshakeError && peerChecked) co_return H2Exchange::Status::kOk;
+  ++counters_->tlsFailures;
+  failureReason = late ? "TLS handshake timed out" : handshakeError ? "TLS error: " + describeHandshakeFailure(ssl, handshakeError)
+                                                                     : "TLS error: " + peerChecked.error().message;
+  spdlog::debug("gateway h2 upstream: TLS to {} (SNI {}): {}", destination.endpoint, destination.sni, failureReason);
+  co_return H2Exchange::Status::kConnectFailure;
 }
 
 asio::awaitable<H2Exchange> H2UpstreamPool::exchange(H2Destination destination, const Request& request,
@@ -373,9 +426,10 @@ asio::awaitable<H2Exchange> H2UpstreamPool::exchange(H2Destination destination, 
     connections_[key].push_back(connection);
     Reservation claim{connection};
     ++connection->reserved;
-    H2Exchange::Status connected = co_await connect(connection, std::move(destination), deadline, limits);
+    H2Exchange::Status connected = co_await connect(connection, std::move(destination), deadline, limits, failed.failureReason);
     if (connected != H2Exchange::Status::kOk) {
       ++counters_->connectFailures;
+      failed.tlsFailed = connection->tls != nullptr;
       connection->close();  // wakes the exchanges that joined it meanwhile
       failed.status = connected;
       co_return failed;

@@ -4,7 +4,8 @@
 // request in and one whole response out (head, body, trailers), like the HTTP/1.1 path, so
 // the gateway's retries, outlier detection and telemetry see the same shapes.
 //
-// A connection runs over plain TCP to the endpoint, or, for an endpoint in the mesh, over
+// A connection runs over plain TCP to the endpoint (h2c, or TLS with ALPN h2 when the
+// cluster has a DestinationRule tls rule, upstream_tls.h), or, for an endpoint in the mesh, over
 // one HBONE CONNECT stream to it through its node's ztunnel (tunnel_upstream.h), handed
 // over as a socket-pair end: the far ztunnel relays the stream's bytes to the pod's port as
 // they are, so h2c with prior knowledge runs inside unchanged and mTLS is HBONE's. Both are
@@ -50,6 +51,7 @@
 namespace weft::proxy {
 
 class TunnelUpstream;  // tunnel_upstream.h
+class UpstreamTls;     // upstream_tls.h
 
 // Where an exchange goes, and what its connections run over.
 struct H2Destination {
@@ -60,9 +62,14 @@ struct H2Destination {
   // connect failure, never in plaintext.
   std::string hboneIdentity;
   TunnelUpstream* tunnels = nullptr;  // borrowed: the gateway's, outlives the pool
+  // For an endpoint outside the mesh: TLS with this rule (ALPN h2) and SNI, or h2c when
+  // null. Borrowed from the config the request pinned; a connection keeps only the SSL
+  // context, which OpenSSL counts references to.
+  const UpstreamTls* tls = nullptr;
+  std::string sni;
 
   // Connections are shared by exchanges with equal keys.
-  std::string poolKey() const { return hboneIdentity.empty() ? endpoint : endpoint + " hbone " + hboneIdentity; }
+  std::string poolKey() const;
 };
 
 struct H2UpstreamOptions {
@@ -73,6 +80,7 @@ struct H2UpstreamOptions {
 struct H2UpstreamCounters {
   uint64_t connections = 0;      // opened successfully
   uint64_t tunnelled = 0;        // of those, inside an HBONE stream
+  uint64_t tlsFailures = 0;      // TLS handshakes (or server certificate checks) that failed
   uint64_t connectFailures = 0;
   uint64_t streams = 0;          // requests sent
   uint64_t goaways = 0;          // GOAWAY frames received
@@ -86,6 +94,8 @@ struct H2Exchange {
   Status status = Status::kOk;
   boost::beast::http::response<boost::beast::http::string_body> response;  // version 11
   hbone::Headers trailers;  // a trailing HEADERS block (gRPC's grpc-status), lower case
+  std::string failureReason;  // a connect failure's, when known (a TLS error, say)
+  bool tlsFailed = false;     // this exchange's own connection failed its TLS handshake
 };
 
 class H2UpstreamPool {
@@ -124,7 +134,11 @@ class H2UpstreamPool {
   // HBONE stream (bounded by the HBONE pool's timeouts, as on HTTP/1.1). kOk, or the
   // failure's kind.
   boost::asio::awaitable<H2Exchange::Status> connect(std::shared_ptr<Connection> connection, H2Destination destination,
-                                                     std::optional<std::chrono::steady_clock::time_point> deadline, Limits limits);
+                                                     std::optional<std::chrono::steady_clock::time_point> deadline, Limits limits,
+                                                     std::string& failureReason);
+  // TLS on a connected TCP `connection`, finished by `by` (destination.tls set).
+  boost::asio::awaitable<H2Exchange::Status> handshake(std::shared_ptr<Connection> connection, const H2Destination& destination,
+                                                       std::chrono::steady_clock::time_point by, std::string& failureReason);
   // The request as a stream on a connected `connection`, and its whole answer.
   boost::asio::awaitable<H2Exchange> send(std::shared_ptr<Connection> connection, hbone::Headers headers, hbone::H2Codec::RequestHead head,
                                           std::string body, std::optional<std::chrono::steady_clock::time_point> deadline, Limits limits);

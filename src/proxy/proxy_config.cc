@@ -105,6 +105,19 @@ Result<CompiledVirtualHost> compileVirtualHost(const weft::v1::VirtualHost& spec
 
 // The TLS servers of one HTTPS listener, each with its credential loaded; those that
 // cannot be served are noted in `skipped`.
+// A cluster's SIMPLE or MUTUAL client TLS, built now so a bad rule is reported with the
+// snapshot; nullopt for none (DISABLE) and for ISTIO_MUTUAL, which the gateway makes from
+// its own workload certificate.
+std::optional<ClusterTls> clusterTlsFor(const weft::v1::Cluster& cluster, const CredentialLoader& credentials, const std::string& podNamespace) {
+  auto mode = cluster.tls().mode();
+  if (mode != weft::v1::UpstreamTls::SIMPLE && mode != weft::v1::UpstreamTls::MUTUAL) return std::nullopt;
+  auto material = loadUpstreamTlsMaterial(cluster.tls(), credentials, podNamespace);
+  if (!material) return ClusterTls{nullptr, fmt::format("tls: {}", material.error().message)};
+  auto made = UpstreamTls::make(cluster.tls(), *material);
+  if (!made) return ClusterTls{nullptr, fmt::format("tls: {}", made.error().message)};
+  return ClusterTls{std::move(*made), ""};
+}
+
 std::shared_ptr<TlsListener> tlsListenerFor(const weft::v1::Listener& listener, const CredentialLoader& credentials,
                                             std::vector<std::string>& skipped) {
   auto out = std::make_shared<TlsListener>();
@@ -282,11 +295,20 @@ Result<std::shared_ptr<const ProxyConfig>> ProxyConfig::build(const xds::HeldRes
   for (const auto& [name, resource] : of(kClusterType)) {
     if (!resource.has_cluster()) return makeError("{}: not a Cluster", name);
     config->clusters_[name] = resource.cluster();
+    if (auto tls = clusterTlsFor(resource.cluster(), credentials, podNamespace)) {
+      if (!tls->error.empty()) config->skipped_.push_back(fmt::format("cluster {}: {}: its requests answer 503", name, tls->error));
+      config->clusterTls_[name] = std::move(*tls);
+    }
   }
   auto rateLimits = RateLimitTable::build(of(kRateLimitPolicyType));
   if (!rateLimits) return rateLimits.error();
   config->rateLimits_ = std::move(*rateLimits);
   return std::shared_ptr<const ProxyConfig>(std::move(config));
+}
+
+const ClusterTls* ProxyConfig::clusterTls(const std::string& name) const {
+  auto found = clusterTls_.find(name);
+  return found == clusterTls_.end() ? nullptr : &found->second;
 }
 
 const weft::v1::Cluster* ProxyConfig::cluster(const std::string& name) const {

@@ -21,6 +21,7 @@
 #include "proxy/http_authorization.h"
 #include "proxy/tls_listener.h"
 #include "proxy/rate_limit_config.h"
+#include "proxy/upstream_tls.h"
 #include "xds/delta_client.h"
 
 namespace weft::proxy {
@@ -87,6 +88,14 @@ struct RequestView {
   std::string_view scheme = "http";
 };
 
+// A cluster's client TLS (DestinationRule tls SIMPLE or MUTUAL), built with the snapshot;
+// `error` set instead when its certificates cannot be loaded, and its requests then fail
+// (503 UF), never in plaintext.
+struct ClusterTls {
+  std::shared_ptr<const UpstreamTls> tls;
+  std::string error;
+};
+
 class ProxyConfig {
  public:
   // Listeners whose selector matches `podLabels`. An HTTPS server whose credential cannot
@@ -109,6 +118,8 @@ class ProxyConfig {
   const HttpAuthorizer& authorizer() const { return authorizer_; }
   const std::vector<std::string>& skipped() const { return skipped_; }
   const weft::v1::Cluster* cluster(const std::string& name) const;
+  // Null when the cluster has no SIMPLE or MUTUAL TLS (ISTIO_MUTUAL is the gateway's).
+  const ClusterTls* clusterTls(const std::string& name) const;
   const std::shared_ptr<const RateLimitTable>& rateLimits() const { return rateLimits_; }
 
   // Exact domain first, then the longest "*.suffix" wildcard, then "*" (Envoy's order).
@@ -123,6 +134,7 @@ class ProxyConfig {
   std::map<uint32_t, PortRoutes> ports_;
   std::map<std::string, std::shared_ptr<const WaypointTarget>> waypointTargets_;  // by authority
   std::map<std::string, weft::v1::Cluster> clusters_;
+  std::map<std::string, ClusterTls> clusterTls_;
   std::vector<std::string> skipped_;
   std::shared_ptr<const RateLimitTable> rateLimits_ = RateLimitTable::empty();
   AccessLog accessLog_ = AccessLog::kOff;

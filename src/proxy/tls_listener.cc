@@ -28,8 +28,12 @@ Result<ServerCredential> credentialFromSecretData(const std::function<std::optio
     out.certificateChainPem = *cert;
     out.privateKeyPem = *key;
     out.caCertificatesPem = data("cacert").value_or("");
+  } else if (auto ca = data("ca.crt") ? data("ca.crt") : data("cacert")) {
+    // A CA alone: what a client verifying servers needs (DestinationRule SIMPLE). A
+    // Gateway server refuses it, as its certificate chain is empty.
+    out.caCertificatesPem = *ca;
   } else {
-    return makeError("{}: neither tls.crt/tls.key nor cert/key", what);
+    return makeError("{}: neither tls.crt/tls.key nor cert/key nor a CA (ca.crt, cacert)", what);
   }
   return out;
 }

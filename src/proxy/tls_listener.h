@@ -6,7 +6,8 @@
 //
 // The credential is a Secret in the gateway workload's namespace, in either layout Istio
 // reads: kubernetes.io/tls (tls.crt, tls.key, optional ca.crt) or generic (cert, key,
-// cacert); for MUTUAL the CA may also come from "<name>-cacert". Loading it is the
+// cacert); for MUTUAL the CA may also come from "<name>-cacert". A Secret with a CA alone
+// loads too (a DestinationRule SIMPLE rule's, upstream_tls.h); a server refuses it. Loading it is the
 // caller's (the store in the gateway process, a map in tests).
 
 #include <boost/asio/ssl/context.hpp>

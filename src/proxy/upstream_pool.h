@@ -4,14 +4,19 @@
 // by the peer meanwhile: the caller retries once on a fresh one when a reused connection
 // fails before any response byte.
 //
-// Two kinds of connection share the code: plain TCP, and one end of a socket pair whose
-// other end is relayed into an HBONE stream (a waypoint's tunnel to a mesh endpoint,
-// tunnel_upstream.h). Both have Beast's deadline vocabulary (TimedSocket for TCP, the
-// proxy's hottest path; a Beast stream for the socket pair).
+// Three kinds of connection share the code: plain TCP, TLS over TCP (DestinationRule tls,
+// upstream_tls.h), and one end of a socket pair whose other end is relayed into an HBONE
+// stream (a waypoint's tunnel to a mesh endpoint, tunnel_upstream.h). All have Beast's
+// deadline vocabulary on their lowest layer (TimedSocket for TCP, the proxy's hottest path;
+// a Beast stream for the socket pair). Keys are the caller's: an endpoint, or for TLS the
+// endpoint with the rule and SNI (UpstreamTls::poolKey), so connections made with different
+// settings are never shared.
 
 #include <boost/asio/local/stream_protocol.hpp>
 #include <boost/beast/core/basic_stream.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
+#include <boost/beast/core/stream_traits.hpp>
+#include <boost/beast/ssl/ssl_stream.hpp>
 
 #include <cstdint>
 #include <map>
@@ -35,7 +40,9 @@ struct BasicPooledConnection {
 };
 
 using TunnelStream = boost::beast::basic_stream<boost::asio::local::stream_protocol>;
+using TlsStream = boost::beast::ssl_stream<TimedSocket>;
 using PooledConnection = BasicPooledConnection<TimedSocket>;
+using PooledTlsConnection = BasicPooledConnection<TlsStream>;
 using PooledTunnel = BasicPooledConnection<TunnelStream>;
 
 template <class Connection>
@@ -56,7 +63,7 @@ class BasicUpstreamPool {
   void put(const std::string& endpoint, Connection connection) {
     auto& list = idle_[endpoint];
     if (list.size() >= kMaxIdlePerEndpoint) return;  // closed as it goes out of scope
-    connection.stream.expires_never();
+    boost::beast::get_lowest_layer(connection.stream).expires_never();
     list.push_back(std::move(connection));
   }
 
@@ -67,6 +74,7 @@ class BasicUpstreamPool {
 };
 
 using UpstreamPool = BasicUpstreamPool<PooledConnection>;
+using TlsPool = BasicUpstreamPool<PooledTlsConnection>;
 using TunnelPool = BasicUpstreamPool<PooledTunnel>;
 
 }  // namespace weft::proxy

@@ -1,0 +1,66 @@
+#pragma once
+// Helpers the gateway's two halves share: the client side (gateway_server.cc: sessions,
+// routing, local answers) and the upstream side (gateway_upstream.cc: forwarding, retries,
+// upstream connections).
+
+#include <boost/beast/core/stream_traits.hpp>
+#include <boost/beast/http.hpp>
+
+#include <algorithm>
+#include <type_traits>
+
+#include "proxy/gateway_server.h"
+#include "proxy/proxy_config.h"
+#include "proxy/timed_socket.h"
+
+namespace weft::proxy::detail {
+
+namespace beast = boost::beast;
+namespace http = beast::http;
+
+// Hop-by-hop headers (RFC 9110 7.6.1) are the connection's, never forwarded.
+constexpr http::field kHopByHop[] = {http::field::connection, http::field::keep_alive, http::field::proxy_connection,
+                                     http::field::te, http::field::trailer, http::field::transfer_encoding, http::field::upgrade};
+
+// One pass comparing each field's known-name code: erasing by name would search the
+// fields' tree seven times per message, on every request and every response.
+template <class Fields>
+void dropHopByHop(Fields& fields) {
+  for (auto it = fields.begin(); it != fields.end();) {
+    if (std::find(std::begin(kHopByHop), std::end(kHopByHop), it->name()) != std::end(kHopByHop)) {
+      it = fields.erase(it);
+    } else {
+      ++it;
+    }
+  }
+}
+
+inline void applyHeaderEdits(http::fields& fields, const weft::v1::HeaderOperations& ops) {
+  for (const auto& name : ops.remove()) fields.erase(name);
+  for (const auto& [name, value] : ops.set()) fields.set(name, value);
+  for (const auto& [name, value] : ops.add()) fields.insert(name, value);
+}
+
+// Whether an operation on `stream` failed because its deadline passed: Beast's streams say
+// so in the error; a TimedSocket is shut down at its deadline and remembers it.
+template <class Stream>
+bool timedOut(Stream& stream, const beast::error_code& ec) {
+  if constexpr (std::is_same_v<std::remove_cvref_t<decltype(beast::get_lowest_layer(stream))>, TimedSocket>) {
+    return ec && beast::get_lowest_layer(stream).expired();
+  } else {
+    return ec == beast::error::timeout;
+  }
+}
+
+// The request as routing and hashing read it.
+inline RequestView viewOf(const GatewayServer::Request& request, bool secure) {
+  return RequestView{request[http::field::host], request.target(),
+                     [&request](std::string_view name) -> std::optional<std::string_view> {
+                       auto found = request.find(name);
+                       if (found == request.end()) return std::nullopt;
+                       return found->value();
+                     },
+                     request.method_string(), secure ? "https" : "http"};
+}
+
+}  // namespace weft::proxy::detail
