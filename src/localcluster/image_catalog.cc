@@ -27,6 +27,8 @@ const std::vector<KnownImage>& knownImages() {
       {"kong/httpbin", "weft-httpbin", {"-port", "80"}},
       {"kennethreitz/httpbin", "weft-httpbin", {"-port", "80"}},
       {"curlimages/curl", "/bin/sleep", {"infinity"}},
+      // A gRPC echo server (samples/grpc-echo); its args pick the port and name.
+      {"weft/grpc-echo", "weft-grpc-echo", {"serve"}},
       // Weft's own images, as `weft install` renders them.
       {"weft/weftd", "weftd", {}},
       {"weft/ztunnel", "weft-ztunnel", {}},
