@@ -14,6 +14,7 @@
 #include "control/waypoint_view.h"
 #include "control/rate_limit_view.h"
 #include "control/route_compiler.h"
+#include "control/service_entry_cluster.h"
 #include "control/traffic_policy.h"
 #include "model/json_access.h"
 #include "model/service_ports.h"
@@ -314,6 +315,8 @@ class ProxyViewCompiler {
         if (intAt(p, {"port"}) == port) servicePort = &p;
       }
     }
+    const Object* entry = service == servicesByHost_.end() ? serviceEntryFor(objects_, host) : nullptr;
+    if (entry != nullptr) port = serviceEntryPort(*entry, port);
     std::string name = fmt::format("outbound|{}|{}|{}", port, subset, host);
     auto& clusters = build_.resources[kClusterType];
     if (clusters.contains(name)) return name;
@@ -324,7 +327,9 @@ class ProxyViewCompiler {
     c->set_service_hostname(host);
     c->set_port(port);
     c->set_subset(subset);
-    if (service == servicesByHost_.end()) {
+    if (entry != nullptr) {
+      serviceEntryCluster(vs, *entry, host, port, subset, *c);
+    } else if (service == servicesByHost_.end()) {
       note(vs, fmt::format("destination host {} is not a known Service: its route answers 503", host));
     } else {
       const Object& svc = *service->second;
@@ -346,6 +351,7 @@ class ProxyViewCompiler {
       if (servicePort == nullptr) note(vs, fmt::format("Service {} has no port {}: its route answers 503", host, port));
       if (const Object* dr = destinationRuleFor(host, svc.ns())) {
         applyTrafficPolicy(*dr, port, subset, *c, [&](const std::string& what) { note(*dr, what); });
+        stampCredentialVersions(*c);
       }
       // A GRPC or HTTP2 port (appProtocol, else name prefix) is always reached over HTTP/2,
       // as Istio's cluster builder sets HTTP/2 options for it before any upgrade policy.
@@ -370,6 +376,52 @@ class ProxyViewCompiler {
     }
     clusters[name] = std::move(resource);
     return name;
+  }
+
+  // A ServiceEntry host's cluster: its DestinationRule (subsets pick endpoints by label),
+  // then protocol and endpoints (service_entry_cluster.h). Outside the mesh: no HBONE.
+  void serviceEntryCluster(const Object& vs, const Object& entry, const std::string& host, uint32_t port, const std::string& subset,
+                           weft::v1::Cluster& c) {
+    c.set_service_known(true);
+    c.set_service_namespace(entry.ns());
+    const Object* dr = destinationRuleFor(host, entry.ns());
+    const json::value* subsetLabels = nullptr;
+    if (!subset.empty()) {
+      // Pointing into the DestinationRule itself (a copied list would not outlive the loop).
+      if (dr != nullptr) {
+        for (const auto& s : arrayAt(dr->value(), {"spec", "subsets"})) {
+          if (stringAt(s, {"name"}) == subset) subsetLabels = &at(s, {"labels"});
+        }
+      }
+      if (subsetLabels == nullptr) {
+        note(vs, fmt::format("subset {} of {} is defined by no DestinationRule: its route answers 503", subset, host));
+        return;
+      }
+    }
+    if (dr != nullptr) {
+      applyTrafficPolicy(*dr, port, subset, c, [&](const std::string& what) { note(*dr, what); });
+      stampCredentialVersions(c);
+    }
+    auto noted = [&](const std::string& what) { note(entry, what); };
+    if (!fillServiceEntryCluster(entry, port, subsetLabels, c, noted)) {
+      note(vs, fmt::format("ServiceEntry {}/{} has no port {}: its route answers 503", entry.ns(), entry.name(), port));
+    }
+  }
+
+  // A tls credentialName is read by each proxy from its own namespace: every namespace's
+  // version of the Secret (and of "<name>-cacert") goes into the cluster, so a rotated
+  // Secret changes it and the proxies reload.
+  void stampCredentialVersions(weft::v1::Cluster& c) const {
+    const std::string& name = c.tls().credential_name();
+    if (name.empty()) return;
+    auto& versions = *c.mutable_tls()->mutable_credential_versions();
+    versions.clear();
+    for (const auto& secret : objectsOf(objects_, "Secret")) {
+      if (secret.name() != name && secret.name() != name + "-cacert") continue;
+      std::string version = stringAt(secret.value(), {"metadata", "resourceVersion"});
+      std::string& entry = versions[secret.ns()];
+      entry += (entry.empty() ? "" : "+") + secret.name() + "@" + (version.empty() ? "present" : version);
+    }
   }
 
   const ObjectsByKind& objects_;

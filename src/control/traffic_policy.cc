@@ -95,6 +95,26 @@ void outlierDetection(const json::value& spec, weft::v1::OutlierDetection& out, 
                                                                           : std::min<uint32_t>(100, clampedUint(spec, {"maxEjectionPercent"})));
 }
 
+// Client TLS to the endpoints (upstream_tls.h in weft-proxy). Validation has already
+// refused the conflicting combinations (model/schemas_destination_rule.cc).
+void clientTls(const json::value& spec, weft::v1::UpstreamTls& out) {
+  out.Clear();
+  std::string mode = stringAt(spec, {"mode"});
+  if (mode == "SIMPLE") out.set_mode(weft::v1::UpstreamTls::SIMPLE);
+  if (mode == "MUTUAL") out.set_mode(weft::v1::UpstreamTls::MUTUAL);
+  if (mode == "ISTIO_MUTUAL") out.set_mode(weft::v1::UpstreamTls::ISTIO_MUTUAL);
+  out.set_sni(stringAt(spec, {"sni"}));
+  for (const auto& san : arrayAt(spec, {"subjectAltNames"})) {
+    if (san.is_string()) out.add_subject_alt_names(std::string(san.get_string()));
+  }
+  out.set_insecure_skip_verify(at(spec, {"insecureSkipVerify"}).is_bool() && at(spec, {"insecureSkipVerify"}).get_bool());
+  out.set_client_certificate(stringAt(spec, {"clientCertificate"}));
+  out.set_private_key(stringAt(spec, {"privateKey"}));
+  out.set_ca_certificates(stringAt(spec, {"caCertificates"}));
+  out.set_ca_crl(stringAt(spec, {"caCrl"}));
+  out.set_credential_name(stringAt(spec, {"credentialName"}));
+}
+
 // One level of the merge: the sections `policy` sets replace what is there.
 void applyLevel(const json::value& policy, weft::v1::Cluster& cluster, const TrafficPolicyNote& note) {
   if (!policy.is_object()) return;
@@ -103,7 +123,8 @@ void applyLevel(const json::value& policy, weft::v1::Cluster& cluster, const Tra
   if (at(policy, {"outlierDetection"}).is_object()) {
     outlierDetection(at(policy, {"outlierDetection"}), *cluster.mutable_outlier_detection(), note);
   }
-  for (const char* unserved : {"tls", "tunnel", "proxyProtocol"}) {
+  if (at(policy, {"tls"}).is_object()) clientTls(at(policy, {"tls"}), *cluster.mutable_tls());
+  for (const char* unserved : {"tunnel", "proxyProtocol"}) {
     if (!at(policy, {unserved}).is_null()) note(fmt::format("trafficPolicy.{} is not served by weft-proxy yet", unserved));
   }
 }

@@ -1,11 +1,12 @@
 #pragma once
-// A DestinationRule's trafficPolicy (loadBalancer, connectionPool, outlierDetection)
+// A DestinationRule's trafficPolicy (loadBalancer, connectionPool, outlierDetection, tls)
 // compiled onto one Cluster, merged as Istio merges it: the service-wide policy, then its
 // portLevelSettings for the cluster's port, then the subset's policy, then the subset's
 // port-level settings. Each section a later level sets replaces the earlier one whole.
 //
-// tls, tunnel, proxyProtocol, locality and warm-up settings are not compiled yet; a
-// DestinationRule using them is served without them and gets a note.
+// tunnel, proxyProtocol, locality and warm-up settings are not compiled yet; a
+// DestinationRule using them is served without them and gets a note. A tls credentialName's
+// Secret versions are the caller's to stamp (it knows the Secrets).
 
 #include <functional>
 #include <string>

@@ -3,7 +3,9 @@
 # on port 443 with tls SIMPLE and a credentialName Secret made by `weft create secret tls`,
 # a second host with its own certificate picked by SNI, the Secret rotated in place, a
 # server whose Secret does not exist yet, then MUTUAL with a CA in the Secret: refused
-# without a client certificate, served with one. Clients: curl and openssl s_client from
+# without a client certificate, served with one. Then TLS the other way, as Istio's "Egress
+# TLS Origination" task: plain HTTP in, HTTPS out to a ServiceEntry host (nginx in the
+# cluster's network) with a DestinationRule's tls SIMPLE, then MUTUAL, then over HTTP/2. Clients: curl and openssl s_client from
 # inside the cluster, and curl from the host on the gateway's node port.
 # Usage: gateway_tls_test.sh WEFT_BINARY SAMPLES_DIR
 set -uo pipefail
@@ -18,6 +20,7 @@ name="gt$$"
 netns="weft-$name"
 work=$(mktemp -d /tmp/weft-gwtls-work.XXXXXX)
 cleanup() {
+  [ -f "$work/nginx.pid" ] && kill "$(cat "$work/nginx.pid")" 2>/dev/null
   "$weft" cluster delete --name "$name" >/dev/null 2>&1
   rm -rf "$WEFT_HOME" "$work"
 }
@@ -36,6 +39,7 @@ mkcert httpbin httpbin.example.com 1
 mkcert httpbin-rotated httpbin.example.com 2
 mkcert helloworld helloworld.example.com 3
 mkcert client client.example.com 4
+mkcert secure secure.example.com 5
 
 mesh_cluster "$name" "$samples"
 out=$("$weft" install -y -f "$samples/walkthrough/global-ingress.yaml" --revision prod 2>&1)
@@ -89,6 +93,8 @@ check_contains "httpbin sees X-Forwarded-Proto https" "$body" '"X-Forwarded-Prot
 alpn() { in_cluster curl -s -o /dev/null -w '%{http_version} %{http_code}' --max-time 5 --resolve "httpbin.example.com:8443:$gw" --cacert example.com.crt "$@" https://httpbin.example.com:8443/status/418; }
 check_contains "ALPN h2 (curl --http2) -> HTTP/2 418" "$(alpn --http2)" "2 418"
 check_contains "a client offering only http/1.1 gets HTTP/1.1" "$(alpn --http1.1)" "1.1 418"
+nghttp_status=$(in_cluster nghttp -v -t 5 -H ':authority: httpbin.example.com:8443' "https://$gw:8443/status/418" 2>&1 | grep -m1 ':status:')
+check_contains "nghttp (HTTP/2 over TLS, ALPN h2) -> 418" "$nghttp_status" "418"
 subject() { in_cluster openssl s_client -connect "$gw:8443" -servername "$1" </dev/null 2>/dev/null | openssl x509 -noout -subject -serial 2>/dev/null; }
 check_contains "SNI httpbin.example.com gets httpbin's certificate" "$(subject httpbin.example.com)" "CN = httpbin.example.com"
 check_contains "helloworld's Secret does not exist: the gateway says so" "$("$weft" logs -n istio-system "$gw_pod")" \
@@ -128,6 +134,102 @@ openssl req -x509 -nodes -days 1 -newkey rsa:2048 -subj '/CN=stranger' -keyout s
 check "MUTUAL: a certificate from another CA is refused" bash -c "! ip netns exec '$netns' curl -s -o /dev/null --max-time 5 \
   --resolve httpbin.example.com:8443:$gw --cacert example.com.crt --cert stranger.crt --key stranger.key https://httpbin.example.com:8443/status/418"
 check_contains "helloworld.example.com stays SIMPLE on the same port" "$(https helloworld.example.com /status/200)" "200"
+
+# --- TLS origination: plain HTTP in, HTTPS out (DestinationRule tls) -------------------------------------
+# An HTTPS server outside the mesh: nginx in the cluster's own network namespace on an address
+# no pod has, with secure.example.com's certificate; it answers with what it saw of the TLS.
+secure_ip=198.18.0.251
+in_cluster ip addr add "$secure_ip/32" dev weft0
+mkdir -p nginx-tmp
+cat >nginx.conf <<CONF
+worker_processes 1;
+pid $work/nginx.pid;
+error_log $work/nginx-error.log warn;
+events { worker_connections 64; }
+http {
+  access_log off;
+  client_body_temp_path $work/nginx-tmp;
+  proxy_temp_path $work/nginx-tmp;
+  fastcgi_temp_path $work/nginx-tmp;
+  uwsgi_temp_path $work/nginx-tmp;
+  scgi_temp_path $work/nginx-tmp;
+  server {
+    listen $secure_ip:8443 ssl http2;
+    ssl_certificate $work/secure.crt;
+    ssl_certificate_key $work/secure.key;
+    ssl_client_certificate $work/example.com.crt;
+    ssl_verify_client optional;
+    location / { return 200 "protocol=\$server_protocol sni=\$ssl_server_name client=\$ssl_client_s_dn\n"; }
+  }
+}
+CONF
+check "nginx serves HTTPS on $secure_ip:8443 in the cluster's network" in_cluster nginx -c "$work/nginx.conf"
+cat >origination.yaml <<'YAML'
+apiVersion: networking.istio.io/v1
+kind: ServiceEntry
+metadata: {name: secure, namespace: default}
+spec:
+  hosts: [secure.example.com]
+  location: MESH_EXTERNAL
+  ports: [{number: 80, name: http, protocol: HTTP, targetPort: 8443}]
+  resolution: STATIC
+  endpoints: [{address: 198.18.0.251}]
+---
+apiVersion: networking.istio.io/v1
+kind: Gateway
+metadata: {name: origination, namespace: istio-system}
+spec:
+  selector: {istio: ingressgateway}
+  servers:
+  - port: {number: 80, name: http, protocol: HTTP}
+    hosts: [secure.example.com]
+---
+apiVersion: networking.istio.io/v1
+kind: VirtualService
+metadata: {name: secure, namespace: default}
+spec:
+  hosts: [secure.example.com]
+  gateways: [istio-system/origination]
+  http:
+  - route: [{destination: {host: secure.example.com, port: {number: 80}}}]
+---
+apiVersion: networking.istio.io/v1
+kind: DestinationRule
+metadata: {name: secure, namespace: default}
+spec:
+  host: secure.example.com
+  trafficPolicy:
+    portLevelSettings:
+    - port: {number: 80}
+      tls: {mode: SIMPLE, credentialName: secure-ca}
+YAML
+check "a Secret with only the CA (ca.crt) for the rule" "$weft" create -n istio-system secret generic secure-ca --from-file=ca.crt=example.com.crt
+check "apply the ServiceEntry, a plain-HTTP Gateway, the VirtualService and DestinationRule tls SIMPLE" "$weft" apply -f origination.yaml
+plain_in() { in_cluster curl -s --max-time 5 -H 'Host: secure.example.com' "$@" "http://$gw:8080/"; }
+originated() { plain_in | grep -q "protocol=HTTP/1.1 sni=secure.example.com client=$"; }
+wait_for "SIMPLE: plain HTTP in, HTTPS out: the server sees HTTP/1.1 over TLS, SNI secure.example.com, no client certificate" 30 originated
+
+sed -i 's/tls: {mode: SIMPLE, credentialName: secure-ca}/tls: {mode: MUTUAL, credentialName: client-credential}/' origination.yaml
+check "a Secret with the client's certificate, key and CA" "$weft" create -n istio-system secret generic client-credential \
+  --from-file=tls.crt=client.crt --from-file=tls.key=client.key --from-file=ca.crt=example.com.crt
+check "switch the rule to MUTUAL" "$weft" apply -f origination.yaml
+mutual() { plain_in | grep -q "client=.*CN=client.example.com"; }
+wait_for "MUTUAL: the server sees the client certificate from the Secret" 30 mutual
+
+sed -i 's/      tls: {mode: MUTUAL, credentialName: client-credential}/      tls: {mode: MUTUAL, credentialName: client-credential}\n      connectionPool: {http: {h2UpgradePolicy: UPGRADE}}/' origination.yaml
+check "upgrade the port to HTTP/2 (h2UpgradePolicy UPGRADE)" "$weft" apply -f origination.yaml
+over_h2() { plain_in | grep -q "protocol=HTTP/2.0 sni=secure.example.com client=.*CN=client.example.com"; }
+wait_for "HTTP/2 over TLS: ALPN h2, with the client certificate" 30 over_h2
+
+check "a Secret with the client's certificate but a stranger's CA" "$weft" create -n istio-system secret generic stranger-ca \
+  --from-file=tls.crt=client.crt --from-file=tls.key=client.key --from-file=ca.crt=stranger.crt
+sed -i 's/credentialName: client-credential/credentialName: stranger-ca/' origination.yaml
+check "point the rule at it" "$weft" apply -f origination.yaml
+unverified() { plain_in -o /dev/null -w '%{http_code}' | grep -qx 503; }
+wait_for "a server the rule's CA did not sign: 503, nothing sent" 30 unverified
+check_contains "the 503 says why" "$(plain_in)" "transport failure reason: TLS error: certificate verify failed"
+tls_failures=$(in_cluster curl -s --max-time 5 "http://$gw:15020/stats/prometheus" | awk '/^weft_proxy_upstream_tls_failures_total/ {print $2}')
+check "the gateway counts upstream TLS failures ($tls_failures)" test "${tls_failures:-0}" -ge 1
 
 # --- the access log in JSON (MeshConfig accessLogEncoding), changed in the mesh ConfigMap ----------------
 "$weft" get configmap istio-prod -n istio-system -o json | jq '.data.mesh |= sub("accessLogEncoding: TEXT"; "accessLogEncoding: JSON")' >mesh.json
