@@ -15,8 +15,6 @@ using model::stringAt;
 
 namespace {
 
-constexpr const char* kHttpRouteKind = "HTTPRoute.gateway.networking.k8s.io";
-
 // A parentRef names a core Service when its group is "" and its kind Service. Both must be
 // written: the Gateway API defaults them to the Gateway's.
 bool namesService(const json::value& ref) {
@@ -26,9 +24,9 @@ bool namesService(const json::value& ref) {
 }  // namespace
 
 std::vector<MeshRouteAttachment> meshRoutesFor(const ObjectsByKind& objects, const std::string& serviceNs, const std::string& serviceName,
-                                               const std::string& waypointNs) {
+                                               const std::string& waypointNs, const char* kind) {
   std::vector<MeshRouteAttachment> out;
-  for (const auto& route : objectsOf(objects, kHttpRouteKind)) {
+  for (const auto& route : objectsOf(objects, kind)) {
     if (route.ns() != serviceNs && route.ns() != waypointNs) continue;
     MeshRouteAttachment attachment{.route = &route, .ports = {}};
     bool attached = false, everyPort = false;

@@ -1,5 +1,5 @@
 #pragma once
-// GAMMA, the Gateway API's mesh attachment: an HTTPRoute whose parentRefs name a Service
+// GAMMA, the Gateway API's mesh attachment: an HTTPRoute (or GRPCRoute) whose parentRefs name a Service
 // (`group: ""`, `kind: Service`) routes the traffic sent to that Service. In ambient mode
 // Istio applies such routes only at the waypoint that serves the Service, so this is read
 // by the waypoint view alone (waypoint_view.cc); a Service without a waypoint gets nothing.
@@ -34,10 +34,14 @@ struct MeshRouteAttachment {
   std::set<uint32_t> ports;  // the Service ports it applies to; empty: every port
 };
 
-// The HTTPRoutes attached to Service `serviceNs/serviceName` that a waypoint in `waypointNs`
-// applies, in store order (the compiled routes are sorted by precedence afterwards).
+inline constexpr const char* kMeshHttpRouteKind = "HTTPRoute.gateway.networking.k8s.io";
+inline constexpr const char* kMeshGrpcRouteKind = "GRPCRoute.gateway.networking.k8s.io";
+
+// The routes of `kind` (HTTPRoute or GRPCRoute: the same attachment rules) attached to
+// Service `serviceNs/serviceName` that a waypoint in `waypointNs` applies, in store order
+// (the compiled routes are sorted by precedence afterwards).
 std::vector<MeshRouteAttachment> meshRoutesFor(const ObjectsByKind& objects, const std::string& serviceNs, const std::string& serviceName,
-                                               const std::string& waypointNs);
+                                               const std::string& waypointNs, const char* kind = kMeshHttpRouteKind);
 
 // What a mesh route's backendRef names: a core Service (existing or not), or refused.
 // `services` holds "<ns>/<name>" of every Service.

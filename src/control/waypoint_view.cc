@@ -10,6 +10,7 @@
 
 #include "control/authorization_compiler.h"
 #include "control/gamma_routes.h"
+#include "control/grpcroute_compiler.h"
 #include "control/httproute_compiler.h"
 #include "control/proxy_view.h"
 #include "model/json_access.h"
@@ -98,6 +99,7 @@ class WaypointViewCompiler {
       }
       compileService(service);
     }
+    markHttp2Clusters();
     noteUnservedMeshRoutes(withWaypoint);
     addTargetedPolicies();
   }
@@ -118,13 +120,14 @@ class WaypointViewCompiler {
     // waypoint serves the first selection only: with any, the Service's VirtualServices are
     // not applied here (gamma_routes.h).
     auto meshRoutes = meshRoutesFor(objects_, service.namespace_(), service.name(), waypointNs);
+    auto meshGrpcRoutes = meshRoutesFor(objects_, service.namespace_(), service.name(), waypointNs, kMeshGrpcRouteKind);
     std::vector<const Object*> covering;
     for (const Object* vs : virtualServices_) {
       if (!namesHost(*vs, service.hostname())) continue;
-      if (meshRoutes.empty()) {
+      if (meshRoutes.empty() && meshGrpcRoutes.empty()) {
         covering.push_back(vs);
       } else {
-        note(*vs, fmt::format("an HTTPRoute attached to Service {}/{} takes precedence at its waypoint: not applied there",
+        note(*vs, fmt::format("an HTTPRoute or GRPCRoute attached to Service {}/{} takes precedence at its waypoint: not applied there",
                               service.namespace_(), service.name()));
       }
     }
@@ -166,7 +169,7 @@ class WaypointViewCompiler {
           *vhost->add_routes() = route;
         }
       }
-      const bool gamma = addMeshHttpRoutes(meshRoutes, service, port.port(), *vhost);
+      const bool gamma = addMeshRoutes(meshRoutes, meshGrpcRoutes, service, port.port(), *vhost);
       if (covering.empty() && !gamma) {
         *vhost->add_routes() = defaultRoute(clusterFor_(*serviceObj, service.hostname(), port.port(), ""), service.hostname(), port.port());
       }
@@ -177,7 +180,13 @@ class WaypointViewCompiler {
 
   // Istio applies mesh routes in ambient only at waypoints: say so for the others.
   void noteUnservedMeshRoutes(const std::set<std::string>& withWaypoint) {
-    for (const auto& route : objectsOf(objects_, "HTTPRoute.gateway.networking.k8s.io")) {
+    for (const char* kind : {kMeshHttpRouteKind, kMeshGrpcRouteKind}) {
+      noteUnservedMeshRoutes(withWaypoint, kind);
+    }
+  }
+
+  void noteUnservedMeshRoutes(const std::set<std::string>& withWaypoint, const char* kind) {
+    for (const auto& route : objectsOf(objects_, kind)) {
       for (const auto& ref : arrayAt(route.value(), {"spec", "parentRefs"})) {
         if (stringAt(ref, {"group"}) == "networking.istio.io" && stringAt(ref, {"kind"}) == "ServiceEntry") {
           note(route, fmt::format("parent ServiceEntry {}: mesh routes on ServiceEntries are not built: not applied", stringAt(ref, {"name"})));
@@ -191,29 +200,50 @@ class WaypointViewCompiler {
     }
   }
 
-  // The GAMMA routes for one port of `service`, ordered as the Gateway API orders them;
-  // false when none applies to the port (it then gets the default route, as in Istio).
-  bool addMeshHttpRoutes(const std::vector<MeshRouteAttachment>& attachments, const weft::v1::Service& service, uint32_t listenerPort,
-                         weft::v1::VirtualHost& vhost) {
+  // The GAMMA routes (HTTPRoutes and GRPCRoutes) for one port of `service`, ordered
+  // together as the Gateway API orders them (a GRPCRoute's method match ranks as the path
+  // match it becomes, so gRPC methods sort ahead of an HTTPRoute's catch-all); false when
+  // none applies to the port (it then gets the default route, as in Istio). The clusters
+  // GRPCRoutes send to are reached over HTTP/2 (markHttp2Clusters).
+  bool addMeshRoutes(const std::vector<MeshRouteAttachment>& httpRoutes, const std::vector<MeshRouteAttachment>& grpcRoutes,
+                     const weft::v1::Service& service, uint32_t listenerPort, weft::v1::VirtualHost& vhost) {
     std::vector<CompiledHttpRoute> compiled;
     bool any = false;
     // A backendRef without a port to the Service itself means the port the request came to.
-    HttpRouteCompiler compiler(
-        [this, &service, listenerPort](const Object& route, const std::string& host, uint32_t port, const std::string& subset) {
-          return clusterFor_(route, host, port == 0 && host == service.hostname() ? listenerPort : port, subset);
-        },
-        [this](const Object& route, const boost::json::value& ref) { return resolveMeshBackend(services_, route, ref); },
-        [this](const Object& o, const std::string& what) { note(o, what); });
-    for (const auto& attachment : attachments) {
-      if (!attachment.ports.empty() && !attachment.ports.contains(listenerPort)) continue;
+    auto clusterFor = [this, &service, listenerPort](const Object& route, const std::string& host, uint32_t port, const std::string& subset) {
+      return clusterFor_(route, host, port == 0 && host == service.hostname() ? listenerPort : port, subset);
+    };
+    auto resolve = [this](const Object& route, const boost::json::value& ref) { return resolveMeshBackend(services_, route, ref); };
+    auto noteOn = [this](const Object& o, const std::string& what) { note(o, what); };
+    HttpRouteCompiler httpCompiler(clusterFor, resolve, noteOn);
+    GrpcRouteCompiler grpcCompiler(clusterFor, resolve, noteOn);
+    auto applies = [listenerPort](const MeshRouteAttachment& a) { return a.ports.empty() || a.ports.contains(listenerPort); };
+    for (const auto& attachment : httpRoutes) {
+      if (!applies(attachment)) continue;
       any = true;
-      auto routes = compiler.compile(*attachment.route, {.port = listenerPort, .https = false});
+      auto routes = httpCompiler.compile(*attachment.route, {.port = listenerPort, .https = false});
+      compiled.insert(compiled.end(), std::make_move_iterator(routes.begin()), std::make_move_iterator(routes.end()));
+    }
+    for (const auto& attachment : grpcRoutes) {
+      if (!applies(attachment)) continue;
+      any = true;
+      auto routes = grpcCompiler.compile(*attachment.route, http2Clusters_);
       compiled.insert(compiled.end(), std::make_move_iterator(routes.begin()), std::make_move_iterator(routes.end()));
     }
     std::stable_sort(compiled.begin(), compiled.end(),
                      [](const CompiledHttpRoute& a, const CompiledHttpRoute& b) { return a.precedence.before(b.precedence); });
     for (auto& entry : compiled) *vhost.add_routes() = std::move(entry.route);
     return any;
+  }
+
+  // GRPCRoute backends speak HTTP/2 whatever their Service port is named.
+  void markHttp2Clusters() {
+    auto& clusters = build_.resources[kClusterType];
+    for (const auto& name : http2Clusters_) {
+      if (auto found = clusters.find(name); found != clusters.end()) {
+        found->second.mutable_cluster()->mutable_connection_pool()->set_upstream_protocol(weft::v1::ConnectionPool::HTTP2);
+      }
+    }
   }
 
   // AuthorizationPolicies attached by targetRefs: the waypoint keeps those naming its
@@ -235,6 +265,7 @@ class WaypointViewCompiler {
   RouteCompiler::ClusterFor clusterFor_;
   std::vector<const Object*> virtualServices_;
   std::set<std::string> services_;  // "<ns>/<name>", for backendRefs
+  std::set<std::string> http2Clusters_;  // clusters GRPCRoutes send to
 };
 
 }  // namespace

@@ -410,5 +410,91 @@ spec:
   EXPECT_EQ(meshRoutesFor(objects, "elsewhere", "hb", "shop").size(), 1u);
 }
 
+TEST(WaypointGamma, AGrpcRouteWithAServiceParentRoutesMethodsOverHttp2) {
+  auto objects = objectsFrom(std::string(kShop) + kGammaServices + R"(
+---
+apiVersion: gateway.networking.k8s.io/v1
+kind: GRPCRoute
+metadata: {name: hb-grpc, namespace: shop}
+spec:
+  parentRefs: [{group: "", kind: Service, name: hb, port: 8000}]
+  rules:
+  - backendRefs: [{name: hb-v1, port: 8000}]
+  - matches: [{method: {service: echo.Echo, method: Say}, headers: [{name: x-version, value: v2}]}]
+    backendRefs: [{name: hb-v2, port: 8000}]
+)");
+  auto b = buildRegistry(objects, settings());
+  const auto& vhost = waypointHost(b, "shop/waypoint/hb.shop.svc.cluster.local:8000");
+  ASSERT_EQ(vhost.routes_size(), 2) << "the GRPCRoute replaces the mesh VirtualService";
+  // The method match becomes the exact path and sorts ahead of the catch-all.
+  EXPECT_EQ(vhost.routes(0).match().path().exact(), "/echo.Echo/Say");
+  EXPECT_EQ(vhost.routes(0).match().headers(0).name(), "x-version");
+  EXPECT_EQ(vhost.routes(0).route().clusters(0).cluster(), "outbound|8000||hb-v2.shop.svc.cluster.local");
+  EXPECT_EQ(vhost.routes(1).route().clusters(0).cluster(), "outbound|8000||hb-v1.shop.svc.cluster.local");
+  for (const char* name : {"outbound|8000||hb-v1.shop.svc.cluster.local", "outbound|8000||hb-v2.shop.svc.cluster.local"}) {
+    EXPECT_EQ(resource(b, kClusterType, name).cluster().connection_pool().upstream_protocol(), weft::v1::ConnectionPool::HTTP2)
+        << name << ": GRPCRoute backends speak HTTP/2 whatever the port's name";
+  }
+  // The port the parentRef did not name gets Istio's default route: with Gateway API
+  // routes on the Service, its mesh VirtualService no longer applies (as for HTTPRoutes).
+  const auto& other = waypointHost(b, "shop/waypoint/hb.shop.svc.cluster.local:9000");
+  ASSERT_EQ(other.routes_size(), 1);
+  EXPECT_FALSE(other.routes(0).has_match());
+}
+
+TEST(WaypointGamma, HttpAndGrpcRoutesOnOneServiceAreOrderedTogether) {
+  auto objects = objectsFrom(std::string(kShop) + kGammaServices + R"(
+---
+apiVersion: gateway.networking.k8s.io/v1
+kind: HTTPRoute
+metadata: {name: hb-http, namespace: shop}
+spec:
+  parentRefs: [{group: "", kind: Service, name: hb}]
+  rules: [{backendRefs: [{name: hb-v1, port: 8000}]}]
+---
+apiVersion: gateway.networking.k8s.io/v1
+kind: GRPCRoute
+metadata: {name: hb-grpc, namespace: shop}
+spec:
+  parentRefs: [{group: "", kind: Service, name: hb}]
+  rules: [{matches: [{method: {service: echo.Echo}}], backendRefs: [{name: hb-v2, port: 8000}]}]
+)");
+  auto b = buildRegistry(objects, settings());
+  const auto& vhost = waypointHost(b, "shop/waypoint/hb.shop.svc.cluster.local:8000");
+  ASSERT_EQ(vhost.routes_size(), 2);
+  EXPECT_EQ(vhost.routes(0).match().path().prefix(), "/echo.Echo/") << "the gRPC service's prefix is longer than the HTTPRoute's /";
+  EXPECT_EQ(vhost.routes(1).route().clusters(0).cluster(), "outbound|8000||hb-v1.shop.svc.cluster.local");
+}
+
+TEST(WaypointGamma, GrpcRoutesThatDoNotAttachAreNotApplied) {
+  auto objects = objectsFrom(std::string(kShop) + kGammaServices + R"(
+---
+apiVersion: v1
+kind: Namespace
+metadata: {name: client}
+---
+apiVersion: gateway.networking.k8s.io/v1
+kind: GRPCRoute
+metadata: {name: consumer, namespace: client}
+spec:
+  parentRefs: [{group: "", kind: Service, name: hb, namespace: shop}]
+  rules: [{backendRefs: [{name: hb-v2, namespace: shop, port: 8000}]}]
+---
+apiVersion: gateway.networking.k8s.io/v1
+kind: GRPCRoute
+metadata: {name: grpc-to-old, namespace: legacy}
+spec:
+  parentRefs: [{group: "", kind: Service, name: old}]
+  rules: [{backendRefs: [{name: old, port: 80}]}]
+)");
+  auto b = buildRegistry(objects, settings());
+  const auto& vhost = waypointHost(b, "shop/waypoint/hb.shop.svc.cluster.local:8000");
+  ASSERT_EQ(vhost.routes_size(), 2) << "hb keeps its VirtualService";
+  EXPECT_EQ(vhost.routes(0).route().clusters(0).cluster(), "outbound|8000|v2|hb.shop.svc.cluster.local");
+  bool noted = false;
+  for (const auto& n : b.notes) noted = noted || (n.find("grpc-to-old") != std::string::npos && n.find("uses no waypoint") != std::string::npos);
+  EXPECT_TRUE(noted);
+}
+
 }  // namespace
 }  // namespace weft::control

@@ -9,7 +9,9 @@
 # VirtualService (x-version: v2 -> httpbin-v2, else httpbin-v1), enforces an
 # AuthorizationPolicy attached to the Service by targetRefs (403), and reports the request
 # with curl's principal. An HTTPRoute whose parent is Service hb (GAMMA) takes over from the
-# VirtualService at the waypoint. `weft waypoint list` shows it Programmed; removing the
+# VirtualService at the waypoint. gRPC (samples/grpc-echo, real gRPC C++ at both ends) goes
+# through the waypoint as HTTP/2 inside HBONE, and a GRPCRoute on its Service picks versions.
+# `weft waypoint list` shows it Programmed; removing the
 # label sends traffic straight to the pods again, and `weft waypoint delete` removes the
 # Gateway and, through the deployer, everything made for it.
 # Usage: waypoint_test.sh WEFT_BINARY SAMPLES_DIR
@@ -213,6 +215,42 @@ check_contains "HTTPRoute: without it -> Service httpbin-v1, 10 of 10" "$v1" "10
 check_contains "the targetRefs policy still applies under the HTTPRoute (403)" "$(code http://hb:8000/headers)" "403"
 check "delete the HTTPRoute" "$weft" delete -f gamma.yaml
 wait_for "without it the VirtualService routes again" 30 by_vs
+
+# --- gRPC through the waypoint: HTTP/2 inside HBONE both ways, then a GRPCRoute (GAMMA) ---------------------------------
+check "apply grpc-echo v1 and v2 behind grpc-echo:9000 (samples/grpc-echo)" "$weft" apply -f "$samples/grpc-echo/grpc-echo.yaml"
+for d in grpc-echo-v1 grpc-echo-v2; do
+  wait_for "$d ready" 60 ready "$d"
+done
+echo_bin="$(dirname "$weft")/weft-grpc-echo"
+grpc_ip=$("$weft" get svc grpc-echo -o jsonpath='{.spec.clusterIP}')
+grpc_call() { "$weft" exec deploy/curl -- "$echo_bin" call "$grpc_ip:9000" "$@"; }
+grpc_ok() { grpc_call --message ping | grep -q '^OK v[12] /echo.Echo/Say ping server=v[12]$'; }
+wait_for "a unary gRPC call from curl's pod to grpc-echo:9000, through the waypoint, is answered" 30 grpc_ok
+calls=$(grpc_call --count 10)
+check_contains "10 calls: answers from v1 (round robin over both versions)" "$calls" "server=v1"
+check_contains "and from v2" "$calls" "server=v2"
+check_contains "the waypoint logs them as HTTP/2" "$(wp_log)" '"POST /echo.Echo/Say HTTP/2" 200'
+metrics=$(ip netns exec "$netns" curl -s --max-time 5 "http://$wp_ip:15020/stats/prometheus")
+check_contains "and counts them as gRPC with grpc-status 0" "$metrics" 'request_protocol="grpc"'
+check_contains "for grpc-echo" "$metrics" 'destination_service="grpc-echo.default.svc.cluster.local"'
+check_contains "an UNAVAILABLE answer comes back with its message" "$(grpc_call --method /echo.Echo/Fail)" "UNAVAILABLE asked to fail"
+cat >grpcroute.yaml <<'YAML'
+apiVersion: gateway.networking.k8s.io/v1
+kind: GRPCRoute
+metadata: {name: grpc-echo-versions}
+spec:
+  parentRefs: [{group: "", kind: Service, name: grpc-echo, port: 9000}]
+  rules:
+  - matches: [{method: {service: echo.Echo, method: Say}, headers: [{name: x-version, value: v2}]}]
+    backendRefs: [{name: grpc-echo-v2, port: 9000}]
+  - backendRefs: [{name: grpc-echo-v1, port: 9000}]
+YAML
+check "apply a GRPCRoute with parentRef Service grpc-echo" "$weft" apply -f grpcroute.yaml
+to_v2() { grpc_call --header x-version=v2 --count 3 | grep -c 'server=v2$' | grep -qx 3; }
+wait_for "GRPCRoute: x-version: v2 -> Service grpc-echo-v2" 30 to_v2
+check_contains "GRPCRoute: x-version: v2 -> grpc-echo-v2, 10 of 10" "$(grpc_call --header x-version=v2 --count 10 | grep -c 'server=v2$')" "10"
+check_contains "GRPCRoute: without it -> grpc-echo-v1, 10 of 10" "$(grpc_call --count 10 | grep -c 'server=v1$')" "10"
+check "delete the GRPCRoute and grpc-echo" "$weft" delete -f grpcroute.yaml
 
 # --- removing the label: straight to the pods again ---------------------------------------------------------------------------
 check "unlabel namespace default istio.io/use-waypoint" "$weft" label namespace default istio.io/use-waypoint-
