@@ -3,7 +3,8 @@
 # Deployment, Service (LoadBalancer, a node port on the host's loopback) and
 # ServiceAccount from weftd, as istiod deploys them; HTTPRoutes route by host and path to
 # httpbin with header modifiers, a redirect, a prefix rewrite and weighted backends; other
-# hosts get 404, a missing backend 500; a malformed HTTPRoute is refused by `weft apply`
+# hosts get 404, a missing backend 500; a GRPCRoute carries gRPC from the host (real gRPC at
+# both ends, samples/grpc-echo) by method and header; a malformed HTTPRoute is refused by `weft apply`
 # with its field path and changes nothing; deleting the Gateway deletes what was deployed.
 # Then `weft waypoint apply/list/delete` round trip (the waypoint pod starting is checked;
 # traffic through waypoints is the waypoint data path's test).
@@ -150,6 +151,32 @@ check "weighted backends 80/20: httpbin-v2 answered $v2 of 60 (3..30 expected)" 
 
 from_host() { curl -s --max-time 5 -H 'Host: httpbin.example.com' "http://127.0.0.1:$node_port/get" | jq -en 'input | .url == "http://httpbin.example.com/get"'; }
 wait_for "from the host: 127.0.0.1:$node_port (the LoadBalancer's node port) with Host httpbin.example.com -> httpbin" 20 from_host
+
+# --- GRPCRoute: gRPC from the host through the Gateway (h2c) to grpc-echo --------------------------
+check "apply grpc-echo v1 and v2 (samples/grpc-echo)" "$weft" apply -f "$samples/grpc-echo/grpc-echo.yaml"
+wait_for "grpc-echo-v1 ready" 30 ready grpc-echo-v1
+wait_for "grpc-echo-v2 ready" 30 ready grpc-echo-v2
+cat >grpcroute.yaml <<'YAML'
+apiVersion: gateway.networking.k8s.io/v1
+kind: GRPCRoute
+metadata: {name: echo}
+spec:
+  parentRefs: [{name: web}]
+  hostnames: [grpc.example.com]
+  rules:
+  - matches: [{method: {service: echo.Echo, method: Say}, headers: [{name: x-version, value: v2}]}]
+    backendRefs: [{name: grpc-echo-v2, port: 9000}]
+  - backendRefs: [{name: grpc-echo-v1, port: 9000}]
+YAML
+check "apply a GRPCRoute on Gateway web for grpc.example.com" "$weft" apply -f grpcroute.yaml
+echo_bin="$(dirname "$weft")/weft-grpc-echo"
+grpc_host() { "$echo_bin" call "127.0.0.1:$node_port" --authority grpc.example.com "$@"; }
+grpc_routed() { grpc_host --message hello | grep -qx 'OK v1 /echo.Echo/Say hello server=v1'; }
+wait_for "gRPC from the host on the node port -> grpc-echo-v1, its trailer back" 30 grpc_routed
+check_contains "x-version: v2 -> grpc-echo-v2, 5 of 5" "$(grpc_host --header x-version=v2 --count 5 | grep -c 'server=v2$')" "5"
+check_contains "a status from the backend comes back as sent" "$(grpc_host --method /echo.Echo/Fail)" "UNAVAILABLE asked to fail"
+check_contains "another authority has no route: UNIMPLEMENTED, the gateway's own gRPC answer" \
+  "$("$echo_bin" call "127.0.0.1:$node_port" --authority nobody.example.com)" "UNIMPLEMENTED"
 
 # --- a malformed HTTPRoute: refused with its field path, nothing stored ---------------------------------
 cat >bad-route.yaml <<'YAML'
