@@ -7,6 +7,7 @@
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/asio/signal_set.hpp>
+#include <boost/asio/steady_timer.hpp>
 #include <future>
 #include <thread>
 
@@ -210,14 +211,39 @@ int runGateway(const GatewaySettings& settings) {
   (*stats)->start();
   discovery.start();
 
-  asio::signal_set signals(io, SIGTERM, SIGINT);
-  signals.async_wait([&](const boost::system::error_code& ec, int) {
-    if (ec) return;
-    spdlog::info("gateway: stopping");
-    stopping = true;
+  auto stopNow = [&] {
     if (hboneListener) hboneListener->stop();
     server.stop();
     io.stop();
+  };
+  asio::signal_set signals(io, SIGTERM, SIGINT);
+  asio::steady_timer drainTimer(io);
+  auto drainDeadline = std::chrono::steady_clock::now();
+  // Looks every 50 ms until the last client connection has gone or the drain time is up.
+  std::function<void()> waitForDrain = [&] {
+    if (server.openConnections() == 0 || std::chrono::steady_clock::now() >= drainDeadline) {
+      spdlog::info("gateway: stopping ({} client connections left)", server.openConnections());
+      stopNow();
+      return;
+    }
+    drainTimer.expires_after(std::chrono::milliseconds(50));
+    drainTimer.async_wait([&](const boost::system::error_code& ec) {
+      if (!ec) waitForDrain();
+    });
+  };
+  signals.async_wait([&](const boost::system::error_code& ec, int) {
+    if (ec) return;
+    spdlog::info("gateway: draining for up to {} s", settings.terminationDrain.count());
+    stopping = true;
+    server.drain();
+    drainDeadline = std::chrono::steady_clock::now() + settings.terminationDrain;
+    waitForDrain();
+    // A second signal does not wait.
+    signals.async_wait([&](const boost::system::error_code& again, int) {
+      if (again) return;
+      drainTimer.cancel();
+      stopNow();
+    });
   });
   spdlog::info("gateway: discovery from {}; readiness :{}, metrics :{}", settings.xdsAddress, settings.statusPort, settings.statsPort);
   io.run();

@@ -8,6 +8,7 @@
 // Threads: the main thread runs the io_context (traffic); the discovery client has its
 // own thread and hands config to the io thread by post; the admin endpoints their own.
 
+#include <chrono>
 #include <filesystem>
 #include <string>
 
@@ -29,6 +30,9 @@ struct GatewaySettings {
   std::string serviceAccount;    // SERVICE_ACCOUNT: the waypoint's identity is this account's
   int statusPort = 15021;
   int statsPort = 15020;
+  // How long SIGTERM waits for client connections to drain before closing what is left
+  // (Istio's terminationDrainDuration, 5 s; TERMINATION_DRAIN_DURATION_SECONDS).
+  std::chrono::seconds terminationDrain{5};
 
   // From the environment the gateway Deployment `weft install` renders sets. WEFT_STORE
   // and NODE_CREDENTIAL_SECRET may be absent: the store is then found from the working
@@ -37,7 +41,8 @@ struct GatewaySettings {
   static Result<GatewaySettings> fromEnvironment();
 };
 
-// Runs until SIGTERM or SIGINT; the exit code.
+// Runs until SIGTERM or SIGINT (which drain first: GatewayServer::drain(), for up to
+// terminationDrain; a second signal stops at once); the exit code.
 int runGateway(const GatewaySettings& settings);
 
 }  // namespace weft::proxy

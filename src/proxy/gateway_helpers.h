@@ -52,6 +52,18 @@ bool timedOut(Stream& stream, const beast::error_code& ec) {
   }
 }
 
+// The descriptor under a client connection's stream (TCP, TLS over TCP, or a waypoint
+// tunnel's socket-pair end): what the open-connection registry is keyed by.
+template <class Stream>
+int descriptorOf(Stream& stream) {
+  auto& lowest = beast::get_lowest_layer(stream);
+  if constexpr (std::is_same_v<std::remove_cvref_t<decltype(lowest)>, TimedSocket>) {
+    return lowest.native_handle();
+  } else {
+    return lowest.socket().native_handle();
+  }
+}
+
 // The request as routing and hashing read it.
 inline RequestView viewOf(const GatewayServer::Request& request, bool secure) {
   return RequestView{request[http::field::host], request.target(),

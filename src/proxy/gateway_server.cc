@@ -89,6 +89,7 @@ GatewayServer::GatewayServer(asio::io_context& io, RequestMetrics& metrics, Serv
     : io_(io), metrics_(metrics), options_(options) {}
 
 Status GatewayServer::applyListeners(const ProxyConfig& config) {
+  if (draining_) return {};  // a draining proxy opens no listener again
   std::map<uint32_t, std::shared_ptr<tcp::acceptor>> added;
   for (const auto& [port, routes] : config.ports()) {
     if (acceptors_.contains(port)) continue;
@@ -120,13 +121,28 @@ Status GatewayServer::applyListeners(const ProxyConfig& config) {
   return {};
 }
 
+void GatewayServer::drain() {
+  draining_ = true;
+  for (auto& [port, acceptor] : acceptors_) {
+    beast::error_code ignored;
+    acceptor->close(ignored);
+  }
+  acceptors_.clear();
+  // A copy: a drain callback may end its connection at once (not today: they only shut
+  // sockets down or queue a GOAWAY, and sessions end later on the io_context).
+  std::vector<std::function<void()>> drainers;
+  for (const auto& [descriptor, drainOne] : openConnections_) drainers.push_back(drainOne);
+  for (auto& drainOne : drainers) drainOne();
+  spdlog::info("gateway: draining {} client connections", drainers.size());
+}
+
 void GatewayServer::stop() {
   for (auto& [port, acceptor] : acceptors_) {
     beast::error_code ignored;
     acceptor->close(ignored);
   }
   acceptors_.clear();
-  for (int descriptor : openConnections_) ::shutdown(descriptor, SHUT_RDWR);
+  for (const auto& [descriptor, drainOne] : openConnections_) ::shutdown(descriptor, SHUT_RDWR);
   pool_.clear();
   h2Pool_.clear();
   tunnelPool_.clear();
@@ -296,6 +312,11 @@ asio::awaitable<void> GatewayServer::serveHttp2Client(Stream& stream, uint32_t p
   H2Responder respond = [this, port, downstream](Request request) { return answerStream(std::move(request), port, downstream); };
   H2DownstreamOptions h2Options;
   h2Options.idleTimeout = options_.bodyTimeout;
+  h2Options.drain = std::make_shared<H2Drain>();
+  DrainHook hook(openConnections_, descriptorOf(stream), [drain = h2Options.drain] {
+    if (drain->goAway) drain->goAway();
+  });
+  if (draining_) co_return;  // drained while the preface was looked at
   beast::flat_buffer nothingReadYet;
   co_await serveHttp2(stream, nothingReadYet, std::move(respond), h2Options, http2Counters_);
 }
@@ -310,6 +331,14 @@ asio::awaitable<void> GatewayServer::serve(Stream& stream, uint32_t port, Downst
   // is drained, so it waits for readiness instead of trying a recv() that says EAGAIN.
   buffer.reserve(kClientReadBytes);
   std::string head;  // every response's head is rendered here (see http1_writer.h)
+  // Drained while waiting for a request with nothing read of it: closed at once (a client
+  // that sent one meanwhile sees the close, as with any idle keep-alive connection, and
+  // retries). Drained during a request: answered, with Connection: close.
+  bool idle = false;
+  int descriptor = descriptorOf(stream);
+  DrainHook hook(openConnections_, descriptor, [&idle, descriptor] {
+    if (idle) ::shutdown(descriptor, SHUT_RD);
+  });
   auto answerAndClose = [&](const Rejection& rejection) -> asio::awaitable<void> {
     auto response = localResponse(rejection.status, rejection.body);
     response.keep_alive(false);
@@ -321,7 +350,10 @@ asio::awaitable<void> GatewayServer::serve(Stream& stream, uint32_t port, Downst
     RequestParser parser;
     configureParser(parser);
     lowest.expires_after(options_.headerTimeout);
+    if (draining_) co_return;
+    idle = buffer.size() == 0;
     auto [headError, headBytes] = co_await http::async_read_header(stream, buffer, parser, kUseTuple);
+    idle = false;
     if (headError) {
       // A client that went away, or sent nothing (more) in time, is simply closed.
       if (headError == http::error::end_of_stream || timedOut(stream, headError) || headError == asio::error::connection_reset ||
@@ -358,12 +390,12 @@ asio::awaitable<void> GatewayServer::serve(Stream& stream, uint32_t port, Downst
 
     Outcome outcome = co_await handle(std::move(request), port, downstream);
     outcome.response.version(version);
-    outcome.response.keep_alive(keepAlive);
+    outcome.response.keep_alive(keepAlive && !draining_);
     lowest.expires_after(options_.bodyTimeout);
     auto [writeError, written] = co_await asio::async_write(stream, gatherMessage(outcome.response, head), kUseTuple);
 
     finishRecord(record, outcome, startSteady, downstream);
-    if (writeError || !keepAlive) {
+    if (writeError || !keepAlive || draining_) {
       lowest.socket().shutdown(tcp::socket::shutdown_both, ignored);
       co_return;
     }

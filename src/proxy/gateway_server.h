@@ -20,7 +20,8 @@
 #include <memory>
 #include <random>
 #include <unordered_map>
-#include <unordered_set>
+#include <functional>
+#include <sys/socket.h>
 
 #include "base/result.h"
 #include "proxy/cluster_state.h"
@@ -73,6 +74,13 @@ class GatewayServer {
   // Closes the listeners and the upstream pools, and shuts down every client connection
   // still open (its session then ends on its own; nothing is drained).
   void stop();
+  // The graceful half of shutting down (Envoy's drain): listeners close, idle keep-alive
+  // connections are closed, a request in flight is answered with `Connection: close`,
+  // HTTP/2 clients get a GOAWAY and their open streams are answered. Connections end on
+  // their own; the caller waits for openConnections() to reach 0 (or its drain time) and
+  // then calls stop().
+  void drain();
+  bool draining() const { return draining_; }
   size_t openConnections() const { return openConnections_.size(); }
   const RateLimiter& rateLimiter() const { return rateLimiter_; }
   // TLS handshakes to upstream endpoints that failed or found the wrong certificate
@@ -163,14 +171,33 @@ class GatewayServer {
   // dropped and it never delays the real request.
   boost::asio::awaitable<void> mirror(Request request, std::shared_ptr<const ProxyConfig> config, std::string clusterName);
 
-  // Client connections open now, by descriptor, so stop() can end them: each session
-  // registers for as long as it runs (its socket outlives the registration).
+  // Client connections open now, by descriptor, each with how to drain it, so stop() and
+  // drain() can end them: each session registers for as long as it runs (its socket
+  // outlives the registration). Until a protocol sets its own, draining a connection shuts
+  // it down (it carries no request yet).
   struct OpenConnection {
-    OpenConnection(std::unordered_set<int>& open, int descriptor) : open(open), descriptor(descriptor) { open.insert(descriptor); }
+    OpenConnection(std::unordered_map<int, std::function<void()>>& open, int descriptor) : open(open), descriptor(descriptor) {
+      open[descriptor] = [descriptor] { ::shutdown(descriptor, SHUT_RDWR); };
+    }
     ~OpenConnection() { open.erase(descriptor); }
     OpenConnection(const OpenConnection&) = delete;
     OpenConnection& operator=(const OpenConnection&) = delete;
-    std::unordered_set<int>& open;
+    std::unordered_map<int, std::function<void()>>& open;
+    int descriptor;
+  };
+  // Sets how the connection on `descriptor` drains, until this goes out of scope (then the
+  // default again: the state the setter's callback points at is gone).
+  struct DrainHook {
+    DrainHook(std::unordered_map<int, std::function<void()>>& open, int descriptor, std::function<void()> drain)
+        : open(open), descriptor(descriptor) {
+      if (auto found = open.find(descriptor); found != open.end()) found->second = std::move(drain);
+    }
+    ~DrainHook() {
+      if (auto found = open.find(descriptor); found != open.end()) found->second = [d = descriptor] { ::shutdown(d, SHUT_RDWR); };
+    }
+    DrainHook(const DrainHook&) = delete;
+    DrainHook& operator=(const DrainHook&) = delete;
+    std::unordered_map<int, std::function<void()>>& open;
     int descriptor;
   };
 
@@ -179,7 +206,8 @@ class GatewayServer {
   ServerOptions options_;
   std::shared_ptr<const ProxyConfig> config_ = ProxyConfig::empty();
   std::map<uint32_t, std::shared_ptr<boost::asio::ip::tcp::acceptor>> acceptors_;
-  std::unordered_set<int> openConnections_;
+  std::unordered_map<int, std::function<void()>> openConnections_;
+  bool draining_ = false;
   UpstreamPool pool_;
   H2UpstreamPool h2Pool_{io_, H2UpstreamOptions{options_.connectTimeout}};  // clusters whose endpoints speak HTTP/2
   TunnelPool tunnelPool_;

@@ -34,6 +34,15 @@ Result<GatewaySettings> GatewaySettings::fromEnvironment() {
   std::string base = s.revision == "default" ? "weft-node-credential" : "weft-node-credential-" + s.revision;
   s.credentialSecret = env("NODE_CREDENTIAL_SECRET", base);
   if (!s.credentialSecret.ends_with("-" + s.nodeName)) s.credentialSecret += "-" + s.nodeName;
+  std::string drain = env("TERMINATION_DRAIN_DURATION_SECONDS");
+  if (!drain.empty()) {
+    char* end = nullptr;
+    long seconds = std::strtol(drain.c_str(), &end, 10);
+    if (end == drain.c_str() || *end != '\0' || seconds < 0 || seconds > 3600) {
+      return makeError("TERMINATION_DRAIN_DURATION_SECONDS={:?}: not a number of seconds from 0 to 3600", drain);
+    }
+    s.terminationDrain = std::chrono::seconds(seconds);
+  }
   if (s.podName.empty()) return makeError("POD_NAME is not set: the gateway reads its own pod's labels");
   if (s.nodeName.empty()) return makeError("NODE_NAME is not set: the gateway borrows its node's credential");
   if (s.store.empty()) return makeError("WEFT_STORE is not set and the working directory is not a local-cluster pod's");

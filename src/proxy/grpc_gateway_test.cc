@@ -7,6 +7,7 @@
 
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/executor_work_guard.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/asio/write.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
@@ -17,6 +18,9 @@
 #include <future>
 #include <string_view>
 #include <thread>
+
+#include <sys/socket.h>
+#include <sys/time.h>
 
 #include "proxy/gateway_server.h"
 #include "proxy/grpc_test_support.h"
@@ -46,6 +50,7 @@ class GrpcGatewayTest : public ::testing::Test {
         stopped.set_value();
       });
       stopped.get_future().wait();
+      keepRunning_.reset();
       io_.stop();
       thread_.join();
     }
@@ -79,6 +84,19 @@ class GrpcGatewayTest : public ::testing::Test {
     auto* empty = toNothing->mutable_route()->add_clusters();
     empty->set_cluster("outbound|9000||empty.default.svc.cluster.local");
     empty->set_weight(1);
+    // slow.example.com: 300 ms of fault delay, then the empty cluster's 503 (a request that
+    // stays in flight for a while, for drain()).
+    auto* slowHost = routes->add_virtual_hosts();
+    slowHost->set_name("slow.example.com:80");
+    slowHost->add_domains("slow.example.com");
+    auto* slowly = slowHost->add_routes();
+    slowly->set_name("slow");
+    slowly->mutable_match()->mutable_path()->set_prefix("/");
+    slowly->mutable_fault()->set_delay_ms(300);
+    slowly->mutable_fault()->set_delay_percent(100);
+    auto* slowTo = slowly->mutable_route()->add_clusters();
+    slowTo->set_cluster("outbound|9000||empty.default.svc.cluster.local");
+    slowTo->set_weight(1);
     for (const char* name : {"outbound|9000||standin.default.svc.cluster.local", "outbound|9000||empty.default.svc.cluster.local"}) {
       auto& c = held[kClusterType][name];
       c.set_name(name);
@@ -103,6 +121,7 @@ class GrpcGatewayTest : public ::testing::Test {
   int backendPort_ = 0;
   uint16_t gatewayPort_ = 0;
   asio::io_context io_;
+  std::optional<asio::executor_work_guard<asio::io_context::executor_type>> keepRunning_;
   RequestMetrics metrics_{SourceWorkload{"gw", "istio-system", "gw"}};
   GatewayServer server_{io_, metrics_, ServerOptions{}};
   std::thread thread_;
@@ -159,6 +178,99 @@ TEST_F(GrpcGatewayTest, StopEndsClientConnectionsStillOpen) {
   ASSERT_TRUE(io_.stopped()) << "something still runs after stop()";
   thread_.join();
   EXPECT_EQ(server_.openConnections(), 0u);
+}
+
+TEST_F(GrpcGatewayTest, DrainClosesIdleConnectionsAndAnswersRequestsInFlightWithConnectionClose) {
+  // Once every connection has ended the io_context would run out of work; it must stay up
+  // to answer this test's questions (and TearDown's).
+  keepRunning_.emplace(io_.get_executor());
+  start();
+  auto connect = [this](asio::io_context& client) {
+    tcp::socket socket(client);
+    socket.connect({asio::ip::make_address("127.0.0.1"), gatewayPort_});
+    // A read the gateway never ends fails the test after 5 s instead of hanging it.
+    timeval limit{5, 0};
+    ::setsockopt(socket.native_handle(), SOL_SOCKET, SO_RCVTIMEO, &limit, sizeof limit);
+    return socket;
+  };
+  asio::io_context client;
+  tcp::socket idle = connect(client);
+  asio::write(idle, asio::buffer(std::string_view("GET / HTTP/1.1\r\nHost: nowhere.example.com\r\n\r\n")));
+  boost::beast::flat_buffer idleBuffer;
+  boost::beast::http::response<boost::beast::http::string_body> first;
+  boost::beast::http::read(idle, idleBuffer, first);
+  ASSERT_TRUE(first.keep_alive());
+  tcp::socket busy = connect(client);
+  asio::write(busy, asio::buffer(std::string_view("GET / HTTP/1.1\r\nHost: slow.example.com\r\n\r\n")));
+  std::this_thread::sleep_for(std::chrono::milliseconds(100));  // in its 300 ms delay now
+  auto onIo = [this](auto f) {
+    std::promise<decltype(f())> result;
+    asio::post(io_, [&] { result.set_value(f()); });
+    return result.get_future().get();
+  };
+  EXPECT_EQ(onIo([this] { return server_.openConnections(); }), 2u);
+  onIo([this] {
+    server_.drain();
+    return 0;
+  });
+  // The idle keep-alive connection is closed by the drain, not by its header timeout
+  // (15 s, which would close it too: the bound only tells the two apart).
+  char byte;
+  boost::system::error_code ec;
+  auto drainedAt = std::chrono::steady_clock::now();
+  idle.read_some(asio::buffer(&byte, 1), ec);
+  EXPECT_EQ(ec, asio::error::eof);
+  EXPECT_LT(std::chrono::steady_clock::now() - drainedAt, std::chrono::seconds(10)) << "closed by the header timeout, not the drain";
+  // The request in flight is answered, marked as the connection's last.
+  boost::beast::flat_buffer busyBuffer;
+  boost::beast::http::response<boost::beast::http::string_body> answer;
+  boost::beast::http::read(busy, busyBuffer, answer, ec);
+  ASSERT_FALSE(ec) << ec.message();
+  EXPECT_EQ(answer.result_int(), 503u);
+  EXPECT_FALSE(answer.keep_alive()) << "Connection: close";
+  busy.read_some(asio::buffer(&byte, 1), ec);
+  EXPECT_EQ(ec, asio::error::eof);
+  // No new connections, and nothing left open.
+  tcp::socket late(client);
+  late.connect({asio::ip::make_address("127.0.0.1"), gatewayPort_}, ec);
+  EXPECT_TRUE(ec) << "the listener is closed";
+  for (int i = 0; i < 200 && onIo([this] { return server_.openConnections(); }) != 0; ++i) std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  EXPECT_EQ(onIo([this] { return server_.openConnections(); }), 0u);
+}
+
+TEST_F(GrpcGatewayTest, DrainSendsHttp2ClientsAGoawayAndTheirConnectionsEnd) {
+  // Once every connection has ended the io_context would run out of work; it must stay up
+  // to answer this test's questions (and TearDown's).
+  keepRunning_.emplace(io_.get_executor());
+  start();
+  // The channel keeps its HTTP/2 connection open after the call.
+  grpc::ChannelArguments args;
+  args.SetString(GRPC_ARG_DEFAULT_AUTHORITY, "grpc.example.com");
+  auto channel = grpc::CreateCustomChannel(fmt::format("127.0.0.1:{}", gatewayPort_), grpc::InsecureChannelCredentials(), args);
+  auto stub = weft::v1::CertificateService::NewStub(channel);
+  auto callOnce = [&] {
+    grpc::ClientContext context;
+    context.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(5));
+    weft::v1::CertificateRequest request;
+    request.set_csr("drain");
+    weft::v1::CertificateResponse response;
+    return stub->CreateCertificate(&context, request, &response);
+  };
+  ASSERT_TRUE(callOnce().ok());
+  auto onIo = [this](auto f) {
+    std::promise<decltype(f())> result;
+    asio::post(io_, [&] { result.set_value(f()); });
+    return result.get_future().get();
+  };
+  ASSERT_EQ(onIo([this] { return server_.openConnections(); }), 1u);
+  onIo([this] {
+    server_.drain();
+    return 0;
+  });
+  // With no stream open, the GOAWAY ends the connection at once (its idle timeout is 60 s).
+  for (int i = 0; i < 200 && onIo([this] { return server_.openConnections(); }) != 0; ++i) std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  EXPECT_EQ(onIo([this] { return server_.openConnections(); }), 0u);
+  EXPECT_EQ(callOnce().error_code(), grpc::StatusCode::UNAVAILABLE) << "nothing listens any more";
 }
 
 TEST_F(GrpcGatewayTest, UseClientProtocolFollowsAnHttp2Client) {

@@ -254,6 +254,14 @@ asio::awaitable<void> serveHttp2(Stream& stream, beast::flat_buffer& alreadyRead
   auto failure = session->codec->receive({static_cast<const uint8_t*>(early.data()), early.size()});
   alreadyRead.consume(alreadyRead.size());
   onEvents(session, respond, options, counters);
+  if (options.drain) {
+    options.drain->goAway = [weak = std::weak_ptr<Session>(session)] {
+      auto alive = weak.lock();
+      if (alive == nullptr || alive->ended) return;
+      alive->codec->submitGoaway(0);  // NO_ERROR: the streams taken so far are still answered
+      alive->wake.notify();
+    };
+  }
   // Either side ending ends both: a client that went cannot read answers, and a session
   // that failed has nothing more to read.
   if (failure == hbone::H2Failure::kNone) co_await (readLoop(stream, session, respond, options, counters) || writeLoop(stream, session));
@@ -264,6 +272,7 @@ asio::awaitable<void> serveHttp2(Stream& stream, beast::flat_buffer& alreadyRead
     co_await asio::async_write(stream, asio::buffer(out), kUseTuple);
   }
   session->ended = true;
+  if (options.drain) options.drain->goAway = nullptr;
   // A failure the codec reported, or one nghttp2 answered itself with a GOAWAY carrying an
   // error (a malformed frame is the latter).
   auto goaway = session->codec->sentGoawayCode();

@@ -23,6 +23,7 @@
 
 #include <chrono>
 #include <functional>
+#include <memory>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -37,7 +38,15 @@ inline constexpr std::string_view kHttp2Preface = "PRI * HTTP/2.0\r\n\r\nSM\r\n\
 // True when `bytes` (the start of a connection) can still be, or is, the preface.
 bool mayBeHttp2Preface(std::string_view bytes);
 
+// How the server asks one HTTP/2 connection to drain: serveHttp2 sets `goAway` for its
+// life (a GOAWAY naming the last stream taken, then the connection ends once those streams
+// are answered), and clears it when the connection ends.
+struct H2Drain {
+  std::function<void()> goAway;
+};
+
 struct H2DownstreamOptions {
+  std::shared_ptr<H2Drain> drain;  // optional
   std::chrono::milliseconds idleTimeout{60000};
   uint32_t maxConcurrentStreams = 100;
   size_t maxBufferedBodyBytes = 32u << 20;  // all streams of the connection together
