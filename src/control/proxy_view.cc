@@ -35,13 +35,6 @@ constexpr const char* kGatewayKind = "Gateway.networking.istio.io";
 constexpr const char* kVirtualServiceKind = "VirtualService.networking.istio.io";
 constexpr const char* kDestinationRuleKind = "DestinationRule.networking.istio.io";
 
-bool podReady(const Object& pod) {
-  for (const auto& c : arrayAt(pod.value(), {"status", "conditions"})) {
-    if (stringAt(c, {"type"}) == "Ready") return stringAt(c, {"status"}) == "True";
-  }
-  return false;
-}
-
 bool labelsMatch(const json::value& wanted, const Object& pod) {
   if (!wanted.is_object()) return true;
   for (const auto& [key, value] : wanted.get_object()) {
@@ -315,11 +308,15 @@ class ProxyViewCompiler {
         if (intAt(p, {"port"}) == port) servicePort = &p;
       }
     }
-    const Object* entry = service == servicesByHost_.end() ? serviceEntryFor(objects_, host) : nullptr;
+    const Object* entry = service == servicesByHost_.end() ? serviceEntryFor(objects_, host, vs.ns()) : nullptr;
     if (entry != nullptr) port = serviceEntryPort(*entry, port);
     std::string name = fmt::format("outbound|{}|{}|{}", port, subset, host);
     auto& clusters = build_.resources[kClusterType];
-    if (clusters.contains(name)) return name;
+    // One cluster serves every route that names it, so it is a ServiceEntry's as soon as one
+    // of those routes is in a namespace the entry is exported to, whichever comes first.
+    if (auto made = clusters.find(name); made != clusters.end() && (entry == nullptr || made->second.cluster().service_known())) {
+      return name;
+    }
     weft::v1::Resource resource;
     resource.set_name(name);
     auto* c = resource.mutable_cluster();
@@ -330,7 +327,8 @@ class ProxyViewCompiler {
     if (entry != nullptr) {
       serviceEntryCluster(vs, *entry, host, port, subset, *c);
     } else if (service == servicesByHost_.end()) {
-      note(vs, fmt::format("destination host {} is not a known Service: its route answers 503", host));
+      note(vs, fmt::format("destination host {} is not a known Service, nor a ServiceEntry host exported to namespace {}: its route answers 503",
+                           host, vs.ns()));
     } else {
       const Object& svc = *service->second;
       c->set_service_known(true);
@@ -361,16 +359,14 @@ class ProxyViewCompiler {
       if (servicePort != nullptr && subsetFound) {
         for (const auto& pod : objectsOf(objects_, "Pod")) {
           std::string ip = stringAt(pod.value(), {"status", "podIP"});
-          if (pod.ns() != svc.ns() || ip.empty() || !podReady(pod)) continue;
+          if (pod.ns() != svc.ns() || ip.empty() || !model::podReady(pod)) continue;
           if (!model::selectorMatches(at(svc.value(), {"spec", "selector"}), pod)) continue;
           if (subsetLabels != nullptr && !labelsMatch(*subsetLabels, pod)) continue;
           int target = model::resolveTargetPort(*servicePort, pod);
           if (target <= 0) continue;
           std::string endpoint = fmt::format("{}:{}", ip, target);
           c->add_endpoints(endpoint);
-          if (auto enrolled = meshIdentities_.find(pod.ns() + "/" + pod.name()); enrolled != meshIdentities_.end()) {
-            (*c->mutable_hbone_identities())[endpoint] = enrolled->second;
-          }
+          if (std::string identity = meshIdentityOf(pod); !identity.empty()) (*c->mutable_hbone_identities())[endpoint] = identity;
         }
       }
     }
@@ -387,7 +383,7 @@ class ProxyViewCompiler {
     const Object* dr = destinationRuleFor(host, entry.ns());
     const json::value* subsetLabels = nullptr;
     if (!subset.empty()) {
-      // Pointing into the DestinationRule itself (a copied list would not outlive the loop).
+      // Points into the DestinationRule itself, which outlives the cluster's compilation.
       if (dr != nullptr) {
         for (const auto& s : arrayAt(dr->value(), {"spec", "subsets"})) {
           if (stringAt(s, {"name"}) == subset) subsetLabels = &at(s, {"labels"});
@@ -402,26 +398,40 @@ class ProxyViewCompiler {
       applyTrafficPolicy(*dr, port, subset, c, [&](const std::string& what) { note(*dr, what); });
       stampCredentialVersions(c);
     }
+    ServiceEntryPods pods{objectsOf(objects_, "Pod"), [this](const Object& pod) { return meshIdentityOf(pod); }};
     auto noted = [&](const std::string& what) { note(entry, what); };
-    if (!fillServiceEntryCluster(entry, port, subsetLabels, c, noted)) {
+    if (!fillServiceEntryCluster(entry, port, subsetLabels, pods, c, noted)) {
       note(vs, fmt::format("ServiceEntry {}/{} has no port {}: its route answers 503", entry.ns(), entry.name(), port));
     }
   }
 
   // A tls credentialName is read by each proxy from its own namespace: every namespace's
-  // version of the Secret (and of "<name>-cacert") goes into the cluster, so a rotated
-  // Secret changes it and the proxies reload.
+  // versions of the Secret and of "<name>-cacert" (where the CA may live, as for Gateway
+  // servers) go into the cluster, so a rotated Secret changes it and the proxies reload.
   void stampCredentialVersions(weft::v1::Cluster& c) const {
-    const std::string& name = c.tls().credential_name();
+    const std::string name = c.tls().credential_name();
     if (name.empty()) return;
+    std::set<std::string> namespaces;
+    for (const auto& secret : objectsOf(objects_, "Secret")) {
+      if (secret.name() == name || secret.name() == name + "-cacert") namespaces.insert(secret.ns());
+    }
     auto& versions = *c.mutable_tls()->mutable_credential_versions();
     versions.clear();
-    for (const auto& secret : objectsOf(objects_, "Secret")) {
-      if (secret.name() != name && secret.name() != name + "-cacert") continue;
-      std::string version = stringAt(secret.value(), {"metadata", "resourceVersion"});
-      std::string& entry = versions[secret.ns()];
-      entry += (entry.empty() ? "" : "+") + secret.name() + "@" + (version.empty() ? "present" : version);
+    for (const auto& ns : namespaces) {
+      std::string both;
+      for (const std::string& secret : {name, name + "-cacert"}) {
+        std::string version = secretVersion(ns, secret);
+        if (!version.empty()) both += fmt::format("{}{}@{}", both.empty() ? "" : "+", secret, version);
+      }
+      versions[ns] = both;
     }
+  }
+
+  // The SPIFFE ID of a pod enrolled in the mesh, which proxies reach over HBONE; empty for
+  // one that is not.
+  std::string meshIdentityOf(const Object& pod) const {
+    auto enrolled = meshIdentities_.find(pod.ns() + "/" + pod.name());
+    return enrolled == meshIdentities_.end() ? "" : enrolled->second;
   }
 
   const ObjectsByKind& objects_;

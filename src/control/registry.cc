@@ -75,15 +75,6 @@ bool runsWeftProxy(const Object& pod) {
   return false;
 }
 
-bool podReady(const Object& pod) {
-  const auto& conditions = at(pod.value(), {"status", "conditions"});
-  if (!conditions.is_array()) return false;
-  for (const auto& c : conditions.get_array()) {
-    if (stringAt(c, {"type"}) == "Ready") return stringAt(c, {"status"}) == "True";
-  }
-  return false;
-}
-
 std::string serviceHostname(const Object& service) { return service.name() + "." + service.ns() + ".svc.cluster.local"; }
 
 weft::v1::Resource resourceNamed(const std::string& name) {
@@ -133,7 +124,7 @@ void addServices(const ObjectsByKind& objects, const std::map<std::string, const
         p->set_name(stringAt(port, {"name"}));
         p->set_port(static_cast<uint32_t>(at(port, {"number"}).is_int64() ? at(port, {"number"}).get_int64() : 0));
         p->set_target_port(static_cast<uint32_t>(at(port, {"targetPort"}).is_int64() ? at(port, {"targetPort"}).get_int64() : p->port()));
-        p->set_protocol(stringAt(port, {"protocol"}).empty() ? "TCP" : stringAt(port, {"protocol"}));
+        p->set_protocol(model::serviceEntryPortProtocol(port));
       }
       out[kServiceType][r.name()] = std::move(r);
     }
@@ -168,7 +159,7 @@ void addWorkloads(const ObjectsByKind& objects, const std::map<std::string, cons
     bool enrolled = podEnrolled(pod, nsObject, settings.revision);
     w->set_tunnel_protocol(enrolled ? weft::v1::Workload::HBONE : weft::v1::Workload::TCP);
     w->set_waypoint(enrolled ? waypointFor(pod, nsObject) : "");
-    w->set_healthy(podReady(pod));
+    w->set_healthy(model::podReady(pod));
     for (const auto& service : services) {
       if (service.ns() != pod.ns() || !model::selectorMatches(at(service.value(), {"spec", "selector"}), pod)) continue;
       weft::v1::PortList ports;

@@ -1,8 +1,11 @@
 #include "control/service_entry_cluster.h"
 
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 
+#include <algorithm>
 #include <boost/json.hpp>
+#include <optional>
 
 #include "base/ascii.h"
 #include "base/ipv4.h"
@@ -15,33 +18,121 @@ namespace json = boost::json;
 using model::arrayAt;
 using model::at;
 using model::intAt;
+using model::Object;
 using model::stringAt;
 
 namespace {
 
 constexpr const char* kServiceEntryKind = "ServiceEntry.networking.istio.io";
 
-bool endpointHasLabels(const json::value& endpoint, const json::value* wanted) {
+// exportTo: none listed or "*" is every namespace, "." the entry's own, "~" none.
+bool exportedTo(const Object& entry, const std::string& ns) {
+  const auto& exportTo = arrayAt(entry.value(), {"spec", "exportTo"});
+  if (exportTo.empty()) return true;
+  for (const auto& to : exportTo) {
+    if (!to.is_string()) continue;
+    std::string_view name = to.get_string();
+    if (name == "*" || name == ns || (name == "." && entry.ns() == ns)) return true;
+  }
+  return false;
+}
+
+// Every key=value of `wanted` (a subset's labels; null or not an object: no subset) is
+// among `labels`.
+bool labelsInclude(const json::value* wanted, const json::value& labels) {
   if (wanted == nullptr || !wanted->is_object()) return true;
-  const json::value& labels = at(endpoint, {"labels"});
   for (const auto& [key, value] : wanted->get_object()) {
     if (!value.is_string() || stringAt(labels, {key}) != value.get_string()) return false;
   }
   return true;
 }
 
-const json::value* portNumbered(const model::Object& entry, uint32_t port) {
+// One port of the entry, and where its endpoints listen unless one says otherwise.
+struct EntryPort {
+  const json::value* spec = nullptr;
+  std::string name;
+  uint32_t target = 0;  // targetPort, else the port number
+};
+
+std::optional<EntryPort> entryPortNumbered(const Object& entry, uint32_t number) {
   for (const auto& p : arrayAt(entry.value(), {"spec", "ports"})) {
-    if (intAt(p, {"number"}) == port) return &p;
+    if (intAt(p, {"number"}) != number) continue;
+    int64_t target = intAt(p, {"targetPort"});
+    return EntryPort{&p, stringAt(p, {"name"}), target > 0 && target <= 65535 ? static_cast<uint32_t>(target) : number};
   }
-  return nullptr;
+  return std::nullopt;
+}
+
+bool resolvedByDns(const Object& entry) {
+  std::string resolution = stringAt(entry.value(), {"spec", "resolution"});
+  return resolution == "DNS" || resolution == "DNS_ROUND_ROBIN" || resolution == "DYNAMIC_DNS";
+}
+
+// The entry's `endpoints` the subset picks: IPv4 literals become endpoints; with DNS
+// resolution, host names are returned for the caller to note; anything else (IPv6, Unix
+// sockets, a name under STATIC) is noted and left out.
+std::vector<std::string> addListedEndpoints(const Object& entry, const EntryPort& port, const json::value* subsetLabels,
+                                            weft::v1::Cluster& cluster, const ServiceEntryNote& note) {
+  std::vector<std::string> unresolvedNames;
+  for (const auto& endpoint : arrayAt(entry.value(), {"spec", "endpoints"})) {
+    if (!labelsInclude(subsetLabels, at(endpoint, {"labels"}))) continue;
+    std::string address = stringAt(endpoint, {"address"});
+    if (!Ipv4Address::parse(address)) {
+      if (resolvedByDns(entry)) {
+        unresolvedNames.push_back(address);
+      } else {
+        note(fmt::format("ServiceEntry {}/{}: endpoint address {:?} is not an IPv4 address: left out", entry.ns(), entry.name(), address));
+      }
+      continue;
+    }
+    int64_t own = port.name.empty() ? 0 : intAt(endpoint, {"ports", port.name});
+    cluster.add_endpoints(fmt::format("{}:{}", address, own > 0 && own <= 65535 ? static_cast<uint32_t>(own) : port.target));
+  }
+  return unresolvedNames;
+}
+
+// The ready pods of the entry's namespace its workloadSelector (and the subset) picks.
+void addSelectedPods(const Object& entry, const EntryPort& port, const json::value* subsetLabels, const ServiceEntryPods& pods,
+                     weft::v1::Cluster& cluster) {
+  const auto& selector = at(entry.value(), {"spec", "workloadSelector", "labels"});
+  for (const auto& pod : pods.pods) {
+    std::string ip = stringAt(pod.value(), {"status", "podIP"});
+    if (pod.ns() != entry.ns() || ip.empty() || !model::podReady(pod)) continue;
+    if (!model::selectorMatches(selector, pod) || !labelsInclude(subsetLabels, at(pod.value(), {"metadata", "labels"}))) continue;
+    std::string endpoint = fmt::format("{}:{}", ip, port.target);
+    cluster.add_endpoints(endpoint);
+    if (std::string identity = pods.meshIdentity ? pods.meshIdentity(pod) : ""; !identity.empty()) {
+      (*cluster.mutable_hbone_identities())[endpoint] = identity;
+    }
+  }
+}
+
+// Why a cluster lacks endpoints weftd could not give it, so the 503s can be explained.
+void noteUnresolved(const Object& entry, const std::vector<std::string>& names, const weft::v1::Cluster& cluster, const ServiceEntryNote& note) {
+  if (names.empty()) return;
+  note(fmt::format("ServiceEntry {}/{}: resolution DNS with hostname endpoints is not resolved yet ({}): {}", entry.ns(), entry.name(),
+                   fmt::join(names, ", "), cluster.endpoints().empty() ? "routes to it answer 503" : "left out"));
+}
+
+// Without endpoints Istio resolves the host itself (DNS), or sends to the address the
+// client dialled (NONE), which a request reaching a gateway or waypoint route does not carry.
+void noteWithoutEndpoints(const Object& entry, const weft::v1::Cluster& cluster, const ServiceEntryNote& note) {
+  std::string resolution = stringAt(entry.value(), {"spec", "resolution"});
+  if (resolvedByDns(entry)) {
+    note(fmt::format("ServiceEntry {}/{}: resolution {} without endpoints needs {} resolved, which weftd does not do yet: routes to it answer 503",
+                     entry.ns(), entry.name(), resolution, cluster.service_hostname()));
+    return;
+  }
+  note(fmt::format("ServiceEntry {}/{}: resolution {} without endpoints leaves routes to {} nowhere to send: they answer 503", entry.ns(),
+                   entry.name(), resolution.empty() ? "NONE" : resolution, cluster.service_hostname()));
 }
 
 }  // namespace
 
-const model::Object* serviceEntryFor(const ObjectsByKind& objects, const std::string& host) {
+const Object* serviceEntryFor(const ObjectsByKind& objects, const std::string& host, const std::string& fromNamespace) {
   std::string wanted = asciiLower(host);
   for (const auto& entry : objectsOf(objects, kServiceEntryKind)) {
+    if (!exportedTo(entry, fromNamespace)) continue;
     for (const auto& h : arrayAt(entry.value(), {"spec", "hosts"})) {
       if (h.is_string() && asciiLower(h.get_string()) == wanted) return &entry;
     }
@@ -49,43 +140,29 @@ const model::Object* serviceEntryFor(const ObjectsByKind& objects, const std::st
   return nullptr;
 }
 
-uint32_t serviceEntryPort(const model::Object& entry, uint32_t port) {
+uint32_t serviceEntryPort(const Object& entry, uint32_t port) {
   const auto& ports = arrayAt(entry.value(), {"spec", "ports"});
-  if (port == 0 && ports.size() == 1) return static_cast<uint32_t>(intAt(ports[0], {"number"}));
+  if (port == 0 && ports.size() == 1) return static_cast<uint32_t>(std::clamp<int64_t>(intAt(ports[0], {"number"}), 0, 65535));
   return port;
 }
 
-bool fillServiceEntryCluster(const model::Object& entry, uint32_t port, const json::value* subsetLabels, weft::v1::Cluster& cluster,
-                             const std::function<void(const std::string&)>& note) {
-  const json::value* entryPort = portNumbered(entry, port);
-  if (entryPort == nullptr) return false;
-  std::string protocol = stringAt(*entryPort, {"protocol"});
-  for (auto& c : protocol) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
-  if (model::speaksHttp2(protocol)) cluster.mutable_connection_pool()->set_upstream_protocol(weft::v1::ConnectionPool::HTTP2);
-  int64_t targetPort = intAt(*entryPort, {"targetPort"}) > 0 ? intAt(*entryPort, {"targetPort"}) : port;
-  std::string portName = stringAt(*entryPort, {"name"});
-  std::string resolution = stringAt(entry.value(), {"spec", "resolution"});
-  const auto& endpoints = arrayAt(entry.value(), {"spec", "endpoints"});
-  if (resolution == "DNS" && endpoints.empty()) {
-    note(fmt::format("ServiceEntry {}/{}: resolution DNS without endpoints needs the host resolved where the proxy runs, which is not "
-                     "built: routes to it answer 503",
-                     entry.ns(), entry.name()));
+bool fillServiceEntryCluster(const Object& entry, uint32_t number, const json::value* subsetLabels, const ServiceEntryPods& pods,
+                             weft::v1::Cluster& cluster, const ServiceEntryNote& note) {
+  auto port = entryPortNumbered(entry, number);
+  if (!port) return false;
+  if (model::speaksHttp2(model::serviceEntryPortProtocol(*port->spec))) {
+    cluster.mutable_connection_pool()->set_upstream_protocol(weft::v1::ConnectionPool::HTTP2);
   }
-  for (const auto& endpoint : endpoints) {
-    if (!endpointHasLabels(endpoint, subsetLabels)) continue;
-    std::string address = stringAt(endpoint, {"address"});
-    if (!Ipv4Address::parse(address)) {
-      note(fmt::format("ServiceEntry {}/{}: endpoint address {:?} is not an IPv4 address; resolving names is not built: left out", entry.ns(),
-                       entry.name(), address));
-      continue;
-    }
-    int64_t own = portName.empty() ? 0 : intAt(endpoint, {"ports", portName});
-    cluster.add_endpoints(fmt::format("{}:{}", address, own > 0 ? own : targetPort));
+  // Validation allows endpoints or a workloadSelector, never both.
+  if (at(entry.value(), {"spec", "workloadSelector"}).is_object()) {
+    addSelectedPods(entry, *port, subsetLabels, pods, cluster);
+    return true;
   }
-  if (!at(entry.value(), {"spec", "workloadSelector"}).is_null()) {
-    note(fmt::format("ServiceEntry {}/{}: workloadSelector is not built for gateway and waypoint routes: its pods are not endpoints",
-                     entry.ns(), entry.name()));
+  if (arrayAt(entry.value(), {"spec", "endpoints"}).empty()) {
+    noteWithoutEndpoints(entry, cluster, note);
+    return true;
   }
+  noteUnresolved(entry, addListedEndpoints(entry, *port, subsetLabels, cluster, note), cluster, note);
   return true;
 }
 

@@ -39,6 +39,9 @@ void loadBalancer(const json::value& spec, weft::v1::LoadBalancer& out, const Tr
   } else if (simple == "PASSTHROUGH") {
     note("loadBalancer.simple PASSTHROUGH is not served: round robin is used");
   }
+  for (const char* unserved : {"localityLbSetting", "zoneAwareLbSetting", "warmupDurationSecs", "warmup"}) {
+    if (!at(spec, {unserved}).is_null()) note(fmt::format("loadBalancer.{} is not served by weft-proxy yet", unserved));
+  }
   const auto& hash = at(spec, {"consistentHash"});
   if (!hash.is_object()) return;
   out.set_policy(weft::v1::LoadBalancer::CONSISTENT_HASH);

@@ -4,9 +4,12 @@
 // portLevelSettings for the cluster's port, then the subset's policy, then the subset's
 // port-level settings. Each section a later level sets replaces the earlier one whole.
 //
+// tls is compiled field for field; an unset `sni` stays empty, so the proxy picks the
+// request's host (Istio's auto SNI). A tls credentialName's Secret versions are the
+// caller's to stamp (it knows the Secrets).
+//
 // tunnel, proxyProtocol, locality and warm-up settings are not compiled yet; a
-// DestinationRule using them is served without them and gets a note. A tls credentialName's
-// Secret versions are the caller's to stamp (it knows the Secrets).
+// DestinationRule using them is served without them and gets a note.
 
 #include <functional>
 #include <string>

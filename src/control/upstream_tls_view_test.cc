@@ -4,6 +4,7 @@
 #include <gtest/gtest.h>
 
 #include "control/proxy_view.h"
+#include "control/registry.h"
 #include "model/decoder.h"
 
 namespace weft::control {
@@ -130,6 +131,7 @@ spec:
   trafficPolicy:
     tls: {mode: SIMPLE, sni: api.example.com, subjectAltNames: [a.example.com, spiffe://x/y], caCertificates: /etc/ca.pem, caCrl: /etc/crl.pem}
     tunnel: {targetHost: proxy.example.com, targetPort: 3128}
+    loadBalancer: {simple: RANDOM, warmupDurationSecs: 10s}
 )");
   const auto* c = clusterOf(b, "outbound|80||secure.example.com");
   ASSERT_NE(c, nullptr);
@@ -140,6 +142,8 @@ spec:
   EXPECT_EQ(c->tls().ca_certificates(), "/etc/ca.pem");
   EXPECT_EQ(c->tls().ca_crl(), "/etc/crl.pem");
   EXPECT_TRUE(noted(b, "trafficPolicy.tunnel is not served")) << "tunnel is still noted";
+  EXPECT_TRUE(noted(b, "loadBalancer.warmupDurationSecs is not served"));
+  EXPECT_FALSE(noted(b, "trafficPolicy.tls is not served"));
 }
 
 TEST(UpstreamTlsView, ACredentialSecretsVersionIsInTheClusterSoRotationReachesProxies) {
@@ -180,7 +184,7 @@ spec:
   EXPECT_EQ(c->connection_pool().upstream_protocol(), weft::v1::ConnectionPool::HTTP2);
   ASSERT_EQ(c->endpoints_size(), 1);
   EXPECT_EQ(c->endpoints(0), "203.0.113.7:80");
-  EXPECT_TRUE(noted(b, "\"backend.example.net\" is not an IPv4 address"));
+  EXPECT_TRUE(noted(b, "resolution DNS with hostname endpoints is not resolved yet (backend.example.net): left out"));
   auto empty = buildWith(R"(
 apiVersion: networking.istio.io/v1
 kind: ServiceEntry
@@ -193,7 +197,44 @@ spec:
   const auto* dns = clusterOf(empty, "outbound|80||secure.example.com");
   ASSERT_NE(dns, nullptr);
   EXPECT_EQ(dns->endpoints_size(), 0);
-  EXPECT_TRUE(noted(empty, "resolution DNS without endpoints"));
+  EXPECT_TRUE(noted(empty, "resolution DNS without endpoints needs secure.example.com resolved"));
+}
+
+TEST(UpstreamTlsView, DnsHostnameEndpointsAloneLeaveNoEndpointsAndSaySo) {
+  auto b = buildWith(R"(
+apiVersion: networking.istio.io/v1
+kind: ServiceEntry
+metadata: {name: secure}
+spec:
+  hosts: [secure.example.com]
+  ports: [{number: 80, name: http, protocol: HTTP}]
+  resolution: DNS
+  endpoints: [{address: a.example.net}, {address: b.example.net}]
+)", "");
+  const auto* c = clusterOf(b, "outbound|80||secure.example.com");
+  ASSERT_NE(c, nullptr);
+  EXPECT_TRUE(c->service_known());
+  EXPECT_EQ(c->endpoints_size(), 0) << "weftd invents no addresses";
+  EXPECT_TRUE(noted(b, "resolution DNS with hostname endpoints is not resolved yet (a.example.net, b.example.net): routes to it answer 503"));
+}
+
+TEST(UpstreamTlsView, StaticAddressesThatAreNotIpv4AreNotedAndLeftOut) {
+  auto b = buildWith(R"(
+apiVersion: networking.istio.io/v1
+kind: ServiceEntry
+metadata: {name: secure}
+spec:
+  hosts: [secure.example.com]
+  ports: [{number: 80, name: http, protocol: http}]
+  resolution: STATIC
+  endpoints: [{address: "2001:db8::1"}, {address: 198.18.0.9}]
+)", "");
+  const auto* c = clusterOf(b, "outbound|80||secure.example.com");
+  ASSERT_NE(c, nullptr);
+  ASSERT_EQ(c->endpoints_size(), 1);
+  EXPECT_EQ(c->endpoints(0), "198.18.0.9:80") << "no targetPort: the port number";
+  EXPECT_EQ(c->connection_pool().upstream_protocol(), weft::v1::ConnectionPool::HTTP1) << "lower-case http is HTTP";
+  EXPECT_TRUE(noted(b, "endpoint address \"2001:db8::1\" is not an IPv4 address: left out"));
 }
 
 TEST(UpstreamTlsView, APortTheEntryLacksIsNoted) {
@@ -211,6 +252,208 @@ spec:
   ASSERT_NE(c, nullptr);
   EXPECT_EQ(c->endpoints_size(), 0);
   EXPECT_TRUE(noted(b, "ServiceEntry default/secure has no port 80"));
+}
+
+TEST(UpstreamTlsView, TheSubsetsPortLevelTlsReplacesTheSubsetsOwn) {
+  auto b = buildWith(kStaticEntry, R"(
+apiVersion: networking.istio.io/v1
+kind: DestinationRule
+metadata: {name: secure}
+spec:
+  host: secure.example.com
+  trafficPolicy:
+    tls: {mode: SIMPLE, sni: secure.example.com}
+  subsets:
+  - name: v2
+    labels: {version: v2}
+    trafficPolicy:
+      tls: {mode: ISTIO_MUTUAL}
+      portLevelSettings:
+      - port: {number: 9000}
+        tls: {mode: SIMPLE, sni: grpc.example.com, insecureSkipVerify: true}
+)", R"(
+apiVersion: networking.istio.io/v1
+kind: VirtualService
+metadata: {name: grpc}
+spec:
+  hosts: [grpc.example.com]
+  gateways: [gw]
+  http: [{route: [{destination: {host: secure.example.com, subset: v2, port: {number: 9000}}}]}]
+)");
+  const auto* grpc = clusterOf(b, "outbound|9000|v2|secure.example.com");
+  ASSERT_NE(grpc, nullptr);
+  EXPECT_EQ(grpc->tls().mode(), weft::v1::UpstreamTls::SIMPLE);
+  EXPECT_EQ(grpc->tls().sni(), "grpc.example.com");
+  EXPECT_TRUE(grpc->tls().insecure_skip_verify());
+  EXPECT_EQ(grpc->connection_pool().upstream_protocol(), weft::v1::ConnectionPool::HTTP2) << "a GRPC port";
+  ASSERT_EQ(grpc->endpoints_size(), 1);
+  EXPECT_EQ(grpc->endpoints(0), "198.18.0.252:9000") << "its own port is for `http` only; no targetPort";
+  const auto* v2 = clusterOf(b, "outbound|80|v2|secure.example.com");
+  ASSERT_NE(v2, nullptr);
+  EXPECT_EQ(v2->tls().mode(), weft::v1::UpstreamTls::ISTIO_MUTUAL) << "port 80 has no subset port level";
+  EXPECT_EQ(v2->tls().sni(), "");
+  const auto* all = clusterOf(b, "outbound|80||secure.example.com");
+  ASSERT_NE(all, nullptr);
+  EXPECT_EQ(all->tls().mode(), weft::v1::UpstreamTls::SIMPLE);
+  EXPECT_EQ(all->tls().sni(), "secure.example.com");
+}
+
+TEST(UpstreamTlsView, CredentialVersionsCoverEveryNamespaceAndTheCaSecret) {
+  auto b = buildWith(kStaticEntry, kRule, R"(
+apiVersion: v1
+kind: Secret
+metadata: {name: client-credential-cacert, namespace: istio-system, resourceVersion: "3"}
+data: {ca.crt: eA==}
+---
+apiVersion: v1
+kind: Secret
+metadata: {name: client-credential, namespace: istio-system, resourceVersion: "7"}
+data: {tls.crt: eA==}
+---
+apiVersion: v1
+kind: Secret
+metadata: {name: client-credential, namespace: egress, resourceVersion: "9"}
+data: {tls.crt: eA==}
+---
+apiVersion: v1
+kind: Secret
+metadata: {name: other, namespace: default, resourceVersion: "5"}
+data: {tls.crt: eA==}
+)");
+  const auto* c = clusterOf(b, "outbound|80||secure.example.com");
+  ASSERT_NE(c, nullptr);
+  const auto& versions = c->tls().credential_versions();
+  EXPECT_EQ(versions.size(), 2u) << "namespaces without the Secret are not listed";
+  ASSERT_TRUE(versions.contains("istio-system") && versions.contains("egress"));
+  EXPECT_EQ(versions.at("istio-system"), "client-credential@7+client-credential-cacert@3");
+  EXPECT_EQ(versions.at("egress"), "client-credential@9");
+  const auto* v2 = clusterOf(b, "outbound|80|v2|secure.example.com");
+  ASSERT_NE(v2, nullptr);
+  EXPECT_TRUE(v2->tls().credential_versions().empty()) << "ISTIO_MUTUAL names no Secret";
+}
+
+const char* kEgressEntry = R"(
+apiVersion: networking.istio.io/v1
+kind: ServiceEntry
+metadata: {name: secure, namespace: egress}
+spec:
+  hosts: [secure.example.com]
+  exportTo: ["."]
+  ports: [{number: 80, name: http, protocol: HTTP}]
+  resolution: STATIC
+  endpoints: [{address: 198.18.0.251}]
+)";
+
+TEST(UpstreamTlsView, AnEntryExportedToItsOwnNamespaceIsNotARouteElsewhere) {
+  auto b = buildWith(kEgressEntry, "");
+  const auto* c = clusterOf(b, "outbound|80||secure.example.com");
+  ASSERT_NE(c, nullptr);
+  EXPECT_FALSE(c->service_known());
+  EXPECT_EQ(c->endpoints_size(), 0);
+  EXPECT_TRUE(noted(b, "nor a ServiceEntry host exported to namespace default"));
+}
+
+TEST(UpstreamTlsView, ARouteInTheEntrysNamespaceMakesItsClusterWhateverCameFirst) {
+  auto b = buildWith(kEgressEntry, "", R"(
+apiVersion: networking.istio.io/v1
+kind: VirtualService
+metadata: {name: secure-egress, namespace: egress, creationTimestamp: "2030-01-01T00:00:00Z"}
+spec:
+  hosts: [egress.example.com]
+  gateways: [default/gw]
+  http: [{route: [{destination: {host: secure.example.com, port: {number: 80}}}]}]
+)");
+  const auto* c = clusterOf(b, "outbound|80||secure.example.com");
+  ASSERT_NE(c, nullptr);
+  EXPECT_TRUE(c->service_known());
+  EXPECT_EQ(c->service_namespace(), "egress");
+  ASSERT_EQ(c->endpoints_size(), 1);
+  EXPECT_EQ(c->endpoints(0), "198.18.0.251:80");
+}
+
+TEST(UpstreamTlsView, AWorkloadSelectorPicksReadyPodsAndEnrolledOnesGetHbone) {
+  ObjectsByKind objects;
+  decodeInto(objects, R"(
+apiVersion: v1
+kind: Namespace
+metadata: {name: legacy, labels: {istio.io/dataplane-mode: ambient}}
+---
+apiVersion: networking.istio.io/v1
+kind: Gateway
+metadata: {name: gw, namespace: legacy}
+spec:
+  selector: {istio: ingressgateway}
+  servers: [{port: {number: 80, name: http, protocol: HTTP}, hosts: ["*"]}]
+---
+apiVersion: networking.istio.io/v1
+kind: VirtualService
+metadata: {name: vm, namespace: legacy}
+spec:
+  hosts: [vm.example.com]
+  gateways: [gw]
+  http:
+  - match: [{headers: {x-version: {exact: v2}}}]
+    route: [{destination: {host: vm.internal, subset: v2}}]
+  - route: [{destination: {host: vm.internal}}]
+---
+apiVersion: networking.istio.io/v1
+kind: DestinationRule
+metadata: {name: vm, namespace: legacy}
+spec:
+  host: vm.internal
+  subsets: [{name: v2, labels: {version: v2}}]
+---
+apiVersion: networking.istio.io/v1
+kind: ServiceEntry
+metadata: {name: vm, namespace: legacy}
+spec:
+  hosts: [vm.internal]
+  location: MESH_INTERNAL
+  ports: [{number: 80, name: grpc-api, protocol: grpc, targetPort: 8080}]
+  resolution: STATIC
+  workloadSelector: {labels: {app: vm}}
+---
+apiVersion: v1
+kind: Pod
+metadata: {name: vm-v1, namespace: legacy, labels: {app: vm, version: v1}}
+spec: {containers: [{name: c, image: x}], serviceAccountName: vm}
+status: {podIP: 198.18.3.1, conditions: [{type: Ready, status: "True"}]}
+---
+apiVersion: v1
+kind: Pod
+metadata: {name: vm-v2, namespace: legacy, labels: {app: vm, version: v2, istio.io/dataplane-mode: none}}
+spec: {containers: [{name: c, image: x}]}
+status: {podIP: 198.18.3.2, conditions: [{type: Ready, status: "True"}]}
+---
+apiVersion: v1
+kind: Pod
+metadata: {name: vm-starting, namespace: legacy, labels: {app: vm, version: v1}}
+spec: {containers: [{name: c, image: x}]}
+status: {podIP: 198.18.3.3, conditions: [{type: Ready, status: "False"}]}
+---
+apiVersion: v1
+kind: Pod
+metadata: {name: elsewhere, namespace: default, labels: {app: vm, version: v1}}
+spec: {containers: [{name: c, image: x}]}
+status: {podIP: 198.18.3.4, conditions: [{type: Ready, status: "True"}]}
+)");
+  RegistrySettings settings;
+  settings.mesh.set_trust_domain("cluster.local");
+  auto b = buildRegistry(objects, settings);
+  const auto* all = clusterOf(b, "outbound|80||vm.internal");
+  ASSERT_NE(all, nullptr);
+  EXPECT_TRUE(all->service_known());
+  EXPECT_EQ(all->connection_pool().upstream_protocol(), weft::v1::ConnectionPool::HTTP2) << "protocol grpc, in any case";
+  ASSERT_EQ(all->endpoints_size(), 2) << "ready pods of the entry's namespace only";
+  EXPECT_EQ(all->endpoints(0), "198.18.3.1:8080");
+  EXPECT_EQ(all->endpoints(1), "198.18.3.2:8080");
+  ASSERT_EQ(all->hbone_identities().size(), 1u) << "only the enrolled pod is reached over HBONE";
+  EXPECT_EQ(all->hbone_identities().at("198.18.3.1:8080"), "spiffe://cluster.local/ns/legacy/sa/vm");
+  const auto* v2 = clusterOf(b, "outbound|80|v2|vm.internal");
+  ASSERT_NE(v2, nullptr);
+  ASSERT_EQ(v2->endpoints_size(), 1) << "the subset's labels pick among the pods";
+  EXPECT_EQ(v2->endpoints(0), "198.18.3.2:8080");
+  EXPECT_TRUE(v2->hbone_identities().empty());
 }
 
 }  // namespace

@@ -15,10 +15,12 @@
 // Istio's waypoint does (with Istio's default retries). As in Istio, once a VirtualService
 // covers the Service a request none of its routes matches answers 404.
 //
-// GAMMA: HTTPRoutes whose parentRefs name the Service (gamma_routes.h) come ahead of
-// VirtualServices: with any attached, the Service's VirtualServices are not applied here
-// (Istio selects the Gateway API's routes first and its waypoint serves the first
-// selection), and each port gets the HTTPRoutes that cover it, else the default route.
+// GAMMA: HTTPRoutes and GRPCRoutes whose parentRefs name the Service (gamma_routes.h) come
+// ahead of VirtualServices: with any attached, the Service's VirtualServices are not
+// applied here (Istio selects the Gateway API's routes first and its waypoint serves the
+// first selection), and each port gets the routes that cover it, ordered together by the
+// Gateway API's precedence, else the default route. GRPCRoute backends are reached over
+// HTTP/2.
 //
 // Names: listener and route configuration "<waypoint ns>/<waypoint name>/<service host>:<port>";
 // clusters as the Gateways' ("outbound|<port>|<subset>|<host>").

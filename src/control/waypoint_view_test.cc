@@ -491,8 +491,54 @@ spec:
   const auto& vhost = waypointHost(b, "shop/waypoint/hb.shop.svc.cluster.local:8000");
   ASSERT_EQ(vhost.routes_size(), 2) << "hb keeps its VirtualService";
   EXPECT_EQ(vhost.routes(0).route().clusters(0).cluster(), "outbound|8000|v2|hb.shop.svc.cluster.local");
+  // legacy/old uses no waypoint: no listener or routes anywhere, its backend is not made
+  // HTTP/2 by a route that applies nowhere, and a note says why.
+  for (const char* type : {kListenerType, kRouteConfigurationType}) {
+    for (const auto& [name, r] : b.resources[type]) EXPECT_EQ(name.find("old.legacy"), std::string::npos) << type << " " << name;
+  }
+  for (const auto& [name, r] : b.resources[kClusterType]) {
+    EXPECT_NE(r.cluster().connection_pool().upstream_protocol(), weft::v1::ConnectionPool::HTTP2) << name << ": no applied GRPCRoute sends there";
+  }
   bool noted = false;
   for (const auto& n : b.notes) noted = noted || (n.find("grpc-to-old") != std::string::npos && n.find("uses no waypoint") != std::string::npos);
+  EXPECT_TRUE(noted);
+}
+
+TEST(WaypointGamma, GrpcRouteRulesKeepTheirWeightsFiltersAndMethodMatches) {
+  auto objects = objectsFrom(std::string(kShop) + kGammaServices + R"(
+---
+apiVersion: gateway.networking.k8s.io/v1
+kind: GRPCRoute
+metadata: {name: hb-grpc, namespace: shop}
+spec:
+  parentRefs: [{group: "", kind: Service, name: hb, port: 8000}]
+  rules:
+  - matches: [{method: {method: Ping}}]
+    filters: [{type: RequestHeaderModifier, requestHeaderModifier: {set: [{name: X-Canary, value: "yes"}]}}]
+    backendRefs: [{name: hb-v1, port: 8000, weight: 90}, {name: hb-v2, port: 8000, weight: 10}]
+  - matches: [{method: {service: echo.Echo, method: Say}}]
+    filters: [{type: ExtensionRef, extensionRef: {group: example.com, kind: Thing, name: t}}]
+    backendRefs: [{name: hb-v2, port: 8000}]
+)");
+  // The GRPCRoute is found under its own kind only.
+  ASSERT_EQ(meshRoutesFor(objects, "shop", "hb", "shop", kMeshGrpcRouteKind).size(), 1u);
+  EXPECT_TRUE(meshRoutesFor(objects, "shop", "hb", "shop").empty());
+  auto b = buildRegistry(objects, settings());
+  const auto& vhost = waypointHost(b, "shop/waypoint/hb.shop.svc.cluster.local:8000");
+  ASSERT_EQ(vhost.routes_size(), 2);
+  // The exact method ranks ahead of the any-service regex; the unsupported filter turns its
+  // rule into a 500 answer rather than routing without it.
+  EXPECT_EQ(vhost.routes(0).match().path().exact(), "/echo.Echo/Say");
+  EXPECT_EQ(vhost.routes(0).direct_response().status(), 500u);
+  const auto& ping = vhost.routes(1);
+  EXPECT_EQ(ping.match().path().regex(), "/[^/]+/Ping");
+  EXPECT_EQ(ping.request_headers().set().at("x-canary"), "yes");
+  ASSERT_EQ(ping.route().clusters_size(), 2);
+  EXPECT_EQ(ping.route().clusters(0).cluster(), "outbound|8000||hb-v1.shop.svc.cluster.local");
+  EXPECT_EQ(ping.route().clusters(0).weight(), 90u);
+  EXPECT_EQ(ping.route().clusters(1).weight(), 10u);
+  bool noted = false;
+  for (const auto& n : b.notes) noted = noted || (n.find("hb-grpc") != std::string::npos && n.find("ExtensionRef") != std::string::npos);
   EXPECT_TRUE(noted);
 }
 

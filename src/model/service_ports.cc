@@ -32,38 +32,52 @@ int resolveTargetPort(const json::value& servicePort, const Object& pod) {
   return port.is_int64() ? static_cast<int>(port.get_int64()) : 0;
 }
 
+namespace {
+
+// Istio's protocol names, matched case-insensitively, in the spelling the registry sends;
+// empty for a name that is not one.
+std::string knownProtocol(std::string_view name) {
+  static constexpr std::array<std::pair<std::string_view, std::string_view>, 11> kNames{{{"http", "HTTP"},
+                                                                                        {"http2", "HTTP2"},
+                                                                                        {"https", "HTTPS"},
+                                                                                        {"grpc", "GRPC"},
+                                                                                        {"grpc-web", "GRPC-Web"},
+                                                                                        {"tcp", "TCP"},
+                                                                                        {"tls", "TLS"},
+                                                                                        {"mongo", "Mongo"},
+                                                                                        {"redis", "Redis"},
+                                                                                        {"mysql", "MySQL"},
+                                                                                        {"h2c", "HTTP2"}}};
+  std::string lower(name);
+  std::transform(lower.begin(), lower.end(), lower.begin(), [](unsigned char c) { return std::tolower(c); });
+  for (const auto& [known, protocol] : kNames) {
+    if (lower == known) return std::string(protocol);
+  }
+  return {};
+}
+
+}  // namespace
+
 std::string servicePortProtocol(const json::value& servicePort) {
-  static constexpr std::array<std::pair<std::string_view, std::string_view>, 11> kPrefixes{{{"http", "HTTP"},
-                                                                                           {"http2", "HTTP2"},
-                                                                                           {"https", "HTTPS"},
-                                                                                           {"grpc", "GRPC"},
-                                                                                           {"grpc-web", "GRPC-Web"},
-                                                                                           {"tcp", "TCP"},
-                                                                                           {"tls", "TLS"},
-                                                                                           {"mongo", "Mongo"},
-                                                                                           {"redis", "Redis"},
-                                                                                           {"mysql", "MySQL"},
-                                                                                           {"h2c", "HTTP2"}}};
-  auto lookup = [](std::string_view name) -> std::string {
-    std::string lower(name);
-    std::transform(lower.begin(), lower.end(), lower.begin(), [](unsigned char c) { return std::tolower(c); });
-    for (const auto& [prefix, protocol] : kPrefixes) {
-      if (lower == prefix) return std::string(protocol);
-    }
-    return {};
-  };
   if (auto app = stringAt(servicePort, {"appProtocol"}); !app.empty()) {
     // Kubernetes' own standard values (KEP-3726), as Istio reads them.
     if (app == "kubernetes.io/h2c") return "HTTP2";
     if (app == "kubernetes.io/ws" || app == "kubernetes.io/wss") return "HTTP";
-    if (auto p = lookup(app); !p.empty()) return p;
+    if (auto p = knownProtocol(app); !p.empty()) return p;
   }
   std::string name = stringAt(servicePort, {"name"});
   // grpc-web is the one prefix that itself contains a dash.
   if (name.starts_with("grpc-web-") || name == "grpc-web") return "GRPC-Web";
   auto dash = name.find('-');
-  if (auto p = lookup(name.substr(0, dash)); !p.empty()) return p;
+  if (auto p = knownProtocol(name.substr(0, dash)); !p.empty()) return p;
   return "TCP";
+}
+
+std::string serviceEntryPortProtocol(const json::value& entryPort) {
+  std::string written = stringAt(entryPort, {"protocol"});
+  if (written.empty()) return "TCP";
+  std::string known = knownProtocol(written);
+  return known.empty() ? written : known;
 }
 
 bool selectorMatches(const json::value& selector, const Object& object) {
@@ -72,6 +86,13 @@ bool selectorMatches(const json::value& selector, const Object& object) {
     if (!value.is_string() || object.label(key) != value.get_string()) return false;
   }
   return true;
+}
+
+bool podReady(const Object& pod) {
+  for (const auto& condition : arrayAt(pod.value(), {"status", "conditions"})) {
+    if (stringAt(condition, {"type"}) == "Ready") return stringAt(condition, {"status"}) == "True";
+  }
+  return false;
 }
 
 }  // namespace weft::model
