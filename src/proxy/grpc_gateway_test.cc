@@ -114,6 +114,14 @@ class GrpcGatewayTest : public ::testing::Test {
     thread_ = std::thread([this] { io_.run(); });
   }
 
+  // Runs `f` on the io thread (where the server's state lives) and returns its result.
+  template <class F>
+  auto onIo(F f) {
+    std::promise<decltype(f())> result;
+    asio::post(io_, [&] { result.set_value(f()); });
+    return result.get_future().get();
+  }
+
   testing::GrpcCall call(const std::string& csr, const std::string& authority = "grpc.example.com") { return testing::callThroughGateway(gatewayPort_, csr, authority); }
 
   testing::StandIn service_;
@@ -157,11 +165,6 @@ TEST_F(GrpcGatewayTest, StopEndsClientConnectionsStillOpen) {
   boost::beast::http::read(socket, buffer, response);
   EXPECT_EQ(response.result_int(), 404u);
   EXPECT_TRUE(response.keep_alive()) << "the connection stays open for the next request";
-  auto onIo = [this](auto f) {
-    std::promise<decltype(f())> result;
-    asio::post(io_, [&] { result.set_value(f()); });
-    return result.get_future().get();
-  };
   EXPECT_EQ(onIo([this] { return server_.openConnections(); }), 1u);
   onIo([this] {
     server_.stop();
@@ -203,11 +206,6 @@ TEST_F(GrpcGatewayTest, DrainClosesIdleConnectionsAndAnswersRequestsInFlightWith
   tcp::socket busy = connect(client);
   asio::write(busy, asio::buffer(std::string_view("GET / HTTP/1.1\r\nHost: slow.example.com\r\n\r\n")));
   std::this_thread::sleep_for(std::chrono::milliseconds(100));  // in its 300 ms delay now
-  auto onIo = [this](auto f) {
-    std::promise<decltype(f())> result;
-    asio::post(io_, [&] { result.set_value(f()); });
-    return result.get_future().get();
-  };
   EXPECT_EQ(onIo([this] { return server_.openConnections(); }), 2u);
   onIo([this] {
     server_.drain();
@@ -257,11 +255,6 @@ TEST_F(GrpcGatewayTest, DrainSendsHttp2ClientsAGoawayAndTheirConnectionsEnd) {
     return stub->CreateCertificate(&context, request, &response);
   };
   ASSERT_TRUE(callOnce().ok());
-  auto onIo = [this](auto f) {
-    std::promise<decltype(f())> result;
-    asio::post(io_, [&] { result.set_value(f()); });
-    return result.get_future().get();
-  };
   ASSERT_EQ(onIo([this] { return server_.openConnections(); }), 1u);
   onIo([this] {
     server_.drain();

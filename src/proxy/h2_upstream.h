@@ -66,7 +66,7 @@ struct H2Destination {
   // null. Borrowed from the config the request pinned; a connection keeps only the SSL
   // context, which OpenSSL counts references to.
   const UpstreamTls* tls = nullptr;
-  std::string sni;
+  std::string sni{};
 
   // Connections are shared by exchanges with equal keys.
   std::string poolKey() const;
