@@ -3,6 +3,7 @@
 // routing, local answers) and the upstream side (gateway_upstream.cc: forwarding, retries,
 // upstream connections).
 
+#include <boost/beast/core/flat_buffer.hpp>
 #include <boost/beast/core/stream_traits.hpp>
 #include <boost/beast/http.hpp>
 
@@ -39,6 +40,21 @@ inline void applyHeaderEdits(http::fields& fields, const weft::v1::HeaderOperati
   for (const auto& name : ops.remove()) fields.erase(name);
   for (const auto& [name, value] : ops.set()) fields.set(name, value);
   for (const auto& [name, value] : ops.add()) fields.insert(name, value);
+}
+
+// Parses what `buffer` already holds into `parser`, consuming it: the rest of a message
+// that arrived with its head, without another trip through the reactor. Running out of
+// bytes is not an error (the caller reads on when the parser is not done).
+template <class Parser>
+beast::error_code parseBuffered(Parser& parser, beast::flat_buffer& buffer) {
+  beast::error_code ec;
+  while (!parser.is_done() && buffer.size() > 0) {
+    size_t used = parser.put(buffer.data(), ec);
+    buffer.consume(used);
+    if (ec == http::error::need_more) return {};
+    if (ec || used == 0) return ec;
+  }
+  return ec;
 }
 
 // Whether an operation on `stream` failed because its deadline passed: Beast's streams say

@@ -275,7 +275,7 @@ RequestRecord GatewayServer::startRecord(Request& request, std::chrono::system_c
 void GatewayServer::finishRecord(RequestRecord& record, const Outcome& outcome, Clock::time_point startSteady, const Downstream& downstream) {
   record.responseCode = outcome.response.result_int();
   record.responseFlags = outcome.flags;
-  record.bytesSent = outcome.response.body().size();
+  record.bytesSent = outcome.response.body().size() + outcome.streamedBytes;
   record.durationMs = static_cast<uint64_t>(std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - startSteady).count());
   record.upstreamHost = outcome.upstreamHost;
   record.upstreamServiceTime = outcome.upstreamTime;
@@ -325,6 +325,7 @@ template <class Stream>
 asio::awaitable<void> GatewayServer::serve(Stream& stream, uint32_t port, Downstream downstream) {
   beast::error_code ignored;
   auto& lowest = beast::get_lowest_layer(stream);
+  downstream.takesStreamedBodies = true;
   beast::flat_buffer buffer;
   // Beast reads as much as the buffer has room for (at least 512 bytes). Room for a whole
   // ordinary request means one recv() per request, and a short read tells asio the socket
@@ -390,15 +391,61 @@ asio::awaitable<void> GatewayServer::serve(Stream& stream, uint32_t port, Downst
 
     Outcome outcome = co_await handle(std::move(request), port, downstream);
     outcome.response.version(version);
+    // A streamed body of unknown length goes chunked to an HTTP/1.1 client; an HTTP/1.0
+    // client knows its end by the close.
+    bool chunked = outcome.body != nullptr && !outcome.body->length && version == 11;
+    if (outcome.body != nullptr && !outcome.body->length && version != 11) keepAlive = false;
+    if (chunked) outcome.response.chunked(true);  // (chunked(false) would drop a Content-Length too)
     outcome.response.keep_alive(keepAlive && !draining_);
     lowest.expires_after(options_.bodyTimeout);
-    auto [writeError, written] = co_await asio::async_write(stream, gatherMessage(outcome.response, head), kUseTuple);
+    beast::error_code writeError;
+    if (outcome.body == nullptr) {
+      auto [error, written] = co_await asio::async_write(stream, gatherMessage(outcome.response, head), kUseTuple);
+      writeError = error;
+    } else {
+      renderHead(outcome.response.base(), head);
+      auto [error, written] = co_await asio::async_write(stream, asio::buffer(head), kUseTuple);
+      writeError = error;
+      if (!writeError && !co_await relayBody(stream, outcome, chunked)) writeError = asio::error::connection_aborted;
+    }
 
     finishRecord(record, outcome, startSteady, downstream);
     if (writeError || !keepAlive || draining_) {
       lowest.socket().shutdown(tcp::socket::shutdown_both, ignored);
       co_return;
     }
+  }
+}
+
+template <class Stream>
+asio::awaitable<bool> GatewayServer::relayBody(Stream& stream, Outcome& outcome, bool chunked) {
+  auto& lowest = beast::get_lowest_layer(stream);
+  char sizeLine[24];
+  while (true) {
+    auto piece = co_await outcome.body->next();
+    if (!piece) {
+      // The head is out: all that is left is to cut the client off, as Envoy resets a
+      // stream whose upstream failed mid-body. The client sees a short body.
+      spdlog::info("gateway: response cut short after {} body bytes: {}", outcome.streamedBytes, piece.error().message);
+      const char* flag = outcome.body->timedOut ? "UT" : "UC";
+      outcome.flags = outcome.flags == "-" ? flag : outcome.flags + "," + flag;
+      co_return false;
+    }
+    lowest.expires_after(options_.bodyTimeout);
+    if (piece->empty()) {
+      if (!chunked) co_return true;
+      auto [error, written] = co_await asio::async_write(stream, asio::buffer("0\r\n\r\n", 5), kUseTuple);
+      co_return !error;
+    }
+    std::array<asio::const_buffer, 3> buffers{asio::const_buffer(), asio::buffer(piece->data(), piece->size()), asio::const_buffer()};
+    if (chunked) {
+      int n = std::snprintf(sizeLine, sizeof sizeLine, "%zx\r\n", piece->size());
+      buffers[0] = asio::buffer(sizeLine, static_cast<size_t>(n));
+      buffers[2] = asio::buffer("\r\n", 2);
+    }
+    auto [error, written] = co_await asio::async_write(stream, buffers, kUseTuple);
+    if (error) co_return false;
+    outcome.streamedBytes += piece->size();
   }
 }
 
@@ -483,7 +530,7 @@ asio::awaitable<GatewayServer::Outcome> GatewayServer::handle(Request request, u
       outcome.response = localResponse(fault.abortStatus, "fault filter abort");
       outcome.flags = "FI";
     } else {
-      outcome = co_await forward(std::move(request), config, route, std::move(peer), secure);
+      outcome = co_await forward(std::move(request), config, route, std::move(peer), secure, downstream.takesStreamedBodies);
     }
     if (fault.delayMs > 0) outcome.flags = outcome.flags == "-" ? "DI" : outcome.flags + ",DI";
   }

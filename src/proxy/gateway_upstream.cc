@@ -18,6 +18,7 @@
 #include "proxy/http1_writer.h"
 #include "proxy/request_checks.h"
 #include "proxy/retry_on.h"
+#include "proxy/streamed_body.h"
 #include "proxy/trace_context.h"
 
 // The gateway's upstream half: a routed request forwarded to one of its cluster's endpoints,
@@ -63,7 +64,7 @@ constexpr auto kMirrorTimeout = std::chrono::seconds(15);
 }  // namespace
 
 asio::awaitable<GatewayServer::Outcome> GatewayServer::forward(Request request, std::shared_ptr<const ProxyConfig> config,
-                                                               const CompiledRoute* route, std::string peer, bool secure) {
+                                                               const CompiledRoute* route, std::string peer, bool secure, bool mayStream) {
   Outcome outcome;
   const auto& action = route->spec.route();
   // Weighted pick among the route's clusters.
@@ -138,7 +139,7 @@ asio::awaitable<GatewayServer::Outcome> GatewayServer::forward(Request request, 
     }
     state.started(endpoint);
     Target target = targetFor(clusterName, *cluster, endpoint, request, *config);
-    TryResult result = co_await tryOnce(std::move(target), request, tryDeadline, cluster->connection_pool());
+    TryResult result = co_await tryOnce(std::move(target), request, tryDeadline, cluster->connection_pool(), mayStream);
     unsigned observed = result.status == TryStatus::kOk ? result.response.result_int() : result.status == TryStatus::kTimeout ? 504 : 503;
     if (state.finished(*cluster, endpoint, observed, Clock::now())) {
       spdlog::warn("gateway: outlier detection ejected {} from {} after consecutive errors", endpoint, clusterName);
@@ -152,13 +153,15 @@ asio::awaitable<GatewayServer::Outcome> GatewayServer::forward(Request request, 
         }
         outcome.response = std::move(result.response);
         outcome.trailers = std::move(result.trailers);
+        outcome.body = std::move(result.body);
         outcome.fromUpstream = true;
         dropHopByHop(outcome.response.base());
         outcome.response.set(http::field::server, "istio-envoy");
         outcome.upstreamTime = std::to_string(std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - start).count());
         outcome.response.set("x-envoy-upstream-service-time", outcome.upstreamTime);
         if (!hashKey.setCookie.empty()) outcome.response.insert(http::field::set_cookie, hashKey.setCookie);
-        outcome.response.prepare_payload();
+        // A streamed body keeps the upstream's length, or none (the client's session frames it).
+        if (outcome.body == nullptr) outcome.response.prepare_payload();
         co_return outcome;
       case TryStatus::kConnectFailure:
         if (!last && !overallExpired && retryOnHas(retryOn, "connect-failure")) continue;
@@ -193,7 +196,7 @@ asio::awaitable<void> GatewayServer::mirror(Request request, std::shared_ptr<con
   ClusterState& state = clusters_[clusterName];
   std::string endpoint = state.pick(*cluster, std::nullopt, random_, Clock::now());
   Target target = targetFor(clusterName, *cluster, endpoint, request, *config);
-  TryResult ignored = co_await tryOnce(std::move(target), request, Clock::now() + kMirrorTimeout, cluster->connection_pool());
+  TryResult ignored = co_await tryOnce(std::move(target), request, Clock::now() + kMirrorTimeout, cluster->connection_pool(), false);
   (void)ignored;
 }
 
@@ -235,7 +238,7 @@ Result<const UpstreamTls*> GatewayServer::istioMutualTls(const std::string& clus
 }
 
 asio::awaitable<GatewayServer::TryResult> GatewayServer::tryOnce(Target target, const Request& request, std::optional<Clock::time_point> deadline,
-                                                                 const weft::v1::ConnectionPool& limits) {
+                                                                 const weft::v1::ConnectionPool& limits, bool mayStream) {
   // A rule that cannot be used fails the attempt: plaintext would skip the TLS it asks for.
   if (!target.tlsError.empty()) {
     spdlog::debug("gateway: {} not tried: {}", target.endpoint, target.tlsError);
@@ -259,14 +262,14 @@ asio::awaitable<GatewayServer::TryResult> GatewayServer::tryOnce(Target target, 
       co_return TryResult{TryStatus::kConnectFailure};
     }
     std::string key = target.endpoint;
-    co_return co_await exchange(tunnelPool_, std::move(key), target, request, deadline, limits);
+    co_return co_await exchange(tunnelPool_, std::move(key), target, request, deadline, limits, mayStream);
   }
   if (target.tls != nullptr) {
     std::string key = target.tls->poolKey(target.endpoint, target.sni, false);
-    co_return co_await exchange(tlsPool_, std::move(key), target, request, deadline, limits);
+    co_return co_await exchange(tlsPool_, std::move(key), target, request, deadline, limits, mayStream);
   }
   std::string key = target.endpoint;
-  co_return co_await exchange(pool_, std::move(key), target, request, deadline, limits);
+  co_return co_await exchange(pool_, std::move(key), target, request, deadline, limits, mayStream);
 }
 
 asio::awaitable<GatewayServer::TryStatus> GatewayServer::connectTcp(TimedSocket& socket, const std::string& endpoint, Clock::time_point connectBy,
@@ -334,7 +337,7 @@ asio::awaitable<GatewayServer::TryStatus> GatewayServer::open(std::optional<Conn
 template <class Connection>
 asio::awaitable<GatewayServer::TryResult> GatewayServer::exchange(BasicUpstreamPool<Connection>& pool, std::string poolKey, const Target& target,
                                                                   const Request& request, std::optional<Clock::time_point> deadline,
-                                                                  const weft::v1::ConnectionPool& limits) {
+                                                                  const weft::v1::ConnectionPool& limits, bool mayStream) {
   TryResult result;
   // A pooled connection first; if it turns out dead before any response byte, a fresh one.
   for (int round = 0; round < 2; ++round) {
@@ -362,9 +365,12 @@ asio::awaitable<GatewayServer::TryResult> GatewayServer::exchange(BasicUpstreamP
       co_return result;
     }
     http::response_parser<http::string_body> parser;
-    parser.body_limit(kMaxBodyBytes);
+    // Beast judges a Content-Length against the limit with the head: set once the body is
+    // known to be held (a streamed one has none).
+    parser.body_limit(boost::none);
     if (request.method() == http::verb::head) parser.skip(true);
-    auto [readError, read] = co_await http::async_read(connection.stream, connection.buffer, parser, kUseTuple);
+    // The head first: it decides whether the body is read whole or streamed (streamed_body.h).
+    auto [readError, read] = co_await http::async_read_header(connection.stream, connection.buffer, parser, kUseTuple);
     if (readError) {
       if (timedOut(connection.stream, readError)) {
         result.status = TryStatus::kTimeout;
@@ -374,9 +380,32 @@ asio::awaitable<GatewayServer::TryResult> GatewayServer::exchange(BasicUpstreamP
       result.status = TryStatus::kReset;
       co_return result;
     }
-    result.response = parser.release();
     ++connection.requests;
     bool spent = limits.max_requests_per_connection() != 0 && connection.requests >= limits.max_requests_per_connection();
+    auto length = parser.content_length();
+    if (mayStream && !parser.is_done() && !(length && *length <= kBufferedResponseBytes)) {
+      result.response.base() = parser.get().base();
+      result.body = std::make_unique<UpstreamBody<Connection>>(pool, std::move(poolKey), std::move(connection), std::move(parser), deadline,
+                                                               options_.bodyTimeout, !spent);
+      co_return result;
+    }
+    if (length && *length > kMaxBodyBytes) {
+      result.status = TryStatus::kReset;  // too large to hold, for a client that cannot take it in pieces
+      co_return result;
+    }
+    parser.body_limit(kMaxBodyBytes);
+    // The rest of a small body usually came with the head: parsed here, without another
+    // trip through the reactor.
+    beast::error_code bodyError = parseBuffered(parser, connection.buffer);
+    if (!bodyError && !parser.is_done()) {
+      auto [error, bodyRead] = co_await http::async_read(connection.stream, connection.buffer, parser, kUseTuple);
+      bodyError = error;
+    }
+    if (bodyError) {
+      result.status = timedOut(connection.stream, bodyError) ? TryStatus::kTimeout : TryStatus::kReset;
+      co_return result;
+    }
+    result.response = parser.release();
     // Bytes after the response are a peer out of step: that connection is not reused.
     if (result.response.keep_alive() && !spent && connection.buffer.size() == 0) pool.put(poolKey, std::move(connection));
     co_return result;

@@ -28,16 +28,21 @@ void appendStartLine(const http::header<false>& head, std::string& out) {
 }  // namespace
 
 template <bool isRequest>
-std::array<boost::asio::const_buffer, 2> gatherMessage(const http::message<isRequest, http::string_body>& message, std::string& scratch) {
+void renderHead(const http::header<isRequest>& head, std::string& scratch) {
   scratch.clear();
-  appendStartLine(message.base(), scratch);
-  for (const auto& field : message.base()) {
+  appendStartLine(head, scratch);
+  for (const auto& field : head) {
     scratch.append(field.name_string());
     scratch.append(": ");
     scratch.append(field.value());
     scratch.append("\r\n");
   }
   scratch.append("\r\n");
+}
+
+template <bool isRequest>
+std::array<boost::asio::const_buffer, 2> gatherMessage(const http::message<isRequest, http::string_body>& message, std::string& scratch) {
+  renderHead(message.base(), scratch);
   const std::string& body = message.body();
   if (message.chunked()) {
     // The whole body as one chunk, then the last chunk: what Beast sends for a string body.
@@ -56,6 +61,8 @@ std::array<boost::asio::const_buffer, 2> gatherMessage(const http::message<isReq
   return {boost::asio::buffer(scratch), boost::asio::buffer(body)};
 }
 
+template void renderHead(const http::header<true>&, std::string&);
+template void renderHead(const http::header<false>&, std::string&);
 template std::array<boost::asio::const_buffer, 2> gatherMessage(const http::message<true, http::string_body>&, std::string&);
 template std::array<boost::asio::const_buffer, 2> gatherMessage(const http::message<false, http::string_body>&, std::string&);
 

@@ -24,4 +24,9 @@ template <bool isRequest>
 std::array<boost::asio::const_buffer, 2> gatherMessage(const boost::beast::http::message<isRequest, boost::beast::http::string_body>& message,
                                                        std::string& scratch);
 
+// The head alone (start line, fields, blank line) into `scratch`: for a body that follows
+// in pieces (streamed_body.h), framed by the fields as they stand.
+template <bool isRequest>
+void renderHead(const boost::beast::http::header<isRequest>& head, std::string& scratch);
+
 }  // namespace weft::proxy

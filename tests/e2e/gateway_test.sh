@@ -102,6 +102,12 @@ check_contains "hop-by-hop headers (Keep-Alive, Proxy-Connection, TE) are not fo
 tp=00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01
 traced=$(in_cluster curl -s --max-time 5 -H 'Host: example.com' -H "traceparent: $tp" "http://$gw_ip:8080/headers")
 check_contains "a client's traceparent reaches httpbin untouched" "$(jq -r '.headers.Traceparent[0]' <<<"$traced")" "$tp"
+# httpbin's /stream/N sends one chunk per line: the gateway relays the body as it comes,
+# chunked to an HTTP/1.1 client, and as the close ends it to an HTTP/1.0 one.
+streamed() { in_cluster curl -s --max-time 5 -D - "$@" -H 'Host: example.com' "http://$gw_ip:8080/stream/5"; }
+check_contains "a streamed body (unknown length) goes on chunked" "$(streamed)" "Transfer-Encoding: chunked"
+check "with its 5 JSON lines" test "$(streamed | grep -c '^{"id":')" -eq 5
+check "an HTTP/1.0 client gets the same 5 lines, ended by the close" test "$(streamed --http1.0 | grep -c '^{"id":')" -eq 5
 
 # --- HTTP/2 from clients: h2c with prior knowledge (curl, h2load) -----------------------------------
 h2() { in_cluster curl -s --max-time 10 --http2-prior-knowledge "$@"; }
@@ -143,6 +149,7 @@ httpbin_netns="weft-$name.default.$("$weft" get pods -l app=httpbin -o jsonpath=
 captured() { ip netns exec "$httpbin_netns" iptables-save -t nat | grep -q 'REDIRECT --to-ports 15006'; }
 wait_for "ztunnel captures httpbin" 20 captured
 wait_for "the gateway still reaches httpbin, now through its ztunnel" 20 routed
+check "a streamed body comes through HBONE too (5 lines)" test "$(streamed | grep -c '^{"id":')" -eq 5
 gateway_id="spiffe://acmellc.local/ns/istio-system/sa/global-ingress-service-account"
 check_contains "the gateway holds a certificate of its own service account" "$("$weft" logs -n istio-system "$gw_pod")" \
   "gateway: HBONE to mesh endpoints as $gateway_id"

@@ -1,0 +1,348 @@
+// Response bodies streamed through the gateway (streamed_body.h), against a scripted
+// HTTP/1.1 backend on loopback that writes exactly the bytes each test asks for, and
+// clients that read the gateway's answer byte for byte.
+#include <gtest/gtest.h>
+
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/beast/core.hpp>
+#include <boost/beast/http.hpp>
+#include <fmt/format.h>
+
+#include <atomic>
+#include <functional>
+#include <future>
+#include <mutex>
+#include <thread>
+
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "proxy/gateway_server.h"
+#include "proxy/grpc_test_support.h"
+
+namespace weft::proxy {
+namespace {
+
+namespace asio = boost::asio;
+namespace beast = boost::beast;
+namespace http = beast::http;
+using tcp = asio::ip::tcp;
+
+constexpr const char* kCluster = "outbound|80||backend.example.com";
+
+void writeAll(int fd, std::string_view bytes) {
+  while (!bytes.empty()) {
+    ssize_t sent = ::send(fd, bytes.data(), bytes.size(), MSG_NOSIGNAL);
+    if (sent <= 0) return;
+    bytes.remove_prefix(static_cast<size_t>(sent));
+  }
+}
+
+// Accepts connections on 127.0.0.1 and, for every request head read on one, hands the
+// socket to `respond(requestNumber)` (counted across connections from 0), which writes
+// the answer; returning false closes the connection.
+class ScriptedBackend {
+ public:
+  using Respond = std::function<bool(int fd, int requestNumber)>;
+  explicit ScriptedBackend(Respond respond) : respond_(std::move(respond)) {
+    listener_ = ::socket(AF_INET, SOCK_STREAM, 0);
+    sockaddr_in at{};
+    at.sin_family = AF_INET;
+    at.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    socklen_t length = sizeof at;
+    ::bind(listener_, reinterpret_cast<sockaddr*>(&at), sizeof at);
+    ::listen(listener_, 16);
+    ::getsockname(listener_, reinterpret_cast<sockaddr*>(&at), &length);
+    port_ = ntohs(at.sin_port);
+    acceptor_ = std::thread([this] { acceptLoop(); });
+  }
+  ~ScriptedBackend() {
+    ::shutdown(listener_, SHUT_RDWR);
+    acceptor_.join();
+    {
+      std::lock_guard lock(mutex_);
+      for (int fd : open_) ::shutdown(fd, SHUT_RDWR);
+    }
+    for (auto& t : connections_) t.join();
+    for (int fd : open_) ::close(fd);
+    ::close(listener_);
+  }
+  uint16_t port() const { return port_; }
+  int connections() {
+    std::lock_guard lock(mutex_);
+    return accepted_;
+  }
+
+ private:
+  void acceptLoop() {
+    while (true) {
+      int fd = ::accept(listener_, nullptr, nullptr);
+      if (fd < 0) return;
+      std::lock_guard lock(mutex_);
+      ++accepted_;
+      open_.push_back(fd);
+      connections_.emplace_back([this, fd] { serve(fd); });
+    }
+  }
+  void serve(int fd) {
+    std::string pending;
+    char chunk[4096];
+    while (true) {
+      auto end = pending.find("\r\n\r\n");
+      if (end == std::string::npos) {
+        ssize_t got = ::recv(fd, chunk, sizeof chunk, 0);
+        if (got <= 0) break;
+        pending.append(chunk, static_cast<size_t>(got));
+        continue;
+      }
+      pending.erase(0, end + 4);
+      int number = requests_++;
+      if (!respond_(fd, number)) break;
+    }
+    ::shutdown(fd, SHUT_RDWR);
+  }
+
+  Respond respond_;
+  int listener_ = -1;
+  uint16_t port_ = 0;
+  std::thread acceptor_;
+  std::mutex mutex_;
+  std::vector<std::thread> connections_;
+  std::vector<int> open_;
+  int accepted_ = 0;
+  std::atomic<int> requests_{0};
+};
+
+class StreamedBodyTest : public ::testing::Test {
+ protected:
+  void SetUp() override { gatewayPort_ = testing::freePort(); }
+  void TearDown() override {
+    if (thread_.joinable()) {
+      std::promise<void> stopped;
+      asio::post(io_, [&] {
+        server_.stop();
+        stopped.set_value();
+      });
+      stopped.get_future().get();
+      io_.stop();
+      thread_.join();
+    }
+  }
+
+  // Every host routed to the backend; `retries` attempts more on 5xx.
+  void start(uint16_t backendPort, uint32_t retries = 0) {
+    xds::HeldResources held;
+    auto* routes = testing::addGatewayListener(held, gatewayPort_);
+    auto* vhost = routes->add_virtual_hosts();
+    vhost->set_name("backend:80");
+    vhost->add_domains("*");
+    auto* route = vhost->add_routes();
+    route->set_name("all");
+    route->mutable_match()->mutable_path()->set_prefix("/");
+    auto* to = route->mutable_route()->add_clusters();
+    to->set_cluster(kCluster);
+    to->set_weight(1);
+    if (retries > 0) {
+      route->mutable_route()->mutable_retries()->set_attempts(retries);
+      route->mutable_route()->mutable_retries()->set_retry_on("5xx");
+    }
+    auto& c = held[kClusterType][kCluster];
+    c.set_name(kCluster);
+    auto* cluster = c.mutable_cluster();
+    cluster->set_name(kCluster);
+    cluster->set_service_hostname("backend.example.com");
+    cluster->set_service_known(true);
+    cluster->add_endpoints(fmt::format("127.0.0.1:{}", backendPort));
+    auto config = ProxyConfig::build(held, {{"istio", "ingressgateway"}});
+    ASSERT_TRUE(config) << config.error().message;
+    server_.setConfig(*config);
+    ASSERT_TRUE(server_.applyListeners(**config));
+    thread_ = std::thread([this] { io_.run(); });
+  }
+
+  std::string metrics() {
+    std::promise<std::string> text;
+    asio::post(io_, [&] { text.set_value(metrics_.prometheusText()); });
+    return text.get_future().get();
+  }
+
+  uint16_t gatewayPort_ = 0;
+  asio::io_context io_;
+  RequestMetrics metrics_{SourceWorkload{"gw", "istio-system", "gw"}};
+  GatewayServer server_{io_, metrics_, ServerOptions{}};
+  std::thread thread_;
+};
+
+// A client connection to the gateway, reading with Beast and no body limit.
+struct Client {
+  explicit Client(uint16_t port) : socket(io) {
+    socket.connect({asio::ip::make_address("127.0.0.1"), port});
+    timeval tenSeconds{10, 0};
+    ::setsockopt(socket.native_handle(), SOL_SOCKET, SO_RCVTIMEO, &tenSeconds, sizeof tenSeconds);
+  }
+  void send(const std::string& target, unsigned version = 11) {
+    http::request<http::empty_body> request{http::verb::get, target, version};
+    request.set(http::field::host, "backend.example.com");
+    http::write(socket, request);
+  }
+  http::response<http::string_body> receive(beast::error_code& error) {
+    http::response_parser<http::string_body> parser;
+    parser.body_limit(boost::none);
+    http::read(socket, buffer, parser, error);
+    return parser.release();
+  }
+  asio::io_context io;
+  tcp::socket socket;
+  beast::flat_buffer buffer;
+};
+
+std::string pattern(size_t bytes) {
+  std::string out(bytes, '\0');
+  for (size_t i = 0; i < bytes; ++i) out[i] = static_cast<char>('a' + (i * 7 + i / 4096) % 26);
+  return out;
+}
+
+TEST_F(StreamedBodyTest, ABodyOverTheBufferLimitPassesWholeWithItsLength) {
+  // 20 MiB: more than a buffered body may hold (kMaxBodyBytes), which used to be a 503.
+  const std::string body = pattern(20 * 1024 * 1024);
+  ScriptedBackend backend([&](int fd, int) {
+    writeAll(fd, fmt::format("HTTP/1.1 200 OK\r\nContent-Length: {}\r\nContent-Type: application/octet-stream\r\n\r\n", body.size()));
+    writeAll(fd, body);
+    return true;
+  });
+  start(backend.port());
+  Client client(gatewayPort_);
+  client.send("/big");
+  beast::error_code error;
+  auto answer = client.receive(error);
+  ASSERT_FALSE(error) << error.message();
+  EXPECT_EQ(answer.result_int(), 200u);
+  EXPECT_EQ(answer[http::field::content_length], std::to_string(body.size())) << "the upstream's length, not chunked";
+  EXPECT_FALSE(answer.chunked());
+  EXPECT_EQ(answer.body().size(), body.size());
+  EXPECT_TRUE(answer.body() == body);
+  EXPECT_EQ(answer[http::field::server], "istio-envoy");
+  // The connection carried the body to its end, so it goes back to the pool.
+  client.send("/again");
+  auto again = client.receive(error);
+  ASSERT_FALSE(error) << error.message();
+  EXPECT_EQ(again.body().size(), body.size());
+  EXPECT_EQ(backend.connections(), 1);
+  EXPECT_NE(metrics().find("istio_response_bytes_sum"), std::string::npos);
+}
+
+TEST_F(StreamedBodyTest, AnUnsizedBodyReachesTheClientChunkedAsItArrives) {
+  std::promise<void> clientSawFirst;
+  auto firstSeen = clientSawFirst.get_future();
+  ScriptedBackend backend([&](int fd, int number) {
+    writeAll(fd, "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nfirst\r\n");
+    // The rest only once the client holds the first piece: a gateway that held the whole
+    // body would never pass this point, and the client's read would time out.
+    if (number == 0) firstSeen.wait_for(std::chrono::seconds(10));
+    writeAll(fd, "6\r\nsecond\r\n0\r\n\r\n");
+    return true;
+  });
+  start(backend.port());
+  Client client(gatewayPort_);
+  client.send("/events");
+  http::response_parser<http::buffer_body> parser;
+  char into[64];
+  parser.get().body().data = into;
+  parser.get().body().size = sizeof into;
+  beast::error_code error;
+  http::read_header(client.socket, client.buffer, parser, error);
+  ASSERT_FALSE(error) << error.message();
+  EXPECT_TRUE(parser.chunked()) << "unknown length to an HTTP/1.1 client: chunked";
+  std::string received;
+  while (received.size() < 5 && !error) {
+    parser.get().body().data = into;
+    parser.get().body().size = sizeof into;
+    http::read_some(client.socket, client.buffer, parser, error);
+    if (error == http::error::need_buffer) error = {};
+    received.append(into, sizeof into - parser.get().body().size);
+  }
+  ASSERT_FALSE(error) << error.message();
+  EXPECT_EQ(received, "first");
+  clientSawFirst.set_value();
+  while (!parser.is_done() && !error) {
+    parser.get().body().data = into;
+    parser.get().body().size = sizeof into;
+    http::read_some(client.socket, client.buffer, parser, error);
+    if (error == http::error::need_buffer) error = {};
+    received.append(into, sizeof into - parser.get().body().size);
+  }
+  ASSERT_FALSE(error) << error.message();
+  EXPECT_EQ(received, "firstsecond");
+  // Keep-alive on both sides: a second request, on the same upstream connection.
+  client.send("/events");
+  auto second = client.receive(error);
+  ASSERT_FALSE(error) << error.message();
+  EXPECT_EQ(second.body(), "firstsecond");
+  EXPECT_EQ(backend.connections(), 1);
+}
+
+TEST_F(StreamedBodyTest, AnHttp10ClientGetsAnUnsizedBodyEndedByTheClose) {
+  ScriptedBackend backend([](int fd, int) {
+    writeAll(fd, "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nold\r\n7\r\n-client\r\n0\r\n\r\n");
+    return true;
+  });
+  start(backend.port());
+  Client client(gatewayPort_);
+  client.send("/", 10);
+  std::string raw;
+  char chunk[4096];
+  while (true) {
+    ssize_t got = ::recv(client.socket.native_handle(), chunk, sizeof chunk, 0);
+    if (got <= 0) break;
+    raw.append(chunk, static_cast<size_t>(got));
+  }
+  EXPECT_TRUE(raw.starts_with("HTTP/1.0 200 OK\r\n")) << raw;
+  EXPECT_EQ(raw.find("chunked"), std::string::npos) << "HTTP/1.0 has no chunked coding: " << raw;
+  EXPECT_TRUE(raw.ends_with("\r\n\r\nold-client")) << raw;
+}
+
+TEST_F(StreamedBodyTest, AnUpstreamThatDiesMidBodyCutsTheClientOff) {
+  ScriptedBackend backend([](int fd, int) {
+    writeAll(fd, "HTTP/1.1 200 OK\r\nContent-Length: 300000\r\n\r\n");
+    writeAll(fd, pattern(100000));
+    return false;  // and the connection closes, 200,000 bytes short
+  });
+  start(backend.port());
+  Client client(gatewayPort_);
+  client.send("/");
+  beast::error_code error;
+  auto answer = client.receive(error);
+  EXPECT_EQ(error, http::error::partial_message) << "a short body, then the close: " << error.message() << " body " << answer.body().size() << " " << answer.base();
+  EXPECT_EQ(answer.result_int(), 200u);
+  std::string text = metrics();
+  EXPECT_NE(text.find("response_flags=\"UC\""), std::string::npos) << text.substr(0, 2000);
+}
+
+TEST_F(StreamedBodyTest, ARetriedAnswerIsDecidedOnItsHeadBeforeAnyBodyFlows) {
+  // The first answer is a 503 with a large unsized body: retried (5xx), its body dropped
+  // with its connection; the second streams to the client.
+  ScriptedBackend backend([](int fd, int number) {
+    if (number == 0) {
+      writeAll(fd, "HTTP/1.1 503 Service Unavailable\r\nTransfer-Encoding: chunked\r\n\r\n");
+      writeAll(fd, fmt::format("{:x}\r\n{}\r\n", 100000, pattern(100000)));
+      return false;  // no last chunk: the retry must not wait for it
+    }
+    writeAll(fd, "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n2\r\nok\r\n0\r\n\r\n");
+    return true;
+  });
+  start(backend.port(), 1);
+  Client client(gatewayPort_);
+  client.send("/");
+  beast::error_code error;
+  auto answer = client.receive(error);
+  ASSERT_FALSE(error) << error.message();
+  EXPECT_EQ(answer.result_int(), 200u);
+  EXPECT_EQ(answer.body(), "ok");
+  EXPECT_EQ(backend.connections(), 2) << "the abandoned body's connection is not reused";
+}
+
+}  // namespace
+}  // namespace weft::proxy
