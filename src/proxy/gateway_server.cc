@@ -275,7 +275,7 @@ RequestRecord GatewayServer::startRecord(Request& request, std::chrono::system_c
 void GatewayServer::finishRecord(RequestRecord& record, const Outcome& outcome, Clock::time_point startSteady, const Downstream& downstream) {
   record.responseCode = outcome.response.result_int();
   record.responseFlags = outcome.flags;
-  record.bytesSent = outcome.response.body().size() + outcome.streamedBytes;
+  record.bytesSent = outcome.response.body().size() + (outcome.body != nullptr ? outcome.body->taken : 0);
   record.durationMs = static_cast<uint64_t>(std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - startSteady).count());
   record.upstreamHost = outcome.upstreamHost;
   record.upstreamServiceTime = outcome.upstreamTime;
@@ -297,7 +297,7 @@ asio::awaitable<H2Answer> GatewayServer::answerStream(Request request, uint32_t 
   auto startSteady = Clock::now();
   RequestRecord record = startRecord(request, start, "HTTP/2");
   Downstream client = downstream;
-  Outcome outcome = co_await handle(std::move(request), port, std::move(client));
+  Outcome outcome = co_await handle(std::move(request), port, std::move(client), BodyFlow{});
   // The gateway's own answers to gRPC (no route, no healthy upstream, denied, limited...)
   // take gRPC's shape, as Envoy's local replies do (grpc_status.h).
   if (record.grpc && !outcome.fromUpstream) toGrpcLocalReply(outcome.response);
@@ -325,7 +325,6 @@ template <class Stream>
 asio::awaitable<void> GatewayServer::serve(Stream& stream, uint32_t port, Downstream downstream) {
   beast::error_code ignored;
   auto& lowest = beast::get_lowest_layer(stream);
-  downstream.takesStreamedBodies = true;
   beast::flat_buffer buffer;
   // Beast reads as much as the buffer has room for (at least 512 bytes). Room for a whole
   // ordinary request means one recv() per request, and a short read tells asio the socket
@@ -350,6 +349,9 @@ asio::awaitable<void> GatewayServer::serve(Stream& stream, uint32_t port, Downst
   while (true) {
     RequestParser parser;
     configureParser(parser);
+    // Beast judges a Content-Length against the body limit with the head; bodies that are
+    // held are small (below), larger ones stream and are not held at all.
+    parser.body_limit(boost::none);
     lowest.expires_after(options_.headerTimeout);
     if (draining_) co_return;
     idle = buffer.size() == 0;
@@ -375,21 +377,36 @@ asio::awaitable<void> GatewayServer::serve(Stream& stream, uint32_t port, Downst
       co_await http::async_write(stream, proceed, kUseTuple);
     }
     lowest.expires_after(options_.bodyTimeout);
-    // Most requests have no body: their head completed them, and reading on would only
-    // post a completion.
-    if (!parser.is_done()) {
+    // A body over kBufferedBodyBytes, or of unknown length (chunked), is relayed to the
+    // upstream as it arrives (streamed_body.h); a smaller one is read whole now. Most
+    // requests have none: their head completed them, and reading on would only post a
+    // completion.
+    std::unique_ptr<ClientBody<Stream>> streamedBody;
+    auto length = parser.content_length();
+    if (!parser.is_done() && (!length || *length > kBufferedBodyBytes)) {
+      streamedBody = std::make_unique<ClientBody<Stream>>(stream, buffer, std::move(parser), options_.bodyTimeout);
+    } else if (!parser.is_done()) {
       auto [bodyError, bodyBytes] = co_await http::async_read(stream, buffer, parser, kUseTuple);
       if (bodyError) {
         if (!timedOut(stream, bodyError) && bodyError != http::error::end_of_stream) co_await answerAndClose(rejectionFor(bodyError));
         co_return;
       }
     }
-    Request request = parser.release();
+    Request request;
+    if (streamedBody != nullptr) {
+      request.base() = streamedBody->head();
+    } else {
+      request = parser.release();
+    }
     RequestRecord record = startRecord(request, start, request.version() == 10 ? "HTTP/1.0" : "HTTP/1.1");
     bool keepAlive = request.keep_alive();
     unsigned version = request.version();
 
-    Outcome outcome = co_await handle(std::move(request), port, downstream);
+    Outcome outcome = co_await handle(std::move(request), port, downstream, BodyFlow{streamedBody.get(), true});
+    // A request body not read to its end (a local answer, an upstream that answered early)
+    // leaves unread bytes: the connection cannot carry another request.
+    bool bodyLeft = streamedBody != nullptr && !streamedBody->ended();
+    if (bodyLeft) keepAlive = false;
     outcome.response.version(version);
     // A streamed body of unknown length goes chunked to an HTTP/1.1 client; an HTTP/1.0
     // client knows its end by the close.
@@ -406,10 +423,25 @@ asio::awaitable<void> GatewayServer::serve(Stream& stream, uint32_t port, Downst
       renderHead(outcome.response.base(), head);
       auto [error, written] = co_await asio::async_write(stream, asio::buffer(head), kUseTuple);
       writeError = error;
-      if (!writeError && !co_await relayBody(stream, outcome, chunked)) writeError = asio::error::connection_aborted;
+      if (!writeError) {
+        RelayEnd relayed = co_await relayBody(*outcome.body, stream, chunked, [&] { lowest.expires_after(options_.bodyTimeout); });
+        // The head is out: an upstream failing midway can only cut the client off, as Envoy
+        // resets a stream whose upstream failed mid-body. The client sees a short body.
+        if (relayed == RelayEnd::kSourceFailed) {
+          spdlog::info("gateway: response cut short after {} body bytes", outcome.body->taken);
+          const char* flag = outcome.body->timedOut ? "UT" : "UC";
+          outcome.flags = outcome.flags == "-" ? flag : outcome.flags + "," + flag;
+        }
+        if (relayed != RelayEnd::kDone) writeError = asio::error::connection_aborted;
+      }
     }
 
+    if (streamedBody != nullptr) record.bytesReceived += streamedBody->taken;
     finishRecord(record, outcome, startSteady, downstream);
+    if (bodyLeft && !writeError) {
+      co_await lingeringClose(lowest);  // so the unread body does not make the kernel reset the answer away
+      co_return;
+    }
     if (writeError || !keepAlive || draining_) {
       lowest.socket().shutdown(tcp::socket::shutdown_both, ignored);
       co_return;
@@ -417,39 +449,7 @@ asio::awaitable<void> GatewayServer::serve(Stream& stream, uint32_t port, Downst
   }
 }
 
-template <class Stream>
-asio::awaitable<bool> GatewayServer::relayBody(Stream& stream, Outcome& outcome, bool chunked) {
-  auto& lowest = beast::get_lowest_layer(stream);
-  char sizeLine[24];
-  while (true) {
-    auto piece = co_await outcome.body->next();
-    if (!piece) {
-      // The head is out: all that is left is to cut the client off, as Envoy resets a
-      // stream whose upstream failed mid-body. The client sees a short body.
-      spdlog::info("gateway: response cut short after {} body bytes: {}", outcome.streamedBytes, piece.error().message);
-      const char* flag = outcome.body->timedOut ? "UT" : "UC";
-      outcome.flags = outcome.flags == "-" ? flag : outcome.flags + "," + flag;
-      co_return false;
-    }
-    lowest.expires_after(options_.bodyTimeout);
-    if (piece->empty()) {
-      if (!chunked) co_return true;
-      auto [error, written] = co_await asio::async_write(stream, asio::buffer("0\r\n\r\n", 5), kUseTuple);
-      co_return !error;
-    }
-    std::array<asio::const_buffer, 3> buffers{asio::const_buffer(), asio::buffer(piece->data(), piece->size()), asio::const_buffer()};
-    if (chunked) {
-      int n = std::snprintf(sizeLine, sizeof sizeLine, "%zx\r\n", piece->size());
-      buffers[0] = asio::buffer(sizeLine, static_cast<size_t>(n));
-      buffers[2] = asio::buffer("\r\n", 2);
-    }
-    auto [error, written] = co_await asio::async_write(stream, buffers, kUseTuple);
-    if (error) co_return false;
-    outcome.streamedBytes += piece->size();
-  }
-}
-
-asio::awaitable<GatewayServer::Outcome> GatewayServer::handle(Request request, uint32_t port, Downstream downstream) {
+asio::awaitable<GatewayServer::Outcome> GatewayServer::handle(Request request, uint32_t port, Downstream downstream, BodyFlow flow) {
   std::string peer = downstream.address;
   bool secure = downstream.secure;
   std::shared_ptr<const ProxyConfig> config = config_;  // pinned for this request
@@ -530,7 +530,7 @@ asio::awaitable<GatewayServer::Outcome> GatewayServer::handle(Request request, u
       outcome.response = localResponse(fault.abortStatus, "fault filter abort");
       outcome.flags = "FI";
     } else {
-      outcome = co_await forward(std::move(request), config, route, std::move(peer), secure, downstream.takesStreamedBodies);
+      outcome = co_await forward(std::move(request), config, route, std::move(peer), secure, flow);
     }
     if (fault.delayMs > 0) outcome.flags = outcome.flags == "-" ? "DI" : outcome.flags + ",DI";
   }

@@ -100,7 +100,6 @@ class GatewayServer {
     // Set when the upstream's body follows in pieces (streamed_body.h): `response` is then
     // the head alone, its framing the upstream's Content-Length or none (unknown length).
     std::unique_ptr<StreamedBody> body;
-    uint64_t streamedBytes = 0;  // of `body`, as passed on to the client
   };
   // One set of kinds for attempts over HTTP/1.1 and HTTP/2 (h2_upstream.h).
   using TryStatus = H2Exchange::Status;
@@ -110,6 +109,7 @@ class GatewayServer {
     hbone::Headers trailers;
     std::string failureReason;  // a connect failure's, for the 503's body (Envoy's "transport failure reason")
     std::unique_ptr<StreamedBody> body;  // the rest of the response, when it is streamed
+    bool clientBodyFailed = false;       // the client's streamed request body broke off: not the upstream's fault
   };
 
   boost::asio::awaitable<void> acceptLoop(std::shared_ptr<boost::asio::ip::tcp::acceptor> acceptor, uint32_t port);
@@ -121,7 +121,6 @@ class GatewayServer {
     std::string identity;  // a client certificate's SPIFFE ID (MUTUAL) or the HBONE peer's, else ""
     std::string sni;
     std::string waypointAuthority;  // set for a waypoint's tunnel: routes by its WaypointTarget
-    bool takesStreamedBodies = false;  // HTTP/1.1 sessions relay large upstream bodies as they come
   };
   // One client connection's requests, in order, over plain TCP or TLS.
   template <class Stream>
@@ -139,13 +138,15 @@ class GatewayServer {
   RequestRecord startRecord(Request& request, std::chrono::system_clock::time_point start, const char* protocol);
   void finishRecord(RequestRecord& record, const Outcome& outcome, std::chrono::steady_clock::time_point startSteady,
                     const Downstream& downstream);
-  boost::asio::awaitable<Outcome> handle(Request request, uint32_t port, Downstream downstream);
+  // How one request's bodies may flow (streamed_body.h): only an HTTP/1.1 client's session
+  // streams, so HTTP/2 clients pass none of this.
+  struct BodyFlow {
+    StreamedBody* request = nullptr;  // the client's request body still to be read, when it streams
+    bool responseMayStream = false;   // a large or unsized HTTP/1.1 response body may be left to stream
+  };
+  boost::asio::awaitable<Outcome> handle(Request request, uint32_t port, Downstream downstream, BodyFlow flow);
   boost::asio::awaitable<Outcome> forward(Request request, std::shared_ptr<const ProxyConfig> config, const CompiledRoute* route, std::string peer,
-                                          bool secure, bool mayStream);
-  // Passes a streamed upstream body on to an HTTP/1.1 client, chunked or as the upstream
-  // framed it; false when either side failed midway (the connection must then close).
-  template <class Stream>
-  boost::asio::awaitable<bool> relayBody(Stream& stream, Outcome& outcome, bool chunked);
+                                          bool secure, BodyFlow flow);
   // Where one attempt goes and how it gets there.
   struct Target {
     std::string endpoint;       // "ip:port"
@@ -161,15 +162,17 @@ class GatewayServer {
   // The ISTIO_MUTUAL rule of `cluster`, made from the proxy's workload certificate, or an error.
   Result<const UpstreamTls*> istioMutualTls(const std::string& clusterName, const weft::v1::Cluster& cluster);
   // `request` is the caller's, alive across the attempt (retries send it again).
-  // `mayStream`: a large or unsized HTTP/1.1 response body may be left to stream (TryResult::body).
+  // With `flow.request`, the request's body is relayed from the client as the upstream
+  // takes it; with `flow.responseMayStream`, a large or unsized response body is left to
+  // stream (TryResult::body).
   boost::asio::awaitable<TryResult> tryOnce(Target target, const Request& request,
                                             std::optional<std::chrono::steady_clock::time_point> deadline,
-                                            const weft::v1::ConnectionPool& limits, bool mayStream);
+                                            const weft::v1::ConnectionPool& limits, BodyFlow flow);
   // One request on a pooled or new connection of `pool`'s kind (TCP, TLS or an HBONE tunnel).
   template <class Connection>
   boost::asio::awaitable<TryResult> exchange(BasicUpstreamPool<Connection>& pool, std::string poolKey, const Target& target,
                                              const Request& request, std::optional<std::chrono::steady_clock::time_point> deadline,
-                                             const weft::v1::ConnectionPool& limits, bool mayStream);
+                                             const weft::v1::ConnectionPool& limits, BodyFlow flow);
   // A new connection of `Connection`'s kind to `target`, connected (and its TLS or tunnel
   // set up) within the connect timeout and the deadline; kOk or the failure's kind, with
   // its reason in `reason`.

@@ -61,10 +61,22 @@ constexpr size_t kUpstreamReadBytes = 16 * 1024;
 // A mirrored copy gets this long, since nobody waits for it.
 constexpr auto kMirrorTimeout = std::chrono::seconds(15);
 
+// Reads the rest of a streamed request body into `into`: 0, or the status that answers a
+// body over kMaxBodyBytes (413) or one the client broke off (400).
+asio::awaitable<unsigned> holdWhole(StreamedBody& body, std::string& into) {
+  while (true) {
+    auto piece = co_await body.next();
+    if (!piece) co_return 400;
+    if (piece->empty()) co_return 0;
+    if (into.size() + piece->size() > kMaxBodyBytes) co_return 413;
+    into.append(*piece);
+  }
+}
+
 }  // namespace
 
 asio::awaitable<GatewayServer::Outcome> GatewayServer::forward(Request request, std::shared_ptr<const ProxyConfig> config,
-                                                               const CompiledRoute* route, std::string peer, bool secure, bool mayStream) {
+                                                               const CompiledRoute* route, std::string peer, bool secure, BodyFlow flow) {
   Outcome outcome;
   const auto& action = route->spec.route();
   // Weighted pick among the route's clusters.
@@ -87,6 +99,17 @@ asio::awaitable<GatewayServer::Outcome> GatewayServer::forward(Request request, 
     outcome.flags = "UH";
     co_return outcome;
   }
+  // Held whole after all where it is sent more than once at the same time (mirrors), or
+  // as HTTP/2 (the HTTP/2 upstream path takes whole requests).
+  if (flow.request != nullptr && (!route->spec.mirrors().empty() || usesHttp2Upstream(cluster->connection_pool(), request.version()))) {
+    unsigned refused = co_await holdWhole(*flow.request, request.body());
+    if (refused != 0) {
+      outcome.response = localResponse(refused, refused == 413 ? "Payload Too Large" : "bad request");
+      outcome.flags = refused == 413 ? "-" : "DC";
+      co_return outcome;
+    }
+    flow.request = nullptr;
+  }
 
   HashKey hashKey = hashKeyFor(cluster->load_balancer(), viewOf(request, secure), peer, random_);
   dropHopByHop(request.base());
@@ -100,7 +123,11 @@ asio::awaitable<GatewayServer::Outcome> GatewayServer::forward(Request request, 
   // HTTP/1.1 upstream, but an HTTP/2 client's request keeps its mark for useClientProtocol.
   if (request.version() != kHttp2Version) request.version(11);
   request.keep_alive(true);
-  request.prepare_payload();
+  if (flow.request == nullptr) {
+    request.prepare_payload();
+  } else if (!flow.request->length) {
+    request.chunked(true);  // the client's chunked body, framed again on this hop
+  }  // else the client's Content-Length stands
   for (const auto& m : route->spec.mirrors()) {
     if (drawPercent(m.percent(), random_)) asio::co_spawn(io_, mirror(request, config, m.cluster()), asio::detached);
   }
@@ -129,7 +156,6 @@ asio::awaitable<GatewayServer::Outcome> GatewayServer::forward(Request request, 
   std::optional<std::string_view> key;
   if (hashKey.key) key = *hashKey.key;
   for (uint32_t attempt = 1;; ++attempt) {
-    bool last = attempt >= attempts;
     std::string endpoint = state.pick(*cluster, key, random_, Clock::now());
     outcome.upstreamHost = endpoint;
     std::optional<Clock::time_point> tryDeadline = deadline;
@@ -139,12 +165,22 @@ asio::awaitable<GatewayServer::Outcome> GatewayServer::forward(Request request, 
     }
     state.started(endpoint);
     Target target = targetFor(clusterName, *cluster, endpoint, request, *config);
-    TryResult result = co_await tryOnce(std::move(target), request, tryDeadline, cluster->connection_pool(), mayStream);
-    unsigned observed = result.status == TryStatus::kOk ? result.response.result_int() : result.status == TryStatus::kTimeout ? 504 : 503;
+    TryResult result = co_await tryOnce(std::move(target), request, tryDeadline, cluster->connection_pool(), flow);
+    // A request whose body has started to flow cannot be sent again: nothing keeps it.
+    bool last = attempt >= attempts || (flow.request != nullptr && flow.request->taken > 0);
+    unsigned observed = result.clientBodyFailed            ? 400  // the client's doing, not the endpoint's
+                        : result.status == TryStatus::kOk ? result.response.result_int()
+                        : result.status == TryStatus::kTimeout ? 504
+                                                               : 503;
     if (state.finished(*cluster, endpoint, observed, Clock::now())) {
       spdlog::warn("gateway: outlier detection ejected {} from {} after consecutive errors", endpoint, clusterName);
     }
     bool overallExpired = deadline && Clock::now() >= *deadline;
+    if (result.clientBodyFailed) {
+      outcome.response = localResponse(400, "bad request");
+      outcome.flags = "DC";  // Envoy's downstream connection termination
+      co_return outcome;
+    }
     switch (result.status) {
       case TryStatus::kOk:
         if (!last && !overallExpired &&
@@ -196,7 +232,7 @@ asio::awaitable<void> GatewayServer::mirror(Request request, std::shared_ptr<con
   ClusterState& state = clusters_[clusterName];
   std::string endpoint = state.pick(*cluster, std::nullopt, random_, Clock::now());
   Target target = targetFor(clusterName, *cluster, endpoint, request, *config);
-  TryResult ignored = co_await tryOnce(std::move(target), request, Clock::now() + kMirrorTimeout, cluster->connection_pool(), false);
+  TryResult ignored = co_await tryOnce(std::move(target), request, Clock::now() + kMirrorTimeout, cluster->connection_pool(), BodyFlow{});
   (void)ignored;
 }
 
@@ -238,7 +274,7 @@ Result<const UpstreamTls*> GatewayServer::istioMutualTls(const std::string& clus
 }
 
 asio::awaitable<GatewayServer::TryResult> GatewayServer::tryOnce(Target target, const Request& request, std::optional<Clock::time_point> deadline,
-                                                                 const weft::v1::ConnectionPool& limits, bool mayStream) {
+                                                                 const weft::v1::ConnectionPool& limits, BodyFlow flow) {
   // A rule that cannot be used fails the attempt: plaintext would skip the TLS it asks for.
   if (!target.tlsError.empty()) {
     spdlog::debug("gateway: {} not tried: {}", target.endpoint, target.tlsError);
@@ -262,14 +298,14 @@ asio::awaitable<GatewayServer::TryResult> GatewayServer::tryOnce(Target target, 
       co_return TryResult{TryStatus::kConnectFailure};
     }
     std::string key = target.endpoint;
-    co_return co_await exchange(tunnelPool_, std::move(key), target, request, deadline, limits, mayStream);
+    co_return co_await exchange(tunnelPool_, std::move(key), target, request, deadline, limits, flow);
   }
   if (target.tls != nullptr) {
     std::string key = target.tls->poolKey(target.endpoint, target.sni, false);
-    co_return co_await exchange(tlsPool_, std::move(key), target, request, deadline, limits, mayStream);
+    co_return co_await exchange(tlsPool_, std::move(key), target, request, deadline, limits, flow);
   }
   std::string key = target.endpoint;
-  co_return co_await exchange(pool_, std::move(key), target, request, deadline, limits, mayStream);
+  co_return co_await exchange(pool_, std::move(key), target, request, deadline, limits, flow);
 }
 
 asio::awaitable<GatewayServer::TryStatus> GatewayServer::connectTcp(TimedSocket& socket, const std::string& endpoint, Clock::time_point connectBy,
@@ -337,7 +373,7 @@ asio::awaitable<GatewayServer::TryStatus> GatewayServer::open(std::optional<Conn
 template <class Connection>
 asio::awaitable<GatewayServer::TryResult> GatewayServer::exchange(BasicUpstreamPool<Connection>& pool, std::string poolKey, const Target& target,
                                                                   const Request& request, std::optional<Clock::time_point> deadline,
-                                                                  const weft::v1::ConnectionPool& limits, bool mayStream) {
+                                                                  const weft::v1::ConnectionPool& limits, BodyFlow flow) {
   TryResult result;
   // A pooled connection first; if it turns out dead before any response byte, a fresh one.
   for (int round = 0; round < 2; ++round) {
@@ -354,13 +390,44 @@ asio::awaitable<GatewayServer::TryResult> GatewayServer::exchange(BasicUpstreamP
     } else {
       lowest.expires_never();
     }
-    auto [writeError, written] = co_await asio::async_write(connection.stream, gatherMessage(request, connection.head), kUseTuple);
+    beast::error_code writeError;
+    if (flow.request == nullptr) {
+      auto [error, written] = co_await asio::async_write(connection.stream, gatherMessage(request, connection.head), kUseTuple);
+      writeError = error;
+    } else {
+      // The head, then the client's body as it arrives; each write within the idle timeout
+      // (and the deadline), since a stalled upstream must not hold the client forever.
+      renderHead(request.base(), connection.head);
+      auto [error, written] = co_await asio::async_write(connection.stream, asio::buffer(connection.head), kUseTuple);
+      writeError = error;
+      if (!writeError) {
+        auto armWrite = [&] {
+          auto writeBy = Clock::now() + options_.bodyTimeout;
+          lowest.expires_at(deadline ? std::min(*deadline, writeBy) : writeBy);
+        };
+        RelayEnd relayed = co_await relayBody(*flow.request, connection.stream, !flow.request->length, armWrite);
+        if (relayed == RelayEnd::kSourceFailed) {
+          spdlog::debug("gateway: client body to {} broke off after {} bytes", target.endpoint, flow.request->taken);
+          result.status = TryStatus::kReset;
+          result.clientBodyFailed = true;
+          co_return result;
+        }
+        if (relayed == RelayEnd::kSinkFailed) writeError = asio::error::broken_pipe;
+        if (deadline) {
+          lowest.expires_at(*deadline);
+        } else {
+          lowest.expires_never();
+        }
+      }
+    }
+    // Again on a fresh connection only while none of a streamed body was taken.
+    bool resendable = flow.request == nullptr || flow.request->taken == 0;
     if (writeError) {
       if (timedOut(connection.stream, writeError)) {
         result.status = TryStatus::kTimeout;
         co_return result;
       }
-      if (reused) continue;
+      if (reused && resendable) continue;
       result.status = TryStatus::kReset;
       co_return result;
     }
@@ -376,14 +443,14 @@ asio::awaitable<GatewayServer::TryResult> GatewayServer::exchange(BasicUpstreamP
         result.status = TryStatus::kTimeout;
         co_return result;
       }
-      if (reused && !parser.got_some()) continue;
+      if (reused && resendable && !parser.got_some()) continue;
       result.status = TryStatus::kReset;
       co_return result;
     }
     ++connection.requests;
     bool spent = limits.max_requests_per_connection() != 0 && connection.requests >= limits.max_requests_per_connection();
     auto length = parser.content_length();
-    if (mayStream && !parser.is_done() && !(length && *length <= kBufferedResponseBytes)) {
+    if (flow.responseMayStream && !parser.is_done() && !(length && *length <= kBufferedBodyBytes)) {
       result.response.base() = parser.get().base();
       result.body = std::make_unique<UpstreamBody<Connection>>(pool, std::move(poolKey), std::move(connection), std::move(parser), deadline,
                                                                options_.bodyTimeout, !spent);

@@ -1,52 +1,97 @@
 #pragma once
-// An upstream response's body passed on as it arrives, instead of held whole.
+// HTTP/1.1 bodies passed on as they arrive, instead of held whole: an upstream's response
+// body towards the client (UpstreamBody), and a client's request body towards the upstream
+// (ClientBody).
 //
 // Why: a body held whole costs its size in memory and its whole transfer time before the
-// client sees a byte, and bodies over kMaxBodyBytes could not pass at all (503). Envoy
-// streams bodies; so do we for HTTP/1.1 upstreams answering HTTP/1.1 clients, whenever the
-// body is larger than kBufferedResponseBytes or its length is not known in advance
-// (chunked or ended by the close). Smaller bodies with a Content-Length, the common case,
-// are still read whole with the head: one read, one write, no relay loop.
+// other side sees a byte, and bodies over kMaxBodyBytes could not pass at all. Envoy
+// streams bodies; so do we between HTTP/1.1 clients and HTTP/1.1 upstreams, whenever a
+// body is larger than 64 KiB or its length is not known in advance (chunked, or a response
+// ended by the close). Smaller bodies with a Content-Length, the common case, are still
+// read whole with the head: one read, one write, no relay loop.
 //
-// The retry decision is made on the head (status, grpc-status in headers), which is read
-// before streaming starts, so streaming never loses a retry: once the body flows, the
-// answer is final, as in Envoy.
+// Retries: a response's retry decision is made on its head (status, grpc-status in
+// headers), read before its body flows, so streaming a response never loses a retry. A
+// request whose body has started to flow cannot be sent again (nothing keeps it): such a
+// request is not retried once any of its body was taken, as Envoy stops retrying once a
+// request body outgrows its retry buffer.
 //
-// The connection goes back to its pool when the body ends cleanly with keep-alive, and is
-// closed otherwise (an abandoned or failed body leaves it mid-message).
+// Connections: an upstream connection goes back to its pool when the response body ends
+// cleanly with keep-alive, and is closed otherwise (left mid-message). A client connection
+// whose request body was not read to its end is closed after the answer.
 
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/awaitable.hpp>
 #include <boost/asio/use_awaitable.hpp>
+#include <boost/asio/write.hpp>
+#include <boost/beast/core/flat_buffer.hpp>
+#include <boost/beast/core/stream_traits.hpp>
 #include <boost/beast/http.hpp>
 
 #include <array>
 #include <chrono>
 #include <cstdint>
+#include <cstdio>
 #include <optional>
 #include <string>
 #include <string_view>
 #include <type_traits>
 
 #include "base/result.h"
+#include "proxy/timed_socket.h"
 #include "proxy/upstream_pool.h"
 
 namespace weft::proxy {
 
 // Bodies with a Content-Length up to this are read whole with the head.
-inline constexpr uint64_t kBufferedResponseBytes = 64 * 1024;
+inline constexpr uint64_t kBufferedBodyBytes = 64 * 1024;
 
 class StreamedBody {
  public:
   virtual ~StreamedBody() = default;
   // The next piece of the body, or an empty view once it has ended. An error when the
-  // upstream failed, stalled past its timeout or broke HTTP framing: the client's answer is
-  // then cut short (its connection closed), as Envoy resets a stream mid-body.
+  // sender failed, stalled past its timeout or broke HTTP framing.
   virtual boost::asio::awaitable<Result<std::string_view>> next() = 0;
-  // The upstream's Content-Length, when it sent one.
+  // Whether the whole body has been read.
+  virtual bool ended() const = 0;
+  // The sender's Content-Length, when it sent one.
   std::optional<uint64_t> length;
-  bool timedOut = false;  // why next() failed, when it did: the deadline or the idle timeout
+  uint64_t taken = 0;     // body bytes handed out by next() so far
+  bool timedOut = false;  // why next() failed, when it did: a deadline or the idle timeout
 };
+
+namespace detail {
+
+// Reads until `parser` (a buffer_body parser past its head) yields body bytes into `into`
+// or ends, within the deadline already set on the stream's lowest layer. A read may parse
+// only framing (a chunk's size line), hence the loop.
+template <class Stream, class Parser, size_t N>
+boost::asio::awaitable<Result<std::string_view>> readBodyPiece(Stream& stream, boost::beast::flat_buffer& buffer, Parser& parser,
+                                                               std::array<char, N>& into, bool& timedOut) {
+  namespace http = boost::beast::http;
+  while (!parser.is_done()) {
+    auto& body = parser.get().body();
+    body.data = into.data();
+    body.size = into.size();
+    auto [error, ignored] = co_await http::async_read_some(stream, buffer, parser, boost::asio::as_tuple(boost::asio::use_awaitable));
+    if (error == http::error::need_buffer) error = {};
+    if (error) {
+      // A TimedSocket is shut down at its deadline and remembers it; Beast's streams say so.
+      auto& lowest = boost::beast::get_lowest_layer(stream);
+      if constexpr (std::is_same_v<std::remove_cvref_t<decltype(lowest)>, TimedSocket>) {
+        timedOut = lowest.expired();
+      } else {
+        timedOut = error == boost::beast::error::timeout;
+      }
+      co_return makeError("{}", timedOut ? "timed out" : error.message());
+    }
+    size_t got = into.size() - body.size;
+    if (got > 0) co_return std::string_view(into.data(), got);
+  }
+  co_return std::string_view();
+}
+
+}  // namespace detail
 
 // The rest of one HTTP/1.1 response read from one pooled connection of `Connection`'s kind.
 template <class Connection>
@@ -69,37 +114,19 @@ class UpstreamBody final : public StreamedBody {
         idleTimeout_(idleTimeout),
         reusable_(reusable) {
     parser_.body_limit(boost::none);  // what passes through is never held
-    length = parser_.content_length() ? std::optional<uint64_t>(*parser_.content_length()) : std::nullopt;
+    if (parser_.content_length()) length = *parser_.content_length();
   }
 
   boost::asio::awaitable<Result<std::string_view>> next() override {
-    namespace http = boost::beast::http;
-    // A read may parse only framing (a chunk's size line): read on until body bytes come.
-    while (!parser_.is_done()) {
-      auto& body = parser_.get().body();
-      body.data = chunk_.data();
-      body.size = chunk_.size();
-      auto& lowest = boost::beast::get_lowest_layer(connection_.stream);
-      auto readBy = Clock::now() + idleTimeout_;
-      lowest.expires_at(deadline_ ? std::min(*deadline_, readBy) : readBy);
-      auto [error, ignored] =
-          co_await http::async_read_some(connection_.stream, connection_.buffer, parser_, boost::asio::as_tuple(boost::asio::use_awaitable));
-      if (error == http::error::need_buffer) error = {};
-      if (error) {
-        // A TimedSocket is shut down at its deadline and remembers it; Beast's streams say so.
-        if constexpr (std::is_same_v<std::remove_cvref_t<decltype(lowest)>, TimedSocket>) {
-          timedOut = lowest.expired();
-        } else {
-          timedOut = error == boost::beast::error::timeout;
-        }
-        co_return makeError("upstream body: {}", timedOut ? "timed out" : error.message());
-      }
-      size_t got = chunk_.size() - body.size;
-      if (got > 0) co_return std::string_view(chunk_.data(), got);
-    }
-    giveBack();
-    co_return std::string_view();
+    auto readBy = Clock::now() + idleTimeout_;
+    boost::beast::get_lowest_layer(connection_.stream).expires_at(deadline_ ? std::min(*deadline_, readBy) : readBy);
+    auto piece = co_await detail::readBodyPiece(connection_.stream, connection_.buffer, parser_, chunk_, timedOut);
+    if (!piece) co_return piece.error().wrap("upstream body");
+    if (piece->empty()) giveBack();
+    taken += piece->size();
+    co_return piece;
   }
+  bool ended() const override { return parser_.is_done(); }
 
  private:
   // A clean end with keep-alive: the connection carries the next request. Bytes after the
@@ -120,5 +147,69 @@ class UpstreamBody final : public StreamedBody {
   bool returned_ = false;
   std::array<char, 64 * 1024> chunk_;
 };
+
+// The rest of a client's HTTP/1.1 request body, read from its connection as the upstream
+// takes it. The session's read buffer is shared: bytes after the body (a pipelined next
+// request) stay in it.
+template <class Stream>
+class ClientBody final : public StreamedBody {
+ public:
+  using Parser = boost::beast::http::request_parser<boost::beast::http::buffer_body>;
+
+  template <class HeadParser>
+  ClientBody(Stream& stream, boost::beast::flat_buffer& buffer, HeadParser&& head, std::chrono::milliseconds idleTimeout)
+      : stream_(stream), buffer_(buffer), parser_(std::move(head)), idleTimeout_(idleTimeout) {
+    parser_.body_limit(boost::none);
+    if (parser_.content_length()) length = *parser_.content_length();
+  }
+
+  const boost::beast::http::request_header<>& head() const { return parser_.get().base(); }
+
+  boost::asio::awaitable<Result<std::string_view>> next() override {
+    boost::beast::get_lowest_layer(stream_).expires_after(idleTimeout_);
+    auto piece = co_await detail::readBodyPiece(stream_, buffer_, parser_, chunk_, timedOut);
+    if (!piece) co_return piece.error().wrap("client body");
+    taken += piece->size();
+    co_return piece;
+  }
+  bool ended() const override { return parser_.is_done(); }
+
+ private:
+  Stream& stream_;
+  boost::beast::flat_buffer& buffer_;
+  Parser parser_;
+  std::chrono::milliseconds idleTimeout_;
+  std::array<char, 64 * 1024> chunk_;
+};
+
+// How a relay from a StreamedBody to a stream ended.
+enum class RelayEnd { kDone, kSourceFailed, kSinkFailed };
+
+// Copies `from` into `to` piece by piece, in chunked coding when `chunked` (then ending with
+// the last chunk), else as is. `armWrite()` sets the sink's deadline before each write.
+template <class Stream, class ArmWrite>
+boost::asio::awaitable<RelayEnd> relayBody(StreamedBody& from, Stream& to, bool chunked, ArmWrite armWrite) {
+  namespace asio = boost::asio;
+  constexpr auto kUseTuple = asio::as_tuple(asio::use_awaitable);
+  char sizeLine[24];
+  while (true) {
+    auto piece = co_await from.next();
+    if (!piece) co_return RelayEnd::kSourceFailed;
+    armWrite();
+    if (piece->empty()) {
+      if (!chunked) co_return RelayEnd::kDone;
+      auto [error, written] = co_await asio::async_write(to, asio::buffer("0\r\n\r\n", 5), kUseTuple);
+      co_return error ? RelayEnd::kSinkFailed : RelayEnd::kDone;
+    }
+    std::array<asio::const_buffer, 3> buffers{asio::const_buffer(), asio::buffer(piece->data(), piece->size()), asio::const_buffer()};
+    if (chunked) {
+      int n = std::snprintf(sizeLine, sizeof sizeLine, "%zx\r\n", piece->size());
+      buffers[0] = asio::buffer(sizeLine, static_cast<size_t>(n));
+      buffers[2] = asio::buffer("\r\n", 2);
+    }
+    auto [error, written] = co_await asio::async_write(to, buffers, kUseTuple);
+    if (error) co_return RelayEnd::kSinkFailed;
+  }
+}
 
 }  // namespace weft::proxy

@@ -41,12 +41,39 @@ void writeAll(int fd, std::string_view bytes) {
   }
 }
 
-// Accepts connections on 127.0.0.1 and, for every request head read on one, hands the
-// socket to `respond(requestNumber)` (counted across connections from 0), which writes
-// the answer; returning false closes the connection.
+// What a scripted backend has of one request: its head, and the bytes read after it.
+struct Received {
+  int fd;
+  std::string head;
+  std::string& rest;  // bytes after the head read so far; a script that reads the body takes them
+  // Reads until `rest` holds `needle`; false at EOF.
+  bool readUntil(std::string_view needle) {
+    char chunk[65536];
+    while (rest.find(needle) == std::string::npos) {
+      ssize_t got = ::recv(fd, chunk, sizeof chunk, 0);
+      if (got <= 0) return false;
+      rest.append(chunk, static_cast<size_t>(got));
+    }
+    return true;
+  }
+  // Reads until `rest` holds `bytes` bytes; false at EOF.
+  bool readAtLeast(size_t bytes) {
+    char chunk[65536];
+    while (rest.size() < bytes) {
+      ssize_t got = ::recv(fd, chunk, sizeof chunk, 0);
+      if (got <= 0) return false;
+      rest.append(chunk, static_cast<size_t>(got));
+    }
+    return true;
+  }
+};
+
+// Accepts connections on 127.0.0.1 and, for every request head read on one, hands it to
+// `respond(requestNumber)` (counted across connections from 0), which writes the answer
+// (and reads the body, if it wants it); returning false closes the connection.
 class ScriptedBackend {
  public:
-  using Respond = std::function<bool(int fd, int requestNumber)>;
+  using Respond = std::function<bool(Received& request, int requestNumber)>;
   explicit ScriptedBackend(Respond respond) : respond_(std::move(respond)) {
     listener_ = ::socket(AF_INET, SOCK_STREAM, 0);
     sockaddr_in at{};
@@ -98,9 +125,11 @@ class ScriptedBackend {
         pending.append(chunk, static_cast<size_t>(got));
         continue;
       }
+      std::string headText = pending.substr(0, end + 4);
       pending.erase(0, end + 4);
       int number = requests_++;
-      if (!respond_(fd, number)) break;
+      Received received{fd, std::move(headText), pending};
+      if (!respond_(received, number)) break;
     }
     ::shutdown(fd, SHUT_RDWR);
   }
@@ -208,7 +237,8 @@ std::string pattern(size_t bytes) {
 TEST_F(StreamedBodyTest, ABodyOverTheBufferLimitPassesWholeWithItsLength) {
   // 20 MiB: more than a buffered body may hold (kMaxBodyBytes), which used to be a 503.
   const std::string body = pattern(20 * 1024 * 1024);
-  ScriptedBackend backend([&](int fd, int) {
+  ScriptedBackend backend([&](Received& r, int) {
+    int fd = r.fd;
     writeAll(fd, fmt::format("HTTP/1.1 200 OK\r\nContent-Length: {}\r\nContent-Type: application/octet-stream\r\n\r\n", body.size()));
     writeAll(fd, body);
     return true;
@@ -237,7 +267,8 @@ TEST_F(StreamedBodyTest, ABodyOverTheBufferLimitPassesWholeWithItsLength) {
 TEST_F(StreamedBodyTest, AnUnsizedBodyReachesTheClientChunkedAsItArrives) {
   std::promise<void> clientSawFirst;
   auto firstSeen = clientSawFirst.get_future();
-  ScriptedBackend backend([&](int fd, int number) {
+  ScriptedBackend backend([&](Received& r, int number) {
+    int fd = r.fd;
     writeAll(fd, "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nfirst\r\n");
     // The rest only once the client holds the first piece: a gateway that held the whole
     // body would never pass this point, and the client's read would time out.
@@ -285,7 +316,8 @@ TEST_F(StreamedBodyTest, AnUnsizedBodyReachesTheClientChunkedAsItArrives) {
 }
 
 TEST_F(StreamedBodyTest, AnHttp10ClientGetsAnUnsizedBodyEndedByTheClose) {
-  ScriptedBackend backend([](int fd, int) {
+  ScriptedBackend backend([](Received& r, int) {
+    int fd = r.fd;
     writeAll(fd, "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nold\r\n7\r\n-client\r\n0\r\n\r\n");
     return true;
   });
@@ -305,7 +337,8 @@ TEST_F(StreamedBodyTest, AnHttp10ClientGetsAnUnsizedBodyEndedByTheClose) {
 }
 
 TEST_F(StreamedBodyTest, AnUpstreamThatDiesMidBodyCutsTheClientOff) {
-  ScriptedBackend backend([](int fd, int) {
+  ScriptedBackend backend([](Received& r, int) {
+    int fd = r.fd;
     writeAll(fd, "HTTP/1.1 200 OK\r\nContent-Length: 300000\r\n\r\n");
     writeAll(fd, pattern(100000));
     return false;  // and the connection closes, 200,000 bytes short
@@ -324,7 +357,8 @@ TEST_F(StreamedBodyTest, AnUpstreamThatDiesMidBodyCutsTheClientOff) {
 TEST_F(StreamedBodyTest, ARetriedAnswerIsDecidedOnItsHeadBeforeAnyBodyFlows) {
   // The first answer is a 503 with a large unsized body: retried (5xx), its body dropped
   // with its connection; the second streams to the client.
-  ScriptedBackend backend([](int fd, int number) {
+  ScriptedBackend backend([](Received& r, int number) {
+    int fd = r.fd;
     if (number == 0) {
       writeAll(fd, "HTTP/1.1 503 Service Unavailable\r\nTransfer-Encoding: chunked\r\n\r\n");
       writeAll(fd, fmt::format("{:x}\r\n{}\r\n", 100000, pattern(100000)));
@@ -342,6 +376,129 @@ TEST_F(StreamedBodyTest, ARetriedAnswerIsDecidedOnItsHeadBeforeAnyBodyFlows) {
   EXPECT_EQ(answer.result_int(), 200u);
   EXPECT_EQ(answer.body(), "ok");
   EXPECT_EQ(backend.connections(), 2) << "the abandoned body's connection is not reused";
+}
+
+
+// --- request bodies ------------------------------------------------------------------------
+
+void sendRaw(Client& client, std::string_view bytes) { writeAll(client.socket.native_handle(), bytes); }
+
+// The Content-Length of a raw request head, or 0.
+size_t contentLength(const std::string& head) {
+  auto at = head.find("Content-Length: ");
+  return at == std::string::npos ? 0 : std::stoul(head.substr(at + 16));
+}
+
+TEST_F(StreamedBodyTest, ARequestBodyOverTheBufferLimitStreamsToTheUpstreamWhole) {
+  const std::string body = pattern(20 * 1024 * 1024);  // over kMaxBodyBytes: once a 413
+  std::string seenHead;
+  bool same = false;
+  ScriptedBackend backend([&](Received& r, int number) {
+    size_t size = contentLength(r.head);
+    if (!r.readAtLeast(size)) return false;
+    if (number == 0) {
+      seenHead = r.head;
+      same = r.rest.substr(0, size) == body;
+    }
+    r.rest.erase(0, size);
+    writeAll(r.fd, "HTTP/1.1 200 OK\r\nContent-Length: 8\r\n\r\nreceived");
+    return true;
+  });
+  start(backend.port());
+  Client client(gatewayPort_);
+  sendRaw(client, fmt::format("POST /upload HTTP/1.1\r\nHost: backend.example.com\r\nContent-Length: {}\r\n\r\n", body.size()));
+  sendRaw(client, body);
+  beast::error_code error;
+  auto answer = client.receive(error);
+  ASSERT_FALSE(error) << error.message();
+  EXPECT_EQ(answer.result_int(), 200u) << answer.body();
+  EXPECT_EQ(answer.body(), "received");
+  EXPECT_TRUE(same) << "the upstream got the body byte for byte";
+  EXPECT_NE(seenHead.find(fmt::format("Content-Length: {}\r\n", body.size())), std::string::npos) << seenHead;
+  // The body was read to its end: the client connection carries the next request.
+  sendRaw(client, "POST /upload HTTP/1.1\r\nHost: backend.example.com\r\nContent-Length: 0\r\n\r\n");
+  auto again = client.receive(error);
+  ASSERT_FALSE(error) << error.message();
+  EXPECT_EQ(again.body(), "received");
+  EXPECT_EQ(backend.connections(), 1) << "and the upstream connection went back to the pool";
+}
+
+TEST_F(StreamedBodyTest, AChunkedRequestBodyReachesTheUpstreamAsItArrives) {
+  std::promise<void> upstreamSawFirst;
+  std::string seenHead;
+  std::string seenBody;
+  ScriptedBackend backend([&](Received& r, int) {
+    seenHead = r.head;
+    if (!r.readUntil("hello\r\n")) return false;
+    upstreamSawFirst.set_value();
+    if (!r.readUntil("0\r\n\r\n")) return false;
+    seenBody = r.rest;
+    r.rest.clear();
+    writeAll(r.fd, "HTTP/1.1 201 Created\r\nContent-Length: 2\r\n\r\nok");
+    return true;
+  });
+  start(backend.port());
+  Client client(gatewayPort_);
+  sendRaw(client, "POST /events HTTP/1.1\r\nHost: backend.example.com\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n");
+  // The rest only once the upstream holds the first chunk: a gateway that waited for the
+  // whole body would wait here forever.
+  ASSERT_EQ(upstreamSawFirst.get_future().wait_for(std::chrono::seconds(10)), std::future_status::ready);
+  sendRaw(client, "6\r\n world\r\n0\r\n\r\n");
+  beast::error_code error;
+  auto answer = client.receive(error);
+  ASSERT_FALSE(error) << error.message();
+  EXPECT_EQ(answer.result_int(), 201u);
+  EXPECT_NE(seenHead.find("Transfer-Encoding: chunked\r\n"), std::string::npos) << seenHead;
+  EXPECT_EQ(seenBody, "5\r\nhello\r\n6\r\n world\r\n0\r\n\r\n");
+}
+
+TEST_F(StreamedBodyTest, AClientThatBreaksOffItsBodyGets400AndTheUpstreamConnectionEnds) {
+  std::promise<bool> upstreamSawEnd;
+  ScriptedBackend backend([&](Received& r, int) {
+    bool whole = r.readAtLeast(300000);  // never: the gateway closes after 100,000
+    upstreamSawEnd.set_value(whole);
+    return false;
+  });
+  start(backend.port());
+  Client client(gatewayPort_);
+  sendRaw(client, "POST / HTTP/1.1\r\nHost: backend.example.com\r\nContent-Length: 300000\r\n\r\n");
+  sendRaw(client, pattern(100000));
+  client.socket.shutdown(tcp::socket::shutdown_send);  // and the client stops sending
+  beast::error_code error;
+  auto answer = client.receive(error);
+  ASSERT_FALSE(error) << error.message();
+  EXPECT_EQ(answer.result_int(), 400u);
+  auto ended = upstreamSawEnd.get_future();
+  ASSERT_EQ(ended.wait_for(std::chrono::seconds(10)), std::future_status::ready);
+  EXPECT_FALSE(ended.get()) << "the upstream saw its connection end short of the body";
+  std::string text = metrics();
+  EXPECT_NE(text.find("response_flags=\"DC\""), std::string::npos) << text.substr(0, 2000);
+}
+
+TEST_F(StreamedBodyTest, ARequestWhoseBodyFlowedIsNotRetriedASmallOneIs) {
+  std::atomic<int> requests{0};
+  ScriptedBackend backend([&](Received& r, int) {
+    ++requests;
+    size_t size = contentLength(r.head);
+    if (!r.readAtLeast(size)) return false;
+    r.rest.erase(0, size);
+    writeAll(r.fd, "HTTP/1.1 503 Service Unavailable\r\nContent-Length: 4\r\n\r\nbusy");
+    return true;
+  });
+  start(backend.port(), 1);
+  Client client(gatewayPort_);
+  const std::string large = pattern(200000);
+  sendRaw(client, fmt::format("PUT /big HTTP/1.1\r\nHost: backend.example.com\r\nContent-Length: {}\r\n\r\n{}", large.size(), large));
+  beast::error_code error;
+  auto answer = client.receive(error);
+  ASSERT_FALSE(error) << error.message();
+  EXPECT_EQ(answer.result_int(), 503u);
+  EXPECT_EQ(requests.load(), 1) << "its body is gone: not sent again";
+  sendRaw(client, "PUT /small HTTP/1.1\r\nHost: backend.example.com\r\nContent-Length: 5\r\n\r\nsmall");
+  answer = client.receive(error);
+  ASSERT_FALSE(error) << error.message();
+  EXPECT_EQ(answer.result_int(), 503u);
+  EXPECT_EQ(requests.load(), 3) << "a held body is sent again on retry";
 }
 
 }  // namespace

@@ -108,6 +108,10 @@ streamed() { in_cluster curl -s --max-time 5 -D - "$@" -H 'Host: example.com' "h
 check_contains "a streamed body (unknown length) goes on chunked" "$(streamed)" "Transfer-Encoding: chunked"
 check "with its 5 JSON lines" test "$(streamed | grep -c '^{"id":')" -eq 5
 check "an HTTP/1.0 client gets the same 5 lines, ended by the close" test "$(streamed --http1.0 | grep -c '^{"id":')" -eq 5
+# A 500 KB chunked upload: relayed to httpbin as it arrives (over 64 KiB, unknown length).
+uploaded=$(head -c 500000 /dev/zero | tr '\0' a | in_cluster curl -s --max-time 10 -H 'Host: example.com' -H 'Content-Type: text/plain' \
+  -H 'Transfer-Encoding: chunked' --data-binary @- "http://$gw_ip:8080/post" | jq -r '.data | length')
+check_contains "a 500 KB chunked HTTP/1.1 upload reaches httpbin whole" "$uploaded" "500000"
 
 # --- HTTP/2 from clients: h2c with prior knowledge (curl, h2load) -----------------------------------
 h2() { in_cluster curl -s --max-time 10 --http2-prior-knowledge "$@"; }
