@@ -235,6 +235,9 @@ int runGateway(const GatewaySettings& settings) {
     if (ec) return;
     spdlog::info("gateway: draining for up to {} s", settings.terminationDrain.count());
     stopping = true;
+    // A waypoint takes no new HBONE connection (clients' ztunnels go to other replicas);
+    // tunnels on the open ones are drained with every other client connection.
+    if (hboneListener) hboneListener->stop();
     server.drain();
     drainDeadline = std::chrono::steady_clock::now() + settings.terminationDrain;
     waitForDrain();

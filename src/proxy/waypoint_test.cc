@@ -279,6 +279,23 @@ TEST_F(WaypointTest, RoutesTheTunnelsRequestsByTheServiceItsAuthorityNames) {
   EXPECT_EQ(canary.body, "v2");
 }
 
+// What a draining waypoint does (gateway.cc stops its listener on SIGTERM): no new HBONE
+// connection, while the ones open carry on, so clients' ztunnels move to other replicas.
+TEST_F(WaypointTest, AStoppedListenerRefusesNewHboneConnectionsWhileOpenOnesCarryOn) {
+  configure();
+  uint16_t port = listener_.port();
+  ASSERT_EQ(run({}).status, 200u);  // the client's pool keeps this HBONE connection
+  listener_.stop();
+  asio::io_context elsewhere;
+  tcp::socket probe(elsewhere);
+  beast::error_code refused;
+  probe.connect({asio::ip::make_address("127.0.0.1"), port}, refused);
+  EXPECT_EQ(refused, asio::error::connection_refused);
+  Answer again = run({});
+  EXPECT_EQ(again.connectStatus, 200) << "a new tunnel on the open HBONE connection";
+  EXPECT_EQ(again.status, 200u);
+}
+
 TEST_F(WaypointTest, RefusesACONNECTForAServiceItDoesNotServe) {
   configure();
   Answer other = run({}, "198.19.0.99:8000");
