@@ -96,4 +96,31 @@ inline auto* addGatewayListener(xds::HeldResources& held, uint16_t bindPort) {
   return r.mutable_route_configuration();
 }
 
+// A gateway listener on `bindPort` whose every host and path go to one cluster of one
+// endpoint; the route and the cluster are returned for the caller to add to.
+struct CatchAll {
+  weft::v1::Route* route;
+  weft::v1::Cluster* cluster;
+};
+inline CatchAll addCatchAllRoute(xds::HeldResources& held, uint16_t bindPort, const std::string& clusterName, const std::string& serviceHost,
+                                 const std::string& endpoint) {
+  auto* vhost = addGatewayListener(held, bindPort)->add_virtual_hosts();
+  vhost->set_name(serviceHost + ":80");
+  vhost->add_domains("*");
+  auto* route = vhost->add_routes();
+  route->set_name("all");
+  route->mutable_match()->mutable_path()->set_prefix("/");
+  auto* to = route->mutable_route()->add_clusters();
+  to->set_cluster(clusterName);
+  to->set_weight(1);
+  auto& c = held[kClusterType][clusterName];
+  c.set_name(clusterName);
+  auto* cluster = c.mutable_cluster();
+  cluster->set_name(clusterName);
+  cluster->set_service_hostname(serviceHost);
+  cluster->set_service_known(true);
+  cluster->add_endpoints(endpoint);
+  return {route, cluster};
+}
+
 }  // namespace weft::proxy::testing

@@ -164,27 +164,11 @@ class StreamedBodyTest : public ::testing::Test {
   // Every host routed to the backend; `retries` attempts more on 5xx.
   void start(uint16_t backendPort, uint32_t retries = 0) {
     xds::HeldResources held;
-    auto* routes = testing::addGatewayListener(held, gatewayPort_);
-    auto* vhost = routes->add_virtual_hosts();
-    vhost->set_name("backend:80");
-    vhost->add_domains("*");
-    auto* route = vhost->add_routes();
-    route->set_name("all");
-    route->mutable_match()->mutable_path()->set_prefix("/");
-    auto* to = route->mutable_route()->add_clusters();
-    to->set_cluster(kCluster);
-    to->set_weight(1);
+    auto added = testing::addCatchAllRoute(held, gatewayPort_, kCluster, "backend.example.com", fmt::format("127.0.0.1:{}", backendPort));
     if (retries > 0) {
-      route->mutable_route()->mutable_retries()->set_attempts(retries);
-      route->mutable_route()->mutable_retries()->set_retry_on("5xx");
+      added.route->mutable_route()->mutable_retries()->set_attempts(retries);
+      added.route->mutable_route()->mutable_retries()->set_retry_on("5xx");
     }
-    auto& c = held[kClusterType][kCluster];
-    c.set_name(kCluster);
-    auto* cluster = c.mutable_cluster();
-    cluster->set_name(kCluster);
-    cluster->set_service_hostname("backend.example.com");
-    cluster->set_service_known(true);
-    cluster->add_endpoints(fmt::format("127.0.0.1:{}", backendPort));
     auto config = ProxyConfig::build(held, {{"istio", "ingressgateway"}});
     ASSERT_TRUE(config) << config.error().message;
     server_.setConfig(*config);
@@ -288,23 +272,21 @@ TEST_F(StreamedBodyTest, AnUnsizedBodyReachesTheClientChunkedAsItArrives) {
   ASSERT_FALSE(error) << error.message();
   EXPECT_TRUE(parser.chunked()) << "unknown length to an HTTP/1.1 client: chunked";
   std::string received;
-  while (received.size() < 5 && !error) {
-    parser.get().body().data = into;
-    parser.get().body().size = sizeof into;
-    http::read_some(client.socket, client.buffer, parser, error);
-    if (error == http::error::need_buffer) error = {};
-    received.append(into, sizeof into - parser.get().body().size);
-  }
+  // Body bytes as the gateway sends them, until `enough` says stop.
+  auto readBodyUntil = [&](auto enough) {
+    while (!enough() && !error) {
+      parser.get().body().data = into;
+      parser.get().body().size = sizeof into;
+      http::read_some(client.socket, client.buffer, parser, error);
+      if (error == http::error::need_buffer) error = {};
+      received.append(into, sizeof into - parser.get().body().size);
+    }
+  };
+  readBodyUntil([&] { return received.size() >= 5; });
   ASSERT_FALSE(error) << error.message();
   EXPECT_EQ(received, "first");
   clientSawFirst.set_value();
-  while (!parser.is_done() && !error) {
-    parser.get().body().data = into;
-    parser.get().body().size = sizeof into;
-    http::read_some(client.socket, client.buffer, parser, error);
-    if (error == http::error::need_buffer) error = {};
-    received.append(into, sizeof into - parser.get().body().size);
-  }
+  readBodyUntil([&] { return parser.is_done(); });
   ASSERT_FALSE(error) << error.message();
   EXPECT_EQ(received, "firstsecond");
   // Keep-alive on both sides: a second request, on the same upstream connection.

@@ -198,23 +198,7 @@ class UpstreamTlsTest : public ::testing::Test {
                                                        weft::v1::ConnectionPool::UpstreamProtocol protocol = weft::v1::ConnectionPool::HTTP1,
                                                        const CredentialLoader& credentials = nullptr) {
     xds::HeldResources held;
-    auto* routes = testing::addGatewayListener(held, gatewayPort_);
-    auto* vhost = routes->add_virtual_hosts();
-    vhost->set_name("backend:80");
-    vhost->add_domains("*");
-    auto* route = vhost->add_routes();
-    route->set_name("all");
-    route->mutable_match()->mutable_path()->set_prefix("/");
-    auto* to = route->mutable_route()->add_clusters();
-    to->set_cluster(kCluster);
-    to->set_weight(1);
-    auto& c = held[kClusterType][kCluster];
-    c.set_name(kCluster);
-    auto* cluster = c.mutable_cluster();
-    cluster->set_name(kCluster);
-    cluster->set_service_hostname("backend.example.com");
-    cluster->set_service_known(true);
-    cluster->add_endpoints(fmt::format("127.0.0.1:{}", backendPort));
+    auto* cluster = testing::addCatchAllRoute(held, gatewayPort_, kCluster, "backend.example.com", fmt::format("127.0.0.1:{}", backendPort)).cluster;
     cluster->mutable_connection_pool()->set_upstream_protocol(protocol);
     *cluster->mutable_tls() = tls;
     return ProxyConfig::build(held, {{"istio", "ingressgateway"}}, credentials, "istio-system");
