@@ -57,17 +57,6 @@ beast::error_code parseBuffered(Parser& parser, beast::flat_buffer& buffer) {
   return ec;
 }
 
-// Whether an operation on `stream` failed because its deadline passed: Beast's streams say
-// so in the error; a TimedSocket is shut down at its deadline and remembers it.
-template <class Stream>
-bool timedOut(Stream& stream, const beast::error_code& ec) {
-  if constexpr (std::is_same_v<std::remove_cvref_t<decltype(beast::get_lowest_layer(stream))>, TimedSocket>) {
-    return ec && beast::get_lowest_layer(stream).expired();
-  } else {
-    return ec == beast::error::timeout;
-  }
-}
-
 // The descriptor under a client connection's stream (TCP, TLS over TCP, or a waypoint
 // tunnel's socket-pair end): what the open-connection registry is keyed by.
 template <class Stream>

@@ -35,7 +35,6 @@
 #include <optional>
 #include <string>
 #include <string_view>
-#include <type_traits>
 
 #include "base/result.h"
 #include "proxy/timed_socket.h"
@@ -67,7 +66,7 @@ namespace detail {
 // only framing (a chunk's size line), hence the loop.
 template <class Stream, class Parser, size_t N>
 boost::asio::awaitable<Result<std::string_view>> readBodyPiece(Stream& stream, boost::beast::flat_buffer& buffer, Parser& parser,
-                                                               std::array<char, N>& into, bool& timedOut) {
+                                                               std::array<char, N>& into, bool& expired) {
   namespace http = boost::beast::http;
   while (!parser.is_done()) {
     auto& body = parser.get().body();
@@ -76,14 +75,8 @@ boost::asio::awaitable<Result<std::string_view>> readBodyPiece(Stream& stream, b
     auto [error, ignored] = co_await http::async_read_some(stream, buffer, parser, boost::asio::as_tuple(boost::asio::use_awaitable));
     if (error == http::error::need_buffer) error = {};
     if (error) {
-      // A TimedSocket is shut down at its deadline and remembers it; Beast's streams say so.
-      auto& lowest = boost::beast::get_lowest_layer(stream);
-      if constexpr (std::is_same_v<std::remove_cvref_t<decltype(lowest)>, TimedSocket>) {
-        timedOut = lowest.expired();
-      } else {
-        timedOut = error == boost::beast::error::timeout;
-      }
-      co_return makeError("{}", timedOut ? "timed out" : error.message());
+      expired = timedOut(stream, error);
+      co_return makeError("{}", expired ? "timed out" : error.message());
     }
     size_t got = into.size() - body.size;
     if (got > 0) co_return std::string_view(into.data(), got);

@@ -22,10 +22,13 @@
 // Threads: the io_context's thread only.
 
 #include <boost/asio/ip/tcp.hpp>
+#include <boost/beast/core/error.hpp>
+#include <boost/beast/core/stream_traits.hpp>
 #include <boost/asio/steady_timer.hpp>
 
 #include <chrono>
 #include <memory>
+#include <type_traits>
 
 namespace weft::proxy {
 
@@ -58,5 +61,17 @@ class TimedSocket : public boost::asio::ip::tcp::socket {
 
   std::shared_ptr<Deadline> deadline_;  // made on the first finite deadline
 };
+
+// Whether an operation on `stream` (a TimedSocket, or anything layered on one, or one of
+// Beast's timed streams) failed because its deadline passed: Beast's streams say so in the
+// error; a TimedSocket is shut down at its deadline and remembers it.
+template <class Stream>
+bool timedOut(Stream& stream, const boost::system::error_code& ec) {
+  if constexpr (std::is_same_v<std::remove_cvref_t<decltype(boost::beast::get_lowest_layer(stream))>, TimedSocket>) {
+    return ec && boost::beast::get_lowest_layer(stream).expired();
+  } else {
+    return ec == boost::beast::error::timeout;
+  }
+}
 
 }  // namespace weft::proxy
