@@ -353,6 +353,8 @@ void H2Codec::submitGoaway(uint32_t errorCode) {
                         nullptr, 0);
 }
 
+void H2Codec::submitShutdownNotice() { nghttp2_submit_shutdown_notice(session_); }
+
 size_t H2Codec::queuedToSend(int32_t streamId) const {
   auto it = outbound_.find(streamId);
   return it == outbound_.end() ? 0 : it->second.bytes.size() - it->second.offset;

@@ -141,6 +141,10 @@ class H2Codec {
   void consume(int32_t streamId, size_t bytes);
   void submitPing();
   void submitGoaway(uint32_t errorCode);
+  // Server: a GOAWAY naming the highest possible stream id, so streams already on their
+  // way are still taken; the real GOAWAY (submitGoaway) follows a round trip later.
+  void submitShutdownNotice();
+  H2Role role() const { return role_; }
 
   size_t queuedToSend(int32_t streamId) const;
   // The peer's SETTINGS_MAX_CONCURRENT_STREAMS (nghttp2 assumes 100 until SETTINGS arrive).

@@ -47,6 +47,7 @@ H2Connection::H2Connection(TlsPeer peer, std::unique_ptr<H2Codec> codec, Options
       counters_(counters),
       writeWake_(peer_.stream->get_executor()),
       keepaliveTimer_(peer_.stream->get_executor()),
+      goawayTimer_(peer_.stream->get_executor()),
       idleSince_(std::chrono::steady_clock::now()) {
   HboneCounters::bump(counters_.connectionsOpened);
 }
@@ -258,14 +259,27 @@ void H2Connection::close() {
   boost::system::error_code ignored;
   peer_.stream->lowest_layer().close(ignored);
   keepaliveTimer_.cancel();
+  goawayTimer_.cancel();
   wakeWriter();
 }
 
 void H2Connection::shutdown() {
   if (finished_ || closing_ || goingAway_) return;
   goingAway_ = true;
-  codec_->submitGoaway(NGHTTP2_NO_ERROR);
+  if (codec_->role() == H2Role::kClient) {
+    codec_->submitGoaway(NGHTTP2_NO_ERROR);
+    wakeWriter();
+    return;
+  }
+  codec_->submitShutdownNotice();
   wakeWriter();
+  goawayTimer_.expires_after(kGoawayGrace);
+  goawayTimer_.async_wait([weak = weak_from_this()](boost::system::error_code ec) {
+    auto self = weak.lock();
+    if (ec || !self || self->finished_ || self->closing_) return;
+    self->codec_->submitGoaway(NGHTTP2_NO_ERROR);
+    self->wakeWriter();
+  });
 }
 
 void H2Connection::finish(const std::string& reason) {
@@ -274,6 +288,7 @@ void H2Connection::finish(const std::string& reason) {
   boost::system::error_code ignored;
   peer_.stream->lowest_layer().close(ignored);
   keepaliveTimer_.cancel();
+  goawayTimer_.cancel();
   for (auto& [id, core] : streams_) {
     core->closed = true;
     if (core->failure.empty()) core->failure = reason;

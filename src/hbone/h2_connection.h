@@ -78,7 +78,11 @@ class H2Connection : public std::enable_shared_from_this<H2Connection> {
   boost::asio::awaitable<ConnectResult> openStream(std::string authority, Headers headers);
 
   void close();     // abort now: streams fail
-  void shutdown();  // GOAWAY; ends once the open streams end
+  // GOAWAY; ends once the open streams end. A server sends it in two steps (RFC 9113
+  // §6.8): a notice at once, the GOAWAY naming the last stream it took kGoawayGrace later,
+  // so a CONNECT the client sent before it saw the notice is still served, not refused.
+  void shutdown();
+  static constexpr std::chrono::milliseconds kGoawayGrace{1000};
 
   bool finished() const { return finished_; }
   // Can take one more stream: alive, no GOAWAY either way, ids left, under `limit`.
@@ -112,6 +116,7 @@ class H2Connection : public std::enable_shared_from_this<H2Connection> {
   std::map<int32_t, std::shared_ptr<detail::StreamCore>> streams_;
   AsyncSignal writeWake_;
   boost::asio::steady_timer keepaliveTimer_;
+  boost::asio::steady_timer goawayTimer_;
   size_t handles_ = 0;
   size_t reserved_ = 0;
   bool readerDone_ = false;

@@ -101,6 +101,7 @@ asio::awaitable<void> serveHboneConnection(asio::ip::tcp::socket socket, std::sh
   H2Connection::Options connectionOptions;
   connectionOptions.streamSendHighWater = options.streamSendHighWater;
   auto connection = H2Connection::make(std::move(*peer), std::move(codec.value()), connectionOptions, counters);
+  if (options.open) options.open->add(connection);
 
   const auto executor = co_await asio::this_coro::executor;
   auto tasks = std::make_shared<StreamTasks>(executor);

@@ -18,6 +18,7 @@
 
 #include "hbone/h2_codec.h"
 #include "hbone/hbone_counters.h"
+#include "hbone/open_connections.h"
 #include "hbone/relay.h"
 
 namespace weft::hbone {
@@ -80,6 +81,8 @@ struct ServerOptions {
   std::chrono::milliseconds handshakeTimeout{10000};
   H2Settings h2 = H2Settings::server();
   size_t streamSendHighWater = 256u << 10;
+  // When set, the connection is listed there for as long as it runs (a draining GOAWAY).
+  std::shared_ptr<OpenConnections> open;
 };
 
 // Serves one accepted TCP connection until it closes, including every stream it carried:

@@ -16,7 +16,9 @@ namespace weft::proxy {
 namespace asio = boost::asio;
 using tcp = asio::ip::tcp;
 
-WaypointListener::WaypointListener(asio::io_context& io, GatewayServer& server) : io_(io), server_(server), acceptor_(io) {}
+WaypointListener::WaypointListener(asio::io_context& io, GatewayServer& server) : io_(io), server_(server), acceptor_(io) {
+  options_.open = std::make_shared<hbone::OpenConnections>();
+}
 
 Status WaypointListener::bind(uint16_t port) {
   boost::system::error_code ec;
@@ -47,6 +49,7 @@ Status WaypointListener::setCredentials(const hbone::TlsCredentials& credentials
 void WaypointListener::stop() {
   boost::system::error_code ignored;
   acceptor_.close(ignored);
+  options_.open->goAway();
 }
 
 asio::awaitable<void> WaypointListener::acceptLoop() {

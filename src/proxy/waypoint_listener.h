@@ -43,6 +43,8 @@ class WaypointListener {
   // connections are closed at once.
   Status setCredentials(const hbone::TlsCredentials& credentials, std::string trustDomain);
   bool ready() const { return acceptor_.is_open() && tls_ != nullptr; }
+  // Draining: no new HBONE connections, and a GOAWAY on each open one, whose tunnels
+  // carry on while the clients' ztunnels open new ones elsewhere.
   void stop();
   const hbone::HboneCounters& counters() const { return counters_; }
 

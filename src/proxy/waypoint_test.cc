@@ -202,14 +202,23 @@ class WaypointTest : public ::testing::Test {
     auto stream = co_await pool_.connect(std::move(connectTarget));
     answer.connectStatus = stream.status();
     if (!stream) co_return answer;
+    auto named = std::move(headers);
+    answer = co_await exchange(**stream, std::move(named));
+    answer.connectStatus = stream.status();
+    co_return answer;
+  }
+
+  // Sends one request with `headers` on an open tunnel and parses the answer.
+  asio::awaitable<Answer> exchange(hbone::HboneStream& stream, std::map<std::string, std::string> headers) {
+    Answer answer;
     std::string request = "GET /headers HTTP/1.1\r\nHost: hb.shop:8000\r\nConnection: close\r\n";
     for (const auto& [k, v] : headers) request += k + ": " + v + "\r\n";
     request += "\r\n";
-    auto written = co_await (*stream)->write(std::move(request));
+    auto written = co_await stream.write(std::move(request));
     if (!written) co_return answer;
     std::string raw;
     while (true) {
-      auto chunk = co_await (*stream)->read();
+      auto chunk = co_await stream.read();
       if (!chunk || chunk->empty()) break;
       raw += *chunk;
     }
@@ -280,20 +289,39 @@ TEST_F(WaypointTest, RoutesTheTunnelsRequestsByTheServiceItsAuthorityNames) {
 }
 
 // What a draining waypoint does (gateway.cc stops its listener on SIGTERM): no new HBONE
-// connection, while the ones open carry on, so clients' ztunnels move to other replicas.
-TEST_F(WaypointTest, AStoppedListenerRefusesNewHboneConnectionsWhileOpenOnesCarryOn) {
+// connection, and a GOAWAY on the open ones, whose tunnels carry on while the clients'
+// ztunnels open their next tunnels elsewhere (here: nowhere, so the next one fails).
+TEST_F(WaypointTest, ADrainingListenerLetsOpenTunnelsFinishAndSendsTheNextOnesElsewhere) {
   configure();
   uint16_t port = listener_.port();
   ASSERT_EQ(run({}).status, 200u);  // the client's pool keeps this HBONE connection
-  listener_.stop();
+  Answer inFlight, next;
+  hbone::testing::runCoroutine(io_, [&]() -> asio::awaitable<void> {
+    auto to = target();  // named locals into co_await'ed calls (GCC 12)
+    auto opened = co_await pool_.connect(std::move(to));
+    EXPECT_EQ(opened.status(), 200);
+    if (!opened) co_return;
+    listener_.stop();
+    // The GOAWAY goes out before the answer on the same connection, so once the answer is
+    // here the client has seen it.
+    std::map<std::string, std::string> headers;
+    inFlight = co_await exchange(**opened, std::move(headers));
+    std::map<std::string, std::string> none;
+    next = co_await ask(std::move(none));
+  });
+  EXPECT_EQ(inFlight.status, 200u) << "a tunnel open before the drain is still served";
+  EXPECT_NE(next.connectStatus, 200) << "the next tunnel went to the draining connection";
+  EXPECT_EQ(next.status, 0u);
   asio::io_context elsewhere;
   tcp::socket probe(elsewhere);
   beast::error_code refused;
   probe.connect({asio::ip::make_address("127.0.0.1"), port}, refused);
   EXPECT_EQ(refused, asio::error::connection_refused);
-  Answer again = run({});
-  EXPECT_EQ(again.connectStatus, 200) << "a new tunnel on the open HBONE connection";
-  EXPECT_EQ(again.status, 200u);
+  // With no stream left, the waypoint ends the connection after its final GOAWAY.
+  auto until = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+  while (listener_.counters().connectionsClosed.load() < 1 && std::chrono::steady_clock::now() < until)
+    io_.run_for(std::chrono::milliseconds(50));
+  EXPECT_EQ(listener_.counters().connectionsClosed.load(), 1u);
 }
 
 TEST_F(WaypointTest, RefusesACONNECTForAServiceItDoesNotServe) {

@@ -101,6 +101,7 @@ void InpodProxy::stopAccepting() {
   outbound_.close(ec);
   inboundPlain_.close(ec);
   inboundHbone_.close(ec);
+  openHbone_->goAway();
 }
 
 void InpodProxy::stop() {
@@ -380,6 +381,7 @@ asio::awaitable<void> InpodProxy::handleHbone(tcp::socket socket) {
   }
   hbone::ServerOptions options;
   options.trustDomain = context_.config.get()->trustDomain();
+  options.open = openHbone_;
   // Every argument is a named local moved in: GCC 12 can destroy a temporary made inside a
   // co_await expression twice, and a lambda holding `self` made that a premature free of
   // this proxy. Moved-from objects are empty, so a second destruction does nothing.

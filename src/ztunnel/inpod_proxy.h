@@ -38,7 +38,8 @@ class InpodProxy : public std::enable_shared_from_this<InpodProxy> {
   // Closes the listeners and every connection (the pod left the mesh, or ztunnel exits).
   void stop();
   // Drain: stop accepting (a successor's listeners, bound with SO_REUSEPORT beside ours,
-  // take new connections); open ones carry on.
+  // take new connections); open ones carry on, and each inbound HBONE connection gets a
+  // GOAWAY so the clients' ztunnels open their next tunnels to the successor.
   void stopAccepting();
   const PodInfo& pod() const { return pod_; }
   size_t activeConnections() const { return cancels_.size(); }
@@ -78,6 +79,7 @@ class InpodProxy : public std::enable_shared_from_this<InpodProxy> {
   boost::asio::ip::tcp::acceptor inboundPlain_;
   boost::asio::ip::tcp::acceptor inboundHbone_;
   hbone::HbonePool pool_;
+  std::shared_ptr<hbone::OpenConnections> openHbone_ = std::make_shared<hbone::OpenConnections>();
   bool stopped_ = false;
   std::map<uint64_t, std::function<void()>> cancels_;
   uint64_t nextId_ = 0;
