@@ -401,7 +401,7 @@ spec:
     outlierDetection: {consecutive5xxErrors: 2, interval: 1s, baseEjectionTime: 15s, maxEjectionPercent: 100}
     portLevelSettings:
     - port: {number: 8000}
-      connectionPool: {tcp: {maxConnections: 1}}
+      connectionPool: {tcp: {maxConnections: 1}, http: {idleTimeout: 90s}}
   subsets:
   - name: v1
     labels: {version: v1}
@@ -427,6 +427,7 @@ spec:
   EXPECT_EQ(v1.load_balancer().policy(), weft::v1::LoadBalancer::LEAST_REQUEST);
   EXPECT_EQ(v1.connection_pool().max_connections(), 1u);        // the port level replaced the section
   EXPECT_EQ(v1.connection_pool().max_pending_requests(), 0u);   // ... whole
+  EXPECT_EQ(v1.connection_pool().idle_timeout_ms(), 90000u);
   EXPECT_EQ(v1.outlier_detection().consecutive_5xx(), 2u);
   EXPECT_EQ(v1.outlier_detection().interval_ms(), 1000u);
   EXPECT_EQ(v1.outlier_detection().base_ejection_ms(), 15000u);
@@ -436,6 +437,7 @@ spec:
   EXPECT_EQ(v2.load_balancer().hash_cookie(), "user");
   EXPECT_EQ(v2.load_balancer().hash_cookie_ttl_s(), 60u);
   EXPECT_EQ(v2.load_balancer().hash_cookie_path(), "/");
+  EXPECT_EQ(v2.connection_pool().idle_timeout_ms(), 90000u);
   // The subset's outlierDetection replaced the service's: its unset fields are Istio's defaults.
   EXPECT_EQ(v2.outlier_detection().consecutive_gateway_errors(), 1u);
   EXPECT_EQ(v2.outlier_detection().consecutive_5xx(), 5u);

@@ -72,6 +72,9 @@ void connectionPool(const json::value& spec, weft::v1::ConnectionPool& out, cons
   auto connect = durationMsAt(spec, {"tcp", "connectTimeout"});
   if (!connect) note(fmt::format("connectionPool.tcp.connectTimeout: {}: the default is used", connect.error().message));
   out.set_connect_timeout_ms(connect ? *connect : 0);
+  auto idle = durationMsAt(spec, {"http", "idleTimeout"});
+  if (!idle) note(fmt::format("connectionPool.http.idleTimeout: {}: the default (1h) is used", idle.error().message));
+  out.set_idle_timeout_ms(idle ? *idle : 0);
   // h2UpgradePolicy UPGRADE: the user vouches the port speaks HTTP/2 (Istio upgrades even
   // a port it would not call HTTP); useClientProtocol: follow the client. Validation
   // refuses both at once. A GRPC/HTTP2 Service port is HTTP/2 whatever is said here

@@ -1,5 +1,8 @@
 #include "model/json_access.h"
 
+#include <algorithm>
+#include <limits>
+
 #include <boost/json.hpp>
 
 #include "base/duration.h"
@@ -48,7 +51,9 @@ Result<uint32_t> durationMsAt(const boost::json::value& v, std::initializer_list
   if (text.empty()) return 0u;
   auto parsed = parseDuration(text);
   if (!parsed) return parsed.error();
-  return static_cast<uint32_t>(std::chrono::duration_cast<std::chrono::milliseconds>(*parsed).count());
+  // Beyond 49 days is "as long as it gets", not a wrap-around to a short time.
+  const auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(*parsed).count();
+  return static_cast<uint32_t>(std::min<int64_t>(ms, std::numeric_limits<uint32_t>::max()));
 }
 
 }  // namespace weft::model

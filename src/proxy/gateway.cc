@@ -13,6 +13,7 @@
 
 #include "admin/http_endpoints.h"
 #include "base/clock.h"
+#include "base/descriptor_limit.h"
 #include "model/json_access.h"
 #include "proxy/gateway_server.h"
 #include "proxy/secret_credentials.h"
@@ -109,7 +110,11 @@ int runGateway(const GatewaySettings& settings) {
   const bool waypoint = settings.role == "waypoint";
   if (waypoint) source.reporter = "waypoint";
   RequestMetrics metrics(source);
-  GatewayServer server(io, metrics, ServerOptions{});
+  ServerOptions serverOptions;
+  // An eighth of the descriptors for each kind of idle upstream connection leaves most of
+  // them to clients and to connections in use.
+  serverOptions.maxIdleUpstream = std::max<size_t>(64, raiseDescriptorLimit() / 8);
+  GatewayServer server(io, metrics, serverOptions);
   std::atomic<bool> stopping{false};
   std::atomic<bool> applied{false};
 

@@ -41,6 +41,9 @@ struct ServerOptions {
   std::chrono::milliseconds bodyTimeout{60000};
   std::chrono::milliseconds connectTimeout{5000};
   uint16_t hboneServerPort = 15008;  // where a mesh endpoint's ztunnel takes HBONE (tests move it)
+  // Idle upstream HTTP/1.1 connections kept, per kind (TCP, TLS, HBONE tunnel); the
+  // gateway sizes it from its descriptor limit.
+  size_t maxIdleUpstream = UpstreamPool::kDefaultMaxIdle;
 };
 
 class GatewayServer {
@@ -160,7 +163,7 @@ class GatewayServer {
   Target targetFor(const std::string& clusterName, const weft::v1::Cluster& cluster, std::string endpoint, const Request& request,
                    const ProxyConfig& config);
   // The ISTIO_MUTUAL rule of `cluster`, made from the proxy's workload certificate, or an error.
-  Result<const UpstreamTls*> istioMutualTls(const std::string& clusterName, const weft::v1::Cluster& cluster);
+  Result<const UpstreamTls*> istioMutualTls(const std::string& clusterName, const weft::v1::Cluster& cluster, const ProxyConfig& config);
   // `request` is the caller's, alive across the attempt (retries send it again).
   // With `flow.request`, the request's body is relayed from the client as the upstream
   // takes it; with `flow.responseMayStream`, a large or unsized response body is left to
@@ -223,15 +226,18 @@ class GatewayServer {
   std::map<uint32_t, std::shared_ptr<boost::asio::ip::tcp::acceptor>> acceptors_;
   std::unordered_map<int, std::function<void()>> openConnections_;
   bool draining_ = false;
-  UpstreamPool pool_;
+  UpstreamPool pool_{options_.maxIdleUpstream};
   H2UpstreamPool h2Pool_{io_, H2UpstreamOptions{options_.connectTimeout}};  // clusters whose endpoints speak HTTP/2
-  TunnelPool tunnelPool_;
-  TlsPool tlsPool_;
+  TunnelPool tunnelPool_{options_.maxIdleUpstream};
+  TlsPool tlsPool_{options_.maxIdleUpstream};
   // ISTIO_MUTUAL rules by cluster name, made from the workload certificate (cleared when it
-  // changes), each with the rule it was made from.
+  // changes), each with the rule it was made from and where that rule was last seen: the
+  // same message of a snapshot held here is the same rule, a pointer compare per request.
   struct IstioMutual {
     weft::v1::UpstreamTls spec;
     std::shared_ptr<const UpstreamTls> tls;
+    const weft::v1::UpstreamTls* seen = nullptr;
+    std::shared_ptr<const ProxyConfig> seenIn;  // keeps `seen` from being freed and reused
   };
   std::unordered_map<std::string, IstioMutual> istioMutual_;
   std::optional<hbone::TlsCredentials> workloadCredentials_;

@@ -247,7 +247,7 @@ GatewayServer::Target GatewayServer::targetFor(const std::string& clusterName, c
     target.tls = tls->tls.get();
     target.tlsError = tls->error;
   } else if (cluster.tls().mode() == weft::v1::UpstreamTls::ISTIO_MUTUAL) {
-    auto made = istioMutualTls(clusterName, cluster);
+    auto made = istioMutualTls(clusterName, cluster, config);
     if (made) {
       target.tls = *made;
     } else {
@@ -258,18 +258,25 @@ GatewayServer::Target GatewayServer::targetFor(const std::string& clusterName, c
   return target;
 }
 
-Result<const UpstreamTls*> GatewayServer::istioMutualTls(const std::string& clusterName, const weft::v1::Cluster& cluster) {
+Result<const UpstreamTls*> GatewayServer::istioMutualTls(const std::string& clusterName, const weft::v1::Cluster& cluster,
+                                                         const ProxyConfig& config) {
   if (!workloadCredentials_) return makeError("tls ISTIO_MUTUAL: no workload certificate yet");
   auto found = istioMutual_.find(clusterName);
-  // The rule may have changed with the config: remade then (rare; the comparison is cheap).
-  if (found != istioMutual_.end() && found->second.spec.SerializeAsString() == cluster.tls().SerializeAsString()) {
-    return found->second.tls.get();
+  if (found != istioMutual_.end()) {
+    IstioMutual& entry = found->second;
+    if (entry.seen == &cluster.tls()) return entry.tls.get();
+    // A new config snapshot: the rule is compared once, and remade only if it changed.
+    if (entry.spec.SerializeAsString() == cluster.tls().SerializeAsString()) {
+      entry.seen = &cluster.tls();
+      entry.seenIn = config.shared_from_this();
+      return entry.tls.get();
+    }
   }
   UpstreamTlsMaterial material{workloadCredentials_->rootsPem, workloadCredentials_->certChainPem, workloadCredentials_->keyPem, ""};
   auto made = UpstreamTls::make(cluster.tls(), material);
   if (!made) return made.error().wrap("tls ISTIO_MUTUAL");
   auto& entry = istioMutual_[clusterName];
-  entry = IstioMutual{cluster.tls(), std::move(*made)};
+  entry = IstioMutual{cluster.tls(), std::move(*made), &cluster.tls(), config.shared_from_this()};
   return entry.tls.get();
 }
 
@@ -449,11 +456,12 @@ asio::awaitable<GatewayServer::TryResult> GatewayServer::exchange(BasicUpstreamP
     }
     ++connection.requests;
     bool spent = limits.max_requests_per_connection() != 0 && connection.requests >= limits.max_requests_per_connection();
+    const std::chrono::milliseconds keepIdleFor(limits.idle_timeout_ms());  // 0: the pool's default
     auto length = parser.content_length();
     if (flow.responseMayStream && !parser.is_done() && !(length && *length <= kBufferedBodyBytes)) {
       result.response.base() = parser.get().base();
       result.body = std::make_unique<UpstreamBody<Connection>>(pool, std::move(poolKey), std::move(connection), std::move(parser), deadline,
-                                                               options_.bodyTimeout, !spent);
+                                                               options_.bodyTimeout, spent ? std::nullopt : std::optional(keepIdleFor));
       co_return result;
     }
     if (length && *length > kMaxBodyBytes) {
@@ -474,7 +482,7 @@ asio::awaitable<GatewayServer::TryResult> GatewayServer::exchange(BasicUpstreamP
     }
     result.response = parser.release();
     // Bytes after the response are a peer out of step: that connection is not reused.
-    if (result.response.keep_alive() && !spent && connection.buffer.size() == 0) pool.put(poolKey, std::move(connection));
+    if (result.response.keep_alive() && !spent && connection.buffer.size() == 0) pool.put(poolKey, std::move(connection), keepIdleFor);
     co_return result;
   }
   result.status = TryStatus::kReset;

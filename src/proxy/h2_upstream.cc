@@ -280,7 +280,8 @@ bool usesHttp2Upstream(const weft::v1::ConnectionPool& pool, unsigned requestVer
 }
 
 H2UpstreamPool::Limits h2LimitsOf(const weft::v1::ConnectionPool& pool) {
-  return H2UpstreamPool::Limits{std::chrono::milliseconds(pool.connect_timeout_ms()), pool.max_requests_per_connection()};
+  return H2UpstreamPool::Limits{std::chrono::milliseconds(pool.connect_timeout_ms()), pool.max_requests_per_connection(),
+                                std::chrono::milliseconds(pool.idle_timeout_ms())};
 }
 
 H2UpstreamPool::H2UpstreamPool(asio::io_context& io, H2UpstreamOptions options)
@@ -438,7 +439,8 @@ asio::awaitable<H2Exchange> H2UpstreamPool::exchange(H2Destination destination, 
     connection->state = Connection::State::kReady;
     asio::co_spawn(io_, readLoop(connection), asio::detached);
     asio::co_spawn(io_, writeLoop(connection), asio::detached);
-    asio::co_spawn(io_, idleLoop(connection, options_.idleTimeout), asio::detached);
+    const auto idleTimeout = limits.idleTimeout.count() > 0 ? limits.idleTimeout : options_.idleTimeout;
+    asio::co_spawn(io_, idleLoop(connection, idleTimeout), asio::detached);
     connection->connected.notify();
     co_return co_await send(connection, std::move(headers), std::move(head), std::move(body), deadline, limits);
   }

@@ -111,6 +111,7 @@ class H2UpstreamPool {
   struct Limits {
     std::chrono::milliseconds connectTimeout{0};  // 0: the pool's
     uint32_t maxRequestsPerConnection = 0;        // 0: no limit; then the connection drains
+    std::chrono::milliseconds idleTimeout{0};     // 0: the pool's; read when a connection opens
   };
 
   // Sends `request` to `destination` and waits for the whole response. The request is

@@ -96,7 +96,9 @@ struct ClusterTls {
   std::string error;
 };
 
-class ProxyConfig {
+// Shared (std::enable_shared_from_this) so that what is cached against one of its messages
+// can keep that snapshot, and so the message's address, alive.
+class ProxyConfig : public std::enable_shared_from_this<ProxyConfig> {
  public:
   // Listeners whose selector matches `podLabels`. An HTTPS server whose credential cannot
   // be loaded (no loader, a missing Secret, a key that does not match) is skipped and

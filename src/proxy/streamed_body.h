@@ -96,16 +96,19 @@ class UpstreamBody final : public StreamedBody {
   // `head` has read the head and none of the body (Beast's parsers are not movable, but one
   // that has read only a head converts to another body type). `deadline` is the route's
   // (the whole response must be in by then); `idleTimeout` bounds every wait for more bytes.
+  // After a clean end the connection idles in the pool for `keepIdleFor` (the cluster's
+  // idle timeout); without it, it is closed.
   template <class HeadParser>
   UpstreamBody(BasicUpstreamPool<Connection>& pool, std::string poolKey, Connection connection, HeadParser&& head,
-               std::optional<Clock::time_point> deadline, std::chrono::milliseconds idleTimeout, bool reusable)
+               std::optional<Clock::time_point> deadline, std::chrono::milliseconds idleTimeout,
+               std::optional<std::chrono::milliseconds> keepIdleFor)
       : pool_(pool),
         poolKey_(std::move(poolKey)),
         connection_(std::move(connection)),
         parser_(std::move(head)),
         deadline_(deadline),
         idleTimeout_(idleTimeout),
-        reusable_(reusable) {
+        keepIdleFor_(keepIdleFor) {
     parser_.body_limit(boost::none);  // what passes through is never held
     if (parser_.content_length()) length = *parser_.content_length();
   }
@@ -127,7 +130,7 @@ class UpstreamBody final : public StreamedBody {
   void giveBack() {
     if (returned_) return;
     returned_ = true;
-    if (reusable_ && parser_.keep_alive() && connection_.buffer.size() == 0) pool_.put(poolKey_, std::move(connection_));
+    if (keepIdleFor_ && parser_.keep_alive() && connection_.buffer.size() == 0) pool_.put(poolKey_, std::move(connection_), *keepIdleFor_);
   }
 
   BasicUpstreamPool<Connection>& pool_;
@@ -136,7 +139,7 @@ class UpstreamBody final : public StreamedBody {
   Parser parser_;
   std::optional<Clock::time_point> deadline_;
   std::chrono::milliseconds idleTimeout_;
-  bool reusable_;
+  std::optional<std::chrono::milliseconds> keepIdleFor_;
   bool returned_ = false;
   std::array<char, 64 * 1024> chunk_;
 };

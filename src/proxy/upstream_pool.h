@@ -18,6 +18,8 @@
 #include <boost/beast/core/stream_traits.hpp>
 #include <boost/beast/ssl/ssl_stream.hpp>
 
+#include <algorithm>
+#include <chrono>
 #include <cstdint>
 #include <map>
 #include <optional>
@@ -45,32 +47,113 @@ using PooledConnection = BasicPooledConnection<TimedSocket>;
 using PooledTlsConnection = BasicPooledConnection<TlsStream>;
 using PooledTunnel = BasicPooledConnection<TunnelStream>;
 
+// Bounds, in three ways, what idle connections can hold on to:
+// - an idle connection is closed after its cluster's idle timeout (DestinationRule
+//   connectionPool.http.idleTimeout, Istio's default 1 h), found at take() or by a sweep
+//   every few seconds;
+// - at most kMaxIdlePerEndpoint per key, and `maxIdle` over all keys: past it the oldest
+//   eighth goes at once. Keys are many when they carry a client's choice (auto SNI: one per
+//   Host), and each idle connection is a descriptor;
+// - keys left without connections are forgotten by the sweep.
+// take() and put() cost a clock read more than a bare map; the sweep walks everything once.
 template <class Connection>
 class BasicUpstreamPool {
  public:
+  using Clock = std::chrono::steady_clock;
   // Envoy keeps every idle connection; a cap below the requests in flight would close
   // connections that are needed again at once, and churn through ephemeral ports.
   static constexpr size_t kMaxIdlePerEndpoint = 1024;
+  static constexpr std::chrono::milliseconds kDefaultIdleTimeout = std::chrono::hours(1);
+  static constexpr size_t kDefaultMaxIdle = 4096;
 
-  std::optional<Connection> take(const std::string& endpoint) {
-    auto found = idle_.find(endpoint);
-    if (found == idle_.end() || found->second.empty()) return std::nullopt;
-    Connection connection = std::move(found->second.back());
-    found->second.pop_back();
-    return connection;
+  explicit BasicUpstreamPool(size_t maxIdle = kDefaultMaxIdle, Clock::duration sweepEvery = std::chrono::seconds(5))
+      : maxIdle_(std::max<size_t>(maxIdle, 8)), sweepEvery_(sweepEvery), nextSweep_(Clock::now() + sweepEvery) {}
+
+  // The newest idle connection under `key` whose idle timeout has not passed.
+  std::optional<Connection> take(const std::string& key) {
+    auto found = idle_.find(key);
+    if (found == idle_.end()) return std::nullopt;
+    auto& list = found->second;
+    const auto now = Clock::now();
+    while (!list.empty()) {
+      Idle newest = std::move(list.back());
+      list.pop_back();
+      --total_;
+      if (newest.closeAt > now) return std::move(newest.connection);
+    }
+    return std::nullopt;
   }
 
-  void put(const std::string& endpoint, Connection connection) {
-    auto& list = idle_[endpoint];
+  // `idleTimeout` zero means the default.
+  void put(const std::string& key, Connection connection, std::chrono::milliseconds idleTimeout = kDefaultIdleTimeout) {
+    const auto now = Clock::now();
+    if (now >= nextSweep_) sweep(now);
+    if (total_ >= maxIdle_) shed(now);
+    auto& list = idle_[key];
     if (list.size() >= kMaxIdlePerEndpoint) return;  // closed as it goes out of scope
     boost::beast::get_lowest_layer(connection.stream).expires_never();
-    list.push_back(std::move(connection));
+    if (idleTimeout.count() <= 0) idleTimeout = kDefaultIdleTimeout;
+    list.push_back(Idle{std::move(connection), now, now + idleTimeout});
+    ++total_;
   }
 
-  void clear() { idle_.clear(); }
+  void clear() {
+    idle_.clear();
+    total_ = 0;
+  }
+  size_t idleCount() const { return total_; }
+  size_t keyCount() const { return idle_.size(); }
 
  private:
-  std::map<std::string, std::vector<Connection>> idle_;
+  struct Idle {
+    Connection connection;
+    Clock::time_point since;
+    Clock::time_point closeAt;
+  };
+
+  // Closes what has been idle past its timeout or, with `before`, since before it; forgets
+  // keys left empty. Survivors are moved into new lists, oldest first as before.
+  void dropWhere(Clock::time_point now, std::optional<Clock::time_point> before) {
+    for (auto it = idle_.begin(); it != idle_.end();) {
+      std::vector<Idle> kept;
+      for (auto& entry : it->second) {
+        if (entry.closeAt > now && !(before && entry.since <= *before)) kept.push_back(std::move(entry));
+      }
+      total_ -= it->second.size() - kept.size();
+      if (kept.empty()) {
+        it = idle_.erase(it);
+      } else {
+        it->second = std::move(kept);
+        ++it;
+      }
+    }
+  }
+
+  void sweep(Clock::time_point now) {
+    nextSweep_ = now + sweepEvery_;
+    dropWhere(now, std::nullopt);
+  }
+
+  // Full: the expired go, then the oldest eighth of the rest, so this runs once per
+  // maxIdle/8 puts, not on every one.
+  void shed(Clock::time_point now) {
+    sweep(now);
+    if (total_ < maxIdle_) return;
+    std::vector<Clock::time_point> since;
+    since.reserve(total_);
+    for (const auto& [key, list] : idle_) {
+      for (const auto& entry : list) since.push_back(entry.since);
+    }
+    auto cut = since.begin() + static_cast<std::ptrdiff_t>(since.size() / 8);
+    std::nth_element(since.begin(), cut, since.end());
+    dropWhere(now, *cut);
+  }
+
+  std::map<std::string, std::vector<Idle>> idle_;
+  size_t total_ = 0;
+  size_t maxIdle_;
+  Clock::duration sweepEvery_;
+  Clock::time_point nextSweep_;
 };
 
 using UpstreamPool = BasicUpstreamPool<PooledConnection>;

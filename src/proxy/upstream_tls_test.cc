@@ -414,6 +414,18 @@ TEST_F(UpstreamTlsTest, IstioMutualPresentsTheWorkloadCertificate) {
   auto after = get("backend.example.com");
   ASSERT_EQ(after.result_int(), 200u) << after.body();
   EXPECT_EQ(backend.seen().at(0).clientSubject, "CN=gateway-client");
+
+  // A new snapshot with the same rule keeps working; one whose rule names another SAN is
+  // noticed (the rule is remade, and the backend's certificate no longer passes).
+  auto same = configFor(backend.port(), tls);
+  ASSERT_TRUE(same);
+  ASSERT_TRUE(onIo([&] { server_.setConfig(*same); return true; }));
+  EXPECT_EQ(get("backend.example.com").result_int(), 200u);
+  tls.set_subject_alt_names(0, "spiffe://example.com/someone-else");
+  auto changed = configFor(backend.port(), tls);
+  ASSERT_TRUE(changed);
+  ASSERT_TRUE(onIo([&] { server_.setConfig(*changed); return true; }));
+  EXPECT_EQ(get("backend.example.com").result_int(), 503u) << "the changed rule must apply";
 }
 
 // HTTP/2 over TLS: gRPC's server speaks only h2 and refuses a handshake without ALPN h2.
