@@ -297,12 +297,33 @@ asio::awaitable<H2Answer> GatewayServer::answerStream(Request request, uint32_t 
   auto startSteady = Clock::now();
   RequestRecord record = startRecord(request, start, "HTTP/2");
   Downstream client = downstream;
-  Outcome outcome = co_await handle(std::move(request), port, std::move(client), BodyFlow{});
+  // A large or unsized HTTP/1.1 upstream body streams to the HTTP/2 client too.
+  Outcome outcome = co_await handle(std::move(request), port, std::move(client), BodyFlow{nullptr, true});
   // The gateway's own answers to gRPC (no route, no healthy upstream, denied, limited...)
   // take gRPC's shape, as Envoy's local replies do (grpc_status.h).
   if (record.grpc && !outcome.fromUpstream) toGrpcLocalReply(outcome.response);
-  finishRecord(record, outcome, startSteady, downstream);
-  co_return H2Answer{std::move(outcome.response), std::move(outcome.trailers)};
+  if (outcome.body == nullptr) {
+    finishRecord(record, outcome, startSteady, downstream);
+    co_return H2Answer{std::move(outcome.response), std::move(outcome.trailers)};
+  }
+  // The body follows in pieces: the request is recorded once they have been sent.
+  H2Answer answer{outcome.response, std::move(outcome.trailers)};
+  struct Streaming {
+    RequestRecord record;
+    Outcome outcome;
+  };
+  auto streaming = std::make_shared<Streaming>(Streaming{std::move(record), std::move(outcome)});
+  answer.body = streaming->outcome.body.get();
+  answer.finished = [this, streaming, startSteady, downstream](RelayEnd end) {
+    Outcome& outcome = streaming->outcome;
+    if (end == RelayEnd::kSourceFailed) {
+      spdlog::info("gateway: HTTP/2 response cut short after {} body bytes", outcome.body->taken);
+      const char* flag = outcome.body->timedOut ? "UT" : "UC";
+      outcome.flags = outcome.flags == "-" ? flag : outcome.flags + "," + flag;
+    }
+    finishRecord(streaming->record, outcome, startSteady, downstream);
+  };
+  co_return answer;
 }
 
 template <class Stream>

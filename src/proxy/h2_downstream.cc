@@ -4,6 +4,7 @@
 
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
 #include <boost/asio/experimental/awaitable_operators.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/asio/write.hpp>
@@ -38,6 +39,14 @@ struct Incoming {
   bool refused = false;  // already answered here; the rest of its body is dropped
 };
 
+// A stream whose answer's body is being sent in pieces: the sender waits on `waiting`
+// while its queue is full, and is woken (the timer cancelled) when the writer wrote, the
+// stream closed or the session ended.
+struct SendingBody {
+  bool closed = false;
+  asio::steady_timer* waiting = nullptr;
+};
+
 // What the reader, the writer and the answers in flight share. Answers hold it by
 // shared_ptr, so one that finishes after the connection ended touches nothing freed.
 struct Session {
@@ -47,15 +56,22 @@ struct Session {
   std::map<int32_t, Incoming> incoming;
   std::map<int32_t, size_t> answering;  // stream -> its buffered body bytes, until answered
   size_t bufferedBodyBytes = 0;
+  std::map<int32_t, SendingBody> sending;
   hbone::AsyncSignal wake;  // the codec may have output
   bool ended = false;
+
+  void wakeSenders() {
+    for (auto& [id, body] : sending) {
+      if (body.waiting != nullptr) body.waiting->cancel();
+    }
+  }
 };
 
 bool isConnectionSpecific(std::string_view name) {
   return name == "connection" || name == "keep-alive" || name == "proxy-connection" || name == "transfer-encoding" || name == "upgrade";
 }
 
-void answer(Session& session, int32_t streamId, const H2Response& response, const hbone::Headers& trailers = {}) {
+hbone::Headers headersOf(const H2Response& response) {
   hbone::Headers headers;
   headers.reserve(std::distance(response.begin(), response.end()));
   for (const auto& field : response) {
@@ -63,6 +79,11 @@ void answer(Session& session, int32_t streamId, const H2Response& response, cons
     if (isConnectionSpecific(name)) continue;
     headers.emplace_back(std::move(name), std::string(field.value()));
   }
+  return headers;
+}
+
+void answer(Session& session, int32_t streamId, const H2Response& response, const hbone::Headers& trailers = {}) {
+  hbone::Headers headers = headersOf(response);
   const std::string& body = response.body();
   bool endStream = body.empty() && trailers.empty();
   if (auto sent = session.codec->submitResponse(streamId, static_cast<int>(response.result_int()), headers, endStream); !sent) {
@@ -86,6 +107,62 @@ H2Response plainAnswer(unsigned status, std::string_view body) {
   response.body() = std::string(body);
   response.prepare_payload();
   return response;
+}
+
+// An answer with a streamed body that will not be sent (the client reset the stream, or the
+// connection is gone): its owner still hears how it ended.
+void abandon(H2Answer& answered) {
+  if (answered.finished) answered.finished(RelayEnd::kSinkFailed);
+}
+
+// Sends a streamed answer: the head now, then each piece of the body as it comes, waiting
+// while more than kSendHighWater of the stream is queued. Ends the stream with the body (or
+// resets it when the body failed), and tells the answer's owner how it went.
+asio::awaitable<void> sendBody(std::shared_ptr<Session> session, int32_t streamId, H2Answer answered, std::chrono::milliseconds stallTimeout) {
+  session->sending[streamId] = SendingBody{};
+  auto gone = [&] {
+    auto found = session->sending.find(streamId);
+    return session->ended || found == session->sending.end() || found->second.closed;
+  };
+  RelayEnd end = RelayEnd::kSinkFailed;
+  if (auto sent = session->codec->submitResponse(streamId, static_cast<int>(answered.response.result_int()), headersOf(answered.response), false);
+      !sent) {
+    spdlog::debug("gateway h2: stream {}: {}", streamId, sent.error().message);
+  } else {
+    session->wake.notify();
+    asio::steady_timer stall(session->executor);
+    while (!gone()) {
+      auto piece = co_await answered.body->next();
+      if (gone()) break;
+      if (!piece) {
+        end = RelayEnd::kSourceFailed;
+        session->codec->submitReset(streamId, 0x2);  // INTERNAL_ERROR: the client must not take a short body for whole
+        break;
+      }
+      if (piece->empty()) {
+        end = session->codec->submitEnd(streamId) ? RelayEnd::kDone : RelayEnd::kSinkFailed;
+        break;
+      }
+      if (!session->codec->submitData(streamId, {reinterpret_cast<const uint8_t*>(piece->data()), piece->size()})) break;
+      session->wake.notify();
+      const auto until = std::chrono::steady_clock::now() + stallTimeout;
+      while (!gone() && session->codec->queuedToSend(streamId) > kSendHighWater) {
+        if (std::chrono::steady_clock::now() >= until) {
+          spdlog::debug("gateway h2: stream {}: the client took none of the body for {} ms", streamId, stallTimeout.count());
+          session->codec->submitReset(streamId, 0x8);  // CANCEL
+          session->sending.erase(streamId);
+          break;
+        }
+        session->sending[streamId].waiting = &stall;
+        stall.expires_at(until);
+        co_await stall.async_wait(kUseTuple);
+        if (auto found = session->sending.find(streamId); found != session->sending.end()) found->second.waiting = nullptr;
+      }
+    }
+    session->wake.notify();
+  }
+  session->sending.erase(streamId);
+  answered.finished(end);
 }
 
 // The Beast request for a whole stream, or the status to answer instead.
@@ -122,7 +199,7 @@ std::variant<H2Request, unsigned> requestOf(Incoming& in) {
 }
 
 void startAnswer(const std::shared_ptr<Session>& session, int32_t streamId, Incoming in, const H2Responder& respond,
-                 H2DownstreamCounters& counters) {
+                 const H2DownstreamOptions& options, H2DownstreamCounters& counters) {
   auto built = requestOf(in);
   if (auto* status = std::get_if<unsigned>(&built)) {
     ++counters.rejectedStreams;
@@ -131,14 +208,16 @@ void startAnswer(const std::shared_ptr<Session>& session, int32_t streamId, Inco
   }
   session->answering[streamId] = std::get<H2Request>(built).body().size();
   asio::co_spawn(session->executor, respond(std::move(std::get<H2Request>(built))),
-                 [session, streamId](std::exception_ptr failed, H2Answer answered) {
+                 [session, streamId, stallTimeout = options.idleTimeout](std::exception_ptr failed, H2Answer answered) {
                    auto found = session->answering.find(streamId);
-                   if (found == session->answering.end()) return;  // reset by the client meanwhile
+                   if (found == session->answering.end()) return abandon(answered);  // reset by the client meanwhile
                    session->bufferedBodyBytes -= found->second;
                    session->answering.erase(found);
-                   if (session->ended) return;
+                   if (session->ended) return abandon(answered);
                    if (failed) {
                      answer(*session, streamId, plainAnswer(500, "internal error"));
+                   } else if (answered.body != nullptr) {
+                     asio::co_spawn(session->executor, sendBody(session, streamId, std::move(answered), stallTimeout), asio::detached);
                    } else {
                      answer(*session, streamId, answered.response, answered.trailers);
                    }
@@ -177,7 +256,7 @@ void onEvents(const std::shared_ptr<Session>& session, const H2Responder& respon
       if (found == session->incoming.end()) continue;
       Incoming in = std::move(found->second);
       session->incoming.erase(found);
-      if (!in.refused) startAnswer(session, end->streamId, std::move(in), respond, counters);
+      if (!in.refused) startAnswer(session, end->streamId, std::move(in), respond, options, counters);
     } else if (auto* closed = std::get_if<hbone::StreamClosedEvent>(&event)) {
       if (auto found = session->incoming.find(closed->streamId); found != session->incoming.end()) {
         if (!found->second.refused) session->bufferedBodyBytes -= found->second.body.size();
@@ -186,6 +265,10 @@ void onEvents(const std::shared_ptr<Session>& session, const H2Responder& respon
       if (auto found = session->answering.find(closed->streamId); found != session->answering.end()) {
         session->bufferedBodyBytes -= found->second;
         session->answering.erase(found);
+      }
+      if (auto found = session->sending.find(closed->streamId); found != session->sending.end()) {
+        found->second.closed = true;
+        if (found->second.waiting != nullptr) found->second.waiting->cancel();
       }
     }
   }
@@ -222,6 +305,7 @@ asio::awaitable<void> writeLoop(Stream& stream, std::shared_ptr<Session> session
       if (out.empty()) break;
       auto [error, written] = co_await asio::async_write(stream, asio::buffer(out), kUseTuple);
       if (error) co_return;
+      if (!session->sending.empty()) session->wakeSenders();  // their queues may have room now
     }
     if (session->codec->finished()) co_return;
     co_await session->wake.wait();
@@ -272,6 +356,7 @@ asio::awaitable<void> serveHttp2(Stream& stream, beast::flat_buffer& alreadyRead
     co_await asio::async_write(stream, asio::buffer(out), kUseTuple);
   }
   session->ended = true;
+  session->wakeSenders();
   if (options.drain) options.drain->goAway = nullptr;
   // A failure the codec reported, or one nghttp2 answered itself with a GOAWAY carrying an
   // error (a malformed frame is the latter).

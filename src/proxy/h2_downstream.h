@@ -3,7 +3,10 @@
 // TLS that negotiated ALPN "h2"), its streams answered concurrently. Each stream's request,
 // once whole (END_STREAM), becomes the same Beast request the HTTP/1.1 path builds, so
 // routing, policy and telemetry do not know which protocol carried it; its answer goes back
-// as HEADERS, DATA and, when it has trailers, a trailing HEADERS frame.
+// as HEADERS, DATA and, when it has trailers, a trailing HEADERS frame. An answer whose body
+// comes in pieces (a large or unsized HTTP/1.1 upstream body, streamed_body.h) goes out as
+// they come, at most kSendHighWater of it queued, paced by the client's flow control; a
+// client that takes none of it for the idle timeout loses the stream (RST_STREAM CANCEL).
 //
 // Framing, HPACK and the protocol's own defences are nghttp2's, through hbone::H2Codec: a
 // header list over 64 KiB, more than 100 concurrent streams (REFUSED_STREAM), a rapid-reset
@@ -28,6 +31,8 @@
 #include <string_view>
 #include <utility>
 #include <vector>
+
+#include "proxy/streamed_body.h"
 
 namespace weft::proxy {
 
@@ -69,7 +74,14 @@ using H2Response = boost::beast::http::response<boost::beast::http::string_body>
 struct H2Answer {
   H2Response response;
   std::vector<std::pair<std::string, std::string>> trailers;
+  // When set, the body follows from here instead of response.body() (which is empty), and
+  // `finished` is called once with how its sending ended. The body is owned by what
+  // `finished` holds: valid until that call.
+  StreamedBody* body = nullptr;
+  std::function<void(RelayEnd)> finished;
 };
+// Bytes of a streamed answer body queued for one stream before the next piece is taken.
+inline constexpr size_t kSendHighWater = 256u << 10;
 // Answers one request; runs on the io_context, several at once.
 using H2Responder = std::function<boost::asio::awaitable<H2Answer>(H2Request)>;
 

@@ -1,5 +1,6 @@
-// The gateway's HTTP/2 side against real clients: curl (--http2-prior-knowledge) and
-// h2load, on loopback, with a responder that echoes what it was asked.
+// The gateway's HTTP/2 side against real clients: curl (--http2-prior-knowledge), nghttp,
+// h2load and a client on hbone::H2Codec, on loopback, with a responder that echoes what it
+// was asked, and one whose answers' bodies come in pieces (streamed_body.h).
 #include "proxy/h2_downstream.h"
 
 #include <gtest/gtest.h>
@@ -10,14 +11,19 @@
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/read.hpp>
+#include <boost/asio/steady_timer.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/asio/write.hpp>
 #include <boost/beast/core/tcp_stream.hpp>
 #include <cstdio>
 #include <filesystem>
 #include <fmt/format.h>
+#include <atomic>
+#include <fstream>
 #include <future>
 #include <thread>
+
+#include "hbone/h2_codec.h"
 
 namespace weft::proxy {
 namespace {
@@ -53,7 +59,7 @@ asio::awaitable<H2Answer> echo(H2Request request) {
 
 class H2Server {
  public:
-  explicit H2Server(H2DownstreamOptions options = {}) : options_(options) {
+  explicit H2Server(H2DownstreamOptions options = {}, H2Responder respond = echo) : options_(options), respond_(std::move(respond)) {
     acceptor_.open(tcp::v4());
     acceptor_.set_option(tcp::acceptor::reuse_address(true));
     acceptor_.bind({asio::ip::make_address("127.0.0.1"), 0});
@@ -84,12 +90,13 @@ class H2Server {
   asio::awaitable<void> serveOne(tcp::socket socket) {
     beast::tcp_stream stream(std::move(socket));
     beast::flat_buffer buffer;
-    co_await serveHttp2(stream, buffer, echo, options_, counters_);
+    co_await serveHttp2(stream, buffer, respond_, options_, counters_);
   }
 
   asio::io_context io_{1};
   tcp::acceptor acceptor_{io_};
   H2DownstreamOptions options_;
+  H2Responder respond_;
   H2DownstreamCounters counters_;
   std::thread thread_;
 };
@@ -188,6 +195,159 @@ TEST(H2Downstream, GarbageAfterThePrefaceEndsTheSession) {
   }
   EXPECT_TRUE(sawGoaway);
   EXPECT_EQ(server.counters().protocolErrors, 1u);
+}
+
+// A body made of `pieces` pieces of 64 KiB ('a', 'b', ... by piece), produced one per
+// next(). Before piece `gateAt` it waits (up to 10 s) for `gate`; after `failAfter` pieces
+// it fails as an upstream that went away.
+class PiecesBody final : public StreamedBody {
+ public:
+  static constexpr size_t kPiece = 64 * 1024;
+  PiecesBody(size_t pieces, size_t gateAt, size_t failAfter, const std::atomic<bool>* gate)
+      : pieces_(pieces), gateAt_(gateAt), failAfter_(failAfter), gate_(gate) {}
+
+  asio::awaitable<Result<std::string_view>> next() override {
+    if (made_ == failAfter_) co_return makeError("upstream went away");
+    if (made_ == pieces_) co_return std::string_view();
+    if (made_ == gateAt_ && gate_ != nullptr) {
+      asio::steady_timer poll(co_await asio::this_coro::executor);
+      for (int i = 0; i < 1000 && !gate_->load(); ++i) {
+        poll.expires_after(std::chrono::milliseconds(10));
+        co_await poll.async_wait(asio::as_tuple(asio::use_awaitable));
+      }
+      if (!gate_->load()) co_return makeError("the client never saw the first piece");
+    }
+    piece_.assign(kPiece, static_cast<char>('a' + made_ % 26));
+    ++made_;
+    taken += piece_.size();
+    co_return std::string_view(piece_);
+  }
+  bool ended() const override { return made_ == pieces_; }
+
+ private:
+  size_t pieces_, gateAt_, failAfter_;
+  const std::atomic<bool>* gate_;
+  size_t made_ = 0;
+  std::string piece_;
+};
+
+// Answers GET /pieces/N with N pieces, streamed; `/gated` holds piece 2 until `gate`;
+// `/fail` fails after 2 pieces. Each answer's end is written to `lastEnd`.
+struct StreamingResponder {
+  std::atomic<bool> gate{false};
+  std::atomic<int> lastEnd{-1};
+
+  // Not a coroutine itself (a capturing lambda's captures would not outlive it).
+  H2Responder responder() {
+    return [this](H2Request request) { return answer(this, std::move(request)); };
+  }
+
+  static asio::awaitable<H2Answer> answer(StreamingResponder* self, H2Request request) {
+    std::string target(request.target());
+    size_t pieces = 2, gateAt = SIZE_MAX, failAfter = SIZE_MAX;
+    if (target.rfind("/pieces/", 0) == 0) pieces = std::stoul(target.substr(8));
+    if (target == "/gated") gateAt = 1;
+    if (target == "/fail") pieces = 4, failAfter = 2;
+    H2Answer answer;
+    answer.response.result(http::status::ok);
+    answer.response.set(http::field::content_type, "application/octet-stream");
+    auto body = std::make_shared<PiecesBody>(pieces, gateAt, failAfter, &self->gate);
+    answer.body = body.get();
+    answer.finished = [self, body](RelayEnd end) { self->lastEnd = static_cast<int>(end); };
+    co_return answer;
+  }
+};
+
+TEST(H2Downstream, AStreamedBodyLargerThanAnyHeldOneReachesTheClientWhole) {
+  if (!haveTool("/usr/bin/curl")) GTEST_SKIP() << "curl is not installed";
+  StreamingResponder streaming;
+  H2Server server({}, streaming.responder());
+  // 320 pieces of 64 KiB: 20 MiB, over the 16 MiB a held body may have.
+  std::string got = run(fmt::format("curl -s --max-time 20 --http2-prior-knowledge http://127.0.0.1:{}/pieces/320 | tr -d 'a-z' | wc -c",
+                                    server.port()));
+  std::string sized = run(fmt::format("curl -s --max-time 20 --http2-prior-knowledge -o /dev/null -w '%{{http_version}} %{{http_code}} %{{size_download}}' "
+                                      "http://127.0.0.1:{}/pieces/320",
+                                      server.port()));
+  EXPECT_EQ(sized, "2 200 20971520");
+  EXPECT_EQ(got, "0\n") << "only the pieces' letters came";
+  EXPECT_EQ(streaming.lastEnd.load(), static_cast<int>(RelayEnd::kDone));
+}
+
+TEST(H2Downstream, TheFirstPieceReachesTheClientBeforeTheBodyEnds) {
+  if (!haveTool("/usr/bin/curl")) GTEST_SKIP() << "curl is not installed";
+  StreamingResponder streaming;
+  H2Server server({}, streaming.responder());
+  std::string file = fmt::format("/tmp/weft-h2-gated-{}", getpid());
+  std::thread client([&] {
+    run(fmt::format("curl -s -N --max-time 20 --http2-prior-knowledge -o {} http://127.0.0.1:{}/gated", file, server.port()));
+  });
+  // The second piece is made only once the client holds the first: an answer held whole
+  // would never get here, and its body would fail after 10 s.
+  auto until = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+  while (std::chrono::steady_clock::now() < until && (!std::filesystem::exists(file) || std::filesystem::file_size(file) < PiecesBody::kPiece))
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  bool sawFirst = std::filesystem::exists(file) && std::filesystem::file_size(file) >= PiecesBody::kPiece;
+  streaming.gate = true;
+  client.join();
+  EXPECT_TRUE(sawFirst);
+  EXPECT_EQ(std::filesystem::file_size(file), 2 * PiecesBody::kPiece);
+  std::filesystem::remove(file);
+  EXPECT_EQ(streaming.lastEnd.load(), static_cast<int>(RelayEnd::kDone));
+}
+
+TEST(H2Downstream, ABodyThatFailsMidwayResetsTheStream) {
+  if (!haveTool("/usr/bin/curl")) GTEST_SKIP() << "curl is not installed";
+  StreamingResponder streaming;
+  H2Server server({}, streaming.responder());
+  // curl reports a stream that was reset rather than ended (exit 92: INTERNAL_ERROR).
+  std::string got = run(fmt::format("curl -s --max-time 10 --http2-prior-knowledge -o /dev/null http://127.0.0.1:{}/fail; echo rc=$?",
+                                    server.port()));
+  EXPECT_EQ(got, "rc=92\n");
+  EXPECT_EQ(streaming.lastEnd.load(), static_cast<int>(RelayEnd::kSourceFailed));
+  // The connection's other streams are unaffected.
+  EXPECT_EQ(run(fmt::format("curl -s --max-time 10 --http2-prior-knowledge -o /dev/null -w '%{{http_code}}' http://127.0.0.1:{}/pieces/1",
+                            server.port())),
+            "200");
+}
+
+// A client that keeps its connection alive (PINGs) but never opens its flow-control window:
+// the stream is reset once the body has waited the idle timeout, and the body is let go.
+TEST(H2Downstream, AClientThatTakesNoneOfTheBodyLosesTheStream) {
+  StreamingResponder streaming;
+  H2DownstreamOptions options;
+  options.idleTimeout = std::chrono::milliseconds(400);
+  H2Server server(options, streaming.responder());
+  asio::io_context io;
+  tcp::socket socket(io);
+  socket.connect({asio::ip::make_address("127.0.0.1"), server.port()});
+  socket.non_blocking(true);
+  auto settings = hbone::H2Settings::client();
+  settings.streamWindow = 65535;  // and nothing is ever consumed: the window stays shut
+  auto codec = hbone::H2Codec::make(hbone::H2Role::kClient, settings).value();
+  hbone::H2Codec::RequestHead head{"GET", "http", "example.com", "/pieces/100"};
+  ASSERT_TRUE(codec->submitRequest(head, {}, true));
+  std::optional<uint32_t> resetCode;
+  auto until = std::chrono::steady_clock::now() + std::chrono::seconds(8);
+  while (!resetCode && std::chrono::steady_clock::now() < until) {
+    codec->submitPing();
+    std::string out = codec->takeOutput();
+    asio::write(socket, asio::buffer(out));
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    char chunk[65536];
+    boost::system::error_code error;
+    size_t got = socket.read_some(asio::buffer(chunk), error);
+    if (error == asio::error::would_block) continue;
+    ASSERT_FALSE(error) << error.message();
+    (void)codec->receive({reinterpret_cast<const uint8_t*>(chunk), got});
+    for (auto& event : codec->takeEvents()) {
+      if (auto* closed = std::get_if<hbone::StreamClosedEvent>(&event)) resetCode = closed->errorCode;
+    }
+  }
+  ASSERT_TRUE(resetCode) << "the stream was never given up";
+  EXPECT_EQ(*resetCode, 0x8u);  // CANCEL
+  auto settled = std::chrono::steady_clock::now() + std::chrono::seconds(2);
+  while (streaming.lastEnd.load() < 0 && std::chrono::steady_clock::now() < settled) std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  EXPECT_EQ(streaming.lastEnd.load(), static_cast<int>(RelayEnd::kSinkFailed));
 }
 
 }  // namespace

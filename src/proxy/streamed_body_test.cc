@@ -11,6 +11,7 @@
 #include <fmt/format.h>
 
 #include <atomic>
+#include <filesystem>
 #include <functional>
 #include <future>
 #include <mutex>
@@ -20,6 +21,8 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "base/file_io.h"
+#include "base/subprocess.h"
 #include "proxy/gateway_server.h"
 #include "proxy/grpc_test_support.h"
 
@@ -162,9 +165,10 @@ class StreamedBodyTest : public ::testing::Test {
   }
 
   // Every host routed to the backend; `retries` attempts more on 5xx.
-  void start(uint16_t backendPort, uint32_t retries = 0) {
+  void start(uint16_t backendPort, uint32_t retries = 0, uint32_t idleTimeoutMs = 0) {
     xds::HeldResources held;
     auto added = testing::addCatchAllRoute(held, gatewayPort_, kCluster, "backend.example.com", fmt::format("127.0.0.1:{}", backendPort));
+    added.cluster->mutable_connection_pool()->set_idle_timeout_ms(idleTimeoutMs);
     if (retries > 0) {
       added.route->mutable_route()->mutable_retries()->set_attempts(retries);
       added.route->mutable_route()->mutable_retries()->set_retry_on("5xx");
@@ -332,6 +336,68 @@ TEST_F(StreamedBodyTest, AnUpstreamThatDiesMidBodyCutsTheClientOff) {
   auto answer = client.receive(error);
   EXPECT_EQ(error, http::error::partial_message) << "a short body, then the close: " << error.message() << " body " << answer.body().size() << " " << answer.base();
   EXPECT_EQ(answer.result_int(), 200u);
+  std::string text = metrics();
+  EXPECT_NE(text.find("response_flags=\"UC\""), std::string::npos) << text.substr(0, 2000);
+}
+
+// DestinationRule connectionPool.http.idleTimeout: a connection idle longer is not reused,
+// for held and streamed bodies alike (both give the connection back to the pool).
+TEST_F(StreamedBodyTest, AnUpstreamConnectionIdleLongerThanTheClustersTimeoutIsNotReused) {
+  ScriptedBackend backend([](Received& r, int) {
+    writeAll(r.fd, "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok");
+    return true;
+  });
+  start(backend.port(), 0, 200);
+  Client client(gatewayPort_);
+  beast::error_code error;
+  client.send("/1");
+  ASSERT_EQ(client.receive(error).body(), "ok");
+  client.send("/2");
+  ASSERT_EQ(client.receive(error).body(), "ok");
+  EXPECT_EQ(backend.connections(), 1) << "within the idle timeout the connection is reused";
+  std::this_thread::sleep_for(std::chrono::milliseconds(400));
+  client.send("/3");
+  ASSERT_EQ(client.receive(error).body(), "ok");
+  EXPECT_EQ(backend.connections(), 2) << "past it, a new one";
+}
+
+// HTTP/2 clients (curl, h2c with prior knowledge) get the same streamed bodies as DATA.
+TEST_F(StreamedBodyTest, AnHttp2ClientGetsALargeUpstreamBodyAsItFlows) {
+  if (findInPath("curl").empty()) GTEST_SKIP() << "curl is not installed";
+  const std::string body = pattern(20 * 1024 * 1024);
+  ScriptedBackend backend([&](Received& r, int) {
+    writeAll(r.fd, fmt::format("HTTP/1.1 200 OK\r\nContent-Length: {}\r\n\r\n", body.size()));
+    writeAll(r.fd, body);
+    return true;
+  });
+  start(backend.port());
+  std::string file = fmt::format("/tmp/weft-h2-big-{}", getpid());
+  auto got = runCommand({"curl", "-s", "--max-time", "20", "--http2-prior-knowledge", "-H", "Host: backend.example.com", "-o", file, "-w",
+                         "%{http_version} %{http_code}", fmt::format("http://127.0.0.1:{}/big", gatewayPort_)});
+  ASSERT_TRUE(got);
+  EXPECT_EQ(got->output, "2 200");
+  auto read = readFile(file);
+  std::string received = read ? *read : std::string();
+  std::filesystem::remove(file);
+  EXPECT_EQ(received.size(), body.size());
+  EXPECT_TRUE(received == body);
+  std::string text = metrics();
+  EXPECT_NE(text.find("istio_response_bytes_sum{"), std::string::npos);
+  EXPECT_NE(text.find(fmt::format("}} {}\n", body.size())), std::string::npos) << "the body's bytes are recorded once sent";
+}
+
+TEST_F(StreamedBodyTest, AnUpstreamThatDiesMidBodyResetsTheHttp2Stream) {
+  if (findInPath("curl").empty()) GTEST_SKIP() << "curl is not installed";
+  ScriptedBackend backend([](Received& r, int) {
+    writeAll(r.fd, "HTTP/1.1 200 OK\r\nContent-Length: 300000\r\n\r\n");
+    writeAll(r.fd, pattern(100000));
+    return false;  // and the connection closes, 200,000 bytes short
+  });
+  start(backend.port());
+  auto got = runCommand({"curl", "-s", "--max-time", "10", "--http2-prior-knowledge", "-H", "Host: backend.example.com", "-o", "/dev/null",
+                         fmt::format("http://127.0.0.1:{}/", gatewayPort_)});
+  ASSERT_TRUE(got);
+  EXPECT_EQ(got->exitCode, 92) << "curl: the stream was reset, not ended: " << got->output;
   std::string text = metrics();
   EXPECT_NE(text.find("response_flags=\"UC\""), std::string::npos) << text.substr(0, 2000);
 }
