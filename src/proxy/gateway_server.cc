@@ -316,6 +316,7 @@ asio::awaitable<H2Answer> GatewayServer::answerStream(Request request, uint32_t 
   answer.body = streaming->outcome.body.get();
   answer.finished = [this, streaming, startSteady, downstream](RelayEnd end) {
     Outcome& outcome = streaming->outcome;
+    if (outcome.trailers.empty()) outcome.trailers = outcome.body->trailers;  // an HTTP/2 upstream's grpc-status
     if (end == RelayEnd::kSourceFailed) {
       spdlog::info("gateway: HTTP/2 response cut short after {} body bytes", outcome.body->taken);
       const char* flag = outcome.body->timedOut ? "UT" : "UC";

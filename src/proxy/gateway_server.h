@@ -227,7 +227,7 @@ class GatewayServer {
   std::unordered_map<int, std::function<void()>> openConnections_;
   bool draining_ = false;
   UpstreamPool pool_{options_.maxIdleUpstream};
-  H2UpstreamPool h2Pool_{io_, H2UpstreamOptions{options_.connectTimeout}};  // clusters whose endpoints speak HTTP/2
+  H2UpstreamPool h2Pool_{io_, H2UpstreamOptions{options_.connectTimeout, std::chrono::hours(1), options_.bodyTimeout}};  // HTTP/2 clusters
   TunnelPool tunnelPool_{options_.maxIdleUpstream};
   TlsPool tlsPool_{options_.maxIdleUpstream};
   // ISTIO_MUTUAL rules by cluster name, made from the workload certificate (cleared when it

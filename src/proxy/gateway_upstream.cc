@@ -292,10 +292,12 @@ asio::awaitable<GatewayServer::TryResult> GatewayServer::tryOnce(Target target, 
   // mesh endpoint without one yet not at all (h2_upstream.h).
   if (usesHttp2Upstream(limits, request.version())) {
     H2UpstreamPool::Limits h2Limits = h2LimitsOf(limits);  // named: see session()
+    h2Limits.responseMayStream = flow.responseMayStream;
     H2Destination destination{std::move(target.endpoint), std::move(target.hboneIdentity), tunnels_.get(), target.tls, std::move(target.sni)};
     H2Exchange answered = co_await h2Pool_.exchange(std::move(destination), request, deadline, h2Limits);
     if (answered.tlsFailed) ++upstreamTlsFailures_;
-    co_return TryResult{answered.status, std::move(answered.response), std::move(answered.trailers), std::move(answered.failureReason)};
+    co_return TryResult{answered.status, std::move(answered.response), std::move(answered.trailers), std::move(answered.failureReason),
+                        std::move(answered.body)};
   }
   // A mesh endpoint is reached through its ztunnel (HBONE) with the proxy's own certificate;
   // without one yet, not at all: plaintext would skip the endpoint's mTLS.

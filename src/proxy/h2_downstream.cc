@@ -140,7 +140,14 @@ asio::awaitable<void> sendBody(std::shared_ptr<Session> session, int32_t streamI
         break;
       }
       if (piece->empty()) {
-        end = session->codec->submitEnd(streamId) ? RelayEnd::kDone : RelayEnd::kSinkFailed;
+        // With what followed the body (an HTTP/2 upstream's trailers: gRPC's status).
+        const auto& trailers = answered.body->trailers.empty() ? answered.trailers : answered.body->trailers;
+        auto ended = session->codec->submitEnd(streamId, trailers);
+        if (!ended) {
+          spdlog::debug("gateway h2: stream {}: {}", streamId, ended.error().message);
+          ended = session->codec->submitEnd(streamId);  // trailers HTTP/2 cannot carry: end without them
+        }
+        end = ended ? RelayEnd::kDone : RelayEnd::kSinkFailed;
         break;
       }
       if (!session->codec->submitData(streamId, {reinterpret_cast<const uint8_t*>(piece->data()), piece->size()})) break;

@@ -2,6 +2,7 @@
 // h2load and a client on hbone::H2Codec, on loopback, with a responder that echoes what it
 // was asked, and one whose answers' bodies come in pieces (streamed_body.h).
 #include "proxy/h2_downstream.h"
+#include "proxy/streaming_test_support.h"
 
 #include <gtest/gtest.h>
 
@@ -57,48 +58,9 @@ asio::awaitable<H2Answer> echo(H2Request request) {
   co_return answer;
 }
 
-class H2Server {
- public:
-  explicit H2Server(H2DownstreamOptions options = {}, H2Responder respond = echo) : options_(options), respond_(std::move(respond)) {
-    acceptor_.open(tcp::v4());
-    acceptor_.set_option(tcp::acceptor::reuse_address(true));
-    acceptor_.bind({asio::ip::make_address("127.0.0.1"), 0});
-    acceptor_.listen();
-    asio::co_spawn(io_, acceptLoop(), asio::detached);
-    thread_ = std::thread([this] { io_.run(); });
-  }
-  ~H2Server() {
-    asio::post(io_, [this] { acceptor_.close(); });
-    io_.stop();
-    thread_.join();
-  }
-  unsigned short port() const { return acceptor_.local_endpoint().port(); }
-  H2DownstreamCounters counters() {
-    std::promise<H2DownstreamCounters> copy;
-    asio::post(io_, [&] { copy.set_value(counters_); });
-    return copy.get_future().get();
-  }
-
- private:
-  asio::awaitable<void> acceptLoop() {
-    while (true) {
-      auto [error, socket] = co_await acceptor_.async_accept(asio::as_tuple(asio::use_awaitable));
-      if (error) co_return;
-      asio::co_spawn(io_, serveOne(std::move(socket)), asio::detached);
-    }
-  }
-  asio::awaitable<void> serveOne(tcp::socket socket) {
-    beast::tcp_stream stream(std::move(socket));
-    beast::flat_buffer buffer;
-    co_await serveHttp2(stream, buffer, respond_, options_, counters_);
-  }
-
-  asio::io_context io_{1};
-  tcp::acceptor acceptor_{io_};
-  H2DownstreamOptions options_;
-  H2Responder respond_;
-  H2DownstreamCounters counters_;
-  std::thread thread_;
+// The HTTP/2 side under test, answering with `echo` unless told otherwise.
+struct H2Server : testing::H2TestServer {
+  explicit H2Server(H2DownstreamOptions options = {}, H2Responder respond = echo) : H2TestServer(options, std::move(respond)) {}
 };
 
 bool haveTool(const char* path) { return std::filesystem::exists(path); }
@@ -197,39 +159,7 @@ TEST(H2Downstream, GarbageAfterThePrefaceEndsTheSession) {
   EXPECT_EQ(server.counters().protocolErrors, 1u);
 }
 
-// A body made of `pieces` pieces of 64 KiB ('a', 'b', ... by piece), produced one per
-// next(). Before piece `gateAt` it waits (up to 10 s) for `gate`; after `failAfter` pieces
-// it fails as an upstream that went away.
-class PiecesBody final : public StreamedBody {
- public:
-  static constexpr size_t kPiece = 64 * 1024;
-  PiecesBody(size_t pieces, size_t gateAt, size_t failAfter, const std::atomic<bool>* gate)
-      : pieces_(pieces), gateAt_(gateAt), failAfter_(failAfter), gate_(gate) {}
-
-  asio::awaitable<Result<std::string_view>> next() override {
-    if (made_ == failAfter_) co_return makeError("upstream went away");
-    if (made_ == pieces_) co_return std::string_view();
-    if (made_ == gateAt_ && gate_ != nullptr) {
-      asio::steady_timer poll(co_await asio::this_coro::executor);
-      for (int i = 0; i < 1000 && !gate_->load(); ++i) {
-        poll.expires_after(std::chrono::milliseconds(10));
-        co_await poll.async_wait(asio::as_tuple(asio::use_awaitable));
-      }
-      if (!gate_->load()) co_return makeError("the client never saw the first piece");
-    }
-    piece_.assign(kPiece, static_cast<char>('a' + made_ % 26));
-    ++made_;
-    taken += piece_.size();
-    co_return std::string_view(piece_);
-  }
-  bool ended() const override { return made_ == pieces_; }
-
- private:
-  size_t pieces_, gateAt_, failAfter_;
-  const std::atomic<bool>* gate_;
-  size_t made_ = 0;
-  std::string piece_;
-};
+using testing::PiecesBody;
 
 // Answers GET /pieces/N with N pieces, streamed; `/gated` holds piece 2 until `gate`;
 // `/fail` fails after 2 pieces. Each answer's end is written to `lastEnd`.
@@ -244,7 +174,7 @@ struct StreamingResponder {
 
   static asio::awaitable<H2Answer> answer(StreamingResponder* self, H2Request request) {
     std::string target(request.target());
-    size_t pieces = 2, gateAt = SIZE_MAX, failAfter = SIZE_MAX;
+    size_t pieces = 2, gateAt = PiecesBody::kNever, failAfter = PiecesBody::kNever;
     if (target.rfind("/pieces/", 0) == 0) pieces = std::stoul(target.substr(8));
     if (target == "/gated") gateAt = 1;
     if (target == "/fail") pieces = 4, failAfter = 2;

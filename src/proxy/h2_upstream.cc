@@ -12,6 +12,7 @@
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/asio/write.hpp>
 #include <charconv>
+#include <deque>
 
 #include "base/ascii.h"
 #include "hbone/async_signal.h"
@@ -51,14 +52,27 @@ std::optional<tcp::endpoint> parseEndpoint(const std::string& endpoint) {
   return tcp::endpoint{address, static_cast<unsigned short>(std::atoi(endpoint.c_str() + colon + 1))};
 }
 
-// One request in flight: what the reader has gathered, and the waiting exchange's wake-up.
+// One request in flight: what the reader has gathered, and the waiting exchange's wake-up
+// (or, once the body streams, the body's).
 struct PendingStream {
   explicit PendingStream(const asio::any_io_executor& executor) : done(executor) {}
   bool gotHead = false;
   bool finished = false;
+  bool mayStream = false;  // the caller takes a body in pieces
+  bool streaming = false;  // the head is in and the body goes to `pieces`, not into the response
+  std::deque<std::string> pieces;  // DATA not yet taken, not yet consume()d
   H2Exchange result;
   hbone::AsyncSignal done;
 };
+
+// A large, unsized or gRPC body is worth streaming; a small sized one is cheaper held.
+bool worthStreaming(const http::response<http::string_body>& head) {
+  if (isGrpcContentType(head[http::field::content_type])) return true;
+  auto text = head[http::field::content_length];
+  uint64_t length = 0;
+  auto parsed = std::from_chars(text.data(), text.data() + text.size(), length);
+  return text.empty() || parsed.ec != std::errc() || length > kBufferedBodyBytes;
+}
 
 }  // namespace
 
@@ -146,13 +160,25 @@ struct H2UpstreamPool::Connection {
     for (auto& [name, value] : headers) {
       if (!name.starts_with(':')) response.insert(name, value);
     }
+    if (pending.mayStream && worthStreaming(response)) {
+      pending.streaming = true;
+      pending.done.notify();  // the exchange returns with the head
+    }
   }
 
-  void onData(int32_t id, const std::string& data) {
-    codec->consume(id, data.size());  // buffered whole, bounded below
+  void onData(int32_t id, std::string data) {
     auto found = streams.find(id);
-    if (found == streams.end() || found->second->finished) return;
+    if (found == streams.end() || found->second->finished) {
+      codec->consume(id, data.size());
+      return;
+    }
     PendingStream& pending = *found->second;
+    if (pending.streaming) {  // consumed as the body takes it: the window paces the peer
+      pending.pieces.push_back(std::move(data));
+      pending.done.notify();
+      return;
+    }
+    codec->consume(id, data.size());  // buffered whole, bounded below
     if (pending.result.response.body().size() + data.size() > kMaxBodyBytes) {
       codec->submitReset(id, kCancel);
       finish(pending, H2Exchange::Status::kReset);
@@ -166,7 +192,7 @@ struct H2UpstreamPool::Connection {
       if (auto* headers = std::get_if<hbone::StreamHeadersEvent>(&event)) {
         onHeaders(headers->streamId, std::move(headers->headers));
       } else if (auto* data = std::get_if<hbone::StreamDataEvent>(&event)) {
-        onData(data->streamId, data->data);
+        onData(data->streamId, std::move(data->data));
       } else if (auto* end = std::get_if<hbone::StreamEndEvent>(&event)) {
         if (auto found = streams.find(end->streamId); found != streams.end()) {
           finish(*found->second, found->second->gotHead ? H2Exchange::Status::kOk : H2Exchange::Status::kReset);
@@ -252,6 +278,69 @@ struct Reservation {
     connection->lastActive = Clock::now();
     if (connection->draining && connection->streams.empty() && connection->reserved == 0) connection->close();
   }
+};
+
+// The rest of a streamed response: DATA as the reader queued it, each piece consume()d as it
+// is taken. Holds a claim on the connection until it is dropped; dropped before its end,
+// it resets the stream.
+class H2UpstreamBody final : public StreamedBody {
+ public:
+  H2UpstreamBody(std::shared_ptr<Connection> connection, std::shared_ptr<PendingStream> pending, int32_t id,
+                 std::optional<Clock::time_point> deadline, std::chrono::milliseconds idleTimeout)
+      : claim_{std::move(connection)}, pending_(std::move(pending)), id_(id), deadline_(deadline), idleTimeout_(idleTimeout) {
+    ++claim_.connection->reserved;
+  }
+
+  ~H2UpstreamBody() override {
+    Connection& connection = *claim_.connection;
+    if (connection.state == Connection::State::kClosed) return;
+    if (!pending_->finished) connection.codec->submitReset(id_, kCancel);
+    // Untaken DATA still counts against the connection's window: give it back.
+    for (const auto& piece : pending_->pieces) connection.codec->consume(id_, piece.size());
+    connection.streams.erase(id_);
+    connection.wake.notify();
+  }
+
+  asio::awaitable<Result<std::string_view>> next() override {
+    Connection& connection = *claim_.connection;
+    asio::steady_timer timer(co_await asio::this_coro::executor);
+    while (pending_->pieces.empty() && !pending_->finished) {
+      auto wakeAt = Clock::now() + idleTimeout_;
+      if (deadline_) wakeAt = std::min(wakeAt, *deadline_);
+      timer.expires_at(wakeAt);
+      auto woke = co_await (pending_->done.wait() || timer.async_wait(kUseTuple));
+      (void)woke;  // either way, look again
+      if (pending_->pieces.empty() && !pending_->finished && Clock::now() >= wakeAt) {
+        timedOut = true;
+        co_return makeError("HTTP/2 response body: timed out");
+      }
+    }
+    if (!pending_->pieces.empty()) {
+      current_ = std::move(pending_->pieces.front());
+      pending_->pieces.pop_front();
+      if (connection.state != Connection::State::kClosed) {
+        connection.codec->consume(id_, current_.size());
+        connection.wake.notify();  // a WINDOW_UPDATE to send
+      }
+      taken += current_.size();
+      co_return std::string_view(current_);
+    }
+    if (pending_->result.status != H2Exchange::Status::kOk) co_return makeError("HTTP/2 response body: the stream was reset");
+    ended_ = true;
+    trailers = pending_->result.trailers;
+    co_return std::string_view();
+  }
+
+  bool ended() const override { return ended_; }
+
+ private:
+  Reservation claim_;
+  std::shared_ptr<PendingStream> pending_;
+  int32_t id_;
+  std::optional<Clock::time_point> deadline_;
+  std::chrono::milliseconds idleTimeout_;
+  std::string current_;
+  bool ended_ = false;
 };
 
 }  // namespace
@@ -481,6 +570,7 @@ asio::awaitable<H2Exchange> H2UpstreamPool::send(std::shared_ptr<Connection> con
     (void)connection->codec->submitEnd(id);
   }
   auto pending = std::make_shared<PendingStream>(io_.get_executor());
+  pending->mayStream = limits.responseMayStream;
   connection->streams[id] = pending;
   ++counters_->streams;
   if (limits.maxRequestsPerConnection != 0 && ++connection->requests >= limits.maxRequestsPerConnection) connection->draining = true;
@@ -488,9 +578,9 @@ asio::awaitable<H2Exchange> H2UpstreamPool::send(std::shared_ptr<Connection> con
 
   asio::steady_timer timer(io_);
   timer.expires_at(deadline.value_or(Clock::time_point::max()));
-  while (!pending->finished) {
+  while (!pending->finished && !pending->streaming) {
     auto woke = co_await (pending->done.wait() || timer.async_wait(kUseTuple));
-    if (woke.index() == 1 && !pending->finished && deadline && Clock::now() >= *deadline) {
+    if (woke.index() == 1 && !pending->finished && !pending->streaming && deadline && Clock::now() >= *deadline) {
       // Nobody waits for this answer any more: tell the peer, and forget the stream.
       if (connection->state != Connection::State::kClosed) {
         connection->codec->submitReset(id, kCancel);
@@ -502,6 +592,22 @@ asio::awaitable<H2Exchange> H2UpstreamPool::send(std::shared_ptr<Connection> con
       co_return late;
     }
   }
+  if (pending->streaming && !pending->finished) {
+    H2Exchange streamed;
+    streamed.response = std::move(pending->result.response);  // the head alone
+    auto body = std::make_unique<H2UpstreamBody>(connection, pending, id, deadline, options_.bodyTimeout);
+    auto text = streamed.response[http::field::content_length];
+    uint64_t length = 0;
+    if (!text.empty() && std::from_chars(text.data(), text.data() + text.size(), length).ec == std::errc()) body->length = length;
+    streamed.body = std::move(body);
+    co_return streamed;
+  }
+  // It all came before this exchange woke (a small answer in one read): held after all.
+  for (auto& piece : pending->pieces) {
+    if (connection->state != Connection::State::kClosed) connection->codec->consume(id, piece.size());
+    pending->result.response.body() += piece;
+  }
+  if (!pending->pieces.empty()) connection->wake.notify();
   connection->streams.erase(id);
   co_return std::move(pending->result);
 }

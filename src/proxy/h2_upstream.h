@@ -4,6 +4,14 @@
 // request in and one whole response out (head, body, trailers), like the HTTP/1.1 path, so
 // the gateway's retries, outlier detection and telemetry see the same shapes.
 //
+// With `Limits::responseMayStream`, a response whose body is large (a Content-Length over
+// 64 KiB), unsized or gRPC (a stream of messages of unknown count) comes back as soon as its
+// head has: the exchange's `body` yields DATA as it arrives and then the trailers. Its
+// stream's flow-control window is opened only as the body is taken, so a slow reader holds
+// back the peer rather than filling memory; a body dropped before its end resets the
+// stream (CANCEL). The route's deadline covers the body too, and each wait for more of it
+// is bounded by the body timeout.
+//
 // A connection runs over plain TCP to the endpoint (h2c, or TLS with ALPN h2 when the
 // cluster has a DestinationRule tls rule, upstream_tls.h), or, for an endpoint in the mesh, over
 // one HBONE CONNECT stream to it through its node's ztunnel (tunnel_upstream.h), handed
@@ -46,6 +54,7 @@
 #include <vector>
 
 #include "hbone/h2_codec.h"
+#include "proxy/streamed_body.h"
 #include "weft/v1/discovery.pb.h"
 
 namespace weft::proxy {
@@ -75,6 +84,7 @@ struct H2Destination {
 struct H2UpstreamOptions {
   std::chrono::milliseconds connectTimeout{5000};
   std::chrono::milliseconds idleTimeout{std::chrono::hours(1)};  // Istio's http.idleTimeout default
+  std::chrono::milliseconds bodyTimeout{60000};  // each wait for more of a streamed response body
 };
 
 struct H2UpstreamCounters {
@@ -96,6 +106,9 @@ struct H2Exchange {
   hbone::Headers trailers;  // a trailing HEADERS block (gRPC's grpc-status), lower case
   std::string failureReason;  // a connect failure's, when known (a TLS error, say)
   bool tlsFailed = false;     // this exchange's own connection failed its TLS handshake
+  // Set when the body streams: `response` is the head alone, and the trailers come with
+  // the body (StreamedBody::trailers) instead of in `trailers`.
+  std::unique_ptr<StreamedBody> body;
 };
 
 class H2UpstreamPool {
@@ -112,6 +125,7 @@ class H2UpstreamPool {
     std::chrono::milliseconds connectTimeout{0};  // 0: the pool's
     uint32_t maxRequestsPerConnection = 0;        // 0: no limit; then the connection drains
     std::chrono::milliseconds idleTimeout{0};     // 0: the pool's; read when a connection opens
+    bool responseMayStream = false;               // this caller can take a body in pieces
   };
 
   // Sends `request` to `destination` and waits for the whole response. The request is

@@ -3,6 +3,7 @@
 // trailers, and raw sockets for peers that misbehave. gRPC's own HTTP/2 (grpc-core) is the
 // other peer, in grpc_gateway_test.cc.
 #include "proxy/h2_upstream.h"
+#include "proxy/streaming_test_support.h"
 
 #include <gtest/gtest.h>
 
@@ -37,6 +38,8 @@ struct Seen {
   int requests = 0;
   std::string lastTe;
   std::string lastAuthority;
+  std::atomic<bool> gate{false};  // holds the second piece of /gated
+  int lastEnd = -1;               // how the last streamed answer's sending ended (RelayEnd)
 };
 
 asio::awaitable<H2Answer> respond(std::shared_ptr<Seen> seen, H2Request request) {
@@ -52,6 +55,18 @@ asio::awaitable<H2Answer> respond(std::shared_ptr<Seen> seen, H2Request request)
   }
   --seen->inFlight;
   H2Answer answer;
+  // Streamed answers: /pieces/N (N pieces of 64 KiB) and /gated (two, the second held until
+  // the gate opens), with gRPC trailers after the body.
+  if (target.starts_with("/pieces/") || target == "/gated") {
+    answer.response.result(http::status::ok);
+    answer.response.set(http::field::content_type, "application/octet-stream");
+    size_t pieces = target == "/gated" ? 2 : std::stoul(target.substr(8));
+    auto body = std::make_shared<testing::PiecesBody>(pieces, target == "/gated" ? 1 : testing::PiecesBody::kNever, testing::PiecesBody::kNever,
+                                                      &seen->gate, hbone::Headers{{"grpc-status", "0"}});
+    answer.body = body.get();
+    answer.finished = [seen, body](RelayEnd end) { seen->lastEnd = static_cast<int>(end); };
+    co_return answer;
+  }
   answer.response.result(target == "/missing" ? http::status::not_found : http::status::ok);
   answer.response.set("x-echo", fmt::format("{} {} {}", std::string(request.method_string()), target, request.body().size()));
   answer.response.body() = "body of " + target;
@@ -121,6 +136,28 @@ class H2UpstreamTest : public ::testing::Test {
   H2Exchange exchangeOne(H2UpstreamPool& pool, std::string endpoint, H2UpstreamPool::Request request,
                          std::optional<Clock::time_point> deadline = std::nullopt) {
     return std::move(exchangeAll(pool, std::move(endpoint), std::move(request), 1, deadline)[0]);
+  }
+
+  // Every piece of `body` and how it ended, running io_ meanwhile.
+  std::pair<std::string, bool> readAll(StreamedBody& body) {
+    std::string all;
+    bool failed = false, done = false;
+    asio::co_spawn(io_, readInto(body, all, failed), [&](std::exception_ptr) { done = true; });
+    while (!done) {
+      if (io_.run_one() == 0) io_.restart();
+    }
+    return {all, !failed};
+  }
+  static asio::awaitable<void> readInto(StreamedBody& body, std::string& all, bool& failed) {
+    while (true) {
+      auto piece = co_await body.next();
+      if (!piece) {
+        failed = true;
+        co_return;
+      }
+      if (piece->empty()) co_return;
+      all += *piece;
+    }
   }
 
   static asio::awaitable<H2Exchange> one(H2UpstreamPool& pool, std::string endpoint, H2UpstreamPool::Request request,
@@ -314,6 +351,81 @@ TEST(UsesHttp2Upstream, TheClustersProtocolOrTheClients) {
   pool.set_upstream_protocol(weft::v1::ConnectionPool::CLIENT);
   EXPECT_TRUE(usesHttp2Upstream(pool, kHttp2Version));
   EXPECT_FALSE(usesHttp2Upstream(pool, 11));
+}
+
+}  // namespace
+}  // namespace weft::proxy
+
+namespace weft::proxy {
+namespace {
+
+H2UpstreamPool::Limits streaming() {
+  H2UpstreamPool::Limits limits;
+  limits.responseMayStream = true;
+  return limits;
+}
+
+TEST_F(H2UpstreamTest, AStreamedAnswerComesBackWithItsHeadAndItsBodyFollows) {
+  Http2Server server(io_);
+  H2UpstreamPool pool(io_, {});
+  // The server makes the second piece only after the gate opens, which happens only once the
+  // exchange is back: held whole, the exchange could not return.
+  auto got = std::move(exchangeAll(pool, server.endpoint(), get("/gated"), 1, std::nullopt, streaming())[0]);
+  ASSERT_EQ(got.status, H2Exchange::Status::kOk);
+  ASSERT_NE(got.body, nullptr);
+  EXPECT_EQ(got.response.result_int(), 200u);
+  EXPECT_TRUE(got.response.body().empty()) << "the head alone";
+  server.seen->gate = true;
+  auto [all, ok] = readAll(*got.body);
+  EXPECT_TRUE(ok);
+  EXPECT_EQ(all, std::string(testing::PiecesBody::kPiece, 'a') + std::string(testing::PiecesBody::kPiece, 'b'));
+  EXPECT_TRUE(got.body->ended());
+  EXPECT_EQ(got.body->trailers, (hbone::Headers{{"grpc-status", "0"}})) << "the trailers come with the body";
+  got.body.reset();
+  // 20 MiB, over what a held body may be, on the same connection.
+  auto big = std::move(exchangeAll(pool, server.endpoint(), get("/pieces/320"), 1, std::nullopt, streaming())[0]);
+  ASSERT_NE(big.body, nullptr);
+  auto [bigBody, bigOk] = readAll(*big.body);
+  EXPECT_TRUE(bigOk);
+  EXPECT_EQ(bigBody.size(), 320 * testing::PiecesBody::kPiece);
+  EXPECT_EQ(server.connections, 1);
+  // A small answer with a length is held as before, and so is everything without streaming.
+  auto small = exchangeAll(pool, server.endpoint(), get("/small"), 1, std::nullopt, streaming());
+  EXPECT_EQ(small[0].body, nullptr);
+  EXPECT_EQ(small[0].response.body(), "body of /small");
+  auto held = exchangeOne(pool, server.endpoint(), get("/pieces/3"));
+  EXPECT_EQ(held.body, nullptr);
+  EXPECT_EQ(held.response.body().size(), 3 * testing::PiecesBody::kPiece);
+}
+
+TEST_F(H2UpstreamTest, AStreamedBodyDroppedMidwayResetsItsStreamAndFreesTheConnection) {
+  Http2Server server(io_);
+  H2UpstreamPool pool(io_, {});
+  auto got = std::move(exchangeAll(pool, server.endpoint(), get("/pieces/1000"), 1, std::nullopt, streaming())[0]);
+  ASSERT_NE(got.body, nullptr);
+  got.body.reset();  // 64 MiB not wanted after all
+  runFor(std::chrono::milliseconds(200));
+  EXPECT_EQ(server.seen->lastEnd, static_cast<int>(RelayEnd::kSinkFailed)) << "the server saw its stream cancelled";
+  // The connection's window was given back: more requests pass on it.
+  for (int i = 0; i < 3; ++i) {
+    auto again = std::move(exchangeAll(pool, server.endpoint(), get("/pieces/70"), 1, std::nullopt, streaming())[0]);
+    ASSERT_NE(again.body, nullptr);
+    auto [all, ok] = readAll(*again.body);
+    EXPECT_TRUE(ok);
+    EXPECT_EQ(all.size(), 70 * testing::PiecesBody::kPiece);
+  }
+  EXPECT_EQ(server.connections, 1);
+}
+
+TEST_F(H2UpstreamTest, AStreamedBodyFailsWhenTheConnectionGoes) {
+  Http2Server server(io_);
+  H2UpstreamPool pool(io_, {});
+  auto got = std::move(exchangeAll(pool, server.endpoint(), get("/gated"), 1, std::nullopt, streaming())[0]);
+  ASSERT_NE(got.body, nullptr);
+  pool.clear();
+  auto [all, ok] = readAll(*got.body);
+  EXPECT_FALSE(ok) << "a body cut short must not look whole";
+  server.seen->gate = true;
 }
 
 }  // namespace

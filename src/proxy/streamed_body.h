@@ -37,6 +37,7 @@
 #include <string_view>
 
 #include "base/result.h"
+#include "hbone/h2_codec.h"
 #include "proxy/timed_socket.h"
 #include "proxy/upstream_pool.h"
 
@@ -57,6 +58,9 @@ class StreamedBody {
   std::optional<uint64_t> length;
   uint64_t taken = 0;     // body bytes handed out by next() so far
   bool timedOut = false;  // why next() failed, when it did: a deadline or the idle timeout
+  // What followed the body (an HTTP/2 upstream's trailing HEADERS: gRPC's grpc-status),
+  // lower case; complete once next() said the body ended.
+  hbone::Headers trailers;
 };
 
 namespace detail {

@@ -25,6 +25,7 @@
 #include "base/subprocess.h"
 #include "proxy/gateway_server.h"
 #include "proxy/grpc_test_support.h"
+#include "proxy/streaming_test_support.h"
 
 namespace weft::proxy {
 namespace {
@@ -165,10 +166,11 @@ class StreamedBodyTest : public ::testing::Test {
   }
 
   // Every host routed to the backend; `retries` attempts more on 5xx.
-  void start(uint16_t backendPort, uint32_t retries = 0, uint32_t idleTimeoutMs = 0) {
+  void start(uint16_t backendPort, uint32_t retries = 0, uint32_t idleTimeoutMs = 0, bool http2 = false) {
     xds::HeldResources held;
     auto added = testing::addCatchAllRoute(held, gatewayPort_, kCluster, "backend.example.com", fmt::format("127.0.0.1:{}", backendPort));
     added.cluster->mutable_connection_pool()->set_idle_timeout_ms(idleTimeoutMs);
+    if (http2) added.cluster->mutable_connection_pool()->set_upstream_protocol(weft::v1::ConnectionPool::HTTP2);
     if (retries > 0) {
       added.route->mutable_route()->mutable_retries()->set_attempts(retries);
       added.route->mutable_route()->mutable_retries()->set_retry_on("5xx");
@@ -400,6 +402,44 @@ TEST_F(StreamedBodyTest, AnUpstreamThatDiesMidBodyResetsTheHttp2Stream) {
   EXPECT_EQ(got->exitCode, 92) << "curl: the stream was reset, not ended: " << got->output;
   std::string text = metrics();
   EXPECT_NE(text.find("response_flags=\"UC\""), std::string::npos) << text.substr(0, 2000);
+}
+
+// An HTTP/2 upstream's body (h2c, the gateway's own HTTP/2 server side answering 20 MiB in
+// pieces, then trailers) streams too: chunked to an HTTP/1.1 client, as DATA with the
+// trailers to an HTTP/2 one.
+asio::awaitable<H2Answer> twentyMebibytes(H2Request) {
+  H2Answer answer;
+  answer.response.result(http::status::ok);
+  auto body = std::make_shared<testing::PiecesBody>(320, testing::PiecesBody::kNever, testing::PiecesBody::kNever, nullptr,
+                                                    hbone::Headers{{"x-trailer", "after"}});
+  answer.body = body.get();
+  answer.finished = [body](RelayEnd) {};
+  co_return answer;
+}
+
+TEST_F(StreamedBodyTest, AnHttp2UpstreamsBodyStreamsToHttp1AndHttp2Clients) {
+  testing::H2TestServer backend({}, &twentyMebibytes);
+  start(backend.port(), 0, 0, true);
+  Client client(gatewayPort_);
+  client.send("/big");
+  beast::error_code error;
+  auto answer = client.receive(error);
+  ASSERT_FALSE(error) << error.message();
+  EXPECT_EQ(answer.result_int(), 200u);
+  EXPECT_TRUE(answer.chunked()) << "no length from the upstream: chunked";
+  EXPECT_EQ(answer.body().size(), 320 * testing::PiecesBody::kPiece);
+  EXPECT_EQ(answer.body().find_first_not_of("abcdefghijklmnopqrstuvwxyz"), std::string::npos);
+
+  if (findInPath("nghttp").empty()) GTEST_SKIP() << "nghttp is not installed";
+  auto got = runCommand({"nghttp", "-nv", "-H", "host: backend.example.com", fmt::format("http://127.0.0.1:{}/big", gatewayPort_)});
+  ASSERT_TRUE(got);
+  EXPECT_EQ(got->exitCode, 0) << got->output.substr(0, 2000);
+  EXPECT_NE(got->output.find("x-trailer: after"), std::string::npos) << "the upstream's trailers reach the HTTP/2 client";
+  size_t data = 0;
+  for (size_t at = got->output.find("recv DATA frame <length="); at != std::string::npos; at = got->output.find("recv DATA frame <length=", at + 1)) {
+    data += std::stoul(got->output.substr(at + 24));
+  }
+  EXPECT_EQ(data, 320 * testing::PiecesBody::kPiece);
 }
 
 TEST_F(StreamedBodyTest, ARetriedAnswerIsDecidedOnItsHeadBeforeAnyBodyFlows) {
