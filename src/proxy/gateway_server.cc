@@ -292,16 +292,19 @@ void GatewayServer::finishRecord(RequestRecord& record, const Outcome& outcome, 
   }
 }
 
-asio::awaitable<H2Answer> GatewayServer::answerStream(Request request, uint32_t port, Downstream downstream) {
+asio::awaitable<H2Answer> GatewayServer::answerStream(Request request, uint32_t port, Downstream downstream,
+                                                     std::shared_ptr<StreamedBody> requestBody) {
   auto start = std::chrono::system_clock::now();
   auto startSteady = Clock::now();
   RequestRecord record = startRecord(request, start, "HTTP/2");
   Downstream client = downstream;
-  // A large or unsized HTTP/1.1 upstream body streams to the HTTP/2 client too.
-  Outcome outcome = co_await handle(std::move(request), port, std::move(client), BodyFlow{nullptr, true});
+  // A large or unsized body streams to the HTTP/2 client too; a streamed request body flows
+  // to an HTTP/1.1 upstream as it comes (held for HTTP/2 upstreams and mirrors).
+  Outcome outcome = co_await handle(std::move(request), port, std::move(client), BodyFlow{requestBody.get(), true});
   // The gateway's own answers to gRPC (no route, no healthy upstream, denied, limited...)
   // take gRPC's shape, as Envoy's local replies do (grpc_status.h).
   if (record.grpc && !outcome.fromUpstream) toGrpcLocalReply(outcome.response);
+  if (requestBody != nullptr) record.bytesReceived += requestBody->taken;
   if (outcome.body == nullptr) {
     finishRecord(record, outcome, startSteady, downstream);
     co_return H2Answer{std::move(outcome.response), std::move(outcome.trailers)};
@@ -331,8 +334,11 @@ template <class Stream>
 asio::awaitable<void> GatewayServer::serveHttp2Client(Stream& stream, uint32_t port, Downstream downstream) {
   // Not a coroutine itself: the answer may outlive the connection (and this lambda), so
   // everything it needs is copied into answerStream's frame.
-  H2Responder respond = [this, port, downstream](Request request) { return answerStream(std::move(request), port, downstream); };
+  H2Responder respond = [this, port, downstream](Request request, std::shared_ptr<StreamedBody> body) {
+    return answerStream(std::move(request), port, downstream, std::move(body));
+  };
   H2DownstreamOptions h2Options;
+  h2Options.streamRequestBodies = true;
   h2Options.idleTimeout = options_.bodyTimeout;
   h2Options.drain = std::make_shared<H2Drain>();
   DrainHook hook(openConnections_, descriptorOf(stream), [drain = h2Options.drain] {

@@ -135,7 +135,7 @@ class GatewayServer {
   // One HTTP/2 client connection (h2c, or TLS with ALPN h2): see h2_downstream.h.
   template <class Stream>
   boost::asio::awaitable<void> serveHttp2Client(Stream& stream, uint32_t port, Downstream downstream);
-  boost::asio::awaitable<H2Answer> answerStream(Request request, uint32_t port, Downstream downstream);
+  boost::asio::awaitable<H2Answer> answerStream(Request request, uint32_t port, Downstream downstream, std::shared_ptr<StreamedBody> requestBody);
   // The request's record for metrics and the access log: begun once the request is whole
   // (it also gives the request its x-request-id), finished with the answer (and logged).
   RequestRecord startRecord(Request& request, std::chrono::system_clock::time_point start, const char* protocol);

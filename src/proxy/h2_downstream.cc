@@ -12,13 +12,17 @@
 #include <boost/beast/core/basic_stream.hpp>
 #include <boost/beast/core/tcp_stream.hpp>
 #include <boost/beast/ssl/ssl_stream.hpp>
+#include <charconv>
+#include <deque>
 #include <map>
 #include <memory>
+#include <set>
 
 #include "base/ascii.h"
 #include "hbone/async_signal.h"
 #include "hbone/h2_codec.h"
 #include "proxy/request_checks.h"
+#include "proxy/request_telemetry.h"
 #include "proxy/timed_socket.h"
 
 namespace weft::proxy {
@@ -32,11 +36,14 @@ namespace {
 
 constexpr auto kUseTuple = asio::as_tuple(asio::use_awaitable);
 
-// A stream whose request is still arriving.
+class H2RequestBody;
+
+// A stream whose request is still arriving: held here whole, or passed on in pieces.
 struct Incoming {
   hbone::Headers headers;
   std::string body;
   bool refused = false;  // already answered here; the rest of its body is dropped
+  std::shared_ptr<H2RequestBody> streamed;  // set when its body goes to the responder in pieces
 };
 
 // A stream whose answer's body is being sent in pieces: the sender waits on `waiting`
@@ -101,6 +108,87 @@ void answer(Session& session, int32_t streamId, const H2Response& response, cons
   session.wake.notify();
 }
 
+// A request body that streams: the reader queues the client's DATA here, the responder
+// takes it, and each piece is consume()d (the client's window reopened) only then. Once
+// the answer is out, release() gives back what is left, and DATA arriving later goes by.
+class H2RequestBody final : public StreamedBody {
+ public:
+  H2RequestBody(const std::shared_ptr<Session>& session, int32_t streamId, std::chrono::milliseconds idleTimeout)
+      : session_(session), streamId_(streamId), idleTimeout_(idleTimeout), signal_(session->executor) {}
+
+  void push(std::string piece) {
+    if (released_) return giveBack(piece.size());
+    pieces_.push_back(std::move(piece));
+    signal_.notify();
+  }
+  void end() {
+    endSeen_ = true;
+    signal_.notify();
+  }
+  void fail() {
+    failed_ = true;
+    signal_.notify();
+  }
+  void release() {
+    released_ = true;
+    for (const auto& piece : pieces_) giveBack(piece.size());
+    pieces_.clear();
+  }
+
+  asio::awaitable<Result<std::string_view>> next() override {
+    asio::steady_timer timer(co_await asio::this_coro::executor);
+    while (pieces_.empty() && !endSeen_ && !failed_ && !released_) {
+      const auto wakeAt = std::chrono::steady_clock::now() + idleTimeout_;
+      timer.expires_at(wakeAt);
+      auto woke = co_await (signal_.wait() || timer.async_wait(kUseTuple));
+      (void)woke;  // either way, look again
+      if (pieces_.empty() && !endSeen_ && !failed_ && std::chrono::steady_clock::now() >= wakeAt) {
+        timedOut = true;
+        co_return makeError("HTTP/2 request body: timed out");
+      }
+    }
+    if (!pieces_.empty()) {
+      current_ = std::move(pieces_.front());
+      pieces_.pop_front();
+      giveBack(current_.size());
+      taken += current_.size();
+      co_return std::string_view(current_);
+    }
+    if (failed_ || released_) co_return makeError("HTTP/2 request body: the client reset the stream");
+    done_ = true;
+    co_return std::string_view();
+  }
+  bool ended() const override { return done_; }
+
+ private:
+  void giveBack(size_t bytes) {
+    auto session = session_.lock();
+    if (session == nullptr || session->ended) return;
+    session->codec->consume(streamId_, bytes);
+    session->wake.notify();  // a WINDOW_UPDATE to send
+  }
+
+  std::weak_ptr<Session> session_;  // the session holds this body: no cycle
+  int32_t streamId_;
+  std::chrono::milliseconds idleTimeout_;
+  hbone::AsyncSignal signal_;
+  std::deque<std::string> pieces_;
+  std::string current_;
+  bool endSeen_ = false, failed_ = false, released_ = false, done_ = false;
+};
+
+// A body worth passing on in pieces: large, of unknown length, or gRPC (a stream of
+// messages whose end the client chooses).
+bool worthStreaming(const hbone::Headers& headers) {
+  auto type = hbone::findHeader(headers, "content-type");
+  if (type && isGrpcContentType(*type)) return true;
+  auto text = hbone::findHeader(headers, "content-length");
+  if (!text) return true;
+  uint64_t length = 0;
+  auto parsed = std::from_chars(text->data(), text->data() + text->size(), length);
+  return parsed.ec != std::errc() || length > kBufferedBodyBytes;
+}
+
 H2Response plainAnswer(unsigned status, std::string_view body) {
   H2Response response{static_cast<http::status>(status), 11};
   response.set(http::field::content_type, "text/plain");
@@ -117,8 +205,10 @@ void abandon(H2Answer& answered) {
 
 // Sends a streamed answer: the head now, then each piece of the body as it comes, waiting
 // while more than kSendHighWater of the stream is queued. Ends the stream with the body (or
-// resets it when the body failed), and tells the answer's owner how it went.
-asio::awaitable<void> sendBody(std::shared_ptr<Session> session, int32_t streamId, H2Answer answered, std::chrono::milliseconds stallTimeout) {
+// resets it when the body failed), tells the answer's owner how it went, and lets go of
+// what is left of the request's streamed body, if any.
+asio::awaitable<void> sendBody(std::shared_ptr<Session> session, int32_t streamId, H2Answer answered, std::chrono::milliseconds stallTimeout,
+                               std::shared_ptr<H2RequestBody> requestBody) {
   session->sending[streamId] = SendingBody{};
   auto gone = [&] {
     auto found = session->sending.find(streamId);
@@ -169,6 +259,7 @@ asio::awaitable<void> sendBody(std::shared_ptr<Session> session, int32_t streamI
     session->wake.notify();
   }
   session->sending.erase(streamId);
+  if (requestBody != nullptr) requestBody->release();
   answered.finished(end);
 }
 
@@ -205,27 +296,46 @@ std::variant<H2Request, unsigned> requestOf(Incoming& in) {
   return request;
 }
 
+// Hands the request to the responder: whole (`streamed` null), or with its body to follow.
 void startAnswer(const std::shared_ptr<Session>& session, int32_t streamId, Incoming in, const H2Responder& respond,
-                 const H2DownstreamOptions& options, H2DownstreamCounters& counters) {
+                 const H2DownstreamOptions& options, H2DownstreamCounters& counters, std::shared_ptr<H2RequestBody> streamed = nullptr) {
   auto built = requestOf(in);
   if (auto* status = std::get_if<unsigned>(&built)) {
     ++counters.rejectedStreams;
+    if (streamed != nullptr) streamed->release();
     answer(*session, streamId, plainAnswer(*status, "bad request"));
     return;
   }
+  if (streamed != nullptr) {
+    auto length = hbone::findHeader(in.headers, "content-length");
+    uint64_t n = 0;
+    if (length && std::from_chars(length->data(), length->data() + length->size(), n).ec == std::errc()) streamed->length = n;
+  }
   session->answering[streamId] = std::get<H2Request>(built).body().size();
-  asio::co_spawn(session->executor, respond(std::move(std::get<H2Request>(built))),
-                 [session, streamId, stallTimeout = options.idleTimeout](std::exception_ptr failed, H2Answer answered) {
+  asio::co_spawn(session->executor, respond(std::move(std::get<H2Request>(built)), streamed),
+                 [session, streamId, stallTimeout = options.idleTimeout, streamed](std::exception_ptr failed, H2Answer answered) {
+                   // An answer that is whole (or never sent) ends the request's part too.
+                   auto releaseRequest = [&] {
+                     if (streamed != nullptr) streamed->release();
+                   };
                    auto found = session->answering.find(streamId);
-                   if (found == session->answering.end()) return abandon(answered);  // reset by the client meanwhile
+                   if (found == session->answering.end()) {  // reset by the client meanwhile
+                     releaseRequest();
+                     return abandon(answered);
+                   }
                    session->bufferedBodyBytes -= found->second;
                    session->answering.erase(found);
-                   if (session->ended) return abandon(answered);
+                   if (session->ended) {
+                     releaseRequest();
+                     return abandon(answered);
+                   }
                    if (failed) {
+                     releaseRequest();
                      answer(*session, streamId, plainAnswer(500, "internal error"));
                    } else if (answered.body != nullptr) {
-                     asio::co_spawn(session->executor, sendBody(session, streamId, std::move(answered), stallTimeout), asio::detached);
+                     asio::co_spawn(session->executor, sendBody(session, streamId, std::move(answered), stallTimeout, streamed), asio::detached);
                    } else {
+                     releaseRequest();
                      answer(*session, streamId, answered.response, answered.trailers);
                    }
                  });
@@ -233,16 +343,31 @@ void startAnswer(const std::shared_ptr<Session>& session, int32_t streamId, Inco
 
 void onEvents(const std::shared_ptr<Session>& session, const H2Responder& respond, const H2DownstreamOptions& options,
               H2DownstreamCounters& counters) {
-  for (auto& event : session->codec->takeEvents()) {
+  auto events = session->codec->takeEvents();
+  // Requests that end among these events are whole already: held, the common case.
+  std::set<int32_t> endingNow;
+  for (const auto& event : events) {
+    if (auto* end = std::get_if<hbone::StreamEndEvent>(&event)) endingNow.insert(end->streamId);
+  }
+  for (auto& event : events) {
     if (auto* headers = std::get_if<hbone::StreamHeadersEvent>(&event)) {
       auto& in = session->incoming[headers->streamId];
       if (in.headers.empty()) {
         ++counters.streams;
         in.headers = std::move(headers->headers);
+        if (options.streamRequestBodies && !endingNow.contains(headers->streamId) && worthStreaming(in.headers)) {
+          in.streamed = std::make_shared<H2RequestBody>(session, headers->streamId, options.idleTimeout);
+          Incoming head{in.headers, {}, false, nullptr};
+          startAnswer(session, headers->streamId, std::move(head), respond, options, counters, in.streamed);
+        }
       }  // else trailers: dropped, as Beast's string body drops them on HTTP/1.1
     } else if (auto* data = std::get_if<hbone::StreamDataEvent>(&event)) {
-      session->codec->consume(data->streamId, data->data.size());
       auto found = session->incoming.find(data->streamId);
+      if (found != session->incoming.end() && found->second.streamed != nullptr) {
+        found->second.streamed->push(std::move(data->data));  // consumed as it is taken
+        continue;
+      }
+      session->codec->consume(data->streamId, data->data.size());
       if (found == session->incoming.end() || found->second.refused) continue;
       Incoming& in = found->second;
       unsigned refuse = 0;
@@ -263,10 +388,15 @@ void onEvents(const std::shared_ptr<Session>& session, const H2Responder& respon
       if (found == session->incoming.end()) continue;
       Incoming in = std::move(found->second);
       session->incoming.erase(found);
-      if (!in.refused) startAnswer(session, end->streamId, std::move(in), respond, options, counters);
+      if (in.streamed != nullptr) {
+        in.streamed->end();
+      } else if (!in.refused) {
+        startAnswer(session, end->streamId, std::move(in), respond, options, counters);
+      }
     } else if (auto* closed = std::get_if<hbone::StreamClosedEvent>(&event)) {
       if (auto found = session->incoming.find(closed->streamId); found != session->incoming.end()) {
         if (!found->second.refused) session->bufferedBodyBytes -= found->second.body.size();
+        if (found->second.streamed != nullptr) found->second.streamed->fail();
         session->incoming.erase(found);
       }
       if (auto found = session->answering.find(closed->streamId); found != session->answering.end()) {
@@ -364,6 +494,9 @@ asio::awaitable<void> serveHttp2(Stream& stream, beast::flat_buffer& alreadyRead
   }
   session->ended = true;
   session->wakeSenders();
+  for (auto& [id, in] : session->incoming) {
+    if (in.streamed != nullptr) in.streamed->fail();  // the client is gone mid-body
+  }
   if (options.drain) options.drain->goAway = nullptr;
   // A failure the codec reported, or one nghttp2 answered itself with a GOAWAY carrying an
   // error (a malformed frame is the latter).

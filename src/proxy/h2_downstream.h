@@ -14,7 +14,11 @@
 // proxy: request bodies are bounded per stream (16 MiB, 413) and per connection (32 MiB
 // buffered at once, 503), a connection idle longer than the idle timeout is closed, and a
 // request without :method, :scheme or :path (or with a connection-specific header) is
-// answered 400 on its stream.
+// answered 400 on its stream. With `streamRequestBodies`, a request whose body is large
+// (a content-length over 64 KiB), unsized or gRPC and still arriving goes to the responder
+// at once, its body following in pieces; each piece reopens the client's flow-control
+// window only when taken, so a slow upstream holds the client back instead of filling
+// memory.
 //
 // Threads: the caller's io_context only. Answers that finish after the connection ended
 // are dropped (the session's state is shared with them).
@@ -55,6 +59,7 @@ struct H2DownstreamOptions {
   std::chrono::milliseconds idleTimeout{60000};
   uint32_t maxConcurrentStreams = 100;
   size_t maxBufferedBodyBytes = 32u << 20;  // all streams of the connection together
+  bool streamRequestBodies = false;
 };
 
 struct H2DownstreamCounters {
@@ -82,8 +87,9 @@ struct H2Answer {
 };
 // Bytes of a streamed answer body queued for one stream before the next piece is taken.
 inline constexpr size_t kSendHighWater = 256u << 10;
-// Answers one request; runs on the io_context, several at once.
-using H2Responder = std::function<boost::asio::awaitable<H2Answer>(H2Request)>;
+// Answers one request; runs on the io_context, several at once. `body` is null when the
+// body is in the request; else the request's body is empty and follows from `body`.
+using H2Responder = std::function<boost::asio::awaitable<H2Answer>(H2Request, std::shared_ptr<StreamedBody> body)>;
 
 // Serves the connection until the client goes, the session fails or it idles out.
 // `alreadyRead` holds the bytes read before the protocol was known (the preface).

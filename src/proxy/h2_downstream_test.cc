@@ -24,6 +24,9 @@
 #include <future>
 #include <thread>
 
+#include <sys/stat.h>
+#include <unistd.h>
+
 #include "hbone/h2_codec.h"
 
 namespace weft::proxy {
@@ -45,16 +48,40 @@ std::string run(const std::string& command) {
   return out;
 }
 
-// Answers every request with what it saw: "METHOD target host=H body=N" and a header.
-asio::awaitable<H2Answer> echo(H2Request request) {
+// Answers every request with what it saw: "METHOD target host=H body=N" (N the body's bytes,
+// held or streamed) and headers; `x-streamed` says how the body came.
+asio::awaitable<H2Answer> echo(H2Request request, std::shared_ptr<StreamedBody> body) {
+  size_t bytes = request.body().size();
+  while (body != nullptr) {
+    auto piece = co_await body->next();
+    if (!piece || piece->empty()) break;
+    bytes += piece->size();
+  }
   H2Response response{http::status::ok, 11};
   response.set("x-echo-method", request.method_string());
+  response.set("x-streamed", body != nullptr ? "yes" : "no");
   response.body() = fmt::format("{} {} host={} body={}", std::string(request.method_string()), std::string(request.target()),
-                                std::string(request[http::field::host]), request.body().size());
+                                std::string(request[http::field::host]), bytes);
   response.prepare_payload();
   H2Answer answer{std::move(response), {}};
   // Asked for trailers: they follow the body in a trailing HEADERS frame.
   if (auto wanted = request.find("x-want-trailer"); wanted != request.end()) answer.trailers.emplace_back("x-trailer", std::string(wanted->value()));
+  co_return answer;
+}
+
+// Takes an upload in pieces, noting the first, and answers how it came and how much.
+asio::awaitable<H2Answer> countUpload(std::atomic<bool>* sawFirst, H2Request request, std::shared_ptr<StreamedBody> body) {
+  size_t bytes = request.body().size();
+  while (body != nullptr) {
+    auto piece = co_await body->next();
+    if (!piece || piece->empty()) break;
+    bytes += piece->size();
+    *sawFirst = true;
+  }
+  H2Answer answer;
+  answer.response.result(http::status::ok);
+  answer.response.body() = fmt::format("{} body={}", body != nullptr ? "streamed" : "held", bytes);
+  answer.response.prepare_payload();
   co_return answer;
 }
 
@@ -169,7 +196,7 @@ struct StreamingResponder {
 
   // Not a coroutine itself (a capturing lambda's captures would not outlive it).
   H2Responder responder() {
-    return [this](H2Request request) { return answer(this, std::move(request)); };
+    return [this](H2Request request, std::shared_ptr<StreamedBody>) { return answer(this, std::move(request)); };
   }
 
   static asio::awaitable<H2Answer> answer(StreamingResponder* self, H2Request request) {
@@ -278,6 +305,41 @@ TEST(H2Downstream, AClientThatTakesNoneOfTheBodyLosesTheStream) {
   auto settled = std::chrono::steady_clock::now() + std::chrono::seconds(2);
   while (streaming.lastEnd.load() < 0 && std::chrono::steady_clock::now() < settled) std::this_thread::sleep_for(std::chrono::milliseconds(10));
   EXPECT_EQ(streaming.lastEnd.load(), static_cast<int>(RelayEnd::kSinkFailed));
+}
+
+// A streamed upload is handed over as it arrives: the client sends the rest only once the
+// responder holds the first piece (a request held whole would never get there).
+TEST(H2Downstream, AnUploadReachesTheResponderBeforeItEnds) {
+  if (!haveTool("/usr/bin/curl")) GTEST_SKIP() << "curl is not installed";
+  H2DownstreamOptions options;
+  options.streamRequestBodies = true;
+  std::atomic<bool> sawFirst{false};
+  H2Server server(options, [&sawFirst](H2Request request, std::shared_ptr<StreamedBody> body) {
+    return countUpload(&sawFirst, std::move(request), std::move(body));
+  });
+  std::string fifo = fmt::format("/tmp/weft-h2-upload-{}", getpid());
+  ::unlink(fifo.c_str());
+  ASSERT_EQ(::mkfifo(fifo.c_str(), 0600), 0);
+  std::string answer;
+  std::thread client([&] {
+    answer = run(fmt::format("curl -s --max-time 20 --http2-prior-knowledge -T - -H 'content-type: application/octet-stream' "
+                             "http://127.0.0.1:{}/up < {}",
+                             server.port(), fifo));
+  });
+  {
+    std::ofstream to(fifo, std::ios::binary);  // opens once curl's shell opens the other end
+    to << std::string(100000, 'x') << std::flush;
+    auto until = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+    while (!sawFirst && std::chrono::steady_clock::now() < until) std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    EXPECT_TRUE(sawFirst) << "the responder had nothing before the upload ended";
+    to << std::string(100000, 'y') << std::flush;
+  }
+  client.join();
+  ::unlink(fifo.c_str());
+  EXPECT_EQ(answer, "streamed body=200000");
+  // A small body with a length is still held, and so is everything without the option.
+  std::string small = run(fmt::format("curl -s --max-time 5 --http2-prior-knowledge -d hello http://127.0.0.1:{}/small", server.port()));
+  EXPECT_EQ(small, "held body=5");
 }
 
 }  // namespace

@@ -99,7 +99,7 @@ class Http2Server {
   asio::awaitable<void> serveOne(tcp::socket socket, std::shared_ptr<Seen> state, H2DownstreamOptions options) {
     beast::tcp_stream stream(std::move(socket));
     beast::flat_buffer buffer;
-    H2Responder responder = [state](H2Request request) { return respond(state, std::move(request)); };
+    H2Responder responder = [state](H2Request request, std::shared_ptr<StreamedBody>) { return respond(state, std::move(request)); };
     H2DownstreamCounters counters;
     co_await serveHttp2(stream, buffer, std::move(responder), options, counters);
   }

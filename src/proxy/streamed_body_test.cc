@@ -10,6 +10,7 @@
 #include <boost/beast/http.hpp>
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <atomic>
 #include <filesystem>
 #include <functional>
@@ -407,7 +408,7 @@ TEST_F(StreamedBodyTest, AnUpstreamThatDiesMidBodyResetsTheHttp2Stream) {
 // An HTTP/2 upstream's body (h2c, the gateway's own HTTP/2 server side answering 20 MiB in
 // pieces, then trailers) streams too: chunked to an HTTP/1.1 client, as DATA with the
 // trailers to an HTTP/2 one.
-asio::awaitable<H2Answer> twentyMebibytes(H2Request) {
+asio::awaitable<H2Answer> twentyMebibytes(H2Request, std::shared_ptr<StreamedBody>) {
   H2Answer answer;
   answer.response.result(http::status::ok);
   auto body = std::make_shared<testing::PiecesBody>(320, testing::PiecesBody::kNever, testing::PiecesBody::kNever, nullptr,
@@ -472,9 +473,13 @@ TEST_F(StreamedBodyTest, ARetriedAnswerIsDecidedOnItsHeadBeforeAnyBodyFlows) {
 void sendRaw(Client& client, std::string_view bytes) { writeAll(client.socket.native_handle(), bytes); }
 
 // The Content-Length of a raw request head, or 0.
+// The head's Content-Length (field names are case-insensitive: an HTTP/2 client's arrive
+// lower case).
 size_t contentLength(const std::string& head) {
-  auto at = head.find("Content-Length: ");
-  return at == std::string::npos ? 0 : std::stoul(head.substr(at + 16));
+  std::string lower = head;
+  std::transform(lower.begin(), lower.end(), lower.begin(), [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+  auto at = lower.find("\r\ncontent-length: ");
+  return at == std::string::npos ? 0 : std::stoul(lower.substr(at + 18));
 }
 
 TEST_F(StreamedBodyTest, ARequestBodyOverTheBufferLimitStreamsToTheUpstreamWhole) {
@@ -509,6 +514,30 @@ TEST_F(StreamedBodyTest, ARequestBodyOverTheBufferLimitStreamsToTheUpstreamWhole
   ASSERT_FALSE(error) << error.message();
   EXPECT_EQ(again.body(), "received");
   EXPECT_EQ(backend.connections(), 1) << "and the upstream connection went back to the pool";
+}
+
+TEST_F(StreamedBodyTest, AnHttp2ClientsLargeUploadStreamsToTheUpstream) {
+  if (findInPath("curl").empty()) GTEST_SKIP() << "curl is not installed";
+  const std::string body = pattern(20 * 1024 * 1024);  // over kMaxBodyBytes: once a 413
+  std::string file = fmt::format("/tmp/weft-h2-upload-{}", getpid());
+  ASSERT_TRUE(writeFileAtomically(file, body));
+  std::atomic<bool> same{false};
+  ScriptedBackend backend([&](Received& r, int) {
+    size_t size = contentLength(r.head);
+    if (!r.readAtLeast(size)) return false;
+    same = r.rest.substr(0, size) == body;
+    r.rest.erase(0, size);
+    writeAll(r.fd, "HTTP/1.1 200 OK\r\nContent-Length: 8\r\n\r\nreceived");
+    return true;
+  });
+  start(backend.port());
+  auto got = runCommand({"curl", "-s", "--max-time", "20", "--http2-prior-knowledge", "-H", "Host: backend.example.com", "--data-binary",
+                         "@" + file, "-w", " %{http_code}", fmt::format("http://127.0.0.1:{}/upload", gatewayPort_)});
+  std::filesystem::remove(file);
+  ASSERT_TRUE(got);
+  EXPECT_EQ(got->output, "received 200");
+  EXPECT_TRUE(same) << "the upstream got the body byte for byte";
+  EXPECT_NE(metrics().find(fmt::format("}} {}\n", body.size())), std::string::npos) << "the request's bytes, recorded";
 }
 
 TEST_F(StreamedBodyTest, AChunkedRequestBodyReachesTheUpstreamAsItArrives) {

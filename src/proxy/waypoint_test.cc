@@ -61,7 +61,7 @@ asio::awaitable<void> backendLoop(std::shared_ptr<tcp::acceptor> acceptor, std::
 }
 
 // An h2c-only backend: HTTP/1.1 bytes end its session, so an answer proves HTTP/2 arrived.
-asio::awaitable<H2Answer> answerInHttp2(H2Request request) {
+asio::awaitable<H2Answer> answerInHttp2(H2Request request, std::shared_ptr<StreamedBody>) {
   H2Answer answer;
   answer.response.result(http::status::ok);
   answer.response.set("x-seen-forwarded-for", request["x-forwarded-for"]);
