@@ -299,8 +299,11 @@ asio::awaitable<H2Answer> GatewayServer::answerStream(Request request, uint32_t 
   RequestRecord record = startRecord(request, start, "HTTP/2");
   Downstream client = downstream;
   // A large or unsized body streams to the HTTP/2 client too; a streamed request body flows
-  // to an HTTP/1.1 upstream as it comes (held for HTTP/2 upstreams and mirrors).
-  Outcome outcome = co_await handle(std::move(request), port, std::move(client), BodyFlow{requestBody.get(), true});
+  // to the upstream as it comes (held for mirrors).
+  // Named and moved in: GCC 12 can destroy a temporary made inside a co_await expression
+  // twice, and this one holds a shared_ptr.
+  BodyFlow flow{requestBody.get(), true, requestBody};
+  Outcome outcome = co_await handle(std::move(request), port, std::move(client), std::move(flow));
   // The gateway's own answers to gRPC (no route, no healthy upstream, denied, limited...)
   // take gRPC's shape, as Envoy's local replies do (grpc_status.h).
   if (record.grpc && !outcome.fromUpstream) toGrpcLocalReply(outcome.response);
@@ -430,7 +433,8 @@ asio::awaitable<void> GatewayServer::serve(Stream& stream, uint32_t port, Downst
     bool keepAlive = request.keep_alive();
     unsigned version = request.version();
 
-    Outcome outcome = co_await handle(std::move(request), port, downstream, BodyFlow{streamedBody.get(), true});
+    BodyFlow flow{streamedBody.get(), true, nullptr};  // named: see answerStream
+    Outcome outcome = co_await handle(std::move(request), port, downstream, std::move(flow));
     // A request body not read to its end (a local answer, an upstream that answered early)
     // leaves unread bytes: the connection cannot carry another request.
     bool bodyLeft = streamedBody != nullptr && !streamedBody->ended();

@@ -141,11 +141,13 @@ class GatewayServer {
   RequestRecord startRecord(Request& request, std::chrono::system_clock::time_point start, const char* protocol);
   void finishRecord(RequestRecord& record, const Outcome& outcome, std::chrono::steady_clock::time_point startSteady,
                     const Downstream& downstream);
-  // How one request's bodies may flow (streamed_body.h): only an HTTP/1.1 client's session
-  // streams, so HTTP/2 clients pass none of this.
+  // How one request's bodies may flow (streamed_body.h).
   struct BodyFlow {
     StreamedBody* request = nullptr;  // the client's request body still to be read, when it streams
-    bool responseMayStream = false;   // a large or unsized HTTP/1.1 response body may be left to stream
+    bool responseMayStream = false;   // a large, unsized (or gRPC) response body may be left to stream
+    // Set when the request body's owner shares it (an HTTP/2 client's): it may then also
+    // stream to an HTTP/2 upstream, whose sender outlives this request's handling.
+    std::shared_ptr<StreamedBody> requestOwner;
   };
   boost::asio::awaitable<Outcome> handle(Request request, uint32_t port, Downstream downstream, BodyFlow flow);
   boost::asio::awaitable<Outcome> forward(Request request, std::shared_ptr<const ProxyConfig> config, const CompiledRoute* route, std::string peer,

@@ -100,8 +100,10 @@ asio::awaitable<GatewayServer::Outcome> GatewayServer::forward(Request request, 
     co_return outcome;
   }
   // Held whole after all where it is sent more than once at the same time (mirrors), or
-  // as HTTP/2 (the HTTP/2 upstream path takes whole requests).
-  if (flow.request != nullptr && (!route->spec.mirrors().empty() || usesHttp2Upstream(cluster->connection_pool(), request.version()))) {
+  // to HTTP/2 when nobody shares the body (an HTTP/1.1 client's: its sender there would
+  // outlive the session that reads it).
+  if (flow.request != nullptr &&
+      (!route->spec.mirrors().empty() || (usesHttp2Upstream(cluster->connection_pool(), request.version()) && flow.requestOwner == nullptr))) {
     unsigned refused = co_await holdWhole(*flow.request, request.body());
     if (refused != 0) {
       outcome.response = localResponse(refused, refused == 413 ? "Payload Too Large" : "bad request");
@@ -109,6 +111,7 @@ asio::awaitable<GatewayServer::Outcome> GatewayServer::forward(Request request, 
       co_return outcome;
     }
     flow.request = nullptr;
+    flow.requestOwner = nullptr;
   }
 
   HashKey hashKey = hashKeyFor(cluster->load_balancer(), viewOf(request, secure), peer, random_);
@@ -232,7 +235,8 @@ asio::awaitable<void> GatewayServer::mirror(Request request, std::shared_ptr<con
   ClusterState& state = clusters_[clusterName];
   std::string endpoint = state.pick(*cluster, std::nullopt, random_, Clock::now());
   Target target = targetFor(clusterName, *cluster, endpoint, request, *config);
-  TryResult ignored = co_await tryOnce(std::move(target), request, Clock::now() + kMirrorTimeout, cluster->connection_pool(), BodyFlow{});
+  BodyFlow none;  // named: see answerStream
+  TryResult ignored = co_await tryOnce(std::move(target), request, Clock::now() + kMirrorTimeout, cluster->connection_pool(), std::move(none));
   (void)ignored;
 }
 
@@ -293,6 +297,7 @@ asio::awaitable<GatewayServer::TryResult> GatewayServer::tryOnce(Target target, 
   if (usesHttp2Upstream(limits, request.version())) {
     H2UpstreamPool::Limits h2Limits = h2LimitsOf(limits);  // named: see session()
     h2Limits.responseMayStream = flow.responseMayStream;
+    if (flow.request != nullptr) h2Limits.requestBody = flow.requestOwner;  // both directions at once
     H2Destination destination{std::move(target.endpoint), std::move(target.hboneIdentity), tunnels_.get(), target.tls, std::move(target.sni)};
     H2Exchange answered = co_await h2Pool_.exchange(std::move(destination), request, deadline, h2Limits);
     if (answered.tlsFailed) ++upstreamTlsFailures_;

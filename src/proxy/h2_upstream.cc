@@ -81,7 +81,7 @@ bool worthStreaming(const http::response<http::string_body>& head) {
 // the peer's stream limit.
 struct H2UpstreamPool::Connection {
   Connection(asio::io_context& io, std::shared_ptr<H2UpstreamCounters> counters)
-      : socket(io), wake(io.get_executor()), connected(io.get_executor()), idleTimer(io), counters(std::move(counters)) {}
+      : socket(io), wake(io.get_executor()), connected(io.get_executor()), drained(io.get_executor()), idleTimer(io), counters(std::move(counters)) {}
 
   enum class State { kConnecting, kReady, kClosed };
   Socket socket;  // closed until connected; a TCP connect in progress is cancelled by close()
@@ -97,6 +97,8 @@ struct H2UpstreamPool::Connection {
   std::map<int32_t, std::shared_ptr<PendingStream>> streams;
   hbone::AsyncSignal wake;       // the codec may have output
   hbone::AsyncSignal connected;  // the connect finished, either way
+  hbone::AsyncSignal drained;    // written, or a stream ended: request bodies' senders look again
+  size_t sendingBodies = 0;      // request bodies being sent (the writer wakes them only then)
   asio::steady_timer idleTimer;
   Clock::time_point lastActive = Clock::now();
   std::shared_ptr<H2UpstreamCounters> counters;
@@ -124,6 +126,7 @@ struct H2UpstreamPool::Connection {
     streams.clear();
     connected.notify();
     wake.notify();
+    drained.notify();
     idleTimer.cancel();
   }
 
@@ -203,6 +206,7 @@ struct H2UpstreamPool::Connection {
           finish(*found->second, H2Exchange::Status::kReset);
           streams.erase(found);
         }
+        if (sendingBodies > 0) drained.notify();
         lastActive = Clock::now();
       } else if (std::holds_alternative<hbone::SettingsEvent>(event)) {
         settingsReceived = true;
@@ -248,6 +252,7 @@ asio::awaitable<void> writeLoop(std::shared_ptr<Connection> connection) {
         connection->close();
         co_return;
       }
+      if (connection->sendingBodies > 0) connection->drained.notify();  // their queues may have room
     }
     if (connection->state == Connection::State::kClosed) co_return;
     co_await connection->wake.wait();
@@ -279,6 +284,49 @@ struct Reservation {
     if (connection->draining && connection->streams.empty() && connection->reserved == 0) connection->close();
   }
 };
+
+// Sends a request's body on stream `id` as the client's pieces come, at most kSendHighWater
+// queued, and ends the stream with it. Stops when the stream is gone (answered, reset,
+// timed out, connection lost); a client body that breaks off, or an upstream that takes
+// nothing for `stallTimeout`, resets the stream.
+asio::awaitable<void> sendRequestBody(std::shared_ptr<Connection> connection, int32_t id, std::shared_ptr<PendingStream> pending,
+                                      std::shared_ptr<StreamedBody> body, std::chrono::milliseconds stallTimeout) {
+  ++connection->sendingBodies;
+  auto live = [&] { return connection->state != Connection::State::kClosed && !pending->finished && connection->streams.contains(id); };
+  auto resetStream = [&] {
+    connection->codec->submitReset(id, kCancel);
+    connection->finish(*pending, H2Exchange::Status::kReset);
+    connection->wake.notify();
+  };
+  asio::steady_timer stall(co_await asio::this_coro::executor);
+  while (live()) {
+    auto piece = co_await body->next();
+    if (!live()) break;
+    if (!piece) {
+      spdlog::debug("gateway h2 upstream: stream {}: the client's body broke off: {}", id, piece.error().message);
+      resetStream();
+      break;
+    }
+    if (piece->empty()) {
+      (void)connection->codec->submitEnd(id);
+      connection->wake.notify();
+      break;
+    }
+    (void)connection->codec->submitData(id, {reinterpret_cast<const uint8_t*>(piece->data()), piece->size()});
+    connection->wake.notify();
+    const auto until = Clock::now() + stallTimeout;
+    while (live() && connection->codec->queuedToSend(id) > kSendHighWater) {
+      if (Clock::now() >= until) {
+        resetStream();
+        break;
+      }
+      stall.expires_at(until);
+      auto woke = co_await (connection->drained.wait() || stall.async_wait(kUseTuple));
+      (void)woke;  // either way, look again
+    }
+  }
+  --connection->sendingBodies;
+}
 
 // The rest of a streamed response: DATA as the reader queued it, each piece consume()d as it
 // is taken. Holds a claim on the connection until it is dropped; dropped before its end,
@@ -559,7 +607,8 @@ asio::awaitable<H2Exchange> H2UpstreamPool::send(std::shared_ptr<Connection> con
   H2Exchange failed;
   failed.status = H2Exchange::Status::kReset;
   if (connection->state != Connection::State::kReady) co_return failed;
-  auto opened = connection->codec->submitRequest(head, headers, body.empty());
+  const bool bodyFollows = limits.requestBody != nullptr;
+  auto opened = connection->codec->submitRequest(head, headers, body.empty() && !bodyFollows);
   if (!opened) {
     spdlog::debug("gateway h2 upstream: {}", opened.error().message);
     co_return failed;
@@ -575,6 +624,7 @@ asio::awaitable<H2Exchange> H2UpstreamPool::send(std::shared_ptr<Connection> con
   ++counters_->streams;
   if (limits.maxRequestsPerConnection != 0 && ++connection->requests >= limits.maxRequestsPerConnection) connection->draining = true;
   connection->wake.notify();
+  if (bodyFollows) asio::co_spawn(io_, sendRequestBody(connection, id, pending, limits.requestBody, options_.bodyTimeout), asio::detached);
 
   asio::steady_timer timer(io_);
   timer.expires_at(deadline.value_or(Clock::time_point::max()));

@@ -12,6 +12,11 @@
 // stream (CANCEL). The route's deadline covers the body too, and each wait for more of it
 // is bounded by the body timeout.
 //
+// With `Limits::requestBody`, the request's body follows from there as the client sends it
+// (kSendHighWater queued at most, paced by the peer's window), while the answer may already
+// be coming: both directions at once, as bidirectional gRPC needs. A client body that
+// breaks off resets the stream.
+//
 // A connection runs over plain TCP to the endpoint (h2c, or TLS with ALPN h2 when the
 // cluster has a DestinationRule tls rule, upstream_tls.h), or, for an endpoint in the mesh, over
 // one HBONE CONNECT stream to it through its node's ztunnel (tunnel_upstream.h), handed
@@ -120,12 +125,15 @@ class H2UpstreamPool {
   H2UpstreamPool(const H2UpstreamPool&) = delete;
   H2UpstreamPool& operator=(const H2UpstreamPool&) = delete;
 
-  // The cluster's connection-pool settings that apply here.
+  // The cluster's connection-pool settings that apply here, and how bodies may flow.
   struct Limits {
     std::chrono::milliseconds connectTimeout{0};  // 0: the pool's
     uint32_t maxRequestsPerConnection = 0;        // 0: no limit; then the connection drains
     std::chrono::milliseconds idleTimeout{0};     // 0: the pool's; read when a connection opens
     bool responseMayStream = false;               // this caller can take a body in pieces
+    // The request's body, to follow in pieces (the request's own body is then empty); kept
+    // alive by the stream's sender for as long as it sends.
+    std::shared_ptr<StreamedBody> requestBody;
   };
 
   // Sends `request` to `destination` and waits for the whole response. The request is

@@ -42,7 +42,7 @@ struct Seen {
   int lastEnd = -1;               // how the last streamed answer's sending ended (RelayEnd)
 };
 
-asio::awaitable<H2Answer> respond(std::shared_ptr<Seen> seen, H2Request request) {
+asio::awaitable<H2Answer> respond(std::shared_ptr<Seen> seen, H2Request request, std::shared_ptr<StreamedBody> body) {
   ++seen->requests;
   ++seen->inFlight;
   seen->maxInFlight = std::max(seen->maxInFlight, seen->inFlight);
@@ -55,6 +55,14 @@ asio::awaitable<H2Answer> respond(std::shared_ptr<Seen> seen, H2Request request)
   }
   --seen->inFlight;
   H2Answer answer;
+  // /echo: the request's streamed body comes straight back, piece by piece, as it arrives.
+  if (target == "/echo" && body != nullptr) {
+    answer.response.result(http::status::ok);
+    auto echo = std::make_shared<testing::EchoBody>(body);
+    answer.body = echo.get();
+    answer.finished = [echo](RelayEnd) {};
+    co_return answer;
+  }
   // Streamed answers: /pieces/N (N pieces of 64 KiB) and /gated (two, the second held until
   // the gate opens), with gRPC trailers after the body.
   if (target.starts_with("/pieces/") || target == "/gated") {
@@ -99,7 +107,9 @@ class Http2Server {
   asio::awaitable<void> serveOne(tcp::socket socket, std::shared_ptr<Seen> state, H2DownstreamOptions options) {
     beast::tcp_stream stream(std::move(socket));
     beast::flat_buffer buffer;
-    H2Responder responder = [state](H2Request request, std::shared_ptr<StreamedBody>) { return respond(state, std::move(request)); };
+    H2Responder responder = [state](H2Request request, std::shared_ptr<StreamedBody> body) {
+      return respond(state, std::move(request), std::move(body));
+    };
     H2DownstreamCounters counters;
     co_await serveHttp2(stream, buffer, std::move(responder), options, counters);
   }
@@ -415,6 +425,47 @@ TEST_F(H2UpstreamTest, AStreamedBodyDroppedMidwayResetsItsStreamAndFreesTheConne
     EXPECT_EQ(all.size(), 70 * testing::PiecesBody::kPiece);
   }
   EXPECT_EQ(server.connections, 1);
+}
+
+// Bidirectional: the request's body streams up while the answer streams back. The server
+// echoes each piece as it comes, and the second piece of the request is sent only after the
+// first piece of the answer arrived: neither side may wait for the other's end.
+TEST_F(H2UpstreamTest, ARequestBodyStreamsUpWhileTheAnswerStreamsBack) {
+  H2DownstreamOptions options;
+  options.streamRequestBodies = true;
+  Http2Server server(io_, options);
+  H2UpstreamPool pool(io_, {});
+  std::atomic<bool> gate{false};
+  auto limits = streaming();
+  limits.requestBody = std::make_shared<testing::PiecesBody>(3, 1, testing::PiecesBody::kNever, &gate);
+  auto request = get("/echo");
+  request.method(http::verb::post);
+  auto got = std::move(exchangeAll(pool, server.endpoint(), request, 1, std::nullopt, limits)[0]);
+  ASSERT_EQ(got.status, H2Exchange::Status::kOk);
+  ASSERT_NE(got.body, nullptr);
+  std::string first;
+  while (first.size() < testing::PiecesBody::kPiece) {
+    bool done = false;
+    Result<std::string_view> piece = makeError("not read");
+    std::string copy;
+    asio::co_spawn(io_, [&]() -> asio::awaitable<void> {
+      auto next = co_await got.body->next();
+      if (next) copy = std::string(*next);
+      piece = next ? Result<std::string_view>(std::string_view(copy)) : Result<std::string_view>(next.error());
+      done = true;
+    }, asio::detached);
+    while (!done) {
+      if (io_.run_one() == 0) io_.restart();
+    }
+    ASSERT_TRUE(piece) << piece.error().message;
+    ASSERT_FALSE(piece->empty()) << "the answer ended early";
+    first += copy;
+  }
+  EXPECT_EQ(first, std::string(testing::PiecesBody::kPiece, 'a')) << "the first piece came back while the request was open";
+  gate = true;
+  auto [rest, ok] = readAll(*got.body);
+  EXPECT_TRUE(ok);
+  EXPECT_EQ(rest, std::string(testing::PiecesBody::kPiece, 'b') + std::string(testing::PiecesBody::kPiece, 'c'));
 }
 
 TEST_F(H2UpstreamTest, AStreamedBodyFailsWhenTheConnectionGoes) {

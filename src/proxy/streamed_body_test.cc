@@ -540,6 +540,36 @@ TEST_F(StreamedBodyTest, AnHttp2ClientsLargeUploadStreamsToTheUpstream) {
   EXPECT_NE(metrics().find(fmt::format("}} {}\n", body.size())), std::string::npos) << "the request's bytes, recorded";
 }
 
+// An HTTP/2 upstream that counts what it was sent, taken in pieces.
+asio::awaitable<H2Answer> countReceived(H2Request request, std::shared_ptr<StreamedBody> body) {
+  size_t bytes = request.body().size();
+  while (body != nullptr) {
+    auto piece = co_await body->next();
+    if (!piece || piece->empty()) break;
+    bytes += piece->size();
+  }
+  H2Answer answer;
+  answer.response.result(http::status::ok);
+  answer.response.body() = fmt::format("{} {}", body != nullptr ? "streamed" : "held", bytes);
+  answer.response.prepare_payload();
+  co_return answer;
+}
+
+TEST_F(StreamedBodyTest, AnHttp2ClientsLargeUploadStreamsToAnHttp2Upstream) {
+  if (findInPath("curl").empty()) GTEST_SKIP() << "curl is not installed";
+  H2DownstreamOptions options;
+  options.streamRequestBodies = true;
+  testing::H2TestServer backend(options, &countReceived);
+  start(backend.port(), 0, 0, true);
+  std::string file = fmt::format("/tmp/weft-h2-upload2-{}", getpid());
+  ASSERT_TRUE(writeFileAtomically(file, pattern(20 * 1024 * 1024)));  // over what a held body may be
+  auto got = runCommand({"curl", "-s", "--max-time", "20", "--http2-prior-knowledge", "-H", "Host: backend.example.com", "--data-binary",
+                         "@" + file, fmt::format("http://127.0.0.1:{}/upload", gatewayPort_)});
+  std::filesystem::remove(file);
+  ASSERT_TRUE(got);
+  EXPECT_EQ(got->output, fmt::format("streamed {}", 20 * 1024 * 1024)) << "HTTP/2 all the way, never held";
+}
+
 TEST_F(StreamedBodyTest, AChunkedRequestBodyReachesTheUpstreamAsItArrives) {
   std::promise<void> upstreamSawFirst;
   std::string seenHead;

@@ -68,6 +68,22 @@ class PiecesBody final : public StreamedBody {
   std::string piece_;
 };
 
+// A streamed answer body that is the request's streamed body, piece by piece as it comes:
+// what a bidirectional echo service sends.
+class EchoBody final : public StreamedBody {
+ public:
+  explicit EchoBody(std::shared_ptr<StreamedBody> request) : request_(std::move(request)) {}
+  boost::asio::awaitable<Result<std::string_view>> next() override {
+    auto piece = co_await request_->next();
+    if (piece) taken += piece->size();
+    co_return piece;
+  }
+  bool ended() const override { return request_->ended(); }
+
+ private:
+  std::shared_ptr<StreamedBody> request_;
+};
+
 // serveHttp2 (h2c with prior knowledge) on 127.0.0.1, a port of the kernel's choosing, on
 // a thread of its own, answering with `respond`.
 class H2TestServer {
