@@ -131,9 +131,10 @@ struct H2Callbacks {
     H2Codec& self = codec(user);
     if (frame->hd.type == NGHTTP2_GOAWAY) self.sentGoawayCode_ = frame->goaway.error_code;
     // A final answer went out while the peer may still send: RFC 9113 §8.1 lets a server
-    // end the stream with RST_STREAM(NO_ERROR). Resetting only now, after the HEADERS
-    // left, keeps the RST from overtaking the answer.
-    if (frame->hd.type == NGHTTP2_HEADERS && self.resetAfterAnswer_.erase(frame->hd.stream_id) > 0 &&
+    // end the stream with RST_STREAM(NO_ERROR). Resetting only now, after the frame that
+    // ends the answer left, keeps the RST from overtaking it.
+    const bool ends = (frame->hd.type == NGHTTP2_HEADERS || frame->hd.type == NGHTTP2_DATA) && (frame->hd.flags & NGHTTP2_FLAG_END_STREAM);
+    if (ends && self.resetAfterAnswer_.erase(frame->hd.stream_id) > 0 &&
         nghttp2_session_get_stream_remote_close(session, frame->hd.stream_id) == 0)
       nghttp2_submit_rst_stream(session, NGHTTP2_FLAG_NONE, frame->hd.stream_id, NGHTTP2_NO_ERROR);
     return 0;

@@ -137,6 +137,10 @@ class H2Codec {
   // grpc-status) instead of on the last DATA frame.
   Status submitEnd(int32_t streamId, const Headers& trailers = {});
   void submitReset(int32_t streamId, uint32_t errorCode);
+  // Server: once this stream's END_STREAM has been sent (HEADERS, DATA or trailers), reset
+  // it with NO_ERROR if the peer is still sending (RFC 9113 §8.1). submitResponse with
+  // endStream does this by itself.
+  void resetOnceAnswered(int32_t streamId) { resetAfterAnswer_.insert(streamId); }
   // Credits `bytes` of received DATA back to the peer (stream and connection windows).
   void consume(int32_t streamId, size_t bytes);
   void submitPing();

@@ -307,8 +307,8 @@ asio::awaitable<H2Answer> GatewayServer::answerStream(Request request, uint32_t 
   // The gateway's own answers to gRPC (no route, no healthy upstream, denied, limited...)
   // take gRPC's shape, as Envoy's local replies do (grpc_status.h).
   if (record.grpc && !outcome.fromUpstream) toGrpcLocalReply(outcome.response);
-  if (requestBody != nullptr) record.bytesReceived += requestBody->taken;
   if (outcome.body == nullptr) {
+    if (requestBody != nullptr) record.bytesReceived += requestBody->taken;
     finishRecord(record, outcome, startSteady, downstream);
     co_return H2Answer{std::move(outcome.response), std::move(outcome.trailers)};
   }
@@ -317,8 +317,9 @@ asio::awaitable<H2Answer> GatewayServer::answerStream(Request request, uint32_t 
   struct Streaming {
     RequestRecord record;
     Outcome outcome;
+    std::shared_ptr<StreamedBody> requestBody;  // may still be flowing up (bidirectional)
   };
-  auto streaming = std::make_shared<Streaming>(Streaming{std::move(record), std::move(outcome)});
+  auto streaming = std::make_shared<Streaming>(Streaming{std::move(record), std::move(outcome), requestBody});
   answer.body = streaming->outcome.body.get();
   answer.finished = [this, streaming, startSteady, downstream](RelayEnd end) {
     Outcome& outcome = streaming->outcome;
@@ -328,6 +329,7 @@ asio::awaitable<H2Answer> GatewayServer::answerStream(Request request, uint32_t 
       const char* flag = outcome.body->timedOut ? "UT" : "UC";
       outcome.flags = outcome.flags == "-" ? flag : outcome.flags + "," + flag;
     }
+    if (streaming->requestBody != nullptr) streaming->record.bytesReceived += streaming->requestBody->taken;
     finishRecord(streaming->record, outcome, startSteady, downstream);
   };
   co_return answer;
@@ -342,6 +344,7 @@ asio::awaitable<void> GatewayServer::serveHttp2Client(Stream& stream, uint32_t p
   };
   H2DownstreamOptions h2Options;
   h2Options.streamRequestBodies = true;
+  h2Options.streamIdleTimeout = options_.streamIdleTimeout;
   h2Options.idleTimeout = options_.bodyTimeout;
   h2Options.drain = std::make_shared<H2Drain>();
   DrainHook hook(openConnections_, descriptorOf(stream), [drain = h2Options.drain] {

@@ -40,6 +40,9 @@ struct ServerOptions {
   std::chrono::milliseconds headerTimeout{15000};  // a client must send its head within this
   std::chrono::milliseconds bodyTimeout{60000};
   std::chrono::milliseconds connectTimeout{5000};
+  // How long a streamed HTTP/2 body (either way) may be quiet before its stream is given up:
+  // Envoy's stream_idle_timeout. Long gRPC streams are quiet for minutes.
+  std::chrono::milliseconds streamIdleTimeout{300000};
   uint16_t hboneServerPort = 15008;  // where a mesh endpoint's ztunnel takes HBONE (tests move it)
   // Idle upstream HTTP/1.1 connections kept, per kind (TCP, TLS, HBONE tunnel); the
   // gateway sizes it from its descriptor limit.
@@ -113,6 +116,7 @@ class GatewayServer {
     std::string failureReason;  // a connect failure's, for the 503's body (Envoy's "transport failure reason")
     std::unique_ptr<StreamedBody> body;  // the rest of the response, when it is streamed
     bool clientBodyFailed = false;       // the client's streamed request body broke off: not the upstream's fault
+    bool requestBodyClaimed = false;     // an HTTP/2 sender took the streamed request body: no retry
   };
 
   boost::asio::awaitable<void> acceptLoop(std::shared_ptr<boost::asio::ip::tcp::acceptor> acceptor, uint32_t port);
@@ -229,7 +233,7 @@ class GatewayServer {
   std::unordered_map<int, std::function<void()>> openConnections_;
   bool draining_ = false;
   UpstreamPool pool_{options_.maxIdleUpstream};
-  H2UpstreamPool h2Pool_{io_, H2UpstreamOptions{options_.connectTimeout, std::chrono::hours(1), options_.bodyTimeout}};  // HTTP/2 clusters
+  H2UpstreamPool h2Pool_{io_, H2UpstreamOptions{options_.connectTimeout, std::chrono::hours(1), options_.streamIdleTimeout}};  // HTTP/2 clusters
   TunnelPool tunnelPool_{options_.maxIdleUpstream};
   TlsPool tlsPool_{options_.maxIdleUpstream};
   // ISTIO_MUTUAL rules by cluster name, made from the workload certificate (cleared when it

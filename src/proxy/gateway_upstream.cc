@@ -170,7 +170,7 @@ asio::awaitable<GatewayServer::Outcome> GatewayServer::forward(Request request, 
     Target target = targetFor(clusterName, *cluster, endpoint, request, *config);
     TryResult result = co_await tryOnce(std::move(target), request, tryDeadline, cluster->connection_pool(), flow);
     // A request whose body has started to flow cannot be sent again: nothing keeps it.
-    bool last = attempt >= attempts || (flow.request != nullptr && flow.request->taken > 0);
+    bool last = attempt >= attempts || (flow.request != nullptr && (flow.request->taken > 0 || result.requestBodyClaimed));
     unsigned observed = result.clientBodyFailed            ? 400  // the client's doing, not the endpoint's
                         : result.status == TryStatus::kOk ? result.response.result_int()
                         : result.status == TryStatus::kTimeout ? 504
@@ -301,8 +301,10 @@ asio::awaitable<GatewayServer::TryResult> GatewayServer::tryOnce(Target target, 
     H2Destination destination{std::move(target.endpoint), std::move(target.hboneIdentity), tunnels_.get(), target.tls, std::move(target.sni)};
     H2Exchange answered = co_await h2Pool_.exchange(std::move(destination), request, deadline, h2Limits);
     if (answered.tlsFailed) ++upstreamTlsFailures_;
-    co_return TryResult{answered.status, std::move(answered.response), std::move(answered.trailers), std::move(answered.failureReason),
-                        std::move(answered.body)};
+    TryResult result{answered.status, std::move(answered.response), std::move(answered.trailers), std::move(answered.failureReason),
+                     std::move(answered.body)};
+    result.requestBodyClaimed = answered.requestBodyClaimed;
+    co_return result;
   }
   // A mesh endpoint is reached through its ztunnel (HBONE) with the proxy's own certificate;
   // without one yet, not at all: plaintext would skip the endpoint's mTLS.

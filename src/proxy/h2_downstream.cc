@@ -133,6 +133,7 @@ class H2RequestBody final : public StreamedBody {
     released_ = true;
     for (const auto& piece : pieces_) giveBack(piece.size());
     pieces_.clear();
+    signal_.notify();  // a reader waiting for more (an upstream's sender) stops now
   }
 
   asio::awaitable<Result<std::string_view>> next() override {
@@ -230,8 +231,10 @@ asio::awaitable<void> sendBody(std::shared_ptr<Session> session, int32_t streamI
         break;
       }
       if (piece->empty()) {
-        // With what followed the body (an HTTP/2 upstream's trailers: gRPC's status).
+        // With what followed the body (an HTTP/2 upstream's trailers: gRPC's status). A client
+        // still sending is then told to stop (RST_STREAM NO_ERROR, once the end is out).
         const auto& trailers = answered.body->trailers.empty() ? answered.trailers : answered.body->trailers;
+        session->codec->resetOnceAnswered(streamId);
         auto ended = session->codec->submitEnd(streamId, trailers);
         if (!ended) {
           spdlog::debug("gateway h2: stream {}: {}", streamId, ended.error().message);
@@ -313,7 +316,7 @@ void startAnswer(const std::shared_ptr<Session>& session, int32_t streamId, Inco
   }
   session->answering[streamId] = std::get<H2Request>(built).body().size();
   asio::co_spawn(session->executor, respond(std::move(std::get<H2Request>(built)), streamed),
-                 [session, streamId, stallTimeout = options.idleTimeout, streamed](std::exception_ptr failed, H2Answer answered) {
+                 [session, streamId, stallTimeout = options.streamIdleTimeout, streamed](std::exception_ptr failed, H2Answer answered) {
                    // An answer that is whole (or never sent) ends the request's part too.
                    auto releaseRequest = [&] {
                      if (streamed != nullptr) streamed->release();
@@ -356,7 +359,7 @@ void onEvents(const std::shared_ptr<Session>& session, const H2Responder& respon
         ++counters.streams;
         in.headers = std::move(headers->headers);
         if (options.streamRequestBodies && !endingNow.contains(headers->streamId) && worthStreaming(in.headers)) {
-          in.streamed = std::make_shared<H2RequestBody>(session, headers->streamId, options.idleTimeout);
+          in.streamed = std::make_shared<H2RequestBody>(session, headers->streamId, options.streamIdleTimeout);
           Incoming head{in.headers, {}, false, nullptr};
           startAnswer(session, headers->streamId, std::move(head), respond, options, counters, in.streamed);
         }
@@ -421,7 +424,9 @@ asio::awaitable<void> readLoop(Stream& stream, std::shared_ptr<Session> session,
   auto& lowest = beast::get_lowest_layer(stream);
   char chunk[16384];
   while (true) {
-    lowest.expires_after(options.idleTimeout);
+    // A quiet client with streams in flight (a long gRPC stream, a slow answer) is not idle.
+    const bool streamsInFlight = !session->incoming.empty() || !session->answering.empty() || !session->sending.empty();
+    lowest.expires_after(streamsInFlight ? options.streamIdleTimeout : options.idleTimeout);
     auto [error, got] = co_await stream.async_read_some(asio::buffer(chunk), kUseTuple);
     if (error) co_return;  // gone, reset, idle, or the writer ended first
     auto failure = session->codec->receive({reinterpret_cast<const uint8_t*>(chunk), got});

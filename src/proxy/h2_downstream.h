@@ -6,7 +6,8 @@
 // as HEADERS, DATA and, when it has trailers, a trailing HEADERS frame. An answer whose body
 // comes in pieces (a large or unsized HTTP/1.1 upstream body, streamed_body.h) goes out as
 // they come, at most kSendHighWater of it queued, paced by the client's flow control; a
-// client that takes none of it for the idle timeout loses the stream (RST_STREAM CANCEL).
+// client that takes none of it for the stream idle timeout loses the stream (RST_STREAM
+// CANCEL).
 //
 // Framing, HPACK and the protocol's own defences are nghttp2's, through hbone::H2Codec: a
 // header list over 64 KiB, more than 100 concurrent streams (REFUSED_STREAM), a rapid-reset
@@ -57,6 +58,9 @@ struct H2Drain {
 struct H2DownstreamOptions {
   std::shared_ptr<H2Drain> drain;  // optional
   std::chrono::milliseconds idleTimeout{60000};
+  // While streams are in flight: how long the client may send nothing (its streamed request
+  // bodies included) before the connection is closed. Envoy's stream_idle_timeout, 5 min.
+  std::chrono::milliseconds streamIdleTimeout{300000};
   uint32_t maxConcurrentStreams = 100;
   size_t maxBufferedBodyBytes = 32u << 20;  // all streams of the connection together
   bool streamRequestBodies = false;

@@ -272,7 +272,7 @@ TEST(H2Downstream, ABodyThatFailsMidwayResetsTheStream) {
 TEST(H2Downstream, AClientThatTakesNoneOfTheBodyLosesTheStream) {
   StreamingResponder streaming;
   H2DownstreamOptions options;
-  options.idleTimeout = std::chrono::milliseconds(400);
+  options.streamIdleTimeout = std::chrono::milliseconds(400);
   H2Server server(options, streaming.responder());
   asio::io_context io;
   tcp::socket socket(io);
@@ -340,6 +340,53 @@ TEST(H2Downstream, AnUploadReachesTheResponderBeforeItEnds) {
   // A small body with a length is still held, and so is everything without the option.
   std::string small = run(fmt::format("curl -s --max-time 5 --http2-prior-knowledge -d hello http://127.0.0.1:{}/small", server.port()));
   EXPECT_EQ(small, "held body=5");
+}
+
+// A streamed answer that ends while the client is still uploading tells the client to
+// stop: RST_STREAM NO_ERROR once the end is out (RFC 9113 §8.1), not a stream left open.
+TEST(H2Downstream, AnAnswerThatEndsFirstResetsTheStillOpenUpload) {
+  StreamingResponder streaming;
+  H2DownstreamOptions options;
+  options.streamRequestBodies = true;
+  H2Server server(options, streaming.responder());
+  asio::io_context io;
+  tcp::socket socket(io);
+  socket.connect({asio::ip::make_address("127.0.0.1"), server.port()});
+  auto codec = hbone::H2Codec::make(hbone::H2Role::kClient, hbone::H2Settings::client()).value();
+  hbone::H2Codec::RequestHead head{"PUT", "http", "example.com", "/pieces/2"};
+  auto id = codec->submitRequest(head, {}, false);  // the upload stays open
+  ASSERT_TRUE(id);
+  std::string upload(1000, 'x');
+  ASSERT_TRUE(codec->submitData(*id, {reinterpret_cast<const uint8_t*>(upload.data()), upload.size()}));
+  size_t received = 0;
+  bool ended = false;
+  std::optional<uint32_t> closedWith;
+  auto until = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+  timeval tenth{0, 100000};
+  ::setsockopt(socket.native_handle(), SOL_SOCKET, SO_RCVTIMEO, &tenth, sizeof tenth);
+  while (!closedWith && std::chrono::steady_clock::now() < until) {
+    asio::write(socket, asio::buffer(codec->takeOutput()));
+    char chunk[65536];
+    ssize_t got = ::recv(socket.native_handle(), chunk, sizeof chunk, 0);
+    if (got == 0) break;
+    if (got < 0) continue;  // nothing yet
+    (void)codec->receive({reinterpret_cast<const uint8_t*>(chunk), static_cast<size_t>(got)});
+    for (auto& event : codec->takeEvents()) {
+      if (auto* data = std::get_if<hbone::StreamDataEvent>(&event)) {
+        received += data->data.size();
+        codec->consume(data->streamId, data->data.size());
+      } else if (std::holds_alternative<hbone::StreamEndEvent>(event)) {
+        ended = true;
+      } else if (auto* closed = std::get_if<hbone::StreamClosedEvent>(&event)) {
+        closedWith = closed->errorCode;
+      }
+    }
+  }
+  EXPECT_EQ(received, 2 * PiecesBody::kPiece);
+  EXPECT_TRUE(ended);
+  ASSERT_TRUE(closedWith) << "the client's half of the stream was left open";
+  EXPECT_EQ(*closedWith, 0u) << "NO_ERROR: stop sending, the answer is whole";
+  EXPECT_EQ(streaming.lastEnd.load(), static_cast<int>(RelayEnd::kDone));
 }
 
 }  // namespace

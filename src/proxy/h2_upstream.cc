@@ -60,6 +60,7 @@ struct PendingStream {
   bool finished = false;
   bool mayStream = false;  // the caller takes a body in pieces
   bool streaming = false;  // the head is in and the body goes to `pieces`, not into the response
+  bool requestEnded = true;  // our END_STREAM is queued (false while a request body is still being sent)
   std::deque<std::string> pieces;  // DATA not yet taken, not yet consume()d
   H2Exchange result;
   hbone::AsyncSignal done;
@@ -297,6 +298,7 @@ asio::awaitable<void> sendRequestBody(std::shared_ptr<Connection> connection, in
     connection->codec->submitReset(id, kCancel);
     connection->finish(*pending, H2Exchange::Status::kReset);
     connection->wake.notify();
+    pending->requestEnded = true;
   };
   asio::steady_timer stall(co_await asio::this_coro::executor);
   while (live()) {
@@ -310,6 +312,7 @@ asio::awaitable<void> sendRequestBody(std::shared_ptr<Connection> connection, in
     if (piece->empty()) {
       (void)connection->codec->submitEnd(id);
       connection->wake.notify();
+      pending->requestEnded = true;
       break;
     }
     (void)connection->codec->submitData(id, {reinterpret_cast<const uint8_t*>(piece->data()), piece->size()});
@@ -324,6 +327,13 @@ asio::awaitable<void> sendRequestBody(std::shared_ptr<Connection> connection, in
       auto woke = co_await (connection->drained.wait() || stall.async_wait(kUseTuple));
       (void)woke;  // either way, look again
     }
+  }
+  // Left with our half still open (the answer ended first, or the stream was given up): a
+  // stream nobody will end would hold one of the peer's concurrent streams for good.
+  if (!pending->requestEnded && connection->state != Connection::State::kClosed) {
+    connection->codec->submitReset(id, kCancel);
+    connection->wake.notify();
+    pending->requestEnded = true;
   }
   --connection->sendingBodies;
 }
@@ -342,11 +352,13 @@ class H2UpstreamBody final : public StreamedBody {
   ~H2UpstreamBody() override {
     Connection& connection = *claim_.connection;
     if (connection.state == Connection::State::kClosed) return;
-    if (!pending_->finished) connection.codec->submitReset(id_, kCancel);
+    if (!pending_->finished || !pending_->requestEnded) connection.codec->submitReset(id_, kCancel);
     // Untaken DATA still counts against the connection's window: give it back.
     for (const auto& piece : pending_->pieces) connection.codec->consume(id_, piece.size());
+    pending_->requestEnded = true;  // reset above if it was not: a sender stops here
     connection.streams.erase(id_);
     connection.wake.notify();
+    connection.drained.notify();
   }
 
   asio::awaitable<Result<std::string_view>> next() override {
@@ -620,11 +632,13 @@ asio::awaitable<H2Exchange> H2UpstreamPool::send(std::shared_ptr<Connection> con
   }
   auto pending = std::make_shared<PendingStream>(io_.get_executor());
   pending->mayStream = limits.responseMayStream;
+  pending->requestEnded = !bodyFollows;
   connection->streams[id] = pending;
   ++counters_->streams;
   if (limits.maxRequestsPerConnection != 0 && ++connection->requests >= limits.maxRequestsPerConnection) connection->draining = true;
   connection->wake.notify();
   if (bodyFollows) asio::co_spawn(io_, sendRequestBody(connection, id, pending, limits.requestBody, options_.bodyTimeout), asio::detached);
+  const bool claimed = bodyFollows;  // every answer from here on says so
 
   asio::steady_timer timer(io_);
   timer.expires_at(deadline.value_or(Clock::time_point::max()));
@@ -636,14 +650,18 @@ asio::awaitable<H2Exchange> H2UpstreamPool::send(std::shared_ptr<Connection> con
         connection->codec->submitReset(id, kCancel);
         connection->streams.erase(id);
         connection->wake.notify();
+        connection->drained.notify();
       }
+      pending->requestEnded = true;  // reset: nothing more goes on this stream
       H2Exchange late;
       late.status = H2Exchange::Status::kTimeout;
+      late.requestBodyClaimed = claimed;
       co_return late;
     }
   }
   if (pending->streaming && !pending->finished) {
     H2Exchange streamed;
+    streamed.requestBodyClaimed = claimed;
     streamed.response = std::move(pending->result.response);  // the head alone
     auto body = std::make_unique<H2UpstreamBody>(connection, pending, id, deadline, options_.bodyTimeout);
     auto text = streamed.response[http::field::content_length];
@@ -658,7 +676,16 @@ asio::awaitable<H2Exchange> H2UpstreamPool::send(std::shared_ptr<Connection> con
     pending->result.response.body() += piece;
   }
   if (!pending->pieces.empty()) connection->wake.notify();
+  // Answered before the request body ended: our half is given up now, not whenever the
+  // sender next wakes (it may be waiting for the client for minutes).
+  if (!pending->requestEnded && connection->state != Connection::State::kClosed) {
+    connection->codec->submitReset(id, kCancel);
+    connection->wake.notify();
+    pending->requestEnded = true;
+  }
   connection->streams.erase(id);
+  connection->drained.notify();  // a sender still waiting for room sees the stream gone
+  pending->result.requestBodyClaimed = claimed;
   co_return std::move(pending->result);
 }
 

@@ -114,6 +114,9 @@ struct H2Exchange {
   // Set when the body streams: `response` is the head alone, and the trailers come with
   // the body (StreamedBody::trailers) instead of in `trailers`.
   std::unique_ptr<StreamedBody> body;
+  // A sender for Limits::requestBody was started: whatever happened, the request cannot be
+  // sent again (that sender may hold, or still take, the body's next piece).
+  bool requestBodyClaimed = false;
 };
 
 class H2UpstreamPool {

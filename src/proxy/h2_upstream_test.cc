@@ -14,6 +14,7 @@
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/use_awaitable.hpp>
+#include <boost/asio/write.hpp>
 #include <boost/beast/core/tcp_stream.hpp>
 #include <fmt/format.h>
 
@@ -466,6 +467,64 @@ TEST_F(H2UpstreamTest, ARequestBodyStreamsUpWhileTheAnswerStreamsBack) {
   auto [rest, ok] = readAll(*got.body);
   EXPECT_TRUE(ok);
   EXPECT_EQ(rest, std::string(testing::PiecesBody::kPiece, 'b') + std::string(testing::PiecesBody::kPiece, 'c'));
+}
+
+// An HTTP/2 server that answers every request at once ("ok", END_STREAM on the DATA) and
+// never resets a stream itself, as a peer may; it records how each stream closed.
+struct PlainAnsweringServer {
+  explicit PlainAnsweringServer(asio::io_context& io) : acceptor(io, tcp::endpoint(asio::ip::make_address("127.0.0.1"), 0)) {
+    asio::co_spawn(io, serve(), asio::detached);
+  }
+  asio::awaitable<void> serve() {
+    auto [acceptError, socket] = co_await acceptor.async_accept(kUseTuple);
+    if (acceptError) co_return;
+    auto codec = hbone::H2Codec::make(hbone::H2Role::kServer, hbone::H2Settings::server()).value();
+    char chunk[65536];
+    while (true) {
+      std::string out = codec->takeOutput();
+      if (!out.empty()) {
+        auto [writeError, written] = co_await asio::async_write(socket, asio::buffer(out), kUseTuple);
+        if (writeError) co_return;
+      }
+      auto [readError, got] = co_await socket.async_read_some(asio::buffer(chunk), kUseTuple);
+      if (readError) co_return;
+      (void)codec->receive({reinterpret_cast<const uint8_t*>(chunk), got});
+      for (auto& event : codec->takeEvents()) {
+        if (auto* headers = std::get_if<hbone::StreamHeadersEvent>(&event)) {
+          (void)codec->submitResponse(headers->streamId, 200, {{"content-length", "2"}}, false);
+          (void)codec->submitData(headers->streamId, {reinterpret_cast<const uint8_t*>("ok"), 2});
+          (void)codec->submitEnd(headers->streamId);
+        } else if (auto* data = std::get_if<hbone::StreamDataEvent>(&event)) {
+          codec->consume(data->streamId, data->data.size());
+        } else if (auto* closed = std::get_if<hbone::StreamClosedEvent>(&event)) {
+          closedWith.push_back(closed->errorCode);
+        }
+      }
+    }
+  }
+  std::string endpoint() const { return fmt::format("127.0.0.1:{}", acceptor.local_endpoint().port()); }
+  tcp::acceptor acceptor;
+  std::vector<uint32_t> closedWith;
+};
+
+// Answered before the request body ended: the pool gives up its half of the stream at once
+// (RST_STREAM CANCEL), or a peer that does not reset streams itself would keep it open, one
+// of its concurrent streams lost for good.
+TEST_F(H2UpstreamTest, AnAnswerBeforeTheRequestBodyEndedResetsTheStream) {
+  PlainAnsweringServer server(io_);
+  H2UpstreamPool pool(io_, {});
+  std::atomic<bool> never{false};
+  H2UpstreamPool::Limits limits;
+  limits.requestBody = std::make_shared<testing::PiecesBody>(3, 0, testing::PiecesBody::kNever, &never);  // waits for a gate that stays shut
+  auto request = get("/early");
+  request.method(http::verb::post);
+  auto got = std::move(exchangeAll(pool, server.endpoint(), request, 1, std::nullopt, limits)[0]);
+  ASSERT_EQ(got.status, H2Exchange::Status::kOk);
+  EXPECT_EQ(got.response.body(), "ok");
+  EXPECT_TRUE(got.requestBodyClaimed) << "the gateway must not send this request again";
+  runFor(std::chrono::milliseconds(300));
+  ASSERT_EQ(server.closedWith.size(), 1u) << "the stream was left open";
+  EXPECT_EQ(server.closedWith[0], 0x8u);  // CANCEL
 }
 
 TEST_F(H2UpstreamTest, AStreamedBodyFailsWhenTheConnectionGoes) {

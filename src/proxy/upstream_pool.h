@@ -55,6 +55,8 @@ using PooledTunnel = BasicPooledConnection<TunnelStream>;
 //   eighth goes at once. Keys are many when they carry a client's choice (auto SNI: one per
 //   Host), and each idle connection is a descriptor;
 // - keys left without connections are forgotten by the sweep.
+// The sweep runs from take() and put(): a proxy that gets no request at all keeps its
+// expired idle connections until the next one.
 // take() and put() cost a clock read more than a bare map; the sweep walks everything once.
 template <class Connection>
 class BasicUpstreamPool {
@@ -71,10 +73,11 @@ class BasicUpstreamPool {
 
   // The newest idle connection under `key` whose idle timeout has not passed.
   std::optional<Connection> take(const std::string& key) {
+    const auto now = Clock::now();
+    if (now >= nextSweep_) sweep(now);
     auto found = idle_.find(key);
     if (found == idle_.end()) return std::nullopt;
     auto& list = found->second;
-    const auto now = Clock::now();
     while (!list.empty()) {
       Idle newest = std::move(list.back());
       list.pop_back();
