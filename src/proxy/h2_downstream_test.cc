@@ -69,22 +69,6 @@ asio::awaitable<H2Answer> echo(H2Request request, std::shared_ptr<StreamedBody> 
   co_return answer;
 }
 
-// Takes an upload in pieces, noting the first, and answers how it came and how much.
-asio::awaitable<H2Answer> countUpload(std::atomic<bool>* sawFirst, H2Request request, std::shared_ptr<StreamedBody> body) {
-  size_t bytes = request.body().size();
-  while (body != nullptr) {
-    auto piece = co_await body->next();
-    if (!piece || piece->empty()) break;
-    bytes += piece->size();
-    *sawFirst = true;
-  }
-  H2Answer answer;
-  answer.response.result(http::status::ok);
-  answer.response.body() = fmt::format("{} body={}", body != nullptr ? "streamed" : "held", bytes);
-  answer.response.prepare_payload();
-  co_return answer;
-}
-
 // The HTTP/2 side under test, answering with `echo` unless told otherwise.
 struct H2Server : testing::H2TestServer {
   explicit H2Server(H2DownstreamOptions options = {}, H2Responder respond = echo) : H2TestServer(options, std::move(respond)) {}
@@ -315,7 +299,7 @@ TEST(H2Downstream, AnUploadReachesTheResponderBeforeItEnds) {
   options.streamRequestBodies = true;
   std::atomic<bool> sawFirst{false};
   H2Server server(options, [&sawFirst](H2Request request, std::shared_ptr<StreamedBody> body) {
-    return countUpload(&sawFirst, std::move(request), std::move(body));
+    return testing::countReceived(std::move(request), std::move(body), &sawFirst);
   });
   std::string fifo = fmt::format("/tmp/weft-h2-upload-{}", getpid());
   ::unlink(fifo.c_str());
@@ -336,10 +320,10 @@ TEST(H2Downstream, AnUploadReachesTheResponderBeforeItEnds) {
   }
   client.join();
   ::unlink(fifo.c_str());
-  EXPECT_EQ(answer, "streamed body=200000");
+  EXPECT_EQ(answer, "streamed 200000");
   // A small body with a length is still held, and so is everything without the option.
   std::string small = run(fmt::format("curl -s --max-time 5 --http2-prior-knowledge -d hello http://127.0.0.1:{}/small", server.port()));
-  EXPECT_EQ(small, "held body=5");
+  EXPECT_EQ(small, "held 5");
 }
 
 // A streamed answer that ends while the client is still uploading tells the client to

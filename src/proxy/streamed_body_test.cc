@@ -540,26 +540,13 @@ TEST_F(StreamedBodyTest, AnHttp2ClientsLargeUploadStreamsToTheUpstream) {
   EXPECT_NE(metrics().find(fmt::format("}} {}\n", body.size())), std::string::npos) << "the request's bytes, recorded";
 }
 
-// An HTTP/2 upstream that counts what it was sent, taken in pieces.
-asio::awaitable<H2Answer> countReceived(H2Request request, std::shared_ptr<StreamedBody> body) {
-  size_t bytes = request.body().size();
-  while (body != nullptr) {
-    auto piece = co_await body->next();
-    if (!piece || piece->empty()) break;
-    bytes += piece->size();
-  }
-  H2Answer answer;
-  answer.response.result(http::status::ok);
-  answer.response.body() = fmt::format("{} {}", body != nullptr ? "streamed" : "held", bytes);
-  answer.response.prepare_payload();
-  co_return answer;
-}
-
 TEST_F(StreamedBodyTest, AnHttp2ClientsLargeUploadStreamsToAnHttp2Upstream) {
   if (findInPath("curl").empty()) GTEST_SKIP() << "curl is not installed";
   H2DownstreamOptions options;
   options.streamRequestBodies = true;
-  testing::H2TestServer backend(options, &countReceived);
+  testing::H2TestServer backend(options, [](H2Request request, std::shared_ptr<StreamedBody> body) {
+    return testing::countReceived(std::move(request), std::move(body));
+  });
   start(backend.port(), 0, 0, true);
   std::string file = fmt::format("/tmp/weft-h2-upload2-{}", getpid());
   ASSERT_TRUE(writeFileAtomically(file, pattern(20 * 1024 * 1024)));  // over what a held body may be

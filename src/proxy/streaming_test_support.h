@@ -21,6 +21,7 @@
 #include <thread>
 
 #include <boost/beast/core/tcp_stream.hpp>
+#include <fmt/format.h>
 
 #include "proxy/h2_downstream.h"
 #include "proxy/streamed_body.h"
@@ -83,6 +84,24 @@ class EchoBody final : public StreamedBody {
  private:
   std::shared_ptr<StreamedBody> request_;
 };
+
+// An HTTP/2 responder's body: takes the request's body (held or in pieces), setting
+// `sawFirst` once a piece came, and answers "streamed N" or "held N" with its size.
+inline boost::asio::awaitable<H2Answer> countReceived(H2Request request, std::shared_ptr<StreamedBody> body,
+                                                      std::atomic<bool>* sawFirst = nullptr) {
+  size_t bytes = request.body().size();
+  while (body != nullptr) {
+    auto piece = co_await body->next();
+    if (!piece || piece->empty()) break;
+    bytes += piece->size();
+    if (sawFirst != nullptr) *sawFirst = true;
+  }
+  H2Answer answer;
+  answer.response.result(boost::beast::http::status::ok);
+  answer.response.body() = fmt::format("{} {}", body != nullptr ? "streamed" : "held", bytes);
+  answer.response.prepare_payload();
+  co_return answer;
+}
 
 // serveHttp2 (h2c with prior knowledge) on 127.0.0.1, a port of the kernel's choosing, on
 // a thread of its own, answering with `respond`.
