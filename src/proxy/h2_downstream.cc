@@ -12,7 +12,6 @@
 #include <boost/beast/core/basic_stream.hpp>
 #include <boost/beast/core/tcp_stream.hpp>
 #include <boost/beast/ssl/ssl_stream.hpp>
-#include <charconv>
 #include <deque>
 #include <map>
 #include <memory>
@@ -178,16 +177,8 @@ class H2RequestBody final : public StreamedBody {
   bool endSeen_ = false, failed_ = false, released_ = false, done_ = false;
 };
 
-// A body worth passing on in pieces: large, of unknown length, or gRPC (a stream of
-// messages whose end the client chooses).
-bool worthStreaming(const hbone::Headers& headers) {
-  auto type = hbone::findHeader(headers, "content-type");
-  if (type && isGrpcContentType(*type)) return true;
-  auto text = hbone::findHeader(headers, "content-length");
-  if (!text) return true;
-  uint64_t length = 0;
-  auto parsed = std::from_chars(text->data(), text->data() + text->size(), length);
-  return parsed.ec != std::errc() || length > kBufferedBodyBytes;
+bool requestWorthStreaming(const hbone::Headers& headers) {
+  return worthStreaming(hbone::findHeader(headers, "content-type").value_or(""), hbone::findHeader(headers, "content-length"));
 }
 
 H2Response plainAnswer(unsigned status, std::string_view body) {
@@ -310,9 +301,7 @@ void startAnswer(const std::shared_ptr<Session>& session, int32_t streamId, Inco
     return;
   }
   if (streamed != nullptr) {
-    auto length = hbone::findHeader(in.headers, "content-length");
-    uint64_t n = 0;
-    if (length && std::from_chars(length->data(), length->data() + length->size(), n).ec == std::errc()) streamed->length = n;
+    if (auto length = hbone::findHeader(in.headers, "content-length")) streamed->length = contentLengthOf(*length);
   }
   session->answering[streamId] = std::get<H2Request>(built).body().size();
   asio::co_spawn(session->executor, respond(std::move(std::get<H2Request>(built)), streamed),
@@ -358,7 +347,7 @@ void onEvents(const std::shared_ptr<Session>& session, const H2Responder& respon
       if (in.headers.empty()) {
         ++counters.streams;
         in.headers = std::move(headers->headers);
-        if (options.streamRequestBodies && !endingNow.contains(headers->streamId) && worthStreaming(in.headers)) {
+        if (options.streamRequestBodies && !endingNow.contains(headers->streamId) && requestWorthStreaming(in.headers)) {
           in.streamed = std::make_shared<H2RequestBody>(session, headers->streamId, options.streamIdleTimeout);
           Incoming head{in.headers, {}, false, nullptr};
           startAnswer(session, headers->streamId, std::move(head), respond, options, counters, in.streamed);

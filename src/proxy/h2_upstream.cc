@@ -66,15 +66,6 @@ struct PendingStream {
   hbone::AsyncSignal done;
 };
 
-// A large, unsized or gRPC body is worth streaming; a small sized one is cheaper held.
-bool worthStreaming(const http::response<http::string_body>& head) {
-  if (isGrpcContentType(head[http::field::content_type])) return true;
-  auto text = head[http::field::content_length];
-  uint64_t length = 0;
-  auto parsed = std::from_chars(text.data(), text.data() + text.size(), length);
-  return text.empty() || parsed.ec != std::errc() || length > kBufferedBodyBytes;
-}
-
 }  // namespace
 
 // One HTTP/2 connection to an endpoint. `reserved` counts the exchanges that chose it
@@ -164,7 +155,9 @@ struct H2UpstreamPool::Connection {
     for (auto& [name, value] : headers) {
       if (!name.starts_with(':')) response.insert(name, value);
     }
-    if (pending.mayStream && worthStreaming(response)) {
+    auto length = response.find(http::field::content_length);
+    if (pending.mayStream && worthStreaming(response[http::field::content_type],
+                                            length == response.end() ? std::nullopt : std::optional(length->value()))) {
       pending.streaming = true;
       pending.done.notify();  // the exchange returns with the head
     }
@@ -664,9 +657,7 @@ asio::awaitable<H2Exchange> H2UpstreamPool::send(std::shared_ptr<Connection> con
     streamed.requestBodyClaimed = claimed;
     streamed.response = std::move(pending->result.response);  // the head alone
     auto body = std::make_unique<H2UpstreamBody>(connection, pending, id, deadline, options_.bodyTimeout);
-    auto text = streamed.response[http::field::content_length];
-    uint64_t length = 0;
-    if (!text.empty() && std::from_chars(text.data(), text.data() + text.size(), length).ec == std::errc()) body->length = length;
+    body->length = contentLengthOf(streamed.response[http::field::content_length]);
     streamed.body = std::move(body);
     co_return streamed;
   }

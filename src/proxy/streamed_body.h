@@ -29,6 +29,7 @@
 #include <boost/beast/http.hpp>
 
 #include <array>
+#include <charconv>
 #include <chrono>
 #include <cstdint>
 #include <cstdio>
@@ -38,6 +39,7 @@
 
 #include "base/result.h"
 #include "hbone/h2_codec.h"
+#include "proxy/request_telemetry.h"
 #include "proxy/timed_socket.h"
 #include "proxy/upstream_pool.h"
 
@@ -45,6 +47,23 @@ namespace weft::proxy {
 
 // Bodies with a Content-Length up to this are read whole with the head.
 inline constexpr uint64_t kBufferedBodyBytes = 64 * 1024;
+
+// A Content-Length field's value, when it is one.
+inline std::optional<uint64_t> contentLengthOf(std::string_view text) {
+  uint64_t length = 0;
+  auto parsed = std::from_chars(text.data(), text.data() + text.size(), length);
+  if (text.empty() || parsed.ec != std::errc() || parsed.ptr != text.data() + text.size()) return std::nullopt;
+  return length;
+}
+
+// Whether a body is worth passing on in pieces rather than holding: large, of unknown
+// length, or gRPC (a stream of messages whose end the sender chooses). HTTP/2 decides
+// with this on both sides; HTTP/1.1 by its parser's view of the framing.
+inline bool worthStreaming(std::string_view contentType, std::optional<std::string_view> contentLength) {
+  if (isGrpcContentType(contentType)) return true;
+  auto length = contentLength ? contentLengthOf(*contentLength) : std::nullopt;
+  return !length || *length > kBufferedBodyBytes;
+}
 
 class StreamedBody {
  public:
