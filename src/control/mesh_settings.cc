@@ -2,6 +2,7 @@
 
 #include <boost/json.hpp>
 
+#include "base/duration.h"
 #include "model/document.h"
 #include "model/json_access.h"
 #include "tls/spiffe_id.h"
@@ -39,6 +40,15 @@ Result<weft::v1::MeshConfig> parseMeshConfig(std::string_view yaml, const std::s
     mesh.set_access_log_encoding(encoding);
   }
   if (auto root = model::stringAt(v, {"rootNamespace"}); !root.empty()) mesh.set_root_namespace(root);
+  if (auto refresh = model::stringAt(v, {"dnsRefreshRate"}); !refresh.empty()) {
+    auto parsed = parseDuration(refresh);
+    auto ms = parsed ? std::chrono::duration_cast<std::chrono::milliseconds>(*parsed).count() : 0;
+    // Istio refuses a rate under 1 ms; a day is far beyond any useful one and keeps it in 32 bits.
+    if (!parsed || ms < 1 || ms > 86'400'000) {
+      return makeError("{}: dnsRefreshRate: must be a duration from 1ms to 24h, not {:?}", source, refresh);
+    }
+    mesh.set_dns_refresh_ms(static_cast<uint32_t>(ms));
+  }
   return mesh;
 }
 

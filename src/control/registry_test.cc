@@ -1,5 +1,6 @@
 #include "control/registry.h"
 
+#include <fmt/format.h>
 #include <google/protobuf/util/message_differencer.h>
 #include <gtest/gtest.h>
 
@@ -246,6 +247,27 @@ data:
   auto kept = buildRegistry(broken, s);
   EXPECT_EQ(kept.resources.at(kMeshConfigType).at("mesh").mesh_config().access_log_encoding(), s.mesh.access_log_encoding());
   EXPECT_NE(kept.notes.back().find("the previous mesh config stays"), std::string::npos);
+}
+
+TEST(Registry, DnsRefreshRateReachesTheProxiesAndABadOneKeepsThePreviousMeshConfig) {
+  auto s = settings();
+  auto withRate = [&](const std::string& rate) {
+    return buildRegistry(objectsFrom(fmt::format(R"(
+apiVersion: v1
+kind: ConfigMap
+metadata: {{name: istio-prod, namespace: istio-system}}
+data:
+  mesh: |
+    dnsRefreshRate: {}
+)", rate)), s);
+  };
+  EXPECT_EQ(withRate("1.5s").resources.at(kMeshConfigType).at("mesh").mesh_config().dns_refresh_ms(), 1500u);
+  for (std::string bad : {"0s", "-1s", "fast", "48h"}) {
+    auto kept = withRate(bad);
+    EXPECT_EQ(kept.resources.at(kMeshConfigType).at("mesh").mesh_config().dns_refresh_ms(), 0u) << bad;
+    ASSERT_FALSE(kept.notes.empty()) << bad;
+    EXPECT_NE(kept.notes.back().find("dnsRefreshRate: must be a duration from 1ms to 24h"), std::string::npos) << kept.notes.back();
+  }
 }
 
 }  // namespace

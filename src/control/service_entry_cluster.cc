@@ -68,27 +68,34 @@ bool resolvedByDns(const Object& entry) {
   return resolution == "DNS" || resolution == "DNS_ROUND_ROBIN" || resolution == "DYNAMIC_DNS";
 }
 
-// The entry's `endpoints` the subset picks: IPv4 literals become endpoints; with DNS
-// resolution, host names are returned for the caller to note; anything else (IPv6, Unix
-// sockets, a name under STATIC) is noted and left out.
-std::vector<std::string> addListedEndpoints(const Object& entry, const EntryPort& port, const json::value* subsetLabels,
-                                            weft::v1::Cluster& cluster, const ServiceEntryNote& note) {
-  std::vector<std::string> unresolvedNames;
+// A host name the proxy looks up itself (a DNS cluster's endpoint), at `port`.
+void addDnsEndpoint(weft::v1::Cluster& cluster, std::string_view hostname, uint32_t port) {
+  std::string name = asciiLower(hostname);
+  while (!name.empty() && name.back() == '.') name.pop_back();
+  auto* endpoint = cluster.add_dns_endpoints();
+  endpoint->set_hostname(name);
+  endpoint->set_port(port);
+}
+
+// The entry's `endpoints` the subset picks: IPv4 literals become endpoints; host names
+// under DNS resolution become DNS endpoints for the proxy to look up; anything else (IPv6,
+// Unix sockets, a name under STATIC) is noted and left out.
+void addListedEndpoints(const Object& entry, const EntryPort& port, const json::value* subsetLabels, weft::v1::Cluster& cluster,
+                        const ServiceEntryNote& note) {
   for (const auto& endpoint : arrayAt(entry.value(), {"spec", "endpoints"})) {
     if (!labelsInclude(subsetLabels, at(endpoint, {"labels"}))) continue;
     std::string address = stringAt(endpoint, {"address"});
-    if (!Ipv4Address::parse(address)) {
-      if (resolvedByDns(entry)) {
-        unresolvedNames.push_back(address);
-      } else {
-        note(fmt::format("ServiceEntry {}/{}: endpoint address {:?} is not an IPv4 address: left out", entry.ns(), entry.name(), address));
-      }
-      continue;
-    }
     int64_t own = port.name.empty() ? 0 : intAt(endpoint, {"ports", port.name});
-    cluster.add_endpoints(fmt::format("{}:{}", address, own > 0 && own <= 65535 ? static_cast<uint32_t>(own) : port.target));
+    uint32_t listening = own > 0 && own <= 65535 ? static_cast<uint32_t>(own) : port.target;
+    if (Ipv4Address::parse(address)) {
+      cluster.add_endpoints(fmt::format("{}:{}", address, listening));
+    } else if (resolvedByDns(entry) && address.find(':') == std::string::npos) {
+      addDnsEndpoint(cluster, address, listening);
+    } else {
+      note(fmt::format("ServiceEntry {}/{}: endpoint address {:?} is not an IPv4 address{}: left out", entry.ns(), entry.name(), address,
+                       resolvedByDns(entry) ? " or a host name" : ""));
+    }
   }
-  return unresolvedNames;
 }
 
 // The ready pods of the entry's namespace its workloadSelector (and the subset) picks.
@@ -107,20 +114,17 @@ void addSelectedPods(const Object& entry, const EntryPort& port, const json::val
   }
 }
 
-// Why a cluster lacks endpoints weftd could not give it, so the 503s can be explained.
-void noteUnresolved(const Object& entry, const std::vector<std::string>& names, const weft::v1::Cluster& cluster, const ServiceEntryNote& note) {
-  if (names.empty()) return;
-  note(fmt::format("ServiceEntry {}/{}: resolution DNS with hostname endpoints is not resolved yet ({}): {}", entry.ns(), entry.name(),
-                   fmt::join(names, ", "), cluster.endpoints().empty() ? "routes to it answer 503" : "left out"));
-}
-
 // Without endpoints Istio resolves the host itself (DNS), or sends to the address the
 // client dialled (NONE), which a request reaching a gateway or waypoint route does not carry.
-void noteWithoutEndpoints(const Object& entry, const weft::v1::Cluster& cluster, const ServiceEntryNote& note) {
+void addWithoutEndpoints(const Object& entry, const EntryPort& port, weft::v1::Cluster& cluster, const ServiceEntryNote& note) {
   std::string resolution = stringAt(entry.value(), {"spec", "resolution"});
-  if (resolvedByDns(entry)) {
-    note(fmt::format("ServiceEntry {}/{}: resolution {} without endpoints needs {} resolved, which weftd does not do yet: routes to it answer 503",
-                     entry.ns(), entry.name(), resolution, cluster.service_hostname()));
+  if (resolution == "DNS" || resolution == "DNS_ROUND_ROBIN") {
+    addDnsEndpoint(cluster, cluster.service_hostname(), port.target);
+    return;
+  }
+  if (resolution == "DYNAMIC_DNS") {
+    note(fmt::format("ServiceEntry {}/{}: resolution DYNAMIC_DNS (each request's own host looked up) is not built: routes to {} answer 503",
+                     entry.ns(), entry.name(), cluster.service_hostname()));
     return;
   }
   note(fmt::format("ServiceEntry {}/{}: resolution {} without endpoints leaves routes to {} nowhere to send: they answer 503", entry.ns(),
@@ -158,11 +162,12 @@ bool fillServiceEntryCluster(const Object& entry, uint32_t number, const json::v
     addSelectedPods(entry, *port, subsetLabels, pods, cluster);
     return true;
   }
+  cluster.set_dns_first_address_only(stringAt(entry.value(), {"spec", "resolution"}) == "DNS_ROUND_ROBIN");
   if (arrayAt(entry.value(), {"spec", "endpoints"}).empty()) {
-    noteWithoutEndpoints(entry, cluster, note);
+    addWithoutEndpoints(entry, *port, cluster, note);
     return true;
   }
-  noteUnresolved(entry, addListedEndpoints(entry, *port, subsetLabels, cluster, note), cluster, note);
+  addListedEndpoints(entry, *port, subsetLabels, cluster, note);
   return true;
 }
 

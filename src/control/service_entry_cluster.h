@@ -9,15 +9,16 @@
 //    port); its `targetPort` (else the number) is where endpoints listen, unless an
 //    endpoint names its own port for that port's name.
 //  - GRPC and HTTP2 ports are reached over HTTP/2, like such Service ports.
-//  - STATIC and NONE endpoints are their IPv4 `address`es. DNS (DNS_ROUND_ROBIN, DYNAMIC_DNS)
-//    endpoints that are IP literals are used as they are; host names, and the entry's own
-//    host when it lists no endpoints, would need resolving, which weftd does not do: they
-//    are left out with a note, and a cluster left without endpoints answers 503.
+//  - STATIC and NONE endpoints are their IPv4 `address`es. Under DNS and DNS_ROUND_ROBIN,
+//    IP literals are used as they are, and host names (or, when the entry lists no
+//    endpoints, the host routed to) become DNS endpoints the proxy looks up itself and
+//    keeps looking up, as Envoy's STRICT_DNS and LOGICAL_DNS clusters do: weftd's own view
+//    of DNS is not the proxy's. DYNAMIC_DNS (each request's host) is noted, not built.
 //  - workloadSelector: the ready pods of the entry's namespace with those labels, at the
 //    port's targetPort (else its number); those enrolled in the mesh are reached over HBONE.
 //    Other endpoints are outside the mesh: plain TCP, or the DestinationRule's tls.
 //  - A subset's labels pick among the endpoints' `labels` and the selected pods' labels.
-// Not built: WorkloadEntries, IPv6 and Unix-socket endpoints, wildcard hosts, and merging
+// Not built: WorkloadEntries, IPv6 and Unix-socket endpoints, wildcard hosts, DYNAMIC_DNS, and merging
 // several entries that list one host (the first visible one is used).
 
 #include <functional>

@@ -168,39 +168,51 @@ data: {tls.crt: eA==}
   EXPECT_NE(seven->SerializeAsString(), eight->SerializeAsString()) << "the rotated Secret changes the cluster";
 }
 
-TEST(UpstreamTlsView, AGrpcPortIsHttp2AndDnsNamesAreNotedNotInvented) {
+TEST(UpstreamTlsView, AGrpcPortIsHttp2AndDnsNamesAreLeftToTheProxy) {
   auto b = buildWith(R"(
 apiVersion: networking.istio.io/v1
 kind: ServiceEntry
 metadata: {name: secure}
 spec:
   hosts: [secure.example.com]
-  ports: [{number: 80, name: grpc, protocol: GRPC}]
+  ports: [{number: 80, name: grpc, protocol: GRPC, targetPort: 9090}]
   resolution: DNS
-  endpoints: [{address: backend.example.net}, {address: 203.0.113.7}]
+  endpoints: [{address: Backend.Example.NET.}, {address: 203.0.113.7}, {address: other.example.net, ports: {grpc: 7070}}]
 )", "");
   const auto* c = clusterOf(b, "outbound|80||secure.example.com");
   ASSERT_NE(c, nullptr);
   EXPECT_EQ(c->connection_pool().upstream_protocol(), weft::v1::ConnectionPool::HTTP2);
-  ASSERT_EQ(c->endpoints_size(), 1);
-  EXPECT_EQ(c->endpoints(0), "203.0.113.7:80");
-  EXPECT_TRUE(noted(b, "resolution DNS with hostname endpoints is not resolved yet (backend.example.net): left out"));
-  auto empty = buildWith(R"(
+  ASSERT_EQ(c->endpoints_size(), 1) << "weftd invents no addresses";
+  EXPECT_EQ(c->endpoints(0), "203.0.113.7:9090");
+  ASSERT_EQ(c->dns_endpoints_size(), 2);
+  EXPECT_EQ(c->dns_endpoints(0).hostname(), "backend.example.net") << "lower case, no trailing dot";
+  EXPECT_EQ(c->dns_endpoints(0).port(), 9090u) << "the port's targetPort";
+  EXPECT_EQ(c->dns_endpoints(1).hostname(), "other.example.net");
+  EXPECT_EQ(c->dns_endpoints(1).port(), 7070u) << "the endpoint's own port for the port's name";
+  EXPECT_FALSE(c->dns_first_address_only());
+  EXPECT_FALSE(noted(b, "backend.example.net"));
+}
+
+TEST(UpstreamTlsView, WithoutEndpointsTheRoutedHostIsLookedUpAndDnsRoundRobinTakesTheFirstAddress) {
+  auto b = buildWith(R"(
 apiVersion: networking.istio.io/v1
 kind: ServiceEntry
 metadata: {name: secure}
 spec:
   hosts: [secure.example.com]
   ports: [{number: 80, name: http, protocol: HTTP}]
-  resolution: DNS
+  resolution: DNS_ROUND_ROBIN
 )", "");
-  const auto* dns = clusterOf(empty, "outbound|80||secure.example.com");
-  ASSERT_NE(dns, nullptr);
-  EXPECT_EQ(dns->endpoints_size(), 0);
-  EXPECT_TRUE(noted(empty, "resolution DNS without endpoints needs secure.example.com resolved"));
+  const auto* c = clusterOf(b, "outbound|80||secure.example.com");
+  ASSERT_NE(c, nullptr);
+  EXPECT_EQ(c->endpoints_size(), 0);
+  ASSERT_EQ(c->dns_endpoints_size(), 1);
+  EXPECT_EQ(c->dns_endpoints(0).hostname(), "secure.example.com");
+  EXPECT_EQ(c->dns_endpoints(0).port(), 80u);
+  EXPECT_TRUE(c->dns_first_address_only());
 }
 
-TEST(UpstreamTlsView, DnsHostnameEndpointsAloneLeaveNoEndpointsAndSaySo) {
+TEST(UpstreamTlsView, AnIpv6AddressUnderDnsIsNotedAndLeftOut) {
   auto b = buildWith(R"(
 apiVersion: networking.istio.io/v1
 kind: ServiceEntry
@@ -209,13 +221,12 @@ spec:
   hosts: [secure.example.com]
   ports: [{number: 80, name: http, protocol: HTTP}]
   resolution: DNS
-  endpoints: [{address: a.example.net}, {address: b.example.net}]
+  endpoints: [{address: "2001:db8::1"}]
 )", "");
   const auto* c = clusterOf(b, "outbound|80||secure.example.com");
   ASSERT_NE(c, nullptr);
-  EXPECT_TRUE(c->service_known());
-  EXPECT_EQ(c->endpoints_size(), 0) << "weftd invents no addresses";
-  EXPECT_TRUE(noted(b, "resolution DNS with hostname endpoints is not resolved yet (a.example.net, b.example.net): routes to it answer 503"));
+  EXPECT_EQ(c->dns_endpoints_size(), 0) << "not a name to look up";
+  EXPECT_TRUE(noted(b, "is not an IPv4 address or a host name: left out"));
 }
 
 TEST(UpstreamTlsView, StaticAddressesThatAreNotIpv4AreNotedAndLeftOut) {

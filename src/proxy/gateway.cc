@@ -15,6 +15,7 @@
 #include "base/clock.h"
 #include "base/descriptor_limit.h"
 #include "model/json_access.h"
+#include "proxy/config_publisher.h"
 #include "proxy/gateway_server.h"
 #include "proxy/secret_credentials.h"
 #include "proxy/waypoint_listener.h"
@@ -164,6 +165,14 @@ int runGateway(const GatewaySettings& settings) {
   xds::DeltaClient::Options options{{kListenerType, kRouteConfigurationType, kClusterType, kMeshConfigType, kRateLimitPolicyType, kHttpAuthorizationType}, node};
   Labels podLabels = *labels;
   CredentialLoader credentials = secretCredentials(settings.store);
+  ConfigPublisher publisher({podLabels, credentials, settings.podNamespace, {}}, [&](std::shared_ptr<const ProxyConfig> config) {
+    for (const auto& note : config->skipped()) spdlog::warn("gateway: {}", note);
+    asio::post(io, [&server, &applied, config] {
+      server.setConfig(config);
+      applied = true;
+      spdlog::info("gateway: config applied: {} port(s), {} waypoint target(s)", config->ports().size(), config->waypointTargetCount());
+    });
+  });
   xds::DeltaClient discovery(
       xds::controlPlaneChannel(settings.xdsAddress, *credential), options,
       [&](const xds::HeldResources& candidate) -> Status {
@@ -183,15 +192,7 @@ int runGateway(const GatewaySettings& settings) {
             certificates->setWanted({wantedIdentity});
           }
         }
-        auto built = ProxyConfig::build(held, podLabels, credentials, settings.podNamespace);
-        if (!built) return;
-        auto config = *built;
-        for (const auto& note : config->skipped()) spdlog::warn("gateway: {}", note);
-        asio::post(io, [&server, &applied, config] {
-          server.setConfig(config);
-          applied = true;
-          spdlog::info("gateway: config applied: {} port(s), {} waypoint target(s)", config->ports().size(), config->waypointTargetCount());
-        });
+        publisher.accepted(held);
       });
 
   // Ready once config is applied and the certificate is held: before it, mesh endpoints

@@ -6,6 +6,7 @@
 #include <tuple>
 
 #include "base/ascii.h"
+#include "proxy/dns_endpoints.h"
 
 namespace weft::proxy {
 
@@ -207,7 +208,8 @@ std::optional<std::string_view> queryParameter(std::string_view target, std::str
 std::shared_ptr<const ProxyConfig> ProxyConfig::empty() { return std::make_shared<const ProxyConfig>(); }
 
 Result<std::shared_ptr<const ProxyConfig>> ProxyConfig::build(const xds::HeldResources& held, const Labels& podLabels,
-                                                               const CredentialLoader& credentials, const std::string& podNamespace) {
+                                                               const CredentialLoader& credentials, const std::string& podNamespace,
+                                                               const ResolvedNames& resolved) {
   auto config = std::make_shared<ProxyConfig>();
   static const std::map<std::string, weft::v1::Resource> none;
   auto of = [&](const char* type) -> const std::map<std::string, weft::v1::Resource>& {
@@ -294,7 +296,8 @@ Result<std::shared_ptr<const ProxyConfig>> ProxyConfig::build(const xds::HeldRes
   for (auto& target : waypointTargets) target->authorizer = HttpAuthorizer::forWaypointTarget(policies, target->gateway, target->service);
   for (const auto& [name, resource] : of(kClusterType)) {
     if (!resource.has_cluster()) return makeError("{}: not a Cluster", name);
-    config->clusters_[name] = resource.cluster();
+    auto& cluster = config->clusters_[name] = resource.cluster();
+    addResolvedEndpoints(cluster, resolved);
     if (auto tls = clusterTlsFor(resource.cluster(), credentials, podNamespace)) {
       if (!tls->error.empty()) config->skipped_.push_back(fmt::format("cluster {}: {}: its requests answer 503", name, tls->error));
       config->clusterTls_[name] = std::move(*tls);

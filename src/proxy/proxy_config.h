@@ -18,6 +18,7 @@
 #include <vector>
 
 #include "base/result.h"
+#include "proxy/dns_names.h"
 #include "proxy/http_authorization.h"
 #include "proxy/tls_listener.h"
 #include "proxy/rate_limit_config.h"
@@ -107,9 +108,12 @@ class ProxyConfig : public std::enable_shared_from_this<ProxyConfig> {
   // `podNamespace` decides which AuthorizationPolicies apply (with the labels).
   // Waypoint listeners (waypoint_authorities set) are never bound to a port: those whose
   // selector matches and whose waypoint is in `podNamespace` become waypointTarget()s.
+  // `resolved`: the addresses of DNS clusters' host names (dns_names.h), added to their
+  // endpoints; a name missing there adds none.
   static Result<std::shared_ptr<const ProxyConfig>> build(const xds::HeldResources& held, const Labels& podLabels,
                                                           const CredentialLoader& credentials = nullptr,
-                                                          const std::string& podNamespace = "istio-system");
+                                                          const std::string& podNamespace = "istio-system",
+                                                          const ResolvedNames& resolved = {});
   static std::shared_ptr<const ProxyConfig> empty();
 
   const std::map<uint32_t, PortRoutes>& ports() const { return ports_; }

@@ -3,8 +3,9 @@
 # with curl from inside the cluster: header routing to v1/v2 subsets, weights, retries
 # against a failing backend, outlier ejection of that backend, fault injection (abort and
 # delay), connection-pool overflow (503 UO), consistent hashing, CORS, mirroring,
-# directResponse, method/query matches, and L7 AuthorizationPolicy (DENY, AUDIT, ALLOW with
-# a header condition). Every load is a bounded count of requests.
+# directResponse, method/query matches, L7 AuthorizationPolicy (DENY, AUDIT, ALLOW with
+# a header condition), and a ServiceEntry with resolution DNS looked up by the gateway.
+# Every load is a bounded count of requests.
 #
 # Backends: httpbin-v1 and httpbin-v2 (Service hb, pods tell who they are on /hostname);
 # Service mixed in front of one httpbin (good) and one python3 server answering 503 to
@@ -351,11 +352,68 @@ check_contains "another host with the token -> 403" "$(code weights.local /get -
 lifted() { [ "$(code weights.local /get)" = 200 ]; }
 wait_for "deleting the ALLOW lifts it" 20 lifted
 
+# --- a ServiceEntry resolved by DNS: the gateway looks the name up itself, and again -------------------------------------
+# A headless Service outside the mesh is the name: the pod hosts file the cluster writes
+# lists its pods' addresses, which change as the Deployment scales, as a DNS record would.
+cat >dns.yaml <<'YAML'
+apiVersion: v1
+kind: Namespace
+metadata: {name: outside}
+---
+apiVersion: v1
+kind: Service
+metadata: {name: legacy, namespace: outside}
+spec:
+  clusterIP: None
+  selector: {app: legacy}
+  ports: [{name: http, port: 8080}]
+---
+apiVersion: apps/v1
+kind: Deployment
+metadata: {name: legacy, namespace: outside}
+spec:
+  replicas: 1
+  selector: {matchLabels: {app: legacy}}
+  template:
+    metadata: {labels: {app: legacy}}
+    spec: {containers: [{name: httpbin, image: mccutchen/go-httpbin, ports: [{containerPort: 8080}]}]}
+---
+apiVersion: networking.istio.io/v1
+kind: ServiceEntry
+metadata: {name: legacy}
+spec:
+  hosts: [legacy.example.com]
+  location: MESH_EXTERNAL
+  ports: [{number: 80, name: http, protocol: HTTP, targetPort: 8080}]
+  resolution: DNS
+  endpoints: [{address: legacy.outside.svc.cluster.local}]
+---
+apiVersion: networking.istio.io/v1
+kind: VirtualService
+metadata: {name: legacy}
+spec:
+  hosts: [legacy.example.com]
+  gateways: [gw]
+  http: [{route: [{destination: {host: legacy.example.com, port: {number: 80}}}]}]
+YAML
+check "apply a headless Service outside the mesh, a DNS ServiceEntry naming it and a route to the entry" "$weft" apply -f dns.yaml
+legacy_ready() { [ "$("$weft" get deploy legacy -n outside -o jsonpath='{.status.readyReplicas}' 2>/dev/null)" = "$1" ]; }
+wait_for "legacy has one ready pod" 30 legacy_ready 1
+dns_served() { host_of legacy.example.com | grep -q '^legacy-'; }
+wait_for "legacy.example.com is served by the pod the name resolves to" 30 dns_served
+"$weft" get deploy legacy -n outside -o json | jq '.spec.replicas = 3' >legacy-3.json
+check "scale legacy to 3 replicas" "$weft" apply -f legacy-3.json
+wait_for "legacy has three ready pods" 30 legacy_ready 3
+spread() { [ "$(for i in $(seq 12); do host_of legacy.example.com; done | grep '^legacy-' | sort -u | wc -l)" = 3 ]; }
+wait_for "looked up again (every 5 s), the name's three addresses all serve: 12 requests reach 3 pods" 40 spread
+log=$("$weft" logs -n istio-system "$gw_pod")
+check_contains "the gateway logs what the name resolved to" "$log" "dns: legacy.outside.svc.cluster.local is "
+
 # --- the access log carries the flags ---------------------------------------------------------------------------------------
 log=$("$weft" logs -n istio-system "$gw_pod")
 check_contains "access log: the abort with flag FI" "$log" '"GET /abort HTTP/1.1" 418 FI '
 check_contains "access log: the delay with flag DI" "$log" '"GET /delay/0 HTTP/1.1" 200 DI '
 check_contains "access log: an overflow with flag UO" "$log" '503 UO '
-check "no sanitizer report in the gateway's log" bash -c "! grep -E 'AddressSanitizer|runtime error:' <<<\"\$0\"" "$log"
+check "no sanitizer report in the gateway's log" bash -c "! '$weft' logs -n istio-system '$gw_pod' | grep -E 'AddressSanitizer|runtime error:'"
 
 finish
