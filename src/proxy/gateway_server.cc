@@ -20,6 +20,7 @@
 
 #include "proxy/cors.h"
 #include "proxy/gateway_helpers.h"
+#include "proxy/loaned_body.h"
 #include "tls/x509_info.h"
 #include "proxy/fault_injection.h"
 #include "proxy/grpc_status.h"
@@ -436,7 +437,10 @@ asio::awaitable<void> GatewayServer::serve(Stream& stream, uint32_t port, Downst
     bool keepAlive = request.keep_alive();
     unsigned version = request.version();
 
-    BodyFlow flow{streamedBody.get(), true, nullptr};  // named: see answerStream
+    // Lent, so that an HTTP/2 upstream's sender may hold it too (loaned_body.h); recalled
+    // once the answer is out.
+    auto loan = streamedBody != nullptr ? std::make_shared<LoanedBody>(*streamedBody) : nullptr;
+    BodyFlow flow{loan.get(), true, loan};  // named: see answerStream
     Outcome outcome = co_await handle(std::move(request), port, downstream, std::move(flow));
     // A request body not read to its end (a local answer, an upstream that answered early)
     // leaves unread bytes: the connection cannot carry another request.
@@ -471,6 +475,7 @@ asio::awaitable<void> GatewayServer::serve(Stream& stream, uint32_t port, Downst
       }
     }
 
+    if (loan != nullptr) co_await loan->recall([&] { lowest.socket().cancel(ignored); });
     if (streamedBody != nullptr) record.bytesReceived += streamedBody->taken;
     finishRecord(record, outcome, startSteady, downstream);
     if (bodyLeft && !writeError) {

@@ -149,8 +149,8 @@ class GatewayServer {
   struct BodyFlow {
     StreamedBody* request = nullptr;  // the client's request body still to be read, when it streams
     bool responseMayStream = false;   // a large, unsized (or gRPC) response body may be left to stream
-    // Set when the request body's owner shares it (an HTTP/2 client's): it may then also
-    // stream to an HTTP/2 upstream, whose sender outlives this request's handling.
+    // `request` shared, for an HTTP/2 upstream's sender, which may outlive this request's
+    // handling: an HTTP/2 client's body, or an HTTP/1.1 client's lent (loaned_body.h).
     std::shared_ptr<StreamedBody> requestOwner;
   };
   boost::asio::awaitable<Outcome> handle(Request request, uint32_t port, Downstream downstream, BodyFlow flow);

@@ -99,11 +99,8 @@ asio::awaitable<GatewayServer::Outcome> GatewayServer::forward(Request request, 
     outcome.flags = "UH";
     co_return outcome;
   }
-  // Held whole after all where it is sent more than once at the same time (mirrors), or
-  // to HTTP/2 when nobody shares the body (an HTTP/1.1 client's: its sender there would
-  // outlive the session that reads it).
-  if (flow.request != nullptr &&
-      (!route->spec.mirrors().empty() || (usesHttp2Upstream(cluster->connection_pool(), request.version()) && flow.requestOwner == nullptr))) {
+  // Held whole after all where it is sent more than once at the same time (mirrors).
+  if (flow.request != nullptr && !route->spec.mirrors().empty()) {
     unsigned refused = co_await holdWhole(*flow.request, request.body());
     if (refused != 0) {
       outcome.response = localResponse(refused, refused == 413 ? "Payload Too Large" : "bad request");
