@@ -232,10 +232,10 @@ class GatewayServer {
   std::map<uint32_t, std::shared_ptr<boost::asio::ip::tcp::acceptor>> acceptors_;
   std::unordered_map<int, std::function<void()>> openConnections_;
   bool draining_ = false;
-  UpstreamPool pool_{options_.maxIdleUpstream};
+  UpstreamPool pool_{io_.get_executor(), options_.maxIdleUpstream};
   H2UpstreamPool h2Pool_{io_, H2UpstreamOptions{options_.connectTimeout, std::chrono::hours(1), options_.streamIdleTimeout}};  // HTTP/2 clusters
-  TunnelPool tunnelPool_{options_.maxIdleUpstream};
-  TlsPool tlsPool_{options_.maxIdleUpstream};
+  TunnelPool tunnelPool_{io_.get_executor(), options_.maxIdleUpstream};
+  TlsPool tlsPool_{io_.get_executor(), options_.maxIdleUpstream};
   // ISTIO_MUTUAL rules by cluster name, made from the workload certificate (cleared when it
   // changes), each with the rule it was made from and where that rule was last seen: the
   // same message of a snapshot held here is the same rule, a pointer compare per request.

@@ -12,7 +12,9 @@
 // endpoint with the rule and SNI (UpstreamTls::poolKey), so connections made with different
 // settings are never shared.
 
+#include <boost/asio/any_io_executor.hpp>
 #include <boost/asio/local/stream_protocol.hpp>
+#include <boost/asio/steady_timer.hpp>
 #include <boost/beast/core/basic_stream.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
 #include <boost/beast/core/stream_traits.hpp>
@@ -22,6 +24,7 @@
 #include <chrono>
 #include <cstdint>
 #include <map>
+#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
@@ -55,8 +58,9 @@ using PooledTunnel = BasicPooledConnection<TunnelStream>;
 //   eighth goes at once. Keys are many when they carry a client's choice (auto SNI: one per
 //   Host), and each idle connection is a descriptor;
 // - keys left without connections are forgotten by the sweep.
-// The sweep runs from take() and put(): a proxy that gets no request at all keeps its
-// expired idle connections until the next one.
+// The sweep runs from take() and put(), and, given an executor, from a timer armed while
+// anything is idle, so a proxy that gets no request at all still closes its expired idle
+// connections (the timer stops when the pool is empty: an idle proxy does not wake for it).
 // take() and put() cost a clock read more than a bare map; the sweep walks everything once.
 template <class Connection>
 class BasicUpstreamPool {
@@ -70,6 +74,12 @@ class BasicUpstreamPool {
 
   explicit BasicUpstreamPool(size_t maxIdle = kDefaultMaxIdle, Clock::duration sweepEvery = std::chrono::seconds(5))
       : maxIdle_(std::max<size_t>(maxIdle, 8)), sweepEvery_(sweepEvery), nextSweep_(Clock::now() + sweepEvery) {}
+  // Sweeps on a timer of `executor` too (the io thread's).
+  BasicUpstreamPool(const boost::asio::any_io_executor& executor, size_t maxIdle = kDefaultMaxIdle,
+                    Clock::duration sweepEvery = std::chrono::seconds(5))
+      : BasicUpstreamPool(maxIdle, sweepEvery) {
+    timer_.emplace(executor);
+  }
 
   // The newest idle connection under `key` whose idle timeout has not passed.
   std::optional<Connection> take(const std::string& key) {
@@ -98,6 +108,7 @@ class BasicUpstreamPool {
     if (idleTimeout.count() <= 0) idleTimeout = kDefaultIdleTimeout;
     list.push_back(Idle{std::move(connection), now, now + idleTimeout});
     ++total_;
+    armSweep();
   }
 
   void clear() {
@@ -137,6 +148,19 @@ class BasicUpstreamPool {
     dropWhere(now, std::nullopt);
   }
 
+  void armSweep() {
+    if (!timer_ || sweepArmed_) return;
+    sweepArmed_ = true;
+    timer_->expires_after(sweepEvery_);
+    // The token tells a handler already queued when the pool went that it is gone.
+    timer_->async_wait([this, alive = std::weak_ptr<int>(alive_)](const boost::system::error_code& ec) {
+      if (ec || alive.expired()) return;
+      sweepArmed_ = false;
+      sweep(Clock::now());
+      if (total_ > 0) armSweep();
+    });
+  }
+
   // Full: the expired go, then the oldest eighth of the rest, so this runs once per
   // maxIdle/8 puts, not on every one.
   void shed(Clock::time_point now) {
@@ -157,6 +181,9 @@ class BasicUpstreamPool {
   size_t maxIdle_;
   Clock::duration sweepEvery_;
   Clock::time_point nextSweep_;
+  std::optional<boost::asio::steady_timer> timer_;
+  bool sweepArmed_ = false;
+  std::shared_ptr<int> alive_ = std::make_shared<int>(0);
 };
 
 using UpstreamPool = BasicUpstreamPool<PooledConnection>;

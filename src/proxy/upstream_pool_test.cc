@@ -72,6 +72,22 @@ TEST_F(UpstreamPoolTest, AConnectionIdlePastItsTimeoutIsClosedNotReused) {
   EXPECT_EQ(pool.idleCount(), 0u);
 }
 
+TEST_F(UpstreamPoolTest, GivenAnExecutorItClosesExpiredConnectionsWithoutAnyRequest) {
+  UpstreamPool pool(io_.get_executor(), UpstreamPool::kDefaultMaxIdle, 20ms);
+  pool.put("10.0.0.1:80", connection(1), 10ms);
+  pool.put("10.0.0.1:80", connection(2), 0ms);  // the default hour
+  // No take() or put() from here on: only the pool's own timer can close the first.
+  io_.run_for(100ms);
+  EXPECT_TRUE(closedByThePool(0));
+  EXPECT_FALSE(closedByThePool(1));
+  EXPECT_EQ(pool.idleCount(), 1u);
+  pool.clear();
+  io_.restart();
+  io_.run_for(100ms);  // the last tick finds the pool empty
+  io_.restart();
+  EXPECT_EQ(io_.run_for(100ms), 0u) << "an empty pool lets its timer lapse: nothing wakes an idle proxy";
+}
+
 TEST_F(UpstreamPoolTest, TheSweepClosesExpiredConnectionsAndForgetsEmptyKeys) {
   UpstreamPool pool(UpstreamPool::kDefaultMaxIdle, 20ms);
   pool.put("expires", connection(1), 10ms);
