@@ -240,7 +240,25 @@ asio::awaitable<ConnectResult> H2Connection::openStream(std::string authority, H
   auto stream = std::make_unique<HboneStream>(self, core);  // resets the stream if we bail out
   reservation.release();
 
-  while (!core->answered && !core->closed) co_await core->readable.wait();
+  // The answer's wait is bounded: a timer marks it given up and wakes us.
+  auto gaveUp = std::make_shared<bool>(false);
+  asio::steady_timer answerTimer(executor());
+  if (options_.connectAnswerTimeout.count() > 0) {
+    answerTimer.expires_after(options_.connectAnswerTimeout);
+    answerTimer.async_wait([gaveUp, weak = std::weak_ptr<detail::StreamCore>(core)](const boost::system::error_code& ec) {
+      auto waiting = weak.lock();
+      if (ec || !waiting) return;
+      *gaveUp = true;
+      waiting->readable.notify();
+    });
+  }
+  while (!core->answered && !core->closed && !*gaveUp) co_await core->readable.wait();
+  answerTimer.cancel();
+  if (!core->answered && !core->closed) {
+    // Dropping the handle resets the stream, so a late answer finds nobody.
+    HboneCounters::bump(counters_.connectTimeouts);
+    co_return makeError("CONNECT {}: no answer within {} ms", authority, options_.connectAnswerTimeout.count());
+  }
   if (!core->answered) {
     if (!core->failure.empty()) co_return makeError("CONNECT {}: {}", authority, core->failure);
     co_return makeError("CONNECT {}: stream reset before an answer (HTTP/2 error {})", authority, core->resetCode);

@@ -61,6 +61,9 @@ class H2Connection : public std::enable_shared_from_this<H2Connection> {
     std::chrono::milliseconds pingTimeout{20000};
     std::chrono::milliseconds idleTimeout{0};   // 0: never closed for idleness
     size_t streamSendHighWater = 256u << 10;
+    // Client: how long openStream() waits for the CONNECT's answer (0: for ever). PINGs
+    // keep a connection alive whose peer never answers a stream; this does not.
+    std::chrono::milliseconds connectAnswerTimeout{0};
   };
   // Server: a new stream and its request headers (pseudo-headers included).
   using IncomingStream = std::function<void(std::unique_ptr<HboneStream>, Headers)>;

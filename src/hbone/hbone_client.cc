@@ -143,6 +143,7 @@ asio::awaitable<Result<std::shared_ptr<H2Connection>>> HbonePool::openConnection
   connectionOptions.pingInterval = options_.pingInterval;
   connectionOptions.pingTimeout = options_.pingTimeout;
   connectionOptions.idleTimeout = options_.idleTimeout;
+  connectionOptions.connectAnswerTimeout = options_.connectAnswerTimeout;
   connectionOptions.streamSendHighWater = options_.streamSendHighWater;
   co_return H2Connection::make(std::move(peer.value()), std::move(codec.value()), connectionOptions, counters_);
 }

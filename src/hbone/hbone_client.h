@@ -60,6 +60,9 @@ struct PoolOptions {
   std::chrono::milliseconds pingInterval{10000};
   std::chrono::milliseconds pingTimeout{20000};
   std::chrono::milliseconds idleTimeout{std::chrono::minutes(5)};
+  // How long a CONNECT waits for its answer on an open connection (a peer that answers
+  // PINGs but never the stream would otherwise hold it for ever).
+  std::chrono::milliseconds connectAnswerTimeout{10000};
   H2Settings h2 = H2Settings::client();
   size_t streamSendHighWater = 256u << 10;
 };

@@ -27,6 +27,7 @@ struct HboneCounters {
   // Streams.
   Counter badConnects{0};            // server: answered 400 (not CONNECT, bad :authority)
   Counter connectsRefused{0};        // any non-200 answer, sent (server) or received (client)
+  Counter connectTimeouts{0};        // client: no answer to a CONNECT in time, stream reset
   Counter streamsOpened{0};
   Counter streamsClosed{0};
   Counter bytesIn{0};                // DATA payload received from HBONE peers

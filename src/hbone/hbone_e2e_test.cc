@@ -137,6 +137,31 @@ TEST_F(HboneLoopback, HandlerRefusalReachesTheClientAsItsStatus) {
   EXPECT_EQ(serverCounters_.connectsRefused.load(), 2u);
 }
 
+TEST_F(HboneLoopback, ACONNECTNeverAnsweredGivesUpAndTheConnectionServesOn) {
+  // The server's handler sits on its decision for 2 s: the CONNECT has no answer, while
+  // the connection itself stays healthy (it answers PINGs).
+  poolOptions_.connectAnswerTimeout = std::chrono::milliseconds(200);
+  bool stall = true;
+  handler_ = [&stall](ConnectRequest request) -> asio::awaitable<ConnectDecision> {
+    if (stall) {
+      asio::steady_timer wait(co_await asio::this_coro::executor, std::chrono::seconds(2));
+      co_await wait.async_wait(asio::as_tuple(asio::use_awaitable));
+    }
+    co_return ConnectDecision::refuse(request.authority.empty() ? 400 : 503);
+  };
+  runCoroutine(io_, [&]() -> asio::awaitable<void> {
+    auto stream = co_await pool().connect(target());
+    EXPECT_FALSE(stream.ok());
+    EXPECT_EQ(stream.status(), 0) << "not the 503 the handler gives once it decides";
+    EXPECT_NE(stream.error().message.find("no answer within 200 ms"), std::string::npos) << stream.error().message;
+    stall = false;
+    auto next = co_await pool().connect(target());
+    EXPECT_EQ(next.status(), 503) << "the next CONNECT on the same connection is answered";
+  });
+  EXPECT_EQ(clientCounters_.connectTimeouts.load(), 1u);
+  EXPECT_EQ(clientCounters_.connectionsOpened.load(), 1u);
+}
+
 TEST_F(HboneLoopback, MalformedAuthorityGets400WithoutReachingTheHandler) {
   runCoroutine(io_, [&]() -> asio::awaitable<void> {
     for (std::string authority : {"echo.default.svc:80", "127.0.0.1", "127.0.0.1:0", "[::1:80"}) {

@@ -20,6 +20,7 @@ hbone::PoolOptions poolOptions(std::chrono::milliseconds connectTimeout) {
   hbone::PoolOptions options;
   options.connectTimeout = connectTimeout;
   options.handshakeTimeout = connectTimeout;
+  options.connectAnswerTimeout = connectTimeout;  // the tunnel is part of connecting
   return options;
 }
 
