@@ -94,6 +94,9 @@ struct H2UpstreamPool::Connection {
   asio::steady_timer idleTimer;
   Clock::time_point lastActive = Clock::now();
   std::shared_ptr<H2UpstreamCounters> counters;
+  // Why connecting failed, for every exchange that waited on it (a TLS error, say).
+  std::string failureReason;
+  H2Exchange::Status failedAs = H2Exchange::Status::kConnectFailure;
 
   // Until the peer's SETTINGS arrive its stream limit is unknown: `limitUntilSettings` is
   // what a sibling connection learned (nghttp2's 100 when none has).
@@ -546,7 +549,8 @@ asio::awaitable<H2Exchange> H2UpstreamPool::exchange(H2Destination destination, 
 
   std::string key = destination.poolKey();
   std::shared_ptr<Connection> connection = pick(key);
-  if (connection == nullptr) {
+  const bool opened = connection == nullptr;  // this exchange starts the connection
+  if (opened) {
     if (!parseEndpoint(destination.endpoint)) {
       failed.status = H2Exchange::Status::kConnectFailure;
       co_return failed;
@@ -567,24 +571,10 @@ asio::awaitable<H2Exchange> H2UpstreamPool::exchange(H2Destination destination, 
     }
     connection->codec = std::move(*codec);
     connections_[key].push_back(connection);
-    Reservation claim{connection};
-    ++connection->reserved;
-    H2Exchange::Status connected = co_await connect(connection, std::move(destination), deadline, limits, failed.failureReason);
-    if (connected != H2Exchange::Status::kOk) {
-      ++counters_->connectFailures;
-      failed.tlsFailed = connection->tls != nullptr;
-      connection->close();  // wakes the exchanges that joined it meanwhile
-      failed.status = connected;
-      co_return failed;
-    }
-    ++counters_->connections;
-    connection->state = Connection::State::kReady;
-    asio::co_spawn(io_, readLoop(connection), asio::detached);
-    asio::co_spawn(io_, writeLoop(connection), asio::detached);
-    const auto idleTimeout = limits.idleTimeout.count() > 0 ? limits.idleTimeout : options_.idleTimeout;
-    asio::co_spawn(io_, idleLoop(connection, idleTimeout), asio::detached);
-    connection->connected.notify();
-    co_return co_await send(connection, std::move(headers), std::move(head), std::move(body), deadline, limits);
+    // Connecting is the connection's, not this exchange's: bounded by the connect timeout
+    // alone, so a short route timeout here does not fail the exchanges that join it. This
+    // one then waits like any of them, within its own deadline.
+    asio::co_spawn(io_, establish(connection, std::move(destination), limits), asio::detached);
   }
   Reservation claim{connection};
   ++connection->reserved;
@@ -599,11 +589,31 @@ asio::awaitable<H2Exchange> H2UpstreamPool::exchange(H2Destination destination, 
       }
     }
     if (connection->state == Connection::State::kClosed) {
-      failed.status = H2Exchange::Status::kConnectFailure;
+      failed.status = connection->failedAs;
+      failed.failureReason = connection->failureReason;
+      failed.tlsFailed = opened && connection->tls != nullptr;  // counted once per connection
       co_return failed;
     }
   }
   co_return co_await send(connection, std::move(headers), std::move(head), std::move(body), deadline, limits);
+}
+
+asio::awaitable<void> H2UpstreamPool::establish(std::shared_ptr<Connection> connection, H2Destination destination, Limits limits) {
+  H2Exchange::Status connected = co_await connect(connection, std::move(destination), std::nullopt, limits, connection->failureReason);
+  if (connected == H2Exchange::Status::kOk && connection->state == Connection::State::kClosed) connected = H2Exchange::Status::kConnectFailure;
+  if (connected != H2Exchange::Status::kOk) {
+    ++counters_->connectFailures;
+    connection->failedAs = connected;
+    connection->close();  // wakes every exchange waiting on it
+    co_return;
+  }
+  ++counters_->connections;
+  connection->state = Connection::State::kReady;
+  asio::co_spawn(io_, readLoop(connection), asio::detached);
+  asio::co_spawn(io_, writeLoop(connection), asio::detached);
+  const auto idleTimeout = limits.idleTimeout.count() > 0 ? limits.idleTimeout : options_.idleTimeout;
+  asio::co_spawn(io_, idleLoop(connection, idleTimeout), asio::detached);
+  connection->connected.notify();
 }
 
 asio::awaitable<H2Exchange> H2UpstreamPool::send(std::shared_ptr<Connection> connection, hbone::Headers headers,

@@ -156,6 +156,9 @@ class H2UpstreamPool {
  private:
   // A connection that takes another stream now or once connected, or nullptr.
   std::shared_ptr<Connection> pick(const std::string& poolKey);
+  // Connects `connection` (connect() below), then starts its loops and wakes its waiters,
+  // or closes it with the failure recorded for them.
+  boost::asio::awaitable<void> establish(std::shared_ptr<Connection> connection, H2Destination destination, Limits limits);
   // Makes `connection`'s transport: TCP within the connect timeout and the deadline, or an
   // HBONE stream (bounded by the HBONE pool's timeouts, as on HTTP/1.1). kOk, or the
   // failure's kind.

@@ -19,6 +19,10 @@
 #include <fmt/format.h>
 
 #include <cstdlib>
+#include <poll.h>
+#include <sys/socket.h>
+#include <unistd.h>
+#include <netinet/in.h>
 #include <filesystem>
 #include <future>
 #include <mutex>
@@ -26,6 +30,7 @@
 
 #include "base/file_io.h"
 #include "proxy/gateway_server.h"
+#include "proxy/h2_upstream.h"
 #include "proxy/grpc_test_support.h"
 #include "tls/x509_info.h"
 
@@ -478,6 +483,110 @@ TEST_F(UpstreamTlsTest, Http2ToAnUnverifiedServerFailsAsUnavailable) {
   EXPECT_NE(answer.status.error_message().find("certificate verify failed"), std::string::npos) << answer.status.error_message();
   EXPECT_EQ(backend.service.calls, 0);
   EXPECT_EQ(onIo([this] { return server_.upstreamTlsFailures(); }), 1u);
+}
+
+// Passes bytes between its clients and 127.0.0.1:`port`, but holds each new connection for
+// `delay` first: an upstream whose TLS handshake takes that long.
+class SlowRelay {
+ public:
+  SlowRelay(uint16_t port, std::chrono::milliseconds delay) : port_(port), delay_(delay) {
+    listener_ = ::socket(AF_INET, SOCK_STREAM, 0);
+    sockaddr_in at{};
+    at.sin_family = AF_INET;
+    at.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    socklen_t length = sizeof at;
+    ::bind(listener_, reinterpret_cast<sockaddr*>(&at), sizeof at);
+    ::listen(listener_, 16);
+    ::getsockname(listener_, reinterpret_cast<sockaddr*>(&at), &length);
+    listenPort_ = ntohs(at.sin_port);
+    acceptor_ = std::thread([this] {
+      while (true) {
+        int client = ::accept(listener_, nullptr, nullptr);
+        if (client < 0) return;
+        relays_.emplace_back([this, client] { relay(client); });
+      }
+    });
+  }
+  ~SlowRelay() {
+    stopping_ = true;
+    ::shutdown(listener_, SHUT_RDWR);
+    acceptor_.join();
+    for (auto& t : relays_) t.join();
+    ::close(listener_);
+  }
+  uint16_t port() const { return listenPort_; }
+
+ private:
+  void relay(int client) {
+    std::this_thread::sleep_for(delay_);
+    int server = ::socket(AF_INET, SOCK_STREAM, 0);
+    sockaddr_in to{};
+    to.sin_family = AF_INET;
+    to.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    to.sin_port = htons(port_);
+    if (::connect(server, reinterpret_cast<sockaddr*>(&to), sizeof to) == 0) {
+      char chunk[16384];
+      pollfd both[2] = {{client, POLLIN, 0}, {server, POLLIN, 0}};
+      while (!stopping_) {
+        if (::poll(both, 2, 100) < 0) break;
+        bool ended = false;
+        for (int i = 0; i < 2 && !ended; ++i) {
+          if (both[i].revents == 0) continue;
+          ssize_t got = ::recv(both[i].fd, chunk, sizeof chunk, 0);
+          ended = got <= 0 || ::send(both[1 - i].fd, chunk, static_cast<size_t>(got), MSG_NOSIGNAL) != got;
+        }
+        if (ended) break;
+      }
+    }
+    ::close(server);
+    ::close(client);
+  }
+
+  uint16_t port_;
+  std::chrono::milliseconds delay_;
+  int listener_ = -1;
+  uint16_t listenPort_ = 0;
+  std::atomic<bool> stopping_{false};
+  std::thread acceptor_;
+  std::vector<std::thread> relays_;
+};
+
+TEST_F(UpstreamTlsTest, AnHttp2ExchangeWithAShortDeadlineDoesNotFailThoseWaitingOnItsConnection) {
+  GrpcTlsBackend backend(pki_, false);
+  ASSERT_NE(backend.server, nullptr);
+  SlowRelay slow(static_cast<uint16_t>(backend.port), std::chrono::milliseconds(400));
+  auto config = configFor(slow.port(), simple("ca.crt"), weft::v1::ConnectionPool::HTTP2);
+  ASSERT_TRUE(config) << config.error().message;
+  const ClusterTls* tls = (*config)->clusterTls(kCluster);
+  ASSERT_TRUE(tls != nullptr && tls->tls != nullptr);
+  H2UpstreamPool pool(io_, H2UpstreamOptions{});
+  H2Destination destination{fmt::format("127.0.0.1:{}", slow.port()), "", nullptr, tls->tls.get(), "backend.example.com"};
+  H2UpstreamPool::Request request{http::verb::post, "/weft.test.Nothing/Call", 11};
+  request.set(http::field::host, "backend.example.com");
+  request.set(http::field::content_type, "application/grpc");
+  // The first opens the connection with 100 ms to live; the second joins it at once with
+  // no deadline. The handshake takes 400 ms: the first times out, the second is answered.
+  std::promise<H2Exchange::Status> first, second;
+  asio::post(io_, [&] {
+    asio::co_spawn(io_, pool.exchange(destination, request, std::chrono::steady_clock::now() + std::chrono::milliseconds(100), {}),
+                   [&](std::exception_ptr, H2Exchange answered) { first.set_value(answered.status); });
+    asio::co_spawn(io_, pool.exchange(destination, request, std::nullopt, {}),
+                   [&](std::exception_ptr, H2Exchange answered) { second.set_value(answered.status); });
+  });
+  auto busy = asio::make_work_guard(io_);
+  thread_ = std::thread([this] { io_.run(); });
+  auto firstDone = first.get_future();
+  auto secondDone = second.get_future();
+  ASSERT_EQ(secondDone.wait_for(std::chrono::seconds(15)), std::future_status::ready);
+  EXPECT_EQ(firstDone.get(), H2Exchange::Status::kTimeout);
+  EXPECT_EQ(secondDone.get(), H2Exchange::Status::kOk) << "the connection was not closed under it when the first gave up";
+  EXPECT_EQ(onIo([&] { return pool.connectionCount(destination.poolKey()); }), 1u);
+  onIo([&] {
+    pool.clear();
+    return 0;
+  });
+  io_.stop();
+  thread_.join();
 }
 
 }  // namespace
