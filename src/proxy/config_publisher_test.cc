@@ -2,6 +2,8 @@
 
 #include <gtest/gtest.h>
 
+#include "proxy/polling_test_support.h"
+
 #include <atomic>
 #include <mutex>
 #include <thread>
@@ -10,6 +12,7 @@ namespace weft::proxy {
 namespace {
 
 using namespace std::chrono_literals;
+using testing::eventually;
 
 // A ServiceEntry's cluster as weftd sends it for resolution DNS: one listed address, one
 // host name for the proxy to look up.
@@ -56,15 +59,6 @@ struct Published {
     return cluster == nullptr ? std::vector<std::string>{} : std::vector<std::string>(cluster->endpoints().begin(), cluster->endpoints().end());
   }
 };
-
-template <typename F>
-bool eventually(F done) {
-  for (int i = 0; i < 400; ++i) {
-    if (done()) return true;
-    std::this_thread::sleep_for(5ms);
-  }
-  return done();
-}
 
 TEST(ConfigPublisher, AHostNameFromTheHostsFileBecomesAnEndpointBeforeTheFirstSnapshot) {
   Published published;

@@ -2,6 +2,8 @@
 
 #include <gtest/gtest.h>
 
+#include "proxy/polling_test_support.h"
+
 #include <atomic>
 #include <map>
 #include <mutex>
@@ -10,6 +12,7 @@ namespace weft::proxy {
 namespace {
 
 using namespace std::chrono_literals;
+using testing::eventually;
 using Outcome = DnsAnswer::Outcome;
 
 // Answers set by the test, counted per name: the lookup thread's logic (refresh, keeping
@@ -37,16 +40,6 @@ struct ScriptedDns {
 };
 
 DnsAnswer found(std::vector<std::string> addresses) { return {Outcome::kFound, std::move(addresses), ""}; }
-
-// Polls (bounded) until `done`.
-template <typename F>
-bool eventually(F done) {
-  for (int i = 0; i < 400; ++i) {
-    if (done()) return true;
-    std::this_thread::sleep_for(5ms);
-  }
-  return done();
-}
 
 TEST(DnsNames, TheSystemLookupReadsTheHostsFile) {
   // localhost is in every hosts file, so this asks no DNS server.

@@ -10,6 +10,10 @@
 #include <boost/asio/ip/tcp.hpp>
 #include <fmt/format.h>
 
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
 #include <atomic>
 #include <chrono>
 #include <map>
@@ -44,6 +48,23 @@ inline uint16_t freePort() {
   boost::asio::io_context io;
   boost::asio::ip::tcp::acceptor probe(io, {boost::asio::ip::make_address("127.0.0.1"), 0});
   return probe.local_endpoint().port();
+}
+
+// A listening TCP socket on 127.0.0.1 at a port of the kernel's choosing (`port`), for
+// test servers that use blocking calls on threads of their own; -1 on failure.
+inline int loopbackListener(uint16_t& port, int backlog = 16) {
+  int listener = ::socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in at{};
+  at.sin_family = AF_INET;
+  at.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  socklen_t length = sizeof at;
+  if (listener < 0 || ::bind(listener, reinterpret_cast<sockaddr*>(&at), sizeof at) != 0 || ::listen(listener, backlog) != 0 ||
+      ::getsockname(listener, reinterpret_cast<sockaddr*>(&at), &length) != 0) {
+    if (listener >= 0) ::close(listener);
+    return -1;
+  }
+  port = ntohs(at.sin_port);
+  return listener;
 }
 
 // A gRPC server for `service` on 127.0.0.1 at a port of the kernel's choosing (`port`), or

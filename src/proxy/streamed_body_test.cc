@@ -80,15 +80,7 @@ class ScriptedBackend {
  public:
   using Respond = std::function<bool(Received& request, int requestNumber)>;
   explicit ScriptedBackend(Respond respond) : respond_(std::move(respond)) {
-    listener_ = ::socket(AF_INET, SOCK_STREAM, 0);
-    sockaddr_in at{};
-    at.sin_family = AF_INET;
-    at.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    socklen_t length = sizeof at;
-    ::bind(listener_, reinterpret_cast<sockaddr*>(&at), sizeof at);
-    ::listen(listener_, 16);
-    ::getsockname(listener_, reinterpret_cast<sockaddr*>(&at), &length);
-    port_ = ntohs(at.sin_port);
+    listener_ = testing::loopbackListener(port_);
     acceptor_ = std::thread([this] { acceptLoop(); });
   }
   ~ScriptedBackend() {

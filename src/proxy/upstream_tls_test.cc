@@ -490,15 +490,7 @@ TEST_F(UpstreamTlsTest, Http2ToAnUnverifiedServerFailsAsUnavailable) {
 class SlowRelay {
  public:
   SlowRelay(uint16_t port, std::chrono::milliseconds delay) : port_(port), delay_(delay) {
-    listener_ = ::socket(AF_INET, SOCK_STREAM, 0);
-    sockaddr_in at{};
-    at.sin_family = AF_INET;
-    at.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    socklen_t length = sizeof at;
-    ::bind(listener_, reinterpret_cast<sockaddr*>(&at), sizeof at);
-    ::listen(listener_, 16);
-    ::getsockname(listener_, reinterpret_cast<sockaddr*>(&at), &length);
-    listenPort_ = ntohs(at.sin_port);
+    listener_ = testing::loopbackListener(listenPort_);
     acceptor_ = std::thread([this] {
       while (true) {
         int client = ::accept(listener_, nullptr, nullptr);
