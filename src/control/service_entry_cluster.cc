@@ -63,9 +63,10 @@ std::optional<EntryPort> entryPortNumbered(const Object& entry, uint32_t number)
   return std::nullopt;
 }
 
-bool resolvedByDns(const Object& entry) {
+// DNS and DNS_ROUND_ROBIN: the proxy looks host-name endpoints up (DYNAMIC_DNS is not built).
+bool looksUpHostNames(const Object& entry) {
   std::string resolution = stringAt(entry.value(), {"spec", "resolution"});
-  return resolution == "DNS" || resolution == "DNS_ROUND_ROBIN" || resolution == "DYNAMIC_DNS";
+  return resolution == "DNS" || resolution == "DNS_ROUND_ROBIN";
 }
 
 // A host name the proxy looks up itself (a DNS cluster's endpoint), at `port`.
@@ -89,11 +90,11 @@ void addListedEndpoints(const Object& entry, const EntryPort& port, const json::
     uint32_t listening = own > 0 && own <= 65535 ? static_cast<uint32_t>(own) : port.target;
     if (Ipv4Address::parse(address)) {
       cluster.add_endpoints(fmt::format("{}:{}", address, listening));
-    } else if (resolvedByDns(entry) && address.find(':') == std::string::npos) {
+    } else if (looksUpHostNames(entry) && address.find(':') == std::string::npos) {
       addDnsEndpoint(cluster, address, listening);
     } else {
       note(fmt::format("ServiceEntry {}/{}: endpoint address {:?} is not an IPv4 address{}: left out", entry.ns(), entry.name(), address,
-                       resolvedByDns(entry) ? " or a host name" : ""));
+                       looksUpHostNames(entry) ? " or a host name" : ""));
     }
   }
 }

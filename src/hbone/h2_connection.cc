@@ -255,8 +255,11 @@ asio::awaitable<ConnectResult> H2Connection::openStream(std::string authority, H
   while (!core->answered && !core->closed && !*gaveUp) co_await core->readable.wait();
   answerTimer.cancel();
   if (!core->answered && !core->closed) {
-    // Dropping the handle resets the stream, so a late answer finds nobody.
+    // Dropping the handle resets the stream, so a late answer finds nobody. A peer that
+    // leaves streams unanswered gets no more of them: GOAWAY, so the pool opens the next
+    // stream on a new connection, while streams already open here finish.
     HboneCounters::bump(counters_.connectTimeouts);
+    shutdown();
     co_return makeError("CONNECT {}: no answer within {} ms", authority, options_.connectAnswerTimeout.count());
   }
   if (!core->answered) {

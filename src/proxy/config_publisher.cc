@@ -23,11 +23,15 @@ void ConfigPublisher::accepted(const xds::HeldResources& held) {
   // (60 s by default) rarely decides; getaddrinfo tells no TTL, so the stand-in TTL is a
   // ceiling and a shorter dnsRefreshRate wins.
   dns_.setRefresh(std::min(dnsRefreshOf(held).value_or(options_.dns.refresh), options_.dns.refresh));
-  // Outside the lock: a rebuild on the lookup thread may need it meanwhile.
-  dns_.track(dnsNamesOf(held));
+  // Outside the lock: a rebuild on a lookup thread may need it meanwhile. Names only the
+  // previous resources used are forgotten once the new ones are built, so a rebuild from
+  // the previous ones meanwhile still finds them.
+  auto names = dnsNamesOf(held);
+  dns_.track(names);
   std::lock_guard lock(mutex_);
   held_ = held;
   build();
+  dns_.forgetExcept(names);
 }
 
 void ConfigPublisher::build() {

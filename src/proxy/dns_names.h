@@ -4,24 +4,29 @@
 // STRICT_DNS and LOGICAL_DNS clusters. A lookup is getaddrinfo (IPv4 only): the pod's hosts
 // file first, then its resolv.conf.
 //
-// Lookups run on a thread of their own, because getaddrinfo blocks (a missing name can take
-// the resolver's whole timeout) and must not stall the io thread or discovery.
-//  - track() names the set to keep fresh (a config with other clusters forgets the rest)
-//    and waits, bounded, for the first lookup of names it has not seen, so a new cluster
-//    starts with its endpoints rather than a burst of 503s (Envoy warms a cluster the same
-//    way before using it).
-//  - A lookup whose answer differs from the last calls `changed` (on the lookup thread), so
-//    the owner can rebuild its config; unchanged answers cost nothing more.
+// Lookups run on threads of their own, because getaddrinfo blocks (a missing name can take
+// the resolver's whole timeout) and must not stall the io thread or discovery: a scheduler
+// thread starts each due lookup on a short-lived thread, at most kMaxLookupsInFlight at a
+// time and one per name, so one slow name does not hold up the others. Shutting down waits
+// a second at most for lookups in flight (getaddrinfo cannot be interrupted); one still
+// stuck is left to end on its own thread, which holds what it needs.
+//  - track() adds names to keep fresh and waits, bounded, for the first lookup of those it
+//    has not seen, so a new cluster starts with its endpoints rather than a burst of 503s
+//    (Envoy warms a cluster the same way before using it). forgetExcept() drops the rest
+//    once the config that no longer needs them is in use.
+//  - A lookup whose answer differs from the last calls `changed` (on a lookup thread), so
+//    the owner can rebuild its config; unchanged answers cost nothing more. The order of
+//    the addresses is not a change: the first one (DNS_ROUND_ROBIN's) stays while the
+//    answer still holds it, so a resolver that shuffles its records causes no rebuilds.
 //  - A name that does not exist (NXDOMAIN, no IPv4 address) has no addresses. A lookup
 //    that fails otherwise (no answer, a resolver error) keeps the last addresses, as Envoy
 //    keeps a cluster's hosts when a resolution fails.
 // Every outcome that differs from the last is logged once.
 
 #include <chrono>
-#include <condition_variable>
 #include <functional>
 #include <map>
-#include <mutex>
+#include <memory>
 #include <set>
 #include <string>
 #include <thread>
@@ -49,6 +54,7 @@ class DnsNames {
  public:
   using Clock = std::chrono::steady_clock;
   using Lookup = std::function<DnsAnswer(const std::string& name)>;
+  static constexpr size_t kMaxLookupsInFlight = 8;
 
   struct Options {
     // Kubernetes' DNS gives cluster names a 5 s TTL, which Envoy follows in Istio
@@ -59,43 +65,27 @@ class DnsNames {
     std::chrono::milliseconds firstLookupWait{5000};
   };
 
-  // `changed` is called on the lookup thread; `lookup` is the system's unless a test gives one.
-  explicit DnsNames(std::function<void()> changed, Options options);
+  // `changed` is called on a lookup thread, never after the destructor has returned;
+  // `lookup` is the system's unless a test gives one.
+  DnsNames(std::function<void()> changed, Options options);
   DnsNames(std::function<void()> changed, Options options, Lookup lookup);
   ~DnsNames();
   DnsNames(const DnsNames&) = delete;
   DnsNames& operator=(const DnsNames&) = delete;
 
   ResolvedNames track(const std::set<std::string>& names);
+  void forgetExcept(const std::set<std::string>& names);
   ResolvedNames current() const;
   void setRefresh(std::chrono::milliseconds refresh);
 
   // getaddrinfo, IPv4 only.
   static DnsAnswer systemLookup(const std::string& name);
 
+  struct Shared;  // dns_names.cc: what the lookup threads share with this object
+
  private:
-  struct Entry {
-    bool lookedUp = false;
-    DnsAnswer::Outcome lastOutcome = DnsAnswer::Outcome::kFound;
-    DnsAddresses addresses;
-    Clock::time_point due{};
-  };
-
-  void run();
-  // Under the lock. True when the name's addresses changed.
-  bool record(const std::string& name, Entry& entry, const DnsAnswer& answer);
-  bool allLookedUp(const std::set<std::string>& names) const;
-  ResolvedNames snapshot() const;
-
-  std::function<void()> changed_;
-  Options options_;
-  Lookup lookup_;
-  mutable std::mutex mutex_;
-  std::condition_variable wake_;       // the lookup thread: new names, a new rate, stop
-  std::condition_variable lookedUp_;   // track(): a lookup finished
-  std::map<std::string, Entry> entries_;
-  bool stopping_ = false;
-  std::thread thread_;
+  std::shared_ptr<Shared> shared_;
+  std::thread scheduler_;
 };
 
 }  // namespace weft::proxy

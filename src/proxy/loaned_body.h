@@ -12,6 +12,7 @@
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/this_coro.hpp>
 #include <boost/asio/use_awaitable.hpp>
+#include <chrono>
 #include <functional>
 
 #include "proxy/streamed_body.h"
@@ -45,10 +46,16 @@ class LoanedBody final : public StreamedBody {
   boost::asio::awaitable<void> recall(const std::function<void()>& cancelReads) {
     if (body_ == nullptr) co_return;
     if (reading_) {
-      boost::asio::steady_timer returned(co_await boost::asio::this_coro::executor, boost::asio::steady_timer::time_point::max());
+      // A cancel reaches only the socket read pending at that instant; a composed read whose
+      // last read had already completed may start another (a TLS record or a chunk header
+      // split across segments). So cancel again until the borrower's read has returned.
+      boost::asio::steady_timer returned(co_await boost::asio::this_coro::executor);
       recalling_ = &returned;
-      cancelReads();
-      co_await returned.async_wait(boost::asio::as_tuple(boost::asio::use_awaitable));
+      while (reading_) {
+        cancelReads();
+        returned.expires_after(std::chrono::milliseconds(10));
+        co_await returned.async_wait(boost::asio::as_tuple(boost::asio::use_awaitable));
+      }
       recalling_ = nullptr;
     }
     ended_ = body_->ended();
