@@ -4,7 +4,8 @@
 # against a failing backend, outlier ejection of that backend, fault injection (abort and
 # delay), connection-pool overflow (503 UO), consistent hashing, CORS, mirroring,
 # directResponse, method/query matches, L7 AuthorizationPolicy (DENY, AUDIT, ALLOW with
-# a header condition), and a ServiceEntry with resolution DNS looked up by the gateway.
+# a header condition), a ServiceEntry with resolution DNS looked up by the gateway, and gRPC
+# (real gRPC C++ at both ends) through the gateway to a pod in the mesh over HBONE.
 # Every load is a bounded count of requests.
 #
 # Backends: httpbin-v1 and httpbin-v2 (Service hb, pods tell who they are on /hostname);
@@ -408,6 +409,39 @@ spread() { [ "$(for i in $(seq 12); do host_of legacy.example.com; done | grep '
 wait_for "looked up again (every 5 s), the name's three addresses all serve: 12 requests reach 3 pods" 40 spread
 log=$("$weft" logs -n istio-system "$gw_pod")
 check_contains "the gateway logs what the name resolved to" "$log" "dns: legacy.outside.svc.cluster.local is "
+
+# --- gRPC through the ingress gateway to a pod in the mesh: HTTP/2 inside HBONE ------------------------------------------
+cat >grpc.yaml <<'YAML'
+apiVersion: v1
+kind: Namespace
+metadata: {name: grpc, labels: {istio.io/dataplane-mode: ambient}}
+---
+apiVersion: networking.istio.io/v1
+kind: VirtualService
+metadata: {name: grpc-echo, namespace: grpc}
+spec:
+  hosts: [grpc.local]
+  gateways: [default/gw]
+  http: [{route: [{destination: {host: grpc-echo.grpc.svc.cluster.local, port: {number: 9000}}}]}]
+YAML
+check "apply namespace grpc (ambient) and a route for grpc.local to grpc-echo there" "$weft" apply -f grpc.yaml
+check "apply grpc-echo v1 and v2 in it (samples/grpc-echo)" "$weft" apply -n grpc -f "$samples/grpc-echo/grpc-echo.yaml"
+grpc_ready() { [ "$("$weft" get deploy "$1" -n grpc -o jsonpath='{.status.readyReplicas}' 2>/dev/null)" = 1 ]; }
+for d in grpc-echo-v1 grpc-echo-v2; do wait_for "$d ready" 30 grpc_ready "$d"; done
+echo_bin="$(dirname "$weft")/weft-grpc-echo"
+grpc_in() { in_cluster "$echo_bin" call "$gw:8080" --authority grpc.local "$@"; }
+grpc_ok() { grpc_in --message ping | grep -q '^OK v[12] /echo.Echo/Say ping server=v[12]$'; }
+wait_for "a unary gRPC call to the ingress gateway (h2c, :authority grpc.local) is answered by grpc-echo in the mesh" 30 grpc_ok
+check_contains "10 calls, 10 answered" "$(grpc_in --count 10 | grep -c '^OK ')" "10"
+check_contains "an UNAVAILABLE answer comes back with its message" "$(grpc_in --method /echo.Echo/Fail)" "UNAVAILABLE asked to fail"
+grpc_node=$("$weft" get pods -n grpc -l version=v1 -o jsonpath='{.items[0].spec.nodeName}')
+grpc_ztunnel_ip=$("$weft" get pods -n istio-system -l app=ztunnel -o json |
+  jq -r ".items[] | select(.spec.nodeName==\"$grpc_node\") | .status.podIP")
+check_contains "grpc-echo's ztunnel took the calls over HBONE, as the gateway's identity" \
+  "$(in_cluster curl -s --max-time 5 "http://$grpc_ztunnel_ip:15020/stats/prometheus")" \
+  'source_principal="spiffe://acmellc.local/ns/istio-system/sa/global-ingress-service-account"'
+check_contains "the gateway counts them as gRPC to grpc-echo" "$(in_cluster curl -s --max-time 5 "http://$gw:15020/stats/prometheus")" \
+  'destination_service="grpc-echo.grpc.svc.cluster.local"'
 
 # --- the access log carries the flags ---------------------------------------------------------------------------------------
 log=$("$weft" logs -n istio-system "$gw_pod")
