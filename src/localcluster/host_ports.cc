@@ -14,7 +14,7 @@
 #include <cstring>
 
 #include "localcluster/netns.h"
-#include "localcluster/tcp_relay.h"
+#include "net/byte_relay.h"
 
 namespace weft::localcluster {
 
@@ -51,7 +51,7 @@ asio::awaitable<void> relayToService(tcp::socket client, HostPortTarget target, 
     spdlog::debug("node port {} -> {} {}:{}: {}", target.nodePort, target.service, target.clusterIp.str(), target.port, ec.message());
     co_return;
   }
-  co_await relayStreams(std::move(client), std::move(upstream));
+  co_await net::relayBytes(client, upstream);
 }
 
 bool resourceShortage(int error) { return error == EMFILE || error == ENFILE || error == ENOBUFS || error == ENOMEM; }

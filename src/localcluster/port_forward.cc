@@ -3,7 +3,7 @@
 #include <boost/asio.hpp>
 
 #include "localcluster/netns.h"
-#include "localcluster/tcp_relay.h"
+#include "net/byte_relay.h"
 
 namespace weft::localcluster {
 
@@ -23,7 +23,7 @@ asio::awaitable<void> relay(tcp::socket client, int port) {
     fmt::print(stderr, "error forwarding port {}: connect to the pod: {}\n", port, ec.message());
     co_return;
   }
-  co_await relayStreams(std::move(client), std::move(upstream));
+  co_await net::relayBytes(client, upstream);
 }
 
 asio::awaitable<void> acceptLoop(tcp::acceptor& acceptor, int port, std::function<void()> onConnection) {

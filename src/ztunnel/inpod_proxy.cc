@@ -17,7 +17,7 @@
 #include "ztunnel/l4_policy.h"
 #include "ztunnel/outbound_route.h"
 #include "ztunnel/peer_facts.h"
-#include "ztunnel/tcp_relay.h"
+#include "net/byte_relay.h"
 
 namespace weft::ztunnel {
 namespace {
@@ -358,7 +358,7 @@ asio::awaitable<void> InpodProxy::relayPlain(tcp::socket& socket, tcp::endpoint 
     app->close(ignored);
     up->close(ignored);
   });
-  auto counts = co_await relayTcp(socket, *upstream);
+  auto counts = co_await net::relayBytes(socket, *upstream);
   untrack(id);
   report.requestBytes = counts.aToB;
   report.responseBytes = counts.bToA;

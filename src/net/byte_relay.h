@@ -1,0 +1,65 @@
+#pragma once
+// Copies bytes both ways between two connected stream sockets until both directions have
+// ended, passing half-close along (EOF on one side becomes shutdown(SHUT_WR) on the
+// other), so request/response protocols that shut down their sending side still get their
+// answer. Buffers are fixed-size: a side that stops reading stops the other side's reading
+// too. Any pair of Asio stream sockets: TCP to TCP (ztunnel's passthrough, the local
+// cluster's port forwards), or TCP to one end of a socket pair (a gateway's TCP route to
+// an HBONE tunnel).
+
+#include <array>
+#include <cstdint>
+
+#include <boost/asio/awaitable.hpp>
+#include <boost/asio/experimental/awaitable_operators.hpp>
+#include <boost/asio/redirect_error.hpp>
+#include <boost/asio/socket_base.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <boost/asio/write.hpp>
+
+namespace weft::net {
+
+struct RelayCounts {
+  uint64_t aToB = 0;
+  uint64_t bToA = 0;
+};
+
+namespace detail {
+
+// 16 KiB: ztunnel's copy-buffer size; enough for line rate on loopback without holding
+// much per idle connection.
+inline constexpr size_t kRelayBufferSize = 16 * 1024;
+
+template <class From, class To>
+boost::asio::awaitable<void> copyBytes(From& from, To& to, uint64_t& count) {
+  namespace asio = boost::asio;
+  std::array<char, kRelayBufferSize> buffer;
+  boost::system::error_code ec;
+  while (true) {
+    size_t n = co_await from.async_read_some(asio::buffer(buffer), asio::redirect_error(asio::use_awaitable, ec));
+    if (ec) break;
+    co_await asio::async_write(to, asio::buffer(buffer.data(), n), asio::redirect_error(asio::use_awaitable, ec));
+    if (ec) {
+      // The receiver is gone: stop reading from the sender too, so it sees a reset rather
+      // than a silently discarding peer.
+      from.shutdown(asio::socket_base::shutdown_receive, ec);
+      co_return;
+    }
+    count += n;
+  }
+  // EOF (or an error) from the sender: tell the receiver no more is coming.
+  to.shutdown(asio::socket_base::shutdown_send, ec);
+}
+
+}  // namespace detail
+
+// Both sockets are borrowed: the caller keeps them alive until this returns.
+template <class A, class B>
+boost::asio::awaitable<RelayCounts> relayBytes(A& a, B& b) {
+  using namespace boost::asio::experimental::awaitable_operators;
+  RelayCounts counts;
+  co_await (detail::copyBytes(a, b, counts.aToB) && detail::copyBytes(b, a, counts.bToA));
+  co_return counts;
+}
+
+}  // namespace weft::net
