@@ -29,6 +29,8 @@ const std::vector<KnownImage>& knownImages() {
       {"curlimages/curl", "/bin/sleep", {"infinity"}},
       // A gRPC echo server (samples/grpc-echo); its args pick the port and name.
       {"weft/grpc-echo", "weft-grpc-echo", {"serve"}},
+      // Istio's tcp-echo sample; its image's CMD is ["9000", "hello"].
+      {"istio/tcp-echo-server", "weft-tcp-echo", {"9000", "hello"}},
       // Weft's own images, as `weft install` renders them.
       {"weft/weftd", "weftd", {}},
       {"weft/ztunnel", "weft-ztunnel", {}},
