@@ -11,6 +11,7 @@
 
 #include "base/ascii.h"
 #include "control/gateway_api_view.h"
+#include "control/gateway_tcp_routes.h"
 #include "control/waypoint_view.h"
 #include "control/rate_limit_view.h"
 #include "control/route_compiler.h"
@@ -59,11 +60,15 @@ ServerHost parseServerHost(const std::string& written, const std::string& gatewa
   return {ns, written.substr(slash + 1)};
 }
 
+// What one port's servers of one Gateway add up to.
 struct Server {
   weft::v1::Listener::Protocol protocol = weft::v1::Listener::HTTP;
-  std::vector<ServerHost> hosts;
+  std::vector<ServerHost> hosts;             // HTTP and terminated HTTPS servers: http[] routes
+  std::vector<ServerHost> passthroughHosts;  // tls mode PASSTHROUGH: tls[] routes by SNI
+  std::vector<ServerHost> tcpHosts;          // protocol TCP: tcp[] routes
   std::vector<std::string> written;
   std::vector<weft::v1::TlsServer> tls;
+  bool empty() const { return hosts.empty() && passthroughHosts.empty() && tcpHosts.empty(); }
 };
 
 class ProxyViewCompiler {
@@ -118,23 +123,33 @@ class ProxyViewCompiler {
         continue;
       }
       auto& entry = ports[static_cast<uint32_t>(number)];
-      if (protocol == "HTTPS") {
+      std::string mode = stringAt(server, {"tls", "mode"});
+      std::vector<ServerHost>* hosts = &entry.hosts;
+      if ((protocol == "HTTPS" || protocol == "TLS") && (mode.empty() || mode == "PASSTHROUGH")) {
+        // Istio's default mode: the TLS stays the client's and the backend's.
+        if (entry.protocol == weft::v1::Listener::HTTP) entry.protocol = weft::v1::Listener::TLS;
+        hosts = &entry.passthroughHosts;
+      } else if (protocol == "HTTPS") {
         auto tls = tlsServer(gateway, server, static_cast<uint32_t>(number));
         if (!tls) continue;
         entry.protocol = weft::v1::Listener::HTTPS;
         entry.tls.push_back(std::move(*tls));
+      } else if (protocol == "TCP") {
+        entry.protocol = weft::v1::Listener::TCP;
+        hosts = &entry.tcpHosts;
       } else if (protocol != "HTTP" && protocol != "HTTP2" && protocol != "GRPC") {
-        note(gateway, fmt::format("server on port {} has protocol {}: only HTTP and HTTPS are compiled", number, protocol));
+        note(gateway, fmt::format("server on port {} has protocol {}{}: only HTTP, HTTPS, TCP and TLS PASSTHROUGH are compiled", number,
+                                  protocol, mode.empty() ? "" : " (tls mode " + mode + ")"));
         continue;
       }
       for (const auto& host : arrayAt(server, {"hosts"})) {
         if (!host.is_string()) continue;
         entry.written.emplace_back(host.get_string());
-        entry.hosts.push_back(parseServerHost(std::string(host.get_string()), gateway.ns()));
+        hosts->push_back(parseServerHost(std::string(host.get_string()), gateway.ns()));
       }
     }
     for (const auto& [port, server] : ports) {
-      if (server.hosts.empty()) continue;
+      if (server.empty()) continue;
       weft::v1::Resource listenerResource;
       listenerResource.set_name(fmt::format("{}/{}", gatewayKey, port));
       auto* listener = listenerResource.mutable_listener();
@@ -144,6 +159,7 @@ class ProxyViewCompiler {
       listener->set_protocol(server.protocol);
       for (const auto& h : server.written) listener->add_server_hosts(h);
       for (const auto& t : server.tls) *listener->add_tls_servers() = t;
+      for (auto& r : tcpRoutesOf(gatewayKey, port, server)) *listener->add_tcp_routes() = std::move(r);
       listener->set_route_config_name(fmt::format("{}/http.{}", gatewayKey, port));
       listener->set_gateway(gatewayKey);
       const auto& selector = at(gateway.value(), {"spec", "selector"});
@@ -165,7 +181,7 @@ class ProxyViewCompiler {
     std::string mode = stringAt(server, {"tls", "mode"});
     std::string credential = stringAt(server, {"tls", "credentialName"});
     if (mode != "SIMPLE" && mode != "MUTUAL") {
-      note(gateway, fmt::format("HTTPS server on port {}: tls mode {:?} is not served (SIMPLE and MUTUAL are): left out", port,
+      note(gateway, fmt::format("HTTPS server on port {}: tls mode {:?} is not served (SIMPLE, MUTUAL and PASSTHROUGH are): left out", port,
                                 mode.empty() ? "PASSTHROUGH" : mode));
       return std::nullopt;
     }
@@ -285,6 +301,40 @@ class ProxyViewCompiler {
     }
     (void)gateway;
     return config;
+  }
+
+  // The tls[] routes of the port's passthrough servers, then the tcp[] routes of its TCP
+  // servers, VirtualServices in Istio's order.
+  std::vector<weft::v1::TcpRoute> tcpRoutesOf(const std::string& gatewayKey, uint32_t port, const Server& server) {
+    std::vector<weft::v1::TcpRoute> out;
+    if (server.passthroughHosts.empty() && server.tcpHosts.empty()) return out;
+    auto noted = [this](const Object& vs, const std::string& what) { note(vs, what); };
+    TcpRouteScope scope{gatewayKey, port};
+    for (const Object* vs : virtualServices_) {
+      if (!boundTo(*vs, gatewayKey)) continue;
+      auto admits = [&](const std::vector<ServerHost>& serverHosts, const std::string& host) {
+        std::vector<std::string> names;
+        for (const auto& serverHost : serverHosts) {
+          std::string domain;
+          if (!serverHost.ns.empty() && serverHost.ns != vs->ns()) continue;
+          if (serverHostAdmits(serverHost.host, host, domain)) names.push_back(domain);
+        }
+        return names;
+      };
+      auto admitted = [&](const std::vector<ServerHost>& serverHosts) {
+        const auto& hosts = arrayAt(vs->value(), {"spec", "hosts"});
+        return std::any_of(hosts.begin(), hosts.end(),
+                           [&](const json::value& h) { return h.is_string() && !admits(serverHosts, std::string(h.get_string())).empty(); });
+      };
+      if (!server.passthroughHosts.empty() && admitted(server.passthroughHosts)) {
+        SniAdmits sni = [&](const std::string& host) { return admits(server.passthroughHosts, host); };
+        for (auto& r : tlsRoutesFor(routes_, *vs, scope, sni, noted)) out.push_back(std::move(r));
+      }
+      if (!server.tcpHosts.empty() && admitted(server.tcpHosts)) {
+        for (auto& r : tcpRoutesFor(routes_, *vs, scope, noted)) out.push_back(std::move(r));
+      }
+    }
+    return out;
   }
 
   const Object* destinationRuleFor(const std::string& host, const std::string& serviceNs) const {

@@ -505,5 +505,102 @@ spec:
   EXPECT_FALSE(cluster.hbone_identities().contains("198.18.2.3:8080"));
 }
 
+TEST(ProxyView, TlsPassthroughAndTcpServersCarryTheirVirtualServiceRoutes) {
+  ObjectsByKind objects;
+  decodeInto(objects, kHttpbin);
+  decodeInto(objects, R"(
+apiVersion: networking.istio.io/v1
+kind: Gateway
+metadata: {name: gw, namespace: istio-system}
+spec:
+  selector: {istio: ingressgateway}
+  servers:
+  - port: {number: 443, name: https, protocol: HTTPS}
+    tls: {mode: SIMPLE, credentialName: a-credential}
+    hosts: [a.example.com]
+  - port: {number: 443, name: tls-pass, protocol: TLS}
+    tls: {mode: PASSTHROUGH}
+    hosts: ["*.pass.example.com"]
+  - port: {number: 8443, name: https-pass, protocol: HTTPS}
+    tls: {mode: PASSTHROUGH}
+    hosts: [nginx.pass.example.com]
+  - port: {number: 31400, name: tcp, protocol: TCP}
+    hosts: ["*"]
+  - port: {number: 9443, name: tls-simple, protocol: TLS}
+    tls: {mode: SIMPLE, credentialName: a-credential}
+    hosts: ["*"]
+---
+apiVersion: networking.istio.io/v1
+kind: VirtualService
+metadata: {name: nginx, namespace: default}
+spec:
+  hosts: ["*.pass.example.com", other.example.com]
+  gateways: [istio-system/gw]
+  tls:
+  - match: [{port: 443, sniHosts: [nginx.pass.example.com, other.example.com]}, {port: 443, sniHosts: [other.example.com]}]
+    route: [{destination: {host: httpbin, port: {number: 8000}}}]
+  - match: [{sniHosts: [nginx.pass.example.com], gateways: [someone-else]}]
+    route: [{destination: {host: httpbin, port: {number: 8000}}}]
+  - match: [{sniHosts: ["*.pass.example.com"]}]
+    route: [{destination: {host: httpbin, port: {number: 8000}, subset: v1}, weight: 80}, {destination: {host: httpbin, port: {number: 8000}, subset: v2}, weight: 20}]
+---
+apiVersion: networking.istio.io/v1
+kind: VirtualService
+metadata: {name: tcp-echo, namespace: default}
+spec:
+  hosts: ["*"]
+  gateways: [istio-system/gw]
+  tcp:
+  - match: [{port: 80}]
+    route: [{destination: {host: httpbin, port: {number: 8000}}}]
+  - match: [{port: 31400}]
+    route: [{destination: {host: httpbin, port: {number: 8000}}, weight: 90}, {destination: {host: httpbin, port: {number: 8000}, subset: v2}, weight: 10}]
+  - match: [{port: 31400, sourceLabels: {app: x}}]
+    route: [{destination: {host: httpbin, port: {number: 8000}}}]
+)");
+  auto b = build(objects);
+  const auto& tls = b.resources[kListenerType].at("istio-system/gw/443").listener();
+  // The terminating server and the passthrough one share the port: HTTPS with routes by SNI.
+  EXPECT_EQ(tls.protocol(), weft::v1::Listener::HTTPS);
+  EXPECT_EQ(tls.tls_servers_size(), 1);
+  ASSERT_EQ(tls.tcp_routes_size(), 2);
+  EXPECT_EQ(tls.tcp_routes(0).name(), "default/nginx/tls.0.0");
+  // other.example.com is no passthrough server's host; the second match block has nothing left.
+  ASSERT_EQ(tls.tcp_routes(0).sni_hosts_size(), 1);
+  EXPECT_EQ(tls.tcp_routes(0).sni_hosts(0), "nginx.pass.example.com");
+  EXPECT_EQ(tls.tcp_routes(0).clusters(0).cluster(), "outbound|8000||httpbin.default.svc.cluster.local");
+  EXPECT_EQ(tls.tcp_routes(0).clusters(0).weight(), 100u);
+  // The rule for another Gateway is not here; the wildcard one is, with its weights.
+  EXPECT_EQ(tls.tcp_routes(1).name(), "default/nginx/tls.2.0");
+  EXPECT_EQ(tls.tcp_routes(1).sni_hosts(0), "*.pass.example.com");
+  ASSERT_EQ(tls.tcp_routes(1).clusters_size(), 2);
+  EXPECT_EQ(tls.tcp_routes(1).clusters(1).cluster(), "outbound|8000|v2|httpbin.default.svc.cluster.local");
+  EXPECT_EQ(tls.tcp_routes(1).clusters(1).weight(), 20u);
+  // No http[] routes come from passthrough servers.
+  EXPECT_EQ(b.resources[kRouteConfigurationType].at("istio-system/gw/http.443").route_configuration().virtual_hosts_size(), 1);
+
+  const auto& passOnly = b.resources[kListenerType].at("istio-system/gw/8443").listener();
+  EXPECT_EQ(passOnly.protocol(), weft::v1::Listener::TLS);
+  EXPECT_EQ(passOnly.tls_servers_size(), 0);
+  // The `port: 443` match blocks are not this port's; the portless one is.
+  ASSERT_EQ(passOnly.tcp_routes_size(), 1);
+  EXPECT_EQ(passOnly.tcp_routes(0).name(), "default/nginx/tls.2.0");
+  EXPECT_EQ(passOnly.tcp_routes(0).sni_hosts(0), "nginx.pass.example.com");  // the narrower of the two
+
+  const auto& tcp = b.resources[kListenerType].at("istio-system/gw/31400").listener();
+  EXPECT_EQ(tcp.protocol(), weft::v1::Listener::TCP);
+  ASSERT_EQ(tcp.tcp_routes_size(), 1);
+  EXPECT_EQ(tcp.tcp_routes(0).name(), "default/tcp-echo/tcp.1");
+  EXPECT_EQ(tcp.tcp_routes(0).sni_hosts_size(), 0);
+  EXPECT_EQ(tcp.tcp_routes(0).clusters(0).weight(), 90u);
+
+  EXPECT_FALSE(b.resources[kListenerType].contains("istio-system/gw/9443"));
+  auto noted = [&](const std::string& text) {
+    return std::any_of(b.notes.begin(), b.notes.end(), [&](const std::string& n) { return n.find(text) != std::string::npos; });
+  };
+  EXPECT_TRUE(noted("server on port 9443 has protocol TLS (tls mode SIMPLE)"));
+  EXPECT_TRUE(noted("tcp[2].match[0].sourceLabels is not compiled for gateways: that match is left out"));
+}
+
 }  // namespace
 }  // namespace weft::control

@@ -163,14 +163,7 @@ bool RouteCompiler::compileAction(const Object& vs, const json::value& http, con
     return false;
   }
   auto* action = route.mutable_route();
-  for (const auto& d : destinations) {
-    std::string host = resolveHost(stringAt(d, {"destination", "host"}), vs.ns());
-    auto port = static_cast<uint32_t>(intAt(d, {"destination", "port", "number"}));
-    auto* wc = action->add_clusters();
-    wc->set_cluster(clusterFor_(vs, host, port, stringAt(d, {"destination", "subset"})));
-    auto weight = intAt(d, {"weight"});
-    wc->set_weight(weight > 0 ? static_cast<uint32_t>(weight) : (destinations.size() == 1 ? 100 : 0));
-  }
+  addDestinations(vs, destinations, *action->mutable_clusters());
   auto timeout = durationMsAt(http, {"timeout"});
   if (!timeout) {
     note_(vs, fmt::format("{}.timeout: {}: left out", where, timeout.error().message));
@@ -271,6 +264,19 @@ bool RouteCompiler::compileCors(const Object& vs, const json::value& http, const
   out->set_max_age_s(*maxAge / 1000);
   out->set_allow_credentials(at(cors, {"allowCredentials"}) == json::value(true));
   return true;
+}
+
+void RouteCompiler::addDestinations(const model::Object& vs, const boost::json::array& destinations,
+                                    google::protobuf::RepeatedPtrField<weft::v1::WeightedCluster>& into) const {
+  for (const auto& d : destinations) {
+    std::string host = resolveHost(stringAt(d, {"destination", "host"}), vs.ns());
+    auto port = static_cast<uint32_t>(intAt(d, {"destination", "port", "number"}));
+    auto* wc = into.Add();
+    wc->set_cluster(clusterFor_(vs, host, port, stringAt(d, {"destination", "subset"})));
+    auto weight = intAt(d, {"weight"});
+    // A lone destination without a weight takes everything, as Istio reads it.
+    wc->set_weight(weight > 0 ? static_cast<uint32_t>(weight) : (destinations.size() == 1 ? 100 : 0));
+  }
 }
 
 }  // namespace weft::control

@@ -29,6 +29,9 @@ class RouteCompiler {
   RouteCompiler(ClusterFor clusterFor, Note note) : clusterFor_(std::move(clusterFor)), note_(std::move(note)) {}
 
   std::vector<weft::v1::Route> compile(const model::Object& vs) const;
+  // The `route` destinations of an http[], tls[] or tcp[] rule as weighted clusters.
+  void addDestinations(const model::Object& vs, const boost::json::array& destinations,
+                       google::protobuf::RepeatedPtrField<weft::v1::WeightedCluster>& into) const;
 
  private:
   bool compileMatch(const model::Object& vs, const boost::json::value& match, const std::string& where, weft::v1::RouteMatch& out) const;

@@ -33,12 +33,16 @@ using namespace std::chrono_literals;
 namespace {
 
 // The proxy's own counters beside the request metrics, in Prometheus text.
-std::string upstreamTlsFailuresText(uint64_t failures) {
+std::string ownCountersText(const GatewayServer& server) {
   return fmt::format(
       "# HELP weft_proxy_upstream_tls_failures_total TLS handshakes to upstream endpoints that failed or met the wrong certificate.\n"
       "# TYPE weft_proxy_upstream_tls_failures_total counter\n"
-      "weft_proxy_upstream_tls_failures_total {}\n",
-      failures);
+      "weft_proxy_upstream_tls_failures_total {}\n"
+      "# HELP weft_proxy_tls_passthrough_refused_total Connections to TLS-passthrough ports closed before a route: no well-formed "
+      "ClientHello, or no route for its SNI.\n"
+      "# TYPE weft_proxy_tls_passthrough_refused_total counter\n"
+      "weft_proxy_tls_passthrough_refused_total {}\n",
+      server.upstreamTlsFailures(), server.passthroughRefused());
 }
 
 // The pod's labels decide which Gateways this proxy serves. The runtime writes the pod
@@ -207,7 +211,7 @@ int runGateway(const GatewaySettings& settings) {
                                           {{"/stats/prometheus", [&] {
                                             return admin::HttpAnswer{200, "text/plain; version=0.0.4",
                                                                      metrics.prometheusText() + server.rateLimiter().metrics().prometheusText() +
-                                                                         upstreamTlsFailuresText(server.upstreamTlsFailures())};
+                                                                         ownCountersText(server)};
                                           }}});
   if (!status || !stats) {
     spdlog::error("{}", (!status ? status.error() : stats.error()).message);

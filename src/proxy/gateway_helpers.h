@@ -8,6 +8,8 @@
 #include <boost/beast/http.hpp>
 
 #include <algorithm>
+#include <random>
+#include <string>
 #include <type_traits>
 
 #include "proxy/gateway_server.h"
@@ -78,6 +80,24 @@ inline RequestView viewOf(const GatewayServer::Request& request, bool secure) {
                        return found->value();
                      },
                      request.method_string(), secure ? "https" : "http"};
+}
+
+// The SPIFFE ID an endpoint of the cluster must present over HBONE, or "" (plain TCP).
+inline std::string hboneIdentityOf(const weft::v1::Cluster& cluster, const std::string& endpoint) {
+  auto found = cluster.hbone_identities().find(endpoint);
+  return found == cluster.hbone_identities().end() ? std::string() : found->second;
+}
+
+// One of a route's weighted clusters, drawn by weight ("" when `totalWeight` is 0).
+template <class WeightedClusters>
+std::string pickWeighted(const WeightedClusters& clusters, uint32_t totalWeight, std::minstd_rand& random) {
+  if (totalWeight == 0) return "";
+  uint32_t pick = std::uniform_int_distribution<uint32_t>(0, totalWeight - 1)(random);
+  for (const auto& c : clusters) {
+    if (pick < c.weight()) return c.cluster();
+    pick -= c.weight();
+  }
+  return "";
 }
 
 }  // namespace weft::proxy::detail

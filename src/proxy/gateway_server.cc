@@ -196,6 +196,29 @@ asio::awaitable<void> GatewayServer::session(tcp::socket socket, uint32_t port) 
   std::shared_ptr<const ProxyConfig> config = config_;
   auto found = config->ports().find(port);
   std::shared_ptr<TlsListener> tls = found == config->ports().end() ? nullptr : found->second.tls;
+  if (found != config->ports().end() && found->second.kind == PortRoutes::Kind::kTcp) {
+    co_await relayConnection(std::move(socket), config, ProxyConfig::tcpRoute(found->second, ""), std::move(peer), "");
+    co_return;
+  }
+  if (found != config->ports().end() && found->second.kind == PortRoutes::Kind::kTls && (!found->second.tcpRoutes.empty() || tls == nullptr)) {
+    // TLS passthrough: the SNI decides between relaying the TLS as it is and terminating it.
+    ClientHelloScan hello = co_await peekClientHello(socket);
+    if (hello.state != ClientHelloScan::State::kComplete) {
+      ++passthroughRefused_;
+      spdlog::info("gateway: TLS client {} on port {} closed: {}", peer, port,
+                   hello.state == ClientHelloScan::State::kNeedMore ? "no whole ClientHello within the header timeout" : hello.error);
+      co_return;
+    }
+    if (const CompiledTcpRoute* route = ProxyConfig::tcpRoute(found->second, hello.sni)) {
+      co_await relayConnection(std::move(socket), config, route, std::move(peer), std::move(hello.sni));
+      co_return;
+    }
+    if (tls == nullptr) {
+      ++passthroughRefused_;
+      spdlog::info("gateway: TLS client {} on port {} closed: no route for SNI {:?}", peer, port, hello.sni);
+      co_return;
+    }
+  }
   if (tls == nullptr) {
     TimedSocket plainSocket(std::move(socket));
     // A named local, moved: GCC 12 destroys a temporary argument of a coroutine call inside
@@ -286,6 +309,10 @@ void GatewayServer::finishRecord(RequestRecord& record, const Outcome& outcome, 
   if (record.grpc) record.grpcStatus = std::string(outcome.response["grpc-status"]);
   if (record.grpc && record.grpcStatus.empty()) record.grpcStatus = std::string(hbone::findHeader(outcome.trailers, "grpc-status").value_or(""));
   metrics_.record(record);
+  writeAccessLog(record);
+}
+
+void GatewayServer::writeAccessLog(const RequestRecord& record) const {
   auto logFormat = config_->accessLog();
   if (logFormat != ProxyConfig::AccessLog::kOff) {
     std::fputs((logFormat == ProxyConfig::AccessLog::kJson ? accessLogJson(record) : accessLogLine(record)).c_str(), stdout);

@@ -24,6 +24,7 @@
 #include <sys/socket.h>
 
 #include "base/result.h"
+#include "proxy/client_hello.h"
 #include "proxy/cluster_state.h"
 #include "proxy/h2_downstream.h"
 #include "proxy/h2_upstream.h"
@@ -93,6 +94,10 @@ class GatewayServer {
   // TLS handshakes to upstream endpoints that failed or found the wrong certificate
   // (DestinationRule tls), over HTTP/1.1 and HTTP/2, for the proxy's life. Any thread.
   uint64_t upstreamTlsFailures() const { return upstreamTlsFailures_.load(std::memory_order_relaxed); }
+  // Connections to TLS-passthrough ports closed before any route: no well-formed
+  // ClientHello within the header timeout, or no route for its SNI (and no server on the
+  // port to terminate it). Any thread.
+  uint64_t passthroughRefused() const { return passthroughRefused_.load(std::memory_order_relaxed); }
 
  private:
   struct Outcome {
@@ -191,6 +196,25 @@ class GatewayServer {
                                          const weft::v1::ConnectionPool& limits, std::string& reason);
   boost::asio::awaitable<TryStatus> connectTcp(TimedSocket& socket, const std::string& endpoint, std::chrono::steady_clock::time_point connectBy,
                                                std::optional<std::chrono::steady_clock::time_point> deadline);
+  // A byte stream for a TCP or TLS-passthrough route (gateway_tcp.cc): plain TCP, or an
+  // HBONE tunnel to a mesh endpoint; one of the two is set on kOk.
+  struct RelayUpstream {
+    std::optional<PooledConnection> tcp;
+    std::optional<PooledTunnel> tunnel;
+  };
+  boost::asio::awaitable<TryStatus> openForRelay(RelayUpstream& into, const Target& target, const weft::v1::ConnectionPool& limits,
+                                                 std::string& reason);
+  // The ClientHello of a connection to a port with TLS-passthrough routes, peeked (the
+  // bytes stay for the backend) within the header timeout.
+  boost::asio::awaitable<ClientHelloScan> peekClientHello(boost::asio::ip::tcp::socket& socket);
+  // One connection a TCP or TLS-passthrough route takes: an endpoint of one of its
+  // clusters (by weight, then the cluster's load balancer), connected within the connect
+  // timeout, then bytes both ways until both sides end; istio_tcp_* metrics and one access
+  // log line. Without an endpoint or a connection, the client's connection is closed.
+  boost::asio::awaitable<void> relayConnection(boost::asio::ip::tcp::socket socket, std::shared_ptr<const ProxyConfig> config,
+                                               const CompiledTcpRoute* route, std::string peer, std::string sni);
+  // One access log line in the mesh's format, when the mesh asks for one.
+  void writeAccessLog(const RequestRecord& record) const;
   // A copy of the request to a mirror cluster, Host suffixed "-shadow"; its answer is
   // dropped and it never delays the real request.
   boost::asio::awaitable<void> mirror(Request request, std::shared_ptr<const ProxyConfig> config, std::string clusterName);
@@ -248,6 +272,7 @@ class GatewayServer {
   std::unordered_map<std::string, IstioMutual> istioMutual_;
   std::optional<hbone::TlsCredentials> workloadCredentials_;
   std::atomic<uint64_t> upstreamTlsFailures_{0};  // read by the stats endpoint's thread
+  std::atomic<uint64_t> passthroughRefused_{0};   // the same
   std::unique_ptr<TunnelUpstream> tunnels_;  // once the proxy holds its certificate
   RateLimiter rateLimiter_{io_};
   std::unordered_map<std::string, ClusterState> clusters_;

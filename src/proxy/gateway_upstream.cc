@@ -50,11 +50,6 @@ std::string rewriteTarget(const std::string& target, const CompiledRoute& route)
   return rewrite.uri_prefix() + (query == std::string::npos ? "" : target.substr(query));
 }
 
-// The SPIFFE ID an endpoint of the cluster must present over HBONE, or "" (plain TCP).
-std::string hboneIdentityOf(const weft::v1::Cluster& cluster, const std::string& endpoint) {
-  auto found = cluster.hbone_identities().find(endpoint);
-  return found == cluster.hbone_identities().end() ? std::string() : found->second;
-}
 // Room for a typical response head with a small body in one read.
 constexpr size_t kUpstreamReadBytes = 16 * 1024;
 
@@ -79,16 +74,7 @@ asio::awaitable<GatewayServer::Outcome> GatewayServer::forward(Request request, 
                                                                const CompiledRoute* route, std::string peer, bool secure, BodyFlow flow) {
   Outcome outcome;
   const auto& action = route->spec.route();
-  // Weighted pick among the route's clusters.
-  uint32_t pick = std::uniform_int_distribution<uint32_t>(0, route->totalWeight - 1)(random_);
-  std::string clusterName;
-  for (const auto& c : action.clusters()) {
-    if (pick < c.weight()) {
-      clusterName = c.cluster();
-      break;
-    }
-    pick -= c.weight();
-  }
+  std::string clusterName = pickWeighted(action.clusters(), route->totalWeight, random_);
   const weft::v1::Cluster* cluster = config->cluster(clusterName);
   if (cluster != nullptr) {
     outcome.service = cluster->service_hostname();
@@ -335,6 +321,16 @@ asio::awaitable<GatewayServer::TryStatus> GatewayServer::connectTcp(TimedSocket&
   if (connected.index() == 0 && !std::get<0>(std::get<0>(connected))) co_return TryStatus::kOk;
   bool timedOutOverall = connected.index() == 1 && deadline && Clock::now() >= *deadline;
   co_return timedOutOverall ? TryStatus::kTimeout : TryStatus::kConnectFailure;
+}
+
+asio::awaitable<GatewayServer::TryStatus> GatewayServer::openForRelay(RelayUpstream& into, const Target& target,
+                                                                      const weft::v1::ConnectionPool& limits, std::string& reason) {
+  if (target.hboneIdentity.empty()) co_return co_await open(into.tcp, target, std::nullopt, limits, reason);
+  if (tunnels_ == nullptr) {
+    reason = "no workload certificate yet for HBONE";
+    co_return TryStatus::kConnectFailure;
+  }
+  co_return co_await open(into.tunnel, target, std::nullopt, limits, reason);
 }
 
 template <class Connection>

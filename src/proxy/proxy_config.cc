@@ -104,8 +104,42 @@ Result<CompiledVirtualHost> compileVirtualHost(const weft::v1::VirtualHost& spec
   return vhost;
 }
 
-// The TLS servers of one HTTPS listener, each with its credential loaded; those that
-// cannot be served are noted in `skipped`.
+PortRoutes::Kind kindOf(weft::v1::Listener::Protocol protocol) {
+  switch (protocol) {
+    case weft::v1::Listener::HTTPS:
+    case weft::v1::Listener::TLS:
+      return PortRoutes::Kind::kTls;
+    case weft::v1::Listener::TCP:
+      return PortRoutes::Kind::kTcp;
+    default:
+      return PortRoutes::Kind::kHttp;
+  }
+}
+
+const char* describe(PortRoutes::Kind kind) {
+  switch (kind) {
+    case PortRoutes::Kind::kTls:
+      return "TLS";
+    case PortRoutes::Kind::kTcp:
+      return "TCP";
+    default:
+      return "plain HTTP";
+  }
+}
+
+// A listener's tls[] and tcp[] routes; a route without a weighted cluster is an error.
+Result<std::vector<CompiledTcpRoute>> compileTcpRoutes(const weft::v1::Listener& listener) {
+  std::vector<CompiledTcpRoute> out;
+  for (const auto& spec : listener.tcp_routes()) {
+    CompiledTcpRoute route{spec};
+    for (const auto& host : spec.sni_hosts()) route.sniHosts.push_back(asciiLower(host));
+    for (const auto& c : spec.clusters()) route.totalWeight += c.weight();
+    if (route.totalWeight == 0) return makeError("listener {}: route {} has no cluster with a weight", listener.name(), spec.name());
+    out.push_back(std::move(route));
+  }
+  return out;
+}
+
 // A cluster's SIMPLE or MUTUAL client TLS, built now so a bad rule is reported with the
 // snapshot; nullopt for none (DISABLE) and for ISTIO_MUTUAL, which the gateway makes from
 // its own workload certificate.
@@ -248,21 +282,29 @@ Result<std::shared_ptr<const ProxyConfig>> ProxyConfig::build(const xds::HeldRes
     if (std::find(std::begin(kReservedPorts), std::end(kReservedPorts), bindPort) != std::end(kReservedPorts)) {
       return makeError("listener {}: port {} is the proxy's own", name, bindPort);
     }
+    auto kind = kindOf(listener.protocol());
     std::shared_ptr<TlsListener> tls;
     if (listener.protocol() == weft::v1::Listener::HTTPS) {
       tls = tlsListenerFor(listener, credentials, config->skipped_);
       if (tls->empty()) {
-        config->skipped_.push_back(fmt::format("listener {}: no HTTPS server on it can be served: port {} is not bound", name, bindPort));
-        continue;
+        tls = nullptr;
+        if (listener.tcp_routes().empty()) {
+          config->skipped_.push_back(fmt::format("listener {}: no HTTPS server on it can be served: port {} is not bound", name, bindPort));
+          continue;
+        }
       }
     }
     auto existing = config->ports_.find(bindPort);
-    if (existing != config->ports_.end() && (existing->second.tls != nullptr) != (tls != nullptr)) {
-      config->skipped_.push_back(fmt::format("listener {}: port {} already serves {}", name, bindPort, tls ? "plain HTTP" : "HTTPS"));
+    if (existing != config->ports_.end() && existing->second.kind != kind) {
+      config->skipped_.push_back(fmt::format("listener {}: port {} already serves {}", name, bindPort, describe(existing->second.kind)));
       continue;
     }
+    auto tcpRoutes = compileTcpRoutes(listener);
+    if (!tcpRoutes) return tcpRoutes.error();
     auto& port = config->ports_[bindPort];
+    port.kind = kind;
     if (tls) port.tls = port.tls ? mergeTls(port.tls, tls) : tls;
+    for (auto& r : *tcpRoutes) port.tcpRoutes.push_back(std::move(r));
     port.port = bindPort;
     port.listeners.push_back(name);
     // The routes may arrive after the listener (another type, another response): until
@@ -330,23 +372,38 @@ const CompiledVirtualHost* ProxyConfig::virtualHost(uint32_t port, std::string_v
   return virtualHost(found->second.virtualHosts, hostHeader);
 }
 
-const CompiledVirtualHost* ProxyConfig::virtualHost(const std::vector<CompiledVirtualHost>& candidates, std::string_view hostHeader) {
-  std::string host = normalizeHost(hostHeader);
-  const CompiledVirtualHost* best = nullptr;
+namespace {
+
+// Of `candidates`, the first whose `domains` (lower case) hold `host` exactly, else the one
+// with the longest "*.suffix" wildcard covering it, else the first with "*".
+template <class Candidate, class DomainsOf>
+const Candidate* pickByDomain(const std::vector<Candidate>& candidates, const std::string& host, DomainsOf domainsOf) {
+  const Candidate* best = nullptr;
   size_t bestLength = 0;
-  const CompiledVirtualHost* any = nullptr;
-  for (const auto& vhost : candidates) {
-    for (const auto& domain : vhost.domains) {
-      if (domain == host) return &vhost;
+  const Candidate* any = nullptr;
+  for (const auto& candidate : candidates) {
+    for (const auto& domain : domainsOf(candidate)) {
+      if (domain == host) return &candidate;
       if (domain == "*") {
-        if (any == nullptr) any = &vhost;
+        if (any == nullptr) any = &candidate;
       } else if (domain.starts_with("*.") && wildcardMatches(domain, host) && domain.size() > bestLength) {
-        best = &vhost;
+        best = &candidate;
         bestLength = domain.size();
       }
     }
   }
   return best != nullptr ? best : any;
+}
+
+}  // namespace
+
+const CompiledVirtualHost* ProxyConfig::virtualHost(const std::vector<CompiledVirtualHost>& candidates, std::string_view hostHeader) {
+  return pickByDomain(candidates, normalizeHost(hostHeader), [](const CompiledVirtualHost& v) -> const auto& { return v.domains; });
+}
+
+const CompiledTcpRoute* ProxyConfig::tcpRoute(const PortRoutes& port, std::string_view sni) {
+  if (port.kind == PortRoutes::Kind::kTcp) return port.tcpRoutes.empty() ? nullptr : &port.tcpRoutes.front();
+  return pickByDomain(port.tcpRoutes, asciiLower(sni), [](const CompiledTcpRoute& r) -> const auto& { return r.sniHosts; });
 }
 
 const CompiledRoute* ProxyConfig::route(const CompiledVirtualHost& vhost, const RequestView& request) {

@@ -60,11 +60,23 @@ struct CompiledVirtualHost {
   std::vector<CompiledRoute> routes;
 };
 
+// A VirtualService tls[] or tcp[] rule of a listener: connections relayed as bytes.
+struct CompiledTcpRoute {
+  weft::v1::TcpRoute spec;
+  std::vector<std::string> sniHosts;  // lower case; empty for a tcp[] rule
+  uint32_t totalWeight = 0;
+};
+
 struct PortRoutes {
+  // kTls: HTTPS and TLS listeners (terminated by `tls`, or passed through by SNI to
+  // `tcpRoutes`, or both); kTcp: every connection to the first of `tcpRoutes`.
+  enum class Kind { kHttp, kTls, kTcp };
+  Kind kind = Kind::kHttp;
   uint32_t port = 0;  // the port bound (the Listener's bind_port)
   std::vector<std::string> listeners;
   std::vector<CompiledVirtualHost> virtualHosts;
-  std::shared_ptr<TlsListener> tls;  // HTTPS ports only
+  std::shared_ptr<TlsListener> tls;  // HTTPS servers that terminate TLS, if any
+  std::vector<CompiledTcpRoute> tcpRoutes;
 };
 
 // A Service port served at a waypoint (a Listener carrying waypoint_authorities): a
@@ -135,6 +147,10 @@ class ProxyConfig : public std::enable_shared_from_this<ProxyConfig> {
   const WaypointTarget* waypointTarget(const std::string& authority) const;
   size_t waypointTargetCount() const { return waypointTargets_.size(); }
   static const CompiledRoute* route(const CompiledVirtualHost& vhost, const RequestView& request);
+  // The route a connection to `port` takes: a TCP port's first; on a TLS port the one
+  // whose SNI hosts match `sni` in the virtual hosts' order (exact, longest "*.suffix",
+  // "*"); null when none does.
+  static const CompiledTcpRoute* tcpRoute(const PortRoutes& port, std::string_view sni);
 
  private:
   std::map<uint32_t, PortRoutes> ports_;

@@ -2,6 +2,8 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
+
 namespace weft::proxy {
 namespace {
 
@@ -166,6 +168,60 @@ TEST(ProxyConfig, RoutesArrivingAfterTheListenerLeaveThePortAnswering404) {
   ASSERT_TRUE(built);
   EXPECT_TRUE((*built)->ports().contains(80));
   EXPECT_EQ((*built)->virtualHost(80, "example.com"), nullptr);
+}
+
+TEST(ProxyConfig, TcpAndPassthroughRoutesByKindAndServerName) {
+  Fixture f;
+  auto addRoute = [](weft::v1::Resource& r, const std::string& name, std::vector<std::string> sni, uint32_t weight = 100) {
+    auto* route = r.mutable_listener()->add_tcp_routes();
+    route->set_name(name);
+    for (auto& s : sni) route->add_sni_hosts(s);
+    auto* wc = route->add_clusters();
+    wc->set_cluster("c-" + name);
+    wc->set_weight(weight);
+  };
+  // An HTTPS listener whose only terminating server cannot be loaded (no credentials here):
+  // its passthrough routes keep the port bound.
+  auto tls = listener("gw/443", 443, {{"istio", "ingressgateway"}}, weft::v1::Listener::HTTPS);
+  tls.mutable_listener()->add_tls_servers()->set_credential_name("missing");
+  addRoute(tls, "wild", {"*.Example.com"});
+  addRoute(tls, "exact", {"a.example.com"});
+  addRoute(tls, "longer", {"*.b.example.com"});
+  f.add(tls);
+  auto tcp = listener("gw/31400", 31400, {{"istio", "ingressgateway"}}, weft::v1::Listener::TCP);
+  addRoute(tcp, "first", {});
+  addRoute(tcp, "second", {});
+  f.add(tcp);
+  // An HTTP listener on the TCP port cannot share it.
+  f.add(listener("other/31400", 31400, {{"istio", "ingressgateway"}}));
+  auto built = ProxyConfig::build(f.held, kGatewayPod);
+  ASSERT_TRUE(built) << built.error().message;
+  const auto& ports = (*built)->ports();
+  ASSERT_TRUE(ports.contains(443));
+  const PortRoutes& passthrough = ports.at(443);
+  EXPECT_EQ(passthrough.kind, PortRoutes::Kind::kTls);
+  EXPECT_EQ(passthrough.tls, nullptr);
+  // An exact name first, whatever the order; then the longest wildcard; names in any case.
+  EXPECT_EQ(ProxyConfig::tcpRoute(passthrough, "A.example.COM")->spec.name(), "exact");
+  EXPECT_EQ(ProxyConfig::tcpRoute(passthrough, "x.b.example.com")->spec.name(), "longer");
+  EXPECT_EQ(ProxyConfig::tcpRoute(passthrough, "c.example.com")->spec.name(), "wild");
+  EXPECT_EQ(ProxyConfig::tcpRoute(passthrough, "example.com"), nullptr);
+  EXPECT_EQ(ProxyConfig::tcpRoute(passthrough, ""), nullptr);
+  const PortRoutes& plainTcp = ports.at(31400);
+  EXPECT_EQ(plainTcp.kind, PortRoutes::Kind::kTcp);
+  EXPECT_EQ(ProxyConfig::tcpRoute(plainTcp, "anything")->spec.name(), "first");
+  auto skipped = (*built)->skipped();
+  EXPECT_TRUE(std::any_of(skipped.begin(), skipped.end(), [](const std::string& s) {
+    return s == "listener other/31400: port 31400 already serves TCP";
+  })) << ::testing::PrintToString(skipped);
+
+  // A route with no weight anywhere cannot be served: the snapshot is refused.
+  auto zero = listener("gw/9000", 9000, {{"istio", "ingressgateway"}}, weft::v1::Listener::TCP);
+  addRoute(zero, "weightless", {}, 0);
+  f.add(zero);
+  auto refused = ProxyConfig::build(f.held, kGatewayPod);
+  ASSERT_FALSE(refused);
+  EXPECT_EQ(refused.error().message, "listener gw/9000: route weightless has no cluster with a weight");
 }
 
 TEST(ProxyConfig, NormalizeHost) {

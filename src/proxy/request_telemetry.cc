@@ -122,15 +122,33 @@ std::string RequestMetrics::labels(const Key& key) const {
     source.workload = source.app = source.version = "unknown";
     source.principal = principal;
   }
+  return fmt::format("{},request_protocol=\"{}\",response_code=\"{}\",grpc_response_status=\"{}\",response_flags=\"{}\","
+                     "connection_security_policy=\"unknown\"",
+                     peerLabels(source, service, ns), grpc ? "grpc" : "http", code, escape(grpcStatus), escape(flags));
+}
+
+// The source and destination labels every metric of the proxy carries.
+std::string RequestMetrics::peerLabels(const SourceWorkload& source, const std::string& service, const std::string& ns) {
   return fmt::format(
       "reporter=\"{}\",source_workload=\"{}\",source_workload_namespace=\"{}\",source_principal=\"{}\",source_app=\"{}\","
       "source_version=\"{}\",source_cluster=\"{}\",destination_workload=\"unknown\",destination_workload_namespace=\"unknown\","
       "destination_principal=\"unknown\",destination_app=\"unknown\",destination_version=\"unknown\",destination_service=\"{}\","
-      "destination_service_name=\"{}\",destination_service_namespace=\"{}\",destination_cluster=\"unknown\",request_protocol=\"{}\","
-      "response_code=\"{}\",grpc_response_status=\"{}\",response_flags=\"{}\",connection_security_policy=\"unknown\"",
+      "destination_service_name=\"{}\",destination_service_namespace=\"{}\",destination_cluster=\"unknown\"",
       escape(source.reporter), escape(source.workload), escape(source.ns), escape(source.principal), escape(source.app), escape(source.version),
-      escape(source.cluster), escape(service), escape(serviceName(service)), escape(ns), grpc ? "grpc" : "http", code, escape(grpcStatus),
-      escape(flags));
+      escape(source.cluster), escape(service), escape(serviceName(service)), escape(ns));
+}
+
+void RequestMetrics::tcpOpened(const TcpConnectionRecord& r) {
+  std::lock_guard lock(mutex_);
+  ++tcp_[TcpKey{r.destinationService, r.destinationServiceNamespace, r.responseFlags}].opened;
+}
+
+void RequestMetrics::tcpClosed(const TcpConnectionRecord& r) {
+  std::lock_guard lock(mutex_);
+  auto& totals = tcp_[TcpKey{r.destinationService, r.destinationServiceNamespace, r.responseFlags}];
+  ++totals.closed;
+  totals.sent += r.bytesSent;
+  totals.received += r.bytesReceived;
 }
 
 template <size_t N>
@@ -155,6 +173,22 @@ std::string RequestMetrics::prometheusText() const {
   for (const auto& [key, s] : series_) appendHistogram(out, "istio_request_bytes", labelsOf[key], s.requestBytes, kByteBuckets, s.count);
   out += "# HELP istio_response_bytes Response body sizes.\n# TYPE istio_response_bytes histogram\n";
   for (const auto& [key, s] : series_) appendHistogram(out, "istio_response_bytes", labelsOf[key], s.responseBytes, kByteBuckets, s.count);
+  // Connections relayed as bytes (TCP and TLS passthrough routes), as Istio's TCP metrics.
+  const std::pair<const char*, uint64_t TcpTotals::*> tcpCounters[] = {
+      {"istio_tcp_connections_opened_total", &TcpTotals::opened},
+      {"istio_tcp_connections_closed_total", &TcpTotals::closed},
+      {"istio_tcp_sent_bytes_total", &TcpTotals::sent},
+      {"istio_tcp_received_bytes_total", &TcpTotals::received},
+  };
+  for (const auto& [name, field] : tcpCounters) {
+    if (tcp_.empty()) break;
+    out += fmt::format("# TYPE {} counter\n", name);
+    for (const auto& [key, totals] : tcp_) {
+      const auto& [service, ns, flags] = key;
+      out += fmt::format("{}{{{},request_protocol=\"tcp\",response_flags=\"{}\",connection_security_policy=\"unknown\"}} {}\n", name,
+                         peerLabels(source_, service, ns), escape(flags), totals.*field);
+    }
+  }
   return out;
 }
 

@@ -51,6 +51,15 @@ std::string accessLogLine(const RequestRecord& r);
 // (MeshConfig accessLogEncoding: JSON).
 std::string accessLogJson(const RequestRecord& r);
 
+// A connection a TCP or TLS-passthrough route relayed as bytes (istio_tcp_* metrics).
+struct TcpConnectionRecord {
+  std::string destinationService;  // host of the cluster, "unknown" without one
+  std::string destinationServiceNamespace;
+  std::string responseFlags = "-";  // "-", "UH", "UF", "NR"
+  uint64_t bytesSent = 0;      // to the client
+  uint64_t bytesReceived = 0;  // from the client
+};
+
 struct SourceWorkload {
   std::string workload;   // the gateway's Deployment
   std::string ns;
@@ -71,6 +80,9 @@ class RequestMetrics {
     source_.principal = std::move(principal);
   }
   void record(const RequestRecord& r);
+  // A relayed connection when its upstream is chosen, and when it ends (with its bytes).
+  void tcpOpened(const TcpConnectionRecord& r);
+  void tcpClosed(const TcpConnectionRecord& r);
   std::string prometheusText() const;
 
   // Istio's default buckets: milliseconds for durations, powers of ten for body sizes.
@@ -106,6 +118,11 @@ class RequestMetrics {
     Histogram<kByteBuckets.size()> requestBytes, responseBytes;
   };
   std::string labels(const Key& key) const;
+  static std::string peerLabels(const SourceWorkload& source, const std::string& service, const std::string& ns);
+  using TcpKey = std::tuple<std::string, std::string, std::string>;  // service, ns, flags
+  struct TcpTotals {
+    uint64_t opened = 0, closed = 0, sent = 0, received = 0;
+  };
   template <size_t N>
   static void appendHistogram(std::string& out, const char* name, const std::string& labels, const Histogram<N>& h,
                               const std::array<double, N>& bounds, uint64_t count);
@@ -113,6 +130,7 @@ class RequestMetrics {
   SourceWorkload source_;
   mutable std::mutex mutex_;
   std::map<Key, Series, KeyLess> series_;
+  std::map<TcpKey, TcpTotals> tcp_;
 };
 
 }  // namespace weft::proxy

@@ -199,6 +199,46 @@ check "re-apply the walkthrough's virtual-service.yaml" "$weft" apply -f "$sampl
 wait_for "my-service/v1 answers 503 again" 20 is503
 check_contains "while other hosts still get 404" "$(code other.com /)" "404"
 
+# --- TCP at the gateway, as Istio's "TCP Traffic Shifting" task (samples/tcp-echo) ----------------------
+# A Gateway server on 31400 with protocol TCP, a VirtualService tcp[] route to tcp-echo v1, then
+# 80/20 between v1 and v2; tcp-echo runs in an ambient namespace, so the gateway reaches it over
+# HBONE. Clients: bash's /dev/tcp inside the cluster's network (one line out, one line back).
+cat >tcp-ns.yaml <<'YAML'
+apiVersion: v1
+kind: Namespace
+metadata: {name: istio-io-tcp-traffic-shifting, labels: {istio.io/dataplane-mode: ambient}}
+YAML
+tcp_ns=istio-io-tcp-traffic-shifting
+check "create namespace $tcp_ns (ambient)" "$weft" apply -f tcp-ns.yaml
+check "apply samples/tcp-echo/tcp-echo-services.yaml" "$weft" apply -n "$tcp_ns" -f "$samples/tcp-echo/tcp-echo-services.yaml"
+tcp_ready() { [ "$("$weft" get deploy "$1" -n "$tcp_ns" -o jsonpath='{.status.readyReplicas}' 2>/dev/null)" = 1 ]; }
+for d in tcp-echo-v1 tcp-echo-v2; do wait_for "$d ready" 30 tcp_ready "$d"; done
+check "apply tcp-echo-all-v1.yaml (Gateway on 31400/TCP, DestinationRule, VirtualService tcp route)" \
+  "$weft" apply -n "$tcp_ns" -f "$samples/tcp-echo/tcp-echo-all-v1.yaml"
+# One connection: a line out, the echo back (the server answers each line; we close after one).
+tcp_echo() { in_cluster timeout 5 bash -c "exec 3<>/dev/tcp/$gw_ip/31400 && echo \"$1\" >&3 && read -r -t 4 line <&3 && echo \"\$line\""; }
+tcp_v1() { [ "$(tcp_echo "hello tcp")" = "one hello tcp" ]; }
+wait_for "the gateway relays port 31400 to tcp-echo v1: 'hello tcp' comes back as 'one hello tcp'" 30 tcp_v1
+ones=0
+for i in $(seq 1 10); do [ "$(tcp_echo "ping $i")" = "one ping $i" ] && ones=$((ones + 1)); done
+check_contains "10 connections, 10 answered by v1" "$ones" "10"
+check "apply tcp-echo-20-v2.yaml (80/20)" "$weft" apply -n "$tcp_ns" -f "$samples/tcp-echo/tcp-echo-20-v2.yaml"
+has_two() { for i in $(seq 1 20); do tcp_echo "w $i" | grep -q '^two w' && return 0; done; return 1; }
+wait_for "v2 starts answering after the weights change" 30 has_two
+answers=$(for i in $(seq 1 50); do tcp_echo "w $i"; done)
+v1=$(grep -c '^one w' <<<"$answers"); v2=$(grep -c '^two w' <<<"$answers")
+check "50 connections all answered, by v1 ($v1) and v2 ($v2), v1 the larger share" \
+  test "$((v1 + v2))" -eq 50 -a "$v2" -ge 1 -a "$v1" -gt "$v2"
+tcp_node=$("$weft" get pods -n "$tcp_ns" -l version=v1 -o jsonpath='{.items[0].spec.nodeName}')
+tcp_ztunnel_ip=$("$weft" get pods -n istio-system -l app=ztunnel -o json | jq -r ".items[] | select(.spec.nodeName==\"$tcp_node\") | .status.podIP")
+check_contains "tcp-echo's ztunnel took the connections over HBONE from the gateway's identity" \
+  "$(in_cluster curl -s --max-time 5 "http://$tcp_ztunnel_ip:15020/stats/prometheus" | grep '^istio_tcp_connections_opened_total' | grep 'tcp-echo')" \
+  'sa/global-ingress-service-account'
+gw_stats=$(in_cluster curl -s --max-time 5 "http://$gw_ip:15020/stats/prometheus")
+check_contains "the gateway counts them: istio_tcp_connections_closed_total to tcp-echo" \
+  "$(grep '^istio_tcp_connections_closed_total' <<<"$gw_stats")" "destination_service=\"tcp-echo.$tcp_ns.svc.cluster.local\""
+check_contains "and logs each one (\"- - -\" 0, the endpoint)" "$("$weft" logs -n istio-system "$gw_pod" | grep '"- - -" 0 - ' | tail -1)" ":9000\""
+
 check "no sanitizer report in the gateway's log" bash -c "! '$weft' logs -n istio-system '$gw_pod' | grep -E 'AddressSanitizer|runtime error:'"
 
 finish

@@ -40,6 +40,7 @@ mkcert httpbin-rotated httpbin.example.com 2
 mkcert helloworld helloworld.example.com 3
 mkcert client client.example.com 4
 mkcert secure secure.example.com 5
+mkcert nginx nginx.example.com 6
 
 mesh_cluster "$name" "$samples"
 out=$("$weft" install -y -f "$samples/walkthrough/global-ingress.yaml" --revision prod 2>&1)
@@ -161,6 +162,14 @@ http {
     ssl_verify_client optional;
     location / { return 200 "protocol=\$server_protocol sni=\$ssl_server_name client=\$ssl_client_s_dn\n"; }
   }
+  # The same address by SNI: the TLS-passthrough backend, with a certificate the gateway never holds.
+  server {
+    listen $secure_ip:8443 ssl http2;
+    server_name nginx.example.com;
+    ssl_certificate $work/nginx.crt;
+    ssl_certificate_key $work/nginx.key;
+    location / { return 200 "nginx answered over passthrough: sni=\$ssl_server_name protocol=\$server_protocol\n"; }
+  }
 }
 CONF
 check "nginx serves HTTPS on $secure_ip:8443 in the cluster's network" in_cluster nginx -c "$work/nginx.conf"
@@ -230,6 +239,51 @@ wait_for "a server the rule's CA did not sign: 503, nothing sent" 30 unverified
 check_contains "the 503 says why" "$(plain_in)" "transport failure reason: TLS error: certificate verify failed"
 tls_failures=$(in_cluster curl -s --max-time 5 "http://$gw:15020/stats/prometheus" | awk '/^weft_proxy_upstream_tls_failures_total/ {print $2}')
 check "the gateway counts upstream TLS failures ($tls_failures)" test "${tls_failures:-0}" -ge 1
+
+# --- TLS passthrough, as Istio's "Ingress Gateway without TLS Termination" task ---------------------------
+# A third server on port 443, next to the two the gateway terminates: nginx.example.com is
+# passed through by SNI to nginx, which holds its own certificate.
+cat >passthrough.yaml <<'YAML'
+apiVersion: networking.istio.io/v1
+kind: ServiceEntry
+metadata: {name: nginx, namespace: default}
+spec:
+  hosts: [nginx.example.com]
+  location: MESH_EXTERNAL
+  ports: [{number: 443, name: tls, protocol: TLS, targetPort: 8443}]
+  resolution: STATIC
+  endpoints: [{address: 198.18.0.251}]
+---
+apiVersion: networking.istio.io/v1
+kind: VirtualService
+metadata: {name: nginx, namespace: default}
+spec:
+  hosts: [nginx.example.com]
+  gateways: [istio-system/mygateway]
+  tls:
+  - match: [{port: 443, sniHosts: [nginx.example.com]}]
+    route: [{destination: {host: nginx.example.com, port: {number: 443}}}]
+YAML
+sed -i 's/    hosts: \[helloworld.example.com\]/    hosts: [helloworld.example.com]\n  - port: {number: 443, name: tls-nginx, protocol: TLS}\n    tls: {mode: PASSTHROUGH}\n    hosts: [nginx.example.com]/' gateway.yaml
+check_contains "the Gateway now has a PASSTHROUGH server" "$(cat gateway.yaml)" "tls: {mode: PASSTHROUGH}"
+check "apply a PASSTHROUGH server for nginx.example.com on 443, its ServiceEntry and VirtualService tls route" \
+  bash -c "'$weft' apply -f passthrough.yaml && '$weft' apply -f gateway.yaml"
+passed() { in_cluster curl -s --max-time 5 --resolve "nginx.example.com:8443:$gw" --cacert example.com.crt https://nginx.example.com:8443/; }
+through() { passed | grep -q "nginx answered over passthrough: sni=nginx.example.com"; }
+wait_for "SNI nginx.example.com is relayed to nginx untouched: nginx answers" 30 through
+check_contains "over HTTP/2 (ALPN between curl and nginx, not the gateway)" "$(in_cluster curl -s --http2 --max-time 5 \
+  --resolve "nginx.example.com:8443:$gw" --cacert example.com.crt https://nginx.example.com:8443/)" "protocol=HTTP/2.0"
+check_contains "the certificate is nginx's own, which the gateway never held" "$(subject nginx.example.com)" "CN = nginx.example.com"
+check_contains "helloworld.example.com is still terminated by the gateway on the same port" "$(https helloworld.example.com /status/200)" "200"
+check_contains "and its certificate is the gateway's" "$(subject helloworld.example.com)" "CN = helloworld.example.com"
+stats=$(in_cluster curl -s --max-time 5 "http://$gw:15020/stats/prometheus")
+check_contains "the gateway counts the relayed connections" "$(grep '^istio_tcp_connections_opened_total' <<<"$stats")" 'destination_service="nginx.example.com"'
+check_contains "and their bytes" "$(grep '^istio_tcp_sent_bytes_total' <<<"$stats")" 'request_protocol="tcp"'
+refused_before=$(awk '/^weft_proxy_tls_passthrough_refused_total/ {print $2}' <<<"$stats")
+plain=$(in_cluster curl -s -o /dev/null -w '%{http_code}' --max-time 5 "http://$gw:8443/" -H 'Host: nginx.example.com')
+check_contains "plain HTTP to the TLS port is closed, not answered" "$plain" "000"
+refused_after=$(in_cluster curl -s --max-time 5 "http://$gw:15020/stats/prometheus" | awk '/^weft_proxy_tls_passthrough_refused_total/ {print $2}')
+check "and counted ($refused_before -> $refused_after)" test "${refused_after:-0}" -gt "${refused_before:-0}"
 
 # --- the access log in JSON (MeshConfig accessLogEncoding), changed in the mesh ConfigMap ----------------
 "$weft" get configmap istio-prod -n istio-system -o json | jq '.data.mesh |= sub("accessLogEncoding: TEXT"; "accessLogEncoding: JSON")' >mesh.json

@@ -1,0 +1,141 @@
+// The gateway's connections that are not HTTP: TCP routes (Gateway servers with protocol
+// TCP, VirtualService tcp[]) and TLS passthrough (tls mode PASSTHROUGH, VirtualService
+// tls[] by SNI), relayed as bytes to an endpoint of the route's cluster, as Envoy's
+// tcp_proxy filter does behind Istio's gateways. Mesh endpoints are reached over HBONE with
+// the gateway's identity, so the TLS a passthrough client speaks travels inside mTLS.
+
+#include <fmt/format.h>
+#include <spdlog/spdlog.h>
+
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/experimental/awaitable_operators.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/use_awaitable.hpp>
+
+#include <array>
+#include <sys/socket.h>
+
+#include "net/byte_relay.h"
+#include "proxy/gateway_helpers.h"
+#include "proxy/gateway_server.h"
+
+namespace weft::proxy {
+
+namespace asio = boost::asio;
+using detail::hboneIdentityOf;
+using detail::pickWeighted;
+using tcp = asio::ip::tcp;
+using namespace asio::experimental::awaitable_operators;
+using Clock = std::chrono::steady_clock;
+
+namespace {
+
+constexpr auto kUseTuple = asio::as_tuple(asio::use_awaitable);
+
+// Room for the largest ClientHello taken and the headers of the records it may come in.
+constexpr size_t kPeekBytes = kMaxClientHelloBytes + 1024;
+
+}  // namespace
+
+asio::awaitable<ClientHelloScan> GatewayServer::peekClientHello(tcp::socket& socket) {
+  auto deadline = Clock::now() + options_.headerTimeout;
+  asio::steady_timer timer(io_);
+  std::vector<char> peeked(kPeekBytes);
+  ClientHelloScan scan;
+  while (Clock::now() < deadline) {
+    ssize_t got = ::recv(socket.native_handle(), peeked.data(), peeked.size(), MSG_PEEK | MSG_DONTWAIT);
+    if (got == 0 || (got < 0 && errno != EAGAIN && errno != EWOULDBLOCK)) {
+      co_return ClientHelloScan{ClientHelloScan::State::kRefused, "", "the client closed before its ClientHello ended"};
+    }
+    if (got > 0) {
+      scan = scanClientHello({peeked.data(), static_cast<size_t>(got)});
+      if (scan.state != ClientHelloScan::State::kNeedMore) co_return scan;
+      if (static_cast<size_t>(got) == peeked.size()) {
+        co_return ClientHelloScan{ClientHelloScan::State::kRefused, "", "ClientHello spread over too many records"};
+      }
+      // Part of it is here: readiness would not change until the rest comes, so poll.
+      timer.expires_after(std::chrono::milliseconds(5));
+      co_await timer.async_wait(kUseTuple);
+      continue;
+    }
+    timer.expires_at(deadline);
+    auto readable = co_await (socket.async_wait(tcp::socket::wait_read, kUseTuple) || timer.async_wait(kUseTuple));
+    if (readable.index() == 1) break;
+  }
+  co_return scan;  // kNeedMore: the caller reports the timeout
+}
+
+asio::awaitable<void> GatewayServer::relayConnection(tcp::socket socket, std::shared_ptr<const ProxyConfig> config,
+                                                     const CompiledTcpRoute* route, std::string peer, std::string sni) {
+  OpenConnection registered(openConnections_, socket.native_handle());
+  // A relayed connection carries no request to finish: draining leaves it to run until the
+  // drain time is up (stop() then shuts it down), as Envoy's tcp_proxy is left to drain.
+  DrainHook drainHook(openConnections_, socket.native_handle(), [] {});
+  auto start = std::chrono::system_clock::now();
+  auto startSteady = Clock::now();
+  RequestRecord record;
+  record.start = start;
+  record.protocol = "-";
+  record.authority = sni;  // the SNI a passthrough route was picked by
+  record.upstreamServiceTime = "-";
+  TcpConnectionRecord tcpRecord;
+  auto finish = [&](std::string flags) {
+    record.responseFlags = tcpRecord.responseFlags = std::move(flags);
+    record.destinationService = tcpRecord.destinationService;
+    record.destinationServiceNamespace = tcpRecord.destinationServiceNamespace;
+    record.durationMs = static_cast<uint64_t>(std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - startSteady).count());
+    record.bytesReceived = tcpRecord.bytesReceived;
+    record.bytesSent = tcpRecord.bytesSent;
+    metrics_.tcpClosed(tcpRecord);
+    writeAccessLog(record);
+  };
+
+  std::string clusterName = route == nullptr ? "" : pickWeighted(route->spec.clusters(), route->totalWeight, random_);
+  const weft::v1::Cluster* cluster = clusterName.empty() ? nullptr : config->cluster(clusterName);
+  tcpRecord.destinationService = cluster != nullptr ? cluster->service_hostname() : "unknown";
+  tcpRecord.destinationServiceNamespace = cluster != nullptr ? cluster->service_namespace() : "unknown";
+  if (route == nullptr || cluster == nullptr || cluster->endpoints().empty()) {
+    tcpRecord.responseFlags = route == nullptr ? "NR" : "UH";
+    metrics_.tcpOpened(tcpRecord);
+    spdlog::info("gateway: TCP client {} closed: {}", peer, route == nullptr ? "no route" : "no healthy upstream in " + clusterName);
+    finish(tcpRecord.responseFlags);
+    co_return;
+  }
+  ClusterState& state = clusters_[clusterName];
+  std::string endpoint = state.pick(*cluster, std::nullopt, random_, Clock::now());
+  Target target;
+  target.endpoint = endpoint;
+  target.hboneIdentity = hboneIdentityOf(*cluster, endpoint);
+  record.upstreamHost = endpoint;
+  weft::v1::ConnectionPool limits = cluster->connection_pool();
+  // The snapshot is not needed past this point; a connection may last for hours.
+  route = nullptr;
+  cluster = nullptr;
+  config.reset();
+
+  state.started(endpoint);
+  RelayUpstream upstream;
+  std::string reason;
+  TryStatus opened = co_await openForRelay(upstream, target, limits, reason);
+  auto* stillCluster = config_->cluster(clusterName);
+  if (stillCluster != nullptr) state.finished(*stillCluster, endpoint, opened == TryStatus::kOk ? 200 : 503, Clock::now());
+  if (opened != TryStatus::kOk) tcpRecord.responseFlags = "UF";
+  metrics_.tcpOpened(tcpRecord);
+  if (opened != TryStatus::kOk) {
+    spdlog::info("gateway: TCP client {} closed: connecting to {}{} failed{}", peer, endpoint, target.hboneIdentity.empty() ? "" : " (HBONE)",
+                 reason.empty() ? "" : ": " + reason);
+    finish("UF");
+    co_return;
+  }
+  net::RelayCounts counts;
+  if (upstream.tunnel) {
+    counts = co_await net::relayBytes(socket, upstream.tunnel->stream.socket());
+  } else {
+    counts = co_await net::relayBytes(socket, static_cast<tcp::socket&>(upstream.tcp->stream));
+  }
+  tcpRecord.bytesReceived = counts.aToB;
+  tcpRecord.bytesSent = counts.bToA;
+  finish("-");
+}
+
+}  // namespace weft::proxy

@@ -1,0 +1,342 @@
+// The gateway's TCP routes and TLS passthrough with real parts on loopback: clients on
+// blocking sockets (OpenSSL through Asio for TLS), a TLS backend holding a certificate the
+// gateway never sees (so a finished handshake proves the TLS went through untouched), a
+// plain echo backend that answers only once the client has half-closed (so half-close is
+// proven to travel), and an HBONE server standing in for a mesh endpoint's ztunnel.
+#include <gtest/gtest.h>
+
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/read.hpp>
+#include <boost/asio/ssl.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <boost/asio/write.hpp>
+#include <fmt/format.h>
+
+#include <future>
+#include <thread>
+
+#include "hbone/test_support.h"
+#include "proxy/gateway_server.h"
+#include "proxy/grpc_test_support.h"
+#include "proxy/polling_test_support.h"
+#include "proxy/ztunnel_stand_in.h"
+#include "tls/x509_info.h"
+
+namespace weft::proxy {
+namespace {
+
+namespace asio = boost::asio;
+using tcp = asio::ip::tcp;
+using hbone::testing::TestMesh;
+
+constexpr auto kUseTuple = asio::as_tuple(asio::use_awaitable);
+const std::string kGatewayId = "spiffe://cluster.local/ns/istio-system/sa/gateway";
+const std::string kBackendId = "spiffe://cluster.local/ns/default/sa/backend";
+
+// Backends on their own io thread: `tls` answers "sni=<name> got=<first bytes>" inside
+// the TLS it terminates; `echo` reads to the end of the client's stream, then answers
+// "echo:<all of it>" and closes.
+class Backends {
+ public:
+  explicit Backends(const hbone::TlsCredentials& credentials) : tls_(asio::ssl::context::tls_server) {
+    tls_.use_certificate_chain(asio::buffer(credentials.certChainPem));
+    tls_.use_private_key(asio::buffer(credentials.keyPem), asio::ssl::context::pem);
+    for (auto* acceptor : {&tlsAcceptor_, &echoAcceptor_}) {
+      acceptor->open(tcp::v4());
+      acceptor->bind({asio::ip::make_address("127.0.0.1"), 0});
+      acceptor->listen();
+    }
+    asio::co_spawn(io_, acceptTls(), asio::detached);
+    asio::co_spawn(io_, acceptEcho(), asio::detached);
+    thread_ = std::thread([this] { io_.run(); });
+  }
+  ~Backends() {
+    asio::post(io_, [this] { io_.stop(); });
+    thread_.join();
+  }
+  std::string tlsEndpoint() const { return fmt::format("127.0.0.1:{}", tlsAcceptor_.local_endpoint().port()); }
+  std::string echoEndpoint() const { return fmt::format("127.0.0.1:{}", echoAcceptor_.local_endpoint().port()); }
+
+ private:
+  asio::awaitable<void> acceptTls() {
+    while (true) {
+      auto [ec, socket] = co_await tlsAcceptor_.async_accept(kUseTuple);
+      if (ec) co_return;
+      asio::co_spawn(io_, serveTls(std::move(socket)), asio::detached);
+    }
+  }
+  asio::awaitable<void> serveTls(tcp::socket socket) {
+    asio::ssl::stream<tcp::socket> stream(std::move(socket), tls_);
+    auto [handshakeError] = co_await stream.async_handshake(asio::ssl::stream_base::server, kUseTuple);
+    if (handshakeError) co_return;
+    const char* sni = SSL_get_servername(stream.native_handle(), TLSEXT_NAMETYPE_host_name);
+    char buffer[256];
+    auto [readError, n] = co_await stream.async_read_some(asio::buffer(buffer), kUseTuple);
+    if (readError) co_return;
+    std::string answer = fmt::format("sni={} got={}", sni == nullptr ? "" : sni, std::string(buffer, n));
+    co_await asio::async_write(stream, asio::buffer(answer), kUseTuple);
+    co_await stream.async_shutdown(kUseTuple);
+  }
+  asio::awaitable<void> acceptEcho() {
+    while (true) {
+      auto [ec, socket] = co_await echoAcceptor_.async_accept(kUseTuple);
+      if (ec) co_return;
+      asio::co_spawn(io_, serveEcho(std::move(socket)), asio::detached);
+    }
+  }
+  static asio::awaitable<void> serveEcho(tcp::socket socket) {
+    std::string all;
+    auto [ec, n] = co_await asio::async_read(socket, asio::dynamic_buffer(all), kUseTuple);  // until EOF
+    if (ec != asio::error::eof) co_return;
+    std::string answer = "echo:" + all;
+    co_await asio::async_write(socket, asio::buffer(answer), kUseTuple);
+  }
+
+  asio::io_context io_;
+  asio::ssl::context tls_;
+  tcp::acceptor tlsAcceptor_{io_};
+  tcp::acceptor echoAcceptor_{io_};
+  std::thread thread_;
+};
+
+ServerOptions testOptions(uint16_t hbonePort) {
+  ServerOptions options;
+  options.hboneServerPort = hbonePort;
+  options.headerTimeout = std::chrono::milliseconds(300);  // a silent client is closed soon
+  options.connectTimeout = std::chrono::milliseconds(1000);
+  return options;
+}
+
+class GatewayTcpTest : public ::testing::Test {
+ protected:
+  static void SetUpTestSuite() { mesh_ = new TestMesh(); }
+  static void TearDownTestSuite() { delete mesh_; }
+
+  template <class F>
+  auto onIo(F f) {
+    std::promise<decltype(f())> result;
+    asio::post(io_, [&] { result.set_value(f()); });
+    return result.get_future().get();
+  }
+
+  void SetUp() override {
+    gatewayPort_ = testing::freePort();
+    ztunnel_.start(hbone::makeServerTlsContext(mesh_->issue("spiffe://cluster.local/ns/default/sa/ztunnel-of-backend")).value());
+  }
+  void TearDown() override {
+    if (thread_.joinable()) {
+      onIo([this] {
+        ztunnel_.close();
+        server_.stop();
+        return 0;
+      });
+      io_.stop();
+      thread_.join();
+      io_.restart();
+      hbone::testing::drain(io_);
+    }
+  }
+
+  // A listener on the gateway's port with `protocol` and these routes; each route's one
+  // cluster named after it, "<route>.default.svc.cluster.local", with `endpoints`.
+  struct RouteSpec {
+    std::string name;
+    std::vector<std::string> sniHosts;
+    std::vector<std::string> endpoints;
+    std::string hboneIdentity;  // set: the endpoints are in the mesh
+  };
+  void start(weft::v1::Listener::Protocol protocol, const std::vector<RouteSpec>& routes) {
+    xds::HeldResources held;
+    auto& l = held[kListenerType]["gw/443"];
+    l.set_name("gw/443");
+    auto* listener = l.mutable_listener();
+    listener->set_name("gw/443");
+    listener->set_port(443);
+    listener->set_bind_port(gatewayPort_);
+    listener->set_protocol(protocol);
+    (*listener->mutable_selector())["istio"] = "ingressgateway";
+    for (const auto& spec : routes) {
+      std::string clusterName = fmt::format("outbound|443||{}.default.svc.cluster.local", spec.name);
+      auto* route = listener->add_tcp_routes();
+      route->set_name(spec.name);
+      for (const auto& sni : spec.sniHosts) route->add_sni_hosts(sni);
+      auto* to = route->add_clusters();
+      to->set_cluster(clusterName);
+      to->set_weight(100);
+      auto& c = held[kClusterType][clusterName];
+      c.set_name(clusterName);
+      auto* cluster = c.mutable_cluster();
+      cluster->set_name(clusterName);
+      cluster->set_service_hostname(spec.name + ".default.svc.cluster.local");
+      cluster->set_service_namespace("default");
+      cluster->set_service_known(true);
+      for (const auto& endpoint : spec.endpoints) {
+        cluster->add_endpoints(endpoint);
+        if (!spec.hboneIdentity.empty()) (*cluster->mutable_hbone_identities())[endpoint] = spec.hboneIdentity;
+      }
+    }
+    auto config = ProxyConfig::build(held, {{"istio", "ingressgateway"}});
+    ASSERT_TRUE(config) << config.error().message;
+    server_.setConfig(*config);
+    ASSERT_TRUE(server_.applyListeners(**config));
+    thread_ = std::thread([this] { io_.run(); });
+  }
+
+  // A TLS client that trusts the mesh roots, sends SNI `sni` and "hello"; what came back
+  // (empty when the connection was closed before the handshake finished), and the SPIFFE
+  // ID of the certificate it was shown.
+  struct TlsAnswer {
+    bool handshook = false;
+    std::string body;
+    std::string peer;
+  };
+  TlsAnswer tlsClient(const std::string& sni) {
+    asio::io_context client;
+    asio::ssl::context context(asio::ssl::context::tls_client);
+    auto roots = mesh_->issue(kGatewayId).rootsPem;
+    context.add_certificate_authority(asio::buffer(roots));
+    context.set_verify_mode(asio::ssl::verify_peer);
+    asio::ssl::stream<tcp::socket> stream(client, context);
+    stream.next_layer().connect({asio::ip::make_address("127.0.0.1"), gatewayPort_});
+    if (!sni.empty()) SSL_set_tlsext_host_name(stream.native_handle(), sni.c_str());
+    TlsAnswer answer;
+    boost::system::error_code ec;
+    stream.handshake(asio::ssl::stream_base::client, ec);
+    if (ec) return answer;
+    answer.handshook = true;
+    for (const auto& uri : tls::uriSans(SSL_get0_peer_certificate(stream.native_handle()))) answer.peer = uri;
+    asio::write(stream, asio::buffer(std::string("hello")), ec);
+    asio::read(stream, asio::dynamic_buffer(answer.body), ec);  // to the backend's close_notify
+    return answer;
+  }
+
+  // Plain bytes in, the client's side half-closed, everything that came back.
+  std::string plainClient(const std::string& send) {
+    asio::io_context client;
+    tcp::socket socket(client);
+    socket.connect({asio::ip::make_address("127.0.0.1"), gatewayPort_});
+    boost::system::error_code ec;
+    asio::write(socket, asio::buffer(send), ec);
+    socket.shutdown(tcp::socket::shutdown_send, ec);
+    std::string received;
+    asio::read(socket, asio::dynamic_buffer(received), ec);
+    return received;
+  }
+
+  std::string metrics() {
+    return onIo([this] { return metrics_.prometheusText(); });
+  }
+  // Whether metric `name` for `service` with `flags` comes to `value` (a relay's end is
+  // counted once both sides are closed, a moment after the client has its answer).
+  bool reaches(const std::string& name, const std::string& service, const std::string& flags, long long value) {
+    return testing::eventually([&] { return metricValue(name, service, flags) == value; });
+  }
+  // The value of metric `name` for `service` with `flags`, or -1.
+  long long metricValue(const std::string& name, const std::string& service, const std::string& flags) {
+    std::string text = metrics();
+    size_t at = 0;
+    while ((at = text.find(name + "{", at)) != std::string::npos) {
+      size_t end = text.find('\n', at);
+      std::string line = text.substr(at, end - at);
+      at = end;
+      if (line.find("destination_service=\"" + service + "\"") == std::string::npos) continue;
+      if (line.find("response_flags=\"" + flags + "\"") == std::string::npos) continue;
+      return std::stoll(line.substr(line.rfind(' ') + 1));
+    }
+    return -1;
+  }
+
+  static TestMesh* mesh_;
+  Backends backends_{mesh_->issue(kBackendId)};
+  uint16_t gatewayPort_ = 0;
+  asio::io_context io_;
+  testing::StandInZtunnel ztunnel_{io_};
+  RequestMetrics metrics_{SourceWorkload{"gw", "istio-system", "gw"}};
+  GatewayServer server_{io_, metrics_, testOptions(ztunnel_.port())};
+  std::thread thread_;
+};
+
+TestMesh* GatewayTcpTest::mesh_ = nullptr;
+
+TEST_F(GatewayTcpTest, PassthroughRoutesByServerNameAndTheClientsTlsReachesTheBackendUntouched) {
+  start(weft::v1::Listener::TLS, {{"exact", {"a.example.com"}, {backends_.tlsEndpoint()}},
+                                  {"wildcard", {"*.example.com"}, {"127.0.0.1:1"}}});
+  auto answer = tlsClient("A.Example.com");
+  ASSERT_TRUE(answer.handshook);
+  // The certificate is the backend's: the gateway holds none for this port.
+  EXPECT_EQ(answer.peer, kBackendId);
+  EXPECT_EQ(answer.body, "sni=A.Example.com got=hello");
+  EXPECT_EQ(metricValue("istio_tcp_connections_opened_total", "exact.default.svc.cluster.local", "-"), 1);
+  EXPECT_TRUE(reaches("istio_tcp_connections_closed_total", "exact.default.svc.cluster.local", "-", 1)) << metrics();
+  EXPECT_GT(metricValue("istio_tcp_received_bytes_total", "exact.default.svc.cluster.local", "-"), 200) << "a ClientHello at least";
+  EXPECT_GT(metricValue("istio_tcp_sent_bytes_total", "exact.default.svc.cluster.local", "-"), 200) << "a certificate at least";
+  EXPECT_NE(metrics().find("request_protocol=\"tcp\""), std::string::npos);
+
+  // b.example.com takes the wildcard route, whose endpoint refuses: closed, counted UF.
+  EXPECT_FALSE(tlsClient("b.example.com").handshook);
+  EXPECT_TRUE(reaches("istio_tcp_connections_closed_total", "wildcard.default.svc.cluster.local", "UF", 1)) << metrics();
+  EXPECT_EQ(onIo([this] { return server_.passthroughRefused(); }), 0u);
+}
+
+TEST_F(GatewayTcpTest, NoRouteForTheNameNotTlsAndSilentClientsAreClosedAndCounted) {
+  start(weft::v1::Listener::TLS, {{"exact", {"a.example.com"}, {backends_.tlsEndpoint()}},
+                                  {"empty", {"empty.example.com"}, {}}});
+  EXPECT_FALSE(tlsClient("other.org").handshook);
+  EXPECT_FALSE(tlsClient("").handshook) << "no server name, no \"*\" route";
+  EXPECT_EQ(plainClient("GET / HTTP/1.1\r\nHost: a.example.com\r\n\r\n"), "") << "plain HTTP on a passthrough port";
+  {
+    // Connected, silent: closed at the header timeout (300 ms here).
+    asio::io_context client;
+    tcp::socket socket(client);
+    socket.connect({asio::ip::make_address("127.0.0.1"), gatewayPort_});
+    char byte;
+    boost::system::error_code ec;
+    socket.read_some(asio::buffer(&byte, 1), ec);
+    EXPECT_EQ(ec, asio::error::eof);
+  }
+  EXPECT_EQ(onIo([this] { return server_.passthroughRefused(); }), 4u);
+  // A route whose cluster has no endpoint: closed, counted UH.
+  EXPECT_FALSE(tlsClient("empty.example.com").handshook);
+  EXPECT_TRUE(reaches("istio_tcp_connections_closed_total", "empty.default.svc.cluster.local", "UH", 1)) << metrics();
+  // And the named one still works after all that.
+  EXPECT_EQ(tlsClient("a.example.com").body, "sni=a.example.com got=hello");
+}
+
+TEST_F(GatewayTcpTest, ATcpRouteRelaysBothWaysAndPassesTheHalfCloseOn) {
+  start(weft::v1::Listener::TCP, {{"echo", {}, {backends_.echoEndpoint()}}});
+  // The backend answers only after its read ended: the client's half-close went through.
+  EXPECT_EQ(plainClient("ping"), "echo:ping");
+  std::string big(300 * 1024, 'x');
+  EXPECT_EQ(plainClient(big), "echo:" + big);
+  EXPECT_TRUE(reaches("istio_tcp_connections_closed_total", "echo.default.svc.cluster.local", "-", 2)) << metrics();
+  EXPECT_TRUE(reaches("istio_tcp_received_bytes_total", "echo.default.svc.cluster.local", "-", static_cast<long long>(4 + big.size()))) << metrics();
+  EXPECT_TRUE(reaches("istio_tcp_sent_bytes_total", "echo.default.svc.cluster.local", "-", static_cast<long long>(9 + 5 + big.size()))) << metrics();
+}
+
+TEST_F(GatewayTcpTest, AMeshEndpointIsReachedOverHboneWithTheGatewaysIdentity) {
+  ASSERT_TRUE(server_.setTunnelCredentials(mesh_->issue(kGatewayId), kGatewayId));
+  start(weft::v1::Listener::TLS, {{"mesh", {"mesh.example.com"}, {backends_.tlsEndpoint()}, "spiffe://cluster.local/ns/default/sa/ztunnel-of-backend"}});
+  auto answer = tlsClient("mesh.example.com");
+  ASSERT_TRUE(answer.handshook);
+  EXPECT_EQ(answer.peer, kBackendId) << "the client's TLS runs inside the tunnel, end to end";
+  EXPECT_EQ(answer.body, "sni=mesh.example.com got=hello");
+  auto seen = onIo([this] { return ztunnel_.seen(); });
+  ASSERT_EQ(seen.size(), 1u);
+  EXPECT_EQ(seen[0].first, kGatewayId);
+  EXPECT_EQ(seen[0].second, backends_.tlsEndpoint());
+}
+
+TEST_F(GatewayTcpTest, WithoutItsCertificateTheGatewaySendsNothingToAMeshEndpoint) {
+  start(weft::v1::Listener::TCP, {{"mesh", {}, {backends_.echoEndpoint()}, "spiffe://cluster.local/ns/default/sa/ztunnel-of-backend"}});
+  EXPECT_EQ(plainClient("ping"), "");
+  EXPECT_TRUE(reaches("istio_tcp_connections_closed_total", "mesh.default.svc.cluster.local", "UF", 1)) << metrics();
+  EXPECT_TRUE(onIo([this] { return ztunnel_.seen(); }).empty());
+}
+
+}  // namespace
+}  // namespace weft::proxy
