@@ -28,6 +28,8 @@ constexpr const char* kGroup = "gateway.networking.k8s.io";
 constexpr const char* kGatewayKind = "Gateway.gateway.networking.k8s.io";
 constexpr const char* kHttpRouteKind = "HTTPRoute.gateway.networking.k8s.io";
 constexpr const char* kGrpcRouteKind = "GRPCRoute.gateway.networking.k8s.io";
+constexpr const char* kTlsRouteKind = "TLSRoute.gateway.networking.k8s.io";
+constexpr const char* kTcpRouteKind = "TCPRoute.gateway.networking.k8s.io";
 constexpr const char* kReferenceGrantKind = "ReferenceGrant.gateway.networking.k8s.io";
 
 std::string stringOr(const json::value& v, std::initializer_list<std::string_view> path, std::string fallback) {
@@ -80,10 +82,21 @@ struct VirtualHostEntries {
   std::set<std::string> routesAdded;  // "<ns>/<name>": a route is served once per host
 };
 
+// One port's listeners of one Gateway: HTTP or HTTPS ones (http[] routes), TLS passthrough
+// ones (TLSRoutes, which may share an HTTPS port) or TCP ones (TCPRoutes, alone on a port).
 struct PortGroup {
   bool https = false;
   std::vector<const json::value*> listeners;
+  std::vector<const json::value*> passthrough;
+  std::vector<const json::value*> tcp;
   std::vector<weft::v1::TlsServer> tls;
+  bool empty() const { return listeners.empty() && passthrough.empty() && tcp.empty(); }
+  weft::v1::Listener::Protocol protocol() const {
+    if (https) return weft::v1::Listener::HTTPS;
+    if (!passthrough.empty()) return weft::v1::Listener::TLS;
+    if (!tcp.empty()) return weft::v1::Listener::TCP;
+    return weft::v1::Listener::HTTP;
+  }
 };
 
 class GatewayApiView {
@@ -91,6 +104,7 @@ class GatewayApiView {
   GatewayApiView(const ObjectsByKind& objects, RegistryBuild& build, const RouteCompiler::ClusterFor& clusterFor)
       : objects_(objects),
         build_(build),
+        clusterFor_(clusterFor),
         routes_(
             clusterFor, [this](const Object& route, const json::value& ref) { return resolveBackend(route, ref); },
             [this](const Object& o, const std::string& what) { note(o, what); }),
@@ -181,12 +195,19 @@ class GatewayApiView {
         return false;
       }
     }
-    // No kinds: an HTTP or HTTPS listener's defaults, HTTPRoute and GRPCRoute.
+    // No kinds: the protocol's own (HTTPRoute and GRPCRoute for HTTP and HTTPS, TLSRoute
+    // for TLS, TCPRoute for TCP).
     const std::string& routeKind = route.kind();  // unqualified
     const auto& kinds = arrayAt(listener, {"allowedRoutes", "kinds"});
-    return kinds.empty() || std::any_of(kinds.begin(), kinds.end(), [&](const json::value& k) {
-             return stringOr(k, {"group"}, kGroup) == kGroup && stringAt(k, {"kind"}) == routeKind;
-           });
+    if (kinds.empty()) {
+      std::string protocol = stringAt(listener, {"protocol"});
+      if (protocol == "TLS") return routeKind == "TLSRoute";
+      if (protocol == "TCP") return routeKind == "TCPRoute";
+      return routeKind == "HTTPRoute" || routeKind == "GRPCRoute";
+    }
+    return std::any_of(kinds.begin(), kinds.end(), [&](const json::value& k) {
+      return stringOr(k, {"group"}, kGroup) == kGroup && stringAt(k, {"kind"}) == routeKind;
+    });
   }
 
   std::string secretVersion(const std::string& ns, const std::string& name) const {
@@ -231,11 +252,32 @@ class GatewayApiView {
       std::string where = fmt::format("spec.listeners[{}]", index++);
       std::string protocol = stringAt(listener, {"protocol"});
       auto port = static_cast<uint32_t>(intAt(listener, {"port"}));
-      if (protocol != "HTTP" && protocol != "HTTPS") {
-        note(gateway, fmt::format("{}: protocol {} is not served by the gateway (HTTP and HTTPS are): left out", where, protocol));
+      auto& group = ports[port];
+      if (protocol == "TLS" || protocol == "TCP") {
+        bool passthrough = protocol == "TLS";
+        if (passthrough && stringOr(listener, {"tls", "mode"}, "Terminate") != "Passthrough") {
+          note(gateway, fmt::format("{}: protocol TLS with tls.mode Terminate is not served yet (Passthrough is): left out", where));
+          continue;
+        }
+        // TLS passthrough may share a port with HTTPS (the SNI tells them apart); nothing
+        // shares one with TCP.
+        bool clash = passthrough ? (!group.listeners.empty() && !group.https) || !group.tcp.empty()
+                                 : !group.listeners.empty() || !group.passthrough.empty();
+        if (clash) {
+          note(gateway, fmt::format("{}: port {} already serves another protocol: left out", where, port));
+          continue;
+        }
+        (passthrough ? group.passthrough : group.tcp).push_back(&listener);
         continue;
       }
-      auto& group = ports[port];
+      if (protocol != "HTTP" && protocol != "HTTPS") {
+        note(gateway, fmt::format("{}: protocol {} is not served by the gateway (HTTP, HTTPS, TLS and TCP are): left out", where, protocol));
+        continue;
+      }
+      if (!group.tcp.empty() || (protocol == "HTTP" && !group.passthrough.empty())) {
+        note(gateway, fmt::format("{}: port {} already serves another protocol: left out", where, port));
+        continue;
+      }
       if (protocol == "HTTPS") {
         auto tls = tlsServer(gateway, listener, where);
         if (!tls) continue;
@@ -252,7 +294,7 @@ class GatewayApiView {
       for (const auto& route : objectsOf(objects_, kind)) allRoutes.push_back(&route);
     }
     for (const auto& [port, group] : ports) {
-      if (group.listeners.empty()) continue;
+      if (group.empty()) continue;
       std::map<std::string, VirtualHostEntries> hosts;
       for (const auto* listener : group.listeners) {
         std::string listenerHost = stringAt(*listener, {"hostname"});
@@ -285,9 +327,10 @@ class GatewayApiView {
       l->set_name(listenerResource.name());
       l->set_port(port);
       l->set_bind_port(port);
-      l->set_protocol(group.https ? weft::v1::Listener::HTTPS : weft::v1::Listener::HTTP);
+      l->set_protocol(group.protocol());
       for (const auto* listener : group.listeners) l->add_server_hosts(stringOr(*listener, {"hostname"}, "*"));
       for (const auto& t : group.tls) *l->add_tls_servers() = t;
+      for (auto& r : l4Routes(gateway, group)) *l->add_tcp_routes() = std::move(r);
       l->set_route_config_name(fmt::format("{}/http.{}", key, port));
       l->set_gateway(fmt::format("{}/{}/{}", kGroup, gateway.ns(), gateway.name()));
       for (const auto& [label, value] : install::managedGatewaySelector(gateway.name(), gateway.ns())) {
@@ -310,8 +353,59 @@ class GatewayApiView {
     }
   }
 
+  // The TLSRoutes attached to the group's passthrough listeners, then the TCPRoutes attached
+  // to its TCP listener, as weft.v1.TcpRoutes: a TLSRoute by its hostnames narrowed to the
+  // listener's, a TCPRoute for every connection. Only a route's first rule is served (its
+  // matching is by hostname alone, so later rules could never be picked).
+  std::vector<weft::v1::TcpRoute> l4Routes(const Object& gateway, const PortGroup& group) {
+    std::vector<weft::v1::TcpRoute> out;
+    std::set<std::string> added;
+    auto compile = [&](const Object& route, std::vector<std::string> sniHosts) {
+      if (!added.insert(route.ns() + "/" + route.name()).second) return;
+      const auto& rules = arrayAt(route.value(), {"spec", "rules"});
+      if (rules.empty()) return;
+      if (rules.size() > 1) note(route, "only the first rule is served: the others could never be picked (matching is by hostname alone)");
+      weft::v1::TcpRoute compiled;
+      compiled.set_name(fmt::format("{}/{}/rule.0", route.ns(), route.name()));
+      for (auto& host : sniHosts) compiled.add_sni_hosts(host);
+      for (const auto& ref : arrayAt(rules[0], {"backendRefs"})) {
+        ResolvedBackend backend = resolveBackend(route, ref);
+        if (backend.state != ResolvedBackend::State::kService) {
+          note(route, fmt::format("backendRef {}: {}: no connection goes there", stringAt(ref, {"name"}), backend.why));
+          continue;
+        }
+        auto weight = at(ref, {"weight"}).is_int64() ? intAt(ref, {"weight"}) : 1;
+        if (weight <= 0) continue;
+        auto* cluster = compiled.add_clusters();
+        cluster->set_cluster(clusterFor_(route, backend.host, static_cast<uint32_t>(intAt(ref, {"port"})), ""));
+        cluster->set_weight(static_cast<uint32_t>(weight));
+      }
+      // No backend left: the route still takes its connections, which are then closed.
+      out.push_back(std::move(compiled));
+    };
+    for (const auto* listener : group.passthrough) {
+      for (const auto& route : objectsOf(objects_, kTlsRouteKind)) {
+        if (!attached(route, gateway, *listener)) continue;
+        auto domains = domainsFor(stringAt(*listener, {"hostname"}), arrayAt(route.value(), {"spec", "hostnames"}));
+        if (domains.empty()) {
+          note(route, fmt::format("no hostname in common with listener {} of Gateway {}/{}: not attached there", stringAt(*listener, {"name"}),
+                                  gateway.ns(), gateway.name()));
+          continue;
+        }
+        compile(route, std::move(domains));
+      }
+    }
+    for (const auto* listener : group.tcp) {
+      for (const auto& route : objectsOf(objects_, kTcpRouteKind)) {
+        if (attached(route, gateway, *listener)) compile(route, {});
+      }
+    }
+    return out;
+  }
+
   const ObjectsByKind& objects_;
   RegistryBuild& build_;
+  RouteCompiler::ClusterFor clusterFor_;
   HttpRouteCompiler routes_;
   GrpcRouteCompiler grpcRoutes_;
   std::set<std::string> http2Clusters_;  // clusters GRPCRoutes send to
@@ -323,7 +417,7 @@ class GatewayApiView {
 
 const std::vector<std::string>& gatewayApiViewKinds() {
   // Namespaces, Services and Secrets are read too; the registry and the proxy view watch them.
-  static const std::vector<std::string> kinds{kGatewayKind, kHttpRouteKind, kGrpcRouteKind, kReferenceGrantKind};
+  static const std::vector<std::string> kinds{kGatewayKind, kHttpRouteKind, kGrpcRouteKind, kTlsRouteKind, kTcpRouteKind, kReferenceGrantKind};
   return kinds;
 }
 

@@ -317,6 +317,73 @@ spec:
   EXPECT_TRUE(build.resources[kListenerType].empty());
 }
 
+TEST(GatewayApiView, TlsRoutesPassThroughByHostnameAndTcpRoutesTakeTheirPort) {
+  ObjectsByKind objects;
+  decodeInto(objects, kWorld);
+  decodeInto(objects, R"(
+apiVersion: gateway.networking.k8s.io/v1
+kind: Gateway
+metadata: {name: edge, namespace: apps}
+spec:
+  gatewayClassName: istio
+  listeners:
+  - {name: pass, port: 443, protocol: TLS, hostname: "*.example.com", tls: {mode: Passthrough}}
+  - {name: terminate, port: 8443, protocol: TLS, hostname: "t.example.com", tls: {mode: Terminate, certificateRefs: [{name: cert}]}}
+  - {name: tcp, port: 31400, protocol: TCP}
+  - {name: web, port: 31400, protocol: HTTP}
+---
+apiVersion: gateway.networking.k8s.io/v1
+kind: TLSRoute
+metadata: {name: nginx, namespace: apps}
+spec:
+  parentRefs: [{name: edge, sectionName: pass}]
+  hostnames: [nginx.example.com, other.org]
+  rules:
+  - backendRefs: [{name: httpbin, port: 8000, weight: 3}, {name: missing, port: 443}]
+  - backendRefs: [{name: httpbin, port: 8000}]
+---
+apiVersion: gateway.networking.k8s.io/v1alpha2
+kind: TCPRoute
+metadata: {name: echo, namespace: apps}
+spec:
+  parentRefs: [{name: edge}]
+  rules:
+  - backendRefs: [{name: httpbin, port: 8000}]
+---
+apiVersion: gateway.networking.k8s.io/v1
+kind: HTTPRoute
+metadata: {name: not-here, namespace: apps}
+spec:
+  parentRefs: [{name: edge}]
+  rules: [{backendRefs: [{name: httpbin, port: 8000}]}]
+)");
+  View view;
+  addProxyView(objects, view.build);
+  const auto& listeners = view.build.resources[kListenerType];
+  const auto& pass = listeners.at("gateway.networking.k8s.io/apps/edge/443").listener();
+  EXPECT_EQ(pass.protocol(), weft::v1::Listener::TLS);
+  ASSERT_EQ(pass.tcp_routes_size(), 1) << "the TCPRoute and HTTPRoute do not attach to a TLS listener";
+  EXPECT_EQ(pass.tcp_routes(0).name(), "apps/nginx/rule.0");
+  // other.org is not under the listener's *.example.com.
+  EXPECT_THAT(pass.tcp_routes(0).sni_hosts(), ::testing::ElementsAre("nginx.example.com"));
+  ASSERT_EQ(pass.tcp_routes(0).clusters_size(), 1) << "the missing Service is left out";
+  EXPECT_EQ(pass.tcp_routes(0).clusters(0).cluster(), "outbound|8000||httpbin.apps.svc.cluster.local");
+  EXPECT_EQ(pass.tcp_routes(0).clusters(0).weight(), 3u);
+  EXPECT_TRUE(view.notes("only the first rule is served"));
+  EXPECT_TRUE(view.notes("backendRef missing: Service apps/missing does not exist"));
+
+  const auto& tcp = listeners.at("gateway.networking.k8s.io/apps/edge/31400").listener();
+  EXPECT_EQ(tcp.protocol(), weft::v1::Listener::TCP);
+  ASSERT_EQ(tcp.tcp_routes_size(), 1);
+  EXPECT_EQ(tcp.tcp_routes(0).name(), "apps/echo/rule.0");
+  EXPECT_EQ(tcp.tcp_routes(0).sni_hosts_size(), 0);
+  EXPECT_EQ(tcp.tcp_routes(0).clusters(0).weight(), 1u) << "a backendRef's weight defaults to 1";
+  EXPECT_TRUE(view.notes("spec.listeners[3]: port 31400 already serves another protocol: left out"));
+
+  EXPECT_FALSE(listeners.contains("gateway.networking.k8s.io/apps/edge/8443"));
+  EXPECT_TRUE(view.notes("spec.listeners[1]: protocol TLS with tls.mode Terminate is not served yet"));
+}
+
 TEST(RoutePrecedence, ExactBeforePrefixBeforeRegexThenOlderRoutesFirst) {
   RoutePrecedence exact{.pathRank = 3, .pathLength = 2};
   RoutePrecedence longPrefix{.pathRank = 2, .pathLength = 9};

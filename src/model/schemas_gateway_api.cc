@@ -1,4 +1,5 @@
-// gateway.networking.k8s.io: GatewayClass, Gateway, HTTPRoute, GRPCRoute, ReferenceGrant.
+// gateway.networking.k8s.io: GatewayClass, Gateway, HTTPRoute, GRPCRoute, TLSRoute, TCPRoute,
+// ReferenceGrant.
 //
 // Field shapes, patterns, limits and CEL rules follow the Gateway API v1.6.0 CRDs (the
 // bundle Istio vendors): the standard channel, plus the experimental fields Istio reads
@@ -790,6 +791,36 @@ SchemaPtr grpcRouteSpec() {
   return schema;
 }
 
+// --- TLSRoute and TCPRoute --------------------------------------------------------------------
+
+// Their rules hold backends alone: a TLSRoute matches by its hostnames (the client's SNI),
+// a TCPRoute takes every connection of its listener.
+SchemaPtr l4RouteRule() {
+  static const SchemaPtr schema = object()
+                                      .field("name", sectionName())
+                                      .required("backendRefs", atMost(listOf(backendObjectRef().field("weight", integer(0, 1000000)), 1), 16));
+  return schema;
+}
+
+SchemaPtr tlsRouteSpec() {
+  static const SchemaPtr schema = object()
+                                      .field("parentRefs", atMost(listOf(parentRef()), 32))
+                                      .required("hostnames", atMost(listOf(hostname(), 1), 16))
+                                      .required("rules", atMost(listOf(l4RouteRule(), 1), 16))
+                                      .check(checkParentRefs)
+                                      .check(checkRuleNames);
+  return schema;
+}
+
+SchemaPtr tcpRouteSpec() {
+  static const SchemaPtr schema = object()
+                                      .field("parentRefs", atMost(listOf(parentRef()), 32))
+                                      .required("rules", atMost(listOf(l4RouteRule(), 1), 16))
+                                      .check(checkParentRefs)
+                                      .check(checkRuleNames);
+  return schema;
+}
+
 // --- ReferenceGrant ---------------------------------------------------------------------------
 
 SchemaPtr referenceGrantSpec() {
@@ -826,6 +857,10 @@ void addGatewayApiKinds(std::vector<KindInfo>& kinds) {
   kinds.push_back(gatewayApiKind("Gateway", "gateways", {"gtw"}, {"v1", "v1beta1"}, "v1", true, gatewaySpec()));
   kinds.push_back(gatewayApiKind("HTTPRoute", "httproutes", {}, {"v1", "v1beta1"}, "v1", true, httpRouteSpec()));
   kinds.push_back(gatewayApiKind("GRPCRoute", "grpcroutes", {}, {"v1"}, "v1", true, grpcRouteSpec()));
+  // TLSRoute is v1 since Gateway API v1.5 (Istio 1.30); TCPRoute's v1 is newer still, so
+  // v1alpha2, which every Istio reads, is what is stored for it.
+  kinds.push_back(gatewayApiKind("TLSRoute", "tlsroutes", {}, {"v1", "v1alpha3", "v1alpha2"}, "v1", true, tlsRouteSpec()));
+  kinds.push_back(gatewayApiKind("TCPRoute", "tcproutes", {}, {"v1alpha2", "v1"}, "v1alpha2", true, tcpRouteSpec()));
   // ReferenceGrant gained v1 in Gateway API v1.5; the CRD still stores v1beta1, which is
   // also the version Istio reads, so that is the version written.
   kinds.push_back(gatewayApiKind("ReferenceGrant", "referencegrants", {"refgrant"}, {"v1", "v1beta1"}, "v1beta1", true, referenceGrantSpec()));

@@ -127,14 +127,15 @@ const char* describe(PortRoutes::Kind kind) {
   }
 }
 
-// A listener's tls[] and tcp[] routes; a route without a weighted cluster is an error.
-Result<std::vector<CompiledTcpRoute>> compileTcpRoutes(const weft::v1::Listener& listener) {
+// A listener's tls[] and tcp[] routes. One without a weighted cluster (a TLSRoute whose
+// backends all have weight 0 or are refused) still takes its connections, and closes them,
+// as the Gateway API asks.
+std::vector<CompiledTcpRoute> compileTcpRoutes(const weft::v1::Listener& listener) {
   std::vector<CompiledTcpRoute> out;
   for (const auto& spec : listener.tcp_routes()) {
     CompiledTcpRoute route{spec};
     for (const auto& host : spec.sni_hosts()) route.sniHosts.push_back(asciiLower(host));
     for (const auto& c : spec.clusters()) route.totalWeight += c.weight();
-    if (route.totalWeight == 0) return makeError("listener {}: route {} has no cluster with a weight", listener.name(), spec.name());
     out.push_back(std::move(route));
   }
   return out;
@@ -299,12 +300,10 @@ Result<std::shared_ptr<const ProxyConfig>> ProxyConfig::build(const xds::HeldRes
       config->skipped_.push_back(fmt::format("listener {}: port {} already serves {}", name, bindPort, describe(existing->second.kind)));
       continue;
     }
-    auto tcpRoutes = compileTcpRoutes(listener);
-    if (!tcpRoutes) return tcpRoutes.error();
     auto& port = config->ports_[bindPort];
     port.kind = kind;
     if (tls) port.tls = port.tls ? mergeTls(port.tls, tls) : tls;
-    for (auto& r : *tcpRoutes) port.tcpRoutes.push_back(std::move(r));
+    for (auto& r : compileTcpRoutes(listener)) port.tcpRoutes.push_back(std::move(r));
     port.port = bindPort;
     port.listeners.push_back(name);
     // The routes may arrive after the listener (another type, another response): until

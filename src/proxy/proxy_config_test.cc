@@ -215,13 +215,15 @@ TEST(ProxyConfig, TcpAndPassthroughRoutesByKindAndServerName) {
     return s == "listener other/31400: port 31400 already serves TCP";
   })) << ::testing::PrintToString(skipped);
 
-  // A route with no weight anywhere cannot be served: the snapshot is refused.
+  // A route with no weight anywhere still takes its connections (the relay closes them).
   auto zero = listener("gw/9000", 9000, {{"istio", "ingressgateway"}}, weft::v1::Listener::TCP);
   addRoute(zero, "weightless", {}, 0);
   f.add(zero);
-  auto refused = ProxyConfig::build(f.held, kGatewayPod);
-  ASSERT_FALSE(refused);
-  EXPECT_EQ(refused.error().message, "listener gw/9000: route weightless has no cluster with a weight");
+  auto withZero = ProxyConfig::build(f.held, kGatewayPod);
+  ASSERT_TRUE(withZero) << withZero.error().message;
+  const CompiledTcpRoute* weightless = ProxyConfig::tcpRoute((*withZero)->ports().at(9000), "");
+  ASSERT_NE(weightless, nullptr);
+  EXPECT_EQ(weightless->totalWeight, 0u);
 }
 
 TEST(ProxyConfig, NormalizeHost) {

@@ -209,6 +209,39 @@ check "and stores nothing from that apply (its valid neighbour neither)" bash -c
 check_contains "the HTTPRoute in the store is unchanged" "$("$weft" get httproute httpbin -o json | jq -r '.spec.rules[0].matches[0].path.value')" "/get"
 check_contains "and still routes" "$(code httpbin.example.com /get)" "200"
 
+# --- TCPRoute: a second Gateway with a TCP listener, to Istio's tcp-echo -----------------------------------
+check "apply samples/tcp-echo/tcp-echo-services.yaml" "$weft" apply -f "$samples/tcp-echo/tcp-echo-services.yaml"
+for d in tcp-echo-v1 tcp-echo-v2; do wait_for "$d ready" 30 ready "$d"; done
+cat >tcp.yaml <<'YAML'
+apiVersion: gateway.networking.k8s.io/v1
+kind: Gateway
+metadata: {name: tcp-edge, namespace: default}
+spec:
+  gatewayClassName: istio
+  listeners:
+  - {name: echo, port: 31400, protocol: TCP}
+---
+apiVersion: gateway.networking.k8s.io/v1alpha2
+kind: TCPRoute
+metadata: {name: tcp-echo, namespace: default}
+spec:
+  parentRefs: [{name: tcp-edge, sectionName: echo}]
+  rules:
+  - backendRefs: [{name: tcp-echo, port: 9000}]
+YAML
+check "apply a Gateway with a TCP listener on 31400 and a TCPRoute to tcp-echo:9000" "$weft" apply -f tcp.yaml
+check_contains "weft get tcproute lists it" "$("$weft" get tcproute 2>&1)" "tcp-echo"
+tcp_gw() { "$weft" get pods -l gateway.networking.k8s.io/gateway-name=tcp-edge -o jsonpath='{.items[0].status.podIP}' 2>/dev/null; }
+wait_for "the tcp-edge gateway pod has an address" 30 tcp_gw
+tcp_ip=$(tcp_gw)
+tcp_echo() { in_cluster timeout 5 bash -c "exec 3<>/dev/tcp/$tcp_ip/31400 && echo \"$1\" >&3 && read -r -t 4 line <&3 && echo \"\$line\""; }
+echoed() { tcp_echo "hello" | grep -Eq '^(one|two) hello$'; }
+wait_for "a line to the TCP listener comes back from tcp-echo (v1 'one' or v2 'two')" 40 echoed
+answers=$(for i in $(seq 1 20); do tcp_echo "n $i"; done)
+check "20 connections, each answered by v1 or v2 ($(grep -c '^one' <<<"$answers") and $(grep -c '^two' <<<"$answers"))" \
+  test "$(grep -Ec '^(one|two) n [0-9]+$' <<<"$answers")" -eq 20
+check "delete the TCP Gateway and its route" "$weft" delete -f tcp.yaml
+
 # --- deleting the Gateway deletes what weftd deployed for it ---------------------------------------------
 check "delete the Gateway" "$weft" delete -f gateway.yaml
 undeployed() { ! "$weft" get deploy web-istio >/dev/null 2>&1 && ! "$weft" get svc web-istio >/dev/null 2>&1; }
