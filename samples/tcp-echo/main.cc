@@ -24,7 +24,11 @@ asio::awaitable<void> echo(tcp::socket socket, std::string prefix) {
   std::string pending;
   while (true) {
     auto [ec, n] = co_await asio::async_read_until(socket, asio::dynamic_buffer(pending, kMaxLine), '\n', kUseTuple);
-    bool last = ec.failed();
+    // not_found: kMaxLine bytes without a newline, answered as a piece; any other error
+    // (the client's end) makes what is left the last piece.
+    bool full = ec == asio::error::not_found;
+    bool last = ec.failed() && !full;
+    if (full) n = pending.size();
     size_t take = last ? pending.size() : n;
     if (take == 0 && last) co_return;
     std::string answer = prefix + " " + pending.substr(0, take);

@@ -68,6 +68,7 @@ struct Server {
   std::vector<ServerHost> tcpHosts;          // protocol TCP: tcp[] routes
   std::vector<std::string> written;
   std::vector<weft::v1::TlsServer> tls;
+  std::string kind;  // "HTTP", "TLS" or "TCP": what the port's first server made it
   bool empty() const { return hosts.empty() && passthroughHosts.empty() && tcpHosts.empty(); }
 };
 
@@ -124,6 +125,17 @@ class ProxyViewCompiler {
       }
       auto& entry = ports[static_cast<uint32_t>(number)];
       std::string mode = stringAt(server, {"tls", "mode"});
+      // One port, one kind of traffic: TLS servers (terminated or passed through, told apart
+      // by SNI) share a port; plain HTTP and TCP share it with nothing else, as Istio
+      // refuses conflicting protocols on a port.
+      const char* kind = protocol == "TCP"                       ? "TCP"
+                         : protocol == "HTTPS" || protocol == "TLS" ? "TLS"
+                                                                    : "HTTP";
+      if (entry.kind.empty()) entry.kind = kind;
+      if (entry.kind != kind) {
+        note(gateway, fmt::format("server on port {} has protocol {}, but the port already serves {}: left out", number, protocol, entry.kind));
+        continue;
+      }
       std::vector<ServerHost>* hosts = &entry.hosts;
       if ((protocol == "HTTPS" || protocol == "TLS") && (mode.empty() || mode == "PASSTHROUGH")) {
         // Istio's default mode: the TLS stays the client's and the backend's.

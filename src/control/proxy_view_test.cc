@@ -529,6 +529,9 @@ spec:
   - port: {number: 9443, name: tls-simple, protocol: TLS}
     tls: {mode: SIMPLE, credentialName: a-credential}
     hosts: ["*"]
+  - port: {number: 31400, name: tls-on-tcp, protocol: TLS}
+    tls: {mode: PASSTHROUGH}
+    hosts: ["*"]
 ---
 apiVersion: networking.istio.io/v1
 kind: VirtualService
@@ -600,6 +603,7 @@ spec:
   };
   EXPECT_TRUE(noted("server on port 9443 has protocol TLS (tls mode SIMPLE)"));
   EXPECT_TRUE(noted("tcp[2].match[0].sourceLabels is not compiled for gateways: that match is left out"));
+  EXPECT_TRUE(noted("server on port 31400 has protocol TLS, but the port already serves TCP: left out"));
 }
 
 }  // namespace

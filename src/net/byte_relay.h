@@ -40,15 +40,21 @@ boost::asio::awaitable<void> copyBytes(From& from, To& to, uint64_t& count) {
     if (ec) break;
     co_await asio::async_write(to, asio::buffer(buffer.data(), n), asio::redirect_error(asio::use_awaitable, ec));
     if (ec) {
-      // The receiver is gone: stop reading from the sender too, so it sees a reset rather
-      // than a silently discarding peer.
+      // The receiver is gone: stop reading from the sender too, which ends the other
+      // direction's wait for it.
       from.shutdown(asio::socket_base::shutdown_receive, ec);
       co_return;
     }
     count += n;
   }
-  // EOF (or an error) from the sender: tell the receiver no more is coming.
-  to.shutdown(asio::socket_base::shutdown_send, ec);
+  if (ec == asio::error::eof) {
+    // The sender finished: tell the receiver no more is coming; the other direction goes on.
+    to.shutdown(asio::socket_base::shutdown_send, ec);
+  } else {
+    // The sender broke off (a reset): so does the receiver's side, in both directions, as
+    // Envoy's tcp_proxy closes the upstream on a downstream reset.
+    to.shutdown(asio::socket_base::shutdown_both, ec);
+  }
 }
 
 }  // namespace detail

@@ -48,8 +48,8 @@ class Reader {
 
 ClientHelloScan refused(std::string error) { return {ClientHelloScan::State::kRefused, "", std::move(error)}; }
 
-// A DNS name as SNI carries it (RFC 6066: no IP literals, no trailing dot): letters,
-// digits, '-', '_' and dots, at most 255 bytes.
+// A DNS name as SNI carries it (RFC 6066: no IP literals; a trailing dot is stripped
+// before): letters, digits, '-', '_' and dots, at most 255 bytes.
 bool plausibleHostName(std::string_view name) {
   if (name.empty() || name.size() > 255 || name.front() == '.' || name.back() == '.') return false;
   for (char c : name) {
@@ -93,8 +93,11 @@ ClientHelloScan scanBody(std::string_view body) {
       if (!name) return refused("ClientHello: truncated server name");
       if (*nameType != kHostNameType) continue;
       if (!out.sni.empty()) return refused("ClientHello: more than one host_name");
-      if (!plausibleHostName(*name)) return refused("ClientHello: server name is not a DNS name");
-      out.sni = asciiLower(std::string(*name));
+      // RFC 6066 forbids the trailing dot, but OpenSSL servers accept it: so does routing.
+      std::string_view host = *name;
+      if (host.size() > 1 && host.back() == '.') host.remove_suffix(1);
+      if (!plausibleHostName(host)) return refused("ClientHello: server name is not a DNS name");
+      out.sni = asciiLower(host);
     }
   }
   return out;

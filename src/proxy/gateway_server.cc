@@ -197,7 +197,10 @@ asio::awaitable<void> GatewayServer::session(tcp::socket socket, uint32_t port) 
   auto found = config->ports().find(port);
   std::shared_ptr<TlsListener> tls = found == config->ports().end() ? nullptr : found->second.tls;
   if (found != config->ports().end() && found->second.kind == PortRoutes::Kind::kTcp) {
-    co_await relayConnection(std::move(socket), config, ProxyConfig::tcpRoute(found->second, ""), std::move(peer), "");
+    const CompiledTcpRoute* route = ProxyConfig::tcpRoute(found->second, "");
+    std::string noName;  // named: see below
+    // The snapshot moves into the relay, which lets it go once connected.
+    co_await relayConnection(std::move(socket), std::move(config), route, std::move(peer), std::move(noName));
     co_return;
   }
   if (found != config->ports().end() && found->second.kind == PortRoutes::Kind::kTls && (!found->second.tcpRoutes.empty() || tls == nullptr)) {
@@ -209,13 +212,19 @@ asio::awaitable<void> GatewayServer::session(tcp::socket socket, uint32_t port) 
                    hello.state == ClientHelloScan::State::kNeedMore ? "no whole ClientHello within the header timeout" : hello.error);
       co_return;
     }
-    if (const CompiledTcpRoute* route = ProxyConfig::tcpRoute(found->second, hello.sni)) {
-      co_await relayConnection(std::move(socket), config, route, std::move(peer), std::move(hello.sni));
+    // A terminating server whose hosts match the name at least as well keeps it (Envoy
+    // picks the most specific filter chain).
+    const CompiledTcpRoute* route = ProxyConfig::tcpRoute(found->second, hello.sni);
+    if (route != nullptr && (tls == nullptr || ProxyConfig::matchRank(*route, hello.sni) > tls->matchRank(hello.sni))) {
+      tls.reset();
+      co_await relayConnection(std::move(socket), std::move(config), route, std::move(peer), std::move(hello.sni));
       co_return;
     }
     if (tls == nullptr) {
       ++passthroughRefused_;
       spdlog::info("gateway: TLS client {} on port {} closed: no route for SNI {:?}", peer, port, hello.sni);
+      // Logged and counted as Envoy does a connection no filter chain takes.
+      co_await relayConnection(std::move(socket), std::move(config), nullptr, std::move(peer), std::move(hello.sni));
       co_return;
     }
   }
@@ -306,6 +315,7 @@ void GatewayServer::finishRecord(RequestRecord& record, const Outcome& outcome, 
   record.destinationService = outcome.service;
   record.destinationServiceNamespace = outcome.serviceNamespace;
   if (!downstream.waypointAuthority.empty()) record.sourcePrincipal = downstream.identity;
+  record.requestedServerName = downstream.sni;
   if (record.grpc) record.grpcStatus = std::string(outcome.response["grpc-status"]);
   if (record.grpc && record.grpcStatus.empty()) record.grpcStatus = std::string(hbone::findHeader(outcome.trailers, "grpc-status").value_or(""));
   metrics_.record(record);

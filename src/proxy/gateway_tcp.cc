@@ -42,6 +42,7 @@ asio::awaitable<ClientHelloScan> GatewayServer::peekClientHello(tcp::socket& soc
   asio::steady_timer timer(io_);
   std::vector<char> peeked(kPeekBytes);
   ClientHelloScan scan;
+  std::chrono::milliseconds pollEvery{5};
   while (Clock::now() < deadline) {
     ssize_t got = ::recv(socket.native_handle(), peeked.data(), peeked.size(), MSG_PEEK | MSG_DONTWAIT);
     if (got == 0 || (got < 0 && errno != EAGAIN && errno != EWOULDBLOCK)) {
@@ -53,8 +54,10 @@ asio::awaitable<ClientHelloScan> GatewayServer::peekClientHello(tcp::socket& soc
       if (static_cast<size_t>(got) == peeked.size()) {
         co_return ClientHelloScan{ClientHelloScan::State::kRefused, "", "ClientHello spread over too many records"};
       }
-      // Part of it is here: readiness would not change until the rest comes, so poll.
-      timer.expires_after(std::chrono::milliseconds(5));
+      // Part of it is here: readiness would not change until the rest comes, so poll, less
+      // often the longer it takes (a stalled client costs a wake-up per 100 ms at most).
+      timer.expires_after(pollEvery);
+      pollEvery = std::min(pollEvery * 2, std::chrono::milliseconds(100));
       co_await timer.async_wait(kUseTuple);
       continue;
     }
@@ -67,16 +70,16 @@ asio::awaitable<ClientHelloScan> GatewayServer::peekClientHello(tcp::socket& soc
 
 asio::awaitable<void> GatewayServer::relayConnection(tcp::socket socket, std::shared_ptr<const ProxyConfig> config,
                                                      const CompiledTcpRoute* route, std::string peer, std::string sni) {
-  OpenConnection registered(openConnections_, socket.native_handle());
-  // A relayed connection carries no request to finish: draining leaves it to run until the
-  // drain time is up (stop() then shuts it down), as Envoy's tcp_proxy is left to drain.
+  // The client's connection is registered by the session. A relayed connection carries no
+  // request to finish: draining leaves it to run until the drain time is up (stop() then
+  // shuts it down), as Envoy's tcp_proxy is left to drain.
   DrainHook drainHook(openConnections_, socket.native_handle(), [] {});
   auto start = std::chrono::system_clock::now();
   auto startSteady = Clock::now();
   RequestRecord record;
   record.start = start;
   record.protocol = "-";
-  record.authority = sni;  // the SNI a passthrough route was picked by
+  record.requestedServerName = sni;  // the SNI a passthrough route was picked by
   record.upstreamServiceTime = "-";
   TcpConnectionRecord tcpRecord;
   auto finish = [&](std::string flags) {
@@ -108,17 +111,17 @@ asio::awaitable<void> GatewayServer::relayConnection(tcp::socket socket, std::sh
   target.hboneIdentity = hboneIdentityOf(*cluster, endpoint);
   record.upstreamHost = endpoint;
   weft::v1::ConnectionPool limits = cluster->connection_pool();
-  // The snapshot is not needed past this point; a connection may last for hours.
   route = nullptr;
-  cluster = nullptr;
-  config.reset();
 
   state.started(endpoint);
   RelayUpstream upstream;
   std::string reason;
   TryStatus opened = co_await openForRelay(upstream, target, limits, reason);
-  auto* stillCluster = config_->cluster(clusterName);
-  if (stillCluster != nullptr) state.finished(*stillCluster, endpoint, opened == TryStatus::kOk ? 200 : 503, Clock::now());
+  // The pinned snapshot keeps `cluster` valid across the connect; after it the snapshot is
+  // let go, as a relayed connection may outlive many config pushes.
+  state.finished(*cluster, endpoint, opened == TryStatus::kOk ? 200 : 503, Clock::now());
+  cluster = nullptr;
+  config.reset();
   if (opened != TryStatus::kOk) tcpRecord.responseFlags = "UF";
   metrics_.tcpOpened(tcpRecord);
   if (opened != TryStatus::kOk) {
@@ -127,6 +130,11 @@ asio::awaitable<void> GatewayServer::relayConnection(tcp::socket socket, std::sh
     finish("UF");
     co_return;
   }
+  // stop() shuts the upstream side down too: a backend that ignores the client's
+  // half-close must not keep the relay (and the gateway's shutdown) waiting.
+  int upstreamDescriptor = upstream.tunnel ? upstream.tunnel->stream.socket().native_handle() : upstream.tcp->stream.native_handle();
+  OpenConnection upstreamRegistered(openConnections_, upstreamDescriptor);
+  DrainHook upstreamDrain(openConnections_, upstreamDescriptor, [] {});
   net::RelayCounts counts;
   if (upstream.tunnel) {
     counts = co_await net::relayBytes(socket, upstream.tunnel->stream.socket());

@@ -18,6 +18,7 @@
 #include <fmt/format.h>
 
 #include <future>
+#include <sys/socket.h>
 #include <thread>
 
 #include "hbone/test_support.h"
@@ -37,6 +38,7 @@ using hbone::testing::TestMesh;
 constexpr auto kUseTuple = asio::as_tuple(asio::use_awaitable);
 const std::string kGatewayId = "spiffe://cluster.local/ns/istio-system/sa/gateway";
 const std::string kBackendId = "spiffe://cluster.local/ns/default/sa/backend";
+const std::string kTerminatorId = "spiffe://cluster.local/ns/istio-system/sa/terminating-server";
 
 // Backends on their own io thread: `tls` answers "sni=<name> got=<first bytes>" inside
 // the TLS it terminates; `echo` reads to the end of the client's stream, then answers
@@ -104,6 +106,39 @@ class Backends {
   std::thread thread_;
 };
 
+// A backend that takes connections and never reads, writes or closes them (until it goes),
+// whatever the client does: what a relay must not wait on for ever at shutdown.
+class SilentBackend {
+ public:
+  SilentBackend() {
+    acceptor_.open(tcp::v4());
+    acceptor_.bind({asio::ip::make_address("127.0.0.1"), 0});
+    acceptor_.listen();
+    thread_ = std::thread([this] {
+      while (true) {
+        boost::system::error_code ec;
+        tcp::socket socket(io_);
+        acceptor_.accept(socket, ec);
+        if (ec) return;
+        held_.push_back(std::move(socket));
+      }
+    });
+  }
+  ~SilentBackend() {
+    boost::system::error_code ignored;
+    ::shutdown(acceptor_.native_handle(), SHUT_RDWR);  // ends the blocking accept
+    thread_.join();
+    acceptor_.close(ignored);
+  }
+  std::string endpoint() const { return fmt::format("127.0.0.1:{}", acceptor_.local_endpoint().port()); }
+
+ private:
+  asio::io_context io_;
+  tcp::acceptor acceptor_{io_};
+  std::vector<tcp::socket> held_;  // the accept thread's
+  std::thread thread_;
+};
+
 ServerOptions testOptions(uint16_t hbonePort) {
   ServerOptions options;
   options.hboneServerPort = hbonePort;
@@ -150,7 +185,9 @@ class GatewayTcpTest : public ::testing::Test {
     std::vector<std::string> endpoints;
     std::string hboneIdentity;  // set: the endpoints are in the mesh
   };
-  void start(weft::v1::Listener::Protocol protocol, const std::vector<RouteSpec>& routes) {
+  // `terminatedHosts`: an HTTPS server on the same port for these names, with a
+  // certificate of kTerminatorId, which the gateway terminates.
+  void start(weft::v1::Listener::Protocol protocol, const std::vector<RouteSpec>& routes, const std::vector<std::string>& terminatedHosts = {}) {
     xds::HeldResources held;
     auto& l = held[kListenerType]["gw/443"];
     l.set_name("gw/443");
@@ -160,6 +197,11 @@ class GatewayTcpTest : public ::testing::Test {
     listener->set_bind_port(gatewayPort_);
     listener->set_protocol(protocol);
     (*listener->mutable_selector())["istio"] = "ingressgateway";
+    if (!terminatedHosts.empty()) {
+      auto* server = listener->add_tls_servers();
+      server->set_credential_name("terminator");
+      for (const auto& host : terminatedHosts) server->add_hosts(host);
+    }
     for (const auto& spec : routes) {
       std::string clusterName = fmt::format("outbound|443||{}.default.svc.cluster.local", spec.name);
       auto* route = listener->add_tcp_routes();
@@ -180,8 +222,13 @@ class GatewayTcpTest : public ::testing::Test {
         if (!spec.hboneIdentity.empty()) (*cluster->mutable_hbone_identities())[endpoint] = spec.hboneIdentity;
       }
     }
-    auto config = ProxyConfig::build(held, {{"istio", "ingressgateway"}});
+    auto terminator = mesh_->issue(kTerminatorId);
+    CredentialLoader credentials = [terminator](const std::string&, const std::string&) -> Result<ServerCredential> {
+      return ServerCredential{terminator.certChainPem, terminator.keyPem, ""};
+    };
+    auto config = ProxyConfig::build(held, {{"istio", "ingressgateway"}}, credentials);
     ASSERT_TRUE(config) << config.error().message;
+    ASSERT_TRUE((*config)->skipped().empty()) << (*config)->skipped().front();
     server_.setConfig(*config);
     ASSERT_TRUE(server_.applyListeners(**config));
     thread_ = std::thread([this] { io_.run(); });
@@ -336,6 +383,39 @@ TEST_F(GatewayTcpTest, WithoutItsCertificateTheGatewaySendsNothingToAMeshEndpoin
   EXPECT_EQ(plainClient("ping"), "");
   EXPECT_TRUE(reaches("istio_tcp_connections_closed_total", "mesh.default.svc.cluster.local", "UF", 1)) << metrics();
   EXPECT_TRUE(onIo([this] { return ztunnel_.seen(); }).empty());
+}
+
+TEST_F(GatewayTcpTest, OnAPortSharedWithATerminatingServerTheMoreSpecificNameWins) {
+  // Envoy picks the filter chain with the most specific server name: the terminating
+  // server's exact name beats the passthrough wildcard, and the other way round.
+  start(weft::v1::Listener::HTTPS,
+        {{"pass-wild", {"*.example.com"}, {backends_.tlsEndpoint()}}, {"pass-exact", {"exact.other.org"}, {backends_.tlsEndpoint()}}},
+        {"secure.example.com", "*.other.org"});
+  EXPECT_EQ(tlsClient("secure.example.com").peer, kTerminatorId) << "terminated by the gateway";
+  EXPECT_EQ(tlsClient("x.example.com").peer, kBackendId) << "passed through";
+  EXPECT_EQ(tlsClient("exact.other.org").peer, kBackendId) << "the exact passthrough name beats the server's wildcard";
+  EXPECT_EQ(tlsClient("y.other.org").peer, kTerminatorId);
+  EXPECT_EQ(tlsClient("").peer, kTerminatorId) << "no name: the first terminating server, as before";
+}
+
+TEST_F(GatewayTcpTest, StopEndsARelayWhoseBackendIgnoresTheHalfClose) {
+  SilentBackend silent;
+  start(weft::v1::Listener::TCP, {{"silent", {}, {silent.endpoint()}}});
+  asio::io_context client;
+  tcp::socket socket(client);
+  socket.connect({asio::ip::make_address("127.0.0.1"), gatewayPort_});
+  asio::write(socket, asio::buffer(std::string("anyone there?")));
+  ASSERT_TRUE(testing::eventually([&] { return metricValue("istio_tcp_connections_opened_total", "silent.default.svc.cluster.local", "-") == 1; }));
+  onIo([this] {
+    server_.stop();
+    return 0;
+  });
+  // Both sides shut down: the relay ends (and is counted) though the backend never closed.
+  EXPECT_TRUE(reaches("istio_tcp_connections_closed_total", "silent.default.svc.cluster.local", "-", 1)) << metrics();
+  char byte;
+  boost::system::error_code ec;
+  socket.read_some(asio::buffer(&byte, 1), ec);
+  EXPECT_TRUE(ec == asio::error::eof || ec == asio::error::connection_reset) << ec.message();
 }
 
 }  // namespace

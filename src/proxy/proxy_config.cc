@@ -6,6 +6,7 @@
 #include <tuple>
 
 #include "base/ascii.h"
+#include "proxy/host_match.h"
 #include "proxy/dns_endpoints.h"
 
 namespace weft::proxy {
@@ -192,12 +193,6 @@ std::shared_ptr<TlsListener> mergeTls(const std::shared_ptr<TlsListener>& first,
   return merged;
 }
 
-bool wildcardMatches(const std::string& domain, const std::string& host) {
-  // "*.example.com" matches "a.example.com" and "a.b.example.com", never "example.com".
-  std::string_view suffix = std::string_view(domain).substr(1);
-  return host.size() > suffix.size() && host.ends_with(suffix);
-}
-
 }  // namespace
 
 bool CompiledMatch::matches(std::string_view text, bool ignoreCase) const {
@@ -373,31 +368,35 @@ const CompiledVirtualHost* ProxyConfig::virtualHost(uint32_t port, std::string_v
 
 namespace {
 
-// Of `candidates`, the first whose `domains` (lower case) hold `host` exactly, else the one
-// with the longest "*.suffix" wildcard covering it, else the first with "*".
+// Of `candidates`, the one whose `domains` (lower case) match `host` best (host_match.h),
+// the first of equals.
 template <class Candidate, class DomainsOf>
 const Candidate* pickByDomain(const std::vector<Candidate>& candidates, const std::string& host, DomainsOf domainsOf) {
   const Candidate* best = nullptr;
-  size_t bestLength = 0;
-  const Candidate* any = nullptr;
+  size_t bestRank = kNoHostMatch;
   for (const auto& candidate : candidates) {
     for (const auto& domain : domainsOf(candidate)) {
-      if (domain == host) return &candidate;
-      if (domain == "*") {
-        if (any == nullptr) any = &candidate;
-      } else if (domain.starts_with("*.") && wildcardMatches(domain, host) && domain.size() > bestLength) {
+      size_t rank = hostMatchRank(domain, host);
+      if (rank > bestRank) {
         best = &candidate;
-        bestLength = domain.size();
+        bestRank = rank;
       }
     }
   }
-  return best != nullptr ? best : any;
+  return best;
 }
 
 }  // namespace
 
 const CompiledVirtualHost* ProxyConfig::virtualHost(const std::vector<CompiledVirtualHost>& candidates, std::string_view hostHeader) {
   return pickByDomain(candidates, normalizeHost(hostHeader), [](const CompiledVirtualHost& v) -> const auto& { return v.domains; });
+}
+
+size_t ProxyConfig::matchRank(const CompiledTcpRoute& route, std::string_view sni) {
+  std::string host = asciiLower(sni);
+  size_t best = kNoHostMatch;
+  for (const auto& name : route.sniHosts) best = std::max(best, hostMatchRank(name, host));
+  return best;
 }
 
 const CompiledTcpRoute* ProxyConfig::tcpRoute(const PortRoutes& port, std::string_view sni) {

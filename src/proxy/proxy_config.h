@@ -151,6 +151,9 @@ class ProxyConfig : public std::enable_shared_from_this<ProxyConfig> {
   // whose SNI hosts match `sni` in the virtual hosts' order (exact, longest "*.suffix",
   // "*"); null when none does.
   static const CompiledTcpRoute* tcpRoute(const PortRoutes& port, std::string_view sni);
+  // How well `route`'s SNI hosts match `sni` (host_match.h), to weigh it against a
+  // terminating server's match on the same port.
+  static size_t matchRank(const CompiledTcpRoute& route, std::string_view sni);
 
  private:
   std::map<uint32_t, PortRoutes> ports_;

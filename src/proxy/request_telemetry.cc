@@ -61,6 +61,7 @@ std::string accessLogJson(const RequestRecord& r) {
   o["user_agent"] = orNull(r.userAgent);
   o["request_id"] = orNull(r.requestId);
   o["authority"] = orNull(r.authority);
+  o["requested_server_name"] = orNull(r.requestedServerName);
   o["upstream_host"] = orNull(r.upstreamHost);
   return boost::json::serialize(o) + "\n";
 }

@@ -28,6 +28,7 @@ struct RequestRecord {
   uint64_t durationMs = 0;
   std::string upstreamServiceTime;  // "-" when there was no upstream
   std::string forwardedFor, userAgent, requestId, authority, upstreamHost;
+  std::string requestedServerName;  // the TLS client's SNI, when the gateway saw one (JSON only)
   // For the metrics.
   std::string destinationService;  // host of the cluster, "unknown" without one
   std::string destinationServiceNamespace;

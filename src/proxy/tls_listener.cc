@@ -5,6 +5,7 @@
 #include <openssl/x509v3.h>
 
 #include "base/ascii.h"
+#include "proxy/host_match.h"
 #include "tls/openssl_error.h"
 #include "tls/pem.h"
 #include "tls/x509_info.h"
@@ -100,25 +101,24 @@ void TlsListener::add(const weft::v1::TlsServer& server, std::shared_ptr<ssl::co
 
 ssl::context& TlsListener::initialContext() { return *servers_.front().context; }
 
-size_t TlsListener::indexFor(std::string_view sni) const {
+std::pair<size_t, size_t> TlsListener::bestFor(std::string_view sni) const {
   std::string host = asciiLower(sni);
-  std::optional<size_t> wildcard, any;
-  size_t wildcardLength = 0;
+  size_t index = 0, bestRank = kNoHostMatch;
   for (size_t i = 0; i < servers_.size(); ++i) {
     for (const auto& h : servers_[i].spec.hosts()) {
-      std::string pattern = asciiLower(h);
-      if (pattern == host) return i;
-      if (pattern == "*") {
-        if (!any) any = i;
-      } else if (pattern.starts_with("*.") && host.size() > pattern.size() - 1 && host.ends_with(pattern.substr(1)) &&
-                 pattern.size() > wildcardLength) {
-        wildcard = i;
-        wildcardLength = pattern.size();
+      size_t rank = hostMatchRank(asciiLower(h), host);
+      if (rank > bestRank) {
+        index = i;
+        bestRank = rank;
       }
     }
   }
-  return wildcard.value_or(any.value_or(0));
+  return {index, bestRank};
 }
+
+size_t TlsListener::indexFor(std::string_view sni) const { return bestFor(sni).first; }
+
+size_t TlsListener::matchRank(std::string_view sni) const { return bestFor(sni).second; }
 
 const weft::v1::TlsServer* TlsListener::serverFor(std::string_view sni) const {
   return servers_.empty() ? nullptr : &servers_[indexFor(sni)].spec;

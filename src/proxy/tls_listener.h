@@ -16,6 +16,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "base/result.h"
@@ -65,6 +66,9 @@ class TlsListener {
 
   // The server chosen for a host name (SNI), lower case.
   const weft::v1::TlsServer* serverFor(std::string_view sni) const;
+  // How well the best server's hosts match `sni` (host_match.h); 0 when none does (the
+  // first server then takes the handshake).
+  size_t matchRank(std::string_view sni) const;
 
  private:
   struct Entry {
@@ -73,6 +77,7 @@ class TlsListener {
   };
   static int onServerName(SSL* ssl, int* alert, void* self);
   size_t indexFor(std::string_view sni) const;
+  std::pair<size_t, size_t> bestFor(std::string_view sni) const;  // (index, rank)
 
   std::vector<Entry> servers_;
 };
