@@ -401,7 +401,7 @@ spec:
     outlierDetection: {consecutive5xxErrors: 2, interval: 1s, baseEjectionTime: 15s, maxEjectionPercent: 100}
     portLevelSettings:
     - port: {number: 8000}
-      connectionPool: {tcp: {maxConnections: 1}, http: {idleTimeout: 90s}}
+      connectionPool: {tcp: {maxConnections: 1, idleTimeout: 45s}, http: {idleTimeout: 90s}}
   subsets:
   - name: v1
     labels: {version: v1}
@@ -410,6 +410,10 @@ spec:
     trafficPolicy:
       loadBalancer: {consistentHash: {httpCookie: {name: user, ttl: 60s, path: /}}}
       outlierDetection: {consecutiveGatewayErrors: 1}
+  - name: v3
+    labels: {version: v3}
+    trafficPolicy:
+      connectionPool: {tcp: {idleTimeout: 0s}}
 ---
 apiVersion: networking.istio.io/v1
 kind: VirtualService
@@ -419,10 +423,18 @@ spec:
   gateways: ["gw"]
   http:
   - route:
-    - {destination: {host: httpbin, subset: v1}, weight: 50}
-    - {destination: {host: httpbin, subset: v2}, weight: 50}
+    - {destination: {host: httpbin, subset: v1}, weight: 40}
+    - {destination: {host: httpbin, subset: v2}, weight: 40}
+    - {destination: {host: httpbin, subset: v3}, weight: 20}
 )");
   auto b = build(objects);
+  // tcp.idleTimeout (relayed connections): set, Istio's default (0 here, an hour in the
+  // proxy), and turned off by 0s.
+  EXPECT_EQ(clusterOf(b, "outbound|8000|v1|httpbin.default.svc.cluster.local").connection_pool().tcp_idle_timeout_ms(), 45000u);
+  const auto& v3 = clusterOf(b, "outbound|8000|v3|httpbin.default.svc.cluster.local").connection_pool();
+  EXPECT_EQ(v3.tcp_idle_timeout_ms(), 0u);
+  EXPECT_TRUE(v3.tcp_idle_timeout_disabled());
+  EXPECT_FALSE(clusterOf(b, "outbound|8000|v2|httpbin.default.svc.cluster.local").connection_pool().tcp_idle_timeout_disabled());
   const auto& v1 = clusterOf(b, "outbound|8000|v1|httpbin.default.svc.cluster.local");
   EXPECT_EQ(v1.load_balancer().policy(), weft::v1::LoadBalancer::LEAST_REQUEST);
   EXPECT_EQ(v1.connection_pool().max_connections(), 1u);        // the port level replaced the section

@@ -75,6 +75,11 @@ void connectionPool(const json::value& spec, weft::v1::ConnectionPool& out, cons
   auto idle = durationMsAt(spec, {"http", "idleTimeout"});
   if (!idle) note(fmt::format("connectionPool.http.idleTimeout: {}: the default (1h) is used", idle.error().message));
   out.set_idle_timeout_ms(idle ? *idle : 0);
+  auto tcpIdle = durationMsAt(spec, {"tcp", "idleTimeout"});
+  if (!tcpIdle) note(fmt::format("connectionPool.tcp.idleTimeout: {}: the default (1h) is used", tcpIdle.error().message));
+  out.set_tcp_idle_timeout_ms(tcpIdle ? *tcpIdle : 0);
+  // "0s" turns it off, as in Istio; absent means the default.
+  out.set_tcp_idle_timeout_disabled(tcpIdle && *tcpIdle == 0 && at(spec, {"tcp", "idleTimeout"}).is_string());
   // h2UpgradePolicy UPGRADE: the user vouches the port speaks HTTP/2 (Istio upgrades even
   // a port it would not call HTTP); useClientProtocol: follow the client. Validation
   // refuses both at once. A GRPC/HTTP2 Service port is HTTP/2 whatever is said here

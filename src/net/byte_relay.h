@@ -8,9 +8,14 @@
 // an HBONE tunnel).
 
 #include <array>
+#include <chrono>
 #include <cstdint>
+#include <optional>
 
+#include <boost/asio/as_tuple.hpp>
 #include <boost/asio/awaitable.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/this_coro.hpp>
 #include <boost/asio/experimental/awaitable_operators.hpp>
 #include <boost/asio/redirect_error.hpp>
 #include <boost/asio/socket_base.hpp>
@@ -22,6 +27,7 @@ namespace weft::net {
 struct RelayCounts {
   uint64_t aToB = 0;
   uint64_t bToA = 0;
+  bool idledOut = false;  // ended by the idle timeout
 };
 
 namespace detail {
@@ -59,12 +65,34 @@ boost::asio::awaitable<void> copyBytes(From& from, To& to, uint64_t& count) {
 
 }  // namespace detail
 
-// Both sockets are borrowed: the caller keeps them alive until this returns.
+// Both sockets are borrowed: the caller keeps them alive until this returns. With
+// `idleTimeout`, a relay with no byte either way for that long is ended: both sockets are
+// shut down both ways, and `idledOut` says so (Envoy's tcp_proxy idle_timeout).
 template <class A, class B>
-boost::asio::awaitable<RelayCounts> relayBytes(A& a, B& b) {
+boost::asio::awaitable<RelayCounts> relayBytes(A& a, B& b, std::optional<std::chrono::steady_clock::duration> idleTimeout = std::nullopt) {
   using namespace boost::asio::experimental::awaitable_operators;
   RelayCounts counts;
-  co_await (detail::copyBytes(a, b, counts.aToB) && detail::copyBytes(b, a, counts.bToA));
+  if (!idleTimeout) {
+    co_await (detail::copyBytes(a, b, counts.aToB) && detail::copyBytes(b, a, counts.bToA));
+    co_return counts;
+  }
+  // The watchdog compares the byte counts at each deadline: moved means active. That
+  // costs a wake-up per period rather than a timer operation per read.
+  auto watchdog = [&]() -> boost::asio::awaitable<void> {
+    boost::asio::steady_timer timer(co_await boost::asio::this_coro::executor);
+    uint64_t seen = ~uint64_t{0};
+    while (counts.aToB + counts.bToA != seen) {
+      seen = counts.aToB + counts.bToA;
+      timer.expires_after(*idleTimeout);
+      auto [ec] = co_await timer.async_wait(boost::asio::as_tuple(boost::asio::use_awaitable));
+      if (ec) co_return;  // the relay ended first
+    }
+    counts.idledOut = true;
+    boost::system::error_code ignored;
+    a.shutdown(boost::asio::socket_base::shutdown_both, ignored);
+    b.shutdown(boost::asio::socket_base::shutdown_both, ignored);
+  };
+  co_await ((detail::copyBytes(a, b, counts.aToB) && detail::copyBytes(b, a, counts.bToA)) || watchdog());
   co_return counts;
 }
 

@@ -51,6 +51,18 @@ class ClusterState {
 
   ConnectionGate& gate() { return gate_; }
 
+  // Connections relayed as bytes to the cluster now (TCP and TLS-passthrough routes), held
+  // to connectionPool.tcp.maxConnections (0: no limit): false when it is reached (Envoy's
+  // circuit breaker, flag UO). A relay admitted calls relayEnded() when it ends.
+  bool admitRelay(uint32_t maxConnections) {
+    if (maxConnections != 0 && relays_ >= maxConnections) return false;
+    ++relays_;
+    return true;
+  }
+  void relayEnded() {
+    if (relays_ > 0) --relays_;
+  }
+
  private:
   struct Endpoint {
     uint32_t inFlight = 0;
@@ -64,6 +76,7 @@ class ClusterState {
 
   uint64_t roundRobin_ = 0;
   uint64_t ejectionsTotal_ = 0;
+  uint32_t relays_ = 0;
   std::unordered_map<std::string, Endpoint> endpoints_;
   ConnectionGate gate_;
 };

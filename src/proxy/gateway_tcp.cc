@@ -32,6 +32,9 @@ namespace {
 
 constexpr auto kUseTuple = asio::as_tuple(asio::use_awaitable);
 
+// Istio's connectionPool.tcp.idleTimeout when none is set.
+constexpr auto kDefaultTcpIdleTimeout = std::chrono::hours(1);
+
 // Room for the largest ClientHello taken and the headers of the records it may come in.
 constexpr size_t kPeekBytes = kMaxClientHelloBytes + 1024;
 
@@ -105,12 +108,24 @@ asio::awaitable<void> GatewayServer::relayConnection(tcp::socket socket, std::sh
     co_return;
   }
   ClusterState& state = clusters_[clusterName];
+  weft::v1::ConnectionPool limits = cluster->connection_pool();
+  if (!state.admitRelay(limits.max_connections())) {
+    tcpRecord.responseFlags = "UO";
+    metrics_.tcpOpened(tcpRecord);
+    spdlog::info("gateway: TCP client {} closed: {} has its {} connections (connectionPool.tcp.maxConnections)", peer, clusterName,
+                 limits.max_connections());
+    finish("UO");
+    co_return;
+  }
+  struct RelaySlot {
+    ClusterState& state;
+    ~RelaySlot() { state.relayEnded(); }
+  } slot{state};
   std::string endpoint = state.pick(*cluster, std::nullopt, random_, Clock::now());
   Target target;
   target.endpoint = endpoint;
   target.hboneIdentity = hboneIdentityOf(*cluster, endpoint);
   record.upstreamHost = endpoint;
-  weft::v1::ConnectionPool limits = cluster->connection_pool();
   route = nullptr;
 
   state.started(endpoint);
@@ -135,12 +150,19 @@ asio::awaitable<void> GatewayServer::relayConnection(tcp::socket socket, std::sh
   int upstreamDescriptor = upstream.tunnel ? upstream.tunnel->stream.socket().native_handle() : upstream.tcp->stream.native_handle();
   OpenConnection upstreamRegistered(openConnections_, upstreamDescriptor);
   DrainHook upstreamDrain(openConnections_, upstreamDescriptor, [] {});
+  // connectionPool.tcp.idleTimeout: Istio's default is an hour; 0s turns it off.
+  std::optional<Clock::duration> idleTimeout;
+  if (!limits.tcp_idle_timeout_disabled()) {
+    idleTimeout = limits.tcp_idle_timeout_ms() > 0 ? Clock::duration(std::chrono::milliseconds(limits.tcp_idle_timeout_ms()))
+                                                   : Clock::duration(kDefaultTcpIdleTimeout);
+  }
   net::RelayCounts counts;
   if (upstream.tunnel) {
-    counts = co_await net::relayBytes(socket, upstream.tunnel->stream.socket());
+    counts = co_await net::relayBytes(socket, upstream.tunnel->stream.socket(), idleTimeout);
   } else {
-    counts = co_await net::relayBytes(socket, static_cast<tcp::socket&>(upstream.tcp->stream));
+    counts = co_await net::relayBytes(socket, static_cast<tcp::socket&>(upstream.tcp->stream), idleTimeout);
   }
+  if (counts.idledOut) spdlog::debug("gateway: TCP client {} to {}: idle for the idle timeout: closed", peer, endpoint);
   tcpRecord.bytesReceived = counts.aToB;
   tcpRecord.bytesSent = counts.bToA;
   finish("-");

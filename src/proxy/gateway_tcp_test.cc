@@ -184,6 +184,7 @@ class GatewayTcpTest : public ::testing::Test {
     std::vector<std::string> sniHosts;
     std::vector<std::string> endpoints;
     std::string hboneIdentity;  // set: the endpoints are in the mesh
+    weft::v1::ConnectionPool pool{};
   };
   // `terminatedHosts`: an HTTPS server on the same port for these names, with a
   // certificate of kTerminatorId, which the gateway terminates.
@@ -217,6 +218,7 @@ class GatewayTcpTest : public ::testing::Test {
       cluster->set_service_hostname(spec.name + ".default.svc.cluster.local");
       cluster->set_service_namespace("default");
       cluster->set_service_known(true);
+      *cluster->mutable_connection_pool() = spec.pool;
       for (const auto& endpoint : spec.endpoints) {
         cluster->add_endpoints(endpoint);
         if (!spec.hboneIdentity.empty()) (*cluster->mutable_hbone_identities())[endpoint] = spec.hboneIdentity;
@@ -416,6 +418,36 @@ TEST_F(GatewayTcpTest, StopEndsARelayWhoseBackendIgnoresTheHalfClose) {
   boost::system::error_code ec;
   socket.read_some(asio::buffer(&byte, 1), ec);
   EXPECT_TRUE(ec == asio::error::eof || ec == asio::error::connection_reset) << ec.message();
+}
+
+TEST_F(GatewayTcpTest, AnIdleRelayIsEndedAndMaxConnectionsOverflowsWithUO) {
+  SilentBackend silent;
+  weft::v1::ConnectionPool pool;
+  pool.set_tcp_idle_timeout_ms(200);
+  pool.set_max_connections(1);
+  start(weft::v1::Listener::TCP, {{"silent", {}, {silent.endpoint()}, "", pool}});
+  asio::io_context client;
+  tcp::socket first(client);
+  first.connect({asio::ip::make_address("127.0.0.1"), gatewayPort_});
+  asio::write(first, asio::buffer(std::string("then nothing")));
+  ASSERT_TRUE(testing::eventually([&] { return metricValue("istio_tcp_connections_opened_total", "silent.default.svc.cluster.local", "-") == 1; }));
+  // The cluster's one connection is taken: the next is closed at once, flagged UO.
+  tcp::socket second(client);
+  second.connect({asio::ip::make_address("127.0.0.1"), gatewayPort_});
+  char byte;
+  boost::system::error_code ec;
+  second.read_some(asio::buffer(&byte, 1), ec);
+  EXPECT_TRUE(ec == asio::error::eof || ec == asio::error::connection_reset) << ec.message();
+  EXPECT_TRUE(reaches("istio_tcp_connections_closed_total", "silent.default.svc.cluster.local", "UO", 1)) << metrics();
+  // Nothing moves either way: 200 ms later the first relay is ended, both sides shut down.
+  first.read_some(asio::buffer(&byte, 1), ec);
+  EXPECT_TRUE(ec == asio::error::eof || ec == asio::error::connection_reset) << ec.message();
+  EXPECT_TRUE(reaches("istio_tcp_connections_closed_total", "silent.default.svc.cluster.local", "-", 1)) << metrics();
+  EXPECT_TRUE(reaches("istio_tcp_received_bytes_total", "silent.default.svc.cluster.local", "-", 12)) << metrics();
+  // Its slot is free again.
+  tcp::socket third(client);
+  third.connect({asio::ip::make_address("127.0.0.1"), gatewayPort_});
+  EXPECT_TRUE(testing::eventually([&] { return metricValue("istio_tcp_connections_opened_total", "silent.default.svc.cluster.local", "-") == 2; }));
 }
 
 }  // namespace
