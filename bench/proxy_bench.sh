@@ -43,6 +43,7 @@
 #        (perf record -g for 5 s) into PREFIX.data, PREFIX.full.txt (perf report --no-children)
 #        and PREFIX.txt (its first 80 lines).
 set -euo pipefail
+here=$(cd "$(dirname "$0")" && pwd)
 bin=$(realpath "$1")
 samples=$(realpath "$2")
 weft="$bin/weft"
@@ -64,11 +65,7 @@ trap cleanup EXIT
 trap "exit 130" INT TERM
 cd "$work"
 die() { echo "proxy_bench: $*" >&2; exit 1; }
-wait_until() {  # SECONDS COMMAND...: polls every 0.2 s
-  local deadline=$((SECONDS + $1)); shift
-  while ((SECONDS < deadline)); do "$@" >/dev/null 2>&1 && return 0; sleep 0.2; done
-  return 1
-}
+source "$here/lib.sh"
 
 # --- the backend: nginx, a static 1 KiB file ------------------------------------------------
 mkdir -p backend/html backend/logs
@@ -164,14 +161,10 @@ spec:
   - route:
     - destination: {host: backend.bench.svc.cluster.local, port: {number: 80}}
 YAML
-ready() { [ "$("$weft" get deploy "$2" -n "$1" -o jsonpath='{.status.readyReplicas}' 2>/dev/null)" = 1 ]; }
 wait_until 60 ready bench backend || die "the backend did not become ready: $(cat backend/logs/error.log 2>/dev/null)"
 wait_until 60 ready bench client || die "the client pod did not become ready"
-gw_running() { "$weft" get pods -n istio-system -l istio=ingressgateway --no-headers | grep -q ' Running '; }
 wait_until 60 gw_running || die "the gateway pod is not running"
 
-pod_name() { "$weft" get pods -n "$1" -l "$2" -o jsonpath='{.items[0].metadata.name}'; }
-pod_ip() { "$weft" get pods -n "$1" -l "$2" -o jsonpath='{.items[0].status.podIP}'; }
 gw_ns="weft-$name.istio-system.$(pod_name istio-system istio=ingressgateway)"
 client_ns="weft-$name.bench.$(pod_name bench app=client)"
 backend_ns="weft-$name.bench.$(pod_name bench app=backend)"
@@ -280,7 +273,6 @@ done
 
 # --- measuring ------------------------------------------------------------------------------------
 ticks=$(getconf CLK_TCK)
-cpu_ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }  # utime + stime, all threads
 user_ticks() { awk '{print $14}' "/proc/$1/stat"; }
 cores_busy() {  # "busy total softirq" for CPU 0, then CPU 1, in jiffies
   awk '/^cpu[01] / {print $2 + $3 + $4 + $7 + $8 + $9, $2 + $3 + $4 + $5 + $6 + $7 + $8 + $9, $8}' /proc/stat | tr '\n' ' '

