@@ -141,7 +141,7 @@ measure() {  # LABEL HOST PORT PID LOAD (bulk|small)
   [ "$5" = small ] && args=(-t 5 -P 8 -l 1K)
   in_client taskset -c 0 iperf3 -c "$host" -p "$port" -t 1 >/dev/null
   before=$(proxy_ticks "$pid")
-  out=$(in_client timeout 30 taskset -c 0 iperf3 -c "$host" -p "$port" "${args[@]}" -J)
+  out=$(in_client timeout 30 taskset -c 0 iperf3 -c "$host" -p "$port" "${args[@]}" -J) || die "iperf3 to $label ($host:$port, $5): $(jq -r '.error // empty' <<<"$out")"
   after=$(proxy_ticks "$pid")
   bytes=$(jq '.end.sum_received.bytes' <<<"$out")
   gbps[$label.$5]=$(jq '.end.sum_received.bits_per_second / 1e9 * 100 | round / 100' <<<"$out")

@@ -161,7 +161,7 @@ class GatewayApiView {
       out.why = fmt::format("backend kind {}{}{} is not supported (Service is)", group, group.empty() ? "" : "/", kind);
       return out;
     }
-    // The ReferenceGrant names the route's own kind (HTTPRoute or GRPCRoute).
+    // The ReferenceGrant names the route's own kind (HTTPRoute, GRPCRoute, TLSRoute, TCPRoute).
     const std::string& routeKind = route.kind();  // unqualified
     if (ns != route.ns() && !granted(routeKind, route.ns(), "", "Service", ns, name)) {
       out.why = fmt::format("Service {}/{} is in another namespace and no ReferenceGrant there allows it", ns, name);
@@ -173,7 +173,9 @@ class GatewayApiView {
   }
 
   // Whether `route` attaches to `listener` of `gateway` (parentRefs, then allowedRoutes).
-  bool attached(const Object& route, const Object& gateway, const json::value& listener) const {
+  // A route that names a listener by sectionName and is not admitted there gets a note (the
+  // spec's NotAllowedByListeners); one that names the whole Gateway attaches where it can.
+  bool attached(const Object& route, const Object& gateway, const json::value& listener) {
     for (const auto& ref : arrayAt(route.value(), {"spec", "parentRefs"})) {
       if (stringOr(ref, {"group"}, kGroup) != kGroup || stringOr(ref, {"kind"}, "Gateway") != "Gateway") continue;
       if (stringOr(ref, {"namespace"}, route.ns()) != gateway.ns() || stringAt(ref, {"name"}) != gateway.name()) continue;
@@ -181,6 +183,10 @@ class GatewayApiView {
       auto port = intAt(ref, {"port"});
       if ((!section.empty() && section != stringAt(listener, {"name"})) || (port != 0 && port != intAt(listener, {"port"}))) continue;
       if (admits(gateway, listener, route)) return true;
+      if (!section.empty()) {
+        note(route, fmt::format("listener {} of Gateway {}/{} (protocol {}) does not allow this route (its kind or namespace): not attached",
+                                section, gateway.ns(), gateway.name(), stringAt(listener, {"protocol"})));
+      }
     }
     return false;
   }
@@ -262,7 +268,7 @@ class GatewayApiView {
         // TLS passthrough may share a port with HTTPS (the SNI tells them apart); nothing
         // shares one with TCP.
         bool clash = passthrough ? (!group.listeners.empty() && !group.https) || !group.tcp.empty()
-                                 : !group.listeners.empty() || !group.passthrough.empty();
+                                 : !group.listeners.empty() || !group.passthrough.empty() || !group.tcp.empty();
         if (clash) {
           note(gateway, fmt::format("{}: port {} already serves another protocol: left out", where, port));
           continue;
@@ -353,36 +359,40 @@ class GatewayApiView {
     }
   }
 
-  // The TLSRoutes attached to the group's passthrough listeners, then the TCPRoutes attached
+  // The TLSRoutes attached to the group's passthrough listeners, then the TCPRoute attached
   // to its TCP listener, as weft.v1.TcpRoutes: a TLSRoute by its hostnames narrowed to the
-  // listener's, a TCPRoute for every connection. Only a route's first rule is served (its
+  // listeners', a TCPRoute for every connection. Only a route's first rule is served (its
   // matching is by hostname alone, so later rules could never be picked).
   std::vector<weft::v1::TcpRoute> l4Routes(const Object& gateway, const PortGroup& group) {
     std::vector<weft::v1::TcpRoute> out;
-    std::set<std::string> added;
-    auto compile = [&](const Object& route, std::vector<std::string> sniHosts) {
-      if (!added.insert(route.ns() + "/" + route.name()).second) return;
+    auto compile = [&](const Object& route, const std::vector<std::string>& sniHosts) {
       const auto& rules = arrayAt(route.value(), {"spec", "rules"});
       if (rules.empty()) return;
       if (rules.size() > 1) note(route, "only the first rule is served: the others could never be picked (matching is by hostname alone)");
       weft::v1::TcpRoute compiled;
       compiled.set_name(fmt::format("{}/{}/rule.0", route.ns(), route.name()));
-      for (auto& host : sniHosts) compiled.add_sni_hosts(host);
+      for (const auto& host : sniHosts) compiled.add_sni_hosts(host);
       for (const auto& ref : arrayAt(rules[0], {"backendRefs"})) {
-        ResolvedBackend backend = resolveBackend(route, ref);
-        if (backend.state != ResolvedBackend::State::kService) {
-          note(route, fmt::format("backendRef {}: {}: no connection goes there", stringAt(ref, {"name"}), backend.why));
-          continue;
-        }
         auto weight = at(ref, {"weight"}).is_int64() ? intAt(ref, {"weight"}) : 1;
         if (weight <= 0) continue;
+        ResolvedBackend backend = resolveBackend(route, ref);
         auto* cluster = compiled.add_clusters();
-        cluster->set_cluster(clusterFor_(route, backend.host, static_cast<uint32_t>(intAt(ref, {"port"})), ""));
         cluster->set_weight(static_cast<uint32_t>(weight));
+        if (backend.state == ResolvedBackend::State::kRefused) {
+          // Its share of connections is closed (no cluster), as the spec asks rejections to
+          // respect weights; a Service not allowed is never reached.
+          note(route, fmt::format("backendRef {}: {}: its share of connections is closed", stringAt(ref, {"name"}), backend.why));
+          continue;
+        }
+        // A missing Service's cluster has no endpoint: its share is closed (UH) until it exists.
+        if (backend.state == ResolvedBackend::State::kMissingService) note(route, fmt::format("backendRef {}: {}", stringAt(ref, {"name"}), backend.why));
+        cluster->set_cluster(clusterFor_(route, backend.host, static_cast<uint32_t>(intAt(ref, {"port"})), ""));
       }
-      // No backend left: the route still takes its connections, which are then closed.
+      // No backend at all: the route still takes its connections, which are then closed.
       out.push_back(std::move(compiled));
     };
+    // A TLSRoute on several passthrough listeners of the port: its names on each, together.
+    std::vector<std::pair<const Object*, std::vector<std::string>>> tlsRoutes;
     for (const auto* listener : group.passthrough) {
       for (const auto& route : objectsOf(objects_, kTlsRouteKind)) {
         if (!attached(route, gateway, *listener)) continue;
@@ -392,12 +402,39 @@ class GatewayApiView {
                                   gateway.ns(), gateway.name()));
           continue;
         }
-        compile(route, std::move(domains));
+        auto entry = std::find_if(tlsRoutes.begin(), tlsRoutes.end(), [&](const auto& e) { return e.first == &route; });
+        if (entry == tlsRoutes.end()) entry = tlsRoutes.insert(tlsRoutes.end(), {&route, {}});
+        for (auto& domain : domains) {
+          if (std::find(entry->second.begin(), entry->second.end(), domain) == entry->second.end()) entry->second.push_back(std::move(domain));
+        }
       }
     }
+    for (const auto& [route, names] : tlsRoutes) compile(*route, names);
+    // Routes of the other family that name one of these listeners (or an HTTP one) by
+    // sectionName are not attached: attached() notes why.
+    for (const char* kind : {kHttpRouteKind, kGrpcRouteKind}) {
+      for (const auto& route : objectsOf(objects_, kind)) {
+        for (const auto* listener : group.passthrough) attached(route, gateway, *listener);
+        for (const auto* listener : group.tcp) attached(route, gateway, *listener);
+      }
+    }
+    for (const char* kind : {kTlsRouteKind, kTcpRouteKind}) {
+      for (const auto& route : objectsOf(objects_, kind)) {
+        for (const auto* listener : group.listeners) attached(route, gateway, *listener);
+      }
+    }
+    // A TCP port has one listener, and its first TCPRoute takes every connection.
     for (const auto* listener : group.tcp) {
+      bool served = false;
       for (const auto& route : objectsOf(objects_, kTcpRouteKind)) {
-        if (attached(route, gateway, *listener)) compile(route, {});
+        if (!attached(route, gateway, *listener)) continue;
+        if (served) {
+          note(route, fmt::format("listener {} of Gateway {}/{} already serves another TCPRoute (the first takes every connection): not served",
+                                  stringAt(*listener, {"name"}), gateway.ns(), gateway.name()));
+          continue;
+        }
+        compile(route, {});
+        served = true;
       }
     }
     return out;

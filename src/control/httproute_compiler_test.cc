@@ -331,12 +331,13 @@ spec:
   - {name: terminate, port: 8443, protocol: TLS, hostname: "t.example.com", tls: {mode: Terminate, certificateRefs: [{name: cert}]}}
   - {name: tcp, port: 31400, protocol: TCP}
   - {name: web, port: 31400, protocol: HTTP}
+  - {name: pass-org, port: 443, protocol: TLS, hostname: "other.org", tls: {mode: Passthrough}}
 ---
 apiVersion: gateway.networking.k8s.io/v1
 kind: TLSRoute
 metadata: {name: nginx, namespace: apps}
 spec:
-  parentRefs: [{name: edge, sectionName: pass}]
+  parentRefs: [{name: edge, sectionName: pass}, {name: edge, sectionName: pass-org}]
   hostnames: [nginx.example.com, other.org]
   rules:
   - backendRefs: [{name: httpbin, port: 8000, weight: 3}, {name: missing, port: 443}]
@@ -350,11 +351,19 @@ spec:
   rules:
   - backendRefs: [{name: httpbin, port: 8000}]
 ---
+apiVersion: gateway.networking.k8s.io/v1alpha2
+kind: TCPRoute
+metadata: {name: echo-second, namespace: apps}
+spec:
+  parentRefs: [{name: edge}]
+  rules:
+  - backendRefs: [{name: httpbin, port: 8000}]
+---
 apiVersion: gateway.networking.k8s.io/v1
 kind: HTTPRoute
 metadata: {name: not-here, namespace: apps}
 spec:
-  parentRefs: [{name: edge}]
+  parentRefs: [{name: edge, sectionName: pass}]
   rules: [{backendRefs: [{name: httpbin, port: 8000}]}]
 )");
   View view;
@@ -364,13 +373,18 @@ spec:
   EXPECT_EQ(pass.protocol(), weft::v1::Listener::TLS);
   ASSERT_EQ(pass.tcp_routes_size(), 1) << "the TCPRoute and HTTPRoute do not attach to a TLS listener";
   EXPECT_EQ(pass.tcp_routes(0).name(), "apps/nginx/rule.0");
-  // other.org is not under the listener's *.example.com.
-  EXPECT_THAT(pass.tcp_routes(0).sni_hosts(), ::testing::ElementsAre("nginx.example.com"));
-  ASSERT_EQ(pass.tcp_routes(0).clusters_size(), 1) << "the missing Service is left out";
+  // Each listener's share of the hostnames: nginx.example.com under *.example.com, other.org
+  // on its own listener of the same port.
+  EXPECT_THAT(pass.tcp_routes(0).sni_hosts(), ::testing::ElementsAre("nginx.example.com", "other.org"));
+  // The missing Service keeps its weight: its share of connections is closed (no endpoint).
+  ASSERT_EQ(pass.tcp_routes(0).clusters_size(), 2);
   EXPECT_EQ(pass.tcp_routes(0).clusters(0).cluster(), "outbound|8000||httpbin.apps.svc.cluster.local");
   EXPECT_EQ(pass.tcp_routes(0).clusters(0).weight(), 3u);
+  EXPECT_EQ(pass.tcp_routes(0).clusters(1).cluster(), "outbound|443||missing.apps.svc.cluster.local");
+  EXPECT_EQ(pass.tcp_routes(0).clusters(1).weight(), 1u);
   EXPECT_TRUE(view.notes("only the first rule is served"));
   EXPECT_TRUE(view.notes("backendRef missing: Service apps/missing does not exist"));
+  EXPECT_TRUE(view.notes("listener pass of Gateway apps/edge (protocol TLS) does not allow this route"));
 
   const auto& tcp = listeners.at("gateway.networking.k8s.io/apps/edge/31400").listener();
   EXPECT_EQ(tcp.protocol(), weft::v1::Listener::TCP);
@@ -379,6 +393,7 @@ spec:
   EXPECT_EQ(tcp.tcp_routes(0).sni_hosts_size(), 0);
   EXPECT_EQ(tcp.tcp_routes(0).clusters(0).weight(), 1u) << "a backendRef's weight defaults to 1";
   EXPECT_TRUE(view.notes("spec.listeners[3]: port 31400 already serves another protocol: left out"));
+  EXPECT_TRUE(view.notes("already serves another TCPRoute (the first takes every connection): not served"));
 
   EXPECT_FALSE(listeners.contains("gateway.networking.k8s.io/apps/edge/8443"));
   EXPECT_TRUE(view.notes("spec.listeners[1]: protocol TLS with tls.mode Terminate is not served yet"));

@@ -414,6 +414,7 @@ spec:
     labels: {version: v3}
     trafficPolicy:
       connectionPool: {tcp: {idleTimeout: 0s}}
+
 ---
 apiVersion: networking.istio.io/v1
 kind: VirtualService

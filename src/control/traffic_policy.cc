@@ -78,7 +78,8 @@ void connectionPool(const json::value& spec, weft::v1::ConnectionPool& out, cons
   auto tcpIdle = durationMsAt(spec, {"tcp", "idleTimeout"});
   if (!tcpIdle) note(fmt::format("connectionPool.tcp.idleTimeout: {}: the default (1h) is used", tcpIdle.error().message));
   out.set_tcp_idle_timeout_ms(tcpIdle ? *tcpIdle : 0);
-  // "0s" turns it off, as in Istio; absent means the default.
+  // "0s" turns it off, as in Istio; absent means the default. (Validation refuses anything
+  // between 0 and 1ms, so a parsed 0 is a written 0.)
   out.set_tcp_idle_timeout_disabled(tcpIdle && *tcpIdle == 0 && at(spec, {"tcp", "idleTimeout"}).is_string());
   // h2UpgradePolicy UPGRADE: the user vouches the port speaks HTTP/2 (Istio upgrades even
   // a port it would not call HTTP); useClientProtocol: follow the client. Validation

@@ -794,18 +794,19 @@ SchemaPtr grpcRouteSpec() {
 // --- TLSRoute and TCPRoute --------------------------------------------------------------------
 
 // Their rules hold backends alone: a TLSRoute matches by its hostnames (the client's SNI),
-// a TCPRoute takes every connection of its listener.
+// a TCPRoute takes every connection of its listener. One schema serves every version, so it
+// takes the loosest: v1alpha2 leaves hostnames and backendRefs optional (v1 requires them).
 SchemaPtr l4RouteRule() {
   static const SchemaPtr schema = object()
                                       .field("name", sectionName())
-                                      .required("backendRefs", atMost(listOf(backendObjectRef().field("weight", integer(0, 1000000)), 1), 16));
+                                      .field("backendRefs", atMost(listOf(backendObjectRef().field("weight", integer(0, 1000000))), 16));
   return schema;
 }
 
 SchemaPtr tlsRouteSpec() {
   static const SchemaPtr schema = object()
                                       .field("parentRefs", atMost(listOf(parentRef()), 32))
-                                      .required("hostnames", atMost(listOf(hostname(), 1), 16))
+                                      .field("hostnames", atMost(listOf(hostname()), 16))
                                       .required("rules", atMost(listOf(l4RouteRule(), 1), 16))
                                       .check(checkParentRefs)
                                       .check(checkRuleNames);
