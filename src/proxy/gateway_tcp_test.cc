@@ -154,9 +154,7 @@ class GatewayTcpTest : public ::testing::Test {
 
   template <class F>
   auto onIo(F f) {
-    std::promise<decltype(f())> result;
-    asio::post(io_, [&] { result.set_value(f()); });
-    return result.get_future().get();
+    return testing::runOnIo(io_, std::move(f));
   }
 
   void SetUp() override {

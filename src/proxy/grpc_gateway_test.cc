@@ -25,6 +25,7 @@
 #include "proxy/gateway_server.h"
 #include "proxy/grpc_test_support.h"
 #include "proxy/grpc_status.h"
+#include "proxy/polling_test_support.h"
 #include "weft/v1/ca.grpc.pb.h"
 
 namespace weft::proxy {
@@ -117,9 +118,7 @@ class GrpcGatewayTest : public ::testing::Test {
   // Runs `f` on the io thread (where the server's state lives) and returns its result.
   template <class F>
   auto onIo(F f) {
-    std::promise<decltype(f())> result;
-    asio::post(io_, [&] { result.set_value(f()); });
-    return result.get_future().get();
+    return testing::runOnIo(io_, std::move(f));
   }
 
   testing::GrpcCall call(const std::string& csr, const std::string& authority = "grpc.example.com") { return testing::callThroughGateway(gatewayPort_, csr, authority); }

@@ -22,6 +22,7 @@
 #include "proxy/gateway_server.h"
 #include "proxy/ztunnel_stand_in.h"
 #include "proxy/grpc_test_support.h"
+#include "proxy/polling_test_support.h"
 #include "weft/v1/ca.grpc.pb.h"
 
 namespace weft::proxy {
@@ -51,9 +52,7 @@ class GrpcHboneTest : public ::testing::Test {
   // Runs `f` on the io thread and returns what it returns.
   template <class F>
   auto onIo(F f) {
-    std::promise<decltype(f())> result;
-    asio::post(io_, [&] { result.set_value(f()); });
-    return result.get_future().get();
+    return testing::runOnIo(io_, std::move(f));
   }
 
   void SetUp() override {

@@ -1,7 +1,12 @@
 #pragma once
-// Test support: waiting, bounded, for something another thread does.
+// Test support: waiting, bounded, for something another thread does, and running a
+// function on an io_context's thread from the test's.
+
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/post.hpp>
 
 #include <chrono>
+#include <future>
 #include <thread>
 
 namespace weft::proxy::testing {
@@ -14,6 +19,15 @@ bool eventually(F done) {
     std::this_thread::sleep_for(std::chrono::milliseconds(5));
   }
   return done();
+}
+
+// Runs `f` on the thread running `io` and returns what it returns (the io thread's state,
+// such as a server's counters, is read there).
+template <class F>
+auto runOnIo(boost::asio::io_context& io, F f) {
+  std::promise<decltype(f())> result;
+  boost::asio::post(io, [&] { result.set_value(f()); });
+  return result.get_future().get();
 }
 
 }  // namespace weft::proxy::testing

@@ -32,6 +32,7 @@
 #include "proxy/gateway_server.h"
 #include "proxy/h2_upstream.h"
 #include "proxy/grpc_test_support.h"
+#include "proxy/polling_test_support.h"
 #include "tls/x509_info.h"
 
 namespace weft::proxy {
@@ -181,9 +182,7 @@ class UpstreamTlsTest : public ::testing::Test {
 
   template <class F>
   auto onIo(F f) {
-    std::promise<decltype(f())> result;
-    asio::post(io_, [&] { result.set_value(f()); });
-    return result.get_future().get();
+    return testing::runOnIo(io_, std::move(f));
   }
 
 
