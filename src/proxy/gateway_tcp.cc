@@ -77,10 +77,9 @@ asio::awaitable<void> GatewayServer::relayConnection(tcp::socket socket, std::sh
   // request to finish: draining leaves it to run until the drain time is up (stop() then
   // shuts it down), as Envoy's tcp_proxy is left to drain.
   DrainHook drainHook(openConnections_, socket.native_handle(), [] {});
-  auto start = std::chrono::system_clock::now();
   auto startSteady = Clock::now();
   RequestRecord record;
-  record.start = start;
+  record.start = std::chrono::system_clock::now();
   record.protocol = "-";
   record.requestedServerName = sni;  // the SNI a passthrough route was picked by
   record.upstreamServiceTime = "-";
@@ -95,26 +94,26 @@ asio::awaitable<void> GatewayServer::relayConnection(tcp::socket socket, std::sh
     metrics_.tcpClosed(tcpRecord);
     writeAccessLog(record);
   };
+  // A connection closed before any byte is relayed: counted as opened and closed with `flags`.
+  auto refuse = [&](const std::string& flags, const std::string& why) {
+    tcpRecord.responseFlags = flags;
+    metrics_.tcpOpened(tcpRecord);
+    spdlog::info("gateway: TCP client {} closed: {}", peer, why);
+    finish(flags);
+  };
 
   std::string clusterName = route == nullptr ? "" : pickWeighted(route->spec.clusters(), route->totalWeight, random_);
   const weft::v1::Cluster* cluster = clusterName.empty() ? nullptr : config->cluster(clusterName);
   tcpRecord.destinationService = cluster != nullptr ? cluster->service_hostname() : "unknown";
   tcpRecord.destinationServiceNamespace = cluster != nullptr ? cluster->service_namespace() : "unknown";
   if (route == nullptr || cluster == nullptr || cluster->endpoints().empty()) {
-    tcpRecord.responseFlags = route == nullptr ? "NR" : "UH";
-    metrics_.tcpOpened(tcpRecord);
-    spdlog::info("gateway: TCP client {} closed: {}", peer, route == nullptr ? "no route" : "no healthy upstream in " + clusterName);
-    finish(tcpRecord.responseFlags);
+    refuse(route == nullptr ? "NR" : "UH", route == nullptr ? "no route" : "no healthy upstream in " + clusterName);
     co_return;
   }
   ClusterState& state = clusters_[clusterName];
   weft::v1::ConnectionPool limits = cluster->connection_pool();
   if (!state.admitRelay(limits.max_connections())) {
-    tcpRecord.responseFlags = "UO";
-    metrics_.tcpOpened(tcpRecord);
-    spdlog::info("gateway: TCP client {} closed: {} has its {} connections (connectionPool.tcp.maxConnections)", peer, clusterName,
-                 limits.max_connections());
-    finish("UO");
+    refuse("UO", fmt::format("{} has its {} connections (connectionPool.tcp.maxConnections)", clusterName, limits.max_connections()));
     co_return;
   }
   struct RelaySlot {
@@ -137,14 +136,12 @@ asio::awaitable<void> GatewayServer::relayConnection(tcp::socket socket, std::sh
   state.finished(*cluster, endpoint, opened == TryStatus::kOk ? 200 : 503, Clock::now());
   cluster = nullptr;
   config.reset();
-  if (opened != TryStatus::kOk) tcpRecord.responseFlags = "UF";
-  metrics_.tcpOpened(tcpRecord);
   if (opened != TryStatus::kOk) {
-    spdlog::info("gateway: TCP client {} closed: connecting to {}{} failed{}", peer, endpoint, target.hboneIdentity.empty() ? "" : " (HBONE)",
-                 reason.empty() ? "" : ": " + reason);
-    finish("UF");
+    refuse("UF", fmt::format("connecting to {}{} failed{}", endpoint, target.hboneIdentity.empty() ? "" : " (HBONE)",
+                             reason.empty() ? "" : ": " + reason));
     co_return;
   }
+  metrics_.tcpOpened(tcpRecord);
   // stop() shuts the upstream side down too: a backend that ignores the client's
   // half-close must not keep the relay (and the gateway's shutdown) waiting.
   int upstreamDescriptor = upstream.tunnel ? upstream.tunnel->stream.socket().native_handle() : upstream.tcp->stream.native_handle();
