@@ -193,8 +193,7 @@ class ProxyViewCompiler {
     std::string mode = stringAt(server, {"tls", "mode"});
     std::string credential = stringAt(server, {"tls", "credentialName"});
     if (mode != "SIMPLE" && mode != "MUTUAL") {
-      note(gateway, fmt::format("HTTPS server on port {}: tls mode {:?} is not served (SIMPLE, MUTUAL and PASSTHROUGH are): left out", port,
-                                mode.empty() ? "PASSTHROUGH" : mode));
+      note(gateway, fmt::format("HTTPS server on port {}: tls mode {:?} is not served (SIMPLE, MUTUAL and PASSTHROUGH are): left out", port, mode));
       return std::nullopt;
     }
     if (credential.empty()) {

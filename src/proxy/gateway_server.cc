@@ -222,8 +222,7 @@ asio::awaitable<void> GatewayServer::session(tcp::socket socket, uint32_t port) 
     }
     if (tls == nullptr) {
       ++passthroughRefused_;
-      spdlog::info("gateway: TLS client {} on port {} closed: no route for SNI {:?}", peer, port, hello.sni);
-      // Logged and counted as Envoy does a connection no filter chain takes.
+      // Logged (by the relay, flag NR) and counted as Envoy does a connection no filter chain takes.
       co_await relayConnection(std::move(socket), std::move(config), nullptr, std::move(peer), std::move(hello.sni));
       co_return;
     }

@@ -107,7 +107,8 @@ asio::awaitable<void> GatewayServer::relayConnection(tcp::socket socket, std::sh
   tcpRecord.destinationService = cluster != nullptr ? cluster->service_hostname() : "unknown";
   tcpRecord.destinationServiceNamespace = cluster != nullptr ? cluster->service_namespace() : "unknown";
   if (route == nullptr || cluster == nullptr || cluster->endpoints().empty()) {
-    refuse(route == nullptr ? "NR" : "UH", route == nullptr ? "no route" : "no healthy upstream in " + clusterName);
+    refuse(route == nullptr ? "NR" : "UH",
+           route == nullptr ? fmt::format("no route for SNI {:?}", sni) : "no healthy upstream in " + clusterName);
     co_return;
   }
   ClusterState& state = clusters_[clusterName];
