@@ -23,17 +23,18 @@ bool matchApplies(const model::Object& vs, const json::value& match, const TcpRo
   return std::any_of(gateways.begin(), gateways.end(), [&](const json::value& g) {
     if (!g.is_string()) return false;
     std::string name(g.get_string());
-    if (name.find('/') == std::string::npos) name = vs.ns() + "/" + name;
+    // "mesh" is every waypoint's (and sidecar's) scope, never a Gateway's.
+    if (name != kMeshScope && name.find('/') == std::string::npos) name = vs.ns() + "/" + name;
     return name == scope.gatewayKey;
   });
 }
 
-// A match on what a gateway's relay does not know yet is left out, with a note, rather than
+// A match on what the relay does not know yet is left out, with a note, rather than
 // widened by ignoring it.
 bool unsupportedMatch(const model::Object& vs, const json::value& match, const std::string& where, const RouteCompiler::Note& note) {
   for (const char* field : {"sourceLabels", "destinationSubnets", "sourceNamespace"}) {
     if (match.is_object() && match.as_object().contains(field)) {
-      note(vs, fmt::format("{}.{} is not compiled for gateways: that match is left out", where, field));
+      note(vs, fmt::format("{}.{} is not compiled yet: that match is left out", where, field));
       return true;
     }
   }

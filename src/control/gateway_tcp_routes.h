@@ -1,6 +1,7 @@
 #pragma once
 // A VirtualService's tls[] and tcp[] rules compiled for one Gateway listener (weft.v1.TcpRoute),
-// as Istio builds a gateway's TLS-passthrough and TCP filter chains:
+// as Istio builds a gateway's TLS-passthrough and TCP filter chains, or for a waypoint's TCP
+// Service port (scope kMeshScope: the rules whose matches name no gateways, or "mesh"):
 // - a match with `port` takes only that server port; one with `gateways` only the Gateways
 //   it names ("ns/name", or "name" in the VirtualService's namespace);
 // - a tls[] match becomes one route per match block, its sniHosts narrowed to what the
@@ -20,8 +21,10 @@
 
 namespace weft::control {
 
+inline constexpr const char* kMeshScope = "mesh";
+
 struct TcpRouteScope {
-  std::string gatewayKey;  // "<ns>/<name>"
+  std::string gatewayKey;  // "<ns>/<name>", or kMeshScope at a waypoint
   uint32_t port = 0;       // the server port
 };
 

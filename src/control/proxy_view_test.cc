@@ -615,7 +615,7 @@ spec:
     return std::any_of(b.notes.begin(), b.notes.end(), [&](const std::string& n) { return n.find(text) != std::string::npos; });
   };
   EXPECT_TRUE(noted("server on port 9443 has protocol TLS (tls mode SIMPLE)"));
-  EXPECT_TRUE(noted("tcp[2].match[0].sourceLabels is not compiled for gateways: that match is left out"));
+  EXPECT_TRUE(noted("tcp[2].match[0].sourceLabels is not compiled yet: that match is left out"));
   EXPECT_TRUE(noted("server on port 31400 has protocol TLS, but the port already serves TCP: left out"));
 }
 

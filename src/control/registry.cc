@@ -100,6 +100,7 @@ void addServices(const ObjectsByKind& objects, const std::map<std::string, const
       p->set_port(static_cast<uint32_t>(at(port, {"port"}).is_int64() ? at(port, {"port"}).get_int64() : 0));
       p->set_target_port(static_cast<uint32_t>(at(port, {"targetPort"}).is_int64() ? at(port, {"targetPort"}).get_int64() : p->port()));
       p->set_protocol(model::servicePortProtocol(port));
+      p->set_protocol_unset(model::declaredServicePortProtocol(port).empty());
     }
     auto ns = namespaces.find(service.ns());
     s->set_waypoint(waypointFor(service, ns == namespaces.end() ? nullptr : ns->second));

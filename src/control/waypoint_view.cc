@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <functional>
 #include <iterator>
 #include <map>
 #include <set>
@@ -10,6 +11,7 @@
 
 #include "control/authorization_compiler.h"
 #include "control/gamma_routes.h"
+#include "control/gateway_tcp_routes.h"
 #include "control/grpcroute_compiler.h"
 #include "control/httproute_compiler.h"
 #include "control/proxy_view.h"
@@ -74,6 +76,19 @@ weft::v1::Route defaultRoute(const std::string& clusterName, const std::string& 
   return route;
 }
 
+// How a waypoint serves a Service port: as HTTP for the HTTP family (http, http2, grpc,
+// grpc-web), as bytes for every other declared protocol (tcp, tls, https, mongo, ...: the
+// waypoint neither terminates nor reads them), and by the first bytes when the port
+// declares none, as Istio's waypoint sniffs such ports.
+enum class PortService { kHttp, kTcp, kDetect };
+
+PortService portService(const weft::v1::ServicePort& port) {
+  if (port.protocol_unset()) return PortService::kDetect;
+  const std::string& p = port.protocol();
+  if (p == "HTTP" || p == "HTTP2" || p == "GRPC" || p == "GRPC-Web") return PortService::kHttp;
+  return PortService::kTcp;
+}
+
 class WaypointViewCompiler {
  public:
   WaypointViewCompiler(const ObjectsByKind& objects, RegistryBuild& build, const RouteCompiler::ClusterFor& clusterFor)
@@ -133,26 +148,20 @@ class WaypointViewCompiler {
     }
     for (const auto& port : service.ports()) {
       const std::string name = fmt::format("{}/{}:{}", waypoint, service.hostname(), port.port());
+      const PortService kind = portService(port);
       weft::v1::Resource listenerResource;
       listenerResource.set_name(name);
       auto* listener = listenerResource.mutable_listener();
       listener->set_name(name);
       listener->set_port(port.port());
-      listener->set_protocol(weft::v1::Listener::HTTP);
+      listener->set_protocol(kind == PortService::kTcp ? weft::v1::Listener::TCP : weft::v1::Listener::HTTP);
+      listener->set_detect_protocol(kind == PortService::kDetect);
       listener->set_route_config_name(name);
       listener->set_gateway(waypoint);
       (*listener->mutable_selector())[kWaypointGatewayNameLabel] = waypointName;
       listener->set_waypoint_service(service.hostname());
       for (const auto& address : service.addresses()) listener->add_waypoint_authorities(fmt::format("{}:{}", address, port.port()));
 
-      weft::v1::Resource routesResource;
-      routesResource.set_name(name);
-      auto* config = routesResource.mutable_route_configuration();
-      config->set_name(name);
-      auto* vhost = config->add_virtual_hosts();
-      vhost->set_name(fmt::format("{}:{}", service.hostname(), port.port()));
-      // The Service was chosen by the CONNECT authority: any Host header reaches it.
-      vhost->add_domains("*");
       // A destination without a port on this Service means the port the request came to
       // (Istio builds each port's routes so).
       RouteCompiler routes(
@@ -162,20 +171,54 @@ class WaypointViewCompiler {
             return clusterFor_(vs, host, samePort ? listenerPort : destinationPort, subset);
           },
           [this](const Object& o, const std::string& what) { note(o, what); });
-      for (const Object* vs : covering) {
-        for (auto& route : routes.compile(*vs)) {
-          // A match on another port is another listener's, as for Gateways.
-          if (route.match().port() != 0 && route.match().port() != port.port()) continue;
-          *vhost->add_routes() = route;
+      // Made only when a default route needs it (clusters are made on first use).
+      auto defaultCluster = [&] { return clusterFor_(*serviceObj, service.hostname(), port.port(), ""); };
+      if (kind != PortService::kHttp) addTcpRoutes(covering, routes, service, port.port(), defaultCluster, *listener);
+
+      weft::v1::Resource routesResource;
+      routesResource.set_name(name);
+      auto* config = routesResource.mutable_route_configuration();
+      config->set_name(name);
+      if (kind != PortService::kTcp) {
+        auto* vhost = config->add_virtual_hosts();
+        vhost->set_name(fmt::format("{}:{}", service.hostname(), port.port()));
+        // The Service was chosen by the CONNECT authority: any Host header reaches it.
+        vhost->add_domains("*");
+        for (const Object* vs : covering) {
+          for (auto& route : routes.compile(*vs)) {
+            // A match on another port is another listener's, as for Gateways.
+            if (route.match().port() != 0 && route.match().port() != port.port()) continue;
+            *vhost->add_routes() = route;
+          }
         }
-      }
-      const bool gamma = addMeshRoutes(meshRoutes, meshGrpcRoutes, service, port.port(), *vhost);
-      if (covering.empty() && !gamma) {
-        *vhost->add_routes() = defaultRoute(clusterFor_(*serviceObj, service.hostname(), port.port(), ""), service.hostname(), port.port());
+        const bool gamma = addMeshRoutes(meshRoutes, meshGrpcRoutes, service, port.port(), *vhost);
+        if (covering.empty() && !gamma) *vhost->add_routes() = defaultRoute(defaultCluster(), service.hostname(), port.port());
       }
       build_.resources[kListenerType][name] = std::move(listenerResource);
       build_.resources[kRouteConfigurationType][name] = std::move(routesResource);
     }
+  }
+
+  // A TCP (or undetected) Service port at the waypoint: the tcp[] rules of the mesh
+  // VirtualServices for the Service that take this port, in their order, else every
+  // connection to the Service's own endpoints (Istio's default TCP route). tls[] rules
+  // route by SNI, which the waypoint does not read: noted.
+  void addTcpRoutes(const std::vector<const Object*>& covering, const RouteCompiler& routes, const weft::v1::Service& service,
+                    uint32_t port, const std::function<std::string()>& defaultCluster, weft::v1::Listener& listener) {
+    auto noteOn = [this](const Object& o, const std::string& what) { note(o, what); };
+    for (const Object* vs : covering) {
+      for (auto& route : tcpRoutesFor(routes, *vs, TcpRouteScope{kMeshScope, port}, noteOn)) *listener.add_tcp_routes() = std::move(route);
+      if (!arrayAt(vs->value(), {"spec", "tls"}).empty()) {
+        note(*vs, fmt::format("tls[] routes are not built at waypoints: port {} of {} is routed by its tcp[] rules or to the Service", port,
+                              service.hostname()));
+      }
+    }
+    if (!listener.tcp_routes().empty()) return;
+    auto* route = listener.add_tcp_routes();
+    route->set_name(fmt::format("default/{}:{}", service.hostname(), port));
+    auto* cluster = route->add_clusters();
+    cluster->set_cluster(defaultCluster());
+    cluster->set_weight(1);
   }
 
   // Istio applies mesh routes in ambient only at waypoints: say so for the others.

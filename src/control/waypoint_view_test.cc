@@ -169,6 +169,81 @@ TEST(WaypointView, AServiceNoMeshVirtualServiceCoversGetsTheDefaultRoute) {
   EXPECT_EQ(cluster.endpoints(0), "198.18.1.4:8080");
 }
 
+// A Service with a TCP port, an undeclared one and a Redis one, and a mesh VirtualService
+// with tcp[] rules for it.
+const char* kTcpService = R"(
+---
+apiVersion: v1
+kind: Service
+metadata: {name: store, namespace: shop}
+spec:
+  clusterIP: 198.19.0.20
+  selector: {app: hb}
+  ports: [{name: tcp, port: 5000}, {name: data, port: 6000}, {name: cache, port: 6379, appProtocol: redis}]
+---
+apiVersion: networking.istio.io/v1
+kind: VirtualService
+metadata: {name: store-split, namespace: shop}
+spec:
+  hosts: [store]
+  tcp:
+  - match: [{port: 5000}]
+    route:
+    - {destination: {host: hb, subset: v1, port: {number: 9000}}, weight: 80}
+    - {destination: {host: hb, subset: v2, port: {number: 9000}}, weight: 20}
+  - match: [{port: 6000, gateways: [istio-system/ingress]}]
+    route: [{destination: {host: echo}}]
+  - match: [{port: 6000, gateways: [mesh]}]
+    route: [{destination: {host: store, port: {number: 6000}}}]
+  tls:
+  - match: [{sniHosts: [store]}]
+    route: [{destination: {host: echo}}]
+)";
+
+TEST(WaypointView, TcpPortsAreRelayedByTcpRulesOrToTheService) {
+  auto b = buildRegistry(objectsFrom(std::string(kShop) + kTcpService), settings());
+  const auto& tcp = resource(b, kListenerType, "shop/waypoint/store.shop.svc.cluster.local:5000").listener();
+  EXPECT_EQ(tcp.protocol(), weft::v1::Listener::TCP);
+  EXPECT_FALSE(tcp.detect_protocol());
+  ASSERT_EQ(tcp.waypoint_authorities_size(), 1);
+  EXPECT_EQ(tcp.waypoint_authorities(0), "198.19.0.20:5000");
+  ASSERT_EQ(tcp.tcp_routes_size(), 1);
+  EXPECT_EQ(tcp.tcp_routes(0).name(), "shop/store-split/tcp.0");
+  ASSERT_EQ(tcp.tcp_routes(0).clusters_size(), 2);
+  EXPECT_EQ(tcp.tcp_routes(0).clusters(0).cluster(), "outbound|9000|v1|hb.shop.svc.cluster.local");
+  EXPECT_EQ(tcp.tcp_routes(0).clusters(0).weight(), 80u);
+  EXPECT_EQ(tcp.tcp_routes(0).clusters(1).cluster(), "outbound|9000|v2|hb.shop.svc.cluster.local");
+  EXPECT_TRUE(resource(b, kRouteConfigurationType, tcp.name()).route_configuration().virtual_hosts().empty());
+
+  // Undeclared: HTTP routes (the VirtualService has no http[]: the default) and the tcp[]
+  // rule whose gateways name the mesh, not the one for an ingress Gateway.
+  const auto& detect = resource(b, kListenerType, "shop/waypoint/store.shop.svc.cluster.local:6000").listener();
+  EXPECT_EQ(detect.protocol(), weft::v1::Listener::HTTP);
+  EXPECT_TRUE(detect.detect_protocol());
+  ASSERT_EQ(detect.tcp_routes_size(), 1);
+  EXPECT_EQ(detect.tcp_routes(0).name(), "shop/store-split/tcp.2");
+  EXPECT_EQ(detect.tcp_routes(0).clusters(0).cluster(), "outbound|6000||store.shop.svc.cluster.local");
+  EXPECT_EQ(resource(b, kRouteConfigurationType, detect.name()).route_configuration().virtual_hosts_size(), 1);
+
+  // appProtocol redis: bytes, and with no tcp[] rule for the port, the Service itself.
+  const auto& redis = resource(b, kListenerType, "shop/waypoint/store.shop.svc.cluster.local:6379").listener();
+  EXPECT_EQ(redis.protocol(), weft::v1::Listener::TCP);
+  ASSERT_EQ(redis.tcp_routes_size(), 1);
+  EXPECT_EQ(redis.tcp_routes(0).name(), "default/store.shop.svc.cluster.local:6379");
+  EXPECT_EQ(redis.tcp_routes(0).clusters(0).cluster(), "outbound|6379||store.shop.svc.cluster.local");
+  EXPECT_EQ(redis.tcp_routes(0).clusters(0).weight(), 1u);
+
+  // HTTP ports are as they were: no TCP routes.
+  const auto& http = resource(b, kListenerType, "shop/waypoint/hb.shop.svc.cluster.local:8000").listener();
+  EXPECT_EQ(http.protocol(), weft::v1::Listener::HTTP);
+  EXPECT_FALSE(http.detect_protocol());
+  EXPECT_TRUE(http.tcp_routes().empty());
+
+  bool noted = false;
+  for (const auto& n : b.notes) noted = noted || (n.find("store-split") != std::string::npos && n.find("tls[] routes are not built at waypoints") != std::string::npos);
+  EXPECT_TRUE(noted);
+}
+
 TEST(WaypointView, RemovingTheLabelRemovesTheListeners) {
   std::string yaml = kShop;
   yaml.replace(yaml.find(", istio.io/use-waypoint: waypoint"), std::string(", istio.io/use-waypoint: waypoint").size(), "");

@@ -59,6 +59,11 @@ std::string knownProtocol(std::string_view name) {
 }  // namespace
 
 std::string servicePortProtocol(const json::value& servicePort) {
+  std::string declared = declaredServicePortProtocol(servicePort);
+  return declared.empty() ? "TCP" : declared;
+}
+
+std::string declaredServicePortProtocol(const json::value& servicePort) {
   if (auto app = stringAt(servicePort, {"appProtocol"}); !app.empty()) {
     // Kubernetes' own standard values (KEP-3726), as Istio reads them.
     if (app == "kubernetes.io/h2c") return "HTTP2";
@@ -69,8 +74,7 @@ std::string servicePortProtocol(const json::value& servicePort) {
   // grpc-web is the one prefix that itself contains a dash.
   if (name.starts_with("grpc-web-") || name == "grpc-web") return "GRPC-Web";
   auto dash = name.find('-');
-  if (auto p = knownProtocol(name.substr(0, dash)); !p.empty()) return p;
-  return "TCP";
+  return knownProtocol(name.substr(0, dash));
 }
 
 std::string serviceEntryPortProtocol(const json::value& entryPort) {

@@ -20,6 +20,9 @@ int resolveTargetPort(const boost::json::value& servicePort, const Object& pod);
 // Istio's protocol selection: appProtocol, else the port name's prefix before '-'
 // (http, http2, https, grpc, grpc-web, tcp, tls, mongo, redis, mysql), else TCP.
 std::string servicePortProtocol(const boost::json::value& servicePort);
+// The same, but empty when neither appProtocol nor the name says: Istio then detects the
+// protocol from the first bytes (a waypoint sniffs HTTP; see waypoint_view.cc).
+std::string declaredServicePortProtocol(const boost::json::value& servicePort);
 
 // A ServiceEntry port's `protocol`, which Istio reads case-insensitively: the spelling
 // servicePortProtocol() uses for a known name ("grpc" is GRPC), TCP when unset, else as

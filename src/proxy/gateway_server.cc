@@ -198,9 +198,9 @@ asio::awaitable<void> GatewayServer::session(tcp::socket socket, uint32_t port) 
   std::shared_ptr<TlsListener> tls = found == config->ports().end() ? nullptr : found->second.tls;
   if (found != config->ports().end() && found->second.kind == PortRoutes::Kind::kTcp) {
     const CompiledTcpRoute* route = ProxyConfig::tcpRoute(found->second, "");
-    std::string noName;  // named: see below
     // The snapshot moves into the relay, which lets it go once connected.
-    co_await relayConnection(std::move(socket), std::move(config), route, std::move(peer), std::move(noName));
+    Downstream client{std::move(peer)};
+    co_await relayConnection(std::move(socket), std::move(config), route, std::move(client), port);
     co_return;
   }
   if (found != config->ports().end() && found->second.kind == PortRoutes::Kind::kTls && (!found->second.tcpRoutes.empty() || tls == nullptr)) {
@@ -217,13 +217,15 @@ asio::awaitable<void> GatewayServer::session(tcp::socket socket, uint32_t port) 
     const CompiledTcpRoute* route = ProxyConfig::tcpRoute(found->second, hello.sni);
     if (route != nullptr && (tls == nullptr || ProxyConfig::matchRank(*route, hello.sni) > tls->matchRank(hello.sni))) {
       tls.reset();
-      co_await relayConnection(std::move(socket), std::move(config), route, std::move(peer), std::move(hello.sni));
+      Downstream client{std::move(peer), false, "", std::move(hello.sni)};
+      co_await relayConnection(std::move(socket), std::move(config), route, std::move(client), port);
       co_return;
     }
     if (tls == nullptr) {
       ++passthroughRefused_;
       // Logged (by the relay, flag NR) and counted as Envoy does a connection no filter chain takes.
-      co_await relayConnection(std::move(socket), std::move(config), nullptr, std::move(peer), std::move(hello.sni));
+      Downstream client{std::move(peer), false, "", std::move(hello.sni)};
+      co_await relayConnection(std::move(socket), std::move(config), nullptr, std::move(client), port);
       co_return;
     }
   }
@@ -273,8 +275,18 @@ asio::awaitable<void> GatewayServer::serveTunnel(asio::local::stream_protocol::s
   // destination.port); the target itself is looked up per request in the current config.
   auto colon = peer.authority.rfind(':');
   uint32_t port = colon == std::string::npos ? 0 : static_cast<uint32_t>(std::atoi(peer.authority.c_str() + colon + 1));
-  beast::basic_stream<asio::local::stream_protocol> stream(std::move(socket));
   Downstream tunnel{std::move(peer.address), false, std::move(peer.identity), "", std::move(peer.authority)};
+  std::shared_ptr<const ProxyConfig> config = config_;  // pinned while the protocol is told
+  const WaypointTarget* target = config->waypointTarget(tunnel.waypointAuthority);
+  bool relay = target != nullptr && target->kind == WaypointTarget::Kind::kTcp;
+  if (target != nullptr && target->kind == WaypointTarget::Kind::kDetect) relay = !co_await tunnelSpeaksHttp(socket);
+  if (relay) {
+    const CompiledTcpRoute* route = &target->tcpRoutes.front();
+    co_await relayConnection(std::move(socket), std::move(config), route, std::move(tunnel), port);
+    co_return;
+  }
+  config.reset();  // each request looks its target up again in the config of its time
+  beast::basic_stream<asio::local::stream_protocol> stream(std::move(socket));
   // An h2c client's bytes arrive as they were sent (ztunnel carries TCP): HTTP/2 with prior
   // knowledge is told apart by its preface, as on a plain listener.
   if (co_await opensWithHttp2Preface(stream.socket())) {

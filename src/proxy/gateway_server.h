@@ -71,7 +71,8 @@ class GatewayServer {
   };
   // The waypoint's requests: HTTP/1.1 (or h2c) carried by one HBONE stream, handed over as one end of
   // a socket pair (waypoint_listener.cc), served by the same session code as the gateway's
-  // listeners, routed by the target the authority names.
+  // listeners, routed by the target the authority names. A target that is a TCP port (or an
+  // undeclared one whose first bytes are not HTTP) has its bytes relayed by its TCP route.
   boost::asio::awaitable<void> serveTunnel(boost::asio::local::stream_protocol::socket socket, TunnelPeer peer);
   // Ports actually bound (tests bind 0 through listener port overrides: see boundPort()).
   size_t listenerCount() const { return acceptors_.size(); }
@@ -211,8 +212,18 @@ class GatewayServer {
   // clusters (by weight, then the cluster's load balancer), connected within the connect
   // timeout, then bytes both ways until both sides end; istio_tcp_* metrics and one access
   // log line. Without an endpoint or a connection, the client's connection is closed.
-  boost::asio::awaitable<void> relayConnection(boost::asio::ip::tcp::socket socket, std::shared_ptr<const ProxyConfig> config,
-                                               const CompiledTcpRoute* route, std::string peer, std::string sni);
+  // `client`: its address and SNI; at a waypoint its HBONE identity and the authority that
+  // picked the target, whose policies (else the gateway's own) decide with a connection's
+  // fields only (http_authorization.h). `port`: the listener's, or the waypoint's Service port.
+  // `Socket`: a TCP client, or a waypoint tunnel's end of a socket pair.
+  template <class Socket>
+  boost::asio::awaitable<void> relayConnection(Socket socket, std::shared_ptr<const ProxyConfig> config, const CompiledTcpRoute* route,
+                                               Downstream client, uint32_t port);
+  // For a waypoint port that declares no protocol: whether the tunnel's first bytes are HTTP
+  // (protocol_sniff.h), peeked so they stay for whichever side reads them. Nothing within a
+  // second (a protocol where the server speaks first), or no decision within the header
+  // timeout, is not HTTP: relayed as bytes.
+  boost::asio::awaitable<bool> tunnelSpeaksHttp(boost::asio::local::stream_protocol::socket& socket);
   // One access log line in the mesh's format, when the mesh asks for one.
   void writeAccessLog(const RequestRecord& record) const;
   // A copy of the request to a mirror cluster, Host suffixed "-shadow"; its answer is

@@ -1,7 +1,7 @@
 // The gateway's connections that are not HTTP: TCP routes (Gateway servers with protocol
-// TCP, VirtualService tcp[]) and TLS passthrough (tls mode PASSTHROUGH, VirtualService
-// tls[] by SNI), relayed as bytes to an endpoint of the route's cluster, as Envoy's
-// tcp_proxy filter does behind Istio's gateways. Mesh endpoints are reached over HBONE with
+// TCP, VirtualService tcp[]), TLS passthrough (tls mode PASSTHROUGH, VirtualService tls[] by
+// SNI) and a waypoint's TCP Service ports, relayed as bytes to an endpoint of the route's
+// cluster, as Envoy's tcp_proxy filter does behind Istio's gateways and waypoints. Mesh endpoints are reached over HBONE with
 // the gateway's identity, so the TLS a passthrough client speaks travels inside mTLS.
 
 #include <fmt/format.h>
@@ -18,6 +18,7 @@
 #include "net/byte_relay.h"
 #include "proxy/gateway_helpers.h"
 #include "proxy/gateway_server.h"
+#include "proxy/protocol_sniff.h"
 
 namespace weft::proxy {
 
@@ -34,6 +35,10 @@ constexpr auto kUseTuple = asio::as_tuple(asio::use_awaitable);
 
 // Istio's connectionPool.tcp.idleTimeout when none is set.
 constexpr auto kDefaultTcpIdleTimeout = std::chrono::hours(1);
+
+// How long a waypoint port with no declared protocol waits for the client's first bytes
+// before taking the connection for one where the server speaks first.
+constexpr auto kFirstBytesWait = std::chrono::seconds(1);
 
 // Room for the largest ClientHello taken and the headers of the records it may come in.
 constexpr size_t kPeekBytes = kMaxClientHelloBytes + 1024;
@@ -71,19 +76,49 @@ asio::awaitable<ClientHelloScan> GatewayServer::peekClientHello(tcp::socket& soc
   co_return scan;  // kNeedMore: the caller reports the timeout
 }
 
-asio::awaitable<void> GatewayServer::relayConnection(tcp::socket socket, std::shared_ptr<const ProxyConfig> config,
-                                                     const CompiledTcpRoute* route, std::string peer, std::string sni) {
+asio::awaitable<bool> GatewayServer::tunnelSpeaksHttp(asio::local::stream_protocol::socket& socket) {
+  auto start = Clock::now();
+  auto firstBytesBy = start + kFirstBytesWait, deadline = start + options_.headerTimeout;
+  asio::steady_timer timer(io_);
+  std::array<char, kMaxSniffBytes> peeked;
+  std::chrono::milliseconds pollEvery{5};
+  while (Clock::now() < deadline) {
+    ssize_t got = ::recv(socket.native_handle(), peeked.data(), peeked.size(), MSG_PEEK | MSG_DONTWAIT);
+    // Closed before a byte: the HTTP reader ends it at once, with no upstream opened.
+    if (got == 0 || (got < 0 && errno != EAGAIN && errno != EWOULDBLOCK)) co_return true;
+    if (got > 0) {
+      SniffedProtocol sniffed = sniffProtocol({peeked.data(), static_cast<size_t>(got)});
+      if (sniffed != SniffedProtocol::kNeedMore) co_return sniffed == SniffedProtocol::kHttp;
+      // A start of a request line: readiness would not change until more comes, so poll.
+      timer.expires_after(pollEvery);
+      pollEvery = std::min(pollEvery * 2, std::chrono::milliseconds(100));
+      co_await timer.async_wait(kUseTuple);
+      continue;
+    }
+    timer.expires_at(firstBytesBy);
+    auto readable = co_await (socket.async_wait(asio::local::stream_protocol::socket::wait_read, kUseTuple) || timer.async_wait(kUseTuple));
+    if (readable.index() == 1) co_return false;  // nothing yet: the server may be the one to speak first
+  }
+  co_return false;
+}
+
+template <class Socket>
+asio::awaitable<void> GatewayServer::relayConnection(Socket socket, std::shared_ptr<const ProxyConfig> config, const CompiledTcpRoute* route,
+                                                     Downstream client, uint32_t port) {
   // The client's connection is registered by the session. A relayed connection carries no
   // request to finish: draining leaves it to run until the drain time is up (stop() then
   // shuts it down), as Envoy's tcp_proxy is left to drain.
   DrainHook drainHook(openConnections_, socket.native_handle(), [] {});
+  const std::string& peer = client.address;
+  const bool atWaypoint = !client.waypointAuthority.empty();
   auto startSteady = Clock::now();
   RequestRecord record;
   record.start = std::chrono::system_clock::now();
   record.protocol = "-";
-  record.requestedServerName = sni;  // the SNI a passthrough route was picked by
+  record.requestedServerName = client.sni;  // the SNI a passthrough route was picked by
   record.upstreamServiceTime = "-";
   TcpConnectionRecord tcpRecord;
+  if (atWaypoint) tcpRecord.sourcePrincipal = record.sourcePrincipal = client.identity;
   auto finish = [&](std::string flags) {
     record.responseFlags = tcpRecord.responseFlags = std::move(flags);
     record.destinationService = tcpRecord.destinationService;
@@ -102,13 +137,29 @@ asio::awaitable<void> GatewayServer::relayConnection(tcp::socket socket, std::sh
     finish(flags);
   };
 
+  // AuthorizationPolicy, as Envoy's network RBAC filter runs before tcp_proxy: a denied
+  // connection is closed before an upstream is chosen.
+  const WaypointTarget* waypoint = atWaypoint ? config->waypointTarget(client.waypointAuthority) : nullptr;
+  const HttpAuthorizer& authorizer = waypoint != nullptr ? waypoint->authorizer : config->authorizer();
+  if (!authorizer.empty()) {
+    AuthorizationFacts facts{.port = port, .sourceAddress = peer, .peerIdentity = client.identity, .sni = client.sni, .connectionOnly = true};
+    AuthorizationDecision decision = authorizer.decide(facts);
+    for (const auto& audited : decision.audited) spdlog::info("gateway: AUDIT TCP connection from {} to port {} matched {}", peer, port, audited);
+    if (!decision.allowed) {
+      ++authorizationDenials_;
+      spdlog::info("gateway: TCP client {} to port {} closed: RBAC: access denied{}", peer, port,
+                   decision.policy.empty() ? "" : " by " + decision.policy);
+      co_return;
+    }
+  }
+
   std::string clusterName = route == nullptr ? "" : pickWeighted(route->spec.clusters(), route->totalWeight, random_);
   const weft::v1::Cluster* cluster = clusterName.empty() ? nullptr : config->cluster(clusterName);
   tcpRecord.destinationService = cluster != nullptr ? cluster->service_hostname() : "unknown";
   tcpRecord.destinationServiceNamespace = cluster != nullptr ? cluster->service_namespace() : "unknown";
   if (route == nullptr || cluster == nullptr || cluster->endpoints().empty()) {
     refuse(route == nullptr ? "NR" : "UH",
-           route == nullptr ? fmt::format("no route for SNI {:?}", sni) : "no healthy upstream in " + clusterName);
+           route == nullptr ? fmt::format("no route for SNI {:?}", client.sni) : "no healthy upstream in " + clusterName);
     co_return;
   }
   ClusterState& state = clusters_[clusterName];
@@ -160,10 +211,16 @@ asio::awaitable<void> GatewayServer::relayConnection(tcp::socket socket, std::sh
   } else {
     counts = co_await net::relayBytes(socket, static_cast<tcp::socket&>(upstream.tcp->stream), idleTimeout);
   }
+
   if (counts.idledOut) spdlog::debug("gateway: TCP client {} to {}: idle for the idle timeout: closed", peer, endpoint);
   tcpRecord.bytesReceived = counts.aToB;
   tcpRecord.bytesSent = counts.bToA;
   finish("-");
 }
+
+template asio::awaitable<void> GatewayServer::relayConnection(tcp::socket, std::shared_ptr<const ProxyConfig>, const CompiledTcpRoute*,
+                                                              Downstream, uint32_t);
+template asio::awaitable<void> GatewayServer::relayConnection(asio::local::stream_protocol::socket, std::shared_ptr<const ProxyConfig>,
+                                                              const CompiledTcpRoute*, Downstream, uint32_t);
 
 }  // namespace weft::proxy

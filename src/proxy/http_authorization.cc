@@ -111,10 +111,60 @@ bool ruleMatches(const weft::v1::HttpRule& rule, const xds::SourceFacts& peer, c
   return fromOk && toOk && whenOk;
 }
 
+// The `when` keys a connection has (Istio's TCP-compatible conditions).
+bool isConnectionKey(const std::string& key) {
+  return key == "source.ip" || key == "remote.ip" || key == "source.namespace" || key == "source.principal" || key == "destination.ip" ||
+         key == "destination.port" || key == "connection.sni";
+}
+
+bool hasHttpOnlyFields(const weft::v1::HttpRule& rule) {
+  for (const auto& s : rule.from()) {
+    if (!s.request_principals().empty() || !s.not_request_principals().empty()) return true;
+  }
+  for (const auto& o : rule.to()) {
+    if (!o.hosts().empty() || !o.not_hosts().empty() || !o.methods().empty() || !o.not_methods().empty() || !o.paths().empty() ||
+        !o.not_paths().empty()) {
+      return true;
+    }
+  }
+  return std::any_of(rule.when().begin(), rule.when().end(), [](const auto& c) { return !isConnectionKey(c.key()); });
+}
+
+// A DENY rule for a connection: its HTTP-only fields left out.
+weft::v1::HttpRule withoutHttpOnlyFields(const weft::v1::HttpRule& rule) {
+  weft::v1::HttpRule out = rule;
+  for (auto& s : *out.mutable_from()) {
+    s.clear_request_principals();
+    s.clear_not_request_principals();
+  }
+  for (auto& o : *out.mutable_to()) {
+    o.clear_hosts();
+    o.clear_not_hosts();
+    o.clear_methods();
+    o.clear_not_methods();
+    o.clear_paths();
+    o.clear_not_paths();
+  }
+  out.clear_when();
+  for (const auto& c : rule.when()) {
+    if (isConnectionKey(c.key())) *out.add_when() = c;
+  }
+  return out;
+}
+
+bool connectionRuleMatches(const weft::v1::HttpRule& rule, bool deny, const xds::SourceFacts& peer, const AuthorizationFacts& f) {
+  if (!hasHttpOnlyFields(rule)) return ruleMatches(rule, peer, f);
+  return deny && ruleMatches(withoutHttpOnlyFields(rule), peer, f);
+}
+
 }  // namespace
 
 bool httpPolicyMatches(const weft::v1::HttpAuthorization& policy, const AuthorizationFacts& facts) {
   xds::SourceFacts peer = facts.peerIdentity.empty() ? xds::SourceFacts{} : xds::sourceFacts(std::string(facts.peerIdentity));
+  if (facts.connectionOnly) {
+    bool deny = policy.action() == weft::v1::Authorization::DENY;
+    return std::any_of(policy.rules().begin(), policy.rules().end(), [&](const auto& r) { return connectionRuleMatches(r, deny, peer, facts); });
+  }
   return std::any_of(policy.rules().begin(), policy.rules().end(), [&](const auto& r) { return ruleMatches(r, peer, facts); });
 }
 

@@ -11,6 +11,11 @@
 // and for a client certificate on a MUTUAL listener its SPIFFE identity (principals,
 // namespaces). JWT fields (requestPrincipals, request.auth.*) never match: request
 // authentication is not built.
+//
+// A connection relayed as bytes (a TCP route, a waypoint's TCP Service port) has no request:
+// as Istio does for TCP traffic, a rule that needs an HTTP-only field (hosts, methods, paths,
+// requestPrincipals, a `when` on the request) matches nothing in an ALLOW or AUDIT policy,
+// and in a DENY policy those fields are left out, so the rule denies more, never less.
 
 #include <functional>
 #include <map>
@@ -34,6 +39,7 @@ struct AuthorizationFacts {
   std::string_view peerIdentity;  // "spiffe://td/ns/x/sa/y" or empty
   std::string_view sni;
   std::function<std::optional<std::string_view>(std::string_view lowerName)> header;
+  bool connectionOnly = false;  // a relayed connection: only the L4 fields exist (above)
 };
 
 struct AuthorizationDecision {

@@ -40,6 +40,56 @@ struct Request {
 
 const std::map<std::string, std::string> kGateway{{"istio", "ingressgateway"}};
 
+// Istio's "Authorization on TCP traffic": HTTP-only fields make an ALLOW rule match
+// nothing, and are left out of a DENY rule, which then denies more.
+TEST(HttpAuthorizer, AConnectionHasOnlyItsL4Fields) {
+  AuthorizationFacts connection{.port = 9000, .sourceAddress = "198.18.0.9", .peerIdentity = "spiffe://td/ns/front/sa/curl", .connectionOnly = true};
+
+  auto allowGet = policy("get-only", weft::v1::Authorization::ALLOW);
+  auto* getRule = allowGet.add_rules();
+  *getRule->add_to()->add_methods() = exact("GET");
+  getRule->mutable_to(0)->add_ports(9000);
+  auto allowGetOnly = HttpAuthorizer::forWorkload({allowGet}, "istio-system", kGateway, "istio-system");
+  EXPECT_FALSE(allowGetOnly.decide(connection).allowed) << "an ALLOW rule with methods matches no connection";
+  Request http;  // the same policy still takes an HTTP GET on that port
+  auto httpFacts = http.facts();
+  httpFacts.port = 9000;
+  EXPECT_TRUE(allowGetOnly.decide(httpFacts).allowed);
+
+  auto allowCurl = policy("curl", weft::v1::Authorization::ALLOW);
+  auto* curlRule = allowCurl.add_rules();
+  *curlRule->add_from()->add_principals() = exact("td/ns/front/sa/curl");
+  curlRule->add_to()->add_ports(9000);
+  auto* sourceNs = curlRule->add_when();
+  sourceNs->set_key("source.namespace");
+  *sourceNs->add_values() = exact("front");
+  auto byPrincipal = HttpAuthorizer::forWorkload({allowGet, allowCurl}, "istio-system", kGateway, "istio-system");
+  EXPECT_TRUE(byPrincipal.decide(connection).allowed) << "principals, ports and source.namespace are a connection's";
+  connection.port = 9001;
+  EXPECT_FALSE(byPrincipal.decide(connection).allowed);
+  connection.port = 9000;
+
+  auto denyGet = policy("no-get", weft::v1::Authorization::DENY);
+  auto* denyRule = denyGet.add_rules();
+  *denyRule->add_to()->add_methods() = exact("GET");
+  denyRule->mutable_to(0)->add_ports(9000);
+  auto* header = denyRule->add_when();
+  header->set_key("request.headers[x-token]");
+  *header->add_values() = exact("x");
+  auto denies = HttpAuthorizer::forWorkload({denyGet}, "istio-system", kGateway, "istio-system");
+  auto decision = denies.decide(connection);
+  EXPECT_FALSE(decision.allowed) << "a DENY rule leaves its HTTP-only fields out for a connection";
+  EXPECT_EQ(decision.policy, "istio-system/no-get");
+  connection.port = 9001;
+  EXPECT_TRUE(denies.decide(connection).allowed) << "its L4 fields still have to match";
+  EXPECT_TRUE(denies.decide(httpFacts).allowed) << "for HTTP the whole rule applies (no x-token)";
+
+  auto auditPaths = policy("audit-paths", weft::v1::Authorization::AUDIT);
+  *auditPaths.add_rules()->add_to()->add_paths() = prefix("/");
+  auto audits = HttpAuthorizer::forWorkload({auditPaths}, "istio-system", kGateway, "istio-system");
+  EXPECT_TRUE(audits.decide(connection).audited.empty());
+}
+
 TEST(HttpAuthorizer, DenyThenAllowWithOperationsAndConditions) {
   auto deny = policy("no-admin", weft::v1::Authorization::DENY);
   *deny.add_rules()->add_to()->mutable_paths()->Add() = prefix("/admin");

@@ -260,6 +260,13 @@ Result<std::shared_ptr<const ProxyConfig>> ProxyConfig::build(const xds::HeldRes
       target->gateway = listener.gateway();
       target->service = listener.waypoint_service();
       target->port = listener.port();
+      target->kind = listener.detect_protocol()                         ? WaypointTarget::Kind::kDetect
+                     : listener.protocol() == weft::v1::Listener::TCP ? WaypointTarget::Kind::kTcp
+                                                                       : WaypointTarget::Kind::kHttp;
+      target->tcpRoutes = compileTcpRoutes(listener);
+      if (target->kind != WaypointTarget::Kind::kHttp && target->tcpRoutes.empty()) {
+        return makeError("listener {}: a TCP waypoint port without a route", name);
+      }
       auto routes = routeConfigs.find(listener.route_config_name());
       if (routes != routeConfigs.end()) {
         for (const auto& v : routes->second.route_configuration().virtual_hosts()) {

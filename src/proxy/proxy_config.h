@@ -83,11 +83,17 @@ struct PortRoutes {
 // request reaches it through an HBONE CONNECT whose authority is one of the Service's
 // "VIP:port", not through a bound port.
 struct WaypointTarget {
+  // kHttp: requests routed by `virtualHosts`; kTcp: every connection relayed as bytes by
+  // the first of `tcpRoutes`; kDetect (a port with no declared protocol): HTTP when the
+  // tunnel's first bytes are an HTTP/1.1 request line or the HTTP/2 preface, else kTcp's.
+  enum class Kind { kHttp, kTcp, kDetect };
+  Kind kind = Kind::kHttp;
   std::string listener;
   std::string gateway;  // the waypoint, "<ns>/<name>"
   std::string service;  // the Service's hostname
   uint32_t port = 0;    // the Service port
   std::vector<CompiledVirtualHost> virtualHosts;
+  std::vector<CompiledTcpRoute> tcpRoutes;
   HttpAuthorizer authorizer;  // the policies attached by targetRefs to the waypoint or the Service
 };
 

@@ -113,6 +113,13 @@ void RequestMetrics::record(const RequestRecord& r) {
 
 std::string RequestMetrics::labels(const Key& key) const {
   const auto& [service, ns, code, flags, principal, grpc, grpcStatus] = key;
+  SourceWorkload source = sourceFor(principal);
+  return fmt::format("{},request_protocol=\"{}\",response_code=\"{}\",grpc_response_status=\"{}\",response_flags=\"{}\","
+                     "connection_security_policy=\"unknown\"",
+                     peerLabels(source, service, ns), grpc ? "grpc" : "http", code, escape(grpcStatus), escape(flags));
+}
+
+SourceWorkload RequestMetrics::sourceFor(const std::string& principal) const {
   // A waypoint knows its client by the HBONE peer certificate only: its principal and the
   // namespace in it; the client's workload name is not carried.
   SourceWorkload source = source_;
@@ -123,9 +130,7 @@ std::string RequestMetrics::labels(const Key& key) const {
     source.workload = source.app = source.version = "unknown";
     source.principal = principal;
   }
-  return fmt::format("{},request_protocol=\"{}\",response_code=\"{}\",grpc_response_status=\"{}\",response_flags=\"{}\","
-                     "connection_security_policy=\"unknown\"",
-                     peerLabels(source, service, ns), grpc ? "grpc" : "http", code, escape(grpcStatus), escape(flags));
+  return source;
 }
 
 // The source and destination labels every metric of the proxy carries.
@@ -141,12 +146,12 @@ std::string RequestMetrics::peerLabels(const SourceWorkload& source, const std::
 
 void RequestMetrics::tcpOpened(const TcpConnectionRecord& r) {
   std::lock_guard lock(mutex_);
-  ++tcp_[TcpKey{r.destinationService, r.destinationServiceNamespace, r.responseFlags}].opened;
+  ++tcp_[TcpKey{r.destinationService, r.destinationServiceNamespace, r.responseFlags, r.sourcePrincipal}].opened;
 }
 
 void RequestMetrics::tcpClosed(const TcpConnectionRecord& r) {
   std::lock_guard lock(mutex_);
-  auto& totals = tcp_[TcpKey{r.destinationService, r.destinationServiceNamespace, r.responseFlags}];
+  auto& totals = tcp_[TcpKey{r.destinationService, r.destinationServiceNamespace, r.responseFlags, r.sourcePrincipal}];
   ++totals.closed;
   totals.sent += r.bytesSent;
   totals.received += r.bytesReceived;
@@ -185,9 +190,9 @@ std::string RequestMetrics::prometheusText() const {
     if (tcp_.empty()) break;
     out += fmt::format("# TYPE {} counter\n", name);
     for (const auto& [key, totals] : tcp_) {
-      const auto& [service, ns, flags] = key;
+      const auto& [service, ns, flags, principal] = key;
       out += fmt::format("{}{{{},request_protocol=\"tcp\",response_flags=\"{}\",connection_security_policy=\"unknown\"}} {}\n", name,
-                         peerLabels(source_, service, ns), escape(flags), totals.*field);
+                         peerLabels(sourceFor(principal), service, ns), escape(flags), totals.*field);
     }
   }
   return out;

@@ -59,6 +59,7 @@ struct TcpConnectionRecord {
   std::string responseFlags = "-";  // "-", "UH", "UF", "NR"
   uint64_t bytesSent = 0;      // to the client
   uint64_t bytesReceived = 0;  // from the client
+  std::string sourcePrincipal;  // at a waypoint, the client's (as RequestRecord's); else empty
 };
 
 struct SourceWorkload {
@@ -120,7 +121,9 @@ class RequestMetrics {
   };
   std::string labels(const Key& key) const;
   static std::string peerLabels(const SourceWorkload& source, const std::string& service, const std::string& ns);
-  using TcpKey = std::tuple<std::string, std::string, std::string>;  // service, ns, flags
+  using TcpKey = std::tuple<std::string, std::string, std::string, std::string>;  // service, ns, flags, source principal
+  // This proxy as the source, or at a waypoint the client `principal` names.
+  SourceWorkload sourceFor(const std::string& principal) const;
   struct TcpTotals {
     uint64_t opened = 0, closed = 0, sent = 0, received = 0;
   };

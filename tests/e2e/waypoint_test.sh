@@ -11,6 +11,9 @@
 # with curl's principal. An HTTPRoute whose parent is Service hb (GAMMA) takes over from the
 # VirtualService at the waypoint. gRPC (samples/grpc-echo, real gRPC C++ at both ends) goes
 # through the waypoint as HTTP/2 inside HBONE, and a GRPCRoute on its Service picks versions.
+# TCP (samples/tcp-echo) goes through it as bytes, routed by a VirtualService's tcp[] rules
+# and checked by a targetRefs policy with a connection's fields only; a port that declares no
+# protocol is served as HTTP or relayed by its first bytes.
 # `weft waypoint list` shows it Programmed; removing the
 # label sends traffic straight to the pods again, and `weft waypoint delete` removes the
 # Gateway and, through the deployer, everything made for it.
@@ -251,6 +254,96 @@ wait_for "GRPCRoute: x-version: v2 -> Service grpc-echo-v2" 30 to_v2
 check_contains "GRPCRoute: x-version: v2 -> grpc-echo-v2, 10 of 10" "$(grpc_call --header x-version=v2 --count 10 | grep -c 'server=v2$')" "10"
 check_contains "GRPCRoute: without it -> grpc-echo-v1, 10 of 10" "$(grpc_call --count 10 | grep -c 'server=v1$')" "10"
 check "delete the GRPCRoute and grpc-echo" "$weft" delete -f grpcroute.yaml
+
+# --- TCP through the waypoint: samples/tcp-echo, whose ports are declared tcp ------------------------------------------
+# The waypoint relays the bytes (no HTTP inside), routes them by a mesh VirtualService's tcp[]
+# rules, and applies the Service's targetRefs policies with a connection's fields only, as in
+# Istio's "TCP Traffic" authorization task. A Service port with no declared protocol is told
+# by its first bytes: HTTP is served as requests, anything else relayed.
+check "apply samples/tcp-echo/tcp-echo-services.yaml" "$weft" apply -f "$samples/tcp-echo/tcp-echo-services.yaml"
+for d in tcp-echo-v1 tcp-echo-v2; do wait_for "$d ready" 60 ready "$d"; done
+tcp_ip=$("$weft" get svc tcp-echo -o jsonpath='{.spec.clusterIP}')
+# One line to ADDRESS:PORT from curl's pod, the answer line back.
+tcp_send() { "$weft" exec deploy/curl -- timeout 5 bash -c "exec 3<>/dev/tcp/$1/$2 && echo \"$3\" >&3 && read -r -t 4 line <&3 && echo \"\$line\""; }
+wp_tcp() {
+  ip netns exec "$netns" curl -s --max-time 5 "http://$wp_ip:15020/stats/prometheus" |
+    awk '/^istio_tcp_connections_closed_total\{reporter="waypoint"/ && /destination_service="tcp-echo.default/ {s += $NF} END {print s + 0}'
+}
+tcp_answered() { tcp_send "$tcp_ip" 9000 "hello" | grep -qE '^(one|two) hello$'; }
+wait_for "tcp-echo:9000 answers through the waypoint ('hello' -> 'one hello' or 'two hello')" 30 tcp_answered
+before=$(wp_tcp)
+answers=$(for i in $(seq 10); do tcp_send "$tcp_ip" 9000 "ping $i"; done)
+check_contains "10 connections, no VirtualService: both versions answer (v1)" "$answers" "one ping"
+check_contains "and v2" "$answers" "two ping"
+check "the waypoint relayed and counted all 10 (istio_tcp_connections_closed_total, reporter waypoint)" test "$(wp_tcp)" -ge $((before + 10))
+metrics=$(ip netns exec "$netns" curl -s --max-time 5 "http://$wp_ip:15020/stats/prometheus")
+check_contains "with curl's principal as the source" "$(grep '^istio_tcp_connections_closed_total' <<<"$metrics" | grep tcp-echo)" \
+  'source_principal="spiffe://acmellc.local/ns/default/sa/curl"'
+check_contains "and logged as connections (\"- - -\" 0)" "$(wp_log | grep '"- - -" 0 - ' | tail -1)" ":9000\""
+
+cat >tcp-routes.yaml <<'YAML'
+apiVersion: networking.istio.io/v1
+kind: DestinationRule
+metadata: {name: tcp-echo}
+spec:
+  host: tcp-echo
+  subsets: [{name: v1, labels: {version: v1}}, {name: v2, labels: {version: v2}}]
+---
+apiVersion: networking.istio.io/v1
+kind: VirtualService
+metadata: {name: tcp-echo}
+spec:
+  hosts: [tcp-echo]
+  tcp:
+  - match: [{port: 9000}]
+    route: [{destination: {host: tcp-echo, subset: v2, port: {number: 9000}}}]
+  - route: [{destination: {host: tcp-echo, subset: v1}}]
+YAML
+check "apply a mesh VirtualService: tcp[] port 9000 -> v2, the rest -> v1" "$weft" apply -f tcp-routes.yaml
+all_v2() { [ "$(for i in 1 2 3; do tcp_send "$tcp_ip" 9000 x; done | grep -c '^two x$')" = 3 ]; }
+wait_for "tcp[] at the waypoint: port 9000 -> tcp-echo v2" 30 all_v2
+check_contains "10 of 10 to v2 on port 9000" "$(for i in $(seq 10); do tcp_send "$tcp_ip" 9000 "p $i"; done | grep -c '^two p')" "10"
+check_contains "10 of 10 to v1 on port 9001" "$(for i in $(seq 10); do tcp_send "$tcp_ip" 9001 "p $i"; done | grep -c '^one p')" "10"
+
+cat >tcp-deny.yaml <<'YAML'
+apiVersion: security.istio.io/v1
+kind: AuthorizationPolicy
+metadata: {name: tcp-echo-no-get}
+spec:
+  targetRefs: [{kind: Service, group: "", name: tcp-echo}]
+  action: DENY
+  rules: [{to: [{operation: {methods: [GET], ports: ["9000"]}}]}]
+YAML
+check "apply a DENY policy with methods [GET] on port 9000, targetRefs Service tcp-echo" "$weft" apply -f tcp-deny.yaml
+refused() { [ -z "$(tcp_send "$tcp_ip" 9000 x)" ]; }
+wait_for "for TCP the method is left out of a DENY rule: port 9000 is refused" 30 refused
+check_contains "port 9001 still answers" "$(tcp_send "$tcp_ip" 9001 still)" "one still"
+check_contains "the waypoint logs the refusal" "$(wp_log)" "closed: RBAC: access denied by default/tcp-echo-no-get"
+check "delete the policy, the VirtualService and the DestinationRule" "$weft" delete -f tcp-deny.yaml -f tcp-routes.yaml
+
+cat >undeclared.yaml <<'YAML'
+apiVersion: v1
+kind: Service
+metadata: {name: tcp-echo-plain}
+spec:
+  selector: {app: tcp-echo, version: v1}
+  ports: [{name: echo, port: 9002}]
+---
+apiVersion: v1
+kind: Service
+metadata: {name: hb-plain}
+spec:
+  selector: {app: hb, version: v1}
+  ports: [{name: web, port: 8000, targetPort: 8080}]
+YAML
+check "apply Services whose ports declare no protocol (names echo, web)" "$weft" apply -f undeclared.yaml
+plain_ip=$("$weft" get svc tcp-echo-plain -o jsonpath='{.spec.clusterIP}')
+plain_echo() { [ "$(tcp_send "$plain_ip" 9002 "sniffed")" = "one sniffed" ]; }
+wait_for "undeclared port, bytes that are not HTTP: relayed ('sniffed' -> 'one sniffed')" 30 plain_echo
+plain_http() { "$weft" exec deploy/curl -- curl -s --max-time 5 http://hb-plain:8000/hostname | jq -r '.hostname // "none"' 2>/dev/null; }
+check_contains "undeclared port, HTTP: served as requests (httpbin answers)" "$(plain_http)" "httpbin-v1-"
+check_contains "and the waypoint logs the request" "$(wp_log)" '"GET /hostname HTTP/1.1" 200'
+check "delete them and tcp-echo" "$weft" delete -f undeclared.yaml -f "$samples/tcp-echo/tcp-echo-services.yaml"
 
 # --- removing the label: straight to the pods again ---------------------------------------------------------------------------
 check "unlabel namespace default istio.io/use-waypoint" "$weft" label namespace default istio.io/use-waypoint-
