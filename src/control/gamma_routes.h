@@ -36,8 +36,10 @@ struct MeshRouteAttachment {
 
 inline constexpr const char* kMeshHttpRouteKind = "HTTPRoute.gateway.networking.k8s.io";
 inline constexpr const char* kMeshGrpcRouteKind = "GRPCRoute.gateway.networking.k8s.io";
+// A TCPRoute with a Service parent: the Service's TCP ports at its waypoint (waypoint_tcp_routes.h).
+inline constexpr const char* kMeshTcpRouteKind = "TCPRoute.gateway.networking.k8s.io";
 
-// The routes of `kind` (HTTPRoute or GRPCRoute: the same attachment rules) attached to
+// The routes of `kind` (HTTPRoute, GRPCRoute or TCPRoute: the same attachment rules) attached to
 // Service `serviceNs/serviceName` that a waypoint in `waypointNs` applies, in store order
 // (the compiled routes are sorted by precedence afterwards).
 std::vector<MeshRouteAttachment> meshRoutesFor(const ObjectsByKind& objects, const std::string& serviceNs, const std::string& serviceName,

@@ -11,7 +11,7 @@
 
 #include "control/authorization_compiler.h"
 #include "control/gamma_routes.h"
-#include "control/gateway_tcp_routes.h"
+#include "control/waypoint_tcp_routes.h"
 #include "control/grpcroute_compiler.h"
 #include "control/httproute_compiler.h"
 #include "control/proxy_view.h"
@@ -136,6 +136,7 @@ class WaypointViewCompiler {
     // not applied here (gamma_routes.h).
     auto meshRoutes = meshRoutesFor(objects_, service.namespace_(), service.name(), waypointNs);
     auto meshGrpcRoutes = meshRoutesFor(objects_, service.namespace_(), service.name(), waypointNs, kMeshGrpcRouteKind);
+    auto meshTcpRoutes = meshRoutesFor(objects_, service.namespace_(), service.name(), waypointNs, kMeshTcpRouteKind);
     std::vector<const Object*> covering;
     for (const Object* vs : virtualServices_) {
       if (!namesHost(*vs, service.hostname())) continue;
@@ -173,7 +174,11 @@ class WaypointViewCompiler {
           [this](const Object& o, const std::string& what) { note(o, what); });
       // Made only when a default route needs it (clusters are made on first use).
       auto defaultCluster = [&] { return clusterFor_(*serviceObj, service.hostname(), port.port(), ""); };
-      if (kind != PortService::kHttp) addTcpRoutes(covering, routes, service, port.port(), defaultCluster, *listener);
+      if (kind != PortService::kHttp) {
+        auto resolve = [this](const Object& route, const boost::json::value& ref) { return resolveMeshBackend(services_, route, ref); };
+        WaypointTcpSources sources{meshTcpRoutes, covering, routes, clusterFor_, resolve, [this](const Object& o, const std::string& what) { note(o, what); }};
+        for (auto& route : waypointTcpRoutes({service, port.port(), defaultCluster}, sources)) *listener->add_tcp_routes() = std::move(route);
+      }
 
       weft::v1::Resource routesResource;
       routesResource.set_name(name);
@@ -199,31 +204,9 @@ class WaypointViewCompiler {
     }
   }
 
-  // A TCP (or undetected) Service port at the waypoint: the tcp[] rules of the mesh
-  // VirtualServices for the Service that take this port, in their order, else every
-  // connection to the Service's own endpoints (Istio's default TCP route). tls[] rules
-  // route by SNI, which the waypoint does not read: noted.
-  void addTcpRoutes(const std::vector<const Object*>& covering, const RouteCompiler& routes, const weft::v1::Service& service,
-                    uint32_t port, const std::function<std::string()>& defaultCluster, weft::v1::Listener& listener) {
-    auto noteOn = [this](const Object& o, const std::string& what) { note(o, what); };
-    for (const Object* vs : covering) {
-      for (auto& route : tcpRoutesFor(routes, *vs, TcpRouteScope{kMeshScope, port}, noteOn)) *listener.add_tcp_routes() = std::move(route);
-      if (!arrayAt(vs->value(), {"spec", "tls"}).empty()) {
-        note(*vs, fmt::format("tls[] routes are not built at waypoints: port {} of {} is routed by its tcp[] rules or to the Service", port,
-                              service.hostname()));
-      }
-    }
-    if (!listener.tcp_routes().empty()) return;
-    auto* route = listener.add_tcp_routes();
-    route->set_name(fmt::format("default/{}:{}", service.hostname(), port));
-    auto* cluster = route->add_clusters();
-    cluster->set_cluster(defaultCluster());
-    cluster->set_weight(1);
-  }
-
   // Istio applies mesh routes in ambient only at waypoints: say so for the others.
   void noteUnservedMeshRoutes(const std::set<std::string>& withWaypoint) {
-    for (const char* kind : {kMeshHttpRouteKind, kMeshGrpcRouteKind}) {
+    for (const char* kind : {kMeshHttpRouteKind, kMeshGrpcRouteKind, kMeshTcpRouteKind}) {
       noteUnservedMeshRoutes(withWaypoint, kind);
     }
   }

@@ -244,6 +244,67 @@ TEST(WaypointView, TcpPortsAreRelayedByTcpRulesOrToTheService) {
   EXPECT_TRUE(noted);
 }
 
+TEST(WaypointView, ATcpRouteWithTheServiceAsParentTakesItsPortAheadOfTcpRules) {
+  const char* routes = R"(
+---
+apiVersion: v1
+kind: Service
+metadata: {name: store-v2, namespace: shop}
+spec:
+  selector: {app: hb, version: v2}
+  ports: [{name: tcp, port: 5000}]
+---
+apiVersion: gateway.networking.k8s.io/v1alpha2
+kind: TCPRoute
+metadata: {name: store-canary, namespace: shop, creationTimestamp: "2026-01-01T00:00:00Z"}
+spec:
+  parentRefs: [{group: "", kind: Service, name: store, port: 5000}]
+  rules:
+  - backendRefs: [{name: store, port: 5000, weight: 3}, {name: store-v2, port: 5000, weight: 1}, {name: nowhere, namespace: other, kind: Pod, port: 1}]
+  - backendRefs: [{name: store-v2, port: 5000}]
+---
+apiVersion: gateway.networking.k8s.io/v1alpha2
+kind: TCPRoute
+metadata: {name: store-late, namespace: shop, creationTimestamp: "2026-02-01T00:00:00Z"}
+spec:
+  parentRefs: [{group: "", kind: Service, name: store}]
+  rules: [{backendRefs: [{name: store-v2, port: 5000}]}]
+---
+apiVersion: gateway.networking.k8s.io/v1alpha2
+kind: TCPRoute
+metadata: {name: to-old, namespace: legacy}
+spec:
+  parentRefs: [{group: "", kind: Service, name: old}]
+  rules: [{backendRefs: [{name: old, port: 80}]}]
+)";
+  auto b = buildRegistry(objectsFrom(std::string(kShop) + kTcpService + routes), settings());
+  const auto& tcp = resource(b, kListenerType, "shop/waypoint/store.shop.svc.cluster.local:5000").listener();
+  ASSERT_EQ(tcp.tcp_routes_size(), 1);
+  EXPECT_EQ(tcp.tcp_routes(0).name(), "shop/store-canary/rule.0");
+  ASSERT_EQ(tcp.tcp_routes(0).clusters_size(), 3);
+  EXPECT_EQ(tcp.tcp_routes(0).clusters(0).cluster(), "outbound|5000||store.shop.svc.cluster.local");
+  EXPECT_EQ(tcp.tcp_routes(0).clusters(0).weight(), 3u);
+  EXPECT_EQ(tcp.tcp_routes(0).clusters(1).cluster(), "outbound|5000||store-v2.shop.svc.cluster.local");
+  EXPECT_EQ(tcp.tcp_routes(0).clusters(2).cluster(), "") << "a refused backend keeps its weight, its share closed";
+  EXPECT_EQ(tcp.tcp_routes(0).clusters(2).weight(), 1u);
+  // store-late has no port, so it takes the other ports the canary leaves: the undeclared
+  // 6000 (the tcp[] rule for the mesh gives way to it) and 6379.
+  const auto& detect = resource(b, kListenerType, "shop/waypoint/store.shop.svc.cluster.local:6000").listener();
+  ASSERT_EQ(detect.tcp_routes_size(), 1);
+  EXPECT_EQ(detect.tcp_routes(0).name(), "shop/store-late/rule.0");
+  auto noted = [&](const std::string& a, const std::string& b2) {
+    for (const auto& n : b.notes) {
+      if (n.find(a) != std::string::npos && n.find(b2) != std::string::npos) return true;
+    }
+    return false;
+  };
+  EXPECT_TRUE(noted("store-late", "TCPRoute shop/store-canary already takes port 5000"));
+  EXPECT_TRUE(noted("store-canary", "only the first rule is served"));
+  EXPECT_TRUE(noted("store-canary", "backendRef nowhere"));
+  EXPECT_TRUE(noted("store-split", "TCPRoute shop/store-canary takes port 5000 of Service store.shop.svc.cluster.local at its waypoint"));
+  EXPECT_TRUE(noted("to-old", "uses no waypoint"));
+}
+
 TEST(WaypointView, RemovingTheLabelRemovesTheListeners) {
   std::string yaml = kShop;
   yaml.replace(yaml.find(", istio.io/use-waypoint: waypoint"), std::string(", istio.io/use-waypoint: waypoint").size(), "");

@@ -186,8 +186,11 @@ class GatewayTcpTest : public ::testing::Test {
   };
   // `terminatedHosts`: an HTTPS server on the same port for these names, with a
   // certificate of kTerminatorId, which the gateway terminates.
-  void start(weft::v1::Listener::Protocol protocol, const std::vector<RouteSpec>& routes, const std::vector<std::string>& terminatedHosts = {}) {
+  // `policies`: AuthorizationPolicies of the gateway's workload.
+  void start(weft::v1::Listener::Protocol protocol, const std::vector<RouteSpec>& routes, const std::vector<std::string>& terminatedHosts = {},
+             std::vector<weft::v1::HttpAuthorization> policies = {}) {
     xds::HeldResources held;
+    for (auto& p : policies) *held[kHttpAuthorizationType][p.namespace_() + "/" + p.name()].mutable_http_authorization() = std::move(p);
     auto& l = held[kListenerType]["gw/443"];
     l.set_name("gw/443");
     auto* listener = l.mutable_listener();
@@ -363,6 +366,22 @@ TEST_F(GatewayTcpTest, ATcpRouteRelaysBothWaysAndPassesTheHalfCloseOn) {
   EXPECT_TRUE(reaches("istio_tcp_connections_closed_total", "echo.default.svc.cluster.local", "-", 2)) << metrics();
   EXPECT_TRUE(reaches("istio_tcp_received_bytes_total", "echo.default.svc.cluster.local", "-", static_cast<long long>(4 + big.size()))) << metrics();
   EXPECT_TRUE(reaches("istio_tcp_sent_bytes_total", "echo.default.svc.cluster.local", "-", static_cast<long long>(9 + 5 + big.size()))) << metrics();
+}
+
+// The gateway's own AuthorizationPolicies apply to relayed connections, with a connection's
+// fields only: a DENY on an address block with an HTTP-only method left out denies.
+TEST_F(GatewayTcpTest, TheGatewaysPoliciesDecideOnRelayedConnections) {
+  weft::v1::HttpAuthorization deny;
+  deny.set_name("no-loopback");
+  deny.set_namespace_("istio-system");
+  deny.set_action(weft::v1::Authorization::DENY);
+  deny.set_scope(weft::v1::Authorization::NAMESPACE);
+  auto* rule = deny.add_rules();
+  rule->add_from()->add_ip_blocks("127.0.0.0/8");
+  rule->add_to()->add_methods()->set_value("POST");
+  start(weft::v1::Listener::TCP, {{"echo", {}, {backends_.echoEndpoint()}}}, {}, {deny});
+  EXPECT_EQ(plainClient("ping"), "") << "closed before any upstream";
+  EXPECT_EQ(metricValue("istio_tcp_connections_opened_total", "echo.default.svc.cluster.local", "-"), -1);
 }
 
 TEST_F(GatewayTcpTest, AMeshEndpointIsReachedOverHboneWithTheGatewaysIdentity) {

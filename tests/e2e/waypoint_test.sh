@@ -321,6 +321,28 @@ check_contains "port 9001 still answers" "$(tcp_send "$tcp_ip" 9001 still)" "one
 check_contains "the waypoint logs the refusal" "$(wp_log)" "closed: RBAC: access denied by default/tcp-echo-no-get"
 check "delete the policy, the VirtualService and the DestinationRule" "$weft" delete -f tcp-deny.yaml -f tcp-routes.yaml
 
+cat >tcproute.yaml <<'YAML'
+apiVersion: v1
+kind: Service
+metadata: {name: tcp-echo-v2}
+spec:
+  selector: {app: tcp-echo, version: v2}
+  ports: [{name: tcp, port: 9000}]
+---
+apiVersion: gateway.networking.k8s.io/v1alpha2
+kind: TCPRoute
+metadata: {name: tcp-echo-to-v2}
+spec:
+  parentRefs: [{group: "", kind: Service, name: tcp-echo, port: 9000}]
+  rules: [{backendRefs: [{name: tcp-echo-v2, port: 9000}]}]
+YAML
+check "apply a TCPRoute with parentRef Service tcp-echo port 9000 (GAMMA) to Service tcp-echo-v2" "$weft" apply -f tcproute.yaml
+wait_for "the TCPRoute at the waypoint: port 9000 -> tcp-echo v2" 30 all_v2
+check_contains "10 of 10 to v2" "$(for i in $(seq 10); do tcp_send "$tcp_ip" 9000 "r $i"; done | grep -c '^two r')" "10"
+both_on_9001() { answers=$(for i in $(seq 10); do tcp_send "$tcp_ip" 9001 "q $i"; done); grep -q '^one q' <<<"$answers" && grep -q '^two q' <<<"$answers"; }
+check "port 9001, which the route does not name, reaches both versions" both_on_9001
+check "delete the TCPRoute" "$weft" delete -f tcproute.yaml
+
 cat >undeclared.yaml <<'YAML'
 apiVersion: v1
 kind: Service
