@@ -68,8 +68,9 @@ struct Server {
   std::vector<ServerHost> tcpHosts;          // protocol TCP: tcp[] routes
   std::vector<std::string> written;
   std::vector<weft::v1::TlsServer> tls;
+  std::vector<std::vector<ServerHost>> tlsHosts;  // each of `tls`'s hosts, for its tcp[] routes
   std::string kind;  // "HTTP", "TLS" or "TCP": what the port's first server made it
-  bool empty() const { return hosts.empty() && passthroughHosts.empty() && tcpHosts.empty(); }
+  bool empty() const { return hosts.empty() && passthroughHosts.empty() && tcpHosts.empty() && tls.empty(); }
 };
 
 class ProxyViewCompiler {
@@ -141,11 +142,25 @@ class ProxyViewCompiler {
         // Istio's default mode: the TLS stays the client's and the backend's.
         if (entry.protocol == weft::v1::Listener::HTTP) entry.protocol = weft::v1::Listener::TLS;
         hosts = &entry.passthroughHosts;
-      } else if (protocol == "HTTPS") {
+      } else if (protocol == "HTTPS" || protocol == "TLS") {
+        // TLS with SIMPLE or MUTUAL: terminated, then relayed by tcp[] routes, as Istio's
+        // gateway does for TLS servers that are not HTTPS.
         auto tls = tlsServer(gateway, server, static_cast<uint32_t>(number));
         if (!tls) continue;
+        tls->set_terminate_tcp(protocol == "TLS");
         entry.protocol = weft::v1::Listener::HTTPS;
         entry.tls.push_back(std::move(*tls));
+        std::vector<ServerHost> tlsHosts;
+        for (const auto& host : arrayAt(server, {"hosts"})) {
+          if (host.is_string()) tlsHosts.push_back(parseServerHost(std::string(host.get_string()), gateway.ns()));
+        }
+        entry.tlsHosts.push_back(std::move(tlsHosts));
+        if (protocol == "TLS") {
+          for (const auto& host : arrayAt(server, {"hosts"})) {
+            if (host.is_string()) entry.written.emplace_back(host.get_string());
+          }
+          continue;
+        }
       } else if (protocol == "TCP") {
         entry.protocol = weft::v1::Listener::TCP;
         hosts = &entry.tcpHosts;
@@ -170,7 +185,13 @@ class ProxyViewCompiler {
       listener->set_bind_port(bindPortFor(at(gateway.value(), {"spec", "selector"}), port));
       listener->set_protocol(server.protocol);
       for (const auto& h : server.written) listener->add_server_hosts(h);
-      for (const auto& t : server.tls) *listener->add_tls_servers() = t;
+      for (size_t i = 0; i < server.tls.size(); ++i) {
+        auto* tls = listener->add_tls_servers();
+        *tls = server.tls[i];
+        if (tls->terminate_tcp()) {
+          for (auto& r : terminatedTcpRoutes(gatewayKey, port, server.tlsHosts[i])) *tls->add_tcp_routes() = std::move(r);
+        }
+      }
       for (auto& r : tcpRoutesOf(gatewayKey, port, server)) *listener->add_tcp_routes() = std::move(r);
       listener->set_route_config_name(fmt::format("{}/http.{}", gatewayKey, port));
       listener->set_gateway(gatewayKey);
@@ -193,11 +214,12 @@ class ProxyViewCompiler {
     std::string mode = stringAt(server, {"tls", "mode"});
     std::string credential = stringAt(server, {"tls", "credentialName"});
     if (mode != "SIMPLE" && mode != "MUTUAL") {
-      note(gateway, fmt::format("HTTPS server on port {}: tls mode {:?} is not served (SIMPLE, MUTUAL and PASSTHROUGH are): left out", port, mode));
+      note(gateway, fmt::format("{} server on port {}: tls mode {:?} is not served (SIMPLE, MUTUAL and PASSTHROUGH are): left out",
+                                stringAt(server, {"port", "protocol"}), port, mode));
       return std::nullopt;
     }
     if (credential.empty()) {
-      note(gateway, fmt::format("HTTPS server on port {}: only credentialName certificates are served: left out", port));
+      note(gateway, fmt::format("{} server on port {}: only credentialName certificates are served: left out", stringAt(server, {"port", "protocol"}), port));
       return std::nullopt;
     }
     weft::v1::TlsServer tls;
@@ -220,8 +242,8 @@ class ProxyViewCompiler {
       if (host.is_string()) tls.add_hosts(parseServerHost(std::string(host.get_string()), gateway.ns()).host);
     }
     if (tls.credential_version().empty()) {
-      note(gateway, fmt::format("HTTPS server on port {}: Secret {}/{} does not exist yet: the proxy will not serve it until it does",
-                                port, workloadNs, credential));
+      note(gateway, fmt::format("{} server on port {}: Secret {}/{} does not exist yet: the proxy will not serve it until it does",
+                                stringAt(server, {"port", "protocol"}), port, workloadNs, credential));
     }
     return tls;
   }
@@ -323,29 +345,44 @@ class ProxyViewCompiler {
     TcpRouteScope scope{gatewayKey, port};
     for (const Object* vs : virtualServices_) {
       if (!boundTo(*vs, gatewayKey)) continue;
-      auto admits = [&](const std::vector<ServerHost>& serverHosts, const std::string& host) {
-        std::vector<std::string> names;
-        for (const auto& serverHost : serverHosts) {
-          std::string domain;
-          if (!serverHost.ns.empty() && serverHost.ns != vs->ns()) continue;
-          if (serverHostAdmits(serverHost.host, host, domain)) names.push_back(domain);
-        }
-        return names;
-      };
-      auto admitted = [&](const std::vector<ServerHost>& serverHosts) {
-        const auto& hosts = arrayAt(vs->value(), {"spec", "hosts"});
-        return std::any_of(hosts.begin(), hosts.end(),
-                           [&](const json::value& h) { return h.is_string() && !admits(serverHosts, std::string(h.get_string())).empty(); });
-      };
-      if (!server.passthroughHosts.empty() && admitted(server.passthroughHosts)) {
-        SniAdmits sni = [&](const std::string& host) { return admits(server.passthroughHosts, host); };
+      if (!server.passthroughHosts.empty() && admitted(*vs, server.passthroughHosts)) {
+        SniAdmits sni = [&](const std::string& host) { return admits(*vs, server.passthroughHosts, host); };
         for (auto& r : tlsRoutesFor(routes_, *vs, scope, sni, noted)) out.push_back(std::move(r));
       }
-      if (!server.tcpHosts.empty() && admitted(server.tcpHosts)) {
+      if (!server.tcpHosts.empty() && admitted(*vs, server.tcpHosts)) {
         for (auto& r : tcpRoutesFor(routes_, *vs, scope, noted)) out.push_back(std::move(r));
       }
     }
     return out;
+  }
+
+  // A terminated TLS server's tcp[] routes: those of the VirtualServices its hosts admit.
+  std::vector<weft::v1::TcpRoute> terminatedTcpRoutes(const std::string& gatewayKey, uint32_t port, const std::vector<ServerHost>& hosts) {
+    std::vector<weft::v1::TcpRoute> out;
+    auto noted = [this](const Object& vs, const std::string& what) { note(vs, what); };
+    for (const Object* vs : virtualServices_) {
+      if (!boundTo(*vs, gatewayKey) || !admitted(*vs, hosts)) continue;
+      for (auto& r : tcpRoutesFor(routes_, *vs, TcpRouteScope{gatewayKey, port}, noted)) out.push_back(std::move(r));
+    }
+    return out;
+  }
+
+  // The names of `host` (a VirtualService's) that the servers' hosts admit, each the narrower.
+  static std::vector<std::string> admits(const Object& vs, const std::vector<ServerHost>& serverHosts, const std::string& host) {
+    std::vector<std::string> names;
+    for (const auto& serverHost : serverHosts) {
+      std::string domain;
+      if (!serverHost.ns.empty() && serverHost.ns != vs.ns()) continue;
+      if (serverHostAdmits(serverHost.host, host, domain)) names.push_back(domain);
+    }
+    return names;
+  }
+
+  // Whether any host of `vs` is admitted by the servers' hosts.
+  static bool admitted(const Object& vs, const std::vector<ServerHost>& serverHosts) {
+    const auto& hosts = arrayAt(vs.value(), {"spec", "hosts"});
+    return std::any_of(hosts.begin(), hosts.end(),
+                       [&](const json::value& h) { return h.is_string() && !admits(vs, serverHosts, std::string(h.get_string())).empty(); });
   }
 
   const Object* destinationRuleFor(const std::string& host, const std::string& serviceNs) const {

@@ -573,6 +573,8 @@ spec:
     route: [{destination: {host: httpbin, port: {number: 8000}}, weight: 90}, {destination: {host: httpbin, port: {number: 8000}, subset: v2}, weight: 10}]
   - match: [{port: 31400, sourceLabels: {app: x}}]
     route: [{destination: {host: httpbin, port: {number: 8000}}}]
+  - match: [{port: 9443}]
+    route: [{destination: {host: httpbin, port: {number: 8000}, subset: v1}}]
 )");
   auto b = build(objects);
   const auto& tls = b.resources[kListenerType].at("istio-system/gw/443").listener();
@@ -610,11 +612,23 @@ spec:
   EXPECT_EQ(tcp.tcp_routes(0).sni_hosts_size(), 0);
   EXPECT_EQ(tcp.tcp_routes(0).clusters(0).weight(), 90u);
 
-  EXPECT_FALSE(b.resources[kListenerType].contains("istio-system/gw/9443"));
+  // TLS with SIMPLE: terminated, then relayed by the tcp[] rule for its port.
+  const auto& terminated = b.resources[kListenerType].at("istio-system/gw/9443").listener();
+  EXPECT_EQ(terminated.protocol(), weft::v1::Listener::HTTPS);
+  EXPECT_TRUE(terminated.tcp_routes().empty());
+  ASSERT_EQ(terminated.tls_servers_size(), 1);
+  const auto& server = terminated.tls_servers(0);
+  EXPECT_TRUE(server.terminate_tcp());
+  EXPECT_EQ(server.credential_name(), "a-credential");
+  ASSERT_EQ(server.tcp_routes_size(), 1);
+  EXPECT_EQ(server.tcp_routes(0).name(), "default/tcp-echo/tcp.3");
+  EXPECT_EQ(server.tcp_routes(0).clusters(0).cluster(), "outbound|8000|v1|httpbin.default.svc.cluster.local");
+  EXPECT_FALSE(tls.tls_servers(0).terminate_tcp()) << "an HTTPS server stays HTTP";
+  EXPECT_TRUE(tls.tls_servers(0).tcp_routes().empty());
+  EXPECT_TRUE(b.resources[kRouteConfigurationType].at("istio-system/gw/http.9443").route_configuration().virtual_hosts().empty());
   auto noted = [&](const std::string& text) {
     return std::any_of(b.notes.begin(), b.notes.end(), [&](const std::string& n) { return n.find(text) != std::string::npos; });
   };
-  EXPECT_TRUE(noted("server on port 9443 has protocol TLS (tls mode SIMPLE)"));
   EXPECT_TRUE(noted("tcp[2].match[0].sourceLabels is not compiled yet: that match is left out"));
   EXPECT_TRUE(noted("server on port 31400 has protocol TLS, but the port already serves TCP: left out"));
 }

@@ -5,7 +5,8 @@
 // answer. Buffers are bounded (below): a side that stops reading stops the other side's reading
 // too. Any pair of Asio stream sockets: TCP to TCP (ztunnel's passthrough, the local
 // cluster's port forwards), or TCP to one end of a socket pair (a gateway's TCP route to
-// an HBONE tunnel).
+// an HBONE tunnel); or a side that is not a plain socket and says how it is used (RelaySide,
+// below: a TLS connection the gateway terminated).
 
 #include <chrono>
 #include <cstdint>
@@ -30,7 +31,37 @@ struct RelayCounts {
   bool idledOut = false;  // ended by the idle timeout
 };
 
+// A side that is not a plain socket: readSome and writeSome (awaitables, with the error in
+// `ec`; the end of the peer's sending is asio::error::eof), endSending() (an awaitable: no
+// more bytes will be written, the peer is told so), stopReceiving(), and abort() (both
+// ways, at once).
+template <class S>
+concept RelaySide = requires(S& side) {
+  side.stopReceiving();
+  side.abort();
+};
+
 namespace detail {
+
+template <class S>
+void stopReceiving(S& s) {
+  if constexpr (RelaySide<S>) {
+    s.stopReceiving();
+  } else {
+    boost::system::error_code ignored;
+    s.shutdown(boost::asio::socket_base::shutdown_receive, ignored);
+  }
+}
+
+template <class S>
+void abort(S& s) {
+  if constexpr (RelaySide<S>) {
+    s.abort();
+  } else {
+    boost::system::error_code ignored;
+    s.shutdown(boost::asio::socket_base::shutdown_both, ignored);
+  }
+}
 
 // Each direction starts with 16 KiB (ztunnel's copy-buffer size), so an idle or chatty
 // connection holds little, and grows to 64 KiB once a read fills it (and keeps it): a bulk
@@ -47,17 +78,27 @@ boost::asio::awaitable<void> copyBytes(From& from, To& to, uint64_t& count, uint
   std::vector<char> buffer(kRelayBufferSize);
   boost::system::error_code ec;
   while (true) {
-    size_t n = co_await from.async_read_some(asio::buffer(buffer), asio::redirect_error(asio::use_awaitable, ec));
+    size_t n = 0;
+    if constexpr (RelaySide<From>) {
+      n = co_await from.readSome(asio::buffer(buffer), ec);
+    } else {
+      n = co_await from.async_read_some(asio::buffer(buffer), asio::redirect_error(asio::use_awaitable, ec));
+    }
     if (ec) break;
     ++activity;
     for (size_t written = 0; written < n && !ec;) {
-      written += co_await to.async_write_some(asio::buffer(buffer.data() + written, n - written), asio::redirect_error(asio::use_awaitable, ec));
+      auto rest = asio::buffer(buffer.data() + written, n - written);
+      if constexpr (RelaySide<To>) {
+        written += co_await to.writeSome(rest, ec);
+      } else {
+        written += co_await to.async_write_some(rest, asio::redirect_error(asio::use_awaitable, ec));
+      }
       ++activity;
     }
     if (ec) {
       // The receiver is gone: stop reading from the sender too, which ends the other
       // direction's wait for it.
-      from.shutdown(asio::socket_base::shutdown_receive, ec);
+      stopReceiving(from);
       co_return;
     }
     count += n;
@@ -65,11 +106,15 @@ boost::asio::awaitable<void> copyBytes(From& from, To& to, uint64_t& count, uint
   }
   if (ec == asio::error::eof) {
     // The sender finished: tell the receiver no more is coming; the other direction goes on.
-    to.shutdown(asio::socket_base::shutdown_send, ec);
+    if constexpr (RelaySide<To>) {
+      co_await to.endSending();
+    } else {
+      to.shutdown(asio::socket_base::shutdown_send, ec);
+    }
   } else {
     // The sender broke off (a reset): so does the receiver's side, in both directions, as
     // Envoy's tcp_proxy closes the upstream on a downstream reset.
-    to.shutdown(asio::socket_base::shutdown_both, ec);
+    abort(to);
   }
 }
 
@@ -101,9 +146,8 @@ boost::asio::awaitable<RelayCounts> relayBytes(A& a, B& b, std::optional<std::ch
       seen = activity;
     }
     counts.idledOut = true;
-    boost::system::error_code ignored;
-    a.shutdown(boost::asio::socket_base::shutdown_both, ignored);
-    b.shutdown(boost::asio::socket_base::shutdown_both, ignored);
+    detail::abort(a);
+    detail::abort(b);
   };
   co_await ((detail::copyBytes(a, b, counts.aToB, activity) && detail::copyBytes(b, a, counts.bToA, activity)) || watchdog());
   co_return counts;

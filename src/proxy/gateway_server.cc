@@ -256,6 +256,15 @@ asio::awaitable<void> GatewayServer::session(tcp::socket socket, uint32_t port) 
   }
   const char* sni = SSL_get_servername(secure.native_handle(), TLSEXT_NAMETYPE_host_name);
   Downstream client{std::move(peer), true, peerIdentity(secure.native_handle()), sni == nullptr ? "" : sni};
+  // A TLS server that is not HTTPS: what was inside the TLS goes on as bytes.
+  if (const weft::v1::TlsServer* chosen = tls->serverFor(client.sni); chosen != nullptr && chosen->terminate_tcp()) {
+    std::optional<CompiledTcpRoute> route;
+    if (!chosen->tcp_routes().empty()) route = compileTcpRoute(chosen->tcp_routes(0));
+    secure.next_layer().expires_never();  // the relay's own idle timeout takes over
+    tls.reset();
+    co_await relayConnection(std::move(secure), std::move(config), route ? &*route : nullptr, std::move(client), port);
+    co_return;
+  }
   const unsigned char* alpn = nullptr;
   unsigned alpnLength = 0;
   SSL_get0_alpn_selected(secure.native_handle(), &alpn, &alpnLength);

@@ -13,12 +13,15 @@
 #include <boost/asio/use_awaitable.hpp>
 
 #include <array>
+#include <optional>
+#include <type_traits>
 #include <sys/socket.h>
 
 #include "net/byte_relay.h"
 #include "proxy/gateway_helpers.h"
 #include "proxy/gateway_server.h"
 #include "proxy/protocol_sniff.h"
+#include "proxy/tls_relay_side.h"
 
 namespace weft::proxy {
 
@@ -102,13 +105,35 @@ asio::awaitable<bool> GatewayServer::tunnelSpeaksHttp(asio::local::stream_protoc
   co_return false;
 }
 
+namespace {
+
+using TlsClient = TlsRelaySide::Stream;
+
+int descriptorOf(tcp::socket& socket) { return socket.native_handle(); }
+int descriptorOf(asio::local::stream_protocol::socket& socket) { return socket.native_handle(); }
+int descriptorOf(TlsClient& stream) { return stream.next_layer().socket().native_handle(); }
+
+// The client's side as the relay takes it: a socket as it is, a terminated TLS stream
+// through TlsRelaySide.
+template <class Client, class Upstream>
+asio::awaitable<net::RelayCounts> relayClient(Client& client, Upstream& upstream, std::optional<Clock::duration> idleTimeout) {
+  if constexpr (std::is_same_v<Client, TlsClient>) {
+    TlsRelaySide side(client);
+    co_return co_await net::relayBytes(side, upstream, idleTimeout);
+  } else {
+    co_return co_await net::relayBytes(client, upstream, idleTimeout);
+  }
+}
+
+}  // namespace
+
 template <class Socket>
 asio::awaitable<void> GatewayServer::relayConnection(Socket socket, std::shared_ptr<const ProxyConfig> config, const CompiledTcpRoute* route,
                                                      Downstream client, uint32_t port) {
   // The client's connection is registered by the session. A relayed connection carries no
   // request to finish: draining leaves it to run until the drain time is up (stop() then
   // shuts it down), as Envoy's tcp_proxy is left to drain.
-  DrainHook drainHook(openConnections_, socket.native_handle(), [] {});
+  DrainHook drainHook(openConnections_, descriptorOf(socket), [] {});
   const std::string& peer = client.address;
   const bool atWaypoint = !client.waypointAuthority.empty();
   auto startSteady = Clock::now();
@@ -207,9 +232,9 @@ asio::awaitable<void> GatewayServer::relayConnection(Socket socket, std::shared_
   }
   net::RelayCounts counts;
   if (upstream.tunnel) {
-    counts = co_await net::relayBytes(socket, upstream.tunnel->stream.socket(), idleTimeout);
+    counts = co_await relayClient(socket, upstream.tunnel->stream.socket(), idleTimeout);
   } else {
-    counts = co_await net::relayBytes(socket, static_cast<tcp::socket&>(upstream.tcp->stream), idleTimeout);
+    counts = co_await relayClient(socket, static_cast<tcp::socket&>(upstream.tcp->stream), idleTimeout);
   }
 
   if (counts.idledOut) spdlog::debug("gateway: TCP client {} to {}: idle for the idle timeout: closed", peer, endpoint);
@@ -222,5 +247,7 @@ template asio::awaitable<void> GatewayServer::relayConnection(tcp::socket, std::
                                                               Downstream, uint32_t);
 template asio::awaitable<void> GatewayServer::relayConnection(asio::local::stream_protocol::socket, std::shared_ptr<const ProxyConfig>,
                                                               const CompiledTcpRoute*, Downstream, uint32_t);
+template asio::awaitable<void> GatewayServer::relayConnection(TlsClient, std::shared_ptr<const ProxyConfig>, const CompiledTcpRoute*, Downstream,
+                                                              uint32_t);
 
 }  // namespace weft::proxy

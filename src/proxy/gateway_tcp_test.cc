@@ -18,6 +18,8 @@
 #include <fmt/format.h>
 
 #include <future>
+#include <memory>
+#include <optional>
 #include <sys/socket.h>
 #include <thread>
 
@@ -203,6 +205,21 @@ class GatewayTcpTest : public ::testing::Test {
       auto* server = listener->add_tls_servers();
       server->set_credential_name("terminator");
       for (const auto& host : terminatedHosts) server->add_hosts(host);
+      if (relayTerminatedTo_) {
+        // Protocol TLS rather than HTTPS: terminated, then relayed to this endpoint.
+        server->set_terminate_tcp(true);
+        const std::string clusterName = "outbound|443||terminated.default.svc.cluster.local";
+        auto* route = server->add_tcp_routes();
+        route->set_name("terminated");
+        auto* to = route->add_clusters();
+        to->set_cluster(clusterName);
+        to->set_weight(1);
+        auto* cluster = held[kClusterType][clusterName].mutable_cluster();
+        cluster->set_name(clusterName);
+        cluster->set_service_hostname("terminated.default.svc.cluster.local");
+        cluster->set_service_namespace("default");
+        cluster->add_endpoints(*relayTerminatedTo_);
+      }
     }
     for (const auto& spec : routes) {
       std::string clusterName = fmt::format("outbound|443||{}.default.svc.cluster.local", spec.name);
@@ -265,6 +282,54 @@ class GatewayTcpTest : public ::testing::Test {
     return answer;
   }
 
+  // A TLS client on OpenSSL's own socket I/O (so its close_notify goes out at once):
+  // `send`, then the end of its sending (a close_notify, or with `bareClose` a TCP
+  // half-close without one, as many clients end), then everything until the gateway's
+  // close_notify; it offers ALPN h2 and http/1.1.
+  struct RelayedTls {
+    bool handshook = false;
+    std::string body, peer, alpn;
+    bool closeNotify = false;  // the answer ended with the gateway's close_notify
+  };
+  RelayedTls tlsRelayClient(const std::string& sni, const std::string& send, bool bareClose = false) {
+    asio::io_context client;
+    asio::ssl::context context(asio::ssl::context::tls_client);
+    auto roots = mesh_->issue(kGatewayId).rootsPem;
+    context.add_certificate_authority(asio::buffer(roots));
+    context.set_verify_mode(asio::ssl::verify_peer);
+    tcp::socket socket(client);
+    socket.connect({asio::ip::make_address("127.0.0.1"), gatewayPort_});
+    std::unique_ptr<SSL, decltype(&SSL_free)> ssl(SSL_new(context.native_handle()), SSL_free);
+    SSL_set_fd(ssl.get(), socket.native_handle());
+    SSL_set_tlsext_host_name(ssl.get(), sni.c_str());
+    static const unsigned char kOffer[] = {2, 'h', '2', 8, 'h', 't', 't', 'p', '/', '1', '.', '1'};
+    SSL_set_alpn_protos(ssl.get(), kOffer, sizeof(kOffer));
+    RelayedTls answer;
+    if (SSL_connect(ssl.get()) != 1) return answer;
+    answer.handshook = true;
+    for (const auto& uri : tls::uriSans(SSL_get0_peer_certificate(ssl.get()))) answer.peer = uri;
+    const unsigned char* alpn = nullptr;
+    unsigned alpnLength = 0;
+    SSL_get0_alpn_selected(ssl.get(), &alpn, &alpnLength);
+    answer.alpn.assign(reinterpret_cast<const char*>(alpn), alpnLength);
+    if (SSL_write(ssl.get(), send.data(), static_cast<int>(send.size())) != static_cast<int>(send.size())) return answer;
+    if (bareClose) {
+      ::shutdown(socket.native_handle(), SHUT_WR);
+    } else {
+      SSL_shutdown(ssl.get());  // sends close_notify; reading goes on
+    }
+    char buffer[4096];
+    while (true) {
+      int n = SSL_read(ssl.get(), buffer, sizeof buffer);
+      if (n <= 0) {
+        answer.closeNotify = SSL_get_error(ssl.get(), n) == SSL_ERROR_ZERO_RETURN;
+        break;
+      }
+      answer.body.append(buffer, static_cast<size_t>(n));
+    }
+    return answer;
+  }
+
   // Plain bytes in, the client's side half-closed, everything that came back.
   std::string plainClient(const std::string& send) {
     asio::io_context client;
@@ -302,6 +367,7 @@ class GatewayTcpTest : public ::testing::Test {
   }
 
   static TestMesh* mesh_;
+  std::optional<std::string> relayTerminatedTo_;  // set: start()'s terminating server is a TLS (not HTTPS) one
   Backends backends_{mesh_->issue(kBackendId)};
   uint16_t gatewayPort_ = 0;
   asio::io_context io_;
@@ -415,6 +481,26 @@ TEST_F(GatewayTcpTest, OnAPortSharedWithATerminatingServerTheMoreSpecificNameWin
   EXPECT_EQ(tlsClient("exact.other.org").peer, kBackendId) << "the exact passthrough name beats the server's wildcard";
   EXPECT_EQ(tlsClient("y.other.org").peer, kTerminatorId);
   EXPECT_EQ(tlsClient("").peer, kTerminatorId) << "no name: the first terminating server, as before";
+}
+
+// Istio's Gateway server with protocol TLS and tls mode SIMPLE: the gateway terminates the
+// TLS (its own certificate, no ALPN), and the bytes inside go on as TCP by the tcp[] route.
+TEST_F(GatewayTcpTest, ATerminatedTlsServerRelaysWhatIsInsideAsTcp) {
+  relayTerminatedTo_ = backends_.echoEndpoint();
+  start(weft::v1::Listener::HTTPS, {}, {"db.example.com"});
+  RelayedTls answer = tlsRelayClient("db.example.com", "select 1");
+  ASSERT_TRUE(answer.handshook);
+  EXPECT_EQ(answer.peer, kTerminatorId) << "the gateway's certificate";
+  EXPECT_EQ(answer.alpn, "") << "no ALPN: the bytes inside are not HTTP to the gateway";
+  // The echo backend answers only after its read ended: the close_notify became a half-close.
+  EXPECT_EQ(answer.body, "echo:select 1");
+  EXPECT_TRUE(answer.closeNotify) << "the backend's close became a close_notify";
+
+  RelayedTls bare = tlsRelayClient("db.example.com", std::string(200 * 1024, 'y'), true);
+  EXPECT_EQ(bare.body, "echo:" + std::string(200 * 1024, 'y')) << "a TCP close without close_notify ends the client's sending too";
+  EXPECT_TRUE(bare.closeNotify);
+  EXPECT_TRUE(reaches("istio_tcp_connections_closed_total", "terminated.default.svc.cluster.local", "-", 2)) << metrics();
+  EXPECT_TRUE(reaches("istio_tcp_received_bytes_total", "terminated.default.svc.cluster.local", "-", 8 + 200 * 1024)) << metrics();
 }
 
 TEST_F(GatewayTcpTest, StopEndsARelayWhoseBackendIgnoresTheHalfClose) {

@@ -133,12 +133,7 @@ const char* describe(PortRoutes::Kind kind) {
 // as the Gateway API asks.
 std::vector<CompiledTcpRoute> compileTcpRoutes(const weft::v1::Listener& listener) {
   std::vector<CompiledTcpRoute> out;
-  for (const auto& spec : listener.tcp_routes()) {
-    CompiledTcpRoute route{spec};
-    for (const auto& host : spec.sni_hosts()) route.sniHosts.push_back(asciiLower(host));
-    for (const auto& c : spec.clusters()) route.totalWeight += c.weight();
-    out.push_back(std::move(route));
-  }
+  for (const auto& spec : listener.tcp_routes()) out.push_back(compileTcpRoute(spec));
   return out;
 }
 
@@ -236,6 +231,13 @@ std::optional<std::string_view> queryParameter(std::string_view target, std::str
 }
 
 std::shared_ptr<const ProxyConfig> ProxyConfig::empty() { return std::make_shared<const ProxyConfig>(); }
+
+CompiledTcpRoute compileTcpRoute(const weft::v1::TcpRoute& spec) {
+  CompiledTcpRoute route{spec};
+  for (const auto& host : spec.sni_hosts()) route.sniHosts.push_back(asciiLower(host));
+  for (const auto& c : spec.clusters()) route.totalWeight += c.weight();
+  return route;
+}
 
 Result<std::shared_ptr<const ProxyConfig>> ProxyConfig::build(const xds::HeldResources& held, const Labels& podLabels,
                                                                const CredentialLoader& credentials, const std::string& podNamespace,

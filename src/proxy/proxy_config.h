@@ -67,6 +67,8 @@ struct CompiledTcpRoute {
   uint32_t totalWeight = 0;
 };
 
+CompiledTcpRoute compileTcpRoute(const weft::v1::TcpRoute& spec);
+
 struct PortRoutes {
   // kTls: HTTPS and TLS listeners (terminated by `tls`, or passed through by SNI to
   // `tcpRoutes`, or both); kTcp: every connection to the first of `tcpRoutes`.

@@ -54,8 +54,9 @@ Result<std::shared_ptr<ssl::context>> TlsListener::buildContext(const weft::v1::
   SSL_CTX_set_options(ctx, SSL_OP_NO_RENEGOTIATION | SSL_OP_CIPHER_SERVER_PREFERENCE);
   static const unsigned char kAlpn[] = {2, 'h', '2', 8, 'h', 't', 't', 'p', '/', '1', '.', '1'};
   // h2 when the client offers it (as Istio's gateways do), else http/1.1; a client that
-  // offers neither gets no ALPN and speaks HTTP/1.1.
-  SSL_CTX_set_alpn_select_cb(
+  // offers neither gets no ALPN and speaks HTTP/1.1. A server whose bytes are relayed as
+  // TCP negotiates none: what the client speaks inside is the backend's business.
+  if (!server.terminate_tcp()) SSL_CTX_set_alpn_select_cb(
       ctx,
       [](SSL*, const unsigned char** out, unsigned char* outlen, const unsigned char* in, unsigned int inlen, void*) {
         unsigned char* selected = nullptr;

@@ -239,6 +239,57 @@ check_contains "the gateway counts them: istio_tcp_connections_closed_total to t
   "$(grep '^istio_tcp_connections_closed_total' <<<"$gw_stats")" "destination_service=\"tcp-echo.$tcp_ns.svc.cluster.local\""
 check_contains "and logs each one (\"- - -\" 0, the endpoint)" "$("$weft" logs -n istio-system "$gw_pod" | grep '"- - -" 0 - ' | tail -1)" ":9000\""
 
+# --- TLS terminated at the gateway, then TCP: a server with protocol TLS and tls mode SIMPLE -------------
+# Istio routes what such a server decrypts by the VirtualService's tcp[] rules. The client
+# (Python's ssl, trusting the test's CA) checks the gateway's certificate for tcp.example.com
+# and speaks tcp-echo's line protocol inside the TLS.
+openssl req -x509 -sha256 -nodes -days 1 -newkey rsa:2048 -subj '/CN=tcp.example.com' -addext 'subjectAltName=DNS:tcp.example.com' \
+  -keyout tcp.key -out tcp.crt 2>/dev/null
+check "create secret tls tcp-credential" "$weft" create -n istio-system secret tls tcp-credential --key=tcp.key --cert=tcp.crt
+cat >tcp-tls.yaml <<'YAML'
+apiVersion: networking.istio.io/v1
+kind: Gateway
+metadata: {name: tcp-echo-tls}
+spec:
+  selector: {istio: ingressgateway}
+  servers:
+  - port: {number: 31443, name: tls, protocol: TLS}
+    tls: {mode: SIMPLE, credentialName: tcp-credential}
+    hosts: [tcp.example.com]
+---
+apiVersion: networking.istio.io/v1
+kind: VirtualService
+metadata: {name: tcp-echo-tls}
+spec:
+  hosts: [tcp.example.com]
+  gateways: [tcp-echo-tls]
+  tcp:
+  - match: [{port: 31443}]
+    route: [{destination: {host: tcp-echo, port: {number: 9000}, subset: v2}}]
+YAML
+check "apply a Gateway with a TLS SIMPLE server on 31443 and a VirtualService tcp[] route to tcp-echo v2" \
+  "$weft" apply -n "$tcp_ns" -f tcp-tls.yaml
+tls_echo() {
+  in_cluster timeout 5 python3 -c '
+import socket, ssl, sys
+context = ssl.create_default_context(cafile="tcp.crt")
+with socket.create_connection((sys.argv[1], 31443), timeout=4) as raw, context.wrap_socket(raw, server_hostname="tcp.example.com") as tls:
+    tls.sendall(sys.argv[2].encode() + b"\n")
+    answer = b""
+    while not answer.endswith(b"\n"):
+        chunk = tls.recv(4096)
+        if not chunk: break
+        answer += chunk
+    print(answer.decode().strip())' "$gw_ip" "$1" 2>/dev/null
+}
+tls_two() { [ "$(tls_echo "hello tls")" = "two hello tls" ]; }
+wait_for "TLS terminated on 31443 (the gateway's certificate for tcp.example.com), the line relayed to tcp-echo v2" 30 tls_two
+twos=0
+for i in $(seq 1 10); do [ "$(tls_echo "t $i")" = "two t $i" ] && twos=$((twos + 1)); done
+check_contains "10 TLS connections, 10 answered by v2" "$twos" "10"
+check_contains "the gateway counts them as TCP to tcp-echo" \
+  "$(in_cluster curl -s --max-time 5 "http://$gw_ip:15020/stats/prometheus" | grep '^istio_tcp_connections_closed_total' | grep "tcp-echo.$tcp_ns")" 'response_flags="-"'
+
 check "no sanitizer report in the gateway's log" bash -c "! '$weft' logs -n istio-system '$gw_pod' | grep -E 'AddressSanitizer|runtime error:'"
 
 finish

@@ -1,0 +1,65 @@
+#pragma once
+// The client's side of a relay when the gateway terminated its TLS (a Gateway server with
+// protocol TLS and tls mode SIMPLE or MUTUAL, whose bytes then go on as TCP): a
+// net::RelaySide over the TLS stream.
+//
+// TLS has no half-close that clients wait on, so the two directions end as Envoy's TLS
+// transport ends them: the client's close_notify (or its TCP FIN without one, which many
+// clients send) is the end of its sending, passed on to the upstream as a half-close; the
+// upstream's end is a close_notify to the client, sent without waiting for the client's own,
+// after which the client's side is done (nothing more is read from it).
+
+#include <boost/asio/awaitable.hpp>
+#include <boost/asio/buffer.hpp>
+#include <boost/asio/redirect_error.hpp>
+#include <boost/asio/ssl/error.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <boost/beast/core/tcp_stream.hpp>
+#include <boost/beast/ssl/ssl_stream.hpp>
+
+namespace weft::proxy {
+
+class TlsRelaySide {
+ public:
+  using Stream = boost::beast::ssl_stream<boost::beast::tcp_stream>;
+
+  explicit TlsRelaySide(Stream& stream) : stream_(stream) {}
+
+  boost::asio::awaitable<size_t> readSome(boost::asio::mutable_buffer into, boost::system::error_code& ec) {
+    size_t n = co_await stream_.async_read_some(into, boost::asio::redirect_error(boost::asio::use_awaitable, ec));
+    if (ec == boost::asio::ssl::error::stream_truncated) ec = boost::asio::error::eof;
+    co_return n;
+  }
+
+  boost::asio::awaitable<size_t> writeSome(boost::asio::const_buffer from, boost::system::error_code& ec) {
+    co_return co_await stream_.async_write_some(from, boost::asio::redirect_error(boost::asio::use_awaitable, ec));
+  }
+
+  boost::asio::awaitable<void> endSending() {
+    // Marked as if the client's close_notify had come: SSL_shutdown then only writes ours
+    // (one write, which may run next to the other direction's pending read), and a read of
+    // the client's side from now on ends at once.
+    SSL* ssl = stream_.native_handle();
+    SSL_set_shutdown(ssl, SSL_get_shutdown(ssl) | SSL_RECEIVED_SHUTDOWN);
+    boost::system::error_code ignored;
+    co_await stream_.async_shutdown(boost::asio::redirect_error(boost::asio::use_awaitable, ignored));
+    stopReceiving();
+  }
+
+  void stopReceiving() {
+    boost::system::error_code ignored;
+    socket().shutdown(boost::asio::socket_base::shutdown_receive, ignored);
+  }
+
+  void abort() {
+    boost::system::error_code ignored;
+    socket().shutdown(boost::asio::socket_base::shutdown_both, ignored);
+  }
+
+ private:
+  boost::asio::ip::tcp::socket& socket() { return stream_.next_layer().socket(); }
+
+  Stream& stream_;
+};
+
+}  // namespace weft::proxy
