@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <boost/json.hpp>
 #include <map>
+#include <optional>
 #include <set>
 
 #include "control/grpcroute_compiler.h"
@@ -90,7 +91,10 @@ struct PortGroup {
   std::vector<const json::value*> passthrough;
   std::vector<const json::value*> tcp;
   std::vector<weft::v1::TlsServer> tls;
-  bool empty() const { return listeners.empty() && passthrough.empty() && tcp.empty(); }
+  // TLS listeners with tls.mode Terminate: each one's index in `tls`, whose server relays
+  // what it decrypts by the first TLSRoute or TCPRoute attached (terminate_tcp).
+  std::vector<std::pair<const json::value*, size_t>> terminated;
+  bool empty() const { return listeners.empty() && passthrough.empty() && tcp.empty() && terminated.empty(); }
   weft::v1::Listener::Protocol protocol() const {
     if (https) return weft::v1::Listener::HTTPS;
     if (!passthrough.empty()) return weft::v1::Listener::TLS;
@@ -207,6 +211,10 @@ class GatewayApiView {
     const auto& kinds = arrayAt(listener, {"allowedRoutes", "kinds"});
     if (kinds.empty()) {
       std::string protocol = stringAt(listener, {"protocol"});
+      // A Terminate listener's bytes go on as TCP: a TCPRoute fits it as well.
+      if (protocol == "TLS" && stringOr(listener, {"tls", "mode"}, "Terminate") == "Terminate") {
+        return routeKind == "TLSRoute" || routeKind == "TCPRoute";
+      }
       if (protocol == "TLS") return routeKind == "TLSRoute";
       if (protocol == "TCP") return routeKind == "TCPRoute";
       return routeKind == "HTTPRoute" || routeKind == "GRPCRoute";
@@ -223,11 +231,11 @@ class GatewayApiView {
     return "";
   }
 
-  // An HTTPS listener's certificate, served as an Istio SIMPLE server with credentialName.
+  // An HTTPS (or TLS Terminate) listener's certificate, served as an Istio SIMPLE server with credentialName.
   std::optional<weft::v1::TlsServer> tlsServer(const Object& gateway, const json::value& listener, const std::string& where) {
     const auto& refs = arrayAt(listener, {"tls", "certificateRefs"});
     if (refs.empty()) {
-      note(gateway, fmt::format("{}: HTTPS without tls.certificateRefs is not served: left out", where));
+      note(gateway, fmt::format("{}: {} without tls.certificateRefs is not served: left out", where, stringAt(listener, {"protocol"})));
       return std::nullopt;
     }
     const auto& ref = refs[0];
@@ -262,7 +270,17 @@ class GatewayApiView {
       if (protocol == "TLS" || protocol == "TCP") {
         bool passthrough = protocol == "TLS";
         if (passthrough && stringOr(listener, {"tls", "mode"}, "Terminate") != "Passthrough") {
-          note(gateway, fmt::format("{}: protocol TLS with tls.mode Terminate is not served yet (Passthrough is): left out", where));
+          // Terminated, then relayed as TCP; it shares a port with the other TLS listeners.
+          if (!group.tcp.empty() || (!group.listeners.empty() && !group.https)) {
+            note(gateway, fmt::format("{}: port {} already serves another protocol: left out", where, port));
+            continue;
+          }
+          auto tls = tlsServer(gateway, listener, where);
+          if (!tls) continue;
+          tls->set_terminate_tcp(true);
+          group.https = true;
+          group.terminated.emplace_back(&listener, group.tls.size());
+          group.tls.push_back(std::move(*tls));
           continue;
         }
         // TLS passthrough may share a port with HTTPS (the SNI tells them apart); nothing
@@ -336,6 +354,9 @@ class GatewayApiView {
       l->set_protocol(group.protocol());
       for (const auto* listener : group.listeners) l->add_server_hosts(stringOr(*listener, {"hostname"}, "*"));
       for (const auto& t : group.tls) *l->add_tls_servers() = t;
+      for (const auto& [listener, index] : group.terminated) {
+        if (auto route = terminatedRoute(gateway, *listener)) *l->mutable_tls_servers(static_cast<int>(index))->add_tcp_routes() = std::move(*route);
+      }
       for (auto& r : l4Routes(gateway, group)) *l->add_tcp_routes() = std::move(r);
       l->set_route_config_name(fmt::format("{}/http.{}", key, port));
       l->set_gateway(fmt::format("{}/{}/{}", kGroup, gateway.ns(), gateway.name()));
@@ -363,33 +384,63 @@ class GatewayApiView {
   // to its TCP listener, as weft.v1.TcpRoutes: a TLSRoute by its hostnames narrowed to the
   // listeners', a TCPRoute for every connection. Only a route's first rule is served (its
   // matching is by hostname alone, so later rules could never be picked).
+  // A TLSRoute's or TCPRoute's first rule as a weft.v1.TcpRoute (nullopt without rules).
+  std::optional<weft::v1::TcpRoute> compileL4Route(const Object& route, const std::vector<std::string>& sniHosts) {
+    const auto& rules = arrayAt(route.value(), {"spec", "rules"});
+    if (rules.empty()) return std::nullopt;
+    if (rules.size() > 1) note(route, "only the first rule is served: the others could never be picked (matching is by hostname alone)");
+    weft::v1::TcpRoute compiled;
+    compiled.set_name(fmt::format("{}/{}/rule.0", route.ns(), route.name()));
+    for (const auto& host : sniHosts) compiled.add_sni_hosts(host);
+    for (const auto& ref : arrayAt(rules[0], {"backendRefs"})) {
+      auto weight = at(ref, {"weight"}).is_int64() ? intAt(ref, {"weight"}) : 1;
+      if (weight <= 0) continue;
+      ResolvedBackend backend = resolveBackend(route, ref);
+      auto* cluster = compiled.add_clusters();
+      cluster->set_weight(static_cast<uint32_t>(weight));
+      if (backend.state == ResolvedBackend::State::kRefused) {
+        // Its share of connections is closed (no cluster), as the spec asks rejections to
+        // respect weights; a Service not allowed is never reached.
+        note(route, fmt::format("backendRef {}: {}: its share of connections is closed", stringAt(ref, {"name"}), backend.why));
+        continue;
+      }
+      // A missing Service's cluster has no endpoint: its share is closed (UH) until it exists.
+      if (backend.state == ResolvedBackend::State::kMissingService) note(route, fmt::format("backendRef {}: {}", stringAt(ref, {"name"}), backend.why));
+      cluster->set_cluster(clusterFor_(route, backend.host, static_cast<uint32_t>(intAt(ref, {"port"})), ""));
+    }
+    // No backend at all: the route still takes its connections, which are then closed.
+    return compiled;
+  }
+
+  // A TLS Terminate listener's route: the first TLSRoute (whose hostnames meet the
+  // listener's) or TCPRoute attached; the others are noted. None: its connections close (NR).
+  std::optional<weft::v1::TcpRoute> terminatedRoute(const Object& gateway, const json::value& listener) {
+    std::optional<weft::v1::TcpRoute> chosen;
+    std::string chosenName;
+    for (const char* kind : {kTlsRouteKind, kTcpRouteKind}) {
+      for (const auto& route : objectsOf(objects_, kind)) {
+        if (!attached(route, gateway, listener)) continue;
+        if (route.key().kind == kTlsRouteKind && domainsFor(stringAt(listener, {"hostname"}), arrayAt(route.value(), {"spec", "hostnames"})).empty()) {
+          note(route, fmt::format("no hostname in common with listener {} of Gateway {}/{}: not attached there", stringAt(listener, {"name"}),
+                                  gateway.ns(), gateway.name()));
+          continue;
+        }
+        if (chosen) {
+          note(route, fmt::format("listener {} of Gateway {}/{} already relays by {} (the first takes every connection): not served",
+                                  stringAt(listener, {"name"}), gateway.ns(), gateway.name(), chosenName));
+          continue;
+        }
+        chosen = compileL4Route(route, {});
+        chosenName = route.ns() + "/" + route.name();
+      }
+    }
+    return chosen;
+  }
+
   std::vector<weft::v1::TcpRoute> l4Routes(const Object& gateway, const PortGroup& group) {
     std::vector<weft::v1::TcpRoute> out;
     auto compile = [&](const Object& route, const std::vector<std::string>& sniHosts) {
-      const auto& rules = arrayAt(route.value(), {"spec", "rules"});
-      if (rules.empty()) return;
-      if (rules.size() > 1) note(route, "only the first rule is served: the others could never be picked (matching is by hostname alone)");
-      weft::v1::TcpRoute compiled;
-      compiled.set_name(fmt::format("{}/{}/rule.0", route.ns(), route.name()));
-      for (const auto& host : sniHosts) compiled.add_sni_hosts(host);
-      for (const auto& ref : arrayAt(rules[0], {"backendRefs"})) {
-        auto weight = at(ref, {"weight"}).is_int64() ? intAt(ref, {"weight"}) : 1;
-        if (weight <= 0) continue;
-        ResolvedBackend backend = resolveBackend(route, ref);
-        auto* cluster = compiled.add_clusters();
-        cluster->set_weight(static_cast<uint32_t>(weight));
-        if (backend.state == ResolvedBackend::State::kRefused) {
-          // Its share of connections is closed (no cluster), as the spec asks rejections to
-          // respect weights; a Service not allowed is never reached.
-          note(route, fmt::format("backendRef {}: {}: its share of connections is closed", stringAt(ref, {"name"}), backend.why));
-          continue;
-        }
-        // A missing Service's cluster has no endpoint: its share is closed (UH) until it exists.
-        if (backend.state == ResolvedBackend::State::kMissingService) note(route, fmt::format("backendRef {}: {}", stringAt(ref, {"name"}), backend.why));
-        cluster->set_cluster(clusterFor_(route, backend.host, static_cast<uint32_t>(intAt(ref, {"port"})), ""));
-      }
-      // No backend at all: the route still takes its connections, which are then closed.
-      out.push_back(std::move(compiled));
+      if (auto compiled = compileL4Route(route, sniHosts)) out.push_back(std::move(*compiled));
     };
     // A TLSRoute on several passthrough listeners of the port: its names on each, together.
     std::vector<std::pair<const Object*, std::vector<std::string>>> tlsRoutes;

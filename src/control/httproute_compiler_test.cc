@@ -395,8 +395,19 @@ spec:
   EXPECT_TRUE(view.notes("spec.listeners[3]: port 31400 already serves another protocol: left out"));
   EXPECT_TRUE(view.notes("already serves another TCPRoute (the first takes every connection): not served"));
 
-  EXPECT_FALSE(listeners.contains("gateway.networking.k8s.io/apps/edge/8443"));
-  EXPECT_TRUE(view.notes("spec.listeners[1]: protocol TLS with tls.mode Terminate is not served yet"));
+  // Terminate: the gateway's certificate, then the bytes relayed by the first route that
+  // attaches (a TCPRoute on the whole Gateway fits a Terminate listener too).
+  const auto& terminate = listeners.at("gateway.networking.k8s.io/apps/edge/8443").listener();
+  EXPECT_EQ(terminate.protocol(), weft::v1::Listener::HTTPS);
+  EXPECT_TRUE(terminate.tcp_routes().empty());
+  ASSERT_EQ(terminate.tls_servers_size(), 1);
+  EXPECT_TRUE(terminate.tls_servers(0).terminate_tcp());
+  EXPECT_EQ(terminate.tls_servers(0).credential_name(), "cert");
+  EXPECT_THAT(terminate.tls_servers(0).hosts(), ::testing::ElementsAre("t.example.com"));
+  ASSERT_EQ(terminate.tls_servers(0).tcp_routes_size(), 1);
+  EXPECT_EQ(terminate.tls_servers(0).tcp_routes(0).name(), "apps/echo/rule.0");
+  EXPECT_EQ(terminate.tls_servers(0).tcp_routes(0).clusters(0).cluster(), "outbound|8000||httpbin.apps.svc.cluster.local");
+  EXPECT_TRUE(view.notes("listener terminate of Gateway apps/edge already relays by apps/echo (the first takes every connection): not served"));
 }
 
 TEST(RoutePrecedence, ExactBeforePrefixBeforeRegexThenOlderRoutesFirst) {

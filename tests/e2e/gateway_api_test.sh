@@ -212,6 +212,11 @@ check_contains "and still routes" "$(code httpbin.example.com /get)" "200"
 # --- TCPRoute: a second Gateway with a TCP listener, to Istio's tcp-echo -----------------------------------
 check "apply samples/tcp-echo/tcp-echo-services.yaml" "$weft" apply -f "$samples/tcp-echo/tcp-echo-services.yaml"
 for d in tcp-echo-v1 tcp-echo-v2; do wait_for "$d ready" 30 ready "$d"; done
+# A TLS listener with tls.mode Terminate on 31443 too: the gateway's certificate (a Secret
+# in certificateRefs), then what it decrypts relayed by a TCPRoute to tcp-echo v2.
+openssl req -x509 -sha256 -nodes -days 1 -newkey rsa:2048 -subj '/CN=tcp.example.com' -addext 'subjectAltName=DNS:tcp.example.com' \
+  -keyout tcp.key -out tcp.crt 2>/dev/null
+check "create secret tls tcp-cert" "$weft" create secret tls tcp-cert --key=tcp.key --cert=tcp.crt
 cat >tcp.yaml <<'YAML'
 apiVersion: gateway.networking.k8s.io/v1
 kind: Gateway
@@ -220,6 +225,7 @@ spec:
   gatewayClassName: istio
   listeners:
   - {name: echo, port: 31400, protocol: TCP}
+  - {name: tls-echo, port: 31443, protocol: TLS, hostname: tcp.example.com, tls: {mode: Terminate, certificateRefs: [{name: tcp-cert}]}}
 ---
 apiVersion: gateway.networking.k8s.io/v1alpha2
 kind: TCPRoute
@@ -228,8 +234,23 @@ spec:
   parentRefs: [{name: tcp-edge, sectionName: echo}]
   rules:
   - backendRefs: [{name: tcp-echo, port: 9000}]
+---
+apiVersion: v1
+kind: Service
+metadata: {name: tcp-echo-v2, namespace: default}
+spec:
+  selector: {app: tcp-echo, version: v2}
+  ports: [{name: tcp, port: 9000}]
+---
+apiVersion: gateway.networking.k8s.io/v1alpha2
+kind: TCPRoute
+metadata: {name: tcp-echo-tls, namespace: default}
+spec:
+  parentRefs: [{name: tcp-edge, sectionName: tls-echo}]
+  rules:
+  - backendRefs: [{name: tcp-echo-v2, port: 9000}]
 YAML
-check "apply a Gateway with a TCP listener on 31400 and a TCPRoute to tcp-echo:9000" "$weft" apply -f tcp.yaml
+check "apply a Gateway with a TCP listener on 31400, a TLS Terminate listener on 31443, and TCPRoutes to tcp-echo" "$weft" apply -f tcp.yaml
 check_contains "weft get tcproute lists it" "$("$weft" get tcproute 2>&1)" "tcp-echo"
 tcp_gw() { "$weft" get pods -l gateway.networking.k8s.io/gateway-name=tcp-edge -o jsonpath='{.items[0].status.podIP}' 2>/dev/null; }
 wait_for "the tcp-edge gateway pod has an address" 30 tcp_gw
@@ -240,7 +261,23 @@ wait_for "a line to the TCP listener comes back from tcp-echo (v1 'one' or v2 't
 answers=$(for i in $(seq 1 20); do tcp_echo "n $i"; done)
 check "20 connections, each answered by v1 or v2 ($(grep -c '^one' <<<"$answers") and $(grep -c '^two' <<<"$answers"))" \
   test "$(grep -Ec '^(one|two) n [0-9]+$' <<<"$answers")" -eq 20
-check "delete the TCP Gateway and its route" "$weft" delete -f tcp.yaml
+tls_echo() {
+  in_cluster timeout 5 python3 -c '
+import socket, ssl, sys
+context = ssl.create_default_context(cafile="tcp.crt")
+with socket.create_connection((sys.argv[1], 31443), timeout=4) as raw, context.wrap_socket(raw, server_hostname="tcp.example.com") as tls:
+    tls.sendall(sys.argv[2].encode() + b"\n")
+    answer = b""
+    while not answer.endswith(b"\n"):
+        chunk = tls.recv(4096)
+        if not chunk: break
+        answer += chunk
+    print(answer.decode().strip())' "$tcp_ip" "$1" 2>/dev/null
+}
+tls_two() { [ "$(tls_echo "hello tls")" = "two hello tls" ]; }
+wait_for "TLS Terminate on 31443: the gateway's certificate for tcp.example.com, the line relayed to tcp-echo v2" 30 tls_two
+check_contains "10 TLS connections, 10 answered by v2" "$(for i in $(seq 1 10); do tls_echo "t $i"; done | grep -c '^two t')" "10"
+check "delete the TCP Gateway and its routes" "$weft" delete -f tcp.yaml
 
 # --- deleting the Gateway deletes what weftd deployed for it ---------------------------------------------
 check "delete the Gateway" "$weft" delete -f gateway.yaml
