@@ -123,14 +123,15 @@ boost::asio::awaitable<void> copyBytes(From& from, To& to, uint64_t& count, uint
 // Both sockets are borrowed: the caller keeps them alive until this returns. With
 // `idleTimeout`, a relay with no read or write either way for that long is ended: both
 // sockets are shut down both ways, and `idledOut` says so (Envoy's tcp_proxy idle_timeout).
+// `counts` goes up as bytes are written, so the caller may read it while the relay runs
+// (byte counts reported during a long connection); it must outlive the relay.
 template <class A, class B>
-boost::asio::awaitable<RelayCounts> relayBytes(A& a, B& b, std::optional<std::chrono::steady_clock::duration> idleTimeout = std::nullopt) {
+boost::asio::awaitable<void> relayBytes(A& a, B& b, std::optional<std::chrono::steady_clock::duration> idleTimeout, RelayCounts& counts) {
   using namespace boost::asio::experimental::awaitable_operators;
-  RelayCounts counts;
   uint64_t activity = 0;
   if (!idleTimeout) {
     co_await (detail::copyBytes(a, b, counts.aToB, activity) && detail::copyBytes(b, a, counts.bToA, activity));
-    co_return counts;
+    co_return;
   }
   // The watchdog looks at the activity count four times per period, and ends the relay
   // after four quiet looks in a row: between 1 and 1.25 periods after the last byte, for a
@@ -150,6 +151,13 @@ boost::asio::awaitable<RelayCounts> relayBytes(A& a, B& b, std::optional<std::ch
     detail::abort(b);
   };
   co_await ((detail::copyBytes(a, b, counts.aToB, activity) && detail::copyBytes(b, a, counts.bToA, activity)) || watchdog());
+}
+
+// The same, with the counts returned at the end.
+template <class A, class B>
+boost::asio::awaitable<RelayCounts> relayBytes(A& a, B& b, std::optional<std::chrono::steady_clock::duration> idleTimeout = std::nullopt) {
+  RelayCounts counts;
+  co_await relayBytes(a, b, idleTimeout, counts);
   co_return counts;
 }
 

@@ -45,6 +45,9 @@ struct ServerOptions {
   // Envoy's stream_idle_timeout. Long gRPC streams are quiet for minutes.
   std::chrono::milliseconds streamIdleTimeout{300000};
   uint16_t hboneServerPort = 15008;  // where a mesh endpoint's ztunnel takes HBONE (tests move it)
+  // How often a relayed connection's bytes so far go to the istio_tcp_* byte counters
+  // (Istio's proxies report every 15 s; the rest is counted when it ends).
+  std::chrono::milliseconds tcpReportInterval{15000};
   // Idle upstream HTTP/1.1 connections kept, per kind (TCP, TLS, HBONE tunnel); the
   // gateway sizes it from its descriptor limit.
   size_t maxIdleUpstream = UpstreamPool::kDefaultMaxIdle;

@@ -116,12 +116,12 @@ int descriptorOf(TlsClient& stream) { return stream.next_layer().socket().native
 // The client's side as the relay takes it: a socket as it is, a terminated TLS stream
 // through TlsRelaySide.
 template <class Client, class Upstream>
-asio::awaitable<net::RelayCounts> relayClient(Client& client, Upstream& upstream, std::optional<Clock::duration> idleTimeout) {
+asio::awaitable<void> relayClient(Client& client, Upstream& upstream, std::optional<Clock::duration> idleTimeout, net::RelayCounts& counts) {
   if constexpr (std::is_same_v<Client, TlsClient>) {
     TlsRelaySide side(client);
-    co_return co_await net::relayBytes(side, upstream, idleTimeout);
+    co_await net::relayBytes(side, upstream, idleTimeout, counts);
   } else {
-    co_return co_await net::relayBytes(client, upstream, idleTimeout);
+    co_await net::relayBytes(client, upstream, idleTimeout, counts);
   }
 }
 
@@ -149,8 +149,6 @@ asio::awaitable<void> GatewayServer::relayConnection(Socket socket, std::shared_
     record.destinationService = tcpRecord.destinationService;
     record.destinationServiceNamespace = tcpRecord.destinationServiceNamespace;
     record.durationMs = static_cast<uint64_t>(std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - startSteady).count());
-    record.bytesReceived = tcpRecord.bytesReceived;
-    record.bytesSent = tcpRecord.bytesSent;
     metrics_.tcpClosed(tcpRecord);
     writeAccessLog(record);
   };
@@ -230,16 +228,34 @@ asio::awaitable<void> GatewayServer::relayConnection(Socket socket, std::shared_
     idleTimeout = limits.tcp_idle_timeout_ms() > 0 ? Clock::duration(std::chrono::milliseconds(limits.tcp_idle_timeout_ms()))
                                                    : Clock::duration(kDefaultTcpIdleTimeout);
   }
+  // The bytes so far go to the metrics every report interval while the relay runs; what is
+  // left, when it ends. The access log line has the whole of it.
   net::RelayCounts counts;
+  uint64_t reportedIn = 0, reportedOut = 0;
+  auto report = [&]() -> asio::awaitable<void> {
+    asio::steady_timer timer(io_);
+    while (true) {
+      timer.expires_after(options_.tcpReportInterval);
+      auto [ec] = co_await timer.async_wait(kUseTuple);
+      if (ec) co_return;  // the relay ended
+      TcpConnectionRecord progress = tcpRecord;
+      progress.bytesReceived = counts.aToB - reportedIn;
+      progress.bytesSent = counts.bToA - reportedOut;
+      reportedIn = counts.aToB;
+      reportedOut = counts.bToA;
+      metrics_.tcpBytes(progress);
+    }
+  };
   if (upstream.tunnel) {
-    counts = co_await relayClient(socket, upstream.tunnel->stream.socket(), idleTimeout);
+    co_await (relayClient(socket, upstream.tunnel->stream.socket(), idleTimeout, counts) || report());
   } else {
-    counts = co_await relayClient(socket, static_cast<tcp::socket&>(upstream.tcp->stream), idleTimeout);
+    co_await (relayClient(socket, static_cast<tcp::socket&>(upstream.tcp->stream), idleTimeout, counts) || report());
   }
-
   if (counts.idledOut) spdlog::debug("gateway: TCP client {} to {}: idle for the idle timeout: closed", peer, endpoint);
-  tcpRecord.bytesReceived = counts.aToB;
-  tcpRecord.bytesSent = counts.bToA;
+  record.bytesReceived = counts.aToB;
+  record.bytesSent = counts.bToA;
+  tcpRecord.bytesReceived = counts.aToB - reportedIn;
+  tcpRecord.bytesSent = counts.bToA - reportedOut;
   finish("-");
 }
 

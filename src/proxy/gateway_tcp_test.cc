@@ -146,6 +146,7 @@ ServerOptions testOptions(uint16_t hbonePort) {
   options.hboneServerPort = hbonePort;
   options.headerTimeout = std::chrono::milliseconds(300);  // a silent client is closed soon
   options.connectTimeout = std::chrono::milliseconds(1000);
+  options.tcpReportInterval = std::chrono::milliseconds(50);
   return options;
 }
 
@@ -448,6 +449,28 @@ TEST_F(GatewayTcpTest, TheGatewaysPoliciesDecideOnRelayedConnections) {
   start(weft::v1::Listener::TCP, {{"echo", {}, {backends_.echoEndpoint()}}}, {}, {deny});
   EXPECT_EQ(plainClient("ping"), "") << "closed before any upstream";
   EXPECT_EQ(metricValue("istio_tcp_connections_opened_total", "echo.default.svc.cluster.local", "-"), -1);
+}
+
+// A long connection's bytes reach the metrics while it lasts (every report interval, here
+// 50 ms), and the rest when it ends, each byte counted once.
+TEST_F(GatewayTcpTest, BytesAreReportedWhileTheConnectionLasts) {
+  start(weft::v1::Listener::TCP, {{"echo", {}, {backends_.echoEndpoint()}}});
+  asio::io_context client;
+  tcp::socket socket(client);
+  socket.connect({asio::ip::make_address("127.0.0.1"), gatewayPort_});
+  asio::write(socket, asio::buffer(std::string(1000, 'a')));
+  EXPECT_TRUE(reaches("istio_tcp_received_bytes_total", "echo.default.svc.cluster.local", "-", 1000)) << "before the connection ends: " << metrics();
+  EXPECT_EQ(metricValue("istio_tcp_connections_closed_total", "echo.default.svc.cluster.local", "-"), 0);
+  asio::write(socket, asio::buffer(std::string(500, 'b')));
+  EXPECT_TRUE(reaches("istio_tcp_received_bytes_total", "echo.default.svc.cluster.local", "-", 1500)) << metrics();
+  socket.shutdown(tcp::socket::shutdown_send);
+  std::string answer;
+  boost::system::error_code ec;
+  asio::read(socket, asio::dynamic_buffer(answer), ec);
+  EXPECT_EQ(answer.size(), 5u + 1500u);
+  EXPECT_TRUE(reaches("istio_tcp_connections_closed_total", "echo.default.svc.cluster.local", "-", 1)) << metrics();
+  EXPECT_EQ(metricValue("istio_tcp_received_bytes_total", "echo.default.svc.cluster.local", "-"), 1500);
+  EXPECT_EQ(metricValue("istio_tcp_sent_bytes_total", "echo.default.svc.cluster.local", "-"), 1505);
 }
 
 TEST_F(GatewayTcpTest, AMeshEndpointIsReachedOverHboneWithTheGatewaysIdentity) {

@@ -149,6 +149,13 @@ void RequestMetrics::tcpOpened(const TcpConnectionRecord& r) {
   ++tcp_[TcpKey{r.destinationService, r.destinationServiceNamespace, r.responseFlags, r.sourcePrincipal}].opened;
 }
 
+void RequestMetrics::tcpBytes(const TcpConnectionRecord& r) {
+  std::lock_guard lock(mutex_);
+  auto& totals = tcp_[TcpKey{r.destinationService, r.destinationServiceNamespace, r.responseFlags, r.sourcePrincipal}];
+  totals.sent += r.bytesSent;
+  totals.received += r.bytesReceived;
+}
+
 void RequestMetrics::tcpClosed(const TcpConnectionRecord& r) {
   std::lock_guard lock(mutex_);
   auto& totals = tcp_[TcpKey{r.destinationService, r.destinationServiceNamespace, r.responseFlags, r.sourcePrincipal}];

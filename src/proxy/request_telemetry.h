@@ -82,8 +82,10 @@ class RequestMetrics {
     source_.principal = std::move(principal);
   }
   void record(const RequestRecord& r);
-  // A relayed connection when its upstream is chosen, and when it ends (with its bytes).
+  // A relayed connection when its upstream is chosen, its bytes while it lasts (what came
+  // since the last report), and when it ends (with the bytes not reported yet).
   void tcpOpened(const TcpConnectionRecord& r);
+  void tcpBytes(const TcpConnectionRecord& r);
   void tcpClosed(const TcpConnectionRecord& r);
   std::string prometheusText() const;
 
