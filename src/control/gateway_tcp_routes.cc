@@ -18,25 +18,20 @@ namespace {
 bool matchApplies(const model::Object& vs, const json::value& match, const TcpRouteScope& scope) {
   auto port = intAt(match, {"port"});
   if (port != 0 && static_cast<uint32_t>(port) != scope.port) return false;
-  const auto& gateways = arrayAt(match, {"gateways"});
-  if (gateways.empty()) return true;
-  return std::any_of(gateways.begin(), gateways.end(), [&](const json::value& g) {
-    if (!g.is_string()) return false;
-    std::string name(g.get_string());
-    // "mesh" is every waypoint's (and sidecar's) scope, never a Gateway's.
-    if (name != kMeshScope && name.find('/') == std::string::npos) name = vs.ns() + "/" + name;
-    return name == scope.gatewayKey;
-  });
+  return matchGatewaysInclude(vs, match, scope.gatewayKey);
 }
 
-// A match on what the relay does not know yet is left out, with a note, rather than
-// widened by ignoring it.
-bool unsupportedMatch(const model::Object& vs, const json::value& match, const std::string& where, const RouteCompiler::Note& note) {
-  for (const char* field : {"sourceLabels", "destinationSubnets", "sourceNamespace"}) {
-    if (match.is_object() && match.as_object().contains(field)) {
-      note(vs, fmt::format("{}.{} is not compiled yet: that match is left out", where, field));
-      return true;
-    }
+// A match on what the relay does not know is left out, with a note, rather than widened
+// by ignoring it: destinationSubnets anywhere, the source's labels and namespace in the mesh.
+bool unsupportedMatch(const model::Object& vs, const json::value& match, const TcpRouteScope& scope, const std::string& where,
+                      const RouteCompiler::Note& note) {
+  if (match.is_object() && match.as_object().contains("destinationSubnets")) {
+    note(vs, fmt::format("{}.destinationSubnets is not compiled yet: that match is left out", where));
+    return true;
+  }
+  if (scope.gatewayKey == kMeshScope && matchSource(match)) {
+    note(vs, fmt::format("{}: sourceLabels and sourceNamespace are not compiled at waypoints: that match is left out", where));
+    return true;
   }
   return false;
 }
@@ -61,9 +56,10 @@ std::vector<weft::v1::TcpRoute> tlsRoutesFor(const RouteCompiler& routes, const 
   for (size_t i = 0; i < rules.size(); ++i) {
     const auto& matches = arrayAt(rules[i], {"match"});
     for (size_t j = 0; j < matches.size(); ++j) {
-      if (!matchApplies(vs, matches[j], scope) || unsupportedMatch(vs, matches[j], fmt::format("tls[{}].match[{}]", i, j), note)) continue;
+      if (!matchApplies(vs, matches[j], scope) || unsupportedMatch(vs, matches[j], scope, fmt::format("tls[{}].match[{}]", i, j), note)) continue;
       weft::v1::TcpRoute route;
       route.set_name(fmt::format("{}/{}/tls.{}.{}", vs.ns(), vs.name(), i, j));
+      if (auto source = matchSource(matches[j])) *route.add_sources() = std::move(*source);
       for (const auto& sni : arrayAt(matches[j], {"sniHosts"})) {
         if (!sni.is_string()) continue;
         for (auto& name : admits(std::string(sni.get_string()))) {
@@ -84,13 +80,25 @@ std::vector<weft::v1::TcpRoute> tcpRoutesFor(const RouteCompiler& routes, const 
   const auto& rules = arrayAt(vs.value(), {"spec", "tcp"});
   for (size_t i = 0; i < rules.size(); ++i) {
     const auto& matches = arrayAt(rules[i], {"match"});
-    bool applies = matches.empty();
-    for (size_t j = 0; j < matches.size() && !applies; ++j) {
-      applies = matchApplies(vs, matches[j], scope) && !unsupportedMatch(vs, matches[j], fmt::format("tcp[{}].match[{}]", i, j), note);
+    // The rule applies when one of its matches does: with sources, at the proxies they
+    // describe; with a match without any, everywhere.
+    bool applies = matches.empty(), everywhere = matches.empty();
+    std::vector<weft::v1::RouteSource> sources;
+    for (size_t j = 0; j < matches.size(); ++j) {
+      if (!matchApplies(vs, matches[j], scope) || unsupportedMatch(vs, matches[j], scope, fmt::format("tcp[{}].match[{}]", i, j), note)) continue;
+      applies = true;
+      if (auto source = matchSource(matches[j])) {
+        sources.push_back(std::move(*source));
+      } else {
+        everywhere = true;
+      }
     }
     if (!applies) continue;
     weft::v1::TcpRoute route;
     route.set_name(fmt::format("{}/{}/tcp.{}", vs.ns(), vs.name(), i));
+    if (!everywhere) {
+      for (auto& source : sources) *route.add_sources() = std::move(source);
+    }
     if (!addClusters(routes, vs, rules[i], fmt::format("tcp[{}]", i), route, note)) continue;
     out.push_back(std::move(route));
   }

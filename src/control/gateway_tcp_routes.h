@@ -8,8 +8,10 @@
 //   listener's passthrough servers admit (a match none of them admits is not this
 //   listener's);
 // - a tcp[] rule becomes one route if any of its matches (or none written) takes the port.
-// A rule without destinations is left out with a note, and so is a match on sourceLabels,
-// destinationSubnets or sourceNamespace (not compiled yet: ignoring it would widen the match).
+// A match's sourceLabels and sourceNamespace become the route's sources at a Gateway (the
+// proxy keeps the route when one describes its pod); in the mesh, and for
+// destinationSubnets anywhere, such a match is left out with a note (ignoring it would widen
+// the match). A rule without destinations is left out with a note.
 
 #include <functional>
 #include <string>
@@ -20,8 +22,6 @@
 #include "weft/v1/discovery.pb.h"
 
 namespace weft::control {
-
-inline constexpr const char* kMeshScope = "mesh";
 
 struct TcpRouteScope {
   std::string gatewayKey;  // "<ns>/<name>", or kMeshScope at a waypoint

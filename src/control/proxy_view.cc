@@ -309,7 +309,7 @@ class ProxyViewCompiler {
           std::string domain;
           if (!serverHostAdmits(serverHost.host, std::string(h.get_string()), domain)) continue;
           if (!compiled) {
-            routes = routes_.compile(*vs);
+            routes = routes_.compile(*vs, gatewayKey);
             // A route matching another server port is not this listener's (Istio filters
             // port matches when it builds each port's routes).
             std::erase_if(routes, [port](const weft::v1::Route& r) { return r.match().port() != 0 && r.match().port() != port; });

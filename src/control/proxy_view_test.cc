@@ -189,6 +189,43 @@ spec:
   EXPECT_EQ(v2.endpoints(0), "198.18.2.3:8080");
 }
 
+// A match's own `gateways` narrow it to those (and "mesh" to waypoints); sourceLabels and
+// sourceNamespace at a Gateway name the gateway's own pods, and travel with the route.
+TEST(ProxyView, MatchGatewaysAndSourcesDecideWhereAnHttpMatchApplies) {
+  ObjectsByKind objects;
+  decodeInto(objects, kHttpbin);
+  decodeInto(objects, R"(
+apiVersion: networking.istio.io/v1
+kind: Gateway
+metadata: {name: gw, namespace: default}
+spec:
+  selector: {istio: ingressgateway}
+  servers: [{port: {number: 8080, name: http, protocol: HTTP}, hosts: ["*"]}]
+---
+apiVersion: networking.istio.io/v1
+kind: VirtualService
+metadata: {name: scoped, namespace: default}
+spec:
+  hosts: ["httpbin.example.com"]
+  gateways: [gw, mesh]
+  http:
+  - match: [{uri: {prefix: /mesh-only}, gateways: [mesh]}, {uri: {prefix: /gw-only}, gateways: [default/gw]}]
+    route: [{destination: {host: httpbin}}]
+  - match: [{uri: {prefix: /canary-pods}, sourceLabels: {canary: "yes"}, sourceNamespace: istio-system}]
+    route: [{destination: {host: httpbin}}]
+  - route: [{destination: {host: httpbin}}]
+)");
+  auto b = build(objects);
+  const auto& vhost = b.resources[kRouteConfigurationType].at("default/gw/http.8080").route_configuration().virtual_hosts(0);
+  ASSERT_EQ(vhost.routes_size(), 3) << "the mesh-only match is not the gateway's";
+  EXPECT_EQ(vhost.routes(0).match().path().prefix(), "/gw-only");
+  EXPECT_FALSE(vhost.routes(0).match().has_source());
+  EXPECT_EQ(vhost.routes(1).match().path().prefix(), "/canary-pods");
+  EXPECT_EQ(vhost.routes(1).match().source().labels().at("canary"), "yes");
+  EXPECT_EQ(vhost.routes(1).match().source().namespace_(), "istio-system");
+  EXPECT_FALSE(vhost.routes(2).has_match());
+}
+
 TEST(ProxyView, AnUnknownSubsetOrBadRegexNeverRefusesTheRest) {
   ObjectsByKind objects;
   decodeInto(objects, kHttpbin);
@@ -607,10 +644,16 @@ spec:
 
   const auto& tcp = b.resources[kListenerType].at("istio-system/gw/31400").listener();
   EXPECT_EQ(tcp.protocol(), weft::v1::Listener::TCP);
-  ASSERT_EQ(tcp.tcp_routes_size(), 1);
+  ASSERT_EQ(tcp.tcp_routes_size(), 2);
   EXPECT_EQ(tcp.tcp_routes(0).name(), "default/tcp-echo/tcp.1");
   EXPECT_EQ(tcp.tcp_routes(0).sni_hosts_size(), 0);
   EXPECT_EQ(tcp.tcp_routes(0).clusters(0).weight(), 90u);
+  EXPECT_TRUE(tcp.tcp_routes(0).sources().empty()) << "at every gateway pod";
+  // sourceLabels at a Gateway: the gateway's own pods are the source; the proxy keeps it
+  // when its labels match.
+  EXPECT_EQ(tcp.tcp_routes(1).name(), "default/tcp-echo/tcp.2");
+  ASSERT_EQ(tcp.tcp_routes(1).sources_size(), 1);
+  EXPECT_EQ(tcp.tcp_routes(1).sources(0).labels().at("app"), "x");
 
   // TLS with SIMPLE: terminated, then relayed by the tcp[] rule for its port.
   const auto& terminated = b.resources[kListenerType].at("istio-system/gw/9443").listener();
@@ -629,7 +672,7 @@ spec:
   auto noted = [&](const std::string& text) {
     return std::any_of(b.notes.begin(), b.notes.end(), [&](const std::string& n) { return n.find(text) != std::string::npos; });
   };
-  EXPECT_TRUE(noted("tcp[2].match[0].sourceLabels is not compiled yet: that match is left out"));
+
   EXPECT_TRUE(noted("server on port 31400 has protocol TLS, but the port already serves TCP: left out"));
 }
 

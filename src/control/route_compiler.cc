@@ -68,7 +68,7 @@ bool RouteCompiler::stringMatch(const Object& vs, const json::value& spec, const
   return true;
 }
 
-std::vector<weft::v1::Route> RouteCompiler::compile(const Object& vs) const {
+std::vector<weft::v1::Route> RouteCompiler::compile(const Object& vs, const std::string& scope) const {
   std::vector<weft::v1::Route> out;
   size_t index = 0;
   for (const auto& http : arrayAt(vs.value(), {"spec", "http"})) {
@@ -87,11 +87,45 @@ std::vector<weft::v1::Route> RouteCompiler::compile(const Object& vs) const {
       continue;
     }
     for (size_t m = 0; m < matches.size(); ++m) {
+      std::string matchWhere = fmt::format("{}.match[{}]", where, m);
+      if (!matchGatewaysInclude(vs, matches[m], scope)) continue;  // another gateway's (or the mesh's) match
+      auto source = matchSource(matches[m]);
+      if (source && scope == kMeshScope) {
+        note_(vs, fmt::format("{}: sourceLabels and sourceNamespace are not compiled at waypoints: that match is left out", matchWhere));
+        continue;
+      }
       weft::v1::Route route = base;
-      if (compileMatch(vs, matches[m], fmt::format("{}.match[{}]", where, m), *route.mutable_match())) out.push_back(std::move(route));
+      if (source) *route.mutable_match()->mutable_source() = std::move(*source);
+      if (compileMatch(vs, matches[m], matchWhere, *route.mutable_match())) out.push_back(std::move(route));
     }
   }
   return out;
+}
+
+bool matchGatewaysInclude(const Object& vs, const json::value& match, const std::string& scope) {
+  const auto& gateways = arrayAt(match, {"gateways"});
+  if (gateways.empty()) return true;
+  return std::any_of(gateways.begin(), gateways.end(), [&](const json::value& g) {
+    if (!g.is_string()) return false;
+    std::string name(g.get_string());
+    if (name != kMeshScope && name.find('/') == std::string::npos) name = vs.ns() + "/" + name;
+    return name == scope;
+  });
+}
+
+std::optional<weft::v1::RouteSource> matchSource(const json::value& match) {
+  const auto& labels = at(match, {"sourceLabels"});
+  std::string ns = stringAt(match, {"sourceNamespace"});
+  bool anyLabel = labels.is_object() && !labels.get_object().empty();
+  if (!anyLabel && ns.empty()) return std::nullopt;
+  weft::v1::RouteSource source;
+  if (anyLabel) {
+    for (const auto& [key, value] : labels.get_object()) {
+      if (value.is_string()) (*source.mutable_labels())[std::string(key)] = std::string(value.get_string());
+    }
+  }
+  source.set_namespace_(ns);
+  return source;
 }
 
 bool RouteCompiler::compileMatch(const Object& vs, const json::value& match, const std::string& where, weft::v1::RouteMatch& rm) const {

@@ -7,6 +7,7 @@
 // still served, as Istio keeps serving a VirtualService it partly rejects in the proxy.
 
 #include <functional>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -20,6 +21,16 @@ namespace weft::control {
 inline constexpr uint32_t kDefaultRetryAttempts = 2;
 inline constexpr const char* kDefaultRetryOn = "connect-failure,refused-stream,unavailable,cancelled,retriable-status-codes";
 
+// Where routes are compiled for: a Gateway ("<ns>/<name>"), or kMeshScope at a waypoint.
+inline constexpr const char* kMeshScope = "mesh";
+
+// Whether a match's `gateways` (empty: any) name `scope`; a name without a namespace is in
+// the VirtualService's, and "mesh" is the mesh's.
+bool matchGatewaysInclude(const model::Object& vs, const boost::json::value& match, const std::string& scope);
+
+// A match's sourceLabels and sourceNamespace; nullopt when it has neither.
+std::optional<weft::v1::RouteSource> matchSource(const boost::json::value& match);
+
 class RouteCompiler {
  public:
   // The name of the cluster for (host, port, subset), made on first use.
@@ -28,7 +39,11 @@ class RouteCompiler {
 
   RouteCompiler(ClusterFor clusterFor, Note note) : clusterFor_(std::move(clusterFor)), note_(std::move(note)) {}
 
-  std::vector<weft::v1::Route> compile(const model::Object& vs) const;
+  // The http[] routes for `scope`: a match whose `gateways` leave the scope out is not
+  // compiled; one with sourceLabels or sourceNamespace carries them at a Gateway (the
+  // proxy keeps it when they describe its pod) and is left out with a note in the mesh
+  // (a waypoint does not know its clients' labels).
+  std::vector<weft::v1::Route> compile(const model::Object& vs, const std::string& scope) const;
   // The `route` destinations of an http[], tls[] or tcp[] rule as weighted clusters.
   void addDestinations(const model::Object& vs, const boost::json::array& destinations,
                        google::protobuf::RepeatedPtrField<weft::v1::WeightedCluster>& into) const;

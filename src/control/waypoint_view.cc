@@ -190,7 +190,7 @@ class WaypointViewCompiler {
         // The Service was chosen by the CONNECT authority: any Host header reaches it.
         vhost->add_domains("*");
         for (const Object* vs : covering) {
-          for (auto& route : routes.compile(*vs)) {
+          for (auto& route : routes.compile(*vs, kMeshScope)) {
             // A match on another port is another listener's, as for Gateways.
             if (route.match().port() != 0 && route.match().port() != port.port()) continue;
             *vhost->add_routes() = route;

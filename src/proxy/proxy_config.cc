@@ -150,10 +150,30 @@ std::optional<ClusterTls> clusterTlsFor(const weft::v1::Cluster& cluster, const 
   return ClusterTls{std::move(*made), ""};
 }
 
+// Whether a route's source (a VirtualService match's sourceLabels and sourceNamespace at
+// a Gateway, whose workload is the source) describes this proxy's pod.
+bool describesPod(const weft::v1::RouteSource& source, const Labels& podLabels, const std::string& podNamespace) {
+  if (!source.namespace_().empty() && source.namespace_() != podNamespace) return false;
+  return std::all_of(source.labels().begin(), source.labels().end(), [&](const auto& label) {
+    auto found = podLabels.find(label.first);
+    return found != podLabels.end() && found->second == label.second;
+  });
+}
+
+// A TCP route applies here when it names no source or one that describes the pod.
+bool appliesToPod(const weft::v1::TcpRoute& route, const Labels& podLabels, const std::string& podNamespace) {
+  return route.sources().empty() ||
+         std::any_of(route.sources().begin(), route.sources().end(), [&](const auto& s) { return describesPod(s, podLabels, podNamespace); });
+}
+
 std::shared_ptr<TlsListener> tlsListenerFor(const weft::v1::Listener& listener, const CredentialLoader& credentials,
-                                            std::vector<std::string>& skipped) {
+                                            std::vector<std::string>& skipped, const Labels& podLabels, const std::string& podNamespace) {
   auto out = std::make_shared<TlsListener>();
-  for (const auto& server : listener.tls_servers()) {
+  for (weft::v1::TlsServer server : listener.tls_servers()) {
+    // A terminated server's routes for other proxies are not this one's.
+    auto* routes = server.mutable_tcp_routes();
+    routes->erase(std::remove_if(routes->begin(), routes->end(), [&](const auto& r) { return !appliesToPod(r, podLabels, podNamespace); }),
+                  routes->end());
     std::string what = fmt::format("listener {}: HTTPS server with credentialName {}/{}", listener.name(), server.credential_namespace(),
                                    server.credential_name());
     if (!credentials) {
@@ -290,7 +310,7 @@ Result<std::shared_ptr<const ProxyConfig>> ProxyConfig::build(const xds::HeldRes
     auto kind = kindOf(listener.protocol());
     std::shared_ptr<TlsListener> tls;
     if (listener.protocol() == weft::v1::Listener::HTTPS) {
-      tls = tlsListenerFor(listener, credentials, config->skipped_);
+      tls = tlsListenerFor(listener, credentials, config->skipped_, podLabels, podNamespace);
       if (tls->empty()) {
         tls = nullptr;
         if (listener.tcp_routes().empty()) {
@@ -307,7 +327,9 @@ Result<std::shared_ptr<const ProxyConfig>> ProxyConfig::build(const xds::HeldRes
     auto& port = config->ports_[bindPort];
     port.kind = kind;
     if (tls) port.tls = port.tls ? mergeTls(port.tls, tls) : tls;
-    for (auto& r : compileTcpRoutes(listener)) port.tcpRoutes.push_back(std::move(r));
+    for (auto& r : compileTcpRoutes(listener)) {
+      if (appliesToPod(r.spec, podLabels, podNamespace)) port.tcpRoutes.push_back(std::move(r));
+    }
     port.port = bindPort;
     port.listeners.push_back(name);
     // The routes may arrive after the listener (another type, another response): until
@@ -318,6 +340,9 @@ Result<std::shared_ptr<const ProxyConfig>> ProxyConfig::build(const xds::HeldRes
       auto vhost = compileVirtualHost(v, routes->first);
       if (!vhost) return vhost.error();
       vhost->gateway = listener.gateway();
+      std::erase_if(vhost->routes, [&](const CompiledRoute& r) {
+        return r.spec.match().has_source() && !describesPod(r.spec.match().source(), podLabels, podNamespace);
+      });
       // Two Gateways on one port: the first (by name) to claim a domain keeps it.
       bool taken = std::any_of(port.virtualHosts.begin(), port.virtualHosts.end(), [&](const CompiledVirtualHost& other) {
         return other.domains == vhost->domains;

@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <optional>
 
 namespace weft::proxy {
 namespace {
@@ -224,6 +225,45 @@ TEST(ProxyConfig, TcpAndPassthroughRoutesByKindAndServerName) {
   const CompiledTcpRoute* weightless = ProxyConfig::tcpRoute((*withZero)->ports().at(9000), "");
   ASSERT_NE(weightless, nullptr);
   EXPECT_EQ(weightless->totalWeight, 0u);
+}
+
+// sourceLabels and sourceNamespace at a Gateway: the routes whose source is not this pod
+// are left out (HTTP and TCP alike).
+TEST(ProxyConfig, RoutesForOtherSourcePodsAreLeftOut) {
+  Fixture f;
+  f.add(listener("gw/80", 80, {{"istio", "ingressgateway"}}));
+  auto* host = vhost(f.routes("gw/80"), {"*"});
+  auto mine = routeTo("mine", "c");
+  (*mine.mutable_match()->mutable_source()->mutable_labels())["ingress"] = "global";
+  mine.mutable_match()->mutable_path()->set_prefix("/mine");
+  auto theirs = routeTo("theirs", "c");
+  (*theirs.mutable_match()->mutable_source()->mutable_labels())["ingress"] = "internal";
+  auto otherNamespace = routeTo("other-namespace", "c");
+  otherNamespace.mutable_match()->mutable_source()->set_namespace_("elsewhere");
+  *host->add_routes() = mine;
+  *host->add_routes() = theirs;
+  *host->add_routes() = otherNamespace;
+  *host->add_routes() = routeTo("anyone", "c");
+  auto tcp = listener("gw/31400", 31400, {{"istio", "ingressgateway"}}, weft::v1::Listener::TCP);
+  auto addTcp = [&](const std::string& name, std::optional<std::string> ingress) {
+    auto* route = tcp.mutable_listener()->add_tcp_routes();
+    route->set_name(name);
+    auto* wc = route->add_clusters();
+    wc->set_cluster("c");
+    wc->set_weight(1);
+    if (ingress) (*route->add_sources()->mutable_labels())["ingress"] = *ingress;
+  };
+  addTcp("tcp-theirs", "internal");
+  addTcp("tcp-mine", "global");
+  f.add(tcp);
+  auto built = ProxyConfig::build(f.held, kGatewayPod, nullptr, "istio-system");
+  ASSERT_TRUE(built) << built.error().message;
+  const auto* served = (*built)->virtualHost(80, "x");
+  ASSERT_NE(served, nullptr);
+  std::vector<std::string> names;
+  for (const auto& r : served->routes) names.push_back(r.spec.name());
+  EXPECT_EQ(names, (std::vector<std::string>{"mine", "anyone"}));
+  EXPECT_EQ(ProxyConfig::tcpRoute((*built)->ports().at(31400), "")->spec.name(), "tcp-mine");
 }
 
 TEST(ProxyConfig, NormalizeHost) {
