@@ -286,7 +286,7 @@ class GatewayApiView {
         // TLS passthrough may share a port with HTTPS (the SNI tells them apart); nothing
         // shares one with TCP.
         bool clash = passthrough ? (!group.listeners.empty() && !group.https) || !group.tcp.empty()
-                                 : !group.listeners.empty() || !group.passthrough.empty() || !group.tcp.empty();
+                                 : !group.listeners.empty() || !group.passthrough.empty() || !group.tcp.empty() || !group.terminated.empty();
         if (clash) {
           note(gateway, fmt::format("{}: port {} already serves another protocol: left out", where, port));
           continue;

@@ -332,6 +332,7 @@ spec:
   - {name: tcp, port: 31400, protocol: TCP}
   - {name: web, port: 31400, protocol: HTTP}
   - {name: pass-org, port: 443, protocol: TLS, hostname: "other.org", tls: {mode: Passthrough}}
+  - {name: tcp-late, port: 8443, protocol: TCP}
 ---
 apiVersion: gateway.networking.k8s.io/v1
 kind: TLSRoute
@@ -408,6 +409,7 @@ spec:
   EXPECT_EQ(terminate.tls_servers(0).tcp_routes(0).name(), "apps/echo/rule.0");
   EXPECT_EQ(terminate.tls_servers(0).tcp_routes(0).clusters(0).cluster(), "outbound|8000||httpbin.apps.svc.cluster.local");
   EXPECT_TRUE(view.notes("listener terminate of Gateway apps/edge already relays by apps/echo (the first takes every connection): not served"));
+  EXPECT_TRUE(view.notes("spec.listeners[5]: port 8443 already serves another protocol: left out"));
 }
 
 TEST(RoutePrecedence, ExactBeforePrefixBeforeRegexThenOlderRoutesFirst) {

@@ -165,7 +165,7 @@ class ProxyViewCompiler {
         entry.protocol = weft::v1::Listener::TCP;
         hosts = &entry.tcpHosts;
       } else if (protocol != "HTTP" && protocol != "HTTP2" && protocol != "GRPC") {
-        note(gateway, fmt::format("server on port {} has protocol {}{}: only HTTP, HTTPS, TCP and TLS PASSTHROUGH are compiled", number,
+        note(gateway, fmt::format("server on port {} has protocol {}{}: only HTTP, HTTPS, TCP and TLS (PASSTHROUGH, SIMPLE, MUTUAL) are compiled", number,
                                   protocol, mode.empty() ? "" : " (tls mode " + mode + ")"));
         continue;
       }

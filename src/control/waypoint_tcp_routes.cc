@@ -2,6 +2,9 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
+#include <tuple>
+
 #include "control/gateway_tcp_routes.h"
 #include "model/json_access.h"
 
@@ -15,10 +18,18 @@ using model::stringAt;
 
 namespace {
 
-// The TCPRoute that takes `port`, or null; the others that would are noted.
+// The TCPRoute that takes `port`, or null; the others that would are noted. The oldest
+// wins, then by namespace and name (the Gateway API's rule for conflicting routes).
 const Object* tcpRouteFor(const WaypointTcpPort& port, const WaypointTcpSources& sources) {
+  std::vector<const MeshRouteAttachment*> ordered;
+  for (const auto& attachment : sources.tcpRoutes) ordered.push_back(&attachment);
+  auto age = [](const MeshRouteAttachment* a) {
+    return std::make_tuple(stringAt(a->route->value(), {"metadata", "creationTimestamp"}), a->route->ns(), a->route->name());
+  };
+  std::stable_sort(ordered.begin(), ordered.end(), [&](const auto* a, const auto* b) { return age(a) < age(b); });
   const Object* chosen = nullptr;
-  for (const auto& attachment : sources.tcpRoutes) {
+  for (const auto* attachmentPointer : ordered) {
+    const auto& attachment = *attachmentPointer;
     if (!attachment.ports.empty() && !attachment.ports.contains(port.port)) continue;
     if (chosen != nullptr) {
       sources.note(*attachment.route, fmt::format("TCPRoute {}/{} already takes port {} of Service {} (the first takes every connection): not applied",

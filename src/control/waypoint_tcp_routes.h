@@ -2,8 +2,8 @@
 // The TCP routes of a waypoint's Service port that is relayed as bytes (a declared non-HTTP
 // protocol), or may be (no declared protocol): what Istio's waypoint gives its tcp_proxy.
 // In order of precedence, as for HTTP ports (gamma_routes.h):
-//   1. a TCPRoute whose parentRef is the Service (GAMMA) and takes the port: the first one
-//      in store order; any other is noted and not applied. Its first rule only (a TCPRoute
+//   1. a TCPRoute whose parentRef is the Service (GAMMA) and takes the port: the oldest
+//      (creationTimestamp, then namespace and name); any other is noted and not applied. Its first rule only (a TCPRoute
 //      has no matches, so later rules could never be picked); a refused backendRef keeps
 //      its weight and its share of connections is closed.
 //   2. the tcp[] rules of the mesh VirtualServices for the Service that take the port

@@ -265,7 +265,7 @@ spec:
 ---
 apiVersion: gateway.networking.k8s.io/v1alpha2
 kind: TCPRoute
-metadata: {name: store-late, namespace: shop, creationTimestamp: "2026-02-01T00:00:00Z"}
+metadata: {name: a-store-late, namespace: shop, creationTimestamp: "2026-02-01T00:00:00Z"}
 spec:
   parentRefs: [{group: "", kind: Service, name: store}]
   rules: [{backendRefs: [{name: store-v2, port: 5000}]}]
@@ -287,18 +287,18 @@ spec:
   EXPECT_EQ(tcp.tcp_routes(0).clusters(1).cluster(), "outbound|5000||store-v2.shop.svc.cluster.local");
   EXPECT_EQ(tcp.tcp_routes(0).clusters(2).cluster(), "") << "a refused backend keeps its weight, its share closed";
   EXPECT_EQ(tcp.tcp_routes(0).clusters(2).weight(), 1u);
-  // store-late has no port, so it takes the other ports the canary leaves: the undeclared
+  // a-store-late has no port, so it takes the other ports the canary leaves: the undeclared
   // 6000 (the tcp[] rule for the mesh gives way to it) and 6379.
   const auto& detect = resource(b, kListenerType, "shop/waypoint/store.shop.svc.cluster.local:6000").listener();
   ASSERT_EQ(detect.tcp_routes_size(), 1);
-  EXPECT_EQ(detect.tcp_routes(0).name(), "shop/store-late/rule.0");
+  EXPECT_EQ(detect.tcp_routes(0).name(), "shop/a-store-late/rule.0");
   auto noted = [&](const std::string& a, const std::string& b2) {
     for (const auto& n : b.notes) {
       if (n.find(a) != std::string::npos && n.find(b2) != std::string::npos) return true;
     }
     return false;
   };
-  EXPECT_TRUE(noted("store-late", "TCPRoute shop/store-canary already takes port 5000"));
+  EXPECT_TRUE(noted("a-store-late", "TCPRoute shop/store-canary already takes port 5000"));
   EXPECT_TRUE(noted("store-canary", "only the first rule is served"));
   EXPECT_TRUE(noted("store-canary", "backendRef nowhere"));
   EXPECT_TRUE(noted("store-split", "TCPRoute shop/store-canary takes port 5000 of Service store.shop.svc.cluster.local at its waypoint"));

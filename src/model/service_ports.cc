@@ -67,7 +67,8 @@ std::string declaredServicePortProtocol(const json::value& servicePort) {
   if (auto app = stringAt(servicePort, {"appProtocol"}); !app.empty()) {
     // Kubernetes' own standard values (KEP-3726), as Istio reads them.
     if (app == "kubernetes.io/h2c") return "HTTP2";
-    if (app == "kubernetes.io/ws" || app == "kubernetes.io/wss") return "HTTP";
+    if (app == "kubernetes.io/ws") return "HTTP";
+    if (app == "kubernetes.io/wss") return "HTTPS";  // WebSocket over TLS: bytes to a proxy that does not terminate it
     if (auto p = knownProtocol(app); !p.empty()) return p;
   }
   std::string name = stringAt(servicePort, {"name"});

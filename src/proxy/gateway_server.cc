@@ -257,7 +257,7 @@ asio::awaitable<void> GatewayServer::session(tcp::socket socket, uint32_t port) 
   const char* sni = SSL_get_servername(secure.native_handle(), TLSEXT_NAMETYPE_host_name);
   Downstream client{std::move(peer), true, peerIdentity(secure.native_handle()), sni == nullptr ? "" : sni};
   // A TLS server that is not HTTPS: what was inside the TLS goes on as bytes.
-  if (const weft::v1::TlsServer* chosen = tls->serverFor(client.sni); chosen != nullptr && chosen->terminate_tcp()) {
+  if (const weft::v1::TlsServer* chosen = tls->handshakeServer(client.sni); chosen != nullptr && chosen->terminate_tcp()) {
     std::optional<CompiledTcpRoute> route;
     if (!chosen->tcp_routes().empty()) route = compileTcpRoute(chosen->tcp_routes(0));
     secure.next_layer().expires_never();  // the relay's own idle timeout takes over

@@ -92,6 +92,8 @@ asio::awaitable<bool> GatewayServer::tunnelSpeaksHttp(asio::local::stream_protoc
     if (got > 0) {
       SniffedProtocol sniffed = sniffProtocol({peeked.data(), static_cast<size_t>(got)});
       if (sniffed != SniffedProtocol::kNeedMore) co_return sniffed == SniffedProtocol::kHttp;
+      // A whole buffer that still looks like a request line's start: HTTP (its parser judges).
+      if (static_cast<size_t>(got) == peeked.size()) co_return true;
       // A start of a request line: readiness would not change until more comes, so poll.
       timer.expires_after(pollEvery);
       pollEvery = std::min(pollEvery * 2, std::chrono::milliseconds(100));

@@ -130,7 +130,7 @@ bool hasHttpOnlyFields(const weft::v1::HttpRule& rule) {
   return std::any_of(rule.when().begin(), rule.when().end(), [](const auto& c) { return !isConnectionKey(c.key()); });
 }
 
-// A DENY rule for a connection: its HTTP-only fields left out.
+// A DENY or AUDIT rule for a connection: its HTTP-only fields left out.
 weft::v1::HttpRule withoutHttpOnlyFields(const weft::v1::HttpRule& rule) {
   weft::v1::HttpRule out = rule;
   for (auto& s : *out.mutable_from()) {
@@ -152,9 +152,9 @@ weft::v1::HttpRule withoutHttpOnlyFields(const weft::v1::HttpRule& rule) {
   return out;
 }
 
-bool connectionRuleMatches(const weft::v1::HttpRule& rule, bool deny, const xds::SourceFacts& peer, const AuthorizationFacts& f) {
+bool connectionRuleMatches(const weft::v1::HttpRule& rule, bool dropFields, const xds::SourceFacts& peer, const AuthorizationFacts& f) {
   if (!hasHttpOnlyFields(rule)) return ruleMatches(rule, peer, f);
-  return deny && ruleMatches(withoutHttpOnlyFields(rule), peer, f);
+  return dropFields && ruleMatches(withoutHttpOnlyFields(rule), peer, f);
 }
 
 }  // namespace
@@ -162,8 +162,10 @@ bool connectionRuleMatches(const weft::v1::HttpRule& rule, bool deny, const xds:
 bool httpPolicyMatches(const weft::v1::HttpAuthorization& policy, const AuthorizationFacts& facts) {
   xds::SourceFacts peer = facts.peerIdentity.empty() ? xds::SourceFacts{} : xds::sourceFacts(std::string(facts.peerIdentity));
   if (facts.connectionOnly) {
-    bool deny = policy.action() == weft::v1::Authorization::DENY;
-    return std::any_of(policy.rules().begin(), policy.rules().end(), [&](const auto& r) { return connectionRuleMatches(r, deny, peer, facts); });
+    // Only ALLOW drops such a rule; DENY and AUDIT drop the fields and match more.
+    bool dropFields = policy.action() != weft::v1::Authorization::ALLOW;
+    return std::any_of(policy.rules().begin(), policy.rules().end(),
+                       [&](const auto& r) { return connectionRuleMatches(r, dropFields, peer, facts); });
   }
   return std::any_of(policy.rules().begin(), policy.rules().end(), [&](const auto& r) { return ruleMatches(r, peer, facts); });
 }

@@ -14,8 +14,10 @@
 //
 // A connection relayed as bytes (a TCP route, a waypoint's TCP Service port) has no request:
 // as Istio does for TCP traffic, a rule that needs an HTTP-only field (hosts, methods, paths,
-// requestPrincipals, a `when` on the request) matches nothing in an ALLOW or AUDIT policy,
-// and in a DENY policy those fields are left out, so the rule denies more, never less.
+// requestPrincipals, a `when` on the request) matches nothing in an ALLOW policy, and in a
+// DENY or AUDIT policy those fields are left out, so the rule matches more, never less.
+// (`destination.ip` is not known to the proxy and never matches, for requests as for
+// connections.)
 
 #include <functional>
 #include <map>

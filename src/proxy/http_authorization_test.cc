@@ -45,12 +45,13 @@ const std::map<std::string, std::string> kGateway{{"istio", "ingressgateway"}};
 TEST(HttpAuthorizer, AConnectionHasOnlyItsL4Fields) {
   AuthorizationFacts connection{.port = 9000, .sourceAddress = "198.18.0.9", .peerIdentity = "spiffe://td/ns/front/sa/curl", .connectionOnly = true};
 
-  auto allowGet = policy("get-only", weft::v1::Authorization::ALLOW);
+  // notMethods would hold for a connection's empty method: only the connection rule denies.
+  auto allowGet = policy("not-delete", weft::v1::Authorization::ALLOW);
   auto* getRule = allowGet.add_rules();
-  *getRule->add_to()->add_methods() = exact("GET");
+  *getRule->add_to()->add_not_methods() = exact("DELETE");
   getRule->mutable_to(0)->add_ports(9000);
   auto allowGetOnly = HttpAuthorizer::forWorkload({allowGet}, "istio-system", kGateway, "istio-system");
-  EXPECT_FALSE(allowGetOnly.decide(connection).allowed) << "an ALLOW rule with methods matches no connection";
+  EXPECT_FALSE(allowGetOnly.decide(connection).allowed) << "an ALLOW rule with notMethods matches no connection";
   Request http;  // the same policy still takes an HTTP GET on that port
   auto httpFacts = http.facts();
   httpFacts.port = 9000;
@@ -84,10 +85,15 @@ TEST(HttpAuthorizer, AConnectionHasOnlyItsL4Fields) {
   EXPECT_TRUE(denies.decide(connection).allowed) << "its L4 fields still have to match";
   EXPECT_TRUE(denies.decide(httpFacts).allowed) << "for HTTP the whole rule applies (no x-token)";
 
+  // AUDIT as DENY: the path is left out, so the connection on that port is recorded.
   auto auditPaths = policy("audit-paths", weft::v1::Authorization::AUDIT);
-  *auditPaths.add_rules()->add_to()->add_paths() = prefix("/");
+  auto* auditRule = auditPaths.add_rules();
+  *auditRule->add_to()->add_paths() = prefix("/admin");
+  auditRule->mutable_to(0)->add_ports(9000);
   auto audits = HttpAuthorizer::forWorkload({auditPaths}, "istio-system", kGateway, "istio-system");
-  EXPECT_TRUE(audits.decide(connection).audited.empty());
+  connection.port = 9000;
+  EXPECT_EQ(audits.decide(connection).audited, (std::vector<std::string>{"istio-system/audit-paths"}));
+  EXPECT_TRUE(audits.decide(httpFacts).audited.empty()) << "for HTTP the path must match (/get is not /admin)";
 }
 
 TEST(HttpAuthorizer, DenyThenAllowWithOperationsAndConditions) {

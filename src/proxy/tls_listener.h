@@ -66,6 +66,10 @@ class TlsListener {
 
   // The server chosen for a host name (SNI), lower case.
   const weft::v1::TlsServer* serverFor(std::string_view sni) const;
+  // The server a finished handshake used: the SNI's, or the first without one (as the
+  // SNI callback chooses: its certificate, ALPN and the relaying or not go together).
+  const weft::v1::TlsServer* handshakeServer(std::string_view sni) const { return sni.empty() ? firstServer() : serverFor(sni); }
+  const weft::v1::TlsServer* firstServer() const { return servers_.empty() ? nullptr : &servers_.front().spec; }
   // How well the best server's hosts match `sni` (host_match.h); 0 when none does (the
   // first server then takes the handshake).
   size_t matchRank(std::string_view sni) const;

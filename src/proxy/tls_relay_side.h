@@ -3,13 +3,16 @@
 // protocol TLS and tls mode SIMPLE or MUTUAL, whose bytes then go on as TCP): a
 // net::RelaySide over the TLS stream.
 //
-// TLS has no half-close that clients wait on, so the two directions end as Envoy's TLS
-// transport ends them: the client's close_notify (or its TCP FIN without one, which many
-// clients send) is the end of its sending, passed on to the upstream as a half-close; the
-// upstream's end is a close_notify to the client, sent without waiting for the client's own,
-// after which the client's side is done (nothing more is read from it).
+// How the two directions end: the client's close_notify (or its TCP FIN without one, which
+// many clients send) is the end of its sending, passed on to the upstream as a half-close;
+// the upstream's end is a close_notify to the client, sent without waiting for the
+// client's own, after which nothing more is read from the client: bytes it sends after the
+// upstream finished are dropped (Envoy would still read them; clients of request/response
+// protocols have nothing more to say by then). The close_notify may take a second at most,
+// as the HTTPS path's does: a client that stopped reading cannot hold the relay.
 
 #include <boost/asio/awaitable.hpp>
+#include <chrono>
 #include <boost/asio/buffer.hpp>
 #include <boost/asio/redirect_error.hpp>
 #include <boost/asio/ssl/error.hpp>
@@ -42,6 +45,7 @@ class TlsRelaySide {
     SSL* ssl = stream_.native_handle();
     SSL_set_shutdown(ssl, SSL_get_shutdown(ssl) | SSL_RECEIVED_SHUTDOWN);
     boost::system::error_code ignored;
+    stream_.next_layer().expires_after(std::chrono::seconds(1));
     co_await stream_.async_shutdown(boost::asio::redirect_error(boost::asio::use_awaitable, ignored));
     stopReceiving();
   }

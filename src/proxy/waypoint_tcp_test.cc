@@ -281,9 +281,10 @@ TEST_F(WaypointTcpTest, PoliciesOnTheServiceDecideWithAConnectionsFieldsOnly) {
   Exchange elsewhere = run(kUndeclared, "hello\n");
   EXPECT_EQ(elsewhere.answer, "one hello\n") << "the rule's port still has to match";
 
-  // ALLOW by principal takes the connection; ALLOW by path alone would take none.
+  // ALLOW by principal takes the connection; ALLOW by an HTTP field takes none, even
+  // notPaths, which a connection's empty path would meet.
   auto allowPaths = onStore("paths", weft::v1::Authorization::ALLOW);
-  *allowPaths.add_rules()->add_to()->add_paths() = exact("/");
+  *allowPaths.add_rules()->add_to()->add_not_paths() = exact("/admin");
   configure({allowPaths});
   EXPECT_EQ(run(kTcpPort, "hello\n").answer, "");
   auto allowCurl = onStore("curl", weft::v1::Authorization::ALLOW);

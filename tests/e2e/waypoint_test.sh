@@ -364,7 +364,9 @@ plain_echo() { [ "$(tcp_send "$plain_ip" 9002 "sniffed")" = "one sniffed" ]; }
 wait_for "undeclared port, bytes that are not HTTP: relayed ('sniffed' -> 'one sniffed')" 30 plain_echo
 plain_http() { "$weft" exec deploy/curl -- curl -s --max-time 5 http://hb-plain:8000/hostname | jq -r '.hostname // "none"' 2>/dev/null; }
 check_contains "undeclared port, HTTP: served as requests (httpbin answers)" "$(plain_http)" "httpbin-v1-"
-check_contains "and the waypoint logs the request" "$(wp_log)" '"GET /hostname HTTP/1.1" 200'
+check_contains "and the waypoint counts it as a request to hb-plain (not relayed as bytes)" \
+  "$(ip netns exec "$netns" curl -s --max-time 5 "http://$wp_ip:15020/stats/prometheus" | grep '^istio_requests_total{reporter="waypoint"')" \
+  'destination_service="hb-plain.default.svc.cluster.local"'
 check "delete them and tcp-echo" "$weft" delete -f undeclared.yaml -f "$samples/tcp-echo/tcp-echo-services.yaml"
 
 # --- removing the label: straight to the pods again ---------------------------------------------------------------------------
