@@ -143,19 +143,25 @@ class WaypointTcpTest : public ::testing::Test {
     std::string answer;  // everything read until the waypoint half-closed or reset
   };
 
+  // A CONNECT to the waypoint for `authority`, as the client's ztunnel sends it.
+  hbone::ConnectTarget connectTarget(const std::string& authority) {
+    hbone::ConnectTarget t;
+    t.sourceIdentity = kClientId;
+    t.destinationIdentity = kWaypointId;
+    t.destinationIp = asio::ip::make_address("127.0.0.1");
+    t.peer = tcp::endpoint(t.destinationIp, listener_.port());
+    t.authority = authority;
+    t.tls = clientTls_;
+    t.expectedServerIds = {kWaypointId};
+    return t;
+  }
+
   // A tunnel to `authority`: `send` written, then (with `halfClose`) END_STREAM, then
   // everything the waypoint sends back.
   Exchange run(std::string authority, std::string send, bool halfClose = true) {
     Exchange out;
     hbone::testing::runCoroutine(io_, [&]() -> asio::awaitable<void> {
-      hbone::ConnectTarget t;
-      t.sourceIdentity = kClientId;
-      t.destinationIdentity = kWaypointId;
-      t.destinationIp = asio::ip::make_address("127.0.0.1");
-      t.peer = tcp::endpoint(t.destinationIp, listener_.port());
-      t.authority = authority;
-      t.tls = clientTls_;
-      t.expectedServerIds = {kWaypointId};
+      auto t = connectTarget(authority);
       auto stream = co_await pool_.connect(std::move(t));
       out.connectStatus = stream.status();
       if (!stream) co_return;
@@ -225,14 +231,7 @@ TEST_F(WaypointTcpTest, AServerThatSpeaksFirstOnAnUndeclaredPortIsReachedAfterTh
   // The client sends nothing until it has the greeting (as SMTP or MySQL clients do).
   Exchange e;
   hbone::testing::runCoroutine(io_, [&]() -> asio::awaitable<void> {
-    hbone::ConnectTarget t;
-    t.sourceIdentity = kClientId;
-    t.destinationIdentity = kWaypointId;
-    t.destinationIp = asio::ip::make_address("127.0.0.1");
-    t.peer = tcp::endpoint(t.destinationIp, listener_.port());
-    t.authority = kServerFirst;
-    t.tls = clientTls_;
-    t.expectedServerIds = {kWaypointId};
+    auto t = connectTarget(kServerFirst);
     auto stream = co_await pool_.connect(std::move(t));
     e.connectStatus = stream.status();
     if (!stream) co_return;

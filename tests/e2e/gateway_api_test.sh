@@ -261,19 +261,7 @@ wait_for "a line to the TCP listener comes back from tcp-echo (v1 'one' or v2 't
 answers=$(for i in $(seq 1 20); do tcp_echo "n $i"; done)
 check "20 connections, each answered by v1 or v2 ($(grep -c '^one' <<<"$answers") and $(grep -c '^two' <<<"$answers"))" \
   test "$(grep -Ec '^(one|two) n [0-9]+$' <<<"$answers")" -eq 20
-tls_echo() {
-  in_cluster timeout 5 python3 -c '
-import socket, ssl, sys
-context = ssl.create_default_context(cafile="tcp.crt")
-with socket.create_connection((sys.argv[1], 31443), timeout=4) as raw, context.wrap_socket(raw, server_hostname="tcp.example.com") as tls:
-    tls.sendall(sys.argv[2].encode() + b"\n")
-    answer = b""
-    while not answer.endswith(b"\n"):
-        chunk = tls.recv(4096)
-        if not chunk: break
-        answer += chunk
-    print(answer.decode().strip())' "$tcp_ip" "$1" 2>/dev/null
-}
+tls_echo() { in_cluster bash -c 'tls_line "$@"' _ "$tcp_ip" 31443 tcp.example.com tcp.crt "$1"; }
 tls_two() { [ "$(tls_echo "hello tls")" = "two hello tls" ]; }
 wait_for "TLS Terminate on 31443: the gateway's certificate for tcp.example.com, the line relayed to tcp-echo v2" 30 tls_two
 check_contains "10 TLS connections, 10 answered by v2" "$(for i in $(seq 1 10); do tls_echo "t $i"; done | grep -c '^two t')" "10"

@@ -269,19 +269,7 @@ spec:
 YAML
 check "apply a Gateway with a TLS SIMPLE server on 31443 and a VirtualService tcp[] route to tcp-echo v2" \
   "$weft" apply -n "$tcp_ns" -f tcp-tls.yaml
-tls_echo() {
-  in_cluster timeout 5 python3 -c '
-import socket, ssl, sys
-context = ssl.create_default_context(cafile="tcp.crt")
-with socket.create_connection((sys.argv[1], 31443), timeout=4) as raw, context.wrap_socket(raw, server_hostname="tcp.example.com") as tls:
-    tls.sendall(sys.argv[2].encode() + b"\n")
-    answer = b""
-    while not answer.endswith(b"\n"):
-        chunk = tls.recv(4096)
-        if not chunk: break
-        answer += chunk
-    print(answer.decode().strip())' "$gw_ip" "$1" 2>/dev/null
-}
+tls_echo() { in_cluster bash -c 'tls_line "$@"' _ "$gw_ip" 31443 tcp.example.com tcp.crt "$1"; }
 tcp_closed() {
   in_cluster curl -s --max-time 5 "http://$gw_ip:15020/stats/prometheus" |
     awk -v svc="tcp-echo.$tcp_ns.svc.cluster.local" '/^istio_tcp_connections_closed_total/ && index($0, "destination_service=\"" svc "\"") && /response_flags="-"/ {s += $NF} END {print s + 0}'

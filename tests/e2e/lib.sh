@@ -61,3 +61,23 @@ mesh_cluster() {
   check_contains "install: Ztunnel installed" "$out" "✔ Ztunnel installed"
   check_contains "install: Installation complete" "$out" "✔ Installation complete"
 }
+
+# One line through TLS, the answer line back: tls_line HOST PORT SERVER_NAME CA_FILE LINE
+# (Python's ssl, checking the server's certificate for SERVER_NAME against CA_FILE). Exported,
+# so `ip netns exec NS bash -c 'tls_line "$@"' _ ...` runs it inside the cluster's network.
+# Empty when anything fails.
+tls_line() {
+  timeout 5 python3 -c '
+import socket, ssl, sys
+host, port, name, ca, line = sys.argv[1:6]
+context = ssl.create_default_context(cafile=ca)
+with socket.create_connection((host, int(port)), timeout=4) as raw, context.wrap_socket(raw, server_hostname=name) as tls:
+    tls.sendall(line.encode() + b"\n")
+    answer = b""
+    while not answer.endswith(b"\n"):
+        chunk = tls.recv(4096)
+        if not chunk: break
+        answer += chunk
+    print(answer.decode().strip())' "$@" 2>/dev/null
+}
+export -f tls_line
