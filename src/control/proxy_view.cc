@@ -315,6 +315,9 @@ class ProxyViewCompiler {
             std::erase_if(routes, [port](const weft::v1::Route& r) { return r.match().port() != 0 && r.match().port() != port; });
             compiled = true;
           }
+          // Nothing of it is this listener's (its matches name other gateways or ports): it
+          // claims no domain, as Istio skips a VirtualService without routes.
+          if (routes.empty()) break;
           auto& vhost = byDomain[domain];
           if (vhost == nullptr) {
             vhost = config.add_virtual_hosts();

@@ -213,17 +213,34 @@ spec:
     route: [{destination: {host: httpbin}}]
   - match: [{uri: {prefix: /canary-pods}, sourceLabels: {canary: "yes"}, sourceNamespace: istio-system}]
     route: [{destination: {host: httpbin}}]
+  - match: [{uri: {prefix: /named-gateway}, gateways: [gw], sourceLabels: {canary: "yes"}}]
+    route: [{destination: {host: httpbin}}]
   - route: [{destination: {host: httpbin}}]
+---
+apiVersion: networking.istio.io/v1
+kind: VirtualService
+metadata: {name: mesh-only, namespace: default}
+spec:
+  hosts: ["only.example.com"]
+  gateways: [gw, mesh]
+  http:
+  - match: [{uri: {prefix: /x}, gateways: [mesh]}]
+    route: [{destination: {host: httpbin}}]
 )");
   auto b = build(objects);
   const auto& vhost = b.resources[kRouteConfigurationType].at("default/gw/http.8080").route_configuration().virtual_hosts(0);
-  ASSERT_EQ(vhost.routes_size(), 3) << "the mesh-only match is not the gateway's";
+  ASSERT_EQ(vhost.routes_size(), 4) << "the mesh-only match is not the gateway's";
   EXPECT_EQ(vhost.routes(0).match().path().prefix(), "/gw-only");
   EXPECT_FALSE(vhost.routes(0).match().has_source());
   EXPECT_EQ(vhost.routes(1).match().path().prefix(), "/canary-pods");
   EXPECT_EQ(vhost.routes(1).match().source().labels().at("canary"), "yes");
   EXPECT_EQ(vhost.routes(1).match().source().namespace_(), "istio-system");
-  EXPECT_FALSE(vhost.routes(2).has_match());
+  EXPECT_EQ(vhost.routes(2).match().path().prefix(), "/named-gateway");
+  EXPECT_FALSE(vhost.routes(2).match().has_source()) << "a match naming its gateways does not read its source (Istio's http[])";
+  EXPECT_FALSE(vhost.routes(3).has_match());
+  // A VirtualService with nothing for this Gateway claims no domain.
+  const auto& config = b.resources[kRouteConfigurationType].at("default/gw/http.8080").route_configuration();
+  EXPECT_EQ(config.virtual_hosts_size(), 1) << "only.example.com has no route here";
 }
 
 TEST(ProxyView, AnUnknownSubsetOrBadRegexNeverRefusesTheRest) {
@@ -632,7 +649,9 @@ spec:
   EXPECT_EQ(tls.tcp_routes(1).clusters(1).cluster(), "outbound|8000|v2|httpbin.default.svc.cluster.local");
   EXPECT_EQ(tls.tcp_routes(1).clusters(1).weight(), 20u);
   // No http[] routes come from passthrough servers.
-  EXPECT_EQ(b.resources[kRouteConfigurationType].at("istio-system/gw/http.443").route_configuration().virtual_hosts_size(), 1);
+  // (and tcp-echo's VirtualService, whose hosts the HTTPS server admits, has no http[]: it
+  // claims no domain there).
+  EXPECT_EQ(b.resources[kRouteConfigurationType].at("istio-system/gw/http.443").route_configuration().virtual_hosts_size(), 0);
 
   const auto& passOnly = b.resources[kListenerType].at("istio-system/gw/8443").listener();
   EXPECT_EQ(passOnly.protocol(), weft::v1::Listener::TLS);

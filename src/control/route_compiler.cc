@@ -89,7 +89,9 @@ std::vector<weft::v1::Route> RouteCompiler::compile(const Object& vs, const std:
     for (size_t m = 0; m < matches.size(); ++m) {
       std::string matchWhere = fmt::format("{}.match[{}]", where, m);
       if (!matchGatewaysInclude(vs, matches[m], scope)) continue;  // another gateway's (or the mesh's) match
-      auto source = matchSource(matches[m]);
+      // As Istio reads an http[] match: one that names its gateways applies wherever they
+      // are, its source fields unread; they count only in a match without gateways.
+      auto source = arrayAt(matches[m], {"gateways"}).empty() ? matchSource(matches[m]) : std::nullopt;
       if (source && scope == kMeshScope) {
         note_(vs, fmt::format("{}: sourceLabels and sourceNamespace are not compiled at waypoints: that match is left out", matchWhere));
         continue;
@@ -120,8 +122,9 @@ std::optional<weft::v1::RouteSource> matchSource(const json::value& match) {
   if (!anyLabel && ns.empty()) return std::nullopt;
   weft::v1::RouteSource source;
   if (anyLabel) {
+    // Validation keeps label values strings; any other would be a value no pod has.
     for (const auto& [key, value] : labels.get_object()) {
-      if (value.is_string()) (*source.mutable_labels())[std::string(key)] = std::string(value.get_string());
+      (*source.mutable_labels())[std::string(key)] = value.is_string() ? std::string(value.get_string()) : std::string("\x01not a label value");
     }
   }
   source.set_namespace_(ns);

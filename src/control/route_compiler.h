@@ -40,9 +40,10 @@ class RouteCompiler {
   RouteCompiler(ClusterFor clusterFor, Note note) : clusterFor_(std::move(clusterFor)), note_(std::move(note)) {}
 
   // The http[] routes for `scope`: a match whose `gateways` leave the scope out is not
-  // compiled; one with sourceLabels or sourceNamespace carries them at a Gateway (the
-  // proxy keeps it when they describe its pod) and is left out with a note in the mesh
-  // (a waypoint does not know its clients' labels).
+  // compiled; one without `gateways` but with sourceLabels or sourceNamespace carries them
+  // at a Gateway (the proxy keeps it when they describe its pod) and is left out with a
+  // note in the mesh (a waypoint does not know its clients' labels). A match that names its
+  // gateways applies wherever they are, its source fields unread, as Istio reads http[].
   std::vector<weft::v1::Route> compile(const model::Object& vs, const std::string& scope) const;
   // The `route` destinations of an http[], tls[] or tcp[] rule as weighted clusters.
   void addDestinations(const model::Object& vs, const boost::json::array& destinations,

@@ -256,19 +256,19 @@ spec:
 ---
 apiVersion: gateway.networking.k8s.io/v1alpha2
 kind: TCPRoute
+metadata: {name: a-store-late, namespace: shop, creationTimestamp: "2026-02-01T00:00:00Z"}
+spec:
+  parentRefs: [{group: "", kind: Service, name: store}]
+  rules: [{backendRefs: [{name: store-v2, port: 5000}]}]
+---
+apiVersion: gateway.networking.k8s.io/v1alpha2
+kind: TCPRoute
 metadata: {name: store-canary, namespace: shop, creationTimestamp: "2026-01-01T00:00:00Z"}
 spec:
   parentRefs: [{group: "", kind: Service, name: store, port: 5000}]
   rules:
   - backendRefs: [{name: store, port: 5000, weight: 3}, {name: store-v2, port: 5000, weight: 1}, {name: nowhere, namespace: other, kind: Pod, port: 1}]
   - backendRefs: [{name: store-v2, port: 5000}]
----
-apiVersion: gateway.networking.k8s.io/v1alpha2
-kind: TCPRoute
-metadata: {name: a-store-late, namespace: shop, creationTimestamp: "2026-02-01T00:00:00Z"}
-spec:
-  parentRefs: [{group: "", kind: Service, name: store}]
-  rules: [{backendRefs: [{name: store-v2, port: 5000}]}]
 ---
 apiVersion: gateway.networking.k8s.io/v1alpha2
 kind: TCPRoute
@@ -303,6 +303,34 @@ spec:
   EXPECT_TRUE(noted("store-canary", "backendRef nowhere"));
   EXPECT_TRUE(noted("store-split", "TCPRoute shop/store-canary takes port 5000 of Service store.shop.svc.cluster.local at its waypoint"));
   EXPECT_TRUE(noted("to-old", "uses no waypoint"));
+}
+
+// At a waypoint (the mesh), a match naming only a Gateway is not compiled, one naming
+// `mesh` is; a match with sourceLabels and no gateways is left out with a note.
+TEST(WaypointView, MatchGatewaysAndSourcesInTheMesh) {
+  const char* scoped = R"(
+---
+apiVersion: networking.istio.io/v1
+kind: VirtualService
+metadata: {name: echo-scoped, namespace: shop}
+spec:
+  hosts: [echo]
+  gateways: [mesh, istio-system/ingress]
+  http:
+  - match: [{uri: {prefix: /gw-only}, gateways: [istio-system/ingress]}, {uri: {prefix: /mesh-only}, gateways: [mesh]}]
+    route: [{destination: {host: echo}}]
+  - match: [{uri: {prefix: /from-canary}, sourceLabels: {canary: "yes"}}, {uri: {prefix: /mesh-canary}, gateways: [mesh], sourceLabels: {canary: "yes"}}]
+    route: [{destination: {host: echo}}]
+)";
+  auto b = buildRegistry(objectsFrom(std::string(kShop) + scoped), settings());
+  const auto& vhost = resource(b, kRouteConfigurationType, "shop/waypoint/echo.shop.svc.cluster.local:80").route_configuration().virtual_hosts(0);
+  std::vector<std::string> prefixes;
+  for (const auto& r : vhost.routes()) prefixes.push_back(r.match().path().prefix());
+  // A match naming its gateways applies wherever they are, its sourceLabels unread (Istio's http[]).
+  EXPECT_EQ(prefixes, (std::vector<std::string>{"/mesh-only", "/mesh-canary"}));
+  bool noted = false;
+  for (const auto& n : b.notes) noted = noted || (n.find("http[1].match[0]: sourceLabels and sourceNamespace are not compiled at waypoints") != std::string::npos);
+  EXPECT_TRUE(noted);
 }
 
 TEST(WaypointView, RemovingTheLabelRemovesTheListeners) {

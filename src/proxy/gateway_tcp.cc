@@ -117,13 +117,19 @@ int descriptorOf(TlsClient& stream) { return stream.next_layer().socket().native
 
 // The client's side as the relay takes it: a socket as it is, a terminated TLS stream
 // through TlsRelaySide.
+// Never throws: it runs raced (`||`) against the byte reporter, which only a relay that
+// completes ends.
 template <class Client, class Upstream>
 asio::awaitable<void> relayClient(Client& client, Upstream& upstream, std::optional<Clock::duration> idleTimeout, net::RelayCounts& counts) {
-  if constexpr (std::is_same_v<Client, TlsClient>) {
-    TlsRelaySide side(client);
-    co_await net::relayBytes(side, upstream, idleTimeout, counts);
-  } else {
-    co_await net::relayBytes(client, upstream, idleTimeout, counts);
+  try {
+    if constexpr (std::is_same_v<Client, TlsClient>) {
+      TlsRelaySide side(client);
+      co_await net::relayBytes(side, upstream, idleTimeout, counts);
+    } else {
+      co_await net::relayBytes(client, upstream, idleTimeout, counts);
+    }
+  } catch (const std::exception& e) {
+    spdlog::warn("gateway: TCP relay ended by an exception: {}", e.what());
   }
 }
 

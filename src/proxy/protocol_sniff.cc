@@ -32,7 +32,21 @@ SniffedProtocol sniffVersion(std::string_view rest) {
 
 }  // namespace
 
+namespace {
+
+SniffedProtocol sniff(std::string_view bytes);
+
+}  // namespace
+
 SniffedProtocol sniffProtocol(std::string_view bytes) {
+  SniffedProtocol answer = sniff(bytes);
+  // A whole peek still undecided looks like a request line's start all along: HTTP.
+  return answer == SniffedProtocol::kNeedMore && bytes.size() >= kMaxSniffBytes ? SniffedProtocol::kHttp : answer;
+}
+
+namespace {
+
+SniffedProtocol sniff(std::string_view bytes) {
   if (bytes.empty()) return SniffedProtocol::kNeedMore;
   // "PRI" is a method token too: the preface is told apart first.
   if (bytes.size() < kHttp2Preface.size() ? kHttp2Preface.starts_with(bytes) : bytes.starts_with(kHttp2Preface)) {
@@ -45,9 +59,11 @@ SniffedProtocol sniffProtocol(std::string_view bytes) {
   size_t targetStart = ++i;
   // The request-target: visible ASCII (and obs-text), up to the next space.
   while (i < bytes.size() && static_cast<unsigned char>(bytes[i]) > 0x20 && bytes[i] != 0x7f) ++i;
-  if (i == bytes.size()) return bytes.size() >= kMaxSniffBytes ? SniffedProtocol::kHttp : SniffedProtocol::kNeedMore;
+  if (i == bytes.size()) return SniffedProtocol::kNeedMore;
   if (i == targetStart || bytes[i] != ' ') return SniffedProtocol::kNotHttp;
   return sniffVersion(bytes.substr(i + 1));
 }
+
+}  // namespace
 
 }  // namespace weft::proxy

@@ -47,6 +47,10 @@ TEST(ProtocolSniff, ALongTargetIsTakenForHttpOnceTheBufferIsFull) {
   std::string line = "GET /" + std::string(kMaxSniffBytes, 'a');
   EXPECT_EQ(sniffProtocol(std::string_view(line).substr(0, 100)), kNeedMore);
   EXPECT_EQ(sniffProtocol(std::string_view(line).substr(0, kMaxSniffBytes)), kHttp);
+  // Cut inside the version by the buffer's end: still a full peek, still HTTP.
+  std::string cut = "GET /" + std::string(kMaxSniffBytes - 13, 'a') + " HTTP/1.";
+  ASSERT_EQ(cut.size(), kMaxSniffBytes);
+  EXPECT_EQ(sniffProtocol(cut), kHttp);
 }
 
 TEST(ProtocolSniff, RandomBytesNeverCrashAndRarelyPass) {

@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <iterator>
 #include <tuple>
 
 #include "base/ascii.h"
@@ -340,14 +341,20 @@ Result<std::shared_ptr<const ProxyConfig>> ProxyConfig::build(const xds::HeldRes
       auto vhost = compileVirtualHost(v, routes->first);
       if (!vhost) return vhost.error();
       vhost->gateway = listener.gateway();
+      for (auto& r : vhost->routes) r.gateway = listener.gateway();
       std::erase_if(vhost->routes, [&](const CompiledRoute& r) {
         return r.spec.match().has_source() && !describesPod(r.spec.match().source(), podLabels, podNamespace);
       });
-      // Two Gateways on one port: the first (by name) to claim a domain keeps it.
-      bool taken = std::any_of(port.virtualHosts.begin(), port.virtualHosts.end(), [&](const CompiledVirtualHost& other) {
-        return other.domains == vhost->domains;
-      });
-      if (!taken) port.virtualHosts.push_back(std::move(*vhost));
+      if (vhost->routes.empty()) continue;  // nothing here for this pod: the domain stays free
+      // Two Gateways on one port with a domain in common: one virtual host with the routes
+      // of both, the first Gateway's (by name) first, as Istio merges a port's servers.
+      auto same = std::find_if(port.virtualHosts.begin(), port.virtualHosts.end(),
+                               [&](const CompiledVirtualHost& other) { return other.domains == vhost->domains; });
+      if (same == port.virtualHosts.end()) {
+        port.virtualHosts.push_back(std::move(*vhost));
+      } else {
+        std::move(vhost->routes.begin(), vhost->routes.end(), std::back_inserter(same->routes));
+      }
     }
   }
   std::string rootNamespace = "istio-system";

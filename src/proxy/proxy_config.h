@@ -44,6 +44,7 @@ struct CompiledMatch {
 
 struct CompiledRoute {
   weft::v1::Route spec;
+  std::string gateway;  // "<ns>/<name>" of the Gateway whose listener sent it (rate limits)
   CompiledMatch path;
   CompiledMatch method, authority, scheme;
   std::vector<std::pair<std::string, CompiledMatch>> headers;         // lower-case name -> match
@@ -55,7 +56,7 @@ struct CompiledRoute {
 
 struct CompiledVirtualHost {
   std::string name;
-  std::string gateway;  // "<ns>/<name>" of the Istio Gateway it came from (rate limits)
+  std::string gateway;  // "<ns>/<name>" of the Gateway that first claimed its domains on the port
   std::vector<std::string> domains;  // lower case
   std::vector<CompiledRoute> routes;
 };

@@ -266,6 +266,43 @@ TEST(ProxyConfig, RoutesForOtherSourcePodsAreLeftOut) {
   EXPECT_EQ(ProxyConfig::tcpRoute((*built)->ports().at(31400), "")->spec.name(), "tcp-mine");
 }
 
+// Two Gateways' listeners on one port with a domain in common: one virtual host with the
+// routes of both, each route knowing its Gateway; a virtual host left without routes for
+// this pod claims nothing.
+TEST(ProxyConfig, GatewaysSharingAPortAndDomainShareTheVirtualHost) {
+  Fixture f;
+  auto a = listener("a/80", 80, {{"istio", "ingressgateway"}});
+  a.mutable_listener()->set_gateway("istio-system/a");
+  f.add(a);
+  auto b = listener("b/80", 80, {{"istio", "ingressgateway"}});
+  b.mutable_listener()->set_gateway("istio-system/b");
+  f.add(b);
+  auto c = listener("c/80", 80, {{"istio", "ingressgateway"}});
+  c.mutable_listener()->set_gateway("istio-system/c");
+  f.add(c);
+  auto routeWithPrefix = [](const std::string& name, const std::string& prefix) {
+    auto r = routeTo(name, "c");
+    r.mutable_match()->mutable_path()->set_prefix(prefix);
+    return r;
+  };
+  *vhost(f.routes("a/80"), {"example.com"})->add_routes() = routeWithPrefix("to-a", "/a");
+  *vhost(f.routes("b/80"), {"example.com"})->add_routes() = routeWithPrefix("to-b", "/b");
+  // c's only route is for other pods: it must not hide a and b's.
+  auto elsewhere = routeWithPrefix("to-c", "/");
+  (*elsewhere.mutable_match()->mutable_source()->mutable_labels())["ingress"] = "internal";
+  *vhost(f.routes("c/80"), {"example.com"})->add_routes() = elsewhere;
+  auto built = ProxyConfig::build(f.held, kGatewayPod);
+  ASSERT_TRUE(built) << built.error().message;
+  const auto* served = (*built)->virtualHost(80, "example.com");
+  ASSERT_NE(served, nullptr);
+  ASSERT_EQ(served->routes.size(), 2u);
+  EXPECT_EQ(served->routes[0].spec.name(), "to-a");
+  EXPECT_EQ(served->routes[0].gateway, "istio-system/a");
+  EXPECT_EQ(served->routes[1].spec.name(), "to-b");
+  EXPECT_EQ(served->routes[1].gateway, "istio-system/b");
+  EXPECT_EQ(ProxyConfig::route(*served, request("example.com", "/b/x"))->spec.name(), "to-b");
+}
+
 TEST(ProxyConfig, NormalizeHost) {
   EXPECT_EQ(normalizeHost("Example.COM:8080"), "example.com");
   EXPECT_EQ(normalizeHost("example.com"), "example.com");

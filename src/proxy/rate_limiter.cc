@@ -54,7 +54,7 @@ RateLimitCheck rateLimitCheck(const ProxyConfig& config, const CompiledVirtualHo
     if (found == request.end()) return std::nullopt;
     return found->value();
   };
-  return rateLimitCheck(config.rateLimits(), vhost.gateway, services, facts);
+  return rateLimitCheck(config.rateLimits(), route.gateway.empty() ? vhost.gateway : route.gateway, services, facts);
 }
 
 void addRateLimitHeaders(http::fields& fields, const RateLimitVerdict& verdict) {

@@ -13,9 +13,12 @@
 
 #include <boost/asio/awaitable.hpp>
 #include <chrono>
+#include <memory>
+#include <sys/socket.h>
 #include <boost/asio/buffer.hpp>
 #include <boost/asio/redirect_error.hpp>
 #include <boost/asio/ssl/error.hpp>
+#include <boost/asio/steady_timer.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/beast/core/tcp_stream.hpp>
 #include <boost/beast/ssl/ssl_stream.hpp>
@@ -44,9 +47,20 @@ class TlsRelaySide {
     // the client's side from now on ends at once.
     SSL* ssl = stream_.native_handle();
     SSL_set_shutdown(ssl, SSL_get_shutdown(ssl) | SSL_RECEIVED_SHUTDOWN);
+    // At most a second: then both ways are shut down (not closed: the descriptor stays
+    // this connection's until its owners let go), which ends the write.
+    // The handler may run after this side is gone (it fired just as the write finished):
+    // it holds the descriptor and a flag, never `this`.
+    auto finished = std::make_shared<bool>(false);
+    boost::asio::steady_timer deadline(stream_.get_executor());
+    deadline.expires_after(std::chrono::seconds(1));
+    deadline.async_wait([finished, descriptor = socket().native_handle()](boost::system::error_code ec) {
+      if (!ec && !*finished) ::shutdown(descriptor, SHUT_RDWR);
+    });
     boost::system::error_code ignored;
-    stream_.next_layer().expires_after(std::chrono::seconds(1));
     co_await stream_.async_shutdown(boost::asio::redirect_error(boost::asio::use_awaitable, ignored));
+    *finished = true;
+    deadline.cancel();
     stopReceiving();
   }
 
