@@ -23,6 +23,7 @@
 #include "proxy/loaned_body.h"
 #include "tls/x509_info.h"
 #include "proxy/fault_injection.h"
+#include "proxy/first_bytes.h"
 #include "proxy/grpc_status.h"
 #include "proxy/h2_downstream.h"
 #include "proxy/http1_writer.h"
@@ -165,27 +166,16 @@ asio::awaitable<void> GatewayServer::acceptLoop(std::shared_ptr<tcp::acceptor> a
 
 template <class Socket>
 asio::awaitable<bool> GatewayServer::opensWithHttp2Preface(Socket& socket) {
-  // Peeks, so the bytes stay in the socket for whichever side reads them. A client that
-  // sends nothing within the header timeout is left to the HTTP/1.1 reader, which closes it.
+  // A client that sends nothing within the header timeout is left to the HTTP/1.1 reader,
+  // which closes it.
   auto deadline = Clock::now() + options_.headerTimeout;
-  asio::steady_timer timer(io_);
-  char peeked[kHttp2Preface.size()];
-  while (Clock::now() < deadline) {
-    ssize_t got = ::recv(socket.native_handle(), peeked, sizeof peeked, MSG_PEEK | MSG_DONTWAIT);
-    if (got == 0 || (got < 0 && errno != EAGAIN && errno != EWOULDBLOCK)) co_return false;
-    if (got > 0 && !mayBeHttp2Preface({peeked, static_cast<size_t>(got)})) co_return false;
-    if (got == static_cast<ssize_t>(sizeof peeked)) co_return true;
-    if (got > 0) {
-      // The start of a preface, the rest not here yet: readiness would not change, so poll.
-      timer.expires_after(std::chrono::milliseconds(5));
-      co_await timer.async_wait(kUseTuple);
-      continue;
-    }
-    timer.expires_at(deadline);
-    auto readable = co_await (socket.async_wait(Socket::wait_read, kUseTuple) || timer.async_wait(kUseTuple));
-    if (readable.index() == 1) co_return false;
-  }
-  co_return false;
+  bool preface = false;
+  auto decide = [&](std::string_view bytes) {  // named: see the GCC 12 note below
+    preface = bytes.size() == kHttp2Preface.size() && mayBeHttp2Preface(bytes);
+    return preface || !mayBeHttp2Preface(bytes);
+  };
+  co_await peekFirstBytes(socket, kHttp2Preface.size(), deadline, deadline, decide);
+  co_return preface;
 }
 
 asio::awaitable<void> GatewayServer::session(tcp::socket socket, uint32_t port) {

@@ -42,14 +42,17 @@ Result<CompiledMatch> compile(const weft::v1::StringMatch& spec, const std::stri
   return m;
 }
 
+// Whether the pod carries every one of `wanted`.
+bool hasLabels(const google::protobuf::Map<std::string, std::string>& wanted, const Labels& podLabels) {
+  return std::all_of(wanted.begin(), wanted.end(), [&](const auto& label) {
+    auto found = podLabels.find(label.first);
+    return found != podLabels.end() && found->second == label.second;
+  });
+}
+
 bool selects(const weft::v1::Listener& listener, const Labels& podLabels) {
   // An empty selector selects nothing: a Gateway must say which proxies serve it.
-  if (listener.selector().empty()) return false;
-  for (const auto& [key, value] : listener.selector()) {
-    auto found = podLabels.find(key);
-    if (found == podLabels.end() || found->second != value) return false;
-  }
-  return true;
+  return !listener.selector().empty() && hasLabels(listener.selector(), podLabels);
 }
 
 Result<CompiledVirtualHost> compileVirtualHost(const weft::v1::VirtualHost& spec, const std::string& config) {
@@ -155,10 +158,7 @@ std::optional<ClusterTls> clusterTlsFor(const weft::v1::Cluster& cluster, const 
 // a Gateway, whose workload is the source) describes this proxy's pod.
 bool describesPod(const weft::v1::RouteSource& source, const Labels& podLabels, const std::string& podNamespace) {
   if (!source.namespace_().empty() && source.namespace_() != podNamespace) return false;
-  return std::all_of(source.labels().begin(), source.labels().end(), [&](const auto& label) {
-    auto found = podLabels.find(label.first);
-    return found != podLabels.end() && found->second == label.second;
-  });
+  return hasLabels(source.labels(), podLabels);
 }
 
 // A TCP route applies here when it names no source or one that describes the pod.
