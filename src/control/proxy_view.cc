@@ -17,6 +17,7 @@
 #include "control/route_compiler.h"
 #include "control/service_entry_cluster.h"
 #include "control/traffic_policy.h"
+#include "model/gateway_names.h"
 #include "model/json_access.h"
 #include "model/service_ports.h"
 #include "tls/spiffe_id.h"
@@ -287,9 +288,7 @@ class ProxyViewCompiler {
   static bool boundTo(const Object& vs, const std::string& gatewayKey) {
     for (const auto& g : arrayAt(vs.value(), {"spec", "gateways"})) {
       if (!g.is_string()) continue;
-      std::string name(g.get_string());
-      if (name.find('/') == std::string::npos) name = vs.ns() + "/" + name;
-      if (name == gatewayKey) return true;
+      if (model::resolveGatewayName(g.get_string(), vs.ns()) == gatewayKey) return true;
     }
     return false;
   }

@@ -8,6 +8,7 @@
 
 #include "base/ascii.h"
 #include "control/proxy_view.h"
+#include "model/gateway_names.h"
 #include "model/json_access.h"
 
 namespace weft::control {
@@ -109,9 +110,7 @@ bool matchGatewaysInclude(const Object& vs, const json::value& match, const std:
   if (gateways.empty()) return true;
   return std::any_of(gateways.begin(), gateways.end(), [&](const json::value& g) {
     if (!g.is_string()) return false;
-    std::string name(g.get_string());
-    if (name != kMeshScope && name.find('/') == std::string::npos) name = vs.ns() + "/" + name;
-    return name == scope;
+    return model::resolveGatewayName(g.get_string(), vs.ns()) == scope;
   });
 }
 

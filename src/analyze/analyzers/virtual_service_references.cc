@@ -3,6 +3,7 @@
 #include <boost/json.hpp>
 
 #include "analyze/analyzer.h"
+#include "model/gateway_names.h"
 
 namespace weft::analyze {
 namespace {
@@ -107,7 +108,7 @@ void destinationSubsets(Context& ctx) {
   }
 }
 
-// "name" or "ns/name"; the reserved name "mesh" means the mesh itself, not a Gateway.
+// Every form model::resolveGatewayName reads; the reserved name "mesh" means the mesh itself, not a Gateway.
 void gatewayReferences(Context& ctx) {
   for (const auto* vs : ctx.ofKind("VirtualService.networking.istio.io")) {
     auto check = [&](const json::value& list, const std::string& pointer) {
@@ -115,15 +116,10 @@ void gatewayReferences(Context& ctx) {
       for (size_t i = 0; i < list.get_array().size(); ++i) {
         const auto& ref = list.get_array()[i];
         if (!ref.is_string() || ref.get_string() == "mesh") continue;
-        std::string name(ref.get_string());
-        std::string ns = vs->ns();
-        if (auto slash = name.find('/'); slash != std::string::npos) {
-          ns = name.substr(0, slash);
-          name = name.substr(slash + 1);
-        } else if (auto dot = name.find('.'); dot != std::string::npos) {
-          ns = name.substr(dot + 1);  // legacy "name.namespace" form
-          name = name.substr(0, dot);
-        }
+        std::string resolved = model::resolveGatewayName(ref.get_string(), vs->ns());
+        auto slash = resolved.find('/');
+        std::string ns = resolved.substr(0, slash);
+        std::string name = resolved.substr(slash + 1);
         if (ctx.find("Gateway.networking.istio.io", ns, name) == nullptr) {
           ctx.report(makeMessage(msg::kReferencedResourceNotFound, *vs, fmt::format("{}/{}", pointer, i),
                                  fmt::format("Referenced gateway not found: \"{}\"", std::string_view(ref.get_string()))));

@@ -8,6 +8,7 @@
 #include <set>
 
 #include "analyze/analyzer.h"
+#include "model/gateway_names.h"
 
 namespace weft::analyze {
 namespace {
@@ -118,11 +119,11 @@ void conflictingMeshGatewayHosts(Context& ctx) {
 
 // --- IST0132: VirtualService hosts a bound Gateway does not serve -------------------------
 
-// "name", "ns/name", or the legacy "name.ns" form, relative to the VirtualService's namespace.
+// A `gateways` entry as namespace and name (model::resolveGatewayName reads every form).
 std::pair<std::string, std::string> gatewayRef(const std::string& ref, const std::string& vsNamespace) {
-  if (auto slash = ref.find('/'); slash != std::string::npos) return {ref.substr(0, slash), ref.substr(slash + 1)};
-  if (auto dot = ref.find('.'); dot != std::string::npos) return {ref.substr(dot + 1), ref.substr(0, dot)};
-  return {vsNamespace, ref};
+  std::string resolved = model::resolveGatewayName(ref, vsNamespace);
+  auto slash = resolved.find('/');
+  return {resolved.substr(0, slash), resolved.substr(slash + 1)};
 }
 
 // The server hosts of `gateway` a VirtualService in `vsNamespace` may bind to: a host's
