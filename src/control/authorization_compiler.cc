@@ -60,6 +60,9 @@ bool applyL4Condition(const json::value& condition, weft::v1::RuleGroup& group) 
   } else if (key == "source.principal") {
     addMatches(values, group.mutable_principals());
     addMatches(notValues, group.mutable_not_principals());
+  } else if (key == "destination.ip") {
+    addStrings(values, group.mutable_destination_ip_blocks());
+    addStrings(notValues, group.mutable_not_destination_ip_blocks());
   } else if (key == "destination.port") {
     addPorts(values, group.mutable_ports());
     addPorts(notValues, group.mutable_not_ports());

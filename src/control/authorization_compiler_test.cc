@@ -81,13 +81,16 @@ kind: AuthorizationPolicy
 metadata: {name: w, namespace: default}
 spec:
   rules:
-  - when: [{key: source.ip, values: ["198.18.0.0/16"]}, {key: destination.port, notValues: ["9090"]}]
+  - when: [{key: source.ip, values: ["198.18.0.0/16"]}, {key: destination.port, notValues: ["9090"]},
+           {key: destination.ip, values: ["198.18.1.5"], notValues: ["198.18.2.0/24"]}]
 )"),
                                              "istio-system");
   ASSERT_TRUE(compiled.authorization);
   ASSERT_EQ(compiled.authorization->groups_size(), 1);
   EXPECT_EQ(compiled.authorization->groups(0).ip_blocks(0), "198.18.0.0/16");
   EXPECT_EQ(compiled.authorization->groups(0).not_ports(0), 9090u);
+  EXPECT_EQ(compiled.authorization->groups(0).destination_ip_blocks(0), "198.18.1.5");
+  EXPECT_EQ(compiled.authorization->groups(0).not_destination_ip_blocks(0), "198.18.2.0/24");
 }
 
 TEST(AuthorizationCompiler, PeerAuthentication) {

@@ -317,6 +317,38 @@ spec: {hosts: ["c.com"], http: [{route: [{destination: {host: x}}]}]}
   EXPECT_EQ(config.virtual_hosts(0).routes(0).route().clusters(0).cluster(), "outbound|0||x.team-a.svc.cluster.local");
 }
 
+// The legacy FQDN spelling of a Gateway binds as "<ns>/<name>" does, in `gateways` and in
+// a match's `gateways`.
+TEST(ProxyView, LegacyFqdnGatewayNamesBind) {
+  ObjectsByKind objects;
+  decodeInto(objects, R"(
+apiVersion: networking.istio.io/v1
+kind: Gateway
+metadata: {name: gw, namespace: istio-system}
+spec:
+  selector: {istio: ingressgateway}
+  servers: [{port: {number: 80, name: http, protocol: HTTP}, hosts: ["*"]}]
+---
+apiVersion: networking.istio.io/v1
+kind: VirtualService
+metadata: {name: a, namespace: team-a}
+spec:
+  hosts: ["a.com"]
+  gateways: ["gw.istio-system.svc.cluster.local", "mesh"]
+  http:
+  - match: [{uri: {prefix: /only-at-gw}, gateways: ["gw.istio-system"]}]
+    route: [{destination: {host: x}}]
+  - match: [{uri: {prefix: /only-in-mesh}, gateways: ["mesh"]}]
+    route: [{destination: {host: y}}]
+)");
+  auto b = build(objects);
+  const auto& config = b.resources[kRouteConfigurationType].at("istio-system/gw/http.80").route_configuration();
+  ASSERT_EQ(config.virtual_hosts_size(), 1);
+  EXPECT_EQ(config.virtual_hosts(0).domains(0), "a.com");
+  ASSERT_EQ(config.virtual_hosts(0).routes_size(), 1);
+  EXPECT_EQ(config.virtual_hosts(0).routes(0).route().clusters(0).cluster(), "outbound|0||x.team-a.svc.cluster.local");
+}
+
 TEST(ProxyView, ServerPortIsTheGatewayServicePortAndTheProxyBindsItsTarget) {
   ObjectsByKind objects;
   decodeInto(objects, sample("istio-gateway.yaml"), "istio-system");
@@ -455,7 +487,7 @@ spec:
     outlierDetection: {consecutive5xxErrors: 2, interval: 1s, baseEjectionTime: 15s, maxEjectionPercent: 100}
     portLevelSettings:
     - port: {number: 8000}
-      connectionPool: {tcp: {maxConnections: 1, idleTimeout: 45s}, http: {idleTimeout: 90s}}
+      connectionPool: {tcp: {maxConnections: 1, idleTimeout: 45s, maxConnectionDuration: 10m}, http: {idleTimeout: 90s}}
   subsets:
   - name: v1
     labels: {version: v1}
@@ -495,6 +527,8 @@ spec:
   EXPECT_EQ(v1.connection_pool().max_connections(), 1u);        // the port level replaced the section
   EXPECT_EQ(v1.connection_pool().max_pending_requests(), 0u);   // ... whole
   EXPECT_EQ(v1.connection_pool().idle_timeout_ms(), 90000u);
+  EXPECT_EQ(v1.connection_pool().max_connection_duration_ms(), 600000u);
+  EXPECT_EQ(v3.max_connection_duration_ms(), 0u);  // a subset's connectionPool replaced the port's
   EXPECT_EQ(v1.outlier_detection().consecutive_5xx(), 2u);
   EXPECT_EQ(v1.outlier_detection().interval_ms(), 1000u);
   EXPECT_EQ(v1.outlier_detection().base_ejection_ms(), 15000u);

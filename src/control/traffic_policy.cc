@@ -81,6 +81,9 @@ void connectionPool(const json::value& spec, weft::v1::ConnectionPool& out, cons
   // "0s" turns it off, as in Istio; absent means the default. (Validation refuses anything
   // between 0 and 1ms, so a parsed 0 is a written 0.)
   out.set_tcp_idle_timeout_disabled(tcpIdle && *tcpIdle == 0 && at(spec, {"tcp", "idleTimeout"}).is_string());
+  auto lifetime = durationMsAt(spec, {"tcp", "maxConnectionDuration"});
+  if (!lifetime) note(fmt::format("connectionPool.tcp.maxConnectionDuration: {}: connections are not limited", lifetime.error().message));
+  out.set_max_connection_duration_ms(lifetime ? *lifetime : 0);
   // h2UpgradePolicy UPGRADE: the user vouches the port speaks HTTP/2 (Istio upgrades even
   // a port it would not call HTTP); useClientProtocol: follow the client. Validation
   // refuses both at once. A GRPC/HTTP2 Service port is HTTP/2 whatever is said here

@@ -79,14 +79,20 @@ std::vector<weft::v1::TcpRoute> waypointTcpRoutes(const WaypointTcpPort& port, c
     out.push_back(compileTcpRoute(*route, port, sources));
     return out;
   }
+  // tls[] rules first (the proxy picks among them by the ClientHello's SNI, the most
+  // specific name winning), then tcp[] rules or the Service for every other connection, as
+  // Envoy's filter chains without server names catch what the named ones do not.
+  const TcpRouteScope scope{kMeshScope, port.port};
+  auto asWritten = [](const std::string& sniHost) { return std::vector<std::string>{sniHost}; };
+  std::vector<weft::v1::TcpRoute> anyName;
   for (const Object* vs : sources.virtualServices) {
-    for (auto& r : tcpRoutesFor(sources.routes, *vs, TcpRouteScope{kMeshScope, port.port}, sources.note)) out.push_back(std::move(r));
-    if (!arrayAt(vs->value(), {"spec", "tls"}).empty()) {
-      sources.note(*vs, fmt::format("tls[] routes are not built at waypoints: port {} of {} is routed by its tcp[] rules or to the Service",
-                                    port.port, port.service.hostname()));
-    }
+    for (auto& r : tlsRoutesFor(sources.routes, *vs, scope, asWritten, sources.note)) out.push_back(std::move(r));
+    for (auto& r : tcpRoutesFor(sources.routes, *vs, scope, sources.note)) anyName.push_back(std::move(r));
   }
-  if (!out.empty()) return out;
+  if (!anyName.empty()) {
+    for (auto& r : anyName) out.push_back(std::move(r));
+    return out;
+  }
   weft::v1::TcpRoute fallback;
   fallback.set_name(fmt::format("default/{}:{}", port.service.hostname(), port.port));
   auto* cluster = fallback.add_clusters();

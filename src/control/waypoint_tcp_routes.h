@@ -6,10 +6,11 @@
 //      (creationTimestamp, then namespace and name); any other is noted and not applied. Its first rule only (a TCPRoute
 //      has no matches, so later rules could never be picked); a refused backendRef keeps
 //      its weight and its share of connections is closed.
-//   2. the tcp[] rules of the mesh VirtualServices for the Service that take the port
-//      (gateway_tcp_routes.h, scope "mesh"), in their order; tls[] rules route by SNI,
-//      which the waypoint does not read: noted.
-//   3. every connection to the Service's own endpoints (Istio's default).
+//   2. the tls[] and tcp[] rules of the mesh VirtualServices for the Service that take the
+//      port (gateway_tcp_routes.h, scope "mesh"): tls[] routes carry their sniHosts and
+//      come first (the proxy picks one by the ClientHello's SNI), then the tcp[] routes for
+//      connections no tls[] route names;
+//   3. for connections no rule takes, the Service's own endpoints (Istio's default).
 
 #include <functional>
 #include <string>

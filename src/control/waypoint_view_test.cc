@@ -185,7 +185,7 @@ apiVersion: networking.istio.io/v1
 kind: VirtualService
 metadata: {name: store-split, namespace: shop}
 spec:
-  hosts: [store]
+  hosts: [store, store.example.com]
   tcp:
   - match: [{port: 5000}]
     route:
@@ -196,7 +196,7 @@ spec:
   - match: [{port: 6000, gateways: [mesh]}]
     route: [{destination: {host: store, port: {number: 6000}}}]
   tls:
-  - match: [{sniHosts: [store]}]
+  - match: [{sniHosts: [store, store.example.com], port: 6379}]
     route: [{destination: {host: echo}}]
 )";
 
@@ -225,23 +225,25 @@ TEST(WaypointView, TcpPortsAreRelayedByTcpRulesOrToTheService) {
   EXPECT_EQ(detect.tcp_routes(0).clusters(0).cluster(), "outbound|6000||store.shop.svc.cluster.local");
   EXPECT_EQ(resource(b, kRouteConfigurationType, detect.name()).route_configuration().virtual_hosts_size(), 1);
 
-  // appProtocol redis: bytes, and with no tcp[] rule for the port, the Service itself.
+  // appProtocol redis: bytes. The tls[] rule for the port routes by SNI; any other
+  // connection (no tcp[] rule for the port) goes to the Service itself.
   const auto& redis = resource(b, kListenerType, "shop/waypoint/store.shop.svc.cluster.local:6379").listener();
   EXPECT_EQ(redis.protocol(), weft::v1::Listener::TCP);
-  ASSERT_EQ(redis.tcp_routes_size(), 1);
-  EXPECT_EQ(redis.tcp_routes(0).name(), "default/store.shop.svc.cluster.local:6379");
-  EXPECT_EQ(redis.tcp_routes(0).clusters(0).cluster(), "outbound|6379||store.shop.svc.cluster.local");
-  EXPECT_EQ(redis.tcp_routes(0).clusters(0).weight(), 1u);
+  ASSERT_EQ(redis.tcp_routes_size(), 2);
+  EXPECT_EQ(redis.tcp_routes(0).name(), "shop/store-split/tls.0.0");
+  EXPECT_EQ(std::vector<std::string>(redis.tcp_routes(0).sni_hosts().begin(), redis.tcp_routes(0).sni_hosts().end()),
+            (std::vector<std::string>{"store", "store.example.com"}));
+  EXPECT_EQ(redis.tcp_routes(0).clusters(0).cluster(), "outbound|80||echo.shop.svc.cluster.local");  // echo's one port
+  EXPECT_EQ(redis.tcp_routes(1).name(), "default/store.shop.svc.cluster.local:6379");
+  EXPECT_TRUE(redis.tcp_routes(1).sni_hosts().empty());
+  EXPECT_EQ(redis.tcp_routes(1).clusters(0).cluster(), "outbound|6379||store.shop.svc.cluster.local");
+  EXPECT_EQ(redis.tcp_routes(1).clusters(0).weight(), 1u);
 
   // HTTP ports are as they were: no TCP routes.
   const auto& http = resource(b, kListenerType, "shop/waypoint/hb.shop.svc.cluster.local:8000").listener();
   EXPECT_EQ(http.protocol(), weft::v1::Listener::HTTP);
   EXPECT_FALSE(http.detect_protocol());
   EXPECT_TRUE(http.tcp_routes().empty());
-
-  bool noted = false;
-  for (const auto& n : b.notes) noted = noted || (n.find("store-split") != std::string::npos && n.find("tls[] routes are not built at waypoints") != std::string::npos);
-  EXPECT_TRUE(noted);
 }
 
 TEST(WaypointView, ATcpRouteWithTheServiceAsParentTakesItsPortAheadOfTcpRules) {

@@ -27,6 +27,7 @@
 #include "proxy/grpc_status.h"
 #include "proxy/h2_downstream.h"
 #include "proxy/http1_writer.h"
+#include "proxy/protocol_sniff.h"
 #include "proxy/request_checks.h"
 #include "proxy/trace_context.h"
 
@@ -182,6 +183,7 @@ asio::awaitable<void> GatewayServer::session(tcp::socket socket, uint32_t port) 
   OpenConnection registered(openConnections_, socket.native_handle());
   beast::error_code ignored;
   std::string peer = socket.remote_endpoint(ignored).address().to_string();
+  std::string local = socket.local_endpoint(ignored).address().to_string();
   // The TLS servers are pinned for the handshake: the SNI callback reads them.
   std::shared_ptr<const ProxyConfig> config = config_;
   auto found = config->ports().find(port);
@@ -189,7 +191,7 @@ asio::awaitable<void> GatewayServer::session(tcp::socket socket, uint32_t port) 
   if (found != config->ports().end() && found->second.kind == PortRoutes::Kind::kTcp) {
     const CompiledTcpRoute* route = ProxyConfig::tcpRoute(found->second, "");
     // The snapshot moves into the relay, which lets it go once connected.
-    Downstream client{std::move(peer)};
+    Downstream client{.address = std::move(peer), .localAddress = std::move(local)};
     co_await relayConnection(std::move(socket), std::move(config), route, std::move(client), port);
     co_return;
   }
@@ -207,14 +209,14 @@ asio::awaitable<void> GatewayServer::session(tcp::socket socket, uint32_t port) 
     const CompiledTcpRoute* route = ProxyConfig::tcpRoute(found->second, hello.sni);
     if (route != nullptr && (tls == nullptr || ProxyConfig::matchRank(*route, hello.sni) > tls->matchRank(hello.sni))) {
       tls.reset();
-      Downstream client{std::move(peer), false, "", std::move(hello.sni)};
+      Downstream client{.address = std::move(peer), .sni = std::move(hello.sni), .localAddress = std::move(local)};
       co_await relayConnection(std::move(socket), std::move(config), route, std::move(client), port);
       co_return;
     }
     if (tls == nullptr) {
       ++passthroughRefused_;
       // Logged (by the relay, flag NR) and counted as Envoy does a connection no filter chain takes.
-      Downstream client{std::move(peer), false, "", std::move(hello.sni)};
+      Downstream client{.address = std::move(peer), .sni = std::move(hello.sni), .localAddress = std::move(local)};
       co_await relayConnection(std::move(socket), std::move(config), nullptr, std::move(client), port);
       co_return;
     }
@@ -223,7 +225,7 @@ asio::awaitable<void> GatewayServer::session(tcp::socket socket, uint32_t port) 
     TimedSocket plainSocket(std::move(socket));
     // A named local, moved: GCC 12 destroys a temporary argument of a coroutine call inside
     // co_await twice.
-    Downstream plain{std::move(peer)};
+    Downstream plain{.address = std::move(peer), .localAddress = std::move(local)};
     if (co_await opensWithHttp2Preface(plainSocket)) {
       co_await serveHttp2Client(plainSocket, port, std::move(plain));
     } else {
@@ -245,7 +247,11 @@ asio::awaitable<void> GatewayServer::session(tcp::socket socket, uint32_t port) 
     co_return;
   }
   const char* sni = SSL_get_servername(secure.native_handle(), TLSEXT_NAMETYPE_host_name);
-  Downstream client{std::move(peer), true, peerIdentity(secure.native_handle()), sni == nullptr ? "" : sni};
+  Downstream client{.address = std::move(peer),
+                    .secure = true,
+                    .identity = peerIdentity(secure.native_handle()),
+                    .sni = sni == nullptr ? "" : sni,
+                    .localAddress = std::move(local)};
   // A TLS server that is not HTTPS: what was inside the TLS goes on as bytes.
   if (const weft::v1::TlsServer* chosen = tls->handshakeServer(client.sni); chosen != nullptr && chosen->terminate_tcp()) {
     std::optional<CompiledTcpRoute> route;
@@ -274,13 +280,24 @@ asio::awaitable<void> GatewayServer::serveTunnel(asio::local::stream_protocol::s
   // destination.port); the target itself is looked up per request in the current config.
   auto colon = peer.authority.rfind(':');
   uint32_t port = colon == std::string::npos ? 0 : static_cast<uint32_t>(std::atoi(peer.authority.c_str() + colon + 1));
-  Downstream tunnel{std::move(peer.address), false, std::move(peer.identity), "", std::move(peer.authority)};
+  std::string targetAddress = peer.authority.substr(0, colon);
+  Downstream tunnel{.address = std::move(peer.address),
+                    .identity = std::move(peer.identity),
+                    .waypointAuthority = std::move(peer.authority),
+                    .localAddress = std::move(targetAddress)};
   std::shared_ptr<const ProxyConfig> config = config_;  // pinned while the protocol is told
   const WaypointTarget* target = config->waypointTarget(tunnel.waypointAuthority);
   bool relay = target != nullptr && target->kind == WaypointTarget::Kind::kTcp;
   if (target != nullptr && target->kind == WaypointTarget::Kind::kDetect) relay = !co_await tunnelSpeaksHttp(socket);
   if (relay) {
-    const CompiledTcpRoute* route = &target->tcpRoutes.front();
+    // tls[] routes pick by the ClientHello's SNI; a client that sends none (not TLS, or
+    // silent: the server may speak first) takes the routes for any name.
+    if (ProxyConfig::routesBySni(target->tcpRoutes)) {
+      std::optional<Clock::duration> silentFor = kFirstBytesWait;  // a named local: the GCC 12 note above
+      ClientHelloScan hello = co_await peekClientHello(socket, silentFor);
+      if (hello.state == ClientHelloScan::State::kComplete) tunnel.sni = std::move(hello.sni);
+    }
+    const CompiledTcpRoute* route = ProxyConfig::waypointTcpRoute(*target, tunnel.sni);
     co_await relayConnection(std::move(socket), std::move(config), route, std::move(tunnel), port);
     co_return;
   }
@@ -554,8 +571,15 @@ asio::awaitable<GatewayServer::Outcome> GatewayServer::handle(Request request, u
   const HttpAuthorizer& authorizer = waypoint != nullptr ? waypoint->authorizer : config->authorizer();
   if (!authorizer.empty()) {
     std::string_view target = request.target();
-    AuthorizationFacts facts{request[http::field::host], request.method_string(), target.substr(0, target.find('?')), port, peer,
-                             downstream.identity, downstream.sni, viewOf(request, secure).header};
+    AuthorizationFacts facts{.host = request[http::field::host],
+                             .method = request.method_string(),
+                             .path = target.substr(0, target.find('?')),
+                             .port = port,
+                             .sourceAddress = peer,
+                             .destinationAddress = downstream.localAddress,
+                             .peerIdentity = downstream.identity,
+                             .sni = downstream.sni,
+                             .header = viewOf(request, secure).header};
     AuthorizationDecision decision = authorizer.decide(facts);
     for (const auto& audited : decision.audited) {
       spdlog::info("gateway: AUDIT {} {} {} from {} matched {}", request.method_string(), request.target(), request[http::field::host], peer, audited);

@@ -137,6 +137,9 @@ class GatewayServer {
     std::string identity;  // a client certificate's SPIFFE ID (MUTUAL) or the HBONE peer's, else ""
     std::string sni;
     std::string waypointAuthority;  // set for a waypoint's tunnel: routes by its WaypointTarget
+    // The address the client connected to (`destination.ip`): the listener's own address, or
+    // for a waypoint's tunnel the address its authority names (a Service VIP or a pod).
+    std::string localAddress;
   };
   // One client connection's requests, in order, over plain TCP or TLS.
   template <class Stream>
@@ -208,9 +211,12 @@ class GatewayServer {
   };
   boost::asio::awaitable<TryStatus> openForRelay(RelayUpstream& into, const Target& target, const weft::v1::ConnectionPool& limits,
                                                  std::string& reason);
-  // The ClientHello of a connection to a port with TLS-passthrough routes, peeked (the
-  // bytes stay for the backend) within the header timeout.
-  boost::asio::awaitable<ClientHelloScan> peekClientHello(boost::asio::ip::tcp::socket& socket);
+  // The ClientHello of a connection to a port with TLS-passthrough routes (a gateway's
+  // socket, or a waypoint tunnel's end), peeked (the bytes stay for the backend) within the
+  // header timeout; a client silent for `silentFor` (if set) gives up sooner (kNeedMore).
+  template <class Socket>
+  boost::asio::awaitable<ClientHelloScan> peekClientHello(Socket& socket,
+                                                          std::optional<std::chrono::steady_clock::duration> silentFor = std::nullopt);
   // One connection a TCP or TLS-passthrough route takes: an endpoint of one of its
   // clusters (by weight, then the cluster's load balancer), connected within the connect
   // timeout, then bytes both ways until both sides end; istio_tcp_* metrics and one access

@@ -40,27 +40,29 @@ constexpr auto kUseTuple = asio::as_tuple(asio::use_awaitable);
 // Istio's connectionPool.tcp.idleTimeout when none is set.
 constexpr auto kDefaultTcpIdleTimeout = std::chrono::hours(1);
 
-// How long a waypoint port with no declared protocol waits for the client's first bytes
-// before taking the connection for one where the server speaks first.
-constexpr auto kFirstBytesWait = std::chrono::seconds(1);
-
 // Room for the largest ClientHello taken and the headers of the records it may come in.
 constexpr size_t kPeekBytes = kMaxClientHelloBytes + 1024;
 
 }  // namespace
 
-asio::awaitable<ClientHelloScan> GatewayServer::peekClientHello(tcp::socket& socket) {
-  auto deadline = Clock::now() + options_.headerTimeout;
+template <class Socket>
+asio::awaitable<ClientHelloScan> GatewayServer::peekClientHello(Socket& socket, std::optional<Clock::duration> silentFor) {
+  auto start = Clock::now();
+  auto deadline = start + options_.headerTimeout;
+  auto silentBy = silentFor ? std::min(deadline, start + *silentFor) : deadline;
   ClientHelloScan scan;
   auto decide = [&](std::string_view bytes) {  // named: see the GCC 12 note in gateway_server.cc
     scan = scanClientHello(bytes);
     return scan.state != ClientHelloScan::State::kNeedMore;
   };
-  FirstBytes end = co_await peekFirstBytes(socket, kPeekBytes, deadline, deadline, decide);
+  FirstBytes end = co_await peekFirstBytes(socket, kPeekBytes, silentBy, deadline, decide);
   if (end == FirstBytes::kClosed) co_return ClientHelloScan{ClientHelloScan::State::kRefused, "", "the client closed before its ClientHello ended"};
   if (end == FirstBytes::kFull) co_return ClientHelloScan{ClientHelloScan::State::kRefused, "", "ClientHello spread over too many records"};
   co_return scan;  // decided, or kNeedMore: the caller reports the timeout
 }
+
+template asio::awaitable<ClientHelloScan> GatewayServer::peekClientHello(tcp::socket&, std::optional<Clock::duration>);
+template asio::awaitable<ClientHelloScan> GatewayServer::peekClientHello(asio::local::stream_protocol::socket&, std::optional<Clock::duration>);
 
 asio::awaitable<bool> GatewayServer::tunnelSpeaksHttp(asio::local::stream_protocol::socket& socket) {
   auto start = Clock::now();
@@ -142,26 +144,35 @@ asio::awaitable<void> GatewayServer::relayConnection(Socket socket, std::shared_
     finish(flags);
   };
 
-  // AuthorizationPolicy, as Envoy's network RBAC filter runs before tcp_proxy: a denied
-  // connection is closed before an upstream is chosen.
-  const WaypointTarget* waypoint = atWaypoint ? config->waypointTarget(client.waypointAuthority) : nullptr;
-  const HttpAuthorizer& authorizer = waypoint != nullptr ? waypoint->authorizer : config->authorizer();
-  if (!authorizer.empty()) {
-    AuthorizationFacts facts{.port = port, .sourceAddress = peer, .peerIdentity = client.identity, .sni = client.sni, .connectionOnly = true};
-    AuthorizationDecision decision = authorizer.decide(facts);
-    for (const auto& audited : decision.audited) spdlog::info("gateway: AUDIT TCP connection from {} to port {} matched {}", peer, port, audited);
-    if (!decision.allowed) {
-      ++authorizationDenials_;
-      spdlog::info("gateway: TCP client {} to port {} closed: RBAC: access denied{}", peer, port,
-                   decision.policy.empty() ? "" : " by " + decision.policy);
-      co_return;
-    }
-  }
-
+  // The upstream cluster is picked first only so that a refused connection is reported
+  // against the Service it was for.
   std::string clusterName = route == nullptr ? "" : pickWeighted(route->spec.clusters(), route->totalWeight, random_);
   const weft::v1::Cluster* cluster = clusterName.empty() ? nullptr : config->cluster(clusterName);
   tcpRecord.destinationService = cluster != nullptr ? cluster->service_hostname() : "unknown";
   tcpRecord.destinationServiceNamespace = cluster != nullptr ? cluster->service_namespace() : "unknown";
+
+  // AuthorizationPolicy, as Envoy's network RBAC filter runs before tcp_proxy: a denied
+  // connection is closed before an endpoint is chosen.
+  const WaypointTarget* waypoint = atWaypoint ? config->waypointTarget(client.waypointAuthority) : nullptr;
+  const HttpAuthorizer& authorizer = waypoint != nullptr ? waypoint->authorizer : config->authorizer();
+  if (!authorizer.empty()) {
+    AuthorizationFacts facts{.port = port,
+                             .sourceAddress = peer,
+                             .destinationAddress = client.localAddress,
+                             .peerIdentity = client.identity,
+                             .sni = client.sni,
+                             .connectionOnly = true};
+    AuthorizationDecision decision = authorizer.decide(facts);
+    for (const auto& audited : decision.audited) spdlog::info("gateway: AUDIT TCP connection from {} to port {} matched {}", peer, port, audited);
+    if (!decision.allowed) {
+      ++authorizationDenials_;
+      // Counted and logged like any connection (Envoy's network RBAC filter sits after the
+      // stats filter and sets no response flag).
+      refuse("-", fmt::format("RBAC: access denied{} (port {})", decision.policy.empty() ? "" : " by " + decision.policy, port));
+      co_return;
+    }
+  }
+
   if (route == nullptr || cluster == nullptr || cluster->endpoints().empty()) {
     refuse(route == nullptr ? "NR" : "UH",
            route == nullptr ? fmt::format("no route for SNI {:?}", client.sni) : "no healthy upstream in " + clusterName);
@@ -228,17 +239,31 @@ asio::awaitable<void> GatewayServer::relayConnection(Socket socket, std::shared_
       metrics_.tcpBytes(progress);
     }
   };
+  // connectionPool.tcp.maxConnectionDuration, counted from the client's connection as
+  // Envoy's max_downstream_connection_duration is: when it passes, both sides close.
+  bool outlived = false;
+  auto lifetime = [&]() -> asio::awaitable<void> {
+    asio::steady_timer timer(io_);
+    if (limits.max_connection_duration_ms() == 0) {
+      timer.expires_at(asio::steady_timer::time_point::max());
+    } else {
+      timer.expires_at(startSteady + std::chrono::milliseconds(limits.max_connection_duration_ms()));
+    }
+    auto [ec] = co_await timer.async_wait(kUseTuple);
+    outlived = !ec;
+  };
   if (upstream.tunnel) {
-    co_await (relayClient(socket, upstream.tunnel->stream.socket(), idleTimeout, counts) || report());
+    co_await (relayClient(socket, upstream.tunnel->stream.socket(), idleTimeout, counts) || report() || lifetime());
   } else {
-    co_await (relayClient(socket, static_cast<tcp::socket&>(upstream.tcp->stream), idleTimeout, counts) || report());
+    co_await (relayClient(socket, static_cast<tcp::socket&>(upstream.tcp->stream), idleTimeout, counts) || report() || lifetime());
   }
   if (counts.idledOut) spdlog::debug("gateway: TCP client {} to {}: idle for the idle timeout: closed", peer, endpoint);
+  if (outlived) spdlog::debug("gateway: TCP client {} to {}: open for maxConnectionDuration: closed", peer, endpoint);
   record.bytesReceived = counts.aToB;
   record.bytesSent = counts.bToA;
   tcpRecord.bytesReceived = counts.aToB - reportedIn;
   tcpRecord.bytesSent = counts.bToA - reportedOut;
-  finish("-");
+  finish(outlived ? "DT" : "-");
 }
 
 template asio::awaitable<void> GatewayServer::relayConnection(tcp::socket, std::shared_ptr<const ProxyConfig>, const CompiledTcpRoute*,

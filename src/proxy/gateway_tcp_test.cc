@@ -448,7 +448,10 @@ TEST_F(GatewayTcpTest, TheGatewaysPoliciesDecideOnRelayedConnections) {
   rule->add_to()->add_methods()->set_value("POST");
   start(weft::v1::Listener::TCP, {{"echo", {}, {backends_.echoEndpoint()}}}, {}, {deny});
   EXPECT_EQ(plainClient("ping"), "") << "closed before any upstream";
-  EXPECT_EQ(metricValue("istio_tcp_connections_opened_total", "echo.default.svc.cluster.local", "-"), -1);
+  // Counted and logged against the Service it was for, with no byte relayed.
+  EXPECT_TRUE(reaches("istio_tcp_connections_closed_total", "echo.default.svc.cluster.local", "-", 1)) << metrics();
+  EXPECT_EQ(metricValue("istio_tcp_connections_opened_total", "echo.default.svc.cluster.local", "-"), 1);
+  EXPECT_EQ(metricValue("istio_tcp_received_bytes_total", "echo.default.svc.cluster.local", "-"), 0);
 }
 
 // A long connection's bytes reach the metrics while it lasts (every report interval, here
@@ -574,6 +577,29 @@ TEST_F(GatewayTcpTest, AnIdleRelayIsEndedAndMaxConnectionsOverflowsWithUO) {
   tcp::socket third(client);
   third.connect({asio::ip::make_address("127.0.0.1"), gatewayPort_});
   EXPECT_TRUE(testing::eventually([&] { return metricValue("istio_tcp_connections_opened_total", "silent.default.svc.cluster.local", "-") == 2; }));
+}
+
+// connectionPool.tcp.maxConnectionDuration ends a relay that is not idle (the idle
+// timeout is the default hour) once it has lasted that long, flagged DT.
+TEST_F(GatewayTcpTest, ARelayEndsAtMaxConnectionDuration) {
+  SilentBackend silent;
+  weft::v1::ConnectionPool pool;
+  pool.set_max_connection_duration_ms(300);
+  start(weft::v1::Listener::TCP, {{"silent", {}, {silent.endpoint()}, "", pool}});
+  asio::io_context client;
+  tcp::socket socket(client);
+  socket.connect({asio::ip::make_address("127.0.0.1"), gatewayPort_});
+  asio::write(socket, asio::buffer(std::string("still here")));
+  char byte;
+  boost::system::error_code ec;
+  socket.read_some(asio::buffer(&byte, 1), ec);
+  EXPECT_TRUE(ec == asio::error::eof || ec == asio::error::connection_reset) << ec.message();
+  EXPECT_TRUE(reaches("istio_tcp_connections_closed_total", "silent.default.svc.cluster.local", "DT", 1)) << metrics();
+  // The bytes are counted once, under the flags of the report that carried them (reports
+  // while it lasted say "-").
+  long long early = std::max(0LL, metricValue("istio_tcp_received_bytes_total", "silent.default.svc.cluster.local", "-"));
+  long long last = std::max(0LL, metricValue("istio_tcp_received_bytes_total", "silent.default.svc.cluster.local", "DT"));
+  EXPECT_EQ(early + last, 10) << metrics();
 }
 
 }  // namespace

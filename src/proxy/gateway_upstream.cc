@@ -37,6 +37,14 @@ using Clock = std::chrono::steady_clock;
 
 namespace {
 
+// connectionPool.tcp.maxConnectionDuration for an HTTP upstream: a connection this old
+// takes no new request; the one it carries is answered, then it closes (Envoy drains it).
+template <class Stream>
+bool outlived(const BasicPooledConnection<Stream>& connection, const weft::v1::ConnectionPool& limits) {
+  return limits.max_connection_duration_ms() != 0 &&
+         std::chrono::steady_clock::now() - connection.opened >= std::chrono::milliseconds(limits.max_connection_duration_ms());
+}
+
 constexpr auto kUseTuple = asio::as_tuple(asio::use_awaitable);
 
 // The rewritten target: a prefix match's matched part replaced, any other match's whole path.
@@ -387,6 +395,7 @@ asio::awaitable<GatewayServer::TryResult> GatewayServer::exchange(BasicUpstreamP
   // A pooled connection first; if it turns out dead before any response byte, a fresh one.
   for (int round = 0; round < 2; ++round) {
     std::optional<Connection> pooled = round == 0 ? pool.take(poolKey) : std::nullopt;
+    if (pooled && outlived(*pooled, limits)) pooled.reset();  // closed, not reused
     bool reused = pooled.has_value();
     if (!reused) {
       result.status = co_await open(pooled, target, deadline, limits, result.failureReason);
@@ -457,7 +466,8 @@ asio::awaitable<GatewayServer::TryResult> GatewayServer::exchange(BasicUpstreamP
       co_return result;
     }
     ++connection.requests;
-    bool spent = limits.max_requests_per_connection() != 0 && connection.requests >= limits.max_requests_per_connection();
+    bool spent = (limits.max_requests_per_connection() != 0 && connection.requests >= limits.max_requests_per_connection()) ||
+                 outlived(connection, limits);
     const std::chrono::milliseconds keepIdleFor(limits.idle_timeout_ms());  // 0: the pool's default
     auto length = parser.content_length();
     if (flow.responseMayStream && !parser.is_done() && !(length && *length <= kBufferedBodyBytes)) {

@@ -86,6 +86,7 @@ struct H2UpstreamPool::Connection {
   bool settingsReceived = false;
   size_t reserved = 0;
   uint32_t requests = 0;  // streams opened, for maxRequestsPerConnection
+  Clock::time_point opened = Clock::now();  // for maxConnectionDuration
   std::map<int32_t, std::shared_ptr<PendingStream>> streams;
   hbone::AsyncSignal wake;       // the codec may have output
   hbone::AsyncSignal connected;  // the connect finished, either way
@@ -425,8 +426,10 @@ bool usesHttp2Upstream(const weft::v1::ConnectionPool& pool, unsigned requestVer
 }
 
 H2UpstreamPool::Limits h2LimitsOf(const weft::v1::ConnectionPool& pool) {
-  return H2UpstreamPool::Limits{std::chrono::milliseconds(pool.connect_timeout_ms()), pool.max_requests_per_connection(),
+  H2UpstreamPool::Limits limits{std::chrono::milliseconds(pool.connect_timeout_ms()), pool.max_requests_per_connection(),
                                 std::chrono::milliseconds(pool.idle_timeout_ms())};
+  limits.maxConnectionDuration = std::chrono::milliseconds(pool.max_connection_duration_ms());
+  return limits;
 }
 
 H2UpstreamPool::H2UpstreamPool(asio::io_context& io, H2UpstreamOptions options)
@@ -454,8 +457,16 @@ size_t H2UpstreamPool::connectionCount(const std::string& poolKey) const {
                        [](const auto& c) { return c->state != Connection::State::kClosed; });
 }
 
-std::shared_ptr<Connection> H2UpstreamPool::pick(const std::string& poolKey) {
+std::shared_ptr<Connection> H2UpstreamPool::pick(const std::string& poolKey, std::chrono::milliseconds maxConnectionDuration) {
   auto& list = connections_[poolKey];
+  if (maxConnectionDuration.count() != 0) {
+    auto now = Clock::now();
+    for (auto& connection : list) {
+      if (connection->draining || now - connection->opened < maxConnectionDuration) continue;
+      connection->draining = true;
+      if (connection->streams.empty() && connection->reserved == 0) connection->close();
+    }
+  }
   std::erase_if(list, [](const auto& c) { return c->state == Connection::State::kClosed; });
   uint32_t known = 100;
   for (const auto& connection : list) {
@@ -548,7 +559,7 @@ asio::awaitable<H2Exchange> H2UpstreamPool::exchange(H2Destination destination, 
   std::string body = request.body();
 
   std::string key = destination.poolKey();
-  std::shared_ptr<Connection> connection = pick(key);
+  std::shared_ptr<Connection> connection = pick(key, limits.maxConnectionDuration);
   const bool opened = connection == nullptr;  // this exchange starts the connection
   if (opened) {
     if (!parseEndpoint(destination.endpoint)) {

@@ -133,6 +133,8 @@ class H2UpstreamPool {
     std::chrono::milliseconds connectTimeout{0};  // 0: the pool's
     uint32_t maxRequestsPerConnection = 0;        // 0: no limit; then the connection drains
     std::chrono::milliseconds idleTimeout{0};     // 0: the pool's; read when a connection opens
+    // 0: none; a connection this old takes no new stream and closes when its last one ends.
+    std::chrono::milliseconds maxConnectionDuration{0};
     bool responseMayStream = false;               // this caller can take a body in pieces
     // The request's body, to follow in pieces (the request's own body is then empty); kept
     // alive by the stream's sender for as long as it sends.
@@ -154,8 +156,9 @@ class H2UpstreamPool {
   struct Connection;  // h2_upstream.cc
 
  private:
-  // A connection that takes another stream now or once connected, or nullptr.
-  std::shared_ptr<Connection> pick(const std::string& poolKey);
+  // A connection that takes another stream now or once connected, or nullptr. Connections
+  // older than `maxConnectionDuration` (0: no limit) are set draining first.
+  std::shared_ptr<Connection> pick(const std::string& poolKey, std::chrono::milliseconds maxConnectionDuration);
   // Connects `connection` (connect() below), then starts its loops and wakes its waiters,
   // or closes it with the failure recorded for them.
   boost::asio::awaitable<void> establish(std::shared_ptr<Connection> connection, H2Destination destination, Limits limits);

@@ -306,6 +306,22 @@ TEST_F(H2UpstreamTest, MaxRequestsPerConnectionDrainsTheConnection) {
   EXPECT_EQ(server.connections, 3) << "2 + 2 + 1 requests";
 }
 
+// connectionPool.tcp.maxConnectionDuration: a connection that old takes no new stream; it
+// closes (here at once, having none) and the next request opens another.
+TEST_F(H2UpstreamTest, AConnectionPastItsMaxDurationTakesNoNewStream) {
+  Http2Server server(io_);
+  H2UpstreamPool pool(io_, {});
+  H2UpstreamPool::Limits limits{std::chrono::milliseconds(0), 0};
+  limits.maxConnectionDuration = std::chrono::milliseconds(200);
+  EXPECT_EQ(exchangeAll(pool, server.endpoint(), get("/"), 1, std::nullopt, limits)[0].status, H2Exchange::Status::kOk);
+  EXPECT_EQ(exchangeAll(pool, server.endpoint(), get("/"), 1, std::nullopt, limits)[0].status, H2Exchange::Status::kOk);
+  EXPECT_EQ(server.connections, 1) << "young enough: reused";
+  runFor(std::chrono::milliseconds(300));
+  EXPECT_EQ(exchangeAll(pool, server.endpoint(), get("/"), 1, std::nullopt, limits)[0].status, H2Exchange::Status::kOk);
+  EXPECT_EQ(server.connections, 2);
+  EXPECT_EQ(pool.connectionCount(server.endpoint()), 1u) << "the old one closed";
+}
+
 TEST_F(H2UpstreamTest, AMeshEndpointWithoutTunnelsIsNeverSentPlaintext) {
   // The endpoint speaks h2c on plain TCP, but it is in the mesh (it has an HBONE identity)
   // and the proxy holds no certificate yet: the exchange fails without a byte sent.

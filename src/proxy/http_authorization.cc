@@ -99,6 +99,7 @@ bool conditionMatches(const weft::v1::HttpCondition& c, const xds::SourceFacts& 
   if (key == "source.ip" || key == "remote.ip") return checkAddress(f.sourceAddress);
   if (key == "source.namespace") return check(peer.ns);
   if (key == "source.principal") return check(peer.principal);
+  if (key == "destination.ip") return checkAddress(f.destinationAddress);
   if (key == "destination.port") return check(std::to_string(f.port));
   if (key == "connection.sni") return check(std::string(f.sni));
   return false;  // request.auth.*, experimental keys: never match

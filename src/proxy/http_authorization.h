@@ -8,6 +8,8 @@
 //
 // Facts about the request: the Host header, method, path without query, the listener
 // port, the client's address (source.ip; remote.ip is the same, numTrustedProxies being 0),
+// the address it connected to (destination.ip: the listener's, or at a waypoint the
+// Service VIP or pod address its tunnel names),
 // and for a client certificate on a MUTUAL listener its SPIFFE identity (principals,
 // namespaces). JWT fields (requestPrincipals, request.auth.*) never match: request
 // authentication is not built.
@@ -16,8 +18,6 @@
 // as Istio does for TCP traffic, a rule that needs an HTTP-only field (hosts, methods, paths,
 // requestPrincipals, a `when` on the request) matches nothing in an ALLOW policy, and in a
 // DENY or AUDIT policy those fields are left out, so the rule matches more, never less.
-// (`destination.ip` is not known to the proxy and never matches, for requests as for
-// connections.)
 
 #include <functional>
 #include <map>
@@ -38,6 +38,7 @@ struct AuthorizationFacts {
   std::string_view path;    // without the query
   uint32_t port = 0;
   std::string_view sourceAddress;
+  std::string_view destinationAddress;  // empty: a destination.ip condition cannot hold
   std::string_view peerIdentity;  // "spiffe://td/ns/x/sa/y" or empty
   std::string_view sni;
   std::function<std::optional<std::string_view>(std::string_view lowerName)> header;

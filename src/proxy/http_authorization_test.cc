@@ -29,9 +29,16 @@ weft::v1::HttpAuthorization policy(const std::string& name, weft::v1::Authorizat
 }
 
 struct Request {
-  std::string host = "example.com", method = "GET", path = "/get", source = "198.18.0.9", identity, token;
+  std::string host = "example.com", method = "GET", path = "/get", source = "198.18.0.9", destination = "198.18.1.20", identity, token;
   AuthorizationFacts facts() const {
-    return AuthorizationFacts{host, method, path, 8080, source, identity, "", [this](std::string_view name) -> std::optional<std::string_view> {
+    return AuthorizationFacts{.host = host,
+                              .method = method,
+                              .path = path,
+                              .port = 8080,
+                              .sourceAddress = source,
+                              .destinationAddress = destination,
+                              .peerIdentity = identity,
+                              .header = [this](std::string_view name) -> std::optional<std::string_view> {
                                 if (name == "x-token" && !token.empty()) return std::string_view(token);
                                 return std::nullopt;
                               }};
@@ -148,6 +155,32 @@ TEST(HttpAuthorizer, ScopesSourcesAuditAndEmptyPolicies) {
   auto allowNothing = policy("allow-nothing", weft::v1::Authorization::ALLOW);  // no rules
   EXPECT_FALSE(HttpAuthorizer::forWorkload({allowNothing}, "istio-system", kGateway, "istio-system").decide(Request{}.facts()).allowed);
   EXPECT_TRUE(HttpAuthorizer::forWorkload({}, "istio-system", kGateway, "istio-system").decide(Request{}.facts()).allowed);
+}
+
+// destination.ip is the address the client connected to: the listener's, or at a
+// waypoint the address its tunnel names.
+TEST(HttpAuthorizer, DestinationIpConditions) {
+  auto deny = policy("not-to-the-vip", weft::v1::Authorization::DENY);
+  auto* when = deny.add_rules()->add_when();
+  when->set_key("destination.ip");
+  when->add_values()->set_value("198.18.1.0/28");
+  auto authz = HttpAuthorizer::forWorkload({deny}, "istio-system", kGateway, "istio-system");
+  Request r;
+  r.destination = "198.18.1.5";
+  EXPECT_FALSE(authz.decide(r.facts()).allowed);
+  r.destination = "198.18.1.20";
+  EXPECT_TRUE(authz.decide(r.facts()).allowed);
+  AuthorizationFacts connection{.port = 9000, .sourceAddress = "198.18.0.9", .destinationAddress = "198.18.1.1", .connectionOnly = true};
+  EXPECT_FALSE(authz.decide(connection).allowed) << "destination.ip is a connection's field too";
+
+  auto allowOthers = policy("others", weft::v1::Authorization::ALLOW);
+  auto* notWhen = allowOthers.add_rules()->add_when();
+  notWhen->set_key("destination.ip");
+  notWhen->add_not_values()->set_value("198.18.1.20");
+  auto notValues = HttpAuthorizer::forWorkload({allowOthers}, "istio-system", kGateway, "istio-system");
+  EXPECT_FALSE(notValues.decide(r.facts()).allowed);
+  r.destination = "198.18.1.21";
+  EXPECT_TRUE(notValues.decide(r.facts()).allowed);
 }
 
 TEST(HttpAuthorizer, JwtFieldsNeverMatchAndUnknownConditionsNeverHold) {

@@ -5,6 +5,7 @@
 // Anything else is another protocol and is relayed as bytes. A pure function of the bytes
 // seen so far, so it is tested without sockets.
 
+#include <chrono>
 #include <cstddef>
 #include <string_view>
 
@@ -19,6 +20,11 @@ enum class SniffedProtocol {
 // The most a caller needs to peek: a request line not decided within this many bytes is
 // taken for HTTP (a long request-target; the HTTP parser then judges it).
 inline constexpr size_t kMaxSniffBytes = 4096;
+
+// How long a waypoint waits for a client's first bytes (to sniff HTTP on a port with no
+// declared protocol, or to read a ClientHello's SNI for tls[] routes) before taking the
+// connection for one where the server speaks first.
+inline constexpr std::chrono::seconds kFirstBytesWait{1};
 
 SniffedProtocol sniffProtocol(std::string_view firstBytes);
 

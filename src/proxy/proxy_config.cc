@@ -445,6 +445,20 @@ const CompiledTcpRoute* ProxyConfig::tcpRoute(const PortRoutes& port, std::strin
   return pickByDomain(port.tcpRoutes, asciiLower(sni), [](const CompiledTcpRoute& r) -> const auto& { return r.sniHosts; });
 }
 
+const CompiledTcpRoute* ProxyConfig::waypointTcpRoute(const WaypointTarget& target, std::string_view sni) {
+  if (!sni.empty()) {
+    if (const auto* named = pickByDomain(target.tcpRoutes, asciiLower(sni), [](const CompiledTcpRoute& r) -> const auto& { return r.sniHosts; })) {
+      return named;
+    }
+  }
+  auto anyName = std::find_if(target.tcpRoutes.begin(), target.tcpRoutes.end(), [](const auto& r) { return r.sniHosts.empty(); });
+  return anyName == target.tcpRoutes.end() ? nullptr : &*anyName;
+}
+
+bool ProxyConfig::routesBySni(const std::vector<CompiledTcpRoute>& routes) {
+  return std::any_of(routes.begin(), routes.end(), [](const auto& r) { return !r.sniHosts.empty(); });
+}
+
 const CompiledRoute* ProxyConfig::route(const CompiledVirtualHost& vhost, const RequestView& request) {
   std::string_view full = request.target;
   std::string_view path = full.substr(0, full.find('?'));

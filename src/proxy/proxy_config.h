@@ -87,7 +87,8 @@ struct PortRoutes {
 // "VIP:port", not through a bound port.
 struct WaypointTarget {
   // kHttp: requests routed by `virtualHosts`; kTcp: every connection relayed as bytes by
-  // the first of `tcpRoutes`; kDetect (a port with no declared protocol): HTTP when the
+  // `tcpRoutes` (waypointTcpRoute: by the ClientHello's SNI when tls[] routes are among
+  // them, else the first for any name); kDetect (a port with no declared protocol): HTTP when the
   // tunnel's first bytes are an HTTP/1.1 request line or the HTTP/2 preface, else kTcp's.
   enum class Kind { kHttp, kTcp, kDetect };
   Kind kind = Kind::kHttp;
@@ -160,6 +161,10 @@ class ProxyConfig : public std::enable_shared_from_this<ProxyConfig> {
   // whose SNI hosts match `sni` in the virtual hosts' order (exact, longest "*.suffix",
   // "*"); null when none does.
   static const CompiledTcpRoute* tcpRoute(const PortRoutes& port, std::string_view sni);
+  // A waypoint's relayed connection: the tls[] route whose SNI hosts best match `sni`, else
+  // the first route for any name (tcp[], or the Service), else null.
+  static const CompiledTcpRoute* waypointTcpRoute(const WaypointTarget& target, std::string_view sni);
+  static bool routesBySni(const std::vector<CompiledTcpRoute>& routes);
   // How well `route`'s SNI hosts match `sni` (host_match.h), to weigh it against a
   // terminating server's match on the same port.
   static size_t matchRank(const CompiledTcpRoute& route, std::string_view sni);

@@ -159,10 +159,11 @@ class StreamedBodyTest : public ::testing::Test {
   }
 
   // Every host routed to the backend; `retries` attempts more on 5xx.
-  void start(uint16_t backendPort, uint32_t retries = 0, uint32_t idleTimeoutMs = 0, bool http2 = false) {
+  void start(uint16_t backendPort, uint32_t retries = 0, uint32_t idleTimeoutMs = 0, bool http2 = false, uint32_t maxConnectionDurationMs = 0) {
     xds::HeldResources held;
     auto added = testing::addCatchAllRoute(held, gatewayPort_, kCluster, "backend.example.com", fmt::format("127.0.0.1:{}", backendPort));
     added.cluster->mutable_connection_pool()->set_idle_timeout_ms(idleTimeoutMs);
+    added.cluster->mutable_connection_pool()->set_max_connection_duration_ms(maxConnectionDurationMs);
     if (http2) added.cluster->mutable_connection_pool()->set_upstream_protocol(weft::v1::ConnectionPool::HTTP2);
     if (retries > 0) {
       added.route->mutable_route()->mutable_retries()->set_attempts(retries);
@@ -354,6 +355,24 @@ TEST_F(StreamedBodyTest, AnUpstreamConnectionIdleLongerThanTheClustersTimeoutIsN
   client.send("/3");
   ASSERT_EQ(client.receive(error).body(), "ok");
   EXPECT_EQ(backend.connections(), 2) << "past it, a new one";
+}
+
+// connectionPool.tcp.maxConnectionDuration: a connection never idle for long is still
+// replaced once it is that old.
+TEST_F(StreamedBodyTest, AnUpstreamConnectionPastItsMaxDurationIsReplaced) {
+  ScriptedBackend backend([](Received& r, int) {
+    writeAll(r.fd, "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok");
+    return true;
+  });
+  start(backend.port(), 0, 0, false, 250);
+  Client client(gatewayPort_);
+  beast::error_code error;
+  for (int i = 0; i < 8; ++i) {  // about 800 ms, never idle for more than 100
+    client.send("/" + std::to_string(i));
+    ASSERT_EQ(client.receive(error).body(), "ok");
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
+  EXPECT_GE(backend.connections(), 3) << "a connection lasts no longer than 250 ms";
 }
 
 // HTTP/2 clients (curl, h2c with prior knowledge) get the same streamed bodies as DATA.

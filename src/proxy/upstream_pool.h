@@ -34,14 +34,16 @@
 namespace weft::proxy {
 
 // A connection with its read buffer (kept for its capacity; always empty when pooled), the
-// string its request heads are rendered into (kept for its capacity too) and the number of
-// requests it has carried (for maxRequestsPerConnection).
+// string its request heads are rendered into (kept for its capacity too), the number of
+// requests it has carried (for maxRequestsPerConnection) and when it was opened (for
+// maxConnectionDuration).
 template <class Stream>
 struct BasicPooledConnection {
   Stream stream;
   boost::beast::flat_buffer buffer{};
   std::string head{};
   uint32_t requests = 0;
+  std::chrono::steady_clock::time_point opened = std::chrono::steady_clock::now();
 };
 
 using TunnelStream = boost::beast::basic_stream<boost::asio::local::stream_protocol>;

@@ -15,6 +15,7 @@
 
 #include "hbone/hbone_client.h"
 #include "hbone/test_support.h"
+#include "proxy/client_hello_test_support.h"
 #include "proxy/gateway_server.h"
 #include "proxy/waypoint_listener.h"
 
@@ -71,7 +72,7 @@ class WaypointTcpTest : public ::testing::Test {
   static void TearDownTestSuite() { delete mesh_; }
 
   void SetUp() override {
-    for (auto [name, greets] : {std::pair{"one", false}, std::pair{"greeter", true}}) {
+    for (auto [name, greets] : {std::pair{"one", false}, std::pair{"greeter", true}, std::pair{"two", false}}) {
       auto acceptor = std::make_shared<tcp::acceptor>(io_, tcp::endpoint(asio::ip::make_address("127.0.0.1"), 0));
       backends_[name] = acceptor;
       asio::co_spawn(io_, backendLoop(acceptor, name, greets), asio::detached);
@@ -91,8 +92,10 @@ class WaypointTcpTest : public ::testing::Test {
 
   // What weftd's waypoint view sends for Service store (waypoint_view.cc): port 5000 (tcp)
   // relayed to backend "one"; 6000 (undeclared) served as HTTP or relayed to "one"; 7000
-  // (undeclared) relayed to the greeter; `policies` attached to the Service.
-  void configure(std::vector<weft::v1::HttpAuthorization> policies = {}) {
+  // (undeclared) relayed to the greeter; `policies` attached to the Service. With
+  // `sniRoutes`, tls[] routes on 5000 and 7000 ahead of those: SNI *.two.example.com
+  // to backend "two".
+  void configure(std::vector<weft::v1::HttpAuthorization> policies = {}, bool sniRoutes = false) {
     xds::HeldResources held;
     auto addPort = [&](uint32_t port, const std::string& backend, bool detect) {
       const std::string name = fmt::format("shop/waypoint/{}:{}", kService, port);
@@ -131,6 +134,25 @@ class WaypointTcpTest : public ::testing::Test {
     addPort(5000, "one", false);
     addPort(6000, "one", true);
     addPort(7000, "greeter", true);
+    if (sniRoutes) {
+      const std::string clusterName = "outbound|5000||two.shop.svc.cluster.local";
+      auto* cluster = held[kClusterType][clusterName].mutable_cluster();
+      cluster->set_name(clusterName);
+      cluster->set_service_hostname("two.shop.svc.cluster.local");
+      cluster->set_service_namespace("shop");
+      cluster->add_endpoints(fmt::format("127.0.0.1:{}", backends_.at("two")->local_endpoint().port()));
+      for (uint32_t port : {5000, 7000}) {
+        auto* routes = held[kListenerType][fmt::format("shop/waypoint/{}:{}", kService, port)].mutable_listener()->mutable_tcp_routes();
+        weft::v1::TcpRoute byName;
+        byName.set_name("shop/store/tls.0.0");
+        byName.add_sni_hosts("*.two.example.com");
+        auto* to = byName.add_clusters();
+        to->set_cluster(clusterName);
+        to->set_weight(1);
+        routes->Add(std::move(byName));
+        std::rotate(routes->rbegin(), routes->rbegin() + 1, routes->rend());  // first, as weftd orders them
+      }
+    }
     for (auto& p : policies) *held[kHttpAuthorizationType][p.namespace_() + "/" + p.name()].mutable_http_authorization() = std::move(p);
     auto config = ProxyConfig::build(held, {{"gateway.networking.k8s.io/gateway-name", "waypoint"}}, nullptr, "shop");
     ASSERT_TRUE(config) << config.error().message;
@@ -182,6 +204,31 @@ class WaypointTcpTest : public ::testing::Test {
     return out;
   }
 
+  // A tunnel to port 7000 whose client sends nothing until it has the greeting (as SMTP or
+  // MySQL clients do), then "echoed\n" and its end.
+  Exchange runServerFirst() {
+    Exchange e;
+    hbone::testing::runCoroutine(io_, [&]() -> asio::awaitable<void> {
+      auto t = connectTarget(kServerFirst);
+      auto stream = co_await pool_.connect(std::move(t));
+      e.connectStatus = stream.status();
+      if (!stream) co_return;
+      auto greeting = co_await (*stream)->read();
+      if (!greeting) co_return;
+      e.answer = *greeting;
+      auto line = std::string("echoed\n");
+      auto written = co_await (*stream)->write(std::move(line));
+      EXPECT_TRUE(written);
+      EXPECT_TRUE((*stream)->closeWrite());
+      while (true) {
+        auto chunk = co_await (*stream)->read();
+        if (!chunk || chunk->empty()) break;
+        e.answer += *chunk;
+      }
+    });
+    return e;
+  }
+
   std::string metrics() const { return metrics_.prometheusText(); }
 
   static TestMesh* mesh_;
@@ -213,6 +260,28 @@ TEST_F(WaypointTcpTest, ATcpPortRelaysBytesBothWaysAndNamesTheClientInItsMetrics
   EXPECT_EQ(m.find("istio_requests_total{"), std::string::npos) << "a relayed connection is not a request";
 }
 
+// VirtualService tls[] at a waypoint: the ClientHello's SNI picks the route; a ClientHello
+// for another name, bytes that are not TLS, and a client that waits for the server's
+// greeting take the route for any name.
+TEST_F(WaypointTcpTest, TlsRoutesPickByTheClientHellosServerName) {
+  configure({}, true);
+  std::string hello = testing::realClientHello("api.two.example.com");
+  Exchange named = run(kTcpPort, hello + "\n");
+  EXPECT_EQ(named.connectStatus, 200);
+  EXPECT_TRUE(named.answer.starts_with("two \x16\x03")) << "the ClientHello reached backend two untouched";
+  EXPECT_EQ(named.answer.size(), hello.size() + 1 + 4 * static_cast<size_t>(std::count(hello.begin(), hello.end(), '\n') + 1));
+
+  Exchange other = run(kTcpPort, testing::realClientHello("elsewhere.example.com") + "\n");
+  EXPECT_TRUE(other.answer.starts_with("one \x16\x03")) << other.answer.substr(0, 8);
+  EXPECT_EQ(run(kTcpPort, "plain bytes\n").answer, "one plain bytes\n");
+
+  // Port 7000's backend speaks first: the waypoint waits a second for a ClientHello (after
+  // its second for HTTP), then relays to it.
+  EXPECT_EQ(runServerFirst().answer, "ready\ngreeter echoed\n");
+  std::string m = metrics();
+  EXPECT_NE(m.find("destination_service=\"two.shop.svc.cluster.local\""), std::string::npos) << m;
+}
+
 TEST_F(WaypointTcpTest, AnUndeclaredPortServesHttpWhenTheFirstBytesAreHttpAndRelaysTheRest) {
   configure();
   Exchange http = run(kUndeclared, "GET /x HTTP/1.1\r\nHost: store\r\nConnection: close\r\n\r\n");
@@ -228,26 +297,7 @@ TEST_F(WaypointTcpTest, AnUndeclaredPortServesHttpWhenTheFirstBytesAreHttpAndRel
 
 TEST_F(WaypointTcpTest, AServerThatSpeaksFirstOnAnUndeclaredPortIsReachedAfterTheWait) {
   configure();
-  // The client sends nothing until it has the greeting (as SMTP or MySQL clients do).
-  Exchange e;
-  hbone::testing::runCoroutine(io_, [&]() -> asio::awaitable<void> {
-    auto t = connectTarget(kServerFirst);
-    auto stream = co_await pool_.connect(std::move(t));
-    e.connectStatus = stream.status();
-    if (!stream) co_return;
-    auto greeting = co_await (*stream)->read();
-    if (!greeting) co_return;
-    e.answer = *greeting;
-    auto line = std::string("echoed\n");
-    auto written = co_await (*stream)->write(std::move(line));
-    EXPECT_TRUE(written);
-    EXPECT_TRUE((*stream)->closeWrite());
-    while (true) {
-      auto chunk = co_await (*stream)->read();
-      if (!chunk || chunk->empty()) break;
-      e.answer += *chunk;
-    }
-  });
+  Exchange e = runServerFirst();
   EXPECT_EQ(e.connectStatus, 200);
   EXPECT_EQ(e.answer, "ready\ngreeter echoed\n");
 }
@@ -276,7 +326,14 @@ TEST_F(WaypointTcpTest, PoliciesOnTheServiceDecideWithAConnectionsFieldsOnly) {
   configure({denyGet});
   Exchange denied = run(kTcpPort, "hello\n");
   EXPECT_EQ(denied.answer, "") << "the connection is closed before any upstream";
-  EXPECT_EQ(metrics().find("istio_tcp_connections_opened_total"), std::string::npos);
+  // Counted against the Service, with no byte relayed, and its client named.
+  std::string m = metrics();
+  EXPECT_NE(m.find("istio_tcp_connections_closed_total{reporter=\"waypoint\""), std::string::npos) << m;
+  EXPECT_NE(m.find("source_principal=\"" + kClientId + "\""), std::string::npos) << m;
+  size_t received = m.find("istio_tcp_received_bytes_total{");
+  ASSERT_NE(received, std::string::npos) << m;
+  std::string line = m.substr(received, m.find('\n', received) - received);
+  EXPECT_TRUE(line.ends_with("} 0")) << "no byte relayed: " << line;
   Exchange elsewhere = run(kUndeclared, "hello\n");
   EXPECT_EQ(elsewhere.answer, "one hello\n") << "the rule's port still has to match";
 

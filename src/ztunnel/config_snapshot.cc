@@ -12,7 +12,7 @@ const std::map<std::string, weft::v1::Resource>* ofType(const xds::HeldResources
 
 Status checkCidrs(const weft::v1::Authorization& policy) {
   for (const auto& group : policy.groups()) {
-    for (const auto* list : {&group.ip_blocks(), &group.not_ip_blocks()}) {
+    for (const auto* list : {&group.ip_blocks(), &group.not_ip_blocks(), &group.destination_ip_blocks(), &group.not_destination_ip_blocks()}) {
       for (const auto& block : *list) {
         bool parses = block.find('/') == std::string::npos ? Ipv4Address::parse(block).ok() : Ipv4Cidr::parse(block).ok();
         if (!parses) return makeError("authorization {}/{}: ip block {:?} is not an IPv4 address or CIDR", policy.namespace_(), policy.name(), block);

@@ -32,6 +32,8 @@ bool groupMatches(const weft::v1::RuleGroup& group, const SourceFacts& source, c
   if (!group.not_namespaces().empty() && anyMatches(group.not_namespaces(), source.ns)) return false;
   if (!group.ip_blocks().empty() && !addressIn(group.ip_blocks(), c.sourceAddress)) return false;
   if (!group.not_ip_blocks().empty() && addressIn(group.not_ip_blocks(), c.sourceAddress)) return false;
+  if (!group.destination_ip_blocks().empty() && !addressIn(group.destination_ip_blocks(), c.destinationAddress)) return false;
+  if (!group.not_destination_ip_blocks().empty() && addressIn(group.not_destination_ip_blocks(), c.destinationAddress)) return false;
   if (!group.ports().empty() && !portIn(group.ports(), c.destinationPort)) return false;
   if (!group.not_ports().empty() && portIn(group.not_ports(), c.destinationPort)) return false;
   return true;

@@ -93,6 +93,18 @@ TEST_F(L4PolicyTest, IpBlocksAndSingleAddresses) {
   EXPECT_FALSE(decide(kCurl, 8080, "198.18.2.1").allowed);
 }
 
+// destination.ip is the destination pod's address (198.18.1.5 here).
+TEST_F(L4PolicyTest, DestinationIpBlocks) {
+  auto& deny = policy("default", "deny-to-block", Authorization::DENY);
+  deny.add_groups()->add_destination_ip_blocks("198.18.1.0/29");
+  EXPECT_FALSE(decide(kCurl).allowed);
+  deny.mutable_groups(0)->set_destination_ip_blocks(0, "198.18.1.8/29");
+  EXPECT_TRUE(decide(kCurl).allowed);
+  auto& allow = policy("default", "allow-not-to-pod", Authorization::ALLOW);
+  allow.add_groups()->add_not_destination_ip_blocks("198.18.1.5");
+  EXPECT_FALSE(decide(kCurl).allowed);
+}
+
 TEST_F(L4PolicyTest, SelectorScopesAndOtherNamespaces) {
   auto& selected = policy("default", "deny-httpbin", Authorization::DENY);
   selected.set_scope(Authorization::WORKLOAD_SELECTOR);
