@@ -13,7 +13,8 @@
 # through the waypoint as HTTP/2 inside HBONE, and a GRPCRoute on its Service picks versions.
 # TCP (samples/tcp-echo) goes through it as bytes, routed by a VirtualService's tcp[] rules
 # and checked by a targetRefs policy with a connection's fields only; a port that declares no
-# protocol is served as HTTP or relayed by its first bytes.
+# protocol is served as HTTP or relayed by its first bytes; TLS on a port named tls is routed
+# by a VirtualService's tls[] rule on the ClientHello's SNI.
 # `weft waypoint list` shows it Programmed; removing the
 # label sends traffic straight to the pods again, and `weft waypoint delete` removes the
 # Gateway and, through the deployer, everything made for it.
@@ -368,6 +369,80 @@ check_contains "and the waypoint counts it as a request to hb-plain (not relayed
   "$(ip netns exec "$netns" curl -s --max-time 5 "http://$wp_ip:15020/stats/prometheus" | grep '^istio_requests_total{reporter="waypoint"')" \
   'destination_service="hb-plain.default.svc.cluster.local"'
 check "delete them and tcp-echo" "$weft" delete -f undeclared.yaml -f "$samples/tcp-echo/tcp-echo-services.yaml"
+
+# --- tls[] at the waypoint: two TLS servers behind one Service port, picked by the SNI ------------------------------------
+# Port 443 is named tls: the waypoint relays it as bytes, and a mesh VirtualService's tls[]
+# rule sends the ClientHellos for v2.secure.example to v2; every other connection takes the
+# tcp[] rule to v1. Each server (openssl s_server) has its own certificate, so the client
+# (openssl s_client in curl's pod, through its ztunnel) reads who answered from the subject.
+for v in v1 v2; do
+  openssl req -x509 -sha256 -nodes -days 1 -newkey rsa:2048 -subj "/CN=secure-$v" -keyout "$work/$v.key" -out "$work/$v.crt" 2>/dev/null
+done
+secure_deployment() {  # VERSION
+  cat <<YAML
+---
+apiVersion: apps/v1
+kind: Deployment
+metadata: {name: secure-$1}
+spec:
+  replicas: 1
+  selector: {matchLabels: {app: secure, version: $1}}
+  template:
+    metadata: {labels: {app: secure, version: $1}}
+    spec:
+      containers:
+      - name: server
+        image: alpine/openssl
+        command: [openssl, s_server, -accept, "8443", -cert, $work/$1.crt, -key, $work/$1.key, -www, -quiet]
+        ports: [{containerPort: 8443}]
+YAML
+}
+{
+  cat <<'YAML'
+apiVersion: v1
+kind: Service
+metadata: {name: secure}
+spec:
+  selector: {app: secure}
+  ports: [{name: tls, port: 443, targetPort: 8443}]
+---
+apiVersion: networking.istio.io/v1
+kind: DestinationRule
+metadata: {name: secure}
+spec:
+  host: secure
+  subsets: [{name: v1, labels: {version: v1}}, {name: v2, labels: {version: v2}}]
+---
+apiVersion: networking.istio.io/v1
+kind: VirtualService
+metadata: {name: secure}
+spec:
+  hosts: [secure, v2.secure.example]
+  tls:
+  - match: [{sniHosts: [v2.secure.example]}]
+    route: [{destination: {host: secure, subset: v2}}]
+  tcp:
+  - route: [{destination: {host: secure, subset: v1}}]
+YAML
+  secure_deployment v1
+  secure_deployment v2
+} >secure.yaml
+check "apply Service secure (port 443 named tls, two openssl s_server versions) and a VirtualService with tls[] by SNI" \
+  "$weft" apply -f secure.yaml
+for d in secure-v1 secure-v2; do wait_for "$d ready" 60 ready "$d"; done
+secure_ip=$("$weft" get svc secure -o jsonpath='{.spec.clusterIP}')
+answered_by() {  # SNI: the CN of the certificate that answered
+  "$weft" exec deploy/curl -- timeout 5 openssl s_client -connect "$secure_ip:443" -servername "$1" </dev/null 2>/dev/null |
+    sed -n 's/^subject=.*CN *= *//p'
+}
+sni_v2() { [ "$(answered_by v2.secure.example)" = secure-v2 ]; }
+wait_for "tls[] at the waypoint: SNI v2.secure.example -> secure-v2" 30 sni_v2
+v2=0; v1=0
+for i in $(seq 5); do [ "$(answered_by v2.secure.example)" = secure-v2 ] && v2=$((v2 + 1)); done
+for i in $(seq 5); do [ "$(answered_by other.secure.example)" = secure-v1 ] && v1=$((v1 + 1)); done
+check_contains "5 of 5 ClientHellos for v2.secure.example reach v2" "$v2" 5
+check_contains "5 of 5 for another name take the tcp[] rule to v1" "$v1" 5
+check "delete them" "$weft" delete -f secure.yaml
 
 # --- removing the label: straight to the pods again ---------------------------------------------------------------------------
 check "unlabel namespace default istio.io/use-waypoint" "$weft" label namespace default istio.io/use-waypoint-
