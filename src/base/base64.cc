@@ -66,4 +66,27 @@ Result<std::string> base64Decode(std::string_view text) {
   return out;
 }
 
+std::string base64UrlEncode(std::string_view bytes) {
+  std::string out = base64Encode(bytes);
+  while (!out.empty() && out.back() == '=') out.pop_back();
+  for (char& c : out) {
+    if (c == '+') c = '-';
+    if (c == '/') c = '_';
+  }
+  return out;
+}
+
+Result<std::string> base64UrlDecode(std::string_view text) {
+  while (!text.empty() && text.back() == '=') text.remove_suffix(1);
+  if (text.size() % 4 == 1) return makeError("illegal base64url data: length {} cannot end a quantum", text.size());
+  std::string standard(text);
+  for (char& c : standard) {
+    if (c == '+' || c == '/') return makeError("illegal base64url data: {:?} is not in the URL-safe alphabet", c);
+    if (c == '-') c = '+';
+    if (c == '_') c = '/';
+  }
+  standard.append((4 - standard.size() % 4) % 4, '=');
+  return base64Decode(standard);
+}
+
 }  // namespace weft

@@ -24,5 +24,18 @@ TEST(Base64, RefusesMalformed) {
   EXPECT_FALSE(base64Decode("ab=c"));
 }
 
+TEST(Base64Url, UrlSafeAlphabetWithoutPadding) {
+  std::string binary("\xfb\xff\xbf", 3);  // "+/+/" in the standard alphabet
+  EXPECT_EQ(base64UrlEncode(binary), "-_-_");
+  EXPECT_EQ(*base64UrlDecode("-_-_"), binary);
+  EXPECT_EQ(base64UrlEncode("f"), "Zg");
+  EXPECT_EQ(*base64UrlDecode("Zg"), "f");
+  EXPECT_EQ(*base64UrlDecode("Zg=="), "f") << "padding is accepted";
+  EXPECT_EQ(*base64UrlDecode("Zm9vYmE"), "fooba");
+  EXPECT_FALSE(base64UrlDecode("+/+/")) << "the standard alphabet's characters";
+  EXPECT_FALSE(base64UrlDecode("Zm9vY")) << "4n+1 characters";
+  EXPECT_FALSE(base64UrlDecode("Zm!v"));
+}
+
 }  // namespace
 }  // namespace weft

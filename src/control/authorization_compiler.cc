@@ -4,6 +4,7 @@
 
 #include <boost/json.hpp>
 
+#include "control/policy_scope.h"
 #include "model/json_access.h"
 
 namespace weft::control {
@@ -106,20 +107,6 @@ void compileRule(const json::value& rule, bool deny, weft::v1::Authorization& ou
     return;
   }
   for (auto& group : groups) *out.add_groups() = std::move(group);
-}
-
-// Authorization or HttpAuthorization: both carry the same scope fields.
-template <class Policy>
-void setScope(const model::Object& policy, const std::string& rootNamespace, Policy& out) {
-  const auto& labels = at(policy.value(), {"spec", "selector", "matchLabels"});
-  if (labels.is_object() && !labels.get_object().empty()) {
-    out.set_scope(weft::v1::Authorization::WORKLOAD_SELECTOR);
-    for (const auto& [k, v] : labels.get_object()) {
-      if (v.is_string()) (*out.mutable_selector())[std::string(k)] = std::string(v.get_string());
-    }
-  } else {
-    out.set_scope(policy.ns() == rootNamespace ? weft::v1::Authorization::GLOBAL : weft::v1::Authorization::NAMESPACE);
-  }
 }
 
 // ALLOW (also when unset), DENY, AUDIT; nullopt for CUSTOM, which is not supported.

@@ -67,6 +67,7 @@ struct Server {
   std::vector<ServerHost> hosts;             // HTTP and terminated HTTPS servers: http[] routes
   std::vector<ServerHost> passthroughHosts;  // tls mode PASSTHROUGH: tls[] routes by SNI
   std::vector<ServerHost> tcpHosts;          // protocol TCP: tcp[] routes
+  std::vector<ServerHost> redirectHosts;     // HTTP servers with tls.httpsRedirect (also in `hosts`)
   std::vector<std::string> written;
   std::vector<weft::v1::TlsServer> tls;
   std::vector<std::vector<ServerHost>> tlsHosts;  // each of `tls`'s hosts, for its tcp[] routes
@@ -170,10 +171,12 @@ class ProxyViewCompiler {
                                   protocol, mode.empty() ? "" : " (tls mode " + mode + ")"));
         continue;
       }
+      const bool redirect = hosts == &entry.hosts && at(server, {"tls", "httpsRedirect"}) == json::value(true);
       for (const auto& host : arrayAt(server, {"hosts"})) {
         if (!host.is_string()) continue;
         entry.written.emplace_back(host.get_string());
         hosts->push_back(parseServerHost(std::string(host.get_string()), gateway.ns()));
+        if (redirect) entry.redirectHosts.push_back(hosts->back());
       }
     }
     for (const auto& [port, server] : ports) {
@@ -334,8 +337,32 @@ class ProxyViewCompiler {
         }
       }
     }
+    requireTls(config, server, port);
     (void)gateway;
     return config;
+  }
+
+  // tls.httpsRedirect, as Istio builds it: the virtual hosts its servers' hosts made
+  // require TLS, and each of those hosts no VirtualService claimed gets one of its own
+  // (no routes), so its plaintext requests are still redirected.
+  static void requireTls(weft::v1::RouteConfiguration& config, const Server& server, uint32_t port) {
+    if (server.redirectHosts.empty()) return;
+    for (auto& vhost : *config.mutable_virtual_hosts()) {
+      std::string narrower;
+      for (const auto& redirectHost : server.redirectHosts) {
+        // Only a domain the redirect host covers (a wider one, "*", serves other hosts too).
+        if (serverHostAdmits(redirectHost.host, vhost.domains(0), narrower) && narrower == vhost.domains(0)) vhost.set_require_tls(true);
+      }
+    }
+    for (const auto& redirectHost : server.redirectHosts) {
+      bool claimed = std::any_of(config.virtual_hosts().begin(), config.virtual_hosts().end(),
+                                 [&](const weft::v1::VirtualHost& v) { return v.domains(0) == redirectHost.host; });
+      if (claimed) continue;
+      auto* vhost = config.add_virtual_hosts();
+      vhost->set_name(fmt::format("{}:{}", redirectHost.host, port));
+      vhost->add_domains(redirectHost.host);
+      vhost->set_require_tls(true);
+    }
   }
 
   // The tls[] routes of the port's passthrough servers, then the tcp[] routes of its TCP

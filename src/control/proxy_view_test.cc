@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <map>
 #include <boost/json.hpp>
 
 #include "base/file_io.h"
@@ -391,6 +392,75 @@ TEST(ProxyView, TheRegistryPublishesTheViewAndWatchesItsKinds) {
   for (const char* kind : {"Gateway.networking.istio.io", "VirtualService.networking.istio.io", "DestinationRule.networking.istio.io"}) {
     EXPECT_NE(std::find(kinds.begin(), kinds.end(), kind), kinds.end()) << kind;
   }
+}
+
+// tls.httpsRedirect marks the virtual hosts of that server's hosts (and gives one of its
+// own to a host no VirtualService claims); fault.abort.grpcStatus and uriRegexRewrite
+// compile to their route fields.
+TEST(ProxyView, HttpsRedirectGrpcAbortsAndRegexRewrites) {
+  ObjectsByKind objects;
+  decodeInto(objects, kHttpbin);
+  decodeInto(objects, R"(
+apiVersion: networking.istio.io/v1
+kind: Gateway
+metadata: {name: gw, namespace: default}
+spec:
+  selector: {istio: ingressgateway}
+  servers:
+  - port: {number: 80, name: http-any, protocol: HTTP}
+    hosts: ["*"]
+  - port: {number: 80, name: http, protocol: HTTP}
+    hosts: ["secure.example.com", "quiet.example.com"]
+    tls: {httpsRedirect: true}
+  - port: {number: 80, name: http-plain, protocol: HTTP}
+    hosts: ["plain.example.com"]
+---
+apiVersion: networking.istio.io/v1
+kind: VirtualService
+metadata: {name: both, namespace: default}
+spec:
+  hosts: ["secure.example.com", "plain.example.com"]
+  gateways: ["gw"]
+  http:
+  - match: [{uri: {prefix: /grpc}}]
+    fault: {abort: {grpcStatus: UNAVAILABLE, percentage: {value: 100}}}
+    route: [{destination: {host: httpbin}}]
+  - rewrite: {uriRegexRewrite: {match: "^/v1/(.*)$", rewrite: "/api/\\1"}}
+    route: [{destination: {host: httpbin}}]
+---
+apiVersion: networking.istio.io/v1
+kind: VirtualService
+metadata: {name: everything-else, namespace: default}
+spec:
+  hosts: ["*"]
+  gateways: ["gw"]
+  http:
+  - match: [{uri: {prefix: /bad}}]
+    rewrite: {uriRegexRewrite: {match: "^/(.*)$", rewrite: "/\\2"}}
+    route: [{destination: {host: httpbin}}]
+  - route: [{destination: {host: httpbin}}]
+)");
+  auto b = build(objects);
+  const auto& config = b.resources[kRouteConfigurationType].at("default/gw/http.80").route_configuration();
+  std::map<std::string, const weft::v1::VirtualHost*> byDomain;
+  for (const auto& v : config.virtual_hosts()) byDomain[v.domains(0)] = &v;
+  ASSERT_EQ(b.notes.size(), 1u);
+  EXPECT_NE(b.notes[0].find("everything-else: http[0].rewrite.uriRegexRewrite"), std::string::npos) << b.notes[0];
+  ASSERT_EQ(byDomain.size(), 4u);
+  EXPECT_FALSE(byDomain.at("*")->require_tls()) << "a wider domain serves other hosts too";
+  EXPECT_EQ(byDomain.at("*")->routes_size(), 1) << "the route whose substitution names a group the pattern lacks is left out";
+  EXPECT_TRUE(byDomain.at("secure.example.com")->require_tls());
+  EXPECT_FALSE(byDomain.at("plain.example.com")->require_tls());
+  EXPECT_TRUE(byDomain.at("quiet.example.com")->require_tls());
+  EXPECT_TRUE(byDomain.at("quiet.example.com")->routes().empty()) << "there only to redirect";
+  const auto& routes = byDomain.at("plain.example.com")->routes();
+  ASSERT_EQ(routes.size(), 2);
+  EXPECT_TRUE(routes[0].fault().abort_grpc());
+  EXPECT_EQ(routes[0].fault().abort_grpc_status(), 14u);
+  EXPECT_EQ(routes[0].fault().abort_status(), 0u);
+  EXPECT_EQ(routes[1].route().rewrite().uri_regex(), "^/v1/(.*)$");
+  EXPECT_EQ(routes[1].route().rewrite().uri_regex_substitution(), "/api/\\1");
+  EXPECT_TRUE(routes[1].route().rewrite().uri_prefix().empty());
 }
 
 TEST(ProxyView, FaultMirrorCorsDirectResponseAndTheNewMatchFields) {

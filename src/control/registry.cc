@@ -5,6 +5,7 @@
 #include "control/authorization_compiler.h"
 #include "control/mesh_settings.h"
 #include "control/proxy_view.h"
+#include "control/request_authentication_compiler.h"
 #include "model/json_access.h"
 #include "model/service_ports.h"
 
@@ -204,6 +205,13 @@ void addAuthorizations(const ObjectsByKind& objects, const RegistrySettings& set
     }
   }
   for (const auto& policy : objectsOf(objects, "PeerAuthentication.security.istio.io")) add(policy, compilePeerAuthentication(policy, root));
+  for (const auto& policy : objectsOf(objects, "RequestAuthentication.security.istio.io")) {
+    if (auto jwt = compileRequestAuthentication(policy, root, build.notes)) {
+      auto resource = resourceNamed(policy.ns() + "/" + policy.name());
+      *resource.mutable_jwt_authentication() = std::move(*jwt);
+      build.resources[kJwtAuthenticationType][resource.name()] = std::move(resource);
+    }
+  }
 }
 
 }  // namespace
@@ -217,7 +225,8 @@ const std::vector<model::Object>& objectsOf(const ObjectsByKind& objects, const 
 const std::vector<std::string>& registryKinds() {
   static const std::vector<std::string> kinds = [] {
     std::vector<std::string> k{"Namespace", "Pod", "Service", "ConfigMap", "ServiceEntry.networking.istio.io",
-                               "AuthorizationPolicy.security.istio.io", "PeerAuthentication.security.istio.io"};
+                               "AuthorizationPolicy.security.istio.io", "PeerAuthentication.security.istio.io",
+                               "RequestAuthentication.security.istio.io"};
     for (const auto& extra : proxyViewKinds()) k.push_back(extra);
     return k;
   }();

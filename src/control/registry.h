@@ -20,6 +20,7 @@ inline constexpr const char* kServiceType = "weft.v1.Service";
 inline constexpr const char* kAuthorizationType = "weft.v1.Authorization";
 inline constexpr const char* kMeshConfigType = "weft.v1.MeshConfig";
 inline constexpr const char* kHttpAuthorizationType = "weft.v1.HttpAuthorization";
+inline constexpr const char* kJwtAuthenticationType = "weft.v1.JwtAuthentication";
 // The proxy view (src/control/proxy_view.h).
 inline constexpr const char* kListenerType = "weft.v1.Listener";
 inline constexpr const char* kRouteConfigurationType = "weft.v1.RouteConfiguration";

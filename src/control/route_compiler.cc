@@ -24,6 +24,19 @@ using model::stringAt;
 
 namespace {
 
+// gRPC's status names (its doc/statuscodes.md), as VirtualService fault.abort.grpcStatus
+// spells them.
+std::optional<uint32_t> grpcStatusCode(std::string_view name) {
+  static constexpr std::string_view kNames[] = {"OK", "CANCELLED", "UNKNOWN", "INVALID_ARGUMENT", "DEADLINE_EXCEEDED", "NOT_FOUND",
+                                                "ALREADY_EXISTS", "PERMISSION_DENIED", "RESOURCE_EXHAUSTED", "FAILED_PRECONDITION",
+                                                "ABORTED", "OUT_OF_RANGE", "UNIMPLEMENTED", "INTERNAL", "UNAVAILABLE", "DATA_LOSS",
+                                                "UNAUTHENTICATED"};
+  for (uint32_t code = 0; code < std::size(kNames); ++code) {
+    if (kNames[code] == name) return code;
+  }
+  return std::nullopt;
+}
+
 void headerOperations(const json::value& spec, weft::v1::HeaderOperations& out) {
   for (const char* field : {"set", "add"}) {
     const auto& m = at(spec, {field});
@@ -226,6 +239,20 @@ bool RouteCompiler::compileAction(const Object& vs, const json::value& http, con
   if (rewrite.is_object()) {
     action->mutable_rewrite()->set_uri_prefix(stringAt(rewrite, {"uri"}));
     action->mutable_rewrite()->set_authority(stringAt(rewrite, {"authority"}));
+    // Validation checked the pattern compiles (RE2) and that it comes instead of uri; the
+    // substitution's \N must name groups the pattern has, which only RE2 can tell.
+    std::string pattern = stringAt(rewrite, {"uriRegexRewrite", "match"});
+    std::string substitution = stringAt(rewrite, {"uriRegexRewrite", "rewrite"});
+    if (!pattern.empty()) {
+      RE2 re(pattern, RE2::Quiet);
+      std::string why;
+      if (!re.ok() || !re.CheckRewriteString(substitution, &why)) {
+        note_(vs, fmt::format("{}.rewrite.uriRegexRewrite: {}: left out", where, re.ok() ? why : re.error()));
+        return false;
+      }
+    }
+    action->mutable_rewrite()->set_uri_regex(pattern);
+    action->mutable_rewrite()->set_uri_regex_substitution(substitution);
   }
   compileMirrors(vs, http, route);
   return compileFault(vs, http, where, route) && compileCors(vs, http, where, route);
@@ -247,13 +274,22 @@ bool RouteCompiler::compileFault(const Object& vs, const json::value& http, cons
   }
   const auto& abort = at(fault, {"abort"});
   if (abort.is_object()) {
-    auto status = intAt(abort, {"httpStatus"});
-    if (status < 200 || status > 599) {
-      note_(vs, fmt::format("{}.fault.abort.httpStatus: {} is not an HTTP status from 200 to 599 (grpcStatus is not served yet): left out", where,
-                            status));
-      return false;
+    if (std::string grpc = stringAt(abort, {"grpcStatus"}); !grpc.empty()) {
+      auto code = grpcStatusCode(grpc);
+      if (!code) {
+        note_(vs, fmt::format("{}.fault.abort.grpcStatus: {:?} is not a gRPC status name: left out", where, grpc));
+        return false;
+      }
+      out->set_abort_grpc(true);
+      out->set_abort_grpc_status(*code);
+    } else {
+      auto status = intAt(abort, {"httpStatus"});
+      if (status < 200 || status > 599) {
+        note_(vs, fmt::format("{}.fault.abort.httpStatus: {} is not an HTTP status from 200 to 599: left out", where, status));
+        return false;
+      }
+      out->set_abort_status(static_cast<uint32_t>(status));
     }
-    out->set_abort_status(static_cast<uint32_t>(status));
     out->set_abort_percent(percentOf(abort, "percent"));
   }
   return true;

@@ -13,7 +13,11 @@ bool drawPercent(double percent, std::minstd_rand& random) {
 FaultDecision decideFault(const weft::v1::FaultPolicy& fault, std::minstd_rand& random) {
   FaultDecision decision;
   if (fault.delay_ms() > 0 && drawPercent(fault.delay_percent(), random)) decision.delayMs = fault.delay_ms();
-  if (fault.abort_status() > 0 && drawPercent(fault.abort_percent(), random)) decision.abortStatus = fault.abort_status();
+  if (fault.abort_grpc() && drawPercent(fault.abort_percent(), random)) {
+    decision.abortGrpcStatus = fault.abort_grpc_status();
+  } else if (fault.abort_status() > 0 && drawPercent(fault.abort_percent(), random)) {
+    decision.abortStatus = fault.abort_status();
+  }
   return decision;
 }
 

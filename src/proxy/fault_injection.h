@@ -4,6 +4,7 @@
 // as in Envoy's fault filter.
 
 #include <cstdint>
+#include <optional>
 #include <random>
 
 #include "weft/v1/discovery.pb.h"
@@ -13,6 +14,7 @@ namespace weft::proxy {
 struct FaultDecision {
   uint32_t delayMs = 0;      // 0: no delay
   uint32_t abortStatus = 0;  // 0: no abort
+  std::optional<uint32_t> abortGrpcStatus;  // abort.grpcStatus: a gRPC answer with this status
 };
 
 FaultDecision decideFault(const weft::v1::FaultPolicy& fault, std::minstd_rand& random);

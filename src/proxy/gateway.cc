@@ -166,7 +166,9 @@ int runGateway(const GatewaySettings& settings) {
   node.set_id(fmt::format("router~{}~{}.{}~{}.svc.cluster.local", settings.instanceIp, settings.podName, settings.podNamespace, settings.podNamespace));
   node.set_node_name(settings.nodeName);
   node.set_role(settings.role);
-  xds::DeltaClient::Options options{{kListenerType, kRouteConfigurationType, kClusterType, kMeshConfigType, kRateLimitPolicyType, kHttpAuthorizationType}, node};
+  xds::DeltaClient::Options options{{kListenerType, kRouteConfigurationType, kClusterType, kMeshConfigType, kRateLimitPolicyType, kHttpAuthorizationType,
+                                   kJwtAuthenticationType},
+                                  node};
   Labels podLabels = *labels;
   CredentialLoader credentials = secretCredentials(settings.store);
   ConfigPublisher publisher({podLabels, credentials, settings.podNamespace, {}}, [&](std::shared_ptr<const ProxyConfig> config) {

@@ -568,6 +568,20 @@ asio::awaitable<GatewayServer::Outcome> GatewayServer::handle(Request request, u
       co_return outcome;
     }
   }
+  // RequestAuthentication (Envoy's jwt_authn runs before RBAC): a token that does not verify
+  // is answered 401; a good one names the request principal and may edit the headers.
+  JwtCheck jwt;
+  if (waypoint == nullptr && !config->authenticator().empty()) {
+    jwt = config->authenticator().check(request.base(), request.target(), std::chrono::system_clock::now());
+    if (jwt.state == JwtCheck::State::kRefused) {
+      outcome.response = localResponse(401, jwt.failure);
+      std::string_view target = request.target();
+      outcome.response.set(http::field::www_authenticate,
+                           fmt::format(R"(Bearer realm="http{}://{}{}", error="invalid_token")", secure ? "s" : "", request[http::field::host],
+                                       target.substr(0, target.find('?'))));
+      co_return outcome;
+    }
+  }
   const HttpAuthorizer& authorizer = waypoint != nullptr ? waypoint->authorizer : config->authorizer();
   if (!authorizer.empty()) {
     std::string_view target = request.target();
@@ -579,7 +593,8 @@ asio::awaitable<GatewayServer::Outcome> GatewayServer::handle(Request request, u
                              .destinationAddress = downstream.localAddress,
                              .peerIdentity = downstream.identity,
                              .sni = downstream.sni,
-                             .header = viewOf(request, secure).header};
+                             .header = viewOf(request, secure).header,
+                             .jwt = jwt.jwt ? &*jwt.jwt : nullptr};
     AuthorizationDecision decision = authorizer.decide(facts);
     for (const auto& audited : decision.audited) {
       spdlog::info("gateway: AUDIT {} {} {} from {} matched {}", request.method_string(), request.target(), request[http::field::host], peer, audited);
@@ -593,6 +608,12 @@ asio::awaitable<GatewayServer::Outcome> GatewayServer::handle(Request request, u
   }
   const CompiledVirtualHost* vhost = waypoint != nullptr ? ProxyConfig::virtualHost(waypoint->virtualHosts, request[http::field::host])
                                                          : config->virtualHost(port, request[http::field::host]);
+  if (vhost != nullptr && vhost->requireTls && !secure) {
+    // Gateway tls.httpsRedirect (Envoy's require_tls ALL): the same URL over https.
+    outcome.response = localResponse(301, "");
+    outcome.response.set(http::field::location, fmt::format("https://{}{}", request[http::field::host], request.target()));
+    co_return outcome;
+  }
   const CompiledRoute* route = nullptr;
   if (vhost != nullptr) {
     route = ProxyConfig::route(*vhost, viewOf(request, secure));
@@ -637,7 +658,17 @@ asio::awaitable<GatewayServer::Outcome> GatewayServer::handle(Request request, u
       asio::steady_timer delay(io_, std::chrono::milliseconds(fault.delayMs));
       co_await delay.async_wait(kUseTuple);
     }
-    if (fault.abortStatus > 0) {
+    if (fault.abortGrpcStatus) {
+      // Envoy's fault filter with grpc_status: HTTP 200, the status in a trailers-only head
+      // (toGrpcLocalReply keeps it and gives a gRPC client its content-type).
+      outcome.response = localResponse(200, "fault filter abort");
+      outcome.response.set("grpc-status", std::to_string(*fault.abortGrpcStatus));
+      outcome.response.set("grpc-message", "fault filter abort");
+      outcome.response.set(http::field::content_type, "application/grpc");
+      outcome.response.body().clear();
+      outcome.response.prepare_payload();
+      outcome.flags = "FI";
+    } else if (fault.abortStatus > 0) {
       outcome.response = localResponse(fault.abortStatus, "fault filter abort");
       outcome.flags = "FI";
     } else {

@@ -1,5 +1,6 @@
 #include "proxy/gateway_server.h"
 
+#include <re2/re2.h>
 #include <spdlog/spdlog.h>
 
 #include <boost/asio/as_tuple.hpp>
@@ -47,9 +48,17 @@ bool outlived(const BasicPooledConnection<Stream>& connection, const weft::v1::C
 
 constexpr auto kUseTuple = asio::as_tuple(asio::use_awaitable);
 
-// The rewritten target: a prefix match's matched part replaced, any other match's whole path.
+// The rewritten target: a prefix match's matched part replaced, any other match's whole path;
+// or with uriRegexRewrite every match in the path replaced (the query kept, as Envoy's
+// regex_rewrite leaves it).
 std::string rewriteTarget(const std::string& target, const CompiledRoute& route) {
   const auto& rewrite = route.spec.route().rewrite();
+  if (route.rewriteRegex != nullptr) {
+    auto query = target.find('?');
+    std::string path = target.substr(0, query);
+    RE2::GlobalReplace(&path, *route.rewriteRegex, rewrite.uri_regex_substitution());
+    return path + (query == std::string::npos ? "" : target.substr(query));
+  }
   if (rewrite.uri_prefix().empty()) return target;
   if (route.path.kind == CompiledMatch::Kind::kPrefix && target.size() >= route.path.value.size()) {
     return rewrite.uri_prefix() + target.substr(route.path.value.size());

@@ -98,6 +98,19 @@ class GrpcGatewayTest : public ::testing::Test {
     auto* slowTo = slowly->mutable_route()->add_clusters();
     slowTo->set_cluster("outbound|9000||empty.default.svc.cluster.local");
     slowTo->set_weight(1);
+    // faulty.example.com: fault.abort.grpcStatus UNAVAILABLE for every call.
+    auto* faultyHost = routes->add_virtual_hosts();
+    faultyHost->set_name("faulty.example.com:80");
+    faultyHost->add_domains("faulty.example.com");
+    auto* aborted = faultyHost->add_routes();
+    aborted->set_name("faulty");
+    aborted->mutable_match()->mutable_path()->set_prefix("/");
+    aborted->mutable_fault()->set_abort_grpc(true);
+    aborted->mutable_fault()->set_abort_grpc_status(14);
+    aborted->mutable_fault()->set_abort_percent(100);
+    auto* abortedTo = aborted->mutable_route()->add_clusters();
+    abortedTo->set_cluster("outbound|9000||standin.default.svc.cluster.local");
+    abortedTo->set_weight(1);
     for (const char* name : {"outbound|9000||standin.default.svc.cluster.local", "outbound|9000||empty.default.svc.cluster.local"}) {
       auto& c = held[kClusterType][name];
       c.set_name(name);
@@ -289,6 +302,16 @@ TEST_F(GrpcGatewayTest, TheGatewaysOwnAnswersAreGrpcStatuses) {
   auto noUpstream = call("x", "empty.example.com");
   EXPECT_EQ(noUpstream.status.error_code(), grpc::StatusCode::UNAVAILABLE) << noUpstream.status.error_message();
   EXPECT_EQ(noUpstream.status.error_message(), "no healthy upstream");
+  EXPECT_EQ(service_.calls, 0);
+}
+
+// VirtualService fault.abort.grpcStatus: the call ends with that status and Envoy's
+// message, and never reaches the backend.
+TEST_F(GrpcGatewayTest, AFaultAbortWithAGrpcStatusEndsTheCallWithIt) {
+  start();
+  auto answer = call("x", "faulty.example.com");
+  EXPECT_EQ(answer.status.error_code(), grpc::StatusCode::UNAVAILABLE) << answer.status.error_message();
+  EXPECT_EQ(answer.status.error_message(), "fault filter abort");
   EXPECT_EQ(service_.calls, 0);
 }
 

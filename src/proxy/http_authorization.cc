@@ -30,8 +30,36 @@ bool allowedBy(bool positiveSet, bool negativeSet, Test inPositive, Test inNegat
   return true;
 }
 
+std::string requestPrincipal(const AuthorizationFacts& f) { return f.jwt == nullptr ? std::string() : f.jwt->issuer + "/" + f.jwt->subject; }
+
+// request.auth.claims[a][b]...: the claim's strings (a string, or the strings of a list).
+std::optional<std::vector<std::string>> claimStrings(const VerifiedJwt& jwt, std::string_view path) {
+  const boost::json::value* at = nullptr;
+  const boost::json::object* object = &jwt.claims;
+  while (!path.empty()) {
+    if (path.front() != '[') return std::nullopt;
+    auto close = path.find(']');
+    if (close == std::string_view::npos || object == nullptr) return std::nullopt;
+    at = object->if_contains(path.substr(1, close - 1));
+    if (at == nullptr) return std::nullopt;
+    object = at->is_object() ? &at->get_object() : nullptr;
+    path.remove_prefix(close + 1);
+  }
+  if (at == nullptr) return std::nullopt;
+  std::vector<std::string> out;
+  if (at->is_string()) out.emplace_back(at->get_string());
+  if (at->is_array()) {
+    for (const auto& v : at->get_array()) {
+      if (v.is_string()) out.emplace_back(v.get_string());
+    }
+  }
+  return out;
+}
+
 bool sourceMatches(const weft::v1::HttpSource& s, const xds::SourceFacts& peer, const AuthorizationFacts& f) {
-  if (!s.request_principals().empty()) return false;  // no request authentication: never
+  // No verified JWT: no request principal, which a positive list never takes (not even "*").
+  if (!s.request_principals().empty() && (f.jwt == nullptr || !anyMatches(s.request_principals(), requestPrincipal(f)))) return false;
+  if (!s.not_request_principals().empty() && anyMatches(s.not_request_principals(), requestPrincipal(f))) return false;
   if (!s.principals().empty() && !anyMatches(s.principals(), peer.principal)) return false;
   if (!s.not_principals().empty() && anyMatches(s.not_principals(), peer.principal)) return false;
   if (!s.namespaces().empty() && !anyMatches(s.namespaces(), peer.ns)) return false;
@@ -102,7 +130,29 @@ bool conditionMatches(const weft::v1::HttpCondition& c, const xds::SourceFacts& 
   if (key == "destination.ip") return checkAddress(f.destinationAddress);
   if (key == "destination.port") return check(std::to_string(f.port));
   if (key == "connection.sni") return check(std::string(f.sni));
-  return false;  // request.auth.*, experimental keys: never match
+  // A list value (audiences, a list claim) matches when one of its strings does; a notValues
+  // condition holds when none does.
+  auto checkAny = [&](const std::vector<std::string>& values) {
+    auto any = [&](const auto& matches) {
+      return std::any_of(values.begin(), values.end(), [&](const std::string& v) { return anyMatches(matches, v); });
+    };
+    if (!c.values().empty() && !any(c.values())) return false;
+    if (!c.not_values().empty() && any(c.not_values())) return false;
+    return true;
+  };
+  if (key.starts_with("request.auth.")) {
+    if (f.jwt == nullptr) return c.values().empty() && !c.not_values().empty();  // nothing authenticated: only a notValues-only one holds
+    if (key == "request.auth.principal") return check(requestPrincipal(f));
+    if (key == "request.auth.audiences") return checkAny(f.jwt->audiences);
+    if (key == "request.auth.presenter") return check(f.jwt->presenter);
+    constexpr std::string_view kClaims = "request.auth.claims";
+    if (key.starts_with(kClaims)) {
+      auto strings = claimStrings(*f.jwt, std::string_view(key).substr(kClaims.size()));
+      if (!strings) return c.values().empty() && !c.not_values().empty();
+      return checkAny(*strings);
+    }
+  }
+  return false;  // experimental keys: never match
 }
 
 bool ruleMatches(const weft::v1::HttpRule& rule, const xds::SourceFacts& peer, const AuthorizationFacts& f) {

@@ -11,8 +11,11 @@
 // the address it connected to (destination.ip: the listener's, or at a waypoint the
 // Service VIP or pod address its tunnel names),
 // and for a client certificate on a MUTUAL listener its SPIFFE identity (principals,
-// namespaces). JWT fields (requestPrincipals, request.auth.*) never match: request
-// authentication is not built.
+// namespaces), and for a JWT that RequestAuthentication verified (request_authentication.h)
+// its request principal "<iss>/<sub>" (requestPrincipals, request.auth.principal), its
+// audiences, presenter (azp) and claims (request.auth.claims[name], nested as
+// [a][b]; a list claim matches when one of its strings does). Without a verified JWT,
+// requestPrincipals and request.auth.* values match nothing.
 //
 // A connection relayed as bytes (a TCP route, a waypoint's TCP Service port) has no request:
 // as Istio does for TCP traffic, a rule that needs an HTTP-only field (hosts, methods, paths,
@@ -26,6 +29,7 @@
 #include <string_view>
 #include <vector>
 
+#include "proxy/jwt_verifier.h"
 #include "weft/v1/discovery.pb.h"
 
 namespace weft::proxy {
@@ -42,6 +46,7 @@ struct AuthorizationFacts {
   std::string_view peerIdentity;  // "spiffe://td/ns/x/sa/y" or empty
   std::string_view sni;
   std::function<std::optional<std::string_view>(std::string_view lowerName)> header;
+  const VerifiedJwt* jwt = nullptr;  // a token RequestAuthentication verified, if any
   bool connectionOnly = false;  // a relayed connection: only the L4 fields exist (above)
 };
 

@@ -2,6 +2,8 @@
 
 #include <gtest/gtest.h>
 
+#include <boost/json/parse.hpp>
+
 namespace weft::proxy {
 namespace {
 
@@ -183,14 +185,52 @@ TEST(HttpAuthorizer, DestinationIpConditions) {
   EXPECT_TRUE(notValues.decide(r.facts()).allowed);
 }
 
-TEST(HttpAuthorizer, JwtFieldsNeverMatchAndUnknownConditionsNeverHold) {
-  auto jwt = policy("jwt", weft::v1::Authorization::ALLOW);
-  *jwt.add_rules()->add_from()->add_request_principals() = prefix("");
+// requestPrincipals and request.auth.* read the JWT RequestAuthentication verified; without
+// one they match nothing (not even "*"), and unknown keys never hold.
+TEST(HttpAuthorizer, JwtFieldsMatchOnlyAVerifiedToken) {
+  auto anyPrincipal = policy("jwt", weft::v1::Authorization::ALLOW);
+  weft::v1::Match presence;
+  presence.set_kind(weft::v1::Match::PRESENCE);
+  *anyPrincipal.add_rules()->add_from()->add_request_principals() = presence;
   auto unknown = policy("unknown", weft::v1::Authorization::ALLOW);
-  unknown.add_rules()->add_when()->set_key("request.auth.claims[groups]");
+  unknown.add_rules()->add_when()->set_key("experimental.envoy.filters.whatever");
   Request r;
-  EXPECT_FALSE(httpPolicyMatches(jwt, r.facts()));
+  EXPECT_FALSE(httpPolicyMatches(anyPrincipal, r.facts())) << "no token: no request principal";
   EXPECT_FALSE(httpPolicyMatches(unknown, r.facts()));
+
+  VerifiedJwt jwt;
+  jwt.issuer = "https://issuer.example";
+  jwt.subject = "alice";
+  jwt.audiences = {"api", "web"};
+  jwt.presenter = "cli";
+  jwt.claims = boost::json::parse(R"({"groups":["dev","ops"],"org":{"team":"payments"},"level":3})").as_object();
+  auto facts = r.facts();
+  facts.jwt = &jwt;
+  EXPECT_TRUE(httpPolicyMatches(anyPrincipal, facts));
+
+  auto when = [&](const std::string& key, const std::string& value, bool negative = false) {
+    auto p = policy("when", weft::v1::Authorization::ALLOW);
+    auto* c = p.add_rules()->add_when();
+    c->set_key(key);
+    (negative ? c->add_not_values() : c->add_values())->set_value(value);
+    return httpPolicyMatches(p, facts);
+  };
+  EXPECT_TRUE(when("request.auth.principal", "https://issuer.example/alice"));
+  EXPECT_FALSE(when("request.auth.principal", "https://issuer.example/bob"));
+  EXPECT_TRUE(when("request.auth.audiences", "web"));
+  EXPECT_TRUE(when("request.auth.presenter", "cli"));
+  EXPECT_TRUE(when("request.auth.claims[groups]", "ops")) << "a list claim: one of its strings";
+  EXPECT_FALSE(when("request.auth.claims[groups]", "admin"));
+  EXPECT_TRUE(when("request.auth.claims[groups]", "admin", true));
+  EXPECT_FALSE(when("request.auth.claims[groups]", "dev", true));
+  EXPECT_TRUE(when("request.auth.claims[org][team]", "payments")) << "nested";
+  EXPECT_FALSE(when("request.auth.claims[missing]", "x"));
+  EXPECT_TRUE(when("request.auth.claims[missing]", "x", true));
+
+  auto notAlice = policy("not-alice", weft::v1::Authorization::DENY);
+  *notAlice.add_rules()->add_from()->add_not_request_principals() = exact("https://issuer.example/alice");
+  EXPECT_FALSE(httpPolicyMatches(notAlice, facts));
+  EXPECT_TRUE(httpPolicyMatches(notAlice, r.facts())) << "no token is not alice";
 }
 
 }  // namespace

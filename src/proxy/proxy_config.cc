@@ -58,6 +58,7 @@ bool selects(const weft::v1::Listener& listener, const Labels& podLabels) {
 Result<CompiledVirtualHost> compileVirtualHost(const weft::v1::VirtualHost& spec, const std::string& config) {
   CompiledVirtualHost vhost;
   vhost.name = spec.name();
+  vhost.requireTls = spec.require_tls();
   for (const auto& d : spec.domains()) vhost.domains.push_back(asciiLower(d));
   for (const auto& r : spec.routes()) {
     std::string where = fmt::format("{} route {}", config, r.name());
@@ -70,6 +71,15 @@ Result<CompiledVirtualHost> compileVirtualHost(const weft::v1::VirtualHost& spec
       if (r.route().clusters().empty()) return makeError("{}: no clusters", where);
       for (const auto& c : r.route().clusters()) route.totalWeight += c.weight();
       if (route.totalWeight == 0) return makeError("{}: the cluster weights add up to 0", where);
+      if (const auto& pattern = r.route().rewrite().uri_regex(); !pattern.empty()) {
+        auto re = std::make_shared<RE2>(pattern, RE2::Quiet);
+        if (!re->ok()) return makeError("{}: uriRegexRewrite {:?}: {}", where, pattern, re->error());
+        std::string why;
+        if (!re->CheckRewriteString(r.route().rewrite().uri_regex_substitution(), &why)) {
+          return makeError("{}: uriRegexRewrite substitution {:?}: {}", where, r.route().rewrite().uri_regex_substitution(), why);
+        }
+        route.rewriteRegex = std::move(re);
+      }
     }
     if (r.match().has_path()) {
       auto path = compile(r.match().path(), where + " path");
@@ -345,7 +355,8 @@ Result<std::shared_ptr<const ProxyConfig>> ProxyConfig::build(const xds::HeldRes
       std::erase_if(vhost->routes, [&](const CompiledRoute& r) {
         return r.spec.match().has_source() && !describesPod(r.spec.match().source(), podLabels, podNamespace);
       });
-      if (vhost->routes.empty()) continue;  // nothing here for this pod: the domain stays free
+      // Nothing here for this pod: the domain stays free (unless it is there to redirect).
+      if (vhost->routes.empty() && !vhost->requireTls) continue;
       // Two Gateways on one port with a domain in common: one virtual host with the routes
       // of both, the first Gateway's (by name) first, as Istio merges a port's servers.
       auto same = std::find_if(port.virtualHosts.begin(), port.virtualHosts.end(),
@@ -354,6 +365,7 @@ Result<std::shared_ptr<const ProxyConfig>> ProxyConfig::build(const xds::HeldRes
         port.virtualHosts.push_back(std::move(*vhost));
       } else {
         std::move(vhost->routes.begin(), vhost->routes.end(), std::back_inserter(same->routes));
+        same->requireTls = same->requireTls || vhost->requireTls;
       }
     }
   }
@@ -370,6 +382,12 @@ Result<std::shared_ptr<const ProxyConfig>> ProxyConfig::build(const xds::HeldRes
     policies.push_back(resource.http_authorization());
   }
   config->authorizer_ = HttpAuthorizer::forWorkload(policies, podNamespace, podLabels, rootNamespace);
+  std::vector<weft::v1::JwtAuthentication> authentications;
+  for (const auto& [name, resource] : of(kJwtAuthenticationType)) {
+    if (!resource.has_jwt_authentication()) return makeError("{}: not a JwtAuthentication", name);
+    authentications.push_back(resource.jwt_authentication());
+  }
+  config->authenticator_ = JwtAuthenticator::forWorkload(authentications, podNamespace, podLabels, rootNamespace, config->skipped_);
   for (auto& target : waypointTargets) target->authorizer = HttpAuthorizer::forWaypointTarget(policies, target->gateway, target->service);
   for (const auto& [name, resource] : of(kClusterType)) {
     if (!resource.has_cluster()) return makeError("{}: not a Cluster", name);

@@ -22,6 +22,7 @@
 #include "proxy/http_authorization.h"
 #include "proxy/tls_listener.h"
 #include "proxy/rate_limit_config.h"
+#include "proxy/request_authentication.h"
 #include "proxy/upstream_tls.h"
 #include "xds/delta_client.h"
 
@@ -51,6 +52,7 @@ struct CompiledRoute {
   std::vector<std::pair<std::string, CompiledMatch>> withoutHeaders;  // none may match
   std::vector<std::pair<std::string, CompiledMatch>> queryParams;
   std::vector<CompiledMatch> corsOrigins;
+  std::shared_ptr<const RE2> rewriteRegex;  // rewrite.uriRegexRewrite's pattern, when set
   uint32_t totalWeight = 0;
 };
 
@@ -59,6 +61,7 @@ struct CompiledVirtualHost {
   std::string gateway;  // "<ns>/<name>" of the Gateway that first claimed its domains on the port
   std::vector<std::string> domains;  // lower case
   std::vector<CompiledRoute> routes;
+  bool requireTls = false;  // Gateway tls.httpsRedirect: plaintext requests get a 301 to https
 };
 
 // A VirtualService tls[] or tcp[] rule of a listener: connections relayed as bytes.
@@ -144,6 +147,8 @@ class ProxyConfig : public std::enable_shared_from_this<ProxyConfig> {
   enum class AccessLog { kOff, kText, kJson };
   AccessLog accessLog() const { return accessLog_; }
   const HttpAuthorizer& authorizer() const { return authorizer_; }
+  // RequestAuthentication for the gateway's own pod (waypoints: not yet).
+  const JwtAuthenticator& authenticator() const { return authenticator_; }
   const std::vector<std::string>& skipped() const { return skipped_; }
   const weft::v1::Cluster* cluster(const std::string& name) const;
   // Null when the cluster has no SIMPLE or MUTUAL TLS (ISTIO_MUTUAL is the gateway's).
@@ -178,6 +183,7 @@ class ProxyConfig : public std::enable_shared_from_this<ProxyConfig> {
   std::shared_ptr<const RateLimitTable> rateLimits_ = RateLimitTable::empty();
   AccessLog accessLog_ = AccessLog::kOff;
   HttpAuthorizer authorizer_;
+  JwtAuthenticator authenticator_;
 };
 
 // "Example.COM:8080" -> "example.com"; "[::1]:80" -> "[::1]".

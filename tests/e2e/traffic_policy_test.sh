@@ -4,7 +4,8 @@
 # against a failing backend, outlier ejection of that backend, fault injection (abort and
 # delay), connection-pool overflow (503 UO), consistent hashing, CORS, mirroring,
 # directResponse, method/query matches, L7 AuthorizationPolicy (DENY, AUDIT, ALLOW with
-# a header condition), a ServiceEntry with resolution DNS looked up by the gateway, and gRPC
+# a header condition), RequestAuthentication with JWTs signed by openssl, httpsRedirect,
+# uriRegexRewrite and gRPC fault aborts, a ServiceEntry with resolution DNS looked up by the gateway, and gRPC
 # (real gRPC C++ at both ends) through the gateway to a pod in the mesh over HBONE.
 # Every load is a bounded count of requests.
 #
@@ -98,7 +99,9 @@ kind: Gateway
 metadata: {name: gw}
 spec:
   selector: {istio: ingressgateway}
-  servers: [{port: {number: 80, name: http, protocol: HTTP}, hosts: ["*"]}]
+  servers:
+  - {port: {number: 80, name: http, protocol: HTTP}, hosts: ["*"]}
+  - {port: {number: 80, name: http-redirect, protocol: HTTP}, hosts: [secure.local, quiet.local], tls: {httpsRedirect: true}}
 ---
 apiVersion: networking.istio.io/v1
 kind: DestinationRule
@@ -157,6 +160,17 @@ spec:
   - match: [{uri: {prefix: /delay}}]
     fault: {delay: {fixedDelay: 1s}}
     route: [{destination: {host: hb, subset: v1}}]
+  - match: [{uri: {prefix: /grpc-abort}}]
+    fault: {abort: {grpcStatus: UNAVAILABLE, percentage: {value: 100}}}
+    route: [{destination: {host: hb, subset: v1}}]
+---
+apiVersion: networking.istio.io/v1
+kind: VirtualService
+metadata: {name: secure}
+spec:
+  hosts: [secure.local]
+  gateways: [gw]
+  http: [{route: [{destination: {host: hb, subset: v1}}]}]
 ---
 apiVersion: networking.istio.io/v1
 kind: VirtualService
@@ -165,6 +179,9 @@ spec:
   hosts: [extras.local]
   gateways: [gw]
   http:
+  - match: [{uri: {prefix: /v1/}}]
+    rewrite: {uriRegexRewrite: {match: "^/v1/([^/]+)/(.*)$", rewrite: '/anything/\2/\1'}}
+    route: [{destination: {host: hb, subset: v1}}]
   - mirror: {host: hb, subset: v2}
     mirrorPercentage: {value: 100}
     route: [{destination: {host: hb, subset: v1}}]
@@ -237,6 +254,16 @@ check_contains "then without retries all 20 requests succeed" "$(failures no-ret
 check_contains "fault abort 100% -> 418" "$(code fault.local /abort)" "418"
 check_contains "with Envoy's body" "$(in_cluster curl -s --max-time 5 -H 'Host: fault.local' "http://$gw:8080/abort")" "fault filter abort"
 check_contains "fault delay 1s, then the request goes on (200)" "$(code fault.local /delay/0)" "200"
+grpc_abort=$(in_cluster curl -s -D - -o /dev/null --max-time 5 -H 'Host: fault.local' "http://$gw:8080/grpc-abort" | tr -d '\r')
+check_contains "fault abort grpcStatus UNAVAILABLE -> HTTP 200" "$grpc_abort" "HTTP/1.1 200"
+check_contains "with grpc-status 14 in the head" "$grpc_abort" "grpc-status: 14"
+
+# --- Gateway tls.httpsRedirect: 301 to the same URL over https, before routing -----------------------------------
+redirect=$(in_cluster curl -s -D - -o /dev/null --max-time 5 -H 'Host: secure.local' "http://$gw:8080/get?x=1" | tr -d '\r')
+check_contains "httpsRedirect: http://secure.local/get?x=1 -> 301" "$redirect" "HTTP/1.1 301"
+check_contains "to https://secure.local/get?x=1" "$(tr A-Z a-z <<<"$redirect")" "location: https://secure.local/get?x=1"
+check_contains "a redirect host no VirtualService names is redirected too" "$(code quiet.local /anything)" "301"
+check_contains "other hosts on the port are not (200)" "$(code routing.local /get)" "200"
 
 # --- connection pool: one connection, one pending, the rest overflow (503 UO) ----------------------------------
 cat >pool.yaml <<'YAML'
@@ -300,6 +327,8 @@ check "a request from another origin gets no allow-origin header" no_allow_origi
 actual=$(in_cluster curl -s -D - -o /dev/null --max-time 5 -H 'Host: cors.local' -H 'Origin: https://app.example.com' "http://$gw:8080/get")
 check_contains "an actual request from the allowed origin gets it" "$actual" "access-control-allow-origin: https://app.example.com"
 
+rewritten=$(in_cluster curl -s --max-time 5 -H 'Host: extras.local' "http://$gw:8080/v1/users/42?q=1" | jq -r '.url')
+check_contains "uriRegexRewrite ^/v1/([^/]+)/(.*)$ -> /anything/\\2/\\1, the query kept" "$rewritten" "http://extras.local/anything/42/users?q=1"
 marker="mirror-check-$$"
 check_contains "extras.local serves from v1" "$(code extras.local "/anything/$marker")" "200"
 v2_pod=$("$weft" get pods -l version=v2 -o jsonpath='{.items[0].metadata.name}')
@@ -352,6 +381,69 @@ check_contains "another host with the token -> 403" "$(code weights.local /get -
 "$weft" delete -f allow.yaml >/dev/null
 lifted() { [ "$(code weights.local /get)" = 200 ]; }
 wait_for "deleting the ALLOW lifts it" 20 lifted
+
+# --- RequestAuthentication at the gateway: JWTs signed here (openssl), the keys inline -------------------------------------
+# As Istio's "Authorization with JWT" task: a token that does not verify is refused 401 by
+# the authentication; a DENY with notRequestPrincipals ["*"] on jwt.local refuses requests
+# without one (403). A verified token's header is removed and its sub copied to a header.
+b64url() { python3 -c 'import sys, base64; print(base64.urlsafe_b64encode(sys.stdin.buffer.read()).decode().rstrip("="))'; }
+openssl genrsa -out jwt.key 2048 2>/dev/null
+openssl genrsa -out other.key 2048 2>/dev/null
+modulus=$(openssl rsa -in jwt.key -noout -modulus | cut -d= -f2 | python3 -c 'import sys, binascii; sys.stdout.buffer.write(binascii.unhexlify(sys.stdin.read().strip()))' | b64url)
+jwt_for() {  # SUB EXP [KEY]
+  local header payload
+  header=$(printf '{"alg":"RS256","kid":"e2e"}' | b64url)
+  payload=$(printf '{"iss":"https://e2e.weft.test","sub":"%s","aud":"api","exp":%s}' "$1" "$2" | b64url)
+  echo "$header.$payload.$(printf '%s.%s' "$header" "$payload" | openssl dgst -sha256 -sign "${3:-jwt.key}" | b64url)"
+}
+cat >jwt.yaml <<YAML
+apiVersion: security.istio.io/v1
+kind: RequestAuthentication
+metadata: {name: jwt, namespace: istio-system}
+spec:
+  selector: {matchLabels: {istio: ingressgateway}}
+  jwtRules:
+  - issuer: https://e2e.weft.test
+    audiences: [api]
+    jwks: '{"keys":[{"kty":"RSA","kid":"e2e","e":"AQAB","n":"$modulus"}]}'
+    outputClaimToHeaders: [{header: x-jwt-sub, claim: sub}]
+---
+apiVersion: security.istio.io/v1
+kind: AuthorizationPolicy
+metadata: {name: jwt-required, namespace: istio-system}
+spec:
+  selector: {matchLabels: {istio: ingressgateway}}
+  action: DENY
+  rules: [{from: [{source: {notRequestPrincipals: ["*"]}}], to: [{operation: {hosts: [jwt.local]}}]}]
+---
+apiVersion: networking.istio.io/v1
+kind: VirtualService
+metadata: {name: jwt}
+spec:
+  hosts: [jwt.local]
+  gateways: [gw]
+  http: [{route: [{destination: {host: hb, subset: v1}}]}]
+YAML
+check "apply a RequestAuthentication (inline JWKS), a DENY without a request principal on jwt.local, and its route" "$weft" apply -f jwt.yaml
+later=$(($(date +%s) + 600))
+good=$(jwt_for alice "$later")
+no_token_denied() { [ "$(code jwt.local /headers)" = 403 ]; }
+wait_for "jwt.local without a token -> 403 (no request principal)" 20 no_token_denied
+token_accepted() { [ "$(code jwt.local /headers -H "Authorization: Bearer $good")" = 200 ]; }
+wait_for "with a valid token -> 200 (the RequestAuthentication reached the gateway)" 20 token_accepted
+seen=$(in_cluster curl -s --max-time 5 -H 'Host: jwt.local' -H "Authorization: Bearer $good" "http://$gw:8080/headers")
+check_contains "httpbin sees x-jwt-sub: alice (outputClaimToHeaders)" "$(jq -r '.headers["X-Jwt-Sub"][0]' <<<"$seen")" "alice"
+check_contains "and no Authorization header (forwardOriginalToken false)" "$(jq -r '.headers | has("Authorization")' <<<"$seen")" "false"
+expired=$(jwt_for alice $(($(date +%s) - 3600)))
+check_contains "an expired token -> 401" "$(code jwt.local /headers -H "Authorization: Bearer $expired")" "401"
+check_contains "with Envoy's body" "$(in_cluster curl -s --max-time 5 -H 'Host: jwt.local' -H "Authorization: Bearer $expired" "http://$gw:8080/headers")" \
+  "Jwt is expired"
+check_contains "a token signed by another key -> 401 Jwt verification fails" \
+  "$(in_cluster curl -s --max-time 5 -H 'Host: jwt.local' -H "Authorization: Bearer $(jwt_for alice "$later" other.key)" "http://$gw:8080/headers")" \
+  "Jwt verification fails"
+check_contains "a bad token is refused on any host (routing.local -> 401)" "$(code routing.local /get -H "Authorization: Bearer $expired")" "401"
+check_contains "other hosts without a token are untouched (200)" "$(code routing.local /get)" "200"
+"$weft" delete -f jwt.yaml >/dev/null
 
 # --- a ServiceEntry resolved by DNS: the gateway looks the name up itself, and again -------------------------------------
 # A headless Service outside the mesh is the name: the pod hosts file the cluster writes

@@ -1,0 +1,79 @@
+#include "control/request_authentication_compiler.h"
+
+#include <fmt/format.h>
+
+#include "base/ascii.h"
+#include "control/policy_scope.h"
+#include "control/waypoint_view.h"
+#include "model/json_access.h"
+
+namespace weft::control {
+
+using model::arrayAt;
+using model::at;
+using model::stringAt;
+
+std::optional<weft::v1::JwtAuthentication> compileRequestAuthentication(const model::Object& policy, const std::string& rootNamespace,
+                                                                         std::vector<std::string>& notes) {
+  const auto& spec = at(policy.value(), {"spec"});
+  weft::v1::JwtAuthentication out;
+  out.set_name(policy.name());
+  out.set_namespace_(policy.ns());
+  setScope(policy, rootNamespace, out);
+  std::vector<boost::json::value> refs;
+  if (at(spec, {"targetRef"}).is_object()) refs.push_back(at(spec, {"targetRef"}));
+  for (const auto& ref : arrayAt(spec, {"targetRefs"})) refs.push_back(ref);
+  if (!refs.empty()) {
+    // A Gateway API Gateway is its pods, which carry its name as a label (the waypoint's
+    // pods too, whose requests do not read it yet); other targets are waypoints'.
+    bool attached = false;
+    for (const auto& ref : refs) {
+      std::string kind = stringAt(ref, {"kind"}), group = stringAt(ref, {"group"}), name = stringAt(ref, {"name"});
+      if (kind == "Gateway" && group == "gateway.networking.k8s.io" && !attached) {
+        out.set_scope(weft::v1::Authorization::WORKLOAD_SELECTOR);
+        out.clear_selector();
+        (*out.mutable_selector())[kWaypointGatewayNameLabel] = name;
+        attached = true;
+        continue;
+      }
+      notes.push_back(fmt::format("{}: targetRef {} {} is not served (one Gateway of gateway.networking.k8s.io is): that target is left out",
+                                  policy.friendlyName(), kind, name));
+    }
+    if (!attached) return std::nullopt;
+  }
+  for (const auto& rule : arrayAt(spec, {"jwtRules"})) {
+    auto* r = out.add_rules();
+    r->set_issuer(stringAt(rule, {"issuer"}));
+    for (const auto& a : arrayAt(rule, {"audiences"})) {
+      if (a.is_string()) r->add_audiences(std::string(a.get_string()));
+    }
+    r->set_jwks(stringAt(rule, {"jwks"}));
+    std::string uri = stringAt(rule, {"jwksUri"});
+    r->set_jwks_uri(uri.empty() ? stringAt(rule, {"jwks_uri"}) : uri);
+    if (r->jwks().empty()) {
+      notes.push_back(fmt::format("{}: issuer {:?}: jwksUri {} is not fetched yet: tokens of this issuer are answered 401", policy.friendlyName(),
+                                  r->issuer(), r->jwks_uri()));
+    }
+    for (const auto& h : arrayAt(rule, {"fromHeaders"})) {
+      auto* location = r->add_from_headers();
+      location->set_name(asciiLower(stringAt(h, {"name"})));
+      location->set_prefix(stringAt(h, {"prefix"}));
+    }
+    for (const auto& p : arrayAt(rule, {"fromParams"})) {
+      if (p.is_string()) r->add_from_params(std::string(p.get_string()));
+    }
+    for (const auto& c : arrayAt(rule, {"fromCookies"})) {
+      if (c.is_string()) r->add_from_cookies(std::string(c.get_string()));
+    }
+    r->set_forward_original_token(at(rule, {"forwardOriginalToken"}) == boost::json::value(true));
+    r->set_output_payload_to_header(stringAt(rule, {"outputPayloadToHeader"}));
+    for (const auto& o : arrayAt(rule, {"outputClaimToHeaders"})) {
+      auto* claim = r->add_output_claim_to_headers();
+      claim->set_header(stringAt(o, {"header"}));
+      claim->set_claim(stringAt(o, {"claim"}));
+    }
+  }
+  return out;
+}
+
+}  // namespace weft::control

@@ -1,0 +1,215 @@
+#include "proxy/request_authentication.h"
+
+#include <fmt/format.h>
+#include <spdlog/spdlog.h>
+
+#include <algorithm>
+#include <boost/json/serialize.hpp>
+
+#include "base/ascii.h"
+#include "xds/policy_match.h"
+
+namespace weft::proxy {
+namespace http = boost::beast::http;
+
+namespace {
+
+// Where one token was found.
+struct Found {
+  std::string token;
+  std::string header;  // the header it came in, or "" (a query parameter or a cookie)
+};
+
+std::string_view trimmed(std::string_view s) {
+  while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
+  while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) s.remove_suffix(1);
+  return s;
+}
+
+std::optional<Found> fromHeader(const http::fields& headers, const std::string& name, const std::string& prefix) {
+  auto it = headers.find(name);
+  if (it == headers.end()) return std::nullopt;
+  std::string_view value = it->value();
+  if (!prefix.empty()) {
+    if (value.size() < prefix.size() || asciiLower(value.substr(0, prefix.size())) != asciiLower(prefix)) return std::nullopt;
+    value.remove_prefix(prefix.size());
+  }
+  value = trimmed(value);
+  if (value.empty()) return std::nullopt;
+  return Found{std::string(value), name};
+}
+
+std::optional<Found> fromParam(std::string_view target, const std::string& name) {
+  auto query = target.find('?');
+  if (query == std::string_view::npos) return std::nullopt;
+  std::string_view rest = target.substr(query + 1);
+  while (!rest.empty()) {
+    auto amp = rest.find('&');
+    std::string_view pair = rest.substr(0, amp);
+    rest = amp == std::string_view::npos ? std::string_view() : rest.substr(amp + 1);
+    auto eq = pair.find('=');
+    if (eq != std::string_view::npos && pair.substr(0, eq) == name && eq + 1 < pair.size()) return Found{std::string(pair.substr(eq + 1)), ""};
+  }
+  return std::nullopt;
+}
+
+std::optional<Found> fromCookie(const http::fields& headers, const std::string& name) {
+  auto [begin, end] = headers.equal_range(http::field::cookie);
+  for (auto it = begin; it != end; ++it) {
+    std::string_view rest = it->value();
+    while (!rest.empty()) {
+      auto semi = rest.find(';');
+      std::string_view pair = trimmed(rest.substr(0, semi));
+      rest = semi == std::string_view::npos ? std::string_view() : rest.substr(semi + 1);
+      auto eq = pair.find('=');
+      if (eq != std::string_view::npos && pair.substr(0, eq) == name && eq + 1 < pair.size()) return Found{std::string(pair.substr(eq + 1)), ""};
+    }
+  }
+  return std::nullopt;
+}
+
+// Every token in `rule`'s locations (Istio's defaults when it names none).
+std::vector<Found> tokensFor(const weft::v1::JwtRule& rule, const http::fields& headers, std::string_view target) {
+  std::vector<Found> out;
+  auto add = [&](std::optional<Found> f) {
+    if (f) out.push_back(std::move(*f));
+  };
+  if (rule.from_headers().empty() && rule.from_params().empty() && rule.from_cookies().empty()) {
+    add(fromHeader(headers, "authorization", "Bearer "));
+    add(fromParam(target, "access_token"));
+    return out;
+  }
+  for (const auto& h : rule.from_headers()) add(fromHeader(headers, h.name(), h.prefix()));
+  for (const auto& p : rule.from_params()) add(fromParam(target, p));
+  for (const auto& c : rule.from_cookies()) add(fromCookie(headers, c));
+  return out;
+}
+
+bool audienceAllowed(const weft::v1::JwtRule& rule, const VerifiedJwt& jwt) {
+  if (rule.audiences().empty()) return true;
+  for (const auto& allowed : rule.audiences()) {
+    for (const auto& aud : jwt.audiences) {
+      if (aud == allowed) return true;
+    }
+  }
+  return false;
+}
+
+// A claim as a header value: strings as they are, numbers and booleans written out;
+// objects, lists, null and strings with control characters (which would end the header)
+// are not copied.
+std::optional<std::string> claimText(const boost::json::value& v) {
+  if (v.is_int64() || v.is_uint64() || v.is_double() || v.is_bool()) return boost::json::serialize(v);
+  if (!v.is_string()) return std::nullopt;
+  std::string_view text = v.get_string();
+  if (std::any_of(text.begin(), text.end(), [](char c) { return static_cast<unsigned char>(c) < 0x20 || c == 0x7f; })) return std::nullopt;
+  return std::string(text);
+}
+
+}  // namespace
+
+JwtAuthenticator JwtAuthenticator::forWorkload(const std::vector<weft::v1::JwtAuthentication>& all, const std::string& ns,
+                                               const std::map<std::string, std::string>& labels, const std::string& rootNamespace,
+                                               std::vector<std::string>& problems) {
+  JwtAuthenticator out;
+  for (const auto& policy : all) {
+    if (!xds::policyApplies(policy.scope(), policy.namespace_(), policy.selector(), ns, labels, rootNamespace)) continue;
+    // A selector on the Gateway-name label is a targetRef to a Gateway
+    // (request_authentication_compiler.cc): that Gateway is in the policy's namespace, even
+    // when it is the root namespace, whose selectors otherwise reach every namespace.
+    if (policy.selector().contains(kGatewayNameLabel) && policy.namespace_() != ns) continue;
+    for (const auto& spec : policy.rules()) {
+      Rule rule{spec, std::nullopt, ""};
+      if (!spec.jwks().empty()) {
+        auto keys = JwtKeys::parse(spec.jwks());
+        if (keys) {
+          rule.keys = std::move(*keys);
+        } else {
+          rule.keysProblem = keys.error().message;
+          problems.push_back(fmt::format("RequestAuthentication {}/{} issuer {:?}: {}: its tokens are refused", policy.namespace_(), policy.name(),
+                                         spec.issuer(), rule.keysProblem));
+        }
+      } else {
+        rule.keysProblem = "jwksUri is not fetched yet";
+      }
+      out.rules_.push_back(std::move(rule));
+    }
+  }
+  return out;
+}
+
+JwtCheck JwtAuthenticator::check(http::fields& headers, std::string_view target, std::chrono::system_clock::time_point now) const {
+  // The headers a verified token writes are the proxy's alone: a client's own go first.
+  for (const auto& rule : rules_) {
+    if (!rule.spec.output_payload_to_header().empty()) headers.erase(rule.spec.output_payload_to_header());
+    for (const auto& c : rule.spec.output_claim_to_headers()) headers.erase(c.header());
+  }
+  // Every token in any rule's locations must verify (Envoy checks them all: one good token
+  // must not carry a forged one past the proxy), each with a rule that reads its location
+  // and names its issuer.
+  struct Token {
+    Found found;
+    std::vector<const Rule*> readers;  // the rules whose locations hold it
+  };
+  std::vector<Token> tokens;
+  for (const auto& rule : rules_) {
+    for (auto& f : tokensFor(rule.spec, headers, target)) {
+      auto same = std::find_if(tokens.begin(), tokens.end(), [&](const Token& t) { return t.found.token == f.token && t.found.header == f.header; });
+      if (same == tokens.end()) same = tokens.insert(tokens.end(), Token{std::move(f), {}});
+      same->readers.push_back(&rule);
+    }
+  }
+  JwtCheck out;
+  if (tokens.empty()) return out;  // no token: no principal, and nothing to refuse
+  out.state = JwtCheck::State::kRefused;
+  struct Verified {
+    const Token* token;
+    const Rule* rule;
+    VerifiedJwt jwt;
+  };
+  std::vector<Verified> verified;
+  for (const auto& token : tokens) {
+    // The issuer is read before anything is verified, only to choose the rule.
+    std::string issuer = unverifiedIssuer(token.found.token);
+    auto reader = std::find_if(token.readers.begin(), token.readers.end(), [&](const Rule* r) { return r->spec.issuer() == issuer; });
+    if (reader == token.readers.end()) {
+      // A token that cannot be read says so first, as Envoy parses before it looks for the
+      // issuer's provider; with no keys, a readable one stops at the key lookup.
+      auto parsed = verifyJwt(token.found.token, JwtKeys{}, now);
+      bool readable = parsed || parsed.error().message == "Jwks doesn't have key to match kid or alg from Jwt";
+      out.failure = readable ? "Jwt issuer is not configured" : parsed.error().message;
+      return out;
+    }
+    const Rule& rule = **reader;
+    if (!rule.keys) {
+      spdlog::info("gateway: JWT of issuer {:?} refused: {}", issuer, rule.keysProblem);
+      out.failure = "Jwks remote fetch is failed";
+      return out;
+    }
+    auto jwt = verifyJwt(token.found.token, *rule.keys, now);
+    if (!jwt) {
+      out.failure = jwt.error().message;
+      return out;
+    }
+    if (!audienceAllowed(rule.spec, *jwt)) {
+      out.failure = "Audiences in Jwt are not allowed";
+      return out;
+    }
+    verified.push_back({&token, &rule, std::move(*jwt)});
+  }
+  // All verified: the headers each rule asks for, and the first token names the principal.
+  for (const auto& v : verified) {
+    if (!v.rule->spec.forward_original_token() && !v.token->found.header.empty()) headers.erase(v.token->found.header);
+    if (!v.rule->spec.output_payload_to_header().empty()) headers.set(v.rule->spec.output_payload_to_header(), v.jwt.payloadBase64Url);
+    for (const auto& c : v.rule->spec.output_claim_to_headers()) {
+      const auto* claim = v.jwt.claims.if_contains(c.claim());
+      if (claim == nullptr) continue;
+      if (auto text = claimText(*claim)) headers.set(c.header(), *text);
+    }
+  }
+  out.state = JwtCheck::State::kVerified;
+  out.jwt = std::move(verified.front().jwt);
+  return out;
+}
+
+}  // namespace weft::proxy
