@@ -24,22 +24,30 @@ std::optional<weft::v1::JwtAuthentication> compileRequestAuthentication(const mo
   if (at(spec, {"targetRef"}).is_object()) refs.push_back(at(spec, {"targetRef"}));
   for (const auto& ref : arrayAt(spec, {"targetRefs"})) refs.push_back(ref);
   if (!refs.empty()) {
-    // A Gateway API Gateway is its pods, which carry its name as a label (the waypoint's
-    // pods too, whose requests do not read it yet); other targets are waypoints'.
-    bool attached = false;
+    // A Gateway API Gateway: at a waypoint, its traffic (target_gateways); at an ingress
+    // Gateway, its pods, which carry its name as a label (one such selector fits). A
+    // Service: its traffic at its waypoint. Targets are in the policy's namespace.
+    out.clear_selector();
+    out.set_scope(weft::v1::Authorization::NAMESPACE);
     for (const auto& ref : refs) {
       std::string kind = stringAt(ref, {"kind"}), group = stringAt(ref, {"group"}), name = stringAt(ref, {"name"});
-      if (kind == "Gateway" && group == "gateway.networking.k8s.io" && !attached) {
-        out.set_scope(weft::v1::Authorization::WORKLOAD_SELECTOR);
-        out.clear_selector();
-        (*out.mutable_selector())[kWaypointGatewayNameLabel] = name;
-        attached = true;
-        continue;
+      if (kind == "Gateway" && group == "gateway.networking.k8s.io") {
+        out.add_target_gateways(policy.ns() + "/" + name);
+        if (out.selector().empty()) {
+          out.set_scope(weft::v1::Authorization::WORKLOAD_SELECTOR);
+          (*out.mutable_selector())[kWaypointGatewayNameLabel] = name;
+        } else {
+          notes.push_back(fmt::format("{}: targetRef Gateway {}: only the first Gateway's own requests are checked (its waypoint traffic is)",
+                                      policy.friendlyName(), name));
+        }
+      } else if (kind == "Service" && group.empty()) {
+        out.add_target_services(fmt::format("{}.{}.svc.cluster.local", name, policy.ns()));
+      } else {
+        notes.push_back(fmt::format("{}: targetRef {} {}/{} is not served (Service and Gateway are): that target is left out", policy.friendlyName(),
+                                    kind, group, name));
       }
-      notes.push_back(fmt::format("{}: targetRef {} {} is not served (one Gateway of gateway.networking.k8s.io is): that target is left out",
-                                  policy.friendlyName(), kind, name));
     }
-    if (!attached) return std::nullopt;
+    if (out.target_gateways().empty() && out.target_services().empty()) return std::nullopt;
   }
   for (const auto& rule : arrayAt(spec, {"jwtRules"})) {
     auto* r = out.add_rules();

@@ -2,9 +2,10 @@
 // RequestAuthentication compiled for weft-proxy (weft.v1.JwtAuthentication): its scope as
 // an AuthorizationPolicy's, and each jwtRule with its issuer, audiences, inline JWKS (or
 // the jwksUri, which the proxy does not fetch yet), token locations and header outputs.
-// A targetRef to a Gateway API Gateway selects its pods (label
-// gateway.networking.k8s.io/gateway-name); other targets (a Service at a waypoint, a second
-// Gateway) are left out with a note, and a policy left with no target is nullopt.
+// targetRefs, as for AuthorizationPolicy at waypoints: a Gateway API Gateway (its waypoint
+// traffic, and an ingress Gateway's own requests through its pods' gateway-name label) and
+// a core Service (its traffic at its waypoint); other targets are left out with a note, and
+// a policy left with no target is nullopt.
 
 #include <optional>
 #include <string>

@@ -55,22 +55,29 @@ spec:
   EXPECT_NE(notes[0].find("not fetched yet"), std::string::npos) << notes[0];
 }
 
-TEST(RequestAuthenticationCompiler, TargetRefsToAGatewaySelectItsPodsOthersAreNoted) {
+TEST(RequestAuthenticationCompiler, TargetRefsNameGatewaysAndServices) {
   std::vector<std::string> notes;
   auto gateway = compileRequestAuthentication(policy(R"(
 apiVersion: security.istio.io/v1
 kind: RequestAuthentication
 metadata: {name: jwt, namespace: web}
 spec:
-  targetRefs: [{kind: Gateway, group: gateway.networking.k8s.io, name: web-gateway}, {kind: Service, group: "", name: checkout}]
+  targetRefs:
+  - {kind: Gateway, group: gateway.networking.k8s.io, name: web-gateway}
+  - {kind: Service, group: "", name: checkout}
+  - {kind: ServiceEntry, group: networking.istio.io, name: payments}
   jwtRules: [{issuer: i, jwks: '{"keys":[]}'}]
 )"),
                                               "istio-system", notes);
   ASSERT_TRUE(gateway);
-  EXPECT_EQ(gateway->scope(), weft::v1::Authorization::WORKLOAD_SELECTOR);
+  EXPECT_EQ(gateway->scope(), weft::v1::Authorization::WORKLOAD_SELECTOR) << "the ingress Gateway's own pods";
   EXPECT_EQ(gateway->selector().at("gateway.networking.k8s.io/gateway-name"), "web-gateway");
+  ASSERT_EQ(gateway->target_gateways_size(), 1);
+  EXPECT_EQ(gateway->target_gateways(0), "web/web-gateway");
+  ASSERT_EQ(gateway->target_services_size(), 1);
+  EXPECT_EQ(gateway->target_services(0), "checkout.web.svc.cluster.local");
   ASSERT_EQ(notes.size(), 1u);
-  EXPECT_NE(notes[0].find("targetRef Service checkout"), std::string::npos) << notes[0];
+  EXPECT_NE(notes[0].find("targetRef ServiceEntry"), std::string::npos) << notes[0];
 
   notes.clear();
   auto serviceOnly = compileRequestAuthentication(policy(R"(
@@ -82,8 +89,21 @@ spec:
   jwtRules: [{issuer: i, jwks: '{"keys":[]}'}]
 )"),
                                                   "istio-system", notes);
-  EXPECT_FALSE(serviceOnly);
-  EXPECT_EQ(notes.size(), 1u);
+  ASSERT_TRUE(serviceOnly);
+  EXPECT_TRUE(serviceOnly->selector().empty());
+  EXPECT_EQ(serviceOnly->target_services(0), "checkout.shop.svc.cluster.local");
+  EXPECT_TRUE(notes.empty());
+
+  auto nothingServed = compileRequestAuthentication(policy(R"(
+apiVersion: security.istio.io/v1
+kind: RequestAuthentication
+metadata: {name: jwt, namespace: shop}
+spec:
+  targetRefs: [{kind: ServiceEntry, group: networking.istio.io, name: payments}]
+  jwtRules: [{issuer: i, jwks: '{"keys":[]}'}]
+)"),
+                                                    "istio-system", notes);
+  EXPECT_FALSE(nothingServed);
 
   auto meshWide = compileRequestAuthentication(policy(R"(
 apiVersion: security.istio.io/v1

@@ -571,8 +571,9 @@ asio::awaitable<GatewayServer::Outcome> GatewayServer::handle(Request request, u
   // RequestAuthentication (Envoy's jwt_authn runs before RBAC): a token that does not verify
   // is answered 401; a good one names the request principal and may edit the headers.
   JwtCheck jwt;
-  if (waypoint == nullptr && !config->authenticator().empty()) {
-    jwt = config->authenticator().check(request.base(), request.target(), std::chrono::system_clock::now());
+  const JwtAuthenticator& authenticator = waypoint != nullptr ? waypoint->authenticator : config->authenticator();
+  if (!authenticator.empty()) {
+    jwt = authenticator.check(request.base(), request.target(), std::chrono::system_clock::now());
     if (jwt.state == JwtCheck::State::kRefused) {
       outcome.response = localResponse(401, jwt.failure);
       std::string_view target = request.target();

@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <set>
 #include <iterator>
 #include <tuple>
 
@@ -388,6 +389,13 @@ Result<std::shared_ptr<const ProxyConfig>> ProxyConfig::build(const xds::HeldRes
     authentications.push_back(resource.jwt_authentication());
   }
   config->authenticator_ = JwtAuthenticator::forWorkload(authentications, podNamespace, podLabels, rootNamespace, config->skipped_);
+  std::set<std::string> targetProblems;  // one policy may reach many Services: said once
+  for (auto& target : waypointTargets) {
+    std::vector<std::string> problems;
+    target->authenticator = JwtAuthenticator::forWaypointTarget(authentications, target->gateway, target->service, problems);
+    targetProblems.insert(problems.begin(), problems.end());
+  }
+  config->skipped_.insert(config->skipped_.end(), targetProblems.begin(), targetProblems.end());
   for (auto& target : waypointTargets) target->authorizer = HttpAuthorizer::forWaypointTarget(policies, target->gateway, target->service);
   for (const auto& [name, resource] : of(kClusterType)) {
     if (!resource.has_cluster()) return makeError("{}: not a Cluster", name);

@@ -102,6 +102,7 @@ struct WaypointTarget {
   std::vector<CompiledVirtualHost> virtualHosts;
   std::vector<CompiledTcpRoute> tcpRoutes;
   HttpAuthorizer authorizer;  // the policies attached by targetRefs to the waypoint or the Service
+  JwtAuthenticator authenticator;  // the RequestAuthentications attached the same way
 };
 
 // What a request needs to be matched: the header lookup is the caller's (a Beast message in
@@ -147,7 +148,7 @@ class ProxyConfig : public std::enable_shared_from_this<ProxyConfig> {
   enum class AccessLog { kOff, kText, kJson };
   AccessLog accessLog() const { return accessLog_; }
   const HttpAuthorizer& authorizer() const { return authorizer_; }
-  // RequestAuthentication for the gateway's own pod (waypoints: not yet).
+  // RequestAuthentication for the gateway's own pod (a waypoint's are its targets').
   const JwtAuthenticator& authenticator() const { return authenticator_; }
   const std::vector<std::string>& skipped() const { return skipped_; }
   const weft::v1::Cluster* cluster(const std::string& name) const;

@@ -113,29 +113,45 @@ JwtAuthenticator JwtAuthenticator::forWorkload(const std::vector<weft::v1::JwtAu
                                                std::vector<std::string>& problems) {
   JwtAuthenticator out;
   for (const auto& policy : all) {
+    bool attached = !policy.target_gateways().empty() || !policy.target_services().empty();
+    // A policy attached by targetRefs reaches a pod only through a Gateway target's label
+    // selector (request_authentication_compiler.cc), and then in its own namespace only,
+    // even from the root namespace, whose selectors otherwise reach every namespace.
+    if (attached && (!policy.selector().contains(kGatewayNameLabel) || policy.namespace_() != ns)) continue;
     if (!xds::policyApplies(policy.scope(), policy.namespace_(), policy.selector(), ns, labels, rootNamespace)) continue;
-    // A selector on the Gateway-name label is a targetRef to a Gateway
-    // (request_authentication_compiler.cc): that Gateway is in the policy's namespace, even
-    // when it is the root namespace, whose selectors otherwise reach every namespace.
-    if (policy.selector().contains(kGatewayNameLabel) && policy.namespace_() != ns) continue;
-    for (const auto& spec : policy.rules()) {
-      Rule rule{spec, std::nullopt, ""};
-      if (!spec.jwks().empty()) {
-        auto keys = JwtKeys::parse(spec.jwks());
-        if (keys) {
-          rule.keys = std::move(*keys);
-        } else {
-          rule.keysProblem = keys.error().message;
-          problems.push_back(fmt::format("RequestAuthentication {}/{} issuer {:?}: {}: its tokens are refused", policy.namespace_(), policy.name(),
-                                         spec.issuer(), rule.keysProblem));
-        }
-      } else {
-        rule.keysProblem = "jwksUri is not fetched yet";
-      }
-      out.rules_.push_back(std::move(rule));
-    }
+    out.add(policy, problems);
   }
   return out;
+}
+
+JwtAuthenticator JwtAuthenticator::forWaypointTarget(const std::vector<weft::v1::JwtAuthentication>& all, const std::string& gateway,
+                                                     const std::string& serviceHost, std::vector<std::string>& problems) {
+  JwtAuthenticator out;
+  for (const auto& policy : all) {
+    bool toGateway = std::find(policy.target_gateways().begin(), policy.target_gateways().end(), gateway) != policy.target_gateways().end();
+    bool toService = std::find(policy.target_services().begin(), policy.target_services().end(), serviceHost) != policy.target_services().end();
+    if (toGateway || toService) out.add(policy, problems);
+  }
+  return out;
+}
+
+void JwtAuthenticator::add(const weft::v1::JwtAuthentication& policy, std::vector<std::string>& problems) {
+  for (const auto& spec : policy.rules()) {
+    Rule rule{spec, std::nullopt, ""};
+    if (!spec.jwks().empty()) {
+      auto keys = JwtKeys::parse(spec.jwks());
+      if (keys) {
+        rule.keys = std::move(*keys);
+      } else {
+        rule.keysProblem = keys.error().message;
+        problems.push_back(fmt::format("RequestAuthentication {}/{} issuer {:?}: {}: its tokens are refused", policy.namespace_(), policy.name(),
+                                       spec.issuer(), rule.keysProblem));
+      }
+    } else {
+      rule.keysProblem = "jwksUri is not fetched yet";
+    }
+    rules_.push_back(std::move(rule));
+  }
 }
 
 JwtCheck JwtAuthenticator::check(http::fields& headers, std::string_view target, std::chrono::system_clock::time_point now) const {

@@ -53,6 +53,10 @@ class JwtAuthenticator {
   static JwtAuthenticator forWorkload(const std::vector<weft::v1::JwtAuthentication>& all, const std::string& ns,
                                       const std::map<std::string, std::string>& labels, const std::string& rootNamespace,
                                       std::vector<std::string>& problems);
+  // At a waypoint, for traffic to the Service `serviceHost`: the policies attached by
+  // targetRefs to the waypoint's Gateway `gateway` ("<ns>/<name>") or to that Service.
+  static JwtAuthenticator forWaypointTarget(const std::vector<weft::v1::JwtAuthentication>& all, const std::string& gateway,
+                                            const std::string& serviceHost, std::vector<std::string>& problems);
 
   bool empty() const { return rules_.empty(); }
 
@@ -66,6 +70,8 @@ class JwtAuthenticator {
     std::optional<JwtKeys> keys;  // none: jwksUri, or an unreadable JWKS
     std::string keysProblem;
   };
+  void add(const weft::v1::JwtAuthentication& policy, std::vector<std::string>& problems);
+
   std::vector<Rule> rules_;
 };
 

@@ -160,6 +160,32 @@ TEST(RequestAuthentication, LocationsForwardingAndJwksUri) {
   EXPECT_EQ(check.failure, "Jwks remote fetch is failed");
 }
 
+// Attached by targetRefs: at a waypoint for its Gateway's or its Service's traffic; at a
+// pod only through a Gateway target's label, in the policy's own namespace.
+TEST(RequestAuthentication, TargetRefsReachWaypointsAndTheirGatewaysPodsOnly) {
+  TestSigner signer = TestSigner::rsa();
+  auto toService = policy("shop", signer);
+  toService.clear_selector();
+  toService.set_scope(weft::v1::Authorization::NAMESPACE);
+  toService.add_target_services("checkout.shop.svc.cluster.local");
+  auto toGateway = policy("istio-system", signer);
+  toGateway.set_name("gw");
+  toGateway.clear_selector();
+  (*toGateway.mutable_selector())[kGatewayNameLabel] = "waypoint";
+  toGateway.add_target_gateways("istio-system/waypoint");
+  std::vector<std::string> problems;
+  EXPECT_FALSE(JwtAuthenticator::forWaypointTarget({toService}, "shop/waypoint", "checkout.shop.svc.cluster.local", problems).empty());
+  EXPECT_TRUE(JwtAuthenticator::forWaypointTarget({toService}, "shop/waypoint", "cart.shop.svc.cluster.local", problems).empty());
+  EXPECT_FALSE(JwtAuthenticator::forWaypointTarget({toGateway}, "istio-system/waypoint", "any.shop.svc.cluster.local", problems).empty());
+  // Pods: never through a Service target; through a Gateway target in its namespace only.
+  EXPECT_TRUE(JwtAuthenticator::forWorkload({toService}, "shop", {{"app", "checkout"}}, "istio-system", problems).empty());
+  const std::map<std::string, std::string> waypointPod{{kGatewayNameLabel, "waypoint"}};
+  EXPECT_FALSE(JwtAuthenticator::forWorkload({toGateway}, "istio-system", waypointPod, "istio-system", problems).empty());
+  EXPECT_TRUE(JwtAuthenticator::forWorkload({toGateway}, "shop", waypointPod, "istio-system", problems).empty())
+      << "a root-namespace targetRef is not a mesh-wide selector";
+  EXPECT_TRUE(problems.empty());
+}
+
 TEST(RequestAuthentication, ScopeLikeAuthorizationPolicyAndUnreadableKeysReported) {
   TestSigner signer = TestSigner::rsa();
   auto elsewhere = policy("team-a", signer);  // a selector in another namespace: not this pod's

@@ -15,6 +15,8 @@
 #include <chrono>
 #include <memory>
 #include <sys/socket.h>
+#include <openssl/bio.h>
+#include <openssl/ssl.h>
 #include <boost/asio/buffer.hpp>
 #include <boost/asio/redirect_error.hpp>
 #include <boost/asio/ssl/error.hpp>
@@ -31,9 +33,21 @@ class TlsRelaySide {
 
   explicit TlsRelaySide(Stream& stream) : stream_(stream) {}
 
+  // One TLS record per read is what OpenSSL gives; a client that writes small pieces sends
+  // small records, and relaying each alone costs the upstream a system call apiece. So the
+  // records already received (decrypted but unread, or still in the engine's buffer) are
+  // taken too, up to `into`'s size: those reads complete without touching the socket.
   boost::asio::awaitable<size_t> readSome(boost::asio::mutable_buffer into, boost::system::error_code& ec) {
     size_t n = co_await stream_.async_read_some(into, boost::asio::redirect_error(boost::asio::use_awaitable, ec));
     if (ec == boost::asio::ssl::error::stream_truncated) ec = boost::asio::error::eof;
+    SSL* ssl = stream_.native_handle();
+    while (!ec && n < into.size() && (SSL_pending(ssl) > 0 || wholeRecordBuffered(ssl))) {
+      boost::system::error_code more;
+      size_t got = co_await stream_.async_read_some(into + n, boost::asio::redirect_error(boost::asio::use_awaitable, more));
+      n += got;
+      // What was read is relayed first; an end or an error shows on the next read.
+      if (more || got == 0) break;
+    }
     co_return n;
   }
 
@@ -62,6 +76,17 @@ class TlsRelaySide {
     *finished = true;
     deadline.cancel();
     stopReceiving();
+  }
+
+  // Whether the engine's BIO holds a whole TLS record, so reading it cannot wait on the
+  // client (a record cut short would: the rest may be slow to come). Conservative: a record
+  // wrapped around the pair's ring buffer counts as not whole.
+  static bool wholeRecordBuffered(SSL* ssl) {
+    char* data = nullptr;
+    int available = BIO_nread0(SSL_get_rbio(ssl), &data);
+    if (available < 5 || data == nullptr) return false;
+    size_t length = (static_cast<size_t>(static_cast<unsigned char>(data[3])) << 8) | static_cast<unsigned char>(data[4]);
+    return static_cast<size_t>(available) >= 5 + length;
   }
 
   void stopReceiving() {

@@ -15,6 +15,7 @@
 #include "hbone/hbone_client.h"
 #include "hbone/test_support.h"
 #include "proxy/gateway_server.h"
+#include "proxy/jwt_test_support.h"
 #include "proxy/ztunnel_stand_in.h"
 #include "proxy/h2_downstream.h"
 #include "proxy/waypoint_listener.h"
@@ -170,6 +171,7 @@ class WaypointTest : public ::testing::Test {
       auto& resource = held[kHttpAuthorizationType][p.namespace_() + "/" + p.name()];
       *resource.mutable_http_authorization() = std::move(p);
     }
+    for (const auto& a : authentications_) *held[kJwtAuthenticationType][a.namespace_() + "/" + a.name()].mutable_jwt_authentication() = a;
     auto config = ProxyConfig::build(held, {{"gateway.networking.k8s.io/gateway-name", "waypoint"}}, nullptr, "shop");
     ASSERT_TRUE(config) << config.error().message;
     ASSERT_EQ((*config)->waypointTargetCount(), 1u);
@@ -262,6 +264,7 @@ class WaypointTest : public ::testing::Test {
     return options;
   }
 
+  std::vector<weft::v1::JwtAuthentication> authentications_;  // configure() adds them
   static TestMesh* mesh_;
   asio::io_context io_;
   testing::StandInZtunnel ztunnel_{io_};
@@ -462,6 +465,29 @@ TEST_F(WaypointTest, WithoutItsCertificateNoHttp2GoesToMeshEndpoints) {
   EXPECT_EQ(answer.status, 503u);
   EXPECT_EQ(answer.body, "upstream connect error or disconnect/reset before headers. reset reason: connection failure");
   EXPECT_TRUE(ztunnel_.seen().empty());
+}
+
+// A RequestAuthentication attached to the Service by targetRefs checks tokens at its
+// waypoint, as in Istio's ambient mode.
+TEST_F(WaypointTest, ARequestAuthenticationOnTheServiceChecksTokensAtTheWaypoint) {
+  testing::TestSigner signer = testing::TestSigner::rsa();
+  weft::v1::JwtAuthentication authn;
+  authn.set_name("jwt");
+  authn.set_namespace_("shop");
+  authn.set_scope(weft::v1::Authorization::NAMESPACE);
+  authn.add_target_services("hb.shop.svc.cluster.local");
+  auto* rule = authn.add_rules();
+  rule->set_issuer("https://issuer.example");
+  rule->set_jwks(signer.jwks("k"));
+  authentications_.push_back(authn);
+  configure();
+  auto later = std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch()).count() + 600;
+  std::string claims = fmt::format(R"({{"iss":"https://issuer.example","sub":"alice","exp":{}}})", later);
+  EXPECT_EQ(run({}).status, 200u) << "no token: nothing to refuse";
+  Answer forged = run({{"Authorization", "Bearer " + testing::TestSigner::rsa().sign("RS256", claims, "k")}});
+  EXPECT_EQ(forged.status, 401u);
+  EXPECT_EQ(forged.body, "Jwt verification fails");
+  EXPECT_EQ(run({{"Authorization", "Bearer " + signer.sign("RS256", claims, "k")}}).status, 200u);
 }
 
 }  // namespace
