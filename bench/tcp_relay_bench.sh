@@ -1,13 +1,20 @@
 #!/usr/bin/env bash
 # The gateway's TCP relay (a Gateway server with protocol TCP and a VirtualService tcp[]
 # route, what TLS passthrough also runs on) against haproxy in `mode tcp` (`nbthread 1`) and
-# the direct path, in the same run on one local cluster:
+# the direct path, then the same relay behind TLS termination (a server with protocol TLS,
+# mode SIMPLE) against stunnel and haproxy terminating with the same certificate, in the
+# same run on one local cluster:
 #
 #   backend - iperf3 -s in a Deployment in namespace "bench" (not in the mesh), port 5201;
 #   weft    - the walkthrough's global-ingress gateway pod, Gateway server 5201/TCP routed by
-#             a VirtualService tcp[] rule to the backend's Service;
+#             a VirtualService tcp[] rule to the backend's Service; 5443/TLS SIMPLE the same;
 #   haproxy - in the gateway pod's network namespace on 5202, straight to the backend pod;
+#             5445 with `bind ... ssl`;
+#   stunnel - in the gateway pod's network namespace on 5444 (TLS only), to the backend pod;
 #   direct  - iperf3 -c to the backend pod, no proxy (the ceiling).
+# The TLS client is a stunnel in client mode in the client pod's namespace (iperf3 has no
+# TLS), one local port per terminating proxy; it runs on CPU 0 with iperf3, so the TLS rows'
+# throughput is bounded by the client side: compare their CPU per GiB.
 # Two loads from a client pod's namespace, each after a 1 s warm-up:
 #   bulk:   iperf3 -t 5, one stream (the default 128 KiB writes): Gbit/s at the receiver;
 #   small:  iperf3 -t 5 -P 8 -l 1K, eight streams of 1 KiB writes: many small reads and
@@ -26,8 +33,10 @@ unset WEFT_CLUSTER WEFT_STORE
 name="tcb$$"
 work=$(mktemp -d /tmp/weft-tcpbench-work.XXXXXX)
 haproxy_pid=
+stunnel_pid=
+client_stunnel_pid=
 cleanup() {
-  [ -z "$haproxy_pid" ] || kill "$haproxy_pid" 2>/dev/null || true
+  for pid in "$haproxy_pid" "$stunnel_pid" "$client_stunnel_pid"; do [ -z "$pid" ] || kill "$pid" 2>/dev/null || true; done
   "$weft" cluster delete --name "$name" >/dev/null 2>&1 || true
   rm -rf "$WEFT_HOME" "$work"
 }
@@ -41,6 +50,12 @@ source "$here/lib.sh"
 "$weft" install -y -f "$samples/walkthrough/istio-operator.yaml" --revision prod >/dev/null
 "$weft" install -y -f "$samples/walkthrough/global-ingress.yaml" --revision prod >/dev/null
 "$weft" create namespace bench >/dev/null
+# One certificate for every terminating proxy (RSA 2048, TLS 1.3 with the library's default
+# AES-256-GCM everywhere: the same OpenSSL does the bulk work in all three).
+openssl req -x509 -sha256 -nodes -days 1 -newkey rsa:2048 -subj '/CN=bench.example.com' -addext 'subjectAltName=DNS:bench.example.com' \
+  -keyout tls.key -out tls.crt 2>/dev/null
+cat tls.crt tls.key >tls.pem
+"$weft" create -n istio-system secret tls bench-tls --key=tls.key --cert=tls.crt >/dev/null
 cat <<YAML | "$weft" apply -n bench -f - >/dev/null
 apiVersion: v1
 kind: Service
@@ -84,6 +99,9 @@ spec:
   servers:
   - port: {number: 5201, name: tcp, protocol: TCP}
     hosts: ["*"]
+  - port: {number: 5443, name: tls, protocol: TLS}
+    tls: {mode: SIMPLE, credentialName: bench-tls}
+    hosts: ["*"]
 ---
 apiVersion: networking.istio.io/v1
 kind: VirtualService
@@ -126,12 +144,49 @@ defaults
 frontend bench
   bind 0.0.0.0:5202
   default_backend backend
+frontend bench-tls
+  bind 0.0.0.0:5445 ssl crt $work/tls.pem
+  default_backend backend
 backend backend
   server b1 $backend_ip:5201
 CONF
 ip netns exec "$gw_ns" taskset -c 1 haproxy -db -f haproxy.cfg >haproxy.log 2>&1 &
 haproxy_pid=$!
 wait_until 10 reachable "$gw_ip" 5202 || die "haproxy does not relay 5202: $(cat haproxy.log)"
+
+cat >stunnel.conf <<CONF
+foreground = yes
+pid =
+debug = 3
+[bench]
+accept = 0.0.0.0:5444
+connect = $backend_ip:5201
+cert = $work/tls.crt
+key = $work/tls.key
+CONF
+ip netns exec "$gw_ns" taskset -c 1 stunnel stunnel.conf >stunnel.log 2>&1 &
+stunnel_pid=$!
+cat >client-stunnel.conf <<CONF
+foreground = yes
+pid =
+debug = 3
+client = yes
+sni = bench.example.com
+[weft]
+accept = 127.0.0.1:6443
+connect = $gw_ip:5443
+[stunnel]
+accept = 127.0.0.1:6444
+connect = $gw_ip:5444
+[haproxy]
+accept = 127.0.0.1:6445
+connect = $gw_ip:5445
+CONF
+ip netns exec "$client_ns" taskset -c 0 stunnel client-stunnel.conf >client-stunnel.log 2>&1 &
+client_stunnel_pid=$!
+for port in 6443 6444 6445; do
+  wait_until 30 reachable 127.0.0.1 "$port" || die "no TLS relay through 127.0.0.1:$port: $(cat stunnel.log client-stunnel.log haproxy.log)"
+done
 
 ticks=$(getconf CLK_TCK)
 proxy_ticks() { if [ -z "$1" ]; then echo 0; else cpu_ticks "$1"; fi; }  # PID or "" (the direct path)
@@ -151,6 +206,9 @@ for load in bulk small; do
   measure direct "$backend_ip" 5201 "" "$load"
   measure weft "$gw_ip" 5201 "$weft_pid" "$load"
   measure haproxy "$gw_ip" 5202 "$haproxy_pid" "$load"
+  measure weft-tls 127.0.0.1 6443 "$weft_pid" "$load"
+  measure stunnel-tls 127.0.0.1 6444 "$stunnel_pid" "$load"
+  measure haproxy-tls 127.0.0.1 6445 "$haproxy_pid" "$load"
 done
 
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b > 0) printf "%.2f", a / b; else print "-" }'; }
@@ -164,3 +222,14 @@ echo "| haproxy $(haproxy -v | awk 'NR==1 {print $3}') mode tcp, nbthread 1 | ${
 echo
 echo "weft/haproxy: bulk $(ratio "${gbps[weft.bulk]}" "${gbps[haproxy.bulk]}")x throughput, $(ratio "${cpu[weft.bulk]}" "${cpu[haproxy.bulk]}")x CPU/GiB;" \
   "small writes $(ratio "${gbps[weft.small]}" "${gbps[haproxy.small]}")x throughput, $(ratio "${cpu[weft.small]}" "${cpu[haproxy.small]}")x CPU/GiB"
+echo
+echo "TLS terminated, then relayed (the client's TLS is a stunnel on CPU 0, beside iperf3):"
+echo
+echo "| terminating proxy | bulk Gbit/s | bulk CPU s/GiB | 8 streams of 1 KiB writes, Gbit/s | CPU s/GiB |"
+echo "|---|---|---|---|---|"
+echo "| weft-proxy TLS SIMPLE + tcp[] (1 io thread) | ${gbps[weft-tls.bulk]} | ${cpu[weft-tls.bulk]} | ${gbps[weft-tls.small]} | ${cpu[weft-tls.small]} |"
+echo "| stunnel $(stunnel -version 2>&1 | awk 'NR==1 {print $2}') | ${gbps[stunnel-tls.bulk]} | ${cpu[stunnel-tls.bulk]} | ${gbps[stunnel-tls.small]} | ${cpu[stunnel-tls.small]} |"
+echo "| haproxy \`bind ... ssl\`, nbthread 1 | ${gbps[haproxy-tls.bulk]} | ${cpu[haproxy-tls.bulk]} | ${gbps[haproxy-tls.small]} | ${cpu[haproxy-tls.small]} |"
+echo
+echo "TLS: weft/stunnel $(ratio "${cpu[weft-tls.bulk]}" "${cpu[stunnel-tls.bulk]}")x bulk CPU/GiB, $(ratio "${cpu[weft-tls.small]}" "${cpu[stunnel-tls.small]}")x small;" \
+  "weft/haproxy $(ratio "${cpu[weft-tls.bulk]}" "${cpu[haproxy-tls.bulk]}")x bulk CPU/GiB, $(ratio "${cpu[weft-tls.small]}" "${cpu[haproxy-tls.small]}")x small"
