@@ -4,7 +4,6 @@
 
 #include "base/ascii.h"
 #include "control/policy_scope.h"
-#include "control/waypoint_view.h"
 #include "model/json_access.h"
 
 namespace weft::control {
@@ -24,22 +23,15 @@ std::optional<weft::v1::JwtAuthentication> compileRequestAuthentication(const mo
   if (at(spec, {"targetRef"}).is_object()) refs.push_back(at(spec, {"targetRef"}));
   for (const auto& ref : arrayAt(spec, {"targetRefs"})) refs.push_back(ref);
   if (!refs.empty()) {
-    // A Gateway API Gateway: at a waypoint, its traffic (target_gateways); at an ingress
-    // Gateway, its pods, which carry its name as a label (one such selector fits). A
-    // Service: its traffic at its waypoint. Targets are in the policy's namespace.
+    // A Gateway API Gateway: its traffic at a waypoint, and an ingress Gateway's own
+    // requests (its pods carry its name). A Service: its traffic at its waypoint. Targets
+    // are in the policy's namespace.
     out.clear_selector();
     out.set_scope(weft::v1::Authorization::NAMESPACE);
     for (const auto& ref : refs) {
       std::string kind = stringAt(ref, {"kind"}), group = stringAt(ref, {"group"}), name = stringAt(ref, {"name"});
       if (kind == "Gateway" && group == "gateway.networking.k8s.io") {
         out.add_target_gateways(policy.ns() + "/" + name);
-        if (out.selector().empty()) {
-          out.set_scope(weft::v1::Authorization::WORKLOAD_SELECTOR);
-          (*out.mutable_selector())[kWaypointGatewayNameLabel] = name;
-        } else {
-          notes.push_back(fmt::format("{}: targetRef Gateway {}: only the first Gateway's own requests are checked (its waypoint traffic is)",
-                                      policy.friendlyName(), name));
-        }
       } else if (kind == "Service" && group.empty()) {
         out.add_target_services(fmt::format("{}.{}.svc.cluster.local", name, policy.ns()));
       } else {

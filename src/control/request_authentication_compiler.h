@@ -3,9 +3,9 @@
 // an AuthorizationPolicy's, and each jwtRule with its issuer, audiences, inline JWKS (or
 // the jwksUri, which the proxy does not fetch yet), token locations and header outputs.
 // targetRefs, as for AuthorizationPolicy at waypoints: a Gateway API Gateway (its waypoint
-// traffic, and an ingress Gateway's own requests through its pods' gateway-name label) and
-// a core Service (its traffic at its waypoint); other targets are left out with a note, and
-// a policy left with no target is nullopt.
+// traffic, and an ingress Gateway's own requests) and a core Service (its traffic at its
+// waypoint); other targets are left out with a note, and a policy left with no target is
+// nullopt.
 
 #include <optional>
 #include <string>

@@ -112,12 +112,17 @@ JwtAuthenticator JwtAuthenticator::forWorkload(const std::vector<weft::v1::JwtAu
                                                const std::map<std::string, std::string>& labels, const std::string& rootNamespace,
                                                std::vector<std::string>& problems) {
   JwtAuthenticator out;
+  auto gatewayName = labels.find(kGatewayNameLabel);
+  const std::string ownGateway = gatewayName == labels.end() ? "" : ns + "/" + gatewayName->second;
   for (const auto& policy : all) {
     bool attached = !policy.target_gateways().empty() || !policy.target_services().empty();
-    // A policy attached by targetRefs reaches a pod only through a Gateway target's label
-    // selector (request_authentication_compiler.cc), and then in its own namespace only,
-    // even from the root namespace, whose selectors otherwise reach every namespace.
-    if (attached && (!policy.selector().contains(kGatewayNameLabel) || policy.namespace_() != ns)) continue;
+    if (attached) {
+      // Attached by targetRefs: a pod of one of its Gateways (a Gateway API Gateway's pods
+      // carry its name) checks its own requests with it; Service targets are waypoints'.
+      const auto& gateways = policy.target_gateways();
+      if (!ownGateway.empty() && std::find(gateways.begin(), gateways.end(), ownGateway) != gateways.end()) out.add(policy, problems);
+      continue;
+    }
     if (!xds::policyApplies(policy.scope(), policy.namespace_(), policy.selector(), ns, labels, rootNamespace)) continue;
     out.add(policy, problems);
   }

@@ -171,7 +171,8 @@ TEST(RequestAuthentication, TargetRefsReachWaypointsAndTheirGatewaysPodsOnly) {
   auto toGateway = policy("istio-system", signer);
   toGateway.set_name("gw");
   toGateway.clear_selector();
-  (*toGateway.mutable_selector())[kGatewayNameLabel] = "waypoint";
+  toGateway.set_scope(weft::v1::Authorization::NAMESPACE);
+  toGateway.add_target_gateways("istio-system/other");
   toGateway.add_target_gateways("istio-system/waypoint");
   std::vector<std::string> problems;
   EXPECT_FALSE(JwtAuthenticator::forWaypointTarget({toService}, "shop/waypoint", "checkout.shop.svc.cluster.local", problems).empty());

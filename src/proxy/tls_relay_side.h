@@ -15,7 +15,7 @@
 #include <chrono>
 #include <memory>
 #include <sys/socket.h>
-#include <openssl/bio.h>
+#include <openssl/err.h>
 #include <openssl/ssl.h>
 #include <boost/asio/buffer.hpp>
 #include <boost/asio/redirect_error.hpp>
@@ -35,13 +35,13 @@ class TlsRelaySide {
 
   // One TLS record per read is what OpenSSL gives; a client that writes small pieces sends
   // small records, and relaying each alone costs the upstream a system call apiece. So the
-  // records already received (decrypted but unread, or still in the engine's buffer) are
-  // taken too, up to `into`'s size: those reads complete without touching the socket.
+  // application data already received is taken too, up to `into`'s size: those reads
+  // complete without touching the socket.
   boost::asio::awaitable<size_t> readSome(boost::asio::mutable_buffer into, boost::system::error_code& ec) {
     size_t n = co_await stream_.async_read_some(into, boost::asio::redirect_error(boost::asio::use_awaitable, ec));
     if (ec == boost::asio::ssl::error::stream_truncated) ec = boost::asio::error::eof;
     SSL* ssl = stream_.native_handle();
-    while (!ec && n < into.size() && (SSL_pending(ssl) > 0 || wholeRecordBuffered(ssl))) {
+    while (!ec && n < into.size() && dataBuffered(ssl)) {
       boost::system::error_code more;
       size_t got = co_await stream_.async_read_some(into + n, boost::asio::redirect_error(boost::asio::use_awaitable, more));
       n += got;
@@ -78,15 +78,19 @@ class TlsRelaySide {
     stopReceiving();
   }
 
-  // Whether the engine's BIO holds a whole TLS record, so reading it cannot wait on the
-  // client (a record cut short would: the rest may be slow to come). Conservative: a record
-  // wrapped around the pair's ring buffer counts as not whole.
-  static bool wholeRecordBuffered(SSL* ssl) {
-    char* data = nullptr;
-    int available = BIO_nread0(SSL_get_rbio(ssl), &data);
-    if (available < 5 || data == nullptr) return false;
-    size_t length = (static_cast<size_t>(static_cast<unsigned char>(data[3])) << 8) | static_cast<unsigned char>(data[4]);
-    return static_cast<size_t>(available) >= 5 + length;
+  // Whether application data can be read now without waiting on the client. A peek
+  // processes the records the engine's memory BIO holds (it never blocks); a record that
+  // carries no data (a KeyUpdate, an alert) or one cut short leaves nothing pending, and
+  // then the bytes already read go on at once. A KeyUpdate's answer the peek wrote waits in
+  // the BIO for the engine's next operation to send it.
+  static bool dataBuffered(SSL* ssl) {
+    if (SSL_pending(ssl) > 0) return true;
+    ERR_clear_error();
+    unsigned char byte;
+    size_t peeked = 0;
+    bool any = SSL_peek_ex(ssl, &byte, 1, &peeked) == 1 && SSL_pending(ssl) > 0;
+    ERR_clear_error();  // a want-read or an end is the next read's to report
+    return any;
   }
 
   void stopReceiving() {
