@@ -228,7 +228,7 @@ echo
 echo "| terminating proxy | bulk Gbit/s | bulk CPU s/GiB | 8 streams of 1 KiB writes, Gbit/s | CPU s/GiB |"
 echo "|---|---|---|---|---|"
 echo "| weft-proxy TLS SIMPLE + tcp[] (1 io thread) | ${gbps[weft-tls.bulk]} | ${cpu[weft-tls.bulk]} | ${gbps[weft-tls.small]} | ${cpu[weft-tls.small]} |"
-echo "| stunnel $(stunnel -version 2>&1 | awk 'NR==1 {print $2}') | ${gbps[stunnel-tls.bulk]} | ${cpu[stunnel-tls.bulk]} | ${gbps[stunnel-tls.small]} | ${cpu[stunnel-tls.small]} |"
+echo "| stunnel $(stunnel -version 2>&1 | awk '/^stunnel / {print $2; exit}') | ${gbps[stunnel-tls.bulk]} | ${cpu[stunnel-tls.bulk]} | ${gbps[stunnel-tls.small]} | ${cpu[stunnel-tls.small]} |"
 echo "| haproxy \`bind ... ssl\`, nbthread 1 | ${gbps[haproxy-tls.bulk]} | ${cpu[haproxy-tls.bulk]} | ${gbps[haproxy-tls.small]} | ${cpu[haproxy-tls.small]} |"
 echo
 echo "TLS: weft/stunnel $(ratio "${cpu[weft-tls.bulk]}" "${cpu[stunnel-tls.bulk]}")x bulk CPU/GiB, $(ratio "${cpu[weft-tls.small]}" "${cpu[stunnel-tls.small]}")x small;" \
