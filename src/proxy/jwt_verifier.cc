@@ -188,60 +188,75 @@ Result<JwtKeys> JwtKeys::parse(std::string_view jwks) {
   return out;
 }
 
-Result<VerifiedJwt> verifyJwt(std::string_view token, const JwtKeys& keys, std::chrono::system_clock::time_point now) {
+std::string ParsedJwt::issuer() const { return stringField(claims, "iss"); }
+
+Result<ParsedJwt> parseJwt(std::string_view token) {
   auto firstDot = token.find('.');
   auto secondDot = firstDot == std::string_view::npos ? firstDot : token.find('.', firstDot + 1);
   if (secondDot == std::string_view::npos || token.find('.', secondDot + 1) != std::string_view::npos) {
     return makeError("Jwt is not in the form of Header.Payload.Signature with two dots and 3 sections");
   }
-  std::string_view headerPart = token.substr(0, firstDot);
-  std::string_view payloadPart = token.substr(firstDot + 1, secondDot - firstDot - 1);
-  std::string_view signaturePart = token.substr(secondDot + 1);
-  auto headerJson = base64UrlDecode(headerPart);
+  ParsedJwt out;
+  out.signedPart = token.substr(0, secondDot);
+  out.payloadPart = token.substr(firstDot + 1, secondDot - firstDot - 1);
+  auto headerJson = base64UrlDecode(token.substr(0, firstDot));
   if (!headerJson) return makeError("Jwt header is an invalid Base64url encoded");
   auto header = jsonObject(*headerJson);
   if (!header) return makeError("Jwt header is an invalid JSON");
-  std::string algName = stringField(*header, "alg");
-  if (algName.empty()) return makeError("Jwt header [alg] field is required and must be a string");
-  auto alg = algorithmNamed(algName);
-  if (!alg) return makeError("Jwt header [alg] is not supported");
-  auto payloadJson = base64UrlDecode(payloadPart);
+  out.algorithm = stringField(*header, "alg");
+  if (out.algorithm.empty()) return makeError("Jwt header [alg] field is required and must be a string");
+  if (!algorithmNamed(out.algorithm)) return makeError("Jwt header [alg] is not supported");
+  out.kid = stringField(*header, "kid");
+  auto payloadJson = base64UrlDecode(out.payloadPart);
   if (!payloadJson) return makeError("Jwt payload is an invalid Base64url encoded");
   auto claims = jsonObject(*payloadJson);
   if (!claims) return makeError("Jwt payload is an invalid JSON");
-  auto signature = base64UrlDecode(signaturePart);
+  out.claims = std::move(*claims);
+  auto signature = base64UrlDecode(token.substr(secondDot + 1));
   if (!signature || signature->empty()) return makeError("Jwt signature is an invalid Base64url encoded");
+  out.signature = std::move(*signature);
+  return out;
+}
 
+Result<VerifiedJwt> verifyJwt(std::string_view token, const JwtKeys& keys, std::chrono::system_clock::time_point now) {
+  auto parsed = parseJwt(token);
+  if (!parsed) return parsed.error();
+  return verifyJwt(std::move(*parsed), keys, now);
+}
+
+Result<VerifiedJwt> verifyJwt(ParsedJwt parsed, const JwtKeys& keys, std::chrono::system_clock::time_point now) {
+  auto alg = algorithmNamed(parsed.algorithm);
+  if (!alg) return makeError("Jwt header [alg] is not supported");
   // The signature first: nothing in an unverified payload is believed.
-  std::string kid = stringField(*header, "kid");
-  std::string_view signedPart = token.substr(0, secondDot);
   bool anyKey = false, verified = false;
   for (const auto& key : keys.keys()) {
     // A kid on both sides must agree; a key without one is tried for any token (Envoy).
-    if (key.kty != alg->kty || (!key.alg.empty() && key.alg != alg->name) || (!kid.empty() && !key.kid.empty() && key.kid != kid)) continue;
+    if (key.kty != alg->kty || (!key.alg.empty() && key.alg != alg->name) || (!parsed.kid.empty() && !key.kid.empty() && key.kid != parsed.kid)) {
+      continue;
+    }
     if (!alg->curve.empty() && key.curve != alg->curve) continue;
     anyKey = true;
-    if (signatureHolds(*alg, key.publicKey.get(), signedPart, *signature)) {
+    if (signatureHolds(*alg, key.publicKey.get(), parsed.signedPart, parsed.signature)) {
       verified = true;
       break;
     }
   }
   if (!anyKey) return makeError("Jwks doesn't have key to match kid or alg from Jwt");
   if (!verified) return makeError("Jwt verification fails");
-
+  const boost::json::object& claims = parsed.claims;
   auto seconds = std::chrono::duration_cast<std::chrono::seconds>(now.time_since_epoch()).count();
-  auto expires = numericDate(*claims, "exp");
-  auto notBefore = numericDate(*claims, "nbf");
+  auto expires = numericDate(claims, "exp");
+  auto notBefore = numericDate(claims, "nbf");
   if (!expires) return expires.error();
   if (!notBefore) return notBefore.error();
   if (*expires && seconds - kJwtClockSkew.count() > **expires) return makeError("Jwt is expired");
   if (*notBefore && **notBefore - kJwtClockSkew.count() > seconds) return makeError("Jwt not yet valid");
 
   VerifiedJwt out;
-  out.issuer = stringField(*claims, "iss");
-  out.subject = stringField(*claims, "sub");
-  out.presenter = stringField(*claims, "azp");
-  if (const auto* aud = claims->if_contains("aud")) {
+  out.issuer = stringField(claims, "iss");
+  out.subject = stringField(claims, "sub");
+  out.presenter = stringField(claims, "azp");
+  if (const auto* aud = claims.if_contains("aud")) {
     if (aud->is_string()) out.audiences.emplace_back(aud->get_string());
     if (aud->is_array()) {
       for (const auto& a : aud->get_array()) {
@@ -249,20 +264,9 @@ Result<VerifiedJwt> verifyJwt(std::string_view token, const JwtKeys& keys, std::
       }
     }
   }
-  out.claims = std::move(*claims);
-  out.payloadBase64Url = std::string(payloadPart);
+  out.claims = std::move(parsed.claims);
+  out.payloadBase64Url = std::string(parsed.payloadPart);
   return out;
-}
-
-std::string unverifiedIssuer(std::string_view token) {
-  auto firstDot = token.find('.');
-  if (firstDot == std::string_view::npos) return "";
-  auto secondDot = token.find('.', firstDot + 1);
-  if (secondDot == std::string_view::npos) return "";
-  auto payload = base64UrlDecode(token.substr(firstDot + 1, secondDot - firstDot - 1));
-  if (!payload) return "";
-  auto claims = jsonObject(*payload);
-  return claims ? stringField(*claims, "iss") : "";
 }
 
 }  // namespace weft::proxy

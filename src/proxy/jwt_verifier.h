@@ -8,7 +8,8 @@
 // (ECDSA on P-256/384/521, the signature being r||s). "none" and HMAC are refused: a
 // RequestAuthentication names public keys only. A token with a `kid` is checked with the
 // keys of that kid; without, with every key of the algorithm's type. `exp` and `nbf` allow
-// Envoy's 60 s of clock skew.
+// Envoy's 60 s of clock skew. A token is parsed once (parseJwt), its issuer read only to
+// pick the keys, then verified (verifyJwt).
 
 #include <openssl/evp.h>
 
@@ -55,12 +56,21 @@ struct VerifiedJwt {
 
 inline constexpr std::chrono::seconds kJwtClockSkew{60};
 
-// The error's message is Envoy's text for the failure ("Jwt is expired", "Jwt verification
-// fails", ...).
-Result<VerifiedJwt> verifyJwt(std::string_view token, const JwtKeys& keys, std::chrono::system_clock::time_point now);
+// A token taken apart, nothing in it believed yet: its issuer only picks the keys that
+// check it.
+struct ParsedJwt {
+  std::string_view signedPart;  // header.payload, as sent (views into the token)
+  std::string_view payloadPart;
+  std::string algorithm, kid;
+  std::string signature;
+  boost::json::object claims;
+  std::string issuer() const;
+};
 
-// The issuer a token claims, read without verifying anything (to pick the rule that checks
-// it); empty when the token cannot be read.
-std::string unverifiedIssuer(std::string_view token);
+// The error messages are Envoy's texts for the failure ("Jwt is not in the form of ...",
+// "Jwt is expired", "Jwt verification fails", ...).
+Result<ParsedJwt> parseJwt(std::string_view token);
+Result<VerifiedJwt> verifyJwt(ParsedJwt parsed, const JwtKeys& keys, std::chrono::system_clock::time_point now);
+Result<VerifiedJwt> verifyJwt(std::string_view token, const JwtKeys& keys, std::chrono::system_clock::time_point now);
 
 }  // namespace weft::proxy

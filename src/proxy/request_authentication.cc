@@ -190,15 +190,17 @@ JwtCheck JwtAuthenticator::check(http::fields& headers, std::string_view target,
   };
   std::vector<Verified> verified;
   for (const auto& token : tokens) {
-    // The issuer is read before anything is verified, only to choose the rule.
-    std::string issuer = unverifiedIssuer(token.found.token);
+    // A token that cannot be read says so first, as Envoy parses before it looks for the
+    // issuer's provider; its issuer, believed in nothing else, only chooses the rule.
+    auto parsed = parseJwt(token.found.token);
+    if (!parsed) {
+      out.failure = parsed.error().message;
+      return out;
+    }
+    std::string issuer = parsed->issuer();
     auto reader = std::find_if(token.readers.begin(), token.readers.end(), [&](const Rule* r) { return r->spec.issuer() == issuer; });
     if (reader == token.readers.end()) {
-      // A token that cannot be read says so first, as Envoy parses before it looks for the
-      // issuer's provider; with no keys, a readable one stops at the key lookup.
-      auto parsed = verifyJwt(token.found.token, JwtKeys{}, now);
-      bool readable = parsed || parsed.error().message == "Jwks doesn't have key to match kid or alg from Jwt";
-      out.failure = readable ? "Jwt issuer is not configured" : parsed.error().message;
+      out.failure = "Jwt issuer is not configured";
       return out;
     }
     const Rule& rule = **reader;
@@ -207,7 +209,7 @@ JwtCheck JwtAuthenticator::check(http::fields& headers, std::string_view target,
       out.failure = "Jwks remote fetch is failed";
       return out;
     }
-    auto jwt = verifyJwt(token.found.token, *rule.keys, now);
+    auto jwt = verifyJwt(std::move(*parsed), *rule.keys, now);
     if (!jwt) {
       out.failure = jwt.error().message;
       return out;
