@@ -206,7 +206,8 @@ JwtCheck JwtAuthenticator::check(http::fields& headers, std::string_view target,
     const Rule& rule = **reader;
     if (!rule.keys) {
       spdlog::info("gateway: JWT of issuer {:?} refused: {}", issuer, rule.keysProblem);
-      out.failure = "Jwks remote fetch is failed";
+      // Envoy's texts: a URI whose keys never came, or a key set with no key for the token.
+      out.failure = rule.spec.jwks().empty() ? "Jwks remote fetch is failed" : "Jwks doesn't have key to match kid or alg from Jwt";
       return out;
     }
     auto jwt = verifyJwt(std::move(*parsed), *rule.keys, now);

@@ -201,7 +201,9 @@ TEST(RequestAuthentication, ScopeLikeAuthorizationPolicyAndUnreadableKeysReporte
   EXPECT_NE(problems[0].find("istio-system/jwt"), std::string::npos) << problems[0];
   http::fields headers;
   headers.set(http::field::authorization, "Bearer " + signer.sign("RS256", claims(), "k1"));
-  EXPECT_EQ(authn.check(headers, "/", kNow()).state, JwtCheck::State::kRefused);
+  auto check = authn.check(headers, "/", kNow());
+  EXPECT_EQ(check.state, JwtCheck::State::kRefused);
+  EXPECT_EQ(check.failure, "Jwks doesn't have key to match kid or alg from Jwt") << "not a remote fetch: the keys were inline";
 }
 
 }  // namespace
