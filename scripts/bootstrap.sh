@@ -14,7 +14,7 @@ packages=(
   # libraries (see docs/ARCHITECTURE.md, "Dependencies")
   libboost1.81-dev libssl-dev libnghttp2-dev libyaml-dev libre2-dev
   libgrpc++-dev libprotobuf-dev protobuf-compiler protobuf-compiler-grpc
-  libspdlog-dev libfmt-dev libcli11-dev libjemalloc-dev
+  libspdlog-dev libfmt-dev libcli11-dev libjemalloc-dev libcurl4-openssl-dev
   libgtest-dev libgmock-dev libbenchmark-dev
   # real peers used by tests, benchmarks and the demo
   openssl curl jq iproute2 iptables procps psmisc time bc util-linux python3-yaml

@@ -15,6 +15,7 @@
 #include "control/discovery/discovery_server.h"
 #include "control/discovery/snapshot.h"
 #include "control/gateway_deployer.h"
+#include "control/jwks_resolver.h"
 #include "admin/http_endpoints.h"
 #include "control/mesh_ca.h"
 #include "control/mesh_settings.h"
@@ -70,7 +71,7 @@ struct Gauges {
   std::atomic<bool> ready{false};
 };
 
-std::string metricsText(const CertificateService& ca, const discovery::DiscoveryServer& xds, const Gauges& gauges) {
+std::string metricsText(const CertificateService& ca, const discovery::DiscoveryServer& xds, const JwksResolver& jwks, const Gauges& gauges) {
   const auto& stats = xds.metrics();
   std::string out;
   auto metric = [&](const char* name, const char* type, const char* help, double value) {
@@ -84,6 +85,9 @@ std::string metricsText(const CertificateService& ca, const discovery::Discovery
   metric("pilot_xds_push_time_p99_seconds", "gauge", "99th percentile of that time.", stats.pushLatency.quantileSeconds(0.99));
   metric("citadel_server_success_cert_issuance_count", "counter", "Certificates issued.", static_cast<double>(ca.issued()));
   metric("citadel_server_csr_refused_count", "counter", "Certificate requests refused.", static_cast<double>(ca.refused()));
+  metric("pilot_jwks_resolver_network_fetch_success_total", "counter", "JWKS fetches (jwksUri or OpenID discovery) that worked.",
+         static_cast<double>(jwks.fetchesSucceeded()));
+  metric("pilot_jwks_resolver_network_fetch_fail_total", "counter", "JWKS fetches that failed.", static_cast<double>(jwks.fetchesFailed()));
   metric("weftd_registry_workloads", "gauge", "Workloads in the registry.", static_cast<double>(gauges.workloads.load()));
   metric("weftd_registry_enrolled_workloads", "gauge", "Workloads in the mesh.", static_cast<double>(gauges.enrolled.load()));
   metric("weftd_registry_services", "gauge", "Services and ServiceEntry hosts in the registry.", static_cast<double>(gauges.services.load()));
@@ -128,6 +132,12 @@ int runControlPlane(const ControlPlaneSettings& settings) {
     return 1;
   }
 
+  auto jwksSettings = JwksResolver::fromEnvironment(getenv("PILOT_JWT_PUB_KEY_REFRESH_INTERVAL"), getenv("BLOCKED_CIDRS_IN_JWKS_URIS"));
+  if (!jwksSettings) {
+    spdlog::error("{}", jwksSettings.error().message);
+    return 1;
+  }
+  JwksResolver jwks(std::move(*jwksSettings));
   Placements placements;
   Gauges gauges;
   CertificateService certificates(caBundle, mesh->trust_domain(), [&placements] { return placements.get(); }, systemClock());
@@ -154,7 +164,7 @@ int runControlPlane(const ControlPlaneSettings& settings) {
                                         return gauges.ready ? admin::HttpAnswer{200, "text/plain", "ready\n"} : admin::HttpAnswer{503, "text/plain", "not ready\n"};
                                       }}});
   auto monitoring = admin::HttpEndpoints::bind(settings.address, settings.monitoringPort,
-                                        {{"/metrics", [&] { return admin::HttpAnswer{200, "text/plain; version=0.0.4", metricsText(certificates, discovery, gauges)}; }},
+                                        {{"/metrics", [&] { return admin::HttpAnswer{200, "text/plain; version=0.0.4", metricsText(certificates, discovery, jwks, gauges)}; }},
                                          {"/version", [] { return admin::HttpAnswer{200, "text/plain", "0.1.0\n"}; }}});
   if (!status || !monitoring) {
     spdlog::error("{}", (!status ? status.error() : monitoring.error()).message);
@@ -172,12 +182,14 @@ int runControlPlane(const ControlPlaneSettings& settings) {
   for (const auto& kind : gatewayDeployerKinds()) {
     if (std::find(kinds.begin(), kinds.end(), kind) == kinds.end()) kinds.push_back(kind);
   }
-  RegistrySettings registrySettings{revision, "Kubernetes", *mesh};
+  RegistrySettings registrySettings{revision, "Kubernetes", *mesh, {}};
   uint64_t sequence = 0;
   auto rebuild = [&] {
     ObjectsByKind objects;
     for (const auto& kind : kinds) objects[kind] = cache.list(kind);
+    registrySettings.jwks = jwks.results();
     auto build = buildRegistry(objects, registrySettings);
+    jwks.want(build.jwksSources);
     for (const auto& note : build.notes) spdlog::debug("registry: {}", note);
     gauges.workloads = build.resources[kWorkloadType].size();
     gauges.services = build.resources[kServiceType].size();
@@ -201,8 +213,8 @@ int runControlPlane(const ControlPlaneSettings& settings) {
   while (true) {
     auto wait = dirty ? std::max<int64_t>(0, std::chrono::duration_cast<std::chrono::milliseconds>(lastChange + kDebounce - std::chrono::steady_clock::now()).count())
                       : 5000;
-    pollfd fds[2] = {{signals, POLLIN, 0}, {(*watch)->fd(), POLLIN, 0}};
-    int n = poll(fds, 2, static_cast<int>(wait));
+    pollfd fds[3] = {{signals, POLLIN, 0}, {(*watch)->fd(), POLLIN, 0}, {jwks.changedFd(), POLLIN, 0}};
+    int n = poll(fds, 3, static_cast<int>(wait));
     if (n < 0 && errno != EINTR) break;
     if (fds[0].revents & POLLIN) break;
     if (fds[1].revents & POLLIN || !gauges.ready) {
@@ -217,6 +229,12 @@ int runControlPlane(const ControlPlaneSettings& settings) {
           }
         }
       }
+    }
+    if (fds[2].revents & POLLIN) {
+      // Keys fetched (or a first failure): rebuild so the proxies get them.
+      jwks.takeChange();
+      if (!dirty) lastChange = std::chrono::steady_clock::now() - kDebounce;
+      dirty = true;
     }
     if (dirty && std::chrono::steady_clock::now() >= lastChange + kDebounce) {
       rebuild();

@@ -384,7 +384,7 @@ TEST(ProxyView, TheRegistryPublishesTheViewAndWatchesItsKinds) {
   ObjectsByKind objects;
   decodeInto(objects, sample("istio-gateway.yaml"), "istio-system");
   decodeInto(objects, sample("virtual-service.yaml"));
-  auto b = buildRegistry(objects, RegistrySettings{"prod", "Kubernetes", {}});
+  auto b = buildRegistry(objects, RegistrySettings{"prod", "Kubernetes", {}, {}});
   EXPECT_EQ(b.resources[kListenerType].size(), 1u);
   EXPECT_EQ(b.resources[kRouteConfigurationType].size(), 1u);
   EXPECT_EQ(b.resources[kClusterType].size(), 1u);
@@ -666,7 +666,7 @@ spec:
       pod = std::move(decoded.objects[0]);
     }
   }
-  RegistrySettings settings{"prod", "Kubernetes", {}};
+  RegistrySettings settings{"prod", "Kubernetes", {}, {}};
   settings.mesh.set_trust_domain("acmellc.local");
   auto b = buildRegistry(objects, settings);
   const auto& cluster = clusterOf(b, "outbound|8000||httpbin.default.svc.cluster.local");

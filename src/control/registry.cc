@@ -206,7 +206,7 @@ void addAuthorizations(const ObjectsByKind& objects, const RegistrySettings& set
   }
   for (const auto& policy : objectsOf(objects, "PeerAuthentication.security.istio.io")) add(policy, compilePeerAuthentication(policy, root));
   for (const auto& policy : objectsOf(objects, "RequestAuthentication.security.istio.io")) {
-    if (auto jwt = compileRequestAuthentication(policy, root, build.notes)) {
+    if (auto jwt = compileRequestAuthentication(policy, root, {settings.jwks, build.jwksSources}, build.notes)) {
       auto resource = resourceNamed(policy.ns() + "/" + policy.name());
       *resource.mutable_jwt_authentication() = std::move(*jwt);
       build.resources[kJwtAuthenticationType][resource.name()] = std::move(resource);

@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "control/certificate_policy.h"
+#include "control/jwks_source.h"
 #include "model/enrollment.h"
 #include "model/object.h"
 #include "weft/v1/discovery.pb.h"
@@ -30,6 +31,7 @@ struct RegistrySettings {
   std::string revision;      // this weftd's revision ("default" when none)
   std::string clusterId = "Kubernetes";
   weft::v1::MeshConfig mesh;  // trust domain, outbound policy, ...
+  FetchedJwksByKey jwks;      // RequestAuthentication keys weftd fetched (control/jwks_resolver.h)
 };
 
 // Every object kind the registry reads, by qualified kind ("Pod", "ServiceEntry.networking.istio.io").
@@ -45,6 +47,7 @@ struct RegistryBuild {
   ResourceSet resources;
   std::vector<PodPlacement> placements;  // for the certificate service
   std::vector<std::string> notes;        // policies skipped and why (logged by weftd)
+  std::vector<JwksSource> jwksSources;   // keys to fetch for RequestAuthentication rules
   size_t enrolledWorkloads = 0;
 };
 

@@ -272,3 +272,27 @@ data:
 
 }  // namespace
 }  // namespace weft::control
+
+namespace weft::control {
+namespace {
+
+TEST(Registry, RequestAuthenticationKeysComeFromWhatWeftdFetched) {
+  auto objects = objectsFrom(R"(
+apiVersion: security.istio.io/v1
+kind: RequestAuthentication
+metadata: {name: jwt, namespace: istio-system}
+spec:
+  jwtRules: [{issuer: https://idp.example, jwksUri: https://idp.example/keys}]
+)");
+  auto before = buildRegistry(objects, settings());
+  ASSERT_EQ(before.jwksSources.size(), 1u) << "weftd is told what to fetch";
+  EXPECT_EQ(before.jwksSources[0].jwksUri, "https://idp.example/keys");
+  EXPECT_EQ(before.resources[kJwtAuthenticationType].at("istio-system/jwt").jwt_authentication().rules(0).jwks(), "");
+  auto fetched = settings();
+  fetched.jwks["https://idp.example/keys"] = {R"({"keys":[]})", ""};
+  auto after = buildRegistry(objects, fetched);
+  EXPECT_EQ(after.resources[kJwtAuthenticationType].at("istio-system/jwt").jwt_authentication().rules(0).jwks(), R"({"keys":[]})");
+}
+
+}  // namespace
+}  // namespace weft::control

@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include "base/ascii.h"
+#include "base/duration.h"
 #include "control/policy_scope.h"
 #include "model/json_access.h"
 
@@ -12,8 +13,46 @@ using model::arrayAt;
 using model::at;
 using model::stringAt;
 
+namespace {
+
+// A rule without inline keys: where weftd fetches them, and the keys it has if any.
+void resolveKeys(const model::Object& policy, const boost::json::value& rule, weft::v1::JwtRule& r, const JwksKeys& keys,
+                 std::vector<std::string>& notes) {
+  JwksSource source{r.jwks_uri(), r.issuer()};
+  if (auto timeout = parseDuration(stringAt(rule, {"timeout"})); timeout && *timeout > std::chrono::nanoseconds::zero()) {
+    source.timeout = std::chrono::duration_cast<std::chrono::milliseconds>(*timeout);
+  }
+  if (source.discovers() && source.issuer.empty()) {
+    notes.push_back(fmt::format("{}: a jwtRule has no jwks, jwksUri or issuer: its tokens are answered 401", policy.friendlyName()));
+    return;
+  }
+  std::string url = source.firstUrl();
+  if (!url.starts_with("http://") && !url.starts_with("https://")) {
+    notes.push_back(fmt::format("{}: issuer {:?}: {} is not an http(s) URL: its tokens are answered 401", policy.friendlyName(), r.issuer(), url));
+    return;
+  }
+  // The proxy names a missing fetch by this field ("Jwks remote fetch is failed").
+  r.set_jwks_uri(url);
+  keys.wanted.push_back(source);
+  auto found = keys.fetched.find(source.key());
+  if (found != keys.fetched.end() && !found->second.jwks.empty()) {
+    r.set_jwks(found->second.jwks);
+    if (!found->second.error.empty()) {
+      notes.push_back(fmt::format("{}: issuer {:?}: {}: the keys fetched before stay", policy.friendlyName(), r.issuer(), found->second.error));
+    }
+  } else if (found != keys.fetched.end() && !found->second.error.empty()) {
+    notes.push_back(fmt::format("{}: issuer {:?}: {}: its tokens are answered 401 until a fetch works", policy.friendlyName(), r.issuer(),
+                                found->second.error));
+  } else {
+    notes.push_back(fmt::format("{}: issuer {:?}: {} is not fetched yet: its tokens are answered 401 until it is", policy.friendlyName(),
+                                r.issuer(), url));
+  }
+}
+
+}  // namespace
+
 std::optional<weft::v1::JwtAuthentication> compileRequestAuthentication(const model::Object& policy, const std::string& rootNamespace,
-                                                                         std::vector<std::string>& notes) {
+                                                                         const JwksKeys& keys, std::vector<std::string>& notes) {
   const auto& spec = at(policy.value(), {"spec"});
   weft::v1::JwtAuthentication out;
   out.set_name(policy.name());
@@ -50,10 +89,7 @@ std::optional<weft::v1::JwtAuthentication> compileRequestAuthentication(const mo
     r->set_jwks(stringAt(rule, {"jwks"}));
     std::string uri = stringAt(rule, {"jwksUri"});
     r->set_jwks_uri(uri.empty() ? stringAt(rule, {"jwks_uri"}) : uri);
-    if (r->jwks().empty()) {
-      notes.push_back(fmt::format("{}: issuer {:?}: jwksUri {} is not fetched yet: tokens of this issuer are answered 401", policy.friendlyName(),
-                                  r->issuer(), r->jwks_uri()));
-    }
+    if (r->jwks().empty()) resolveKeys(policy, rule, *r, keys, notes);
     for (const auto& h : arrayAt(rule, {"fromHeaders"})) {
       auto* location = r->add_from_headers();
       location->set_name(asciiLower(stringAt(h, {"name"})));
@@ -64,6 +100,9 @@ std::optional<weft::v1::JwtAuthentication> compileRequestAuthentication(const mo
     }
     for (const auto& c : arrayAt(rule, {"fromCookies"})) {
       if (c.is_string()) r->add_from_cookies(std::string(c.get_string()));
+    }
+    for (const auto& claim : arrayAt(rule, {"spaceDelimitedClaims"})) {
+      if (claim.is_string()) r->add_space_delimited_claims(std::string(claim.get_string()));
     }
     r->set_forward_original_token(at(rule, {"forwardOriginalToken"}) == boost::json::value(true));
     r->set_output_payload_to_header(stringAt(rule, {"outputPayloadToHeader"}));

@@ -7,6 +7,18 @@
 namespace weft::control {
 namespace {
 
+// No keys fetched yet; the sources asked for land in `wanted`.
+struct Fetched {
+  FetchedJwksByKey fetched;
+  std::vector<JwksSource> wanted;
+  JwksKeys keys() { return {fetched, wanted}; }
+};
+
+JwksKeys noKeys() {
+  static Fetched none;
+  return none.keys();
+}
+
 model::Object policy(const std::string& yaml) {
   auto decoded = model::decodeYaml(yaml, "p.yaml", {});
   for (const auto& e : decoded.errors) ADD_FAILURE() << e;
@@ -31,10 +43,11 @@ spec:
     forwardOriginalToken: true
     outputPayloadToHeader: x-jwt-payload
     outputClaimToHeaders: [{header: x-jwt-sub, claim: sub}]
+    spaceDelimitedClaims: [roles]
   - issuer: https://remote.example
     jwksUri: https://remote.example/jwks.json
 )"),
-                                               "istio-system", notes);
+                                               "istio-system", noKeys(), notes);
   ASSERT_TRUE(compiled);
   EXPECT_EQ(compiled->scope(), weft::v1::Authorization::WORKLOAD_SELECTOR);
   EXPECT_EQ(compiled->selector().at("istio"), "ingressgateway");
@@ -50,6 +63,7 @@ spec:
   EXPECT_TRUE(rule.forward_original_token());
   EXPECT_EQ(rule.output_payload_to_header(), "x-jwt-payload");
   EXPECT_EQ(rule.output_claim_to_headers(0).claim(), "sub");
+  EXPECT_EQ(rule.space_delimited_claims(0), "roles");
   EXPECT_EQ(compiled->rules(1).jwks_uri(), "https://remote.example/jwks.json");
   ASSERT_EQ(notes.size(), 1u);
   EXPECT_NE(notes[0].find("not fetched yet"), std::string::npos) << notes[0];
@@ -68,7 +82,7 @@ spec:
   - {kind: ServiceEntry, group: networking.istio.io, name: payments}
   jwtRules: [{issuer: i, jwks: '{"keys":[]}'}]
 )"),
-                                              "istio-system", notes);
+                                              "istio-system", noKeys(), notes);
   ASSERT_TRUE(gateway);
   EXPECT_TRUE(gateway->selector().empty()) << "its targets say where it applies";
   ASSERT_EQ(gateway->target_gateways_size(), 1);
@@ -87,7 +101,7 @@ spec:
   targetRefs: [{kind: Service, group: "", name: checkout}]
   jwtRules: [{issuer: i, jwks: '{"keys":[]}'}]
 )"),
-                                                  "istio-system", notes);
+                                                  "istio-system", noKeys(), notes);
   ASSERT_TRUE(serviceOnly);
   EXPECT_TRUE(serviceOnly->selector().empty());
   EXPECT_EQ(serviceOnly->target_services(0), "checkout.shop.svc.cluster.local");
@@ -101,7 +115,7 @@ spec:
   targetRefs: [{kind: ServiceEntry, group: networking.istio.io, name: payments}]
   jwtRules: [{issuer: i, jwks: '{"keys":[]}'}]
 )"),
-                                                    "istio-system", notes);
+                                                    "istio-system", noKeys(), notes);
   EXPECT_FALSE(nothingServed);
 
   auto meshWide = compileRequestAuthentication(policy(R"(
@@ -111,9 +125,62 @@ metadata: {name: jwt, namespace: istio-system}
 spec:
   jwtRules: [{issuer: i, jwks: '{"keys":[]}'}]
 )"),
-                                               "istio-system", notes);
+                                               "istio-system", noKeys(), notes);
   ASSERT_TRUE(meshWide);
   EXPECT_EQ(meshWide->scope(), weft::v1::Authorization::GLOBAL);
+}
+
+TEST(RequestAuthenticationCompiler, FetchedKeysAreInlinedAndSourcesListed) {
+  Fetched weftd;
+  weftd.fetched["https://remote.example/jwks.json"] = {R"({"keys":[{"kty":"EC"}]})", ""};
+  weftd.fetched["discovery:https://idp.example/realms/a/"] = {"", "GET https://idp.example/realms/a/.well-known/openid-configuration: HTTP 404"};
+  std::vector<std::string> notes;
+  auto compiled = compileRequestAuthentication(policy(R"(
+apiVersion: security.istio.io/v1
+kind: RequestAuthentication
+metadata: {name: jwt, namespace: istio-system}
+spec:
+  jwtRules:
+  - issuer: https://remote.example
+    jwksUri: https://remote.example/jwks.json
+    timeout: 250ms
+  - issuer: https://idp.example/realms/a/
+  - issuer: https://later.example
+    jwksUri: http://later.example/keys
+)"),
+                                               "istio-system", weftd.keys(), notes);
+  ASSERT_TRUE(compiled);
+  ASSERT_EQ(compiled->rules_size(), 3);
+  EXPECT_EQ(compiled->rules(0).jwks(), R"({"keys":[{"kty":"EC"}]})") << "fetched keys are inline for the proxy";
+  EXPECT_EQ(compiled->rules(1).jwks(), "") << "discovery failed: no keys";
+  EXPECT_EQ(compiled->rules(1).jwks_uri(), "https://idp.example/realms/a/.well-known/openid-configuration");
+  EXPECT_EQ(compiled->rules(2).jwks(), "");
+  ASSERT_EQ(weftd.wanted.size(), 3u);
+  EXPECT_EQ(weftd.wanted[0], (JwksSource{"https://remote.example/jwks.json", "https://remote.example", std::chrono::milliseconds(250)}));
+  EXPECT_TRUE(weftd.wanted[1].discovers());
+  EXPECT_EQ(weftd.wanted[1].key(), "discovery:https://idp.example/realms/a/");
+  EXPECT_EQ(weftd.wanted[2].timeout, std::chrono::milliseconds(5000)) << "istiod's default";
+  ASSERT_EQ(notes.size(), 2u);
+  EXPECT_NE(notes[0].find("HTTP 404: its tokens are answered 401 until a fetch works"), std::string::npos) << notes[0];
+  EXPECT_NE(notes[1].find("http://later.example/keys is not fetched yet"), std::string::npos) << notes[1];
+}
+
+TEST(RequestAuthenticationCompiler, KeysFetchedBeforeStayThroughAFailedRefresh) {
+  Fetched weftd;
+  weftd.fetched["https://remote.example/jwks.json"] = {R"({"keys":[]})", "GET https://remote.example/jwks.json: HTTP 503"};
+  std::vector<std::string> notes;
+  auto compiled = compileRequestAuthentication(policy(R"(
+apiVersion: security.istio.io/v1
+kind: RequestAuthentication
+metadata: {name: jwt, namespace: istio-system}
+spec:
+  jwtRules: [{issuer: https://remote.example, jwksUri: https://remote.example/jwks.json}]
+)"),
+                                               "istio-system", weftd.keys(), notes);
+  ASSERT_TRUE(compiled);
+  EXPECT_EQ(compiled->rules(0).jwks(), R"({"keys":[]})");
+  ASSERT_EQ(notes.size(), 1u);
+  EXPECT_NE(notes[0].find("HTTP 503: the keys fetched before stay"), std::string::npos) << notes[0];
 }
 
 }  // namespace

@@ -33,21 +33,34 @@ bool allowedBy(bool positiveSet, bool negativeSet, Test inPositive, Test inNegat
 std::string requestPrincipal(const AuthorizationFacts& f) { return f.jwt == nullptr ? std::string() : f.jwt->issuer + "/" + f.jwt->subject; }
 
 // request.auth.claims[a][b]...: the claim's strings (a string, or the strings of a list).
+// A top-level space-delimited claim ("scope": "read write") also gives each of its words.
 std::optional<std::vector<std::string>> claimStrings(const VerifiedJwt& jwt, std::string_view path) {
   const boost::json::value* at = nullptr;
   const boost::json::object* object = &jwt.claims;
+  bool topLevel = true, delimited = false;
   while (!path.empty()) {
     if (path.front() != '[') return std::nullopt;
     auto close = path.find(']');
     if (close == std::string_view::npos || object == nullptr) return std::nullopt;
-    at = object->if_contains(path.substr(1, close - 1));
+    std::string_view name = path.substr(1, close - 1);
+    at = object->if_contains(name);
     if (at == nullptr) return std::nullopt;
+    delimited = topLevel && std::find(jwt.spaceDelimitedClaims.begin(), jwt.spaceDelimitedClaims.end(), name) != jwt.spaceDelimitedClaims.end();
+    topLevel = false;
     object = at->is_object() ? &at->get_object() : nullptr;
     path.remove_prefix(close + 1);
   }
   if (at == nullptr) return std::nullopt;
   std::vector<std::string> out;
   if (at->is_string()) out.emplace_back(at->get_string());
+  if (at->is_string() && delimited) {
+    std::string_view words = at->get_string();
+    while (!words.empty()) {
+      auto space = words.find(' ');
+      if (space != 0) out.emplace_back(words.substr(0, space));
+      words = space == std::string_view::npos ? std::string_view() : words.substr(space + 1);
+    }
+  }
   if (at->is_array()) {
     for (const auto& v : at->get_array()) {
       if (v.is_string()) out.emplace_back(v.get_string());

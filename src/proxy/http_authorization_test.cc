@@ -227,6 +227,19 @@ TEST(HttpAuthorizer, JwtFieldsMatchOnlyAVerifiedToken) {
   EXPECT_FALSE(when("request.auth.claims[missing]", "x"));
   EXPECT_TRUE(when("request.auth.claims[missing]", "x", true));
 
+  // OAuth's scope: one string of words. `scope` and `permission` always split; others when
+  // the verifying rule names them in spaceDelimitedClaims.
+  jwt.claims = boost::json::parse(R"({"scope":"read  write","roles":"a b","org":{"scope":"x y"}})").as_object();
+  jwt.spaceDelimitedClaims = {"scope", "permission"};
+  EXPECT_TRUE(when("request.auth.claims[scope]", "write")) << "one word of a space-delimited claim";
+  EXPECT_TRUE(when("request.auth.claims[scope]", "read  write")) << "the whole string still matches";
+  EXPECT_FALSE(when("request.auth.claims[scope]", "")) << "no empty word between two spaces";
+  EXPECT_FALSE(when("request.auth.claims[scope]", "admin"));
+  EXPECT_FALSE(when("request.auth.claims[roles]", "a")) << "not named: one string";
+  EXPECT_FALSE(when("request.auth.claims[org][scope]", "x")) << "only top-level claims split";
+  jwt.spaceDelimitedClaims.push_back("roles");
+  EXPECT_TRUE(when("request.auth.claims[roles]", "b"));
+
   auto notAlice = policy("not-alice", weft::v1::Authorization::DENY);
   *notAlice.add_rules()->add_from()->add_not_request_principals() = exact("https://issuer.example/alice");
   EXPECT_FALSE(httpPolicyMatches(notAlice, facts));

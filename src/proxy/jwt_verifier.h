@@ -52,6 +52,9 @@ struct VerifiedJwt {
   std::string presenter;               // azp
   boost::json::object claims;          // the whole payload
   std::string payloadBase64Url;        // the payload as sent (outputPayloadToHeader)
+  // Top-level claims whose string is a space-separated list (`scope`, `permission` and the
+  // verifying rule's spaceDelimitedClaims), set by RequestAuthentication.
+  std::vector<std::string> spaceDelimitedClaims;
 };
 
 inline constexpr std::chrono::seconds kJwtClockSkew{60};

@@ -153,7 +153,9 @@ void JwtAuthenticator::add(const weft::v1::JwtAuthentication& policy, std::vecto
                                        spec.issuer(), rule.keysProblem));
       }
     } else {
-      rule.keysProblem = "jwksUri is not fetched yet";
+      // weftd fetches jwksUri and discovery keys and sends them inline; none yet (or none
+      // to fetch) leaves the rule without keys.
+      rule.keysProblem = spec.jwks_uri().empty() ? "the rule has no keys" : fmt::format("weftd has no keys from {} yet", spec.jwks_uri());
     }
     rules_.push_back(std::move(rule));
   }
@@ -199,6 +201,11 @@ JwtCheck JwtAuthenticator::check(http::fields& headers, std::string_view target,
     }
     std::string issuer = parsed->issuer();
     auto reader = std::find_if(token.readers.begin(), token.readers.end(), [&](const Rule* r) { return r->spec.issuer() == issuer; });
+    // A rule without an issuer (it has a jwksUri) takes tokens of any issuer, as Envoy's
+    // provider without one does; one naming the issuer goes first.
+    if (reader == token.readers.end()) {
+      reader = std::find_if(token.readers.begin(), token.readers.end(), [&](const Rule* r) { return r->spec.issuer().empty(); });
+    }
     if (reader == token.readers.end()) {
       out.failure = "Jwt issuer is not configured";
       return out;
@@ -219,6 +226,8 @@ JwtCheck JwtAuthenticator::check(http::fields& headers, std::string_view target,
       out.failure = "Audiences in Jwt are not allowed";
       return out;
     }
+    jwt->spaceDelimitedClaims = {"scope", "permission"};
+    for (const auto& claim : rule.spec.space_delimited_claims()) jwt->spaceDelimitedClaims.push_back(claim);
     verified.push_back({&token, &rule, std::move(*jwt)});
   }
   // All verified: the headers each rule asks for, and the first token names the principal.

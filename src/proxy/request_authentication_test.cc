@@ -206,5 +206,28 @@ TEST(RequestAuthentication, ScopeLikeAuthorizationPolicyAndUnreadableKeysReporte
   EXPECT_EQ(check.failure, "Jwks doesn't have key to match kid or alg from Jwt") << "not a remote fetch: the keys were inline";
 }
 
+TEST(RequestAuthentication, ARuleWithoutAnIssuerTakesAnyAndNamesItsDelimitedClaims) {
+  TestSigner signer = TestSigner::rsa();
+  auto p = policy("istio-system", signer);
+  p.mutable_rules(0)->set_issuer("");
+  p.mutable_rules(0)->add_space_delimited_claims("roles");
+  auto authn = authenticatorFor({p});
+  http::fields headers;
+  headers.set(http::field::authorization, "Bearer " + signer.sign("RS256", claims("https://any.example"), "k1"));
+  auto check = authn.check(headers, "/get", kNow());
+  ASSERT_EQ(check.state, JwtCheck::State::kVerified) << check.failure;
+  EXPECT_EQ(check.principal(), "https://any.example/alice");
+  ASSERT_TRUE(check.jwt);
+  EXPECT_EQ(check.jwt->spaceDelimitedClaims, (std::vector<std::string>{"scope", "permission", "roles"}));
+
+  auto named = policy("istio-system", signer);
+  auto* anyIssuer = named.add_rules();
+  anyIssuer->set_jwks(TestSigner::rsa().jwks("k1"));  // another key: a token of kIssuer must go to the named rule
+  auto both = authenticatorFor({named});
+  http::fields again;
+  again.set(http::field::authorization, "Bearer " + signer.sign("RS256", claims(), "k1"));
+  EXPECT_EQ(both.check(again, "/get", kNow()).state, JwtCheck::State::kVerified) << "the rule naming the issuer is chosen first";
+}
+
 }  // namespace
 }  // namespace weft::proxy

@@ -390,10 +390,10 @@ b64url() { python3 -c 'import sys, base64; print(base64.urlsafe_b64encode(sys.st
 openssl genrsa -out jwt.key 2048 2>/dev/null
 openssl genrsa -out other.key 2048 2>/dev/null
 modulus=$(openssl rsa -in jwt.key -noout -modulus | cut -d= -f2 | python3 -c 'import sys, binascii; sys.stdout.buffer.write(binascii.unhexlify(sys.stdin.read().strip()))' | b64url)
-jwt_for() {  # SUB EXP [KEY]
+jwt_for() {  # SUB EXP [KEY [ISSUER]]
   local header payload
   header=$(printf '{"alg":"RS256","kid":"e2e"}' | b64url)
-  payload=$(printf '{"iss":"https://e2e.weft.test","sub":"%s","aud":"api","exp":%s}' "$1" "$2" | b64url)
+  payload=$(printf '{"iss":"%s","sub":"%s","aud":"api","exp":%s}' "${4:-https://e2e.weft.test}" "$1" "$2" | b64url)
   echo "$header.$payload.$(printf '%s.%s' "$header" "$payload" | openssl dgst -sha256 -sign "${3:-jwt.key}" | b64url)"
 }
 cat >jwt.yaml <<YAML
@@ -444,6 +444,68 @@ check_contains "a token signed by another key -> 401 Jwt verification fails" \
 check_contains "a bad token is refused on any host (routing.local -> 401)" "$(code routing.local /get -H "Authorization: Bearer $expired")" "401"
 check_contains "other hosts without a token are untouched (200)" "$(code routing.local /get)" "200"
 "$weft" delete -f jwt.yaml >/dev/null
+
+# --- keys weftd fetches: OpenID discovery from the issuer, then the jwks_uri it names -------------------------------------
+# An identity provider inside the cluster (python's http.server in a namespace outside the
+# mesh) serves /.well-known/openid-configuration and the JWKS. The rule names only its
+# issuer; weftd (a pod: it finds the Service through its hosts file) fetches both and
+# pushes the keys inline, as istiod does. The gateway fetches nothing.
+issuer=http://idp.idp.svc.cluster.local
+mkdir -p idp/.well-known
+printf '{"issuer":"%s","jwks_uri":"%s/keys.json"}' "$issuer" "$issuer" >idp/.well-known/openid-configuration
+printf '{"keys":[{"kty":"RSA","kid":"e2e","e":"AQAB","n":"%s"}]}' "$modulus" >idp/keys.json
+cat >idp.yaml <<YAML
+apiVersion: v1
+kind: Namespace
+metadata: {name: idp}
+---
+apiVersion: v1
+kind: Service
+metadata: {name: idp, namespace: idp}
+spec:
+  selector: {app: idp}
+  ports: [{name: http, port: 80, targetPort: 8080}]
+---
+apiVersion: apps/v1
+kind: Deployment
+metadata: {name: idp, namespace: idp}
+spec:
+  replicas: 1
+  selector: {matchLabels: {app: idp}}
+  template:
+    metadata: {labels: {app: idp}}
+    spec:
+      containers:
+      - name: server
+        image: python:3
+        command: [python3, -m, http.server, "8080", --directory, $work/idp]
+        ports: [{containerPort: 8080}]
+---
+apiVersion: security.istio.io/v1
+kind: RequestAuthentication
+metadata: {name: idp, namespace: istio-system}
+spec:
+  selector: {matchLabels: {istio: ingressgateway}}
+  jwtRules: [{issuer: "$issuer", audiences: [api]}]
+---
+apiVersion: networking.istio.io/v1
+kind: VirtualService
+metadata: {name: idp}
+spec:
+  hosts: [idp.local]
+  gateways: [gw]
+  http: [{route: [{destination: {host: hb, subset: v1}}]}]
+YAML
+check "apply an identity provider in the cluster and a RequestAuthentication naming only its issuer" "$weft" apply -f idp.yaml
+discovered=$(jwt_for bob "$later" jwt.key "$issuer")
+discovered_accepted() { [ "$(code idp.local /headers -H "Authorization: Bearer $discovered")" = 200 ]; }
+wait_for "a token of that issuer -> 200 (weftd discovered and fetched its keys)" 60 discovered_accepted
+check_contains "one signed by another key -> 401" "$(code idp.local /headers -H "Authorization: Bearer $(jwt_for bob "$later" other.key "$issuer")")" "401"
+weftd_ip=$("$weft" get pods -n istio-system -l app=istiod -o jsonpath='{.items[0].status.podIP}')
+check_contains "weftd counts the fetch (pilot_jwks_resolver_network_fetch_success_total)" \
+  "$(in_cluster curl -s --max-time 5 "http://$weftd_ip:15014/metrics" | grep '^pilot_jwks_resolver_network_fetch_success_total')" \
+  "pilot_jwks_resolver_network_fetch_success_total 1"
+"$weft" delete -f idp.yaml >/dev/null
 
 # --- a ServiceEntry resolved by DNS: the gateway looks the name up itself, and again -------------------------------------
 # A headless Service outside the mesh is the name: the pod hosts file the cluster writes
