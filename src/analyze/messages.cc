@@ -27,6 +27,7 @@ const MessageType kGatewayPortNotDefinedOnService{"IST0162", "GatewayPortNotDefi
 const MessageType kIneffectivePolicy{"IST0167", "IneffectivePolicy", Level::kWarning};
 const MessageType kDestinationRuleSubsetNotSelectPods{"IST0173", "DestinationRuleSubsetNotSelectPods", Level::kError};
 const MessageType kUnknownDestinationRuleHost{"IST0174", "UnknownDestinationRuleHost", Level::kWarning};
+const MessageType kJwksUriFetchUnrestricted{"IST0175", "JwksUriFetchUnrestricted", Level::kWarning};
 const MessageType kRateLimitTargetNotFound{"WFT0001", "RateLimitTargetNotFound", Level::kError};
 const MessageType kRateLimitTargetNotApplied{"WFT0002", "RateLimitTargetNotApplied", Level::kInfo};
 const MessageType kRateLimitRedisServiceNotFound{"WFT0003", "RateLimitRedisServiceNotFound", Level::kWarning};

@@ -20,5 +20,16 @@ TEST(SecurityAnalyzers, AuthorizationPolicies) {
   for (const auto& c : cases) expectCase(c);
 }
 
+TEST(SecurityAnalyzers, JwksFetchesWithoutBlockedRanges) {
+  std::vector<AnalyzerCase> cases{
+      {"unrestricted", {"requestauthentication_jwks_unrestricted.yaml"}, "auth.JwksUriFetchAnalyzer",
+       {"IST0175 RequestAuthentication default/remote", "IST0175 RequestAuthentication default/remote"}},
+      {"blocked ranges set", {"requestauthentication_jwks_blocked.yaml"}, "auth.JwksUriFetchAnalyzer", {}},
+      // Files without the control plane's Deployment say nothing of its environment.
+      {"no istiod among the files", {"requestauthentication_jwks_alone.yaml"}, "auth.JwksUriFetchAnalyzer", {}},
+  };
+  for (const auto& c : cases) expectCase(c);
+}
+
 }  // namespace
 }  // namespace weft::analyze
