@@ -333,7 +333,8 @@ class ProxyViewCompiler {
           if (!already) {
             for (const auto& r : routes) *vhost->add_routes() = r;
           }
-          break;
+          // No break: a wider VirtualService host ("*") meets each server host on its own
+          // (a.example.com and "*" both), as Istio intersects every pair.
         }
       }
     }

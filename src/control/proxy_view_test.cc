@@ -318,6 +318,34 @@ spec: {hosts: ["c.com"], http: [{route: [{destination: {host: x}}]}]}
   EXPECT_EQ(config.virtual_hosts(0).routes(0).route().clusters(0).cluster(), "outbound|0||x.team-a.svc.cluster.local");
 }
 
+// A VirtualService host "*" on a server listing a narrower host first gets a virtual host
+// for each server host it meets ("a.example.com" and "*"), as Istio intersects every pair;
+// other hosts reach it through "*".
+TEST(ProxyView, AWildcardVirtualServiceMeetsEveryServerHost) {
+  ObjectsByKind objects;
+  decodeInto(objects, R"(
+apiVersion: networking.istio.io/v1
+kind: Gateway
+metadata: {name: gw, namespace: istio-system}
+spec:
+  selector: {istio: ingressgateway}
+  servers: [{port: {number: 80, name: http, protocol: HTTP}, hosts: ["a.example.com", "*.example.org", "*"]}]
+---
+apiVersion: networking.istio.io/v1
+kind: VirtualService
+metadata: {name: all, namespace: default}
+spec: {hosts: ["*"], gateways: ["istio-system/gw"], http: [{route: [{destination: {host: x}}]}]}
+)");
+  auto b = build(objects);
+  const auto& config = b.resources[kRouteConfigurationType].at("istio-system/gw/http.80").route_configuration();
+  std::vector<std::string> domains;
+  for (const auto& vhost : config.virtual_hosts()) {
+    domains.push_back(vhost.domains(0));
+    ASSERT_EQ(vhost.routes_size(), 1) << vhost.domains(0);
+  }
+  EXPECT_EQ(domains, (std::vector<std::string>{"a.example.com", "*.example.org", "*"}));
+}
+
 // The legacy FQDN spelling of a Gateway binds as "<ns>/<name>" does, in `gateways` and in
 // a match's `gateways`.
 TEST(ProxyView, LegacyFqdnGatewayNamesBind) {
@@ -452,9 +480,10 @@ spec:
   EXPECT_TRUE(byDomain.at("secure.example.com")->require_tls());
   EXPECT_FALSE(byDomain.at("plain.example.com")->require_tls());
   EXPECT_TRUE(byDomain.at("quiet.example.com")->require_tls());
-  EXPECT_TRUE(byDomain.at("quiet.example.com")->routes().empty()) << "there only to redirect";
+  ASSERT_EQ(byDomain.at("quiet.example.com")->routes_size(), 1) << "only the \"*\" VirtualService's route, behind the redirect";
   const auto& routes = byDomain.at("plain.example.com")->routes();
-  ASSERT_EQ(routes.size(), 2);
+  ASSERT_EQ(routes.size(), 3) << "both's two routes, then the \"*\" VirtualService's, as Istio appends";
+  EXPECT_EQ(routes[2].name(), byDomain.at("*")->routes(0).name());
   EXPECT_TRUE(routes[0].fault().abort_grpc());
   EXPECT_EQ(routes[0].fault().abort_grpc_status(), 14u);
   EXPECT_EQ(routes[0].fault().abort_status(), 0u);
