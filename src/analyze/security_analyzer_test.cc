@@ -20,13 +20,15 @@ TEST(SecurityAnalyzers, AuthorizationPolicies) {
   for (const auto& c : cases) expectCase(c);
 }
 
+// One message per istiod Deployment without BLOCKED_CIDRS_IN_JWKS_URIS (another revision's
+// setting it does not hide it), whatever the RequestAuthentications' rules are.
 TEST(SecurityAnalyzers, JwksFetchesWithoutBlockedRanges) {
   std::vector<AnalyzerCase> cases{
-      {"unrestricted", {"requestauthentication_jwks_unrestricted.yaml"}, "auth.JwksUriFetchAnalyzer",
-       {"IST0175 RequestAuthentication default/remote", "IST0175 RequestAuthentication default/remote"}},
-      {"blocked ranges set", {"requestauthentication_jwks_blocked.yaml"}, "auth.JwksUriFetchAnalyzer", {}},
+      {"unrestricted", {"requestauthentication_jwks_unrestricted.yaml"}, "authn.BlockedCIDRsAnalyzer",
+       {"IST0175 Deployment istio-system/istiod", "IST0175 Deployment istio-system/istiod-canary"}},
+      {"blocked ranges set", {"requestauthentication_jwks_blocked.yaml"}, "authn.BlockedCIDRsAnalyzer", {}},
       // Files without the control plane's Deployment say nothing of its environment.
-      {"no istiod among the files", {"requestauthentication_jwks_alone.yaml"}, "auth.JwksUriFetchAnalyzer", {}},
+      {"no istiod among the files", {"requestauthentication_jwks_alone.yaml"}, "authn.BlockedCIDRsAnalyzer", {}},
   };
   for (const auto& c : cases) expectCase(c);
 }

@@ -35,6 +35,9 @@ namespace {
 // a pod's status updates in a row).
 constexpr auto kDebounce = 100ms;
 
+// How long the first push waits for RequestAuthentication keys (control/jwks_resolver.h).
+constexpr auto kFirstKeysWait = 10s;
+
 // The tag of the proxy image the gateway deployer renders: weftd's own version.
 constexpr const char* kWeftVersion = "0.1.0";
 
@@ -107,6 +110,9 @@ std::shared_ptr<const discovery::Snapshot> snapshotOf(RegistryBuild& build, uint
 }  // namespace
 
 int runControlPlane(const ControlPlaneSettings& settings) {
+  // Before any thread starts (gRPC's, the JWKS resolver's): threads inherit the mask, so
+  // SIGTERM reaches only the signalfd and shutdown is always the orderly one.
+  int signals = signalDescriptor();
   std::string revision = settings.revision.empty() ? "default" : settings.revision;
   auto store = store::LocalStore::open(settings.store);
   if (!store) {
@@ -133,11 +139,8 @@ int runControlPlane(const ControlPlaneSettings& settings) {
   }
 
   auto jwksSettings = JwksResolver::fromEnvironment(getenv("PILOT_JWT_PUB_KEY_REFRESH_INTERVAL"), getenv("BLOCKED_CIDRS_IN_JWKS_URIS"));
-  if (!jwksSettings) {
-    spdlog::error("{}", jwksSettings.error().message);
-    return 1;
-  }
-  JwksResolver jwks(std::move(*jwksSettings));
+  for (const auto& warning : jwksSettings.warnings) spdlog::warn("{}", warning);
+  JwksResolver jwks(std::move(jwksSettings));
   Placements placements;
   Gauges gauges;
   CertificateService certificates(caBundle, mesh->trust_domain(), [&placements] { return placements.get(); }, systemClock());
@@ -184,12 +187,18 @@ int runControlPlane(const ControlPlaneSettings& settings) {
   }
   RegistrySettings registrySettings{revision, "Kubernetes", *mesh, {}};
   uint64_t sequence = 0;
+  // The first push waits, a bounded time, for each RequestAuthentication source's first
+  // fetch, as istiod fetches keys before the push that needs them: a restarted weftd must
+  // not send the proxies rules without the keys they had.
+  const auto firstKeysDeadline = std::chrono::steady_clock::now() + kFirstKeysWait;
+  // Returns whether it published.
   auto rebuild = [&] {
     ObjectsByKind objects;
     for (const auto& kind : kinds) objects[kind] = cache.list(kind);
     registrySettings.jwks = jwks.results();
     auto build = buildRegistry(objects, registrySettings);
     jwks.want(build.jwksSources);
+    if (!gauges.ready && !jwks.attempted(build.jwksSources) && std::chrono::steady_clock::now() < firstKeysDeadline) return false;
     for (const auto& note : build.notes) spdlog::debug("registry: {}", note);
     gauges.workloads = build.resources[kWorkloadType].size();
     gauges.services = build.resources[kServiceType].size();
@@ -201,18 +210,23 @@ int runControlPlane(const ControlPlaneSettings& settings) {
     // Gateway API Gateways get their proxies; the writes come back through the watch and
     // the next pass finds nothing left to do.
     applyGatewayDeployment(*store, planGatewayDeployment(objects, revision, kWeftVersion, formatRfc3339(std::chrono::system_clock::now())));
+    return true;
   };
 
-  int signals = signalDescriptor();
   status->get()->start();
   monitoring->get()->start();
   bool dirty = true;
+  bool holdingForKeys = false;
   auto lastChange = std::chrono::steady_clock::now() - kDebounce;
   spdlog::info("weftd {} serving: gRPC {}:{}, readiness {}, metrics {}", revision, settings.address, boundPort, settings.statusPort,
                settings.monitoringPort);
   while (true) {
     auto wait = dirty ? std::max<int64_t>(0, std::chrono::duration_cast<std::chrono::milliseconds>(lastChange + kDebounce - std::chrono::steady_clock::now()).count())
                       : 5000;
+    if (holdingForKeys) {
+      wait = std::min<int64_t>(wait, std::max<int64_t>(0, std::chrono::duration_cast<std::chrono::milliseconds>(
+                                                                firstKeysDeadline - std::chrono::steady_clock::now()).count()));
+    }
     pollfd fds[3] = {{signals, POLLIN, 0}, {(*watch)->fd(), POLLIN, 0}, {jwks.changedFd(), POLLIN, 0}};
     int n = poll(fds, 3, static_cast<int>(wait));
     if (n < 0 && errno != EINTR) break;
@@ -236,11 +250,15 @@ int runControlPlane(const ControlPlaneSettings& settings) {
       if (!dirty) lastChange = std::chrono::steady_clock::now() - kDebounce;
       dirty = true;
     }
+    // The wait for keys is over: publish with what there is.
+    if (holdingForKeys && std::chrono::steady_clock::now() >= firstKeysDeadline) dirty = true;
     if (dirty && std::chrono::steady_clock::now() >= lastChange + kDebounce) {
-      rebuild();
       dirty = false;
-      if (!gauges.ready) spdlog::info("registry built: ready");
-      gauges.ready = true;
+      holdingForKeys = !rebuild();
+      if (!holdingForKeys && !gauges.ready) {
+        spdlog::info("registry built: ready");
+        gauges.ready = true;
+      }
     }
   }
   spdlog::info("weftd {} stopping", revision);

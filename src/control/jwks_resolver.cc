@@ -22,15 +22,21 @@ Result<boost::json::object> jsonObject(const std::string& body, const std::strin
 
 bool httpUrl(std::string_view url) { return url.starts_with("http://") || url.starts_with("https://"); }
 
+Result<std::string> countedFetch(const std::string& url, const FetchLimits& limits, FetchCounts* counts) {
+  auto body = fetchUrl(url, limits);
+  if (counts != nullptr) ++(body ? counts->succeeded : counts->failed);
+  return body;
+}
+
 }  // namespace
 
-Result<std::string> fetchJwks(const JwksSource& source, const FetchLimits& limits) {
+Result<std::string> fetchJwks(const JwksSource& source, const FetchLimits& limits, FetchCounts* counts) {
   std::string url = source.firstUrl();
   if (!httpUrl(url)) return makeError("{}: only http and https URLs are fetched", url);
   FetchLimits ruleLimits = limits;
   ruleLimits.timeout = source.timeout;
   if (source.discovers()) {
-    auto document = fetchUrl(url, ruleLimits);
+    auto document = countedFetch(url, ruleLimits, counts);
     if (!document) return document.error();
     auto object = jsonObject(*document, url);
     if (!object) return object.error();
@@ -40,7 +46,7 @@ Result<std::string> fetchJwks(const JwksSource& source, const FetchLimits& limit
     }
     url = std::string(jwksUri->get_string());
   }
-  auto jwks = fetchUrl(url, ruleLimits);
+  auto jwks = countedFetch(url, ruleLimits, counts);
   if (!jwks) return jwks.error();
   auto object = jsonObject(*jwks, url);
   if (!object) return object.error();
@@ -49,14 +55,16 @@ Result<std::string> fetchJwks(const JwksSource& source, const FetchLimits& limit
   return std::move(*jwks);
 }
 
-Result<JwksResolver::Settings> JwksResolver::fromEnvironment(const char* refreshInterval, const char* blockedCidrs) {
+JwksResolver::Settings JwksResolver::fromEnvironment(const char* refreshInterval, const char* blockedCidrs) {
   Settings settings;
   if (refreshInterval != nullptr && *refreshInterval != '\0') {
     auto interval = parseDuration(refreshInterval);
-    if (!interval || *interval <= std::chrono::nanoseconds::zero()) {
-      return makeError("PILOT_JWT_PUB_KEY_REFRESH_INTERVAL={:?}: {}", refreshInterval, interval ? "must be positive" : interval.error().message);
+    if (interval && *interval > std::chrono::nanoseconds::zero()) {
+      settings.timing.refresh = std::max(std::chrono::duration_cast<std::chrono::milliseconds>(*interval), std::chrono::milliseconds(1));
+    } else {
+      settings.warnings.push_back(fmt::format("PILOT_JWT_PUB_KEY_REFRESH_INTERVAL={:?}: {}: the default 20m is used", refreshInterval,
+                                              interval ? "must be positive" : interval.error().message));
     }
-    settings.timing.refresh = std::max(std::chrono::duration_cast<std::chrono::milliseconds>(*interval), std::chrono::milliseconds(1));
   }
   std::string_view list = blockedCidrs == nullptr ? "" : blockedCidrs;
   while (!list.empty()) {
@@ -66,9 +74,12 @@ Result<JwksResolver::Settings> JwksResolver::fromEnvironment(const char* refresh
     while (!item.empty() && item.front() == ' ') item.remove_prefix(1);
     while (!item.empty() && item.back() == ' ') item.remove_suffix(1);
     if (item.empty()) continue;
-    auto cidr = Ipv4Cidr::parse(item.find('/') == std::string_view::npos ? std::string(item) + "/32" : std::string(item));
-    if (!cidr) return cidr.error().wrap(fmt::format("BLOCKED_CIDRS_IN_JWKS_URIS: {:?}", item));
-    settings.limits.blocked.push_back(*cidr);
+    auto range = IpRange::parse(item);
+    if (range) {
+      settings.limits.blocked.push_back(*range);
+    } else {
+      settings.warnings.push_back(fmt::format("BLOCKED_CIDRS_IN_JWKS_URIS: {}: skipped", range.error().message));
+    }
   }
   return settings;
 }
@@ -76,7 +87,7 @@ Result<JwksResolver::Settings> JwksResolver::fromEnvironment(const char* refresh
 JwksResolver::JwksResolver(Settings settings)
     : settings_(std::move(settings)), changed_(eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC)), schedule_(settings_.timing) {
   settings_.limits.cancel = &stopping_;
-  worker_ = std::thread([this] { run(); });
+  for (int i = 0; i < std::max(1, settings_.threads); ++i) workers_.emplace_back([this] { run(); });
 }
 
 JwksResolver::~JwksResolver() {
@@ -85,7 +96,7 @@ JwksResolver::~JwksResolver() {
     stopping_ = true;
   }
   wake_.notify_all();
-  worker_.join();
+  for (auto& worker : workers_) worker.join();
   if (changed_ >= 0) close(changed_);
 }
 
@@ -103,6 +114,11 @@ FetchedJwksByKey JwksResolver::results() const {
   return schedule_.results();
 }
 
+bool JwksResolver::attempted(const std::vector<JwksSource>& sources) const {
+  std::lock_guard lock(mutex_);
+  return schedule_.attempted(sources);
+}
+
 void JwksResolver::takeChange() {
   uint64_t count;
   [[maybe_unused]] auto ignored = read(changed_, &count, sizeof count);
@@ -116,8 +132,8 @@ void JwksResolver::signalChange() {
 void JwksResolver::run() {
   std::unique_lock lock(mutex_);
   while (!stopping_) {
-    auto due = schedule_.due(std::chrono::steady_clock::now());
-    if (due.empty()) {
+    auto source = schedule_.take(std::chrono::steady_clock::now());
+    if (!source) {
       auto next = schedule_.nextDue();
       if (next == JwksSchedule::TimePoint::max()) {
         wake_.wait(lock);
@@ -126,20 +142,20 @@ void JwksResolver::run() {
       }
       continue;
     }
-    for (const auto& source : due) {
-      lock.unlock();
-      auto jwks = fetchJwks(source, settings_.limits);
-      lock.lock();
-      if (stopping_) return;
-      ++(jwks ? succeeded_ : failed_);
-      if (!schedule_.record(source, jwks, std::chrono::steady_clock::now())) continue;
-      if (jwks) {
-        spdlog::info("jwks: {}: keys fetched", source.key());
-      } else {
-        spdlog::warn("jwks: {}: {}", source.key(), jwks.error().message);
-      }
-      signalChange();
+    lock.unlock();
+    auto jwks = fetchJwks(*source, settings_.limits, &counts_);
+    lock.lock();
+    if (stopping_) return;
+    bool changed = schedule_.record(*source, jwks, std::chrono::steady_clock::now());
+    // Another worker may be waiting for a time this fetch has just moved.
+    wake_.notify_all();
+    if (!changed) continue;
+    if (jwks) {
+      spdlog::info("jwks: {}: keys fetched", source->key());
+    } else {
+      spdlog::warn("jwks: {}: {}", source->key(), jwks.error().message);
     }
+    signalChange();
   }
 }
 

@@ -27,11 +27,12 @@ using namespace std::chrono_literals;
 // "/stall" is held open without an answer until the server stops.
 class CannedHttpServer {
  public:
-  explicit CannedHttpServer(std::map<std::string, std::string> answers) : answers_(std::move(answers)) {
+  explicit CannedHttpServer(std::map<std::string, std::string> answers, const char* host = "127.0.0.1")
+      : answers_(std::move(answers)), host_(host) {
     listener_ = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
     sockaddr_in address{};
     address.sin_family = AF_INET;
-    address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    inet_pton(AF_INET, host, &address.sin_addr);
     bind(listener_, reinterpret_cast<sockaddr*>(&address), sizeof address);
     listen(listener_, 16);
     socklen_t length = sizeof address;
@@ -44,8 +45,13 @@ class CannedHttpServer {
     thread_.join();
     close(listener_);
   }
-  std::string url(const std::string& path) const { return "http://127.0.0.1:" + std::to_string(port_) + path; }
+  std::string url(const std::string& path) const { return "http://" + host_ + ":" + std::to_string(port_) + path; }
+  int port() const { return port_; }
   int connections() const { return connections_; }
+
+  static std::string redirect(const std::string& location) {
+    return "HTTP/1.1 302 Found\r\nlocation: " + location + "\r\ncontent-length: 0\r\nconnection: close\r\n\r\n";
+  }
 
   static std::string ok(const std::string& body) {
     return "HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: " + std::to_string(body.size()) +
@@ -85,6 +91,7 @@ class CannedHttpServer {
   }
 
   std::map<std::string, std::string> answers_;
+  std::string host_;
   int listener_ = -1;
   int port_ = 0;
   std::atomic<bool> stop_{false};
@@ -127,7 +134,9 @@ TEST(FetchJwks, RefusesWhatIsNotAJwks) {
   CannedHttpServer server({{"/html", CannedHttpServer::ok("<html>login</html>")},
                            {"/object", CannedHttpServer::ok(R"({"key":[]})")},
                            {"/array", CannedHttpServer::ok("[]")},
-                           {"/moved", "HTTP/1.1 302 Found\r\nlocation: file:///etc/passwd\r\ncontent-length: 0\r\nconnection: close\r\n\r\n"},
+                           {"/to-file", CannedHttpServer::redirect("file:///etc/passwd")},
+                           {"/to-ftp", CannedHttpServer::redirect("ftp://127.0.0.1/keys")},
+                           {"/created", "HTTP/1.1 203 Non-Authoritative Information\r\ncontent-length: 11\r\nconnection: close\r\n\r\n{\"keys\":[]}"},
                            {"/big", CannedHttpServer::ok(std::string(5000, ' ') + "{\"keys\":[]}")}});
   auto message = [&](const std::string& path, FetchLimits limits = {}) {
     auto keys = fetchJwks(uriSource(server.url(path)), limits);
@@ -137,7 +146,11 @@ TEST(FetchJwks, RefusesWhatIsNotAJwks) {
   EXPECT_NE(message("/html").find("not JSON"), std::string::npos) << message("/html");
   EXPECT_NE(message("/object").find("not a JWKS (no \"keys\" array)"), std::string::npos) << message("/object");
   EXPECT_NE(message("/array").find("not a JSON object"), std::string::npos) << message("/array");
-  EXPECT_NE(message("/moved"), "fetched") << "a redirect to file: is not followed";
+  // A redirect to another protocol is refused by curl's protocol list, not left as a 302.
+  EXPECT_NE(message("/to-file").find("file"), std::string::npos) << message("/to-file");
+  EXPECT_EQ(message("/to-file").find("HTTP 302"), std::string::npos) << message("/to-file");
+  EXPECT_NE(message("/to-ftp").find("ftp"), std::string::npos) << message("/to-ftp");
+  EXPECT_EQ(message("/created"), "fetched") << "any 2xx, as istiod";
   FetchLimits small;
   small.maxBytes = 1024;
   EXPECT_NE(message("/big", small).find("larger than 1024 bytes"), std::string::npos) << message("/big", small);
@@ -156,33 +169,73 @@ TEST(FetchJwks, ASilentServerCostsTheRulesTimeout) {
   EXPECT_NE(keys.error().message.find("timed out"), std::string::npos) << keys.error().message;
 }
 
+TEST(FetchJwks, FollowsRedirectsCountingEachGet) {
+  CannedHttpServer target({{"/keys", CannedHttpServer::ok(kJwks)}});
+  CannedHttpServer first({{"/moved", CannedHttpServer::redirect(target.url("/keys"))}});
+  FetchCounts counts;
+  auto keys = fetchJwks(uriSource(first.url("/moved")), {}, &counts);
+  ASSERT_TRUE(keys) << keys.error().message;
+  EXPECT_EQ(*keys, kJwks);
+  EXPECT_EQ(counts.succeeded, 1u) << "one GET, whatever its redirects";
+  CannedHttpServer idp({{"/.well-known/openid-configuration", CannedHttpServer::ok(R"({"jwks_uri":")" + target.url("/keys") + R"("})")}});
+  ASSERT_TRUE(fetchJwks({"", idp.url("")}, {}, &counts));
+  EXPECT_EQ(counts.succeeded, 3u) << "discovery is two GETs";
+  EXPECT_FALSE(fetchJwks(uriSource(idp.url("/missing")), {}, &counts));
+  EXPECT_EQ(counts.failed, 1u);
+}
+
 TEST(FetchJwks, BlockedRangesAreNeverConnectedTo) {
   CannedHttpServer server({{"/keys", CannedHttpServer::ok(kJwks)}});
   auto settings = JwksResolver::fromEnvironment(nullptr, "10.0.0.0/8, 127.0.0.0/8");
-  ASSERT_TRUE(settings) << settings.error().message;
-  auto keys = fetchJwks(uriSource(server.url("/keys")), settings->limits);
+  EXPECT_TRUE(settings.warnings.empty());
+  auto keys = fetchJwks(uriSource(server.url("/keys")), settings.limits);
   ASSERT_FALSE(keys);
   EXPECT_NE(keys.error().message.find("not fetched: 127.0.0.1 is in the blocked range 127.0.0.0/8"), std::string::npos) << keys.error().message;
   EXPECT_EQ(server.connections(), 0);
 }
 
+// A redirect or an IPv4-mapped IPv6 address is checked as the address connected to.
+TEST(FetchJwks, RedirectsAndMappedAddressesCannotReachABlockedRange) {
+  CannedHttpServer hidden({{"/keys", CannedHttpServer::ok(kJwks)}}, "127.0.0.2");
+  CannedHttpServer open({{"/moved", CannedHttpServer::redirect(hidden.url("/keys"))}});
+  auto settings = JwksResolver::fromEnvironment(nullptr, "127.0.0.2");
+  auto redirected = fetchJwks(uriSource(open.url("/moved")), settings.limits);
+  ASSERT_FALSE(redirected);
+  EXPECT_NE(redirected.error().message.find("127.0.0.2 is in the blocked range 127.0.0.2/32"), std::string::npos) << redirected.error().message;
+  auto mapped = fetchJwks(uriSource("http://[::ffff:127.0.0.2]:" + std::to_string(hidden.port()) + "/keys"), settings.limits);
+  ASSERT_FALSE(mapped);
+  EXPECT_NE(mapped.error().message.find("is in the blocked range 127.0.0.2/32"), std::string::npos) << mapped.error().message;
+  auto v6Range = JwksResolver::fromEnvironment(nullptr, "::ffff:0:0/96");
+  auto viaV6 = fetchJwks(uriSource("http://[::ffff:127.0.0.2]:" + std::to_string(hidden.port()) + "/keys"), v6Range.limits);
+  EXPECT_FALSE(viaV6) << "an IPv6 range";
+  auto linkLocal = fetchJwks(uriSource("http://169.254.169.254/latest/meta-data"), {});
+  ASSERT_FALSE(linkLocal);
+  EXPECT_NE(linkLocal.error().message.find("169.254.169.254 is in the blocked range 169.254.0.0/16"), std::string::npos)
+      << "link-local is always blocked: " << linkLocal.error().message;
+  EXPECT_EQ(hidden.connections(), 0);
+}
+
+// As istiod reads them: host bits masked, IPv6 taken, a bad entry or interval skipped
+// with a warning rather than stopping weftd.
 TEST(JwksResolverSettings, ReadIstiodsVariables) {
   auto defaults = JwksResolver::fromEnvironment(nullptr, nullptr);
-  ASSERT_TRUE(defaults);
-  EXPECT_EQ(defaults->timing.refresh, 20min);
-  EXPECT_TRUE(defaults->limits.blocked.empty());
-  auto set = JwksResolver::fromEnvironment("90s", "169.254.169.254");
-  ASSERT_TRUE(set);
-  EXPECT_EQ(set->timing.refresh, 90s);
-  ASSERT_EQ(set->limits.blocked.size(), 1u);
-  EXPECT_EQ(set->limits.blocked[0].str(), "169.254.169.254/32");
-  auto badInterval = JwksResolver::fromEnvironment("soon", nullptr);
-  ASSERT_FALSE(badInterval);
-  EXPECT_NE(badInterval.error().message.find("PILOT_JWT_PUB_KEY_REFRESH_INTERVAL=\"soon\""), std::string::npos) << badInterval.error().message;
-  EXPECT_FALSE(JwksResolver::fromEnvironment("-1m", nullptr));
-  auto badCidr = JwksResolver::fromEnvironment(nullptr, "10.0.0.0/8,10.1.2.3/8");
-  ASSERT_FALSE(badCidr);
-  EXPECT_NE(badCidr.error().message.find("BLOCKED_CIDRS_IN_JWKS_URIS: \"10.1.2.3/8\""), std::string::npos) << badCidr.error().message;
+  EXPECT_EQ(defaults.timing.refresh, 20min);
+  EXPECT_TRUE(defaults.limits.blocked.empty());
+  EXPECT_TRUE(defaults.warnings.empty());
+  auto set = JwksResolver::fromEnvironment("90s", "169.254.169.254, 10.1.2.3/8,fd00::/8");
+  EXPECT_EQ(set.timing.refresh, 90s);
+  ASSERT_EQ(set.limits.blocked.size(), 3u);
+  EXPECT_EQ(set.limits.blocked[0].text(), "169.254.169.254/32");
+  EXPECT_EQ(set.limits.blocked[1].text(), "10.0.0.0/8");
+  EXPECT_EQ(set.limits.blocked[2].text(), "fd00::/8");
+  auto bad = JwksResolver::fromEnvironment("soon", "10.0.0.0/8,not-an-address,10.0.0.0/33");
+  EXPECT_EQ(bad.timing.refresh, 20min);
+  ASSERT_EQ(bad.limits.blocked.size(), 1u);
+  ASSERT_EQ(bad.warnings.size(), 3u);
+  EXPECT_NE(bad.warnings[0].find("PILOT_JWT_PUB_KEY_REFRESH_INTERVAL=\"soon\""), std::string::npos) << bad.warnings[0];
+  EXPECT_NE(bad.warnings[1].find("\"not-an-address\""), std::string::npos) << bad.warnings[1];
+  EXPECT_NE(bad.warnings[2].find("0 to 32"), std::string::npos) << bad.warnings[2];
+  EXPECT_EQ(JwksResolver::fromEnvironment("-1m", nullptr).warnings.size(), 1u);
 }
 
 // `openssl s_server -WWW`: files of a directory over HTTPS, with a certificate for
@@ -288,6 +341,7 @@ TEST(JwksResolver, FetchesWantedSourcesInTheBackgroundAndSignals) {
   EXPECT_NE(results[server.url("/gone")].error.find("HTTP 404"), std::string::npos);
   EXPECT_EQ(resolver.fetchesSucceeded(), 1u);
   EXPECT_GE(resolver.fetchesFailed(), 1u);
+  EXPECT_TRUE(resolver.attempted({uriSource(server.url("/keys")), uriSource(server.url("/gone"))}));
 }
 
 }  // namespace

@@ -18,24 +18,33 @@ bool JwksSchedule::want(const std::vector<JwksSource>& sources, TimePoint now) {
       old->second.source.timeout = source.timeout;
       kept.emplace(key, std::move(old->second));
     } else {
-      kept.emplace(key, Entry{source, {}, now, 0});
+      kept.emplace(key, Entry{source, {}, now});
     }
   }
   entries_ = std::move(kept);
   return results() != before;
 }
 
-std::vector<JwksSource> JwksSchedule::due(TimePoint now) const {
-  std::vector<JwksSource> out;
-  for (const auto& [key, entry] : entries_) {
-    if (entry.next <= now) out.push_back(entry.source);
+std::optional<JwksSource> JwksSchedule::take(TimePoint now) {
+  Entry* pick = nullptr;
+  for (auto& [key, entry] : entries_) {
+    if (entry.inFlight || entry.next > now) continue;
+    // A source never attempted goes before refreshes and retries: a new policy's keys
+    // should not wait behind a slow identity provider's refresh.
+    bool better = pick == nullptr || (!entry.everAttempted && pick->everAttempted) ||
+                  (entry.everAttempted == pick->everAttempted && entry.next < pick->next);
+    if (better) pick = &entry;
   }
-  return out;
+  if (pick == nullptr) return std::nullopt;
+  pick->inFlight = true;
+  return pick->source;
 }
 
 JwksSchedule::TimePoint JwksSchedule::nextDue() const {
   TimePoint next = TimePoint::max();
-  for (const auto& [key, entry] : entries_) next = std::min(next, entry.next);
+  for (const auto& [key, entry] : entries_) {
+    if (!entry.inFlight) next = std::min(next, entry.next);
+  }
   return next;
 }
 
@@ -44,18 +53,22 @@ bool JwksSchedule::record(const JwksSource& source, const Result<std::string>& j
   if (found == entries_.end()) return false;
   Entry& entry = found->second;
   FetchedJwks before = entry.fetched;
+  entry.inFlight = false;
+  entry.everAttempted = true;
   if (jwks) {
     entry.fetched = {*jwks, ""};
     entry.failures = 0;
+    entry.lastSuccess = now;
     entry.next = now + timing_.refresh;
   } else {
     entry.fetched.error = jwks.error().message;
+    if (!entry.fetched.jwks.empty() && now - entry.lastSuccess >= timing_.evictAfter) entry.fetched.jwks.clear();
     ++entry.failures;
     auto wait = timing_.firstRetry;
     for (int i = 1; i < entry.failures && wait < timing_.refresh; ++i) wait *= 2;
     entry.next = now + std::min(wait, timing_.refresh);
   }
-  return entry.fetched != before;
+  return entry.fetched.jwks != before.jwks || entry.fetched.error.empty() != before.error.empty();
 }
 
 FetchedJwksByKey JwksSchedule::results() const {
@@ -64,6 +77,13 @@ FetchedJwksByKey JwksSchedule::results() const {
     if (entry.fetched != FetchedJwks{}) out[key] = entry.fetched;
   }
   return out;
+}
+
+bool JwksSchedule::attempted(const std::vector<JwksSource>& sources) const {
+  return std::all_of(sources.begin(), sources.end(), [&](const JwksSource& source) {
+    auto found = entries_.find(source.key());
+    return found != entries_.end() && found->second.everAttempted;
+  });
 }
 
 }  // namespace weft::control

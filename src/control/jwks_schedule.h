@@ -1,11 +1,14 @@
 #pragma once
 // When each JWKS source is fetched, and what the registry is told: pure bookkeeping with
-// the time passed in, so tests walk hours of refreshes and back-off without sleeping.
-// A source is fetched as soon as it is wanted, again every refresh interval after a
-// fetch that worked (istiod's PILOT_JWT_PUB_KEY_REFRESH_INTERVAL, 20 minutes), and after
-// a failure in a back-off that doubles from one second to the refresh interval.
+// the time passed in, so tests walk days of refreshes and back-off without sleeping.
+// A source is fetched as soon as it is wanted (before any refresh), again every refresh
+// interval after a fetch that worked (istiod's PILOT_JWT_PUB_KEY_REFRESH_INTERVAL, 20
+// minutes), and after a failure in a back-off that doubles from one second up to the
+// refresh interval. Keys fetched once stay through failed refreshes, for at most
+// `evictAfter` (istiod's seven days) after the last fetch that worked.
 
 #include <chrono>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -17,6 +20,7 @@ namespace weft::control {
 struct JwksTiming {
   std::chrono::milliseconds refresh = std::chrono::minutes(20);
   std::chrono::milliseconds firstRetry = std::chrono::seconds(1);
+  std::chrono::milliseconds evictAfter = std::chrono::hours(24 * 7);
 };
 
 class JwksSchedule {
@@ -28,22 +32,30 @@ class JwksSchedule {
   // The sources the registry needs now. New ones are due at once; ones no longer wanted
   // are forgotten (their keys with them). Returns whether results() changed.
   bool want(const std::vector<JwksSource>& sources, TimePoint now);
-  // Sources due for a fetch at `now`.
-  std::vector<JwksSource> due(TimePoint now) const;
-  // The earliest time any source is due; max() when none is wanted.
+  // A source due at `now` and not being fetched, sources never attempted first; it is
+  // then being fetched until record() is called for it.
+  std::optional<JwksSource> take(TimePoint now);
+  // The earliest time a source not being fetched is due; max() when there is none.
   TimePoint nextDue() const;
-  // The outcome of a fetch begun for `source`. Returns whether results() changed; a
-  // source forgotten meanwhile is ignored.
+  // The outcome of a fetch taken for `source`. Returns whether what the registry inlines
+  // changed (the keys, or whether there is a failure to note); a changed failure text alone
+  // is not a change, so a source failing again and again causes no rebuilds. A source
+  // forgotten meanwhile is ignored.
   bool record(const JwksSource& source, const Result<std::string>& jwks, TimePoint now);
   // The sources with a fetch behind them (keys, a failure or both).
   FetchedJwksByKey results() const;
+  // Whether every one of `sources` has been attempted at least once.
+  bool attempted(const std::vector<JwksSource>& sources) const;
 
  private:
   struct Entry {
     JwksSource source;
     FetchedJwks fetched;
     TimePoint next;
+    TimePoint lastSuccess{};
     int failures = 0;
+    bool inFlight = false;
+    bool everAttempted = false;
   };
   JwksTiming timing_;
   std::map<std::string, Entry> entries_;

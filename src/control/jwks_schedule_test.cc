@@ -11,52 +11,85 @@ using TimePoint = JwksSchedule::TimePoint;
 const JwksSource kUri{"https://idp.example/jwks.json", "https://idp.example"};
 const JwksSource kDiscovery{"", "https://other.example"};
 
+Result<std::string> keys(const std::string& text = R"({"keys":[]})") { return text; }
+Result<std::string> failure(const std::string& text) { return Error{text}; }
+
+// Every source due at `now`, taken (as the resolver's threads would).
+std::vector<std::string> takeAll(JwksSchedule& schedule, TimePoint now) {
+  std::vector<std::string> out;
+  while (auto source = schedule.take(now)) out.push_back(source->key());
+  return out;
+}
+
 TEST(JwksSchedule, NewSourcesAreDueAtOnceThenEveryRefresh) {
   JwksSchedule schedule({20min, 1s});
   TimePoint t0{};
   EXPECT_FALSE(schedule.want({kUri, kDiscovery}, t0)) << "nothing fetched yet: nothing the registry reads changed";
-  EXPECT_EQ(schedule.due(t0).size(), 2u);
-  EXPECT_TRUE(schedule.record(kUri, Result<std::string>(std::string(R"({"keys":[]})")), t0 + 1s));
+  EXPECT_FALSE(schedule.attempted({kUri}));
+  EXPECT_EQ(takeAll(schedule, t0).size(), 2u);
+  EXPECT_TRUE(takeAll(schedule, t0).empty()) << "both are being fetched";
+  EXPECT_EQ(schedule.nextDue(), TimePoint::max()) << "nothing to wake for while both are in flight";
+  EXPECT_TRUE(schedule.record(kUri, keys(), t0 + 1s));
+  EXPECT_TRUE(schedule.attempted({kUri}));
+  EXPECT_FALSE(schedule.attempted({kUri, kDiscovery}));
   EXPECT_EQ(schedule.results().at(kUri.key()).jwks, R"({"keys":[]})");
-  EXPECT_EQ(schedule.due(t0 + 1s).size(), 1u) << "only the discovery source is left";
-  EXPECT_TRUE(schedule.record(kDiscovery, Result<std::string>(std::string(R"({"keys":[1]})")), t0 + 1s));
-  EXPECT_TRUE(schedule.due(t0 + 20min).empty());
+  EXPECT_TRUE(schedule.record(kDiscovery, keys(R"({"keys":[1]})"), t0 + 1s));
+  EXPECT_TRUE(takeAll(schedule, t0 + 20min).empty());
   EXPECT_EQ(schedule.nextDue(), t0 + 1s + 20min);
-  EXPECT_EQ(schedule.due(t0 + 1s + 20min).size(), 2u);
-  EXPECT_FALSE(schedule.record(kUri, Result<std::string>(std::string(R"({"keys":[]})")), t0 + 21min)) << "the same keys: no rebuild";
+  EXPECT_EQ(takeAll(schedule, t0 + 1s + 20min).size(), 2u);
+  EXPECT_FALSE(schedule.record(kUri, keys(), t0 + 21min)) << "the same keys: no rebuild";
 }
 
-TEST(JwksSchedule, FailuresBackOffAndKeepTheLastKeys) {
+TEST(JwksSchedule, ANewSourceGoesBeforeRefreshesDue) {
   JwksSchedule schedule({20min, 1s});
   TimePoint t{};
   schedule.want({kUri}, t);
-  EXPECT_TRUE(schedule.record(kUri, Result<std::string>(Error{"HTTP 503"}), t)) << "the first failure is news (its note)";
-  EXPECT_EQ(schedule.nextDue(), t + 1s);
-  EXPECT_FALSE(schedule.record(kUri, Result<std::string>(Error{"HTTP 503"}), t + 1s)) << "the same failure again: no rebuild";
-  EXPECT_EQ(schedule.nextDue(), t + 1s + 2s);
-  EXPECT_FALSE(schedule.record(kUri, Result<std::string>(Error{"HTTP 503"}), t + 3s));
-  EXPECT_EQ(schedule.nextDue(), t + 3s + 4s);
-  for (int i = 0; i < 20; ++i) schedule.record(kUri, Result<std::string>(Error{"HTTP 503"}), t);
-  EXPECT_EQ(schedule.nextDue(), t + 20min) << "the back-off stops at the refresh interval";
+  ASSERT_TRUE(schedule.take(t));
+  schedule.record(kUri, keys(), t);
+  schedule.want({kUri, kDiscovery}, t + 30min);
+  auto first = schedule.take(t + 30min);
+  ASSERT_TRUE(first);
+  EXPECT_EQ(first->key(), kDiscovery.key()) << "never attempted: before the overdue refresh";
+}
 
-  EXPECT_TRUE(schedule.record(kUri, Result<std::string>(std::string("{\"keys\":[]}")), t));
+TEST(JwksSchedule, FailuresBackOffAndKeepTheLastKeysForAWeek) {
+  JwksSchedule schedule({20min, 1s, 24h * 7});
+  TimePoint t{};
+  schedule.want({kUri}, t);
+  schedule.take(t);
+  EXPECT_TRUE(schedule.record(kUri, failure("HTTP 503"), t)) << "the first failure is news (its note)";
+  EXPECT_TRUE(schedule.attempted({kUri}));
+  EXPECT_EQ(schedule.nextDue(), t + 1s);
+  schedule.take(t + 1s);
+  EXPECT_FALSE(schedule.record(kUri, failure("timed out after 5001 ms"), t + 1s)) << "failing again, in other words: no rebuild";
+  EXPECT_EQ(schedule.nextDue(), t + 1s + 2s);
+  EXPECT_FALSE(schedule.record(kUri, failure("HTTP 503"), t + 3s));
+  EXPECT_EQ(schedule.nextDue(), t + 3s + 4s);
+  for (int i = 0; i < 40; ++i) schedule.record(kUri, failure("HTTP 503"), t);
+  EXPECT_EQ(schedule.nextDue(), t + 20min) << "the back-off stops at the refresh interval, and does not overflow";
+
+  EXPECT_TRUE(schedule.record(kUri, keys(), t));
   EXPECT_EQ(schedule.nextDue(), t + 20min);
-  EXPECT_TRUE(schedule.record(kUri, Result<std::string>(Error{"timed out"}), t + 20min));
+  EXPECT_TRUE(schedule.record(kUri, failure("timed out"), t + 20min)) << "failing after working is news";
   auto fetched = schedule.results().at(kUri.key());
-  EXPECT_EQ(fetched.jwks, "{\"keys\":[]}") << "a failed refresh keeps the keys fetched before";
+  EXPECT_EQ(fetched.jwks, R"({"keys":[]})") << "a failed refresh keeps the keys fetched before";
   EXPECT_EQ(fetched.error, "timed out");
   EXPECT_EQ(schedule.nextDue(), t + 20min + 1s) << "the back-off starts again after a success";
+  EXPECT_FALSE(schedule.record(kUri, failure("timed out"), t + 24h * 6));
+  EXPECT_EQ(schedule.results().at(kUri.key()).jwks, R"({"keys":[]})");
+  EXPECT_TRUE(schedule.record(kUri, failure("timed out"), t + 24h * 7)) << "a week without a fetch that worked: the keys go";
+  EXPECT_EQ(schedule.results().at(kUri.key()).jwks, "");
 }
 
 TEST(JwksSchedule, SourcesNoLongerWantedAreForgotten) {
   JwksSchedule schedule;
   TimePoint t{};
   schedule.want({kUri, kDiscovery}, t);
-  schedule.record(kUri, Result<std::string>(std::string("{\"keys\":[]}")), t);
+  schedule.take(t);
+  schedule.record(kUri, keys(), t);
   EXPECT_TRUE(schedule.want({kDiscovery}, t)) << "the keys of a removed rule are dropped";
   EXPECT_EQ(schedule.results().count(kUri.key()), 0u);
-  EXPECT_FALSE(schedule.record(kUri, Result<std::string>(std::string("{\"keys\":[]}")), t)) << "a fetch that ends after its rule went is ignored";
-  EXPECT_EQ(schedule.nextDue(), t);
+  EXPECT_FALSE(schedule.record(kUri, keys(), t)) << "a fetch that ends after its rule went is ignored";
   EXPECT_FALSE(schedule.want({}, t)) << "the discovery source was never fetched: dropping it changes nothing the registry read";
   EXPECT_EQ(schedule.nextDue(), TimePoint::max()) << "nothing wanted: the resolver sleeps";
 }
@@ -68,9 +101,10 @@ TEST(JwksSchedule, OneFetchForRulesSharingAUrlWithTheLongerTimeout) {
   a.timeout = 2s;
   b.timeout = 9s;
   schedule.want({a, b}, t);
-  auto due = schedule.due(t);
-  ASSERT_EQ(due.size(), 1u);
-  EXPECT_EQ(due[0].timeout, 9s);
+  auto taken = schedule.take(t);
+  ASSERT_TRUE(taken);
+  EXPECT_EQ(taken->timeout, 9s);
+  EXPECT_FALSE(schedule.take(t));
 }
 
 }  // namespace

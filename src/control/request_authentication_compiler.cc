@@ -21,6 +21,13 @@ void resolveKeys(const model::Object& policy, const boost::json::value& rule, we
   JwksSource source{r.jwks_uri(), r.issuer()};
   if (auto timeout = parseDuration(stringAt(rule, {"timeout"})); timeout && *timeout > std::chrono::nanoseconds::zero()) {
     source.timeout = std::chrono::duration_cast<std::chrono::milliseconds>(*timeout);
+    // A fetch holds one of weftd's few fetching threads: a policy author in one namespace
+    // must not stall everyone's keys with `timeout: 24h` against a silent server.
+    if (source.timeout > kMaxJwksTimeout) {
+      notes.push_back(fmt::format("{}: issuer {:?}: timeout {} is more than weftd waits: {}", policy.friendlyName(), r.issuer(),
+                                  stringAt(rule, {"timeout"}), formatDuration(kMaxJwksTimeout)));
+      source.timeout = kMaxJwksTimeout;
+    }
   }
   if (source.discovers() && source.issuer.empty()) {
     notes.push_back(fmt::format("{}: a jwtRule has no jwks, jwksUri or issuer: its tokens are answered 401", policy.friendlyName()));
@@ -31,7 +38,7 @@ void resolveKeys(const model::Object& policy, const boost::json::value& rule, we
     notes.push_back(fmt::format("{}: issuer {:?}: {} is not an http(s) URL: its tokens are answered 401", policy.friendlyName(), r.issuer(), url));
     return;
   }
-  // The proxy names a missing fetch by this field ("Jwks remote fetch is failed").
+  // Where the keys come from, for the proxy's log when they have not come.
   r.set_jwks_uri(url);
   keys.wanted.push_back(source);
   auto found = keys.fetched.find(source.key());

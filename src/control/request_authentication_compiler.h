@@ -10,6 +10,7 @@
 // waypoint); other targets are left out with a note, and a policy left with no target is
 // nullopt.
 
+#include <chrono>
 #include <optional>
 #include <string>
 #include <vector>
@@ -19,6 +20,9 @@
 #include "weft/v1/discovery.pb.h"
 
 namespace weft::control {
+
+// The longest a rule's `timeout` makes weftd wait for one fetch.
+inline constexpr std::chrono::milliseconds kMaxJwksTimeout = std::chrono::seconds(30);
 
 struct JwksKeys {
   const FetchedJwksByKey& fetched;    // what weftd has fetched so far

@@ -33,7 +33,8 @@ bool allowedBy(bool positiveSet, bool negativeSet, Test inPositive, Test inNegat
 std::string requestPrincipal(const AuthorizationFacts& f) { return f.jwt == nullptr ? std::string() : f.jwt->issuer + "/" + f.jwt->subject; }
 
 // request.auth.claims[a][b]...: the claim's strings (a string, or the strings of a list).
-// A top-level space-delimited claim ("scope": "read write") also gives each of its words.
+// A top-level space-delimited claim ("scope": "read write") gives its words instead, as
+// Envoy puts such a claim into the request's metadata as a list.
 std::optional<std::vector<std::string>> claimStrings(const VerifiedJwt& jwt, std::string_view path) {
   const boost::json::value* at = nullptr;
   const boost::json::object* object = &jwt.claims;
@@ -52,7 +53,7 @@ std::optional<std::vector<std::string>> claimStrings(const VerifiedJwt& jwt, std
   }
   if (at == nullptr) return std::nullopt;
   std::vector<std::string> out;
-  if (at->is_string()) out.emplace_back(at->get_string());
+  if (at->is_string() && !delimited) out.emplace_back(at->get_string());
   if (at->is_string() && delimited) {
     std::string_view words = at->get_string();
     while (!words.empty()) {

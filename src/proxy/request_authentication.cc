@@ -95,6 +95,26 @@ bool audienceAllowed(const weft::v1::JwtRule& rule, const VerifiedJwt& jwt) {
   return false;
 }
 
+}  // namespace
+
+Result<VerifiedJwt> JwtAuthenticator::checkWithRule(const Rule& rule, ParsedJwt parsed, const std::string& issuer,
+                                                    std::chrono::system_clock::time_point now) {
+  if (!rule.keys) {
+    spdlog::info("gateway: JWT of issuer {:?} refused: {}", issuer, rule.keysProblem);
+    // What Envoy answers when istiod sent no usable keys: a token naming a kid finds no key
+    // for it; one without is checked against none.
+    return Error{parsed.kid.empty() ? "Jwt verification fails" : "Jwks doesn't have key to match kid or alg from Jwt"};
+  }
+  auto jwt = verifyJwt(std::move(parsed), *rule.keys, now);
+  if (!jwt) return jwt.error();
+  if (!audienceAllowed(rule.spec, *jwt)) return Error{"Audiences in Jwt are not allowed"};
+  jwt->spaceDelimitedClaims = {"scope", "permission"};
+  for (const auto& claim : rule.spec.space_delimited_claims()) jwt->spaceDelimitedClaims.push_back(claim);
+  return jwt;
+}
+
+namespace {
+
 // A claim as a header value: strings as they are, numbers and booleans written out;
 // objects, lists, null and strings with control characters (which would end the header)
 // are not copied.
@@ -199,36 +219,35 @@ JwtCheck JwtAuthenticator::check(http::fields& headers, std::string_view target,
       out.failure = parsed.error().message;
       return out;
     }
+    // The rules that may check it: those naming its issuer, then those naming none (a
+    // rule with only a jwksUri takes any issuer); as Envoy tries each provider of the
+    // location, the first that verifies it wins, and the first failure is the answer.
     std::string issuer = parsed->issuer();
-    auto reader = std::find_if(token.readers.begin(), token.readers.end(), [&](const Rule* r) { return r->spec.issuer() == issuer; });
-    // A rule without an issuer (it has a jwksUri) takes tokens of any issuer, as Envoy's
-    // provider without one does; one naming the issuer goes first.
-    if (reader == token.readers.end()) {
-      reader = std::find_if(token.readers.begin(), token.readers.end(), [&](const Rule* r) { return r->spec.issuer().empty(); });
+    std::vector<const Rule*> candidates;
+    for (const Rule* r : token.readers) {
+      if (r->spec.issuer() == issuer) candidates.push_back(r);
     }
-    if (reader == token.readers.end()) {
+    for (const Rule* r : token.readers) {
+      if (r->spec.issuer().empty() && !issuer.empty()) candidates.push_back(r);
+    }
+    if (candidates.empty()) {
       out.failure = "Jwt issuer is not configured";
       return out;
     }
-    const Rule& rule = **reader;
-    if (!rule.keys) {
-      spdlog::info("gateway: JWT of issuer {:?} refused: {}", issuer, rule.keysProblem);
-      // Envoy's texts: a URI whose keys never came, or a key set with no key for the token.
-      out.failure = rule.spec.jwks().empty() ? "Jwks remote fetch is failed" : "Jwks doesn't have key to match kid or alg from Jwt";
-      return out;
+    std::optional<Verified> accepted;
+    for (size_t i = 0; i < candidates.size() && !accepted; ++i) {
+      // The last candidate takes the parse itself; earlier ones a copy, kept only when a
+      // second rule may be tried.
+      auto jwt = checkWithRule(*candidates[i], i + 1 == candidates.size() ? std::move(*parsed) : ParsedJwt(*parsed), issuer, now);
+      if (jwt) {
+        accepted.emplace(Verified{&token, candidates[i], std::move(*jwt)});
+      } else if (out.failure.empty()) {
+        out.failure = jwt.error().message;
+      }
     }
-    auto jwt = verifyJwt(std::move(*parsed), *rule.keys, now);
-    if (!jwt) {
-      out.failure = jwt.error().message;
-      return out;
-    }
-    if (!audienceAllowed(rule.spec, *jwt)) {
-      out.failure = "Audiences in Jwt are not allowed";
-      return out;
-    }
-    jwt->spaceDelimitedClaims = {"scope", "permission"};
-    for (const auto& claim : rule.spec.space_delimited_claims()) jwt->spaceDelimitedClaims.push_back(claim);
-    verified.push_back({&token, &rule, std::move(*jwt)});
+    if (!accepted) return out;
+    out.failure.clear();
+    verified.push_back(std::move(*accepted));
   }
   // All verified: the headers each rule asks for, and the first token names the principal.
   for (const auto& v : verified) {

@@ -71,6 +71,8 @@ class JwtAuthenticator {
     std::string keysProblem;
   };
   void add(const weft::v1::JwtAuthentication& policy, std::vector<std::string>& problems);
+  // One rule's verdict on a token: its keys, signature, times and audiences.
+  static Result<VerifiedJwt> checkWithRule(const Rule& rule, ParsedJwt parsed, const std::string& issuer, std::chrono::system_clock::time_point now);
 
   std::vector<Rule> rules_;
 };

@@ -152,12 +152,17 @@ TEST(RequestAuthentication, LocationsForwardingAndJwksUri) {
   EXPECT_EQ(misplaced.state, JwtCheck::State::kRefused);
   EXPECT_EQ(misplaced.failure, "Jwt issuer is not configured");
 
-  // The default locations of the jwksUri rule take this one; its issuer has no keys here.
+  // The default locations of the jwksUri rule take this one; weftd sent no keys for it
+  // (not fetched yet), so Envoy's answers for an empty key set: no key for a kid, and no
+  // key verifies a token without one.
   http::fields remote;
   remote.set(http::field::authorization, "Bearer " + signer.sign("ES256", claims("https://remote.example"), "k1"));
   auto check = authn.check(remote, "/", kNow());
   EXPECT_EQ(check.state, JwtCheck::State::kRefused);
-  EXPECT_EQ(check.failure, "Jwks remote fetch is failed");
+  EXPECT_EQ(check.failure, "Jwks doesn't have key to match kid or alg from Jwt");
+  http::fields remoteNoKid;
+  remoteNoKid.set(http::field::authorization, "Bearer " + signer.sign("ES256", claims("https://remote.example")));
+  EXPECT_EQ(authn.check(remoteNoKid, "/", kNow()).failure, "Jwt verification fails");
 }
 
 // Attached by targetRefs: at a waypoint for its Gateway's or its Service's traffic; at a
@@ -203,7 +208,7 @@ TEST(RequestAuthentication, ScopeLikeAuthorizationPolicyAndUnreadableKeysReporte
   headers.set(http::field::authorization, "Bearer " + signer.sign("RS256", claims(), "k1"));
   auto check = authn.check(headers, "/", kNow());
   EXPECT_EQ(check.state, JwtCheck::State::kRefused);
-  EXPECT_EQ(check.failure, "Jwks doesn't have key to match kid or alg from Jwt") << "not a remote fetch: the keys were inline";
+  EXPECT_EQ(check.failure, "Jwks doesn't have key to match kid or alg from Jwt");
 }
 
 TEST(RequestAuthentication, ARuleWithoutAnIssuerTakesAnyAndNamesItsDelimitedClaims) {
@@ -219,6 +224,22 @@ TEST(RequestAuthentication, ARuleWithoutAnIssuerTakesAnyAndNamesItsDelimitedClai
   EXPECT_EQ(check.principal(), "https://any.example/alice");
   ASSERT_TRUE(check.jwt);
   EXPECT_EQ(check.jwt->spaceDelimitedClaims, (std::vector<std::string>{"scope", "permission", "roles"}));
+
+  // Two rules without an issuer reading one location: a token signed by the second's keys
+  // passes (each is tried, as Envoy tries each provider).
+  TestSigner second = TestSigner::rsa();
+  auto twoAnonymous = policy("istio-system", signer);
+  twoAnonymous.mutable_rules(0)->set_issuer("");
+  auto* other = twoAnonymous.add_rules();
+  other->set_jwks(second.jwks("k2"));
+  auto anyOfTwo = authenticatorFor({twoAnonymous});
+  http::fields bySecond;
+  bySecond.set(http::field::authorization, "Bearer " + second.sign("RS256", claims("https://second.example"), "k2"));
+  auto secondCheck = anyOfTwo.check(bySecond, "/get", kNow());
+  EXPECT_EQ(secondCheck.state, JwtCheck::State::kVerified) << secondCheck.failure;
+  http::fields byNeither;
+  byNeither.set(http::field::authorization, "Bearer " + TestSigner::rsa().sign("RS256", claims("https://second.example"), "k1"));
+  EXPECT_EQ(anyOfTwo.check(byNeither, "/get", kNow()).failure, "Jwt verification fails") << "the first rule's failure is the answer";
 
   auto named = policy("istio-system", signer);
   auto* anyIssuer = named.add_rules();

@@ -480,7 +480,8 @@ spec:
         image: python:3
         command: [python3, -m, http.server, "8080", --directory, $work/idp]
         ports: [{containerPort: 8080}]
----
+YAML
+cat >idp-policy.yaml <<YAML
 apiVersion: security.istio.io/v1
 kind: RequestAuthentication
 metadata: {name: idp, namespace: istio-system}
@@ -496,15 +497,18 @@ spec:
   gateways: [gw]
   http: [{route: [{destination: {host: hb, subset: v1}}]}]
 YAML
-check "apply an identity provider in the cluster and a RequestAuthentication naming only its issuer" "$weft" apply -f idp.yaml
+check "apply an identity provider in the cluster" "$weft" apply -f idp.yaml
+idp_ready() { [ "$("$weft" get deploy idp -n idp -o jsonpath='{.status.readyReplicas}' 2>/dev/null)" = 1 ]; }
+wait_for "the identity provider's pod is ready" 30 idp_ready
+check "apply a RequestAuthentication naming only its issuer" "$weft" apply -f idp-policy.yaml
 discovered=$(jwt_for bob "$later" jwt.key "$issuer")
 discovered_accepted() { [ "$(code idp.local /headers -H "Authorization: Bearer $discovered")" = 200 ]; }
 wait_for "a token of that issuer -> 200 (weftd discovered and fetched its keys)" 60 discovered_accepted
 check_contains "one signed by another key -> 401" "$(code idp.local /headers -H "Authorization: Bearer $(jwt_for bob "$later" other.key "$issuer")")" "401"
 weftd_ip=$("$weft" get pods -n istio-system -l app=istiod -o jsonpath='{.items[0].status.podIP}')
-check_contains "weftd counts the fetch (pilot_jwks_resolver_network_fetch_success_total)" \
-  "$(in_cluster curl -s --max-time 5 "http://$weftd_ip:15014/metrics" | grep '^pilot_jwks_resolver_network_fetch_success_total')" \
-  "pilot_jwks_resolver_network_fetch_success_total 1"
+check "weftd counts two GETs, the discovery document and the JWKS (pilot_jwks_resolver_network_fetch_success_total 2)" \
+  grep -qx 'pilot_jwks_resolver_network_fetch_success_total 2' <(in_cluster curl -s --max-time 5 "http://$weftd_ip:15014/metrics")
+"$weft" delete -f idp-policy.yaml >/dev/null
 "$weft" delete -f idp.yaml >/dev/null
 
 # --- a ServiceEntry resolved by DNS: the gateway looks the name up itself, and again -------------------------------------

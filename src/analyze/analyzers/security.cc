@@ -1,11 +1,9 @@
 // AuthorizationPolicies: selectors that match no workload (IST0127) and source namespaces
 // that do not exist (IST0101), either of which leaves a rule doing nothing.
-// RequestAuthentications whose keys the control plane fetches while it may connect
-// anywhere (IST0175).
+// istiod Deployments that let RequestAuthentication key fetches reach any address (IST0175).
 #include <boost/json.hpp>
 
 #include <algorithm>
-#include <optional>
 
 #include "analyze/analyzer.h"
 
@@ -84,51 +82,35 @@ void authorizationPolicies(Context& ctx) {
 
 // --- IST0175 ----------------------------------------------------------------------------------
 
-// Whether an istiod (weftd) Deployment of the analysed objects sets the variable; nullopt
-// when none is among them (files analysed alone say nothing of its environment).
-std::optional<bool> controlPlaneBlocksJwksCidrs(const Context& ctx) {
-  std::optional<bool> blocks;
-  for (const auto* deployment : ctx.ofKind("Deployment.apps")) {
-    if (deployment->ns() != ctx.istioNamespace() || at(deployment->value(), {"metadata", "labels", "app"}) != json::value("istiod")) continue;
-    blocks = blocks.value_or(false);
-    const auto& containers = at(deployment->value(), {"spec", "template", "spec", "containers"});
-    if (!containers.is_array()) continue;
-    for (const auto& container : containers.get_array()) {
-      const auto& env = at(container, {"env"});
-      if (!env.is_array()) continue;
-      for (const auto& e : env.get_array()) {
-        if (at(e, {"name"}) == json::value("BLOCKED_CIDRS_IN_JWKS_URIS") && at(e, {"value"}).is_string() &&
-            !at(e, {"value"}).get_string().empty()) {
-          blocks = true;
-        }
-      }
+bool setsBlockedCidrs(const model::Object& deployment) {
+  const auto& containers = at(deployment.value(), {"spec", "template", "spec", "containers"});
+  if (!containers.is_array()) return false;
+  for (const auto& container : containers.get_array()) {
+    const auto& env = at(container, {"env"});
+    if (!env.is_array()) continue;
+    for (const auto& e : env.get_array()) {
+      const auto& value = at(e, {"value"});
+      if (at(e, {"name"}) == json::value("BLOCKED_CIDRS_IN_JWKS_URIS") && value.is_string() && !value.get_string().empty()) return true;
     }
   }
-  return blocks;
+  return false;
 }
 
-// A jwtRule without inline `jwks` is fetched by the control plane (its jwksUri, or its
-// issuer's discovery document): a policy author picks what weftd connects to.
+// The control plane fetches RequestAuthentication keys from URLs policy authors choose:
+// each istiod (weftd) Deployment that blocks no ranges for it is reported once, naming
+// the policies (five, then how many more), as istioctl's BlockedCIDRsAnalyzer does.
 void unrestrictedJwksFetches(Context& ctx) {
-  std::optional<bool> blocks;
-  bool asked = false;
-  for (const auto* policy : ctx.ofKind("RequestAuthentication.security.istio.io")) {
-    const auto& rules = at(policy->value(), {"spec", "jwtRules"});
-    if (!rules.is_array()) continue;
-    for (size_t i = 0; i < rules.get_array().size(); ++i) {
-      const auto& rule = rules.get_array()[i];
-      if (at(rule, {"jwks"}).is_string()) continue;
-      if (!asked) {
-        blocks = controlPlaneBlocksJwksCidrs(ctx);
-        asked = true;
-      }
-      if (blocks.value_or(true)) return;
-      bool uri = at(rule, {"jwksUri"}).is_string();
-      ctx.report(makeMessage(msg::kJwksUriFetchUnrestricted, *policy, fmt::format("/spec/jwtRules/{}{}", i, uri ? "/jwksUri" : "/issuer"),
-                             fmt::format("The control plane fetches this rule's keys ({}) with no BLOCKED_CIDRS_IN_JWKS_URIS set, so it may "
-                                         "connect to any address, internal ones included; set it in istiod's environment",
-                                         uri ? "jwksUri" : "OpenID discovery from the issuer")));
-    }
+  const auto& policies = ctx.ofKind("RequestAuthentication.security.istio.io");
+  if (policies.empty()) return;
+  std::string names;
+  for (size_t i = 0; i < policies.size() && i < 5; ++i) names += (i == 0 ? "" : ", ") + policies[i]->ns() + "/" + policies[i]->name();
+  if (policies.size() > 5) names += fmt::format(", and {} more", policies.size() - 5);
+  for (const auto* deployment : ctx.ofKind("Deployment.apps")) {
+    if (at(deployment->value(), {"metadata", "labels", "app"}) != json::value("istiod") || setsBlockedCidrs(*deployment)) continue;
+    ctx.report(makeMessage(msg::kJwksUriFetchUnrestricted, *deployment, "/spec/template/spec/containers",
+                           fmt::format("BLOCKED_CIDRS_IN_JWKS_URIS is not configured but {} RequestAuthentication resource(s) exist ({}): "
+                                       "the control plane may fetch JWKS from any address, internal ones included",
+                                       policies.size(), names)));
   }
 }
 
@@ -136,7 +118,7 @@ void unrestrictedJwksFetches(Context& ctx) {
 
 void addSecurityAnalyzers(std::vector<Analyzer>& out) {
   out.push_back({"auth.AuthorizationPoliciesAnalyzer", authorizationPolicies});
-  out.push_back({"auth.JwksUriFetchAnalyzer", unrestrictedJwksFetches});
+  out.push_back({"authn.BlockedCIDRsAnalyzer", unrestrictedJwksFetches});
 }
 
 }  // namespace weft::analyze
