@@ -22,7 +22,11 @@
 # CPU: the proxy process's utime+stime over the run, per GiB moved. Pinning (2 cores):
 # proxies on CPU 1, iperf3 client and server on CPU 0.
 #
-# Usage: tcp_relay_bench.sh BIN_DIR SAMPLES_DIR   (as root; traffic stays in the cluster's namespaces)
+# With SYSCALLS=1, each proxy's system calls are also counted during each run (perf stat on
+# the syscalls tracepoints): sends, receives and event waits per GiB, which show how much
+# each proxy gathers per call.
+#
+# Usage: [SYSCALLS=1] tcp_relay_bench.sh BIN_DIR SAMPLES_DIR   (as root; traffic stays in the cluster's namespaces)
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 bin=$(realpath "$1")
@@ -190,15 +194,33 @@ done
 
 ticks=$(getconf CLK_TCK)
 proxy_ticks() { if [ -z "$1" ]; then echo 0; else cpu_ticks "$1"; fi; }  # PID or "" (the direct path)
-declare -A gbps cpu
+declare -A gbps cpu calls
+sends="syscalls:sys_enter_sendto,syscalls:sys_enter_sendmsg,syscalls:sys_enter_write,syscalls:sys_enter_writev"
+receives="syscalls:sys_enter_recvfrom,syscalls:sys_enter_recvmsg,syscalls:sys_enter_read,syscalls:sys_enter_readv"
+waits="syscalls:sys_enter_epoll_wait,syscalls:sys_enter_epoll_pwait,syscalls:sys_enter_poll,syscalls:sys_enter_ppoll"
+count_calls() {  # PID SECONDS FILE: perf stat's CSV of the three groups, for SECONDS
+  timeout -s INT "$2" perf stat -x, -e "$sends,$receives,$waits" -p "$1" -o "$3" >/dev/null 2>&1 || true
+}
+per_gib() {  # FILE BYTES -> "sends/receives/waits" in thousands per GiB
+  awk -F, -v b="$2" -v s="$sends" -v r="$receives" -v w="$waits" '
+    BEGIN { n = split(s, a, ","); for (i = 1; i <= n; i++) group[a[i]] = 1
+            n = split(r, a, ","); for (i = 1; i <= n; i++) group[a[i]] = 2
+            n = split(w, a, ","); for (i = 1; i <= n; i++) group[a[i]] = 3 }
+    $3 in group { c[group[$3]] += $1 }
+    END { g = b / 1073741824; printf "%.0fk / %.0fk / %.0fk", c[1] / g / 1000, c[2] / g / 1000, c[3] / g / 1000 }' "$1"
+}
 measure() {  # LABEL HOST PORT PID LOAD (bulk|small)
-  local label=$1 host=$2 port=$3 pid=$4 args=(-t 5) out before after bytes
+  local label=$1 host=$2 port=$3 pid=$4 args=(-t 5) out before after bytes counter=
   [ "$5" = small ] && args=(-t 5 -P 8 -l 1K)
   in_client taskset -c 0 iperf3 -c "$host" -p "$port" -t 1 >/dev/null
   before=$(proxy_ticks "$pid")
+  # The count runs a little past iperf3's 5 s, so it holds the whole run (and a few idle calls).
+  if [ -n "${SYSCALLS:-}" ] && [ -n "$pid" ]; then count_calls "$pid" 6 "calls.$label.$5" & counter=$!; fi
   out=$(in_client timeout 30 taskset -c 0 iperf3 -c "$host" -p "$port" "${args[@]}" -J) || die "iperf3 to $label ($host:$port, $5): $(jq -r '.error // empty' <<<"$out")"
   after=$(proxy_ticks "$pid")
+  [ -z "$counter" ] || wait "$counter"
   bytes=$(jq '.end.sum_received.bytes' <<<"$out")
+  [ -z "$counter" ] || calls[$label.$5]=$(per_gib "calls.$label.$5" "$bytes")
   gbps[$label.$5]=$(jq '.end.sum_received.bits_per_second / 1e9 * 100 | round / 100' <<<"$out")
   cpu[$label.$5]=$(awk -v t=$((after - before)) -v hz="$ticks" -v b="$bytes" 'BEGIN { if (b > 0) printf "%.2f", t / hz / (b / 1073741824); else print "-" }')
 }
@@ -233,3 +255,11 @@ echo "| haproxy \`bind ... ssl\`, nbthread 1 | ${gbps[haproxy-tls.bulk]} | ${cpu
 echo
 echo "TLS: weft/stunnel $(ratio "${cpu[weft-tls.bulk]}" "${cpu[stunnel-tls.bulk]}")x bulk CPU/GiB, $(ratio "${cpu[weft-tls.small]}" "${cpu[stunnel-tls.small]}")x small;" \
   "weft/haproxy $(ratio "${cpu[weft-tls.bulk]}" "${cpu[haproxy-tls.bulk]}")x bulk CPU/GiB, $(ratio "${cpu[weft-tls.small]}" "${cpu[haproxy-tls.small]}")x small"
+if [ -n "${SYSCALLS:-}" ]; then
+  echo
+  echo "System calls per GiB moved (thousands: sends / receives / event waits):"
+  echo
+  echo "| path | bulk | 8 streams of 1 KiB writes |"
+  echo "|---|---|---|"
+  for label in weft haproxy weft-tls stunnel-tls haproxy-tls; do echo "| $label | ${calls[$label.bulk]} | ${calls[$label.small]} |"; done
+fi

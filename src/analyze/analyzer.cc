@@ -16,6 +16,7 @@ const std::vector<Analyzer>& allAnalyzers() {
     addNamespaceAnalyzers(all);
     addAnnotationAnalyzers(all);
     addSecurityAnalyzers(all);
+    addJwtClaimRouteAnalyzers(all);
     addAmbientAnalyzers(all);
     addRateLimitAnalyzers(all);
     return all;

@@ -34,6 +34,7 @@ void addServiceAnalyzers(std::vector<Analyzer>& out);
 void addNamespaceAnalyzers(std::vector<Analyzer>& out);
 void addAnnotationAnalyzers(std::vector<Analyzer>& out);
 void addSecurityAnalyzers(std::vector<Analyzer>& out);
+void addJwtClaimRouteAnalyzers(std::vector<Analyzer>& out);  // IST0149
 void addAmbientAnalyzers(std::vector<Analyzer>& out);
 void addRateLimitAnalyzers(std::vector<Analyzer>& out);  // WFT0001-WFT0003 (policy.weft.dev RateLimitPolicy)
 

@@ -37,6 +37,7 @@ extern const MessageType kVirtualServiceIneffectiveMatch;           // IST0131
 extern const MessageType kVirtualServiceHostNotFoundInGateway;      // IST0132
 extern const MessageType kServiceEntryAddressesRequired;            // IST0134
 extern const MessageType kConflictingGateways;                      // IST0145
+extern const MessageType kJwtClaimBasedRoutingWithoutRequestAuthN;  // IST0149
 extern const MessageType kInvalidGatewayCredential;                 // IST0161
 extern const MessageType kGatewayPortNotDefinedOnService;           // IST0162
 extern const MessageType kIneffectivePolicy;                        // IST0167

@@ -22,6 +22,7 @@ const MessageType kVirtualServiceIneffectiveMatch{"IST0131", "VirtualServiceInef
 const MessageType kVirtualServiceHostNotFoundInGateway{"IST0132", "VirtualServiceHostNotFoundInGateway", Level::kWarning};
 const MessageType kServiceEntryAddressesRequired{"IST0134", "ServiceEntryAddressesRequired", Level::kWarning};
 const MessageType kConflictingGateways{"IST0145", "ConflictingGateways", Level::kError};
+const MessageType kJwtClaimBasedRoutingWithoutRequestAuthN{"IST0149", "JwtClaimBasedRoutingWithoutRequestAuthN", Level::kError};
 const MessageType kInvalidGatewayCredential{"IST0161", "InvalidGatewayCredential", Level::kError};
 const MessageType kGatewayPortNotDefinedOnService{"IST0162", "GatewayPortNotDefinedOnService", Level::kWarning};
 const MessageType kIneffectivePolicy{"IST0167", "IneffectivePolicy", Level::kWarning};

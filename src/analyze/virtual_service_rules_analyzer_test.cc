@@ -72,5 +72,14 @@ TEST(VirtualServiceRuleAnalyzers, MessageTexts) {
                                      "default/apps-outside-wildcard not found in Gateway istio-system/wildcard-gateway."));
 }
 
+TEST(VirtualServiceRuleAnalyzers, JwtClaimRoutesNeedRequestAuthentication) {
+  std::vector<AnalyzerCase> cases{
+      {"claim routes without authentication", {"virtualservice_jwtclaimroute.yaml"}, "virtualservice.JWTClaimRouteAnalyzer",
+       {"IST0149 VirtualService default/foo"}},
+      {"claim routes with authentication", {"virtualservice_jwtclaimroute_ok.yaml"}, "virtualservice.JWTClaimRouteAnalyzer", {}},
+  };
+  for (const auto& c : cases) expectCase(c);
+}
+
 }  // namespace
 }  // namespace weft::analyze

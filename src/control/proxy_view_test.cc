@@ -346,6 +346,36 @@ spec: {hosts: ["*"], gateways: ["istio-system/gw"], http: [{route: [{destination
   EXPECT_EQ(domains, (std::vector<std::string>{"a.example.com", "*.example.org", "*"}));
 }
 
+// Header match names are case-insensitive and compiled in lower case; JWT claim names
+// ("@request.auth.claims.<name>") are not, and keep theirs.
+TEST(ProxyView, ClaimMatchNamesKeepTheirCase) {
+  ObjectsByKind objects;
+  decodeInto(objects, R"(
+apiVersion: networking.istio.io/v1
+kind: Gateway
+metadata: {name: gw, namespace: istio-system}
+spec:
+  selector: {istio: ingressgateway}
+  servers: [{port: {number: 80, name: http, protocol: HTTP}, hosts: ["*"]}]
+---
+apiVersion: networking.istio.io/v1
+kind: VirtualService
+metadata: {name: claims, namespace: default}
+spec:
+  hosts: ["a.com"]
+  gateways: ["istio-system/gw"]
+  http:
+  - match: [{headers: {"@request.auth.claims.customerTier": {exact: Gold}, X-Region: {exact: eu}}}]
+    route: [{destination: {host: x}}]
+)");
+  auto b = build(objects);
+  const auto& route = b.resources[kRouteConfigurationType].at("istio-system/gw/http.80").route_configuration().virtual_hosts(0).routes(0);
+  ASSERT_EQ(route.match().headers_size(), 2);
+  std::vector<std::string> names{route.match().headers(0).name(), route.match().headers(1).name()};
+  std::sort(names.begin(), names.end());
+  EXPECT_EQ(names, (std::vector<std::string>{"@request.auth.claims.customerTier", "x-region"}));
+}
+
 // The legacy FQDN spelling of a Gateway binds as "<ns>/<name>" does, in `gateways` and in
 // a match's `gateways`.
 TEST(ProxyView, LegacyFqdnGatewayNamesBind) {

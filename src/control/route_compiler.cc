@@ -166,7 +166,10 @@ bool RouteCompiler::compileMatch(const Object& vs, const json::value& match, con
     if (!headers.is_object()) continue;
     for (const auto& [name, spec] : headers.get_object()) {
       weft::v1::HeaderMatch header;
-      header.set_name(asciiLower(std::string(name)));
+      // "@request.auth.claims.<name>" matches a JWT claim (Istio's claim-based routing), and
+      // claim names are case-sensitive; header names are not.
+      std::string written(name);
+      header.set_name(written.starts_with("@request.auth.claims") ? written : asciiLower(written));
       if (!stringMatch(vs, spec, fmt::format("{}.{}.{}", where, field, std::string(name)), *header.mutable_match(), true)) return false;
       *(std::string_view(field) == "headers" ? rm.add_headers() : rm.add_without_headers()) = std::move(header);
     }

@@ -617,7 +617,9 @@ asio::awaitable<GatewayServer::Outcome> GatewayServer::handle(Request request, u
   }
   const CompiledRoute* route = nullptr;
   if (vhost != nullptr) {
-    route = ProxyConfig::route(*vhost, viewOf(request, secure));
+    RequestView view = viewOf(request, secure);
+    view.jwt = jwt.jwt ? &*jwt.jwt : nullptr;
+    route = ProxyConfig::route(*vhost, view);
   }
   if (route == nullptr) {
     outcome.response = localResponse(404, "no route");

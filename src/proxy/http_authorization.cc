@@ -32,10 +32,9 @@ bool allowedBy(bool positiveSet, bool negativeSet, Test inPositive, Test inNegat
 
 std::string requestPrincipal(const AuthorizationFacts& f) { return f.jwt == nullptr ? std::string() : f.jwt->issuer + "/" + f.jwt->subject; }
 
-// request.auth.claims[a][b]...: the claim's strings (a string, or the strings of a list).
-// A top-level space-delimited claim ("scope": "read write") gives its words instead, as
-// Envoy puts such a claim into the request's metadata as a list.
-std::optional<std::vector<std::string>> claimStrings(const VerifiedJwt& jwt, std::string_view path) {
+}  // namespace
+
+std::optional<std::vector<std::string>> jwtClaimStrings(const VerifiedJwt& jwt, std::string_view path) {
   const boost::json::value* at = nullptr;
   const boost::json::object* object = &jwt.claims;
   bool topLevel = true, delimited = false;
@@ -69,6 +68,8 @@ std::optional<std::vector<std::string>> claimStrings(const VerifiedJwt& jwt, std
   }
   return out;
 }
+
+namespace {
 
 bool sourceMatches(const weft::v1::HttpSource& s, const xds::SourceFacts& peer, const AuthorizationFacts& f) {
   // No verified JWT: no request principal, which a positive list never takes (not even "*").
@@ -161,7 +162,7 @@ bool conditionMatches(const weft::v1::HttpCondition& c, const xds::SourceFacts& 
     if (key == "request.auth.presenter") return check(f.jwt->presenter);
     constexpr std::string_view kClaims = "request.auth.claims";
     if (key.starts_with(kClaims)) {
-      auto strings = claimStrings(*f.jwt, std::string_view(key).substr(kClaims.size()));
+      auto strings = jwtClaimStrings(*f.jwt, std::string_view(key).substr(kClaims.size()));
       if (!strings) return c.values().empty() && !c.not_values().empty();
       return checkAny(*strings);
     }

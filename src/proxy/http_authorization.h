@@ -79,4 +79,11 @@ class HttpAuthorizer {
 
 bool httpPolicyMatches(const weft::v1::HttpAuthorization& policy, const AuthorizationFacts& facts);
 
+// A claim of a verified token by its path "[a][b]...": its strings (a string, or the
+// strings of a list; numbers and objects give none); nullopt when it is absent. A
+// top-level space-delimited claim ("scope": "read write") gives its words instead, as
+// Envoy puts such a claim into the request's metadata as a list. AuthorizationPolicy's
+// request.auth.claims and VirtualService's "@request.auth.claims" matches read it.
+std::optional<std::vector<std::string>> jwtClaimStrings(const VerifiedJwt& jwt, std::string_view path);
+
 }  // namespace weft::proxy

@@ -94,12 +94,16 @@ Result<CompiledVirtualHost> compileVirtualHost(const weft::v1::VirtualHost& spec
       if (!m) return m.error();
       *target = std::move(*m);
     }
-    for (auto [specs, target, what] : {std::tuple{&r.match().headers(), &route.headers, "header"},
-                                       std::tuple{&r.match().without_headers(), &route.withoutHeaders, "withoutHeader"}}) {
+    for (auto [specs, target, claims, what] : {std::tuple{&r.match().headers(), &route.headers, &route.claims, "header"},
+                                               std::tuple{&r.match().without_headers(), &route.withoutHeaders, &route.withoutClaims, "withoutHeader"}}) {
       for (const auto& h : *specs) {
         auto m = compile(h.match(), fmt::format("{} {} {}", where, what, h.name()));
         if (!m) return m.error();
-        target->emplace_back(asciiLower(h.name()), std::move(*m));
+        if (auto claim = jwtClaimPath(h.name())) {
+          claims->emplace_back(std::move(*claim), std::move(*m));
+        } else {
+          target->emplace_back(asciiLower(h.name()), std::move(*m));
+        }
       }
     }
     for (const auto& q : r.match().query_params()) {
@@ -485,6 +489,22 @@ bool ProxyConfig::routesBySni(const std::vector<CompiledTcpRoute>& routes) {
   return std::any_of(routes.begin(), routes.end(), [](const auto& r) { return !r.sniHosts.empty(); });
 }
 
+std::optional<std::string> jwtClaimPath(std::string_view name) {
+  constexpr std::string_view kPrefix = "@request.auth.claims";
+  if (!name.starts_with(kPrefix)) return std::nullopt;
+  std::string_view rest = name.substr(kPrefix.size());
+  if (rest.starts_with("[")) return std::string(rest);
+  if (!rest.starts_with(".") || rest.size() < 2) return std::nullopt;
+  std::string path;
+  rest.remove_prefix(1);
+  while (!rest.empty()) {
+    auto dot = rest.find('.');
+    path += "[" + std::string(rest.substr(0, dot)) + "]";
+    rest = dot == std::string_view::npos ? std::string_view() : rest.substr(dot + 1);
+  }
+  return path;
+}
+
 const CompiledRoute* ProxyConfig::route(const CompiledVirtualHost& vhost, const RequestView& request) {
   std::string_view full = request.target;
   std::string_view path = full.substr(0, full.find('?'));
@@ -508,7 +528,16 @@ const CompiledRoute* ProxyConfig::route(const CompiledVirtualHost& vhost, const 
       auto value = queryParameter(full, q.first);
       return value.has_value() && q.second.matches(*value);
     });
-    if (headersMatch && withoutMatch && queryMatch) return &route;
+    // JWT claims (Istio's claim-based routing): a list claim matches by any of its strings;
+    // without a verified token no claim is present.
+    auto claimMatches = [&](const auto& c) {
+      if (request.jwt == nullptr) return false;
+      auto strings = jwtClaimStrings(*request.jwt, c.first);
+      return strings.has_value() && std::any_of(strings->begin(), strings->end(), [&](const std::string& s) { return c.second.matches(s); });
+    };
+    bool claimsMatch = std::all_of(route.claims.begin(), route.claims.end(), claimMatches) &&
+                       std::none_of(route.withoutClaims.begin(), route.withoutClaims.end(), claimMatches);
+    if (headersMatch && withoutMatch && queryMatch && claimsMatch) return &route;
   }
   return nullptr;
 }

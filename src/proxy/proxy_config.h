@@ -50,6 +50,9 @@ struct CompiledRoute {
   CompiledMatch method, authority, scheme;
   std::vector<std::pair<std::string, CompiledMatch>> headers;         // lower-case name -> match
   std::vector<std::pair<std::string, CompiledMatch>> withoutHeaders;  // none may match
+  // "@request.auth.claims..." header matches: the verified JWT's claim ("[a][b]" path).
+  std::vector<std::pair<std::string, CompiledMatch>> claims;         // each must match
+  std::vector<std::pair<std::string, CompiledMatch>> withoutClaims;  // none may match
   std::vector<std::pair<std::string, CompiledMatch>> queryParams;
   std::vector<CompiledMatch> corsOrigins;
   std::shared_ptr<const RE2> rewriteRegex;  // rewrite.uriRegexRewrite's pattern, when set
@@ -113,7 +116,12 @@ struct RequestView {
   std::function<std::optional<std::string_view>(std::string_view lowerName)> header;
   std::string_view method = "GET";
   std::string_view scheme = "http";
+  const VerifiedJwt* jwt = nullptr;  // the token RequestAuthentication verified, if any
 };
+
+// "@request.auth.claims.a.b" or "@request.auth.claims[a][b]" as the claim path "[a][b]";
+// nullopt when `name` does not name a claim.
+std::optional<std::string> jwtClaimPath(std::string_view name);
 
 // A cluster's client TLS (DestinationRule tls SIMPLE or MUTUAL), built with the snapshot;
 // `error` set instead when its certificates cannot be loaded, and its requests then fail

@@ -4,6 +4,8 @@
 
 #include <map>
 
+#include <boost/json.hpp>
+
 #include "proxy/cors.h"
 #include "proxy/fault_injection.h"
 #include "proxy/hash_key.h"
@@ -56,6 +58,49 @@ std::string routed(const ProxyConfig& config, const RequestView& request) {
   const auto* vhost = config.virtualHost(80, request.host);
   const auto* route = vhost ? ProxyConfig::route(*vhost, request) : nullptr;
   return route ? route->spec.name() : "none";
+}
+
+// Istio's JWT claim-based routing: "@request.auth.claims.<name>" (dots for nesting, or
+// [a][b]) matches the verified token's claim; a request without one matches no claim.
+TEST(RouteMatch, JwtClaimsFromTheVerifiedToken) {
+  EXPECT_EQ(jwtClaimPath("@request.auth.claims.groups"), "[groups]");
+  EXPECT_EQ(jwtClaimPath("@request.auth.claims.nested.key1"), "[nested][key1]");
+  EXPECT_EQ(jwtClaimPath("@request.auth.claims[a.b][c]"), "[a.b][c]");
+  EXPECT_EQ(jwtClaimPath("x-user"), std::nullopt);
+  EXPECT_EQ(jwtClaimPath("@request.auth.claims"), std::nullopt);
+  auto admins = named("admins");
+  auto* group = admins.mutable_match()->add_headers();
+  group->set_name("@request.auth.claims.groups");
+  group->mutable_match()->set_exact("Admin");
+  auto nested = named("eu-team");
+  auto* team = nested.mutable_match()->add_headers();
+  team->set_name("@request.auth.claims.org.region");
+  team->mutable_match()->set_prefix("eu-");
+  auto notBob = named("not-bob");
+  auto* bob = notBob.mutable_match()->add_without_headers();
+  bob->set_name("@request.auth.claims.sub");
+  bob->mutable_match()->set_exact("bob");
+  auto fallback = named("fallback");
+  auto config = configWith({admins, nested, notBob, fallback});
+  ASSERT_TRUE(config) << config.error().message;
+
+  VerifiedJwt jwt;
+  jwt.subject = "bob";
+  jwt.claims = boost::json::parse(R"({"sub":"bob","groups":["dev","Admin"],"org":{"region":"eu-west"}})").as_object();
+  auto withToken = [&](std::map<std::string, std::string> headers = {}) {
+    auto v = view("a.com", "/", std::move(headers));
+    v.jwt = &jwt;
+    return v;
+  };
+  EXPECT_EQ(routed(**config, withToken()), "admins") << "a list claim matches by one of its strings";
+  jwt.claims["groups"] = boost::json::array{"dev"};
+  EXPECT_EQ(routed(**config, withToken()), "eu-team") << "a nested claim";
+  jwt.claims["org"] = boost::json::object{{"region", "us-east"}};
+  EXPECT_EQ(routed(**config, withToken()), "fallback") << "bob is excluded by withoutHeaders";
+  jwt.claims["sub"] = "alice";
+  EXPECT_EQ(routed(**config, withToken()), "not-bob");
+  EXPECT_EQ(routed(**config, view("a.com", "/", {{"@request.auth.claims.groups", "Admin"}})), "not-bob")
+      << "a header named like the claim is not the claim; no token: no claim, so withoutHeaders holds";
 }
 
 TEST(RouteMatch, MethodAuthorityQueryWithoutHeadersAndPresence) {

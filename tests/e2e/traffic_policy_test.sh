@@ -422,7 +422,10 @@ metadata: {name: jwt}
 spec:
   hosts: [jwt.local]
   gateways: [gw]
-  http: [{route: [{destination: {host: hb, subset: v1}}]}]
+  http:
+  - match: [{headers: {"@request.auth.claims.sub": {exact: carol}}}]
+    route: [{destination: {host: hb, subset: v2}}]
+  - route: [{destination: {host: hb, subset: v1}}]
 YAML
 check "apply a RequestAuthentication (inline JWKS), a DENY without a request principal on jwt.local, and its route" "$weft" apply -f jwt.yaml
 later=$(($(date +%s) + 600))
@@ -441,6 +444,8 @@ check_contains "with Envoy's body" "$(in_cluster curl -s --max-time 5 -H 'Host: 
 check_contains "a token signed by another key -> 401 Jwt verification fails" \
   "$(in_cluster curl -s --max-time 5 -H 'Host: jwt.local' -H "Authorization: Bearer $(jwt_for alice "$later" other.key)" "http://$gw:8080/headers")" \
   "Jwt verification fails"
+check_contains "JWT claim routing: sub carol -> httpbin-v2" "$(host_of jwt.local -H "Authorization: Bearer $(jwt_for carol "$later")")" "httpbin-v2-"
+check_contains "and sub alice -> httpbin-v1" "$(host_of jwt.local -H "Authorization: Bearer $good")" "httpbin-v1-"
 check_contains "a bad token is refused on any host (routing.local -> 401)" "$(code routing.local /get -H "Authorization: Bearer $expired")" "401"
 check_contains "other hosts without a token are untouched (200)" "$(code routing.local /get)" "200"
 "$weft" delete -f jwt.yaml >/dev/null
