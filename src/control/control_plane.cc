@@ -8,6 +8,7 @@
 #include <grpcpp/grpcpp.h>
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
 #include <mutex>
 #include <thread>
 
@@ -198,7 +199,11 @@ int runControlPlane(const ControlPlaneSettings& settings) {
     registrySettings.jwks = jwks.results();
     auto build = buildRegistry(objects, registrySettings);
     jwks.want(build.jwksSources);
-    if (!gauges.ready && !jwks.attempted(build.jwksSources) && std::chrono::steady_clock::now() < firstKeysDeadline) return false;
+    // Decided on the keys this build read (a fetch ending meanwhile is the next build's):
+    // a source whose first fetch ended has an entry, keys or a failure.
+    bool keysTried = std::all_of(build.jwksSources.begin(), build.jwksSources.end(),
+                                 [&](const JwksSource& source) { return registrySettings.jwks.contains(source.key()); });
+    if (!gauges.ready && !keysTried && std::chrono::steady_clock::now() < firstKeysDeadline) return false;
     for (const auto& note : build.notes) spdlog::debug("registry: {}", note);
     gauges.workloads = build.resources[kWorkloadType].size();
     gauges.services = build.resources[kServiceType].size();

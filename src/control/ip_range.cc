@@ -3,6 +3,8 @@
 #include <arpa/inet.h>
 #include <netinet/in.h>
 
+#include <algorithm>
+#include <cctype>
 #include <charconv>
 #include <cstring>
 
@@ -35,10 +37,21 @@ Result<IpRange> IpRange::parse(std::string_view text) {
   range.prefix_ = bits;
   if (slash != std::string_view::npos) {
     auto length = text.substr(slash + 1);
+    if (length.empty() || !std::isdigit(static_cast<unsigned char>(length.front()))) return makeError("{:?}: the prefix length must be 0 to {}", text, bits);
     auto [end, ec] = std::from_chars(length.data(), length.data() + length.size(), range.prefix_);
     if (ec != std::errc() || end != length.data() + length.size() || range.prefix_ < 0 || range.prefix_ > bits) {
       return makeError("{:?}: the prefix length must be 0 to {}", text, bits);
     }
+  }
+  // An IPv4 range written as IPv4-mapped IPv6 (::ffff:10.0.0.0/104) is that IPv4 range, as
+  // Go's net.IPNet reads it.
+  static constexpr uint8_t kMapped[12] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff};
+  if (range.family_ == AF_INET6 && range.prefix_ >= 96 && std::memcmp(range.bytes_.data(), kMapped, sizeof kMapped) == 0) {
+    std::memmove(range.bytes_.data(), range.bytes_.data() + 12, 4);
+    std::fill(range.bytes_.begin() + 4, range.bytes_.end(), 0);
+    range.family_ = AF_INET;
+    range.prefix_ -= 96;
+    bits = 32;
   }
   for (int bit = range.prefix_; bit < bits; ++bit) range.bytes_[bit / 8] &= static_cast<uint8_t>(~(0x80 >> (bit % 8)));
   char printed[INET6_ADDRSTRLEN] = {};

@@ -3,6 +3,8 @@
 #include <sys/eventfd.h>
 #include <unistd.h>
 
+#include <cctype>
+
 #include <boost/json.hpp>
 #include <spdlog/spdlog.h>
 
@@ -36,6 +38,8 @@ Result<std::string> fetchJwks(const JwksSource& source, const FetchLimits& limit
   FetchLimits ruleLimits = limits;
   ruleLimits.timeout = source.timeout;
   if (source.discovers()) {
+    // Both GETs share the rule's timeout: the JWKS gets what the document left.
+    auto deadline = std::chrono::steady_clock::now() + source.timeout;
     auto document = countedFetch(url, ruleLimits, counts);
     if (!document) return document.error();
     auto object = jsonObject(*document, url);
@@ -45,6 +49,9 @@ Result<std::string> fetchJwks(const JwksSource& source, const FetchLimits& limit
       return makeError("GET {}: the discovery document has no http(s) jwks_uri", url);
     }
     url = std::string(jwksUri->get_string());
+    auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
+    if (left <= std::chrono::milliseconds::zero()) return makeError("GET {}: no time left of the rule's timeout after discovery", url);
+    ruleLimits.timeout = left;
   }
   auto jwks = countedFetch(url, ruleLimits, counts);
   if (!jwks) return jwks.error();
@@ -71,8 +78,9 @@ JwksResolver::Settings JwksResolver::fromEnvironment(const char* refreshInterval
     auto comma = list.find(',');
     std::string_view item = list.substr(0, comma);
     list = comma == std::string_view::npos ? "" : list.substr(comma + 1);
-    while (!item.empty() && item.front() == ' ') item.remove_prefix(1);
-    while (!item.empty() && item.back() == ' ') item.remove_suffix(1);
+    // Any white space, as Go's strings.TrimSpace: a value from a YAML block ends in a newline.
+    while (!item.empty() && std::isspace(static_cast<unsigned char>(item.front()))) item.remove_prefix(1);
+    while (!item.empty() && std::isspace(static_cast<unsigned char>(item.back()))) item.remove_suffix(1);
     if (item.empty()) continue;
     auto range = IpRange::parse(item);
     if (range) {
@@ -114,11 +122,6 @@ FetchedJwksByKey JwksResolver::results() const {
   return schedule_.results();
 }
 
-bool JwksResolver::attempted(const std::vector<JwksSource>& sources) const {
-  std::lock_guard lock(mutex_);
-  return schedule_.attempted(sources);
-}
-
 void JwksResolver::takeChange() {
   uint64_t count;
   [[maybe_unused]] auto ignored = read(changed_, &count, sizeof count);
@@ -132,8 +135,8 @@ void JwksResolver::signalChange() {
 void JwksResolver::run() {
   std::unique_lock lock(mutex_);
   while (!stopping_) {
-    auto source = schedule_.take(std::chrono::steady_clock::now());
-    if (!source) {
+    auto taken = schedule_.take(std::chrono::steady_clock::now());
+    if (!taken) {
       auto next = schedule_.nextDue();
       if (next == JwksSchedule::TimePoint::max()) {
         wake_.wait(lock);
@@ -143,10 +146,11 @@ void JwksResolver::run() {
       continue;
     }
     lock.unlock();
-    auto jwks = fetchJwks(*source, settings_.limits, &counts_);
+    auto jwks = fetchJwks(taken->source, settings_.limits, &counts_);
     lock.lock();
     if (stopping_) return;
-    bool changed = schedule_.record(*source, jwks, std::chrono::steady_clock::now());
+    bool changed = schedule_.record(*taken, jwks, std::chrono::steady_clock::now());
+    const JwksSource* source = &taken->source;
     // Another worker may be waiting for a time this fetch has just moved.
     wake_.notify_all();
     if (!changed) continue;

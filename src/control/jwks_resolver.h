@@ -50,8 +50,6 @@ class JwksResolver {
   // The sources of the latest registry build.
   void want(const std::vector<JwksSource>& sources);
   FetchedJwksByKey results() const;
-  // Whether each of `sources` has had its first fetch (weftd's first push waits for it).
-  bool attempted(const std::vector<JwksSource>& sources) const;
   // Readable when results() changed; takeChange() clears it.
   int changedFd() const { return changed_; }
   void takeChange();

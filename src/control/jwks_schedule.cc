@@ -18,14 +18,18 @@ bool JwksSchedule::want(const std::vector<JwksSource>& sources, TimePoint now) {
       old->second.source.timeout = source.timeout;
       kept.emplace(key, std::move(old->second));
     } else {
-      kept.emplace(key, Entry{source, {}, now});
+      Entry fresh;
+      fresh.source = source;
+      fresh.next = now;
+      fresh.generation = ++generations_;
+      kept.emplace(key, std::move(fresh));
     }
   }
   entries_ = std::move(kept);
   return results() != before;
 }
 
-std::optional<JwksSource> JwksSchedule::take(TimePoint now) {
+std::optional<JwksSchedule::Taken> JwksSchedule::take(TimePoint now) {
   Entry* pick = nullptr;
   for (auto& [key, entry] : entries_) {
     if (entry.inFlight || entry.next > now) continue;
@@ -37,7 +41,7 @@ std::optional<JwksSource> JwksSchedule::take(TimePoint now) {
   }
   if (pick == nullptr) return std::nullopt;
   pick->inFlight = true;
-  return pick->source;
+  return Taken{pick->source, pick->generation};
 }
 
 JwksSchedule::TimePoint JwksSchedule::nextDue() const {
@@ -48,9 +52,9 @@ JwksSchedule::TimePoint JwksSchedule::nextDue() const {
   return next;
 }
 
-bool JwksSchedule::record(const JwksSource& source, const Result<std::string>& jwks, TimePoint now) {
-  auto found = entries_.find(source.key());
-  if (found == entries_.end()) return false;
+bool JwksSchedule::record(const Taken& taken, const Result<std::string>& jwks, TimePoint now) {
+  auto found = entries_.find(taken.source.key());
+  if (found == entries_.end() || found->second.generation != taken.generation) return false;
   Entry& entry = found->second;
   FetchedJwks before = entry.fetched;
   entry.inFlight = false;
@@ -77,13 +81,6 @@ FetchedJwksByKey JwksSchedule::results() const {
     if (entry.fetched != FetchedJwks{}) out[key] = entry.fetched;
   }
   return out;
-}
-
-bool JwksSchedule::attempted(const std::vector<JwksSource>& sources) const {
-  return std::all_of(sources.begin(), sources.end(), [&](const JwksSource& source) {
-    auto found = entries_.find(source.key());
-    return found != entries_.end() && found->second.everAttempted;
-  });
 }
 
 }  // namespace weft::control

@@ -32,20 +32,25 @@ class JwksSchedule {
   // The sources the registry needs now. New ones are due at once; ones no longer wanted
   // are forgotten (their keys with them). Returns whether results() changed.
   bool want(const std::vector<JwksSource>& sources, TimePoint now);
+  // One fetch handed out: the source and which incarnation of its entry it is for, so a
+  // fetch begun before its rule was removed and re-added cannot speak for the new entry.
+  struct Taken {
+    JwksSource source;
+    uint64_t generation = 0;
+  };
   // A source due at `now` and not being fetched, sources never attempted first; it is
   // then being fetched until record() is called for it.
-  std::optional<JwksSource> take(TimePoint now);
+  std::optional<Taken> take(TimePoint now);
   // The earliest time a source not being fetched is due; max() when there is none.
   TimePoint nextDue() const;
   // The outcome of a fetch taken for `source`. Returns whether what the registry inlines
   // changed (the keys, or whether there is a failure to note); a changed failure text alone
   // is not a change, so a source failing again and again causes no rebuilds. A source
-  // forgotten meanwhile is ignored.
-  bool record(const JwksSource& source, const Result<std::string>& jwks, TimePoint now);
-  // The sources with a fetch behind them (keys, a failure or both).
+  // forgotten meanwhile (or forgotten and wanted again) is ignored.
+  bool record(const Taken& taken, const Result<std::string>& jwks, TimePoint now);
+  // The sources with a fetch behind them (keys, a failure or both): a source has an entry
+  // here once its first fetch ended.
   FetchedJwksByKey results() const;
-  // Whether every one of `sources` has been attempted at least once.
-  bool attempted(const std::vector<JwksSource>& sources) const;
 
  private:
   struct Entry {
@@ -56,8 +61,10 @@ class JwksSchedule {
     int failures = 0;
     bool inFlight = false;
     bool everAttempted = false;
+    uint64_t generation = 0;
   };
   JwksTiming timing_;
+  uint64_t generations_ = 0;
   std::map<std::string, Entry> entries_;
 };
 

@@ -116,7 +116,9 @@ Result<std::string> fetchUrl(const std::string& url, const FetchLimits& limits) 
   if (set != CURLE_OK) return makeError("GET {}: curl refused an option: {}", url, curl_easy_strerror(set));
   CURLcode code = curl_easy_perform(c);
   if (body.tooLarge || code == CURLE_FILESIZE_EXCEEDED) return makeError("GET {}: the answer is larger than {} bytes", url, limits.maxBytes);
-  if (!guard.refused.empty()) return makeError("GET {}: not fetched: {}", url, guard.refused);
+  // A refused address only matters when no other address of the name worked (curl tries
+  // the next one of a dual-stack host, as istiod's dialer does).
+  if (code != CURLE_OK && !guard.refused.empty()) return makeError("GET {}: not fetched: {}", url, guard.refused);
   if (code != CURLE_OK) return makeError("GET {}: {}", url, detail[0] ? detail : curl_easy_strerror(code));
   long status = 0;
   curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &status);

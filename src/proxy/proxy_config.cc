@@ -497,12 +497,14 @@ std::optional<std::string> jwtClaimPath(std::string_view name) {
   if (!rest.starts_with(".") || rest.size() < 2) return std::nullopt;
   std::string path;
   rest.remove_prefix(1);
-  while (!rest.empty()) {
+  while (true) {
     auto dot = rest.find('.');
+    // An empty name ("a..b", a trailing dot) names no claim, as in Istio: never matched.
+    if (dot == 0 || rest.empty()) return std::nullopt;
     path += "[" + std::string(rest.substr(0, dot)) + "]";
-    rest = dot == std::string_view::npos ? std::string_view() : rest.substr(dot + 1);
+    if (dot == std::string_view::npos) return path;
+    rest = rest.substr(dot + 1);
   }
-  return path;
 }
 
 const CompiledRoute* ProxyConfig::route(const CompiledVirtualHost& vhost, const RequestView& request) {

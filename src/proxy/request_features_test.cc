@@ -68,6 +68,8 @@ TEST(RouteMatch, JwtClaimsFromTheVerifiedToken) {
   EXPECT_EQ(jwtClaimPath("@request.auth.claims[a.b][c]"), "[a.b][c]");
   EXPECT_EQ(jwtClaimPath("x-user"), std::nullopt);
   EXPECT_EQ(jwtClaimPath("@request.auth.claims"), std::nullopt);
+  EXPECT_EQ(jwtClaimPath("@request.auth.claims.a."), std::nullopt) << "an empty claim name";
+  EXPECT_EQ(jwtClaimPath("@request.auth.claims.a..b"), std::nullopt);
   auto admins = named("admins");
   auto* group = admins.mutable_match()->add_headers();
   group->set_name("@request.auth.claims.groups");
