@@ -10,6 +10,7 @@
 
 #include <algorithm>
 #include <mutex>
+#include <optional>
 #include <thread>
 
 #include "control/certificate_service.h"
@@ -36,8 +37,11 @@ namespace {
 // a pod's status updates in a row).
 constexpr auto kDebounce = 100ms;
 
-// How long the first push waits for RequestAuthentication keys (control/jwks_resolver.h).
+// How long a push waits for the keys of RequestAuthentication sources it is the first to
+// need (control/jwks_resolver.h): the first push after a start, and later ones (a new
+// policy, an edited jwksUri), as istiod fetches within the push that needs them.
 constexpr auto kFirstKeysWait = 10s;
+constexpr auto kNewKeysWait = 5s;
 
 // The tag of the proxy image the gateway deployer renders: weftd's own version.
 constexpr const char* kWeftVersion = "0.1.0";
@@ -188,10 +192,11 @@ int runControlPlane(const ControlPlaneSettings& settings) {
   }
   RegistrySettings registrySettings{revision, "Kubernetes", *mesh, {}};
   uint64_t sequence = 0;
-  // The first push waits, a bounded time, for each RequestAuthentication source's first
-  // fetch, as istiod fetches keys before the push that needs them: a restarted weftd must
-  // not send the proxies rules without the keys they had.
-  const auto firstKeysDeadline = std::chrono::steady_clock::now() + kFirstKeysWait;
+  // A push waits, a bounded time, for the first fetch of each RequestAuthentication source
+  // it needs, as istiod fetches keys before the push that needs them: a restarted weftd
+  // must not send the proxies rules without the keys they had, nor an edited jwksUri a
+  // rule without keys. Other changes wait with it (as in istiod); never past the deadline.
+  std::optional<std::chrono::steady_clock::time_point> keysDeadline;
   // Returns whether it published.
   auto rebuild = [&] {
     ObjectsByKind objects;
@@ -203,7 +208,11 @@ int runControlPlane(const ControlPlaneSettings& settings) {
     // a source whose first fetch ended has an entry, keys or a failure.
     bool keysTried = std::all_of(build.jwksSources.begin(), build.jwksSources.end(),
                                  [&](const JwksSource& source) { return registrySettings.jwks.contains(source.key()); });
-    if (!gauges.ready && !keysTried && std::chrono::steady_clock::now() < firstKeysDeadline) return false;
+    if (!keysTried) {
+      if (!keysDeadline) keysDeadline = std::chrono::steady_clock::now() + (gauges.ready ? kNewKeysWait : kFirstKeysWait);
+      if (std::chrono::steady_clock::now() < *keysDeadline) return false;
+    }
+    keysDeadline.reset();
     for (const auto& note : build.notes) spdlog::debug("registry: {}", note);
     gauges.workloads = build.resources[kWorkloadType].size();
     gauges.services = build.resources[kServiceType].size();
@@ -228,9 +237,9 @@ int runControlPlane(const ControlPlaneSettings& settings) {
   while (true) {
     auto wait = dirty ? std::max<int64_t>(0, std::chrono::duration_cast<std::chrono::milliseconds>(lastChange + kDebounce - std::chrono::steady_clock::now()).count())
                       : 5000;
-    if (holdingForKeys) {
+    if (holdingForKeys && keysDeadline) {
       wait = std::min<int64_t>(wait, std::max<int64_t>(0, std::chrono::duration_cast<std::chrono::milliseconds>(
-                                                                firstKeysDeadline - std::chrono::steady_clock::now()).count()));
+                                                                *keysDeadline - std::chrono::steady_clock::now()).count()));
     }
     pollfd fds[3] = {{signals, POLLIN, 0}, {(*watch)->fd(), POLLIN, 0}, {jwks.changedFd(), POLLIN, 0}};
     int n = poll(fds, 3, static_cast<int>(wait));
@@ -256,7 +265,7 @@ int runControlPlane(const ControlPlaneSettings& settings) {
       dirty = true;
     }
     // The wait for keys is over: publish with what there is.
-    if (holdingForKeys && std::chrono::steady_clock::now() >= firstKeysDeadline) dirty = true;
+    if (holdingForKeys && keysDeadline && std::chrono::steady_clock::now() >= *keysDeadline) dirty = true;
     if (dirty && std::chrono::steady_clock::now() >= lastChange + kDebounce) {
       dirty = false;
       holdingForKeys = !rebuild();
