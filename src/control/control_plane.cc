@@ -196,6 +196,7 @@ int runControlPlane(const ControlPlaneSettings& settings) {
   // it needs, as istiod fetches keys before the push that needs them: a restarted weftd
   // must not send the proxies rules without the keys they had, nor an edited jwksUri a
   // rule without keys. Other changes wait with it (as in istiod); never past the deadline.
+  // Set while a build is held.
   std::optional<std::chrono::steady_clock::time_point> keysDeadline;
   // Returns whether it published.
   auto rebuild = [&] {
@@ -230,14 +231,13 @@ int runControlPlane(const ControlPlaneSettings& settings) {
   status->get()->start();
   monitoring->get()->start();
   bool dirty = true;
-  bool holdingForKeys = false;
   auto lastChange = std::chrono::steady_clock::now() - kDebounce;
   spdlog::info("weftd {} serving: gRPC {}:{}, readiness {}, metrics {}", revision, settings.address, boundPort, settings.statusPort,
                settings.monitoringPort);
   while (true) {
     auto wait = dirty ? std::max<int64_t>(0, std::chrono::duration_cast<std::chrono::milliseconds>(lastChange + kDebounce - std::chrono::steady_clock::now()).count())
                       : 5000;
-    if (holdingForKeys && keysDeadline) {
+    if (keysDeadline) {
       wait = std::min<int64_t>(wait, std::max<int64_t>(0, std::chrono::duration_cast<std::chrono::milliseconds>(
                                                                 *keysDeadline - std::chrono::steady_clock::now()).count()));
     }
@@ -265,11 +265,11 @@ int runControlPlane(const ControlPlaneSettings& settings) {
       dirty = true;
     }
     // The wait for keys is over: publish with what there is.
-    if (holdingForKeys && keysDeadline && std::chrono::steady_clock::now() >= *keysDeadline) dirty = true;
+    if (keysDeadline && std::chrono::steady_clock::now() >= *keysDeadline) dirty = true;
     if (dirty && std::chrono::steady_clock::now() >= lastChange + kDebounce) {
       dirty = false;
-      holdingForKeys = !rebuild();
-      if (!holdingForKeys && !gauges.ready) {
+      bool published = rebuild();
+      if (published && !gauges.ready) {
         spdlog::info("registry built: ready");
         gauges.ready = true;
       }
