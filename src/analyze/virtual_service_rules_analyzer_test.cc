@@ -75,7 +75,7 @@ TEST(VirtualServiceRuleAnalyzers, MessageTexts) {
 TEST(VirtualServiceRuleAnalyzers, JwtClaimRoutesNeedRequestAuthentication) {
   std::vector<AnalyzerCase> cases{
       {"claim routes without authentication", {"virtualservice_jwtclaimroute.yaml"}, "virtualservice.JWTClaimRouteAnalyzer",
-       {"IST0149 VirtualService default/foo"}},
+       {"IST0149 VirtualService default/foo", "IST0149 VirtualService default/foo"}},
       {"claim routes with authentication", {"virtualservice_jwtclaimroute_ok.yaml"}, "virtualservice.JWTClaimRouteAnalyzer", {}},
   };
   for (const auto& c : cases) expectCase(c);

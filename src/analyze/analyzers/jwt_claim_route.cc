@@ -1,6 +1,7 @@
 // VirtualServices that route on JWT claims ("@request.auth.claims..." header matches) at
-// a Gateway whose pods no RequestAuthentication covers (IST0149): without one no token is
-// verified there, so no claim is ever present and such a route never matches.
+// a Gateway whose pods no RequestAuthentication covers (IST0149, once per such pod, as
+// istioctl reports it): without one no token is verified there, so no claim is ever
+// present and such a route never matches.
 #include <boost/json.hpp>
 
 #include "analyze/analyzer.h"
@@ -69,7 +70,6 @@ void claimRoutes(Context& ctx) {
                                            "for the gateway ({}) pod ({}/{}); a RequestAuthentication must apply to the gateway's pods so "
                                            "tokens are verified and their claims can route",
                                            key, resolved, pod->ns(), pod->name())));
-        break;
       }
     }
   }
