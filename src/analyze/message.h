@@ -44,6 +44,7 @@ extern const MessageType kIneffectivePolicy;                        // IST0167
 extern const MessageType kDestinationRuleSubsetNotSelectPods;       // IST0173
 extern const MessageType kUnknownDestinationRuleHost;               // IST0174
 extern const MessageType kJwksUriFetchUnrestricted;                 // IST0175
+extern const MessageType kConflictingServiceEntryProtocol;          // IST0177
 // Weft's own codes (WFT0001...), for Weft's own kinds; documented in docs/analysis.md.
 extern const MessageType kRateLimitTargetNotFound;                  // WFT0001
 extern const MessageType kRateLimitTargetNotApplied;                // WFT0002

@@ -29,6 +29,7 @@ const MessageType kIneffectivePolicy{"IST0167", "IneffectivePolicy", Level::kWar
 const MessageType kDestinationRuleSubsetNotSelectPods{"IST0173", "DestinationRuleSubsetNotSelectPods", Level::kError};
 const MessageType kUnknownDestinationRuleHost{"IST0174", "UnknownDestinationRuleHost", Level::kWarning};
 const MessageType kJwksUriFetchUnrestricted{"IST0175", "JwksUriFetchUnrestricted", Level::kWarning};
+const MessageType kConflictingServiceEntryProtocol{"IST0177", "ConflictingServiceEntryProtocol", Level::kWarning};
 const MessageType kRateLimitTargetNotFound{"WFT0001", "RateLimitTargetNotFound", Level::kError};
 const MessageType kRateLimitTargetNotApplied{"WFT0002", "RateLimitTargetNotApplied", Level::kInfo};
 const MessageType kRateLimitRedisServiceNotFound{"WFT0003", "RateLimitRedisServiceNotFound", Level::kWarning};

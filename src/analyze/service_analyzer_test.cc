@@ -28,5 +28,14 @@ TEST(ServiceAnalyzers, ServiceEntryAddresses) {
   for (const auto& c : cases) expectCase(c);
 }
 
+TEST(ServiceAnalyzers, ConflictingServiceEntryProtocols) {
+  std::vector<AnalyzerCase> cases{
+      {"conflicting", {"serviceentry_conflicting_protocol.yaml"}, "serviceentry.ConflictingServiceEntryProtocolAnalyzer",
+       {"IST0177 ServiceEntry default/se-https", "IST0177 ServiceEntry default/se-tls", "IST0177 ServiceEntry team/se-tcp-local"}},
+      {"none", {"serviceentry_conflicting_protocol_none.yaml"}, "serviceentry.ConflictingServiceEntryProtocolAnalyzer", {}},
+  };
+  for (const auto& c : cases) expectCase(c);
+}
+
 }  // namespace
 }  // namespace weft::analyze

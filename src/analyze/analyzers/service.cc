@@ -1,10 +1,14 @@
-// Services and ServiceEntries: port names Istio cannot read a protocol from (IST0118), and
-// TCP ServiceEntry ports with no address to listen on (IST0134).
+// Services and ServiceEntries: port names Istio cannot read a protocol from (IST0118),
+// TCP ServiceEntry ports with no address to listen on (IST0134), and ServiceEntries that
+// one namespace sees giving one host and port different protocols (IST0177).
 #include <boost/json.hpp>
 
 #include <algorithm>
 #include <array>
 #include <cctype>
+#include <map>
+#include <set>
+#include <tuple>
 
 #include "analyze/analyzer.h"
 
@@ -104,11 +108,80 @@ void serviceEntryAddresses(Context& ctx) {
   }
 }
 
+// --- IST0177 ----------------------------------------------------------------------------------
+
+// The namespaces a ServiceEntry is visible in: "*" for all (exportTo unset or naming "*"),
+// "." as its own namespace.
+std::set<std::string> exportScopes(const model::Object& se) {
+  const auto& exportTo = at(se.value(), {"spec", "exportTo"});
+  std::set<std::string> scopes;
+  if (!exportTo.is_array() || exportTo.get_array().empty()) return {"*"};
+  for (const auto& entry : exportTo.get_array()) {
+    if (!entry.is_string()) continue;
+    std::string scope(entry.get_string());
+    if (scope == "*") return {"*"};
+    scopes.insert(scope == "." ? se.ns() : scope);
+  }
+  return scopes;
+}
+
+// One host and port given different protocols by ServiceEntries a namespace sees together
+// (both exported to it, or one to all): which protocol wins is up to the order they were
+// read. Each ServiceEntry involved is reported once.
+void conflictingProtocols(Context& ctx) {
+  using Key = std::tuple<std::string, std::string, int64_t>;  // scope, host, port
+  struct Use {
+    const model::Object* se;
+    std::string protocol;  // upper case
+  };
+  std::map<Key, std::vector<Use>> uses;
+  for (const auto* se : ctx.ofKind("ServiceEntry.networking.istio.io")) {
+    const auto& hosts = at(se->value(), {"spec", "hosts"});
+    const auto& ports = at(se->value(), {"spec", "ports"});
+    if (!hosts.is_array() || !ports.is_array()) continue;
+    for (const auto& scope : exportScopes(*se)) {
+      for (const auto& host : hosts.get_array()) {
+        if (!host.is_string()) continue;
+        for (const auto& port : ports.get_array()) {
+          std::string protocol = stringAt(port, {"protocol"});
+          for (auto& c : protocol) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+          uses[{scope, std::string(host.get_string()), model::intAt(port, {"number"})}].push_back({se, protocol});
+        }
+      }
+    }
+  }
+  std::set<const model::Object*> reported;
+  for (const auto& [key, direct] : uses) {
+    const auto& [scope, host, port] = key;
+    std::vector<Use> seen = direct;
+    if (scope != "*") {
+      if (auto all = uses.find({"*", host, port}); all != uses.end()) seen.insert(seen.end(), all->second.begin(), all->second.end());
+    }
+    std::set<std::string> protocols, names;
+    for (const auto& use : seen) {
+      protocols.insert(use.protocol);
+      names.insert(use.se->ns() + "/" + use.se->name());
+    }
+    if (protocols.size() < 2) continue;
+    std::string nameList, protocolList;
+    for (const auto& n : names) nameList += (nameList.empty() ? "" : ", ") + n;
+    for (const auto& p : protocols) protocolList += (protocolList.empty() ? "" : ", ") + (p.empty() ? std::string("(unset)") : p);
+    for (const auto& use : seen) {
+      if (!reported.insert(use.se).second) continue;
+      ctx.report(makeMessage(msg::kConflictingServiceEntryProtocol, *use.se, "/spec/ports",
+                             fmt::format("ServiceEntries {} give host {} port {} different protocols ({}): which one applies depends on "
+                                         "the order they are read",
+                                         nameList, host, port, protocolList)));
+    }
+  }
+}
+
 }  // namespace
 
 void addServiceAnalyzers(std::vector<Analyzer>& out) {
   out.push_back({"service.PortNameAnalyzer", portNames});
   out.push_back({"serviceentry.ProtocolAddressesAnalyzer", serviceEntryAddresses});
+  out.push_back({"serviceentry.ConflictingServiceEntryProtocolAnalyzer", conflictingProtocols});
 }
 
 }  // namespace weft::analyze
