@@ -222,9 +222,10 @@ int runControlPlane(const ControlPlaneSettings& settings) {
     if (auto published = discovery.publish(snapshotOf(build, ++sequence)); !published) {
       spdlog::error("publishing the registry: {}", published.error().message);
     }
-    // Gateway API Gateways get their proxies; the writes come back through the watch and
-    // the next pass finds nothing left to do.
-    applyGatewayDeployment(*store, planGatewayDeployment(objects, revision, kWeftVersion, formatRfc3339(std::chrono::system_clock::now())));
+    // Gateway API Gateways get their proxies, they and their routes their status; the writes
+    // come back through the watch and the next pass finds nothing left to do.
+    applyGatewayDeployment(*store, planGatewayDeployment(objects, revision, kWeftVersion, formatRfc3339(std::chrono::system_clock::now()),
+                                                         build.gatewayListenerProblems));
     return true;
   };
 

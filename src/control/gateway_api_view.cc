@@ -8,6 +8,7 @@
 #include <optional>
 #include <set>
 
+#include "control/gateway_api_attachment.h"
 #include "control/grpcroute_compiler.h"
 #include "control/httproute_compiler.h"
 #include "control/proxy_view.h"
@@ -25,58 +26,12 @@ using model::stringAt;
 
 namespace {
 
-constexpr const char* kGroup = "gateway.networking.k8s.io";
-constexpr const char* kGatewayKind = "Gateway.gateway.networking.k8s.io";
-constexpr const char* kHttpRouteKind = "HTTPRoute.gateway.networking.k8s.io";
-constexpr const char* kGrpcRouteKind = "GRPCRoute.gateway.networking.k8s.io";
-constexpr const char* kTlsRouteKind = "TLSRoute.gateway.networking.k8s.io";
-constexpr const char* kTcpRouteKind = "TCPRoute.gateway.networking.k8s.io";
-constexpr const char* kReferenceGrantKind = "ReferenceGrant.gateway.networking.k8s.io";
-
-std::string stringOr(const json::value& v, std::initializer_list<std::string_view> path, std::string fallback) {
-  std::string s = stringAt(v, path);
-  return s.empty() ? fallback : s;
-}
-
-// A Kubernetes LabelSelector (matchLabels and matchExpressions) against `labels`.
-bool labelSelectorMatches(const json::value& selector, const json::object& labels) {
-  auto label = [&](const std::string& key) -> std::optional<std::string> {
-    const auto* v = labels.if_contains(key);
-    if (v == nullptr || !v->is_string()) return std::nullopt;
-    return std::string(v->get_string());
-  };
-  const auto& match = at(selector, {"matchLabels"});
-  if (match.is_object()) {
-    for (const auto& [key, value] : match.get_object()) {
-      if (!value.is_string() || label(std::string(key)) != std::string(value.get_string())) return false;
-    }
-  }
-  for (const auto& e : arrayAt(selector, {"matchExpressions"})) {
-    auto value = label(stringAt(e, {"key"}));
-    std::string op = stringAt(e, {"operator"});
-    const auto& values = arrayAt(e, {"values"});
-    bool listed = value && std::any_of(values.begin(), values.end(), [&](const json::value& v) { return v.is_string() && v.get_string() == *value; });
-    if ((op == "In" && !listed) || (op == "NotIn" && listed) || (op == "Exists" && !value) || (op == "DoesNotExist" && value)) return false;
-  }
-  return true;
-}
-
-// The domains a route serves on a listener: its hostnames intersected with the listener's
-// (either may be absent, meaning any host).
-std::vector<std::string> domainsFor(const std::string& listenerHost, const json::array& routeHosts) {
-  std::vector<std::string> out;
-  if (routeHosts.empty()) return {listenerHost.empty() ? "*" : listenerHost};
-  for (const auto& h : routeHosts) {
-    if (!h.is_string()) continue;
-    std::string host(h.get_string()), domain;
-    if (listenerHost.empty()) {
-      out.push_back(host);
-    } else if (serverHostAdmits(listenerHost, host, domain)) {
-      out.push_back(domain);
-    }
-  }
-  return out;
-}
+constexpr const char* kGroup = kGatewayApiGroup;
+constexpr const char* kGatewayKind = kGatewayApiGatewayKind;
+constexpr const char* kHttpRouteKind = kGatewayApiHttpRouteKind;
+constexpr const char* kGrpcRouteKind = kGatewayApiGrpcRouteKind;
+constexpr const char* kTlsRouteKind = kGatewayApiTlsRouteKind;
+constexpr const char* kTcpRouteKind = kGatewayApiTcpRouteKind;
 
 struct VirtualHostEntries {
   std::vector<CompiledHttpRoute> routes;
@@ -114,10 +69,8 @@ class GatewayApiView {
             [this](const Object& o, const std::string& what) { note(o, what); }),
         grpcRoutes_(
             clusterFor, [this](const Object& route, const json::value& ref) { return resolveBackend(route, ref); },
-            [this](const Object& o, const std::string& what) { note(o, what); }) {
-    for (const auto& ns : objectsOf(objects, "Namespace")) namespaces_[ns.name()] = &ns;
-    for (const auto& s : objectsOf(objects, "Service")) services_.insert(s.ns() + "/" + s.name());
-  }
+            [this](const Object& o, const std::string& what) { note(o, what); }),
+        index_(objects) {}
 
   void run() {
     for (const auto& gateway : objectsOf(objects_, kGatewayKind)) {
@@ -135,93 +88,21 @@ class GatewayApiView {
  private:
   void note(const Object& o, const std::string& what) { build_.notes.push_back(fmt::format("{}: {}", o.friendlyName(), what)); }
 
-  // Whether a ReferenceGrant in `toNs` lets `fromKind` objects of `fromNs` refer to `toKind` `toName`.
-  bool granted(const std::string& fromKind, const std::string& fromNs, const std::string& toGroup, const std::string& toKind,
-               const std::string& toNs, const std::string& toName) const {
-    for (const auto& grant : objectsOf(objects_, kReferenceGrantKind)) {
-      if (grant.ns() != toNs) continue;
-      const auto& from = arrayAt(grant.value(), {"spec", "from"});
-      const auto& to = arrayAt(grant.value(), {"spec", "to"});
-      bool fromOk = std::any_of(from.begin(), from.end(), [&](const json::value& f) {
-        return stringAt(f, {"group"}) == kGroup && stringAt(f, {"kind"}) == fromKind && stringAt(f, {"namespace"}) == fromNs;
-      });
-      bool toOk = std::any_of(to.begin(), to.end(), [&](const json::value& t) {
-        std::string name = stringAt(t, {"name"});
-        return stringAt(t, {"group"}) == toGroup && stringAt(t, {"kind"}) == toKind && (name.empty() || name == toName);
-      });
-      if (fromOk && toOk) return true;
-    }
-    return false;
-  }
-
-  ResolvedBackend resolveBackend(const Object& route, const json::value& ref) const {
-    std::string group = stringAt(ref, {"group"});
-    std::string kind = stringOr(ref, {"kind"}, "Service");
-    std::string name = stringAt(ref, {"name"});
-    std::string ns = stringOr(ref, {"namespace"}, route.ns());
-    ResolvedBackend out;
-    out.host = fmt::format("{}.{}.svc.cluster.local", name, ns);
-    if (!group.empty() || kind != "Service") {
-      out.why = fmt::format("backend kind {}{}{} is not supported (Service is)", group, group.empty() ? "" : "/", kind);
-      return out;
-    }
-    // The ReferenceGrant names the route's own kind (HTTPRoute, GRPCRoute, TLSRoute, TCPRoute).
-    const std::string& routeKind = route.kind();  // unqualified
-    if (ns != route.ns() && !granted(routeKind, route.ns(), "", "Service", ns, name)) {
-      out.why = fmt::format("Service {}/{} is in another namespace and no ReferenceGrant there allows it", ns, name);
-      return out;
-    }
-    out.state = services_.contains(ns + "/" + name) ? ResolvedBackend::State::kService : ResolvedBackend::State::kMissingService;
-    if (out.state == ResolvedBackend::State::kMissingService) out.why = fmt::format("Service {}/{} does not exist", ns, name);
-    return out;
-  }
+  ResolvedBackend resolveBackend(const Object& route, const json::value& ref) const { return index_.resolveBackend(route, ref); }
 
   // Whether `route` attaches to `listener` of `gateway` (parentRefs, then allowedRoutes).
   // A route that names a listener by sectionName and is not admitted there gets a note (the
   // spec's NotAllowedByListeners); one that names the whole Gateway attaches where it can.
   bool attached(const Object& route, const Object& gateway, const json::value& listener) {
     for (const auto& ref : arrayAt(route.value(), {"spec", "parentRefs"})) {
-      if (stringOr(ref, {"group"}, kGroup) != kGroup || stringOr(ref, {"kind"}, "Gateway") != "Gateway") continue;
-      if (stringOr(ref, {"namespace"}, route.ns()) != gateway.ns() || stringAt(ref, {"name"}) != gateway.name()) continue;
-      std::string section = stringAt(ref, {"sectionName"});
-      auto port = intAt(ref, {"port"});
-      if ((!section.empty() && section != stringAt(listener, {"name"})) || (port != 0 && port != intAt(listener, {"port"}))) continue;
-      if (admits(gateway, listener, route)) return true;
-      if (!section.empty()) {
+      if (!parentRefNamesGateway(ref, route, gateway) || !parentRefSelectsListener(ref, listener)) continue;
+      if (index_.admits(gateway, listener, route)) return true;
+      if (std::string section = stringAt(ref, {"sectionName"}); !section.empty()) {
         note(route, fmt::format("listener {} of Gateway {}/{} (protocol {}) does not allow this route (its kind or namespace): not attached",
                                 section, gateway.ns(), gateway.name(), stringAt(listener, {"protocol"})));
       }
     }
     return false;
-  }
-
-  bool admits(const Object& gateway, const json::value& listener, const Object& route) const {
-    std::string from = stringOr(listener, {"allowedRoutes", "namespaces", "from"}, "Same");
-    if (from == "Same" && route.ns() != gateway.ns()) return false;
-    if (from == "Selector") {
-      auto ns = namespaces_.find(route.ns());
-      static const json::object none;
-      if (!labelSelectorMatches(at(listener, {"allowedRoutes", "namespaces", "selector"}), ns == namespaces_.end() ? none : ns->second->labels())) {
-        return false;
-      }
-    }
-    // No kinds: the protocol's own (HTTPRoute and GRPCRoute for HTTP and HTTPS, TLSRoute
-    // for TLS, TCPRoute for TCP).
-    const std::string& routeKind = route.kind();  // unqualified
-    const auto& kinds = arrayAt(listener, {"allowedRoutes", "kinds"});
-    if (kinds.empty()) {
-      std::string protocol = stringAt(listener, {"protocol"});
-      // A Terminate listener's bytes go on as TCP: a TCPRoute fits it as well.
-      if (protocol == "TLS" && stringOr(listener, {"tls", "mode"}, "Terminate") == "Terminate") {
-        return routeKind == "TLSRoute" || routeKind == "TCPRoute";
-      }
-      if (protocol == "TLS") return routeKind == "TLSRoute";
-      if (protocol == "TCP") return routeKind == "TCPRoute";
-      return routeKind == "HTTPRoute" || routeKind == "GRPCRoute";
-    }
-    return std::any_of(kinds.begin(), kinds.end(), [&](const json::value& k) {
-      return stringOr(k, {"group"}, kGroup) == kGroup && stringAt(k, {"kind"}) == routeKind;
-    });
   }
 
   std::string secretVersion(const std::string& ns, const std::string& name) const {
@@ -231,11 +112,16 @@ class GatewayApiView {
     return "";
   }
 
+  void problem(const Object& gateway, size_t listener, ListenerProblem what) {
+    build_.gatewayListenerProblems[gateway.ns() + "/" + gateway.name()][listener] = std::move(what);
+  }
+
   // An HTTPS (or TLS Terminate) listener's certificate, served as an Istio SIMPLE server with credentialName.
-  std::optional<weft::v1::TlsServer> tlsServer(const Object& gateway, const json::value& listener, const std::string& where) {
+  std::optional<weft::v1::TlsServer> tlsServer(const Object& gateway, const json::value& listener, size_t index, const std::string& where) {
     const auto& refs = arrayAt(listener, {"tls", "certificateRefs"});
     if (refs.empty()) {
       note(gateway, fmt::format("{}: {} without tls.certificateRefs is not served: left out", where, stringAt(listener, {"protocol"})));
+      problem(gateway, index, {"ResolvedRefs", "InvalidCertificateRef", "tls.certificateRefs is empty: nothing to serve", true});
       return std::nullopt;
     }
     const auto& ref = refs[0];
@@ -243,10 +129,13 @@ class GatewayApiView {
     std::string name = stringAt(ref, {"name"});
     if (!stringAt(ref, {"group"}).empty() || stringOr(ref, {"kind"}, "Secret") != "Secret") {
       note(gateway, fmt::format("{}.tls.certificateRefs[0]: only Secrets are served: left out", where));
+      problem(gateway, index, {"ResolvedRefs", "InvalidCertificateRef", "tls.certificateRefs[0] is not a Secret (only Secrets are served)", true});
       return std::nullopt;
     }
-    if (ns != gateway.ns() && !granted("Gateway", gateway.ns(), "", "Secret", ns, name)) {
+    if (ns != gateway.ns() && !index_.granted("Gateway", gateway.ns(), "", "Secret", ns, name)) {
       note(gateway, fmt::format("{}.tls.certificateRefs[0]: Secret {}/{} is in another namespace and no ReferenceGrant allows it: left out", where, ns, name));
+      problem(gateway, index,
+              {"ResolvedRefs", "RefNotPermitted", fmt::format("Secret {}/{} is in another namespace and no ReferenceGrant there allows it", ns, name), true});
       return std::nullopt;
     }
     weft::v1::TlsServer tls;
@@ -254,6 +143,10 @@ class GatewayApiView {
     tls.set_credential_name(name);
     tls.set_credential_namespace(ns);
     tls.set_credential_version(secretVersion(ns, name));
+    // Served all the same: the Secret may come later, and the proxy picks it up then.
+    if (tls.credential_version().empty()) {
+      problem(gateway, index, {"ResolvedRefs", "InvalidCertificateRef", fmt::format("Secret {}/{} does not exist", ns, name), false});
+    }
     tls.add_hosts(stringOr(listener, {"hostname"}, "*"));
     return tls;
   }
@@ -261,9 +154,14 @@ class GatewayApiView {
   void compileGateway(const Object& gateway) {
     const std::string key = fmt::format("{}/{}/{}", kGroup, gateway.ns(), gateway.name());
     std::map<uint32_t, PortGroup> ports;
-    size_t index = 0;
+    size_t next = 0;
     for (const auto& listener : arrayAt(gateway.value(), {"spec", "listeners"})) {
-      std::string where = fmt::format("spec.listeners[{}]", index++);
+      size_t index = next++;
+      std::string where = fmt::format("spec.listeners[{}]", index);
+      auto conflict = [&](const std::string& message) {
+        note(gateway, fmt::format("{}: {}: left out", where, message));
+        problem(gateway, index, {"Conflicted", "ProtocolConflict", message, true});
+      };
       std::string protocol = stringAt(listener, {"protocol"});
       auto port = static_cast<uint32_t>(intAt(listener, {"port"}));
       auto& group = ports[port];
@@ -272,10 +170,10 @@ class GatewayApiView {
         if (passthrough && stringOr(listener, {"tls", "mode"}, "Terminate") != "Passthrough") {
           // Terminated, then relayed as TCP; it shares a port with the other TLS listeners.
           if (!group.tcp.empty() || (!group.listeners.empty() && !group.https)) {
-            note(gateway, fmt::format("{}: port {} already serves another protocol: left out", where, port));
+            conflict(fmt::format("port {} already serves another protocol", port));
             continue;
           }
-          auto tls = tlsServer(gateway, listener, where);
+          auto tls = tlsServer(gateway, listener, index, where);
           if (!tls) continue;
           tls->set_terminate_tcp(true);
           group.https = true;
@@ -288,27 +186,29 @@ class GatewayApiView {
         bool clash = passthrough ? (!group.listeners.empty() && !group.https) || !group.tcp.empty()
                                  : !group.listeners.empty() || !group.passthrough.empty() || !group.tcp.empty() || !group.terminated.empty();
         if (clash) {
-          note(gateway, fmt::format("{}: port {} already serves another protocol: left out", where, port));
+          conflict(fmt::format("port {} already serves another protocol", port));
           continue;
         }
         (passthrough ? group.passthrough : group.tcp).push_back(&listener);
         continue;
       }
       if (protocol != "HTTP" && protocol != "HTTPS") {
-        note(gateway, fmt::format("{}: protocol {} is not served by the gateway (HTTP, HTTPS, TLS and TCP are): left out", where, protocol));
+        std::string message = fmt::format("protocol {} is not served by the gateway (HTTP, HTTPS, TLS and TCP are)", protocol);
+        note(gateway, fmt::format("{}: {}: left out", where, message));
+        problem(gateway, index, {"Accepted", "UnsupportedProtocol", message, true});
         continue;
       }
       if (!group.tcp.empty() || (protocol == "HTTP" && !group.passthrough.empty())) {
-        note(gateway, fmt::format("{}: port {} already serves another protocol: left out", where, port));
+        conflict(fmt::format("port {} already serves another protocol", port));
         continue;
       }
       if (protocol == "HTTPS") {
-        auto tls = tlsServer(gateway, listener, where);
+        auto tls = tlsServer(gateway, listener, index, where);
         if (!tls) continue;
         group.https = true;
         group.tls.push_back(std::move(*tls));
       } else if (group.https) {
-        note(gateway, fmt::format("{}: port {} already serves HTTPS: left out", where, port));
+        conflict(fmt::format("port {} already serves HTTPS", port));
         continue;
       }
       group.listeners.push_back(&listener);
@@ -497,15 +397,14 @@ class GatewayApiView {
   HttpRouteCompiler routes_;
   GrpcRouteCompiler grpcRoutes_;
   std::set<std::string> http2Clusters_;  // clusters GRPCRoutes send to
-  std::map<std::string, const Object*> namespaces_;
-  std::set<std::string> services_;  // "<ns>/<name>"
+  GatewayApiIndex index_;
 };
 
 }  // namespace
 
 const std::vector<std::string>& gatewayApiViewKinds() {
   // Namespaces, Services and Secrets are read too; the registry and the proxy view watch them.
-  static const std::vector<std::string> kinds{kGatewayKind, kHttpRouteKind, kGrpcRouteKind, kTlsRouteKind, kTcpRouteKind, kReferenceGrantKind};
+  static const std::vector<std::string> kinds{kGatewayKind, kHttpRouteKind, kGrpcRouteKind, kTlsRouteKind, kTcpRouteKind, kGatewayApiReferenceGrantKind};
   return kinds;
 }
 

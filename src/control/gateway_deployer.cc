@@ -6,8 +6,10 @@
 #include <algorithm>
 #include <boost/json.hpp>
 #include <map>
+#include <optional>
 #include <set>
 
+#include "control/status_condition.h"
 #include "install/install_names.h"
 #include "install/managed_gateway_objects.h"
 #include "model/json_access.h"
@@ -90,21 +92,8 @@ json::array addressesOf(const Object* service) {
   return out;
 }
 
-// A status condition; its lastTransitionTime is kept from `previous` while its status holds.
-json::object condition(const json::value& previous, const std::string& type, bool ok, const std::string& reason,
-                       const std::string& message, int64_t generation, const std::string& now) {
-  std::string since = now;
-  for (const auto& c : arrayAt(previous, {"conditions"})) {
-    if (stringAt(c, {"type"}) == type && stringAt(c, {"status"}) == (ok ? "True" : "False")) {
-      std::string kept = stringAt(c, {"lastTransitionTime"});
-      if (!kept.empty()) since = kept;
-    }
-  }
-  return json::object{{"type", type},       {"status", ok ? "True" : "False"}, {"reason", reason},
-                      {"message", message}, {"observedGeneration", generation}, {"lastTransitionTime", since}};
-}
-
-json::value gatewayStatus(const Object& gateway, const std::string& serviceName, const Object* service, const std::string& now) {
+json::value gatewayStatus(const Object& gateway, const std::string& serviceName, const Object* service, const std::string& now,
+                          std::optional<json::array> listeners) {
   const auto& previous = at(gateway.value(), {"status"});
   int64_t generation = intAt(gateway.value(), {"metadata", "generation"});
   json::array addresses = addressesOf(service);
@@ -115,12 +104,14 @@ json::value gatewayStatus(const Object& gateway, const std::string& serviceName,
   std::string hostname = fmt::format("{}.{}.svc.cluster.local", serviceName, gateway.ns());
   bool programmed = !addresses.empty();
   json::array conditions{
-      condition(previous, "Accepted", true, "Accepted", "Resource accepted", generation, now),
-      programmed ? condition(previous, "Programmed", true, "Programmed",
+      statusCondition(previous, "Accepted", true, "Accepted", "Resource accepted", generation, now),
+      programmed ? statusCondition(previous, "Programmed", true, "Programmed",
                              fmt::format("Resource programmed, assigned to service(s) {}:{}", hostname, ports), generation, now)
-                 : condition(previous, "Programmed", false, "AddressNotAssigned",
+                 : statusCondition(previous, "Programmed", false, "AddressNotAssigned",
                              fmt::format("Assigned to service(s) {}, but it has no address yet", hostname), generation, now)};
-  return json::object{{"addresses", std::move(addresses)}, {"conditions", std::move(conditions)}};
+  json::object status{{"addresses", std::move(addresses)}, {"conditions", std::move(conditions)}};
+  if (listeners) status["listeners"] = std::move(*listeners);
+  return status;
 }
 
 // Istio makes its GatewayClasses itself; so does weftd, when they are missing (a user's
@@ -156,15 +147,20 @@ const Object* findObject(const ObjectsByKind& objects, const ObjectKey& key) {
 }  // namespace
 
 const std::vector<std::string>& gatewayDeployerKinds() {
-  static const std::vector<std::string> kinds{kGatewayKind, kGatewayClassKind, "ServiceAccount", "Service", "Deployment.apps"};
+  static const std::vector<std::string> kinds = [] {
+    std::vector<std::string> out{kGatewayKind, kGatewayClassKind, "ServiceAccount", "Service", "Deployment.apps", "Namespace", kGatewayApiReferenceGrantKind};
+    for (const auto& kind : statusRouteKinds()) out.push_back(kind);
+    return out;
+  }();
   return kinds;
 }
 
 GatewayDeploymentPlan planGatewayDeployment(const ObjectsByKind& objects, const std::string& revision, const std::string& weftVersion,
-                                            const std::string& now) {
+                                            const std::string& now, const GatewayListenerProblems& problems) {
   GatewayDeploymentPlan plan;
   plan.create = missingGatewayClasses(objects);
   auto installed = installedRevisions(objects, revision);
+  GatewayApiIndex index(objects);
   std::set<ObjectKey> wanted;
   for (const auto& gateway : objectsOf(objects, kGatewayKind)) {
     std::string className = stringAt(gateway.value(), {"spec", "gatewayClassName"});
@@ -185,9 +181,13 @@ GatewayDeploymentPlan planGatewayDeployment(const ObjectsByKind& objects, const 
     }
     std::string serviceName = install::managedGatewayResourceName(managed);
     const Object* service = findObject(objects, {"Service", gateway.ns(), serviceName});
-    json::value status = gatewayStatus(gateway, serviceName, service, now);
+    std::optional<json::array> listeners;
+    if (className == install::kIngressGatewayClass) listeners = gatewayListenerStatuses(objects, index, gateway, problems, now);
+    json::value status = gatewayStatus(gateway, serviceName, service, now, std::move(listeners));
     if (status != at(gateway.value(), {"status"})) plan.statuses.push_back({gateway.key(), std::move(status)});
   }
+  auto answersFor = [&](const Object& o) { return servingRevision(o, installed) == revision; };
+  for (auto& update : planRouteStatuses(objects, index, problems, answersFor, now)) plan.statuses.push_back(std::move(update));
   // What this revision rendered for a Gateway that is gone (or changed class or revision).
   std::string revisionLabel = install::revisionLabelValue(revision == "default" ? "" : revision);
   for (const char* kind : kManagedKinds) {
@@ -250,11 +250,11 @@ void applyGatewayDeployment(store::LocalStore& store, const GatewayDeploymentPla
     }
   }
   for (const auto& change : plan.statuses) {
-    auto updated = store.update(change.gateway, [&change](json::value& current) -> Status {
+    auto updated = store.update(change.object, [&change](json::value& current) -> Status {
       current.as_object()["status"] = change.status;
       return {};
     });
-    if (!updated) spdlog::debug("gateway deployer: status of Gateway {}/{}: {}", change.gateway.ns, change.gateway.name, updated.error().message);
+    if (!updated) spdlog::debug("gateway deployer: status of {} {}/{}: {}", change.object.kind, change.object.ns, change.object.name, updated.error().message);
   }
 }
 

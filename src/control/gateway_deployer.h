@@ -2,7 +2,8 @@
 // weftd's gateway controller: every Gateway API `Gateway` of class istio or istio-waypoint
 // gets its Deployment, Service and ServiceAccount (install/managed_gateway_objects.h), as
 // Istio's istiod deploys them; when the Gateway goes, so do they. It also writes the
-// Gateway's status (addresses, Accepted, Programmed) and makes the GatewayClasses istio and
+// Gateway's status (addresses, Accepted, Programmed, and each listener's), the status of
+// the routes attached to them (gateway_api_status.h), and makes the GatewayClasses istio and
 // istio-waypoint when they do not exist, as istiod does.
 //
 // It lives in weftd because istiod is where Istio runs it, and because weftd already opens
@@ -24,30 +25,27 @@
 
 #include <boost/json/value.hpp>
 
+#include "control/gateway_api_status.h"
 #include "control/registry.h"
 #include "store/local_store.h"
 
 namespace weft::control {
 
-struct GatewayStatusUpdate {
-  model::ObjectKey gateway;
-  boost::json::value status;  // the whole status to write
-};
-
 struct GatewayDeploymentPlan {
   std::vector<model::Object> create;   // objects that do not exist yet
   std::vector<model::Object> update;   // existing objects whose labels or spec differ (desired form)
   std::vector<model::ObjectKey> remove;  // objects this revision rendered for Gateways that are gone
-  std::vector<GatewayStatusUpdate> statuses;
+  std::vector<StatusUpdate> statuses;  // Gateways' and routes'
   std::vector<std::string> notes;
 };
 
 // The kinds the plan reads, for weftd's watch.
 const std::vector<std::string>& gatewayDeployerKinds();
 
-// `revision`: this weftd's ("default" when none); `now`: RFC 3339, for new conditions.
+// `revision`: this weftd's ("default" when none); `now`: RFC 3339, for new conditions;
+// `problems`: the listeners the proxy view left out or served in part, and why.
 GatewayDeploymentPlan planGatewayDeployment(const ObjectsByKind& objects, const std::string& revision, const std::string& weftVersion,
-                                            const std::string& now);
+                                            const std::string& now, const GatewayListenerProblems& problems = {});
 
 // `current` (as stored) with `desired`'s labels and spec laid over it, keeping what the
 // cluster filled in: a Service's clusterIP(s) and each port's nodePort (matched by port).

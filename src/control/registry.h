@@ -43,12 +43,25 @@ const std::vector<model::Object>& objectsOf(const ObjectsByKind& objects, const 
 // type -> resource name -> resource (versions are left to the discovery snapshot).
 using ResourceSet = std::map<std::string, std::map<std::string, weft::v1::Resource>>;
 
+// What keeps a Gateway API listener from being served as written, for its status
+// (gateway_api_status.h): the condition it sets, as the Gateway API names conditions and
+// reasons, and whether the listener is left out (no route attaches to it) or served anyway.
+struct ListenerProblem {
+  std::string condition;  // "Accepted", "Conflicted" or "ResolvedRefs"
+  std::string reason;     // "UnsupportedProtocol", "ProtocolConflict", "InvalidCertificateRef", ...
+  std::string message;
+  bool leftOut = true;
+};
+// "<ns>/<name>" of a Gateway -> listener index -> its problem.
+using GatewayListenerProblems = std::map<std::string, std::map<size_t, ListenerProblem>>;
+
 struct RegistryBuild {
   ResourceSet resources;
   std::vector<PodPlacement> placements;  // for the certificate service
   std::vector<std::string> notes;        // policies skipped and why (logged by weftd)
   std::vector<JwksSource> jwksSources;   // keys to fetch for RequestAuthentication rules
   size_t enrolledWorkloads = 0;
+  GatewayListenerProblems gatewayListenerProblems;  // from the Gateway API view
 };
 
 RegistryBuild buildRegistry(const ObjectsByKind& objects, const RegistrySettings& settings);

@@ -124,6 +124,38 @@ check "apply the HTTPRoute" "$weft" apply -f route.yaml
 code() { in_cluster curl -s -o /dev/null -w '%{http_code}' --max-time 5 -H "Host: $1" "http://$gw_ip:80$2"; }
 routed() { in_cluster curl -s --max-time 5 -H 'Host: httpbin.example.com' "http://$gw_ip:80/get" | jq -en 'input | .url == "http://httpbin.example.com/get"'; }
 wait_for "Host httpbin.example.com, path /get -> httpbin (200, on the listener port 80 itself)" 20 routed
+# Status, as istiod writes it: the route's parent entry and the listener's count of routes.
+route_status() {
+  "$weft" get httproute httpbin -o json | jq -e '.status.parents[0] | (.parentRef.name == "web") and (.controllerName == "istio.io/gateway-controller")
+    and (.conditions[] | select(.type == "Accepted") | .status == "True")
+    and (.conditions[] | select(.type == "ResolvedRefs") | (.status == "False") and (.reason == "BackendNotFound")
+         and (.message | contains("default/no-such-service")))' >/dev/null
+}
+wait_for "HTTPRoute status: Accepted by web; ResolvedRefs False, BackendNotFound naming no-such-service" 20 route_status
+listener_status() {
+  "$weft" get gtw web -o json | jq -e '.status.listeners[0] | (.name == "http") and (.attachedRoutes == 1)
+    and (.conditions[] | select(.type == "Programmed") | .status == "True")' >/dev/null
+}
+wait_for "Gateway status: listener http has 1 attached route and is Programmed" 20 listener_status
+version_before=$("$weft" get httproute httpbin -o jsonpath='{.metadata.resourceVersion}')
+sleep 3
+check "weftd writes the status once: the route's resourceVersion holds over 3 s" \
+  test "$("$weft" get httproute httpbin -o jsonpath='{.metadata.resourceVersion}')" = "$version_before"
+cat >stray-route.yaml <<'YAML'
+apiVersion: gateway.networking.k8s.io/v1
+kind: HTTPRoute
+metadata: {name: stray, namespace: default}
+spec:
+  parentRefs: [{name: web, sectionName: https}]
+  rules: [{backendRefs: [{name: httpbin, port: 8000}]}]
+YAML
+check "apply an HTTPRoute naming a listener web does not have" "$weft" apply -f stray-route.yaml
+stray_status() {
+  "$weft" get httproute stray -o json | jq -e '.status.parents[0].conditions[] | select(.type == "Accepted")
+    | (.status == "False") and (.reason == "NoMatchingParent") and (.message | contains("no listener named https"))' >/dev/null
+}
+wait_for "its status: Accepted False, NoMatchingParent (no listener named https)" 20 stray_status
+check "delete it" "$weft" delete -f stray-route.yaml
 check_contains "RequestHeaderModifier: httpbin sees X-Gateway-Api: yes" \
   "$(in_cluster curl -s --max-time 5 -H 'Host: httpbin.example.com' "http://$gw_ip:80/headers" | jq -r '.headers["X-Gateway-Api"][0]')" "yes"
 response_headers=$(in_cluster curl -s -o /dev/null -D - --max-time 5 -H 'Host: httpbin.example.com' "http://$gw_ip:80/headers" | tr -d '\r' | tr 'A-Z' 'a-z')
