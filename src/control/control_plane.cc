@@ -225,7 +225,7 @@ int runControlPlane(const ControlPlaneSettings& settings) {
     // Gateway API Gateways get their proxies, they and their routes their status; the writes
     // come back through the watch and the next pass finds nothing left to do.
     applyGatewayDeployment(*store, planGatewayDeployment(objects, revision, kWeftVersion, formatRfc3339(std::chrono::system_clock::now()),
-                                                         build.gatewayListenerProblems));
+                                                         build.gatewayApiProblems));
     return true;
   };
 

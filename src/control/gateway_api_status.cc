@@ -56,11 +56,15 @@ bool namesAnyGateway(const json::value& ref) {
   return stringOr(ref, {"group"}, kGatewayApiGroup) == kGatewayApiGroup && stringOr(ref, {"kind"}, "Gateway") == "Gateway";
 }
 
-// A parentRef as the status echoes it: as written, with the group and kind the API defaults.
+// A parentRef as the status echoes it: as written, with the group and kind the API
+// defaults, its fields in one order.
 json::value echoed(const json::value& ref) {
-  json::object out = ref.is_object() ? ref.get_object() : json::object{};
-  if (!out.contains("group")) out["group"] = kGatewayApiGroup;
-  if (!out.contains("kind")) out["kind"] = "Gateway";
+  json::object out;
+  out["group"] = at(ref, {"group"}).is_string() ? at(ref, {"group"}) : json::value(kGatewayApiGroup);
+  out["kind"] = at(ref, {"kind"}).is_string() ? at(ref, {"kind"}) : json::value("Gateway");
+  for (const char* field : {"namespace", "name", "sectionName", "port"}) {
+    if (const auto& v = at(ref, {field}); !v.is_null()) out[field] = v;
+  }
   return out;
 }
 
@@ -73,19 +77,54 @@ bool supports(const json::value& listener, const std::string& routeKind) {
 
 bool matchesHostnames(const Object& route) { return route.kind() != "TCPRoute"; }
 
-const std::map<size_t, ListenerProblem>* problemsOf(const GatewayListenerProblems& problems, const Object& gateway) {
-  auto found = problems.find(gateway.ns() + "/" + gateway.name());
-  return found == problems.end() ? nullptr : &found->second;
+const std::map<size_t, ListenerProblem>* problemsOf(const GatewayApiProblems& problems, const Object& gateway) {
+  auto found = problems.listeners.find(gateway.ns() + "/" + gateway.name());
+  return found == problems.listeners.end() ? nullptr : &found->second;
 }
 
-Verdict evaluateGatewayParent(const Object& route, const json::value& ref, const Object& gateway, const GatewayApiIndex& index,
-                              const GatewayListenerProblems& problems) {
+const ListenerProblem* problemAt(const std::map<size_t, ListenerProblem>* problems, size_t listener) {
+  if (problems == nullptr) return nullptr;
+  auto found = problems->find(listener);
+  return found == problems->end() ? nullptr : &found->second;
+}
+
+// Whether some parentRef of `route` attaches it to `listener` as the spec counts attachment
+// (parentRefs and allowedRoutes alone: hostnames do not count).
+bool countsOn(const Object& route, const Object& gateway, const json::value& listener, const GatewayApiIndex& index) {
+  if (!supports(listener, route.kind()) || !index.admits(gateway, listener, route)) return false;
+  const auto& refs = arrayAt(route.value(), {"spec", "parentRefs"});
+  return std::any_of(refs.begin(), refs.end(),
+                     [&](const json::value& ref) { return parentRefNamesGateway(ref, route, gateway) && parentRefSelectsListener(ref, listener); });
+}
+
+bool hostnamesMeet(const Object& route, const json::value& listener) {
+  return !matchesHostnames(route) || !domainsFor(stringAt(listener, {"hostname"}), arrayAt(route.value(), {"spec", "hostnames"})).empty();
+}
+
+// A TLS Terminate or TCP listener relays every connection by one route, the first attached
+// in the proxy view's order (TLSRoutes, then TCPRoutes; store order within a kind): its
+// "<ns>/<name>", or "" when the listener takes every route (HTTP, HTTPS, TLS passthrough).
+std::string relayingRoute(const ObjectsByKind& objects, const Object& gateway, const json::value& listener, const GatewayApiIndex& index) {
+  std::string protocol = stringAt(listener, {"protocol"});
+  bool terminated = protocol == "TLS" && stringOr(listener, {"tls", "mode"}, "Terminate") == "Terminate";
+  if (!terminated && protocol != "TCP") return "";
+  for (const char* kind : {kGatewayApiTlsRouteKind, kGatewayApiTcpRouteKind}) {
+    for (const auto& route : objectsOf(objects, kind)) {
+      if (countsOn(route, gateway, listener, index) && hostnamesMeet(route, listener)) return route.ns() + "/" + route.name();
+    }
+  }
+  return "";
+}
+
+Verdict evaluateGatewayParent(const ObjectsByKind& objects, const Object& route, const json::value& ref, const Object& gateway,
+                              const GatewayApiIndex& index, const GatewayApiProblems& problems) {
   if (stringAt(gateway.value(), {"spec", "gatewayClassName"}) == install::kWaypointGatewayClass) {
     return refused("UnsupportedValue", fmt::format("routes attached to the waypoint Gateway {}/{} are not served: attach them to a Service it serves",
                                                    gateway.ns(), gateway.name()));
   }
   const auto* listenerProblems = problemsOf(problems, gateway);
-  std::vector<std::string> selected, leftOut, hostnames;
+  std::vector<std::string> selected, leftOut, hostnames, taken;
+  size_t fitting = 0;  // selected listeners that take the route's kind
   bool admitted = false;
   Verdict verdict;
   size_t i = 0;
@@ -94,17 +133,20 @@ Verdict evaluateGatewayParent(const Object& route, const json::value& ref, const
     if (!parentRefSelectsListener(ref, listener)) continue;
     std::string name = stringAt(listener, {"name"});
     selected.push_back(name);
-    if (listenerProblems != nullptr) {
-      if (auto p = listenerProblems->find(position); p != listenerProblems->end() && p->second.leftOut) {
-        leftOut.push_back(fmt::format("{} ({})", name, p->second.message));
-        continue;
-      }
+    if (supports(listener, route.kind())) ++fitting;
+    if (const auto* problem = problemAt(listenerProblems, position); problem != nullptr && problem->leftOut) {
+      if (supports(listener, route.kind()) || stringAt(ref, {"sectionName"}) == name) leftOut.push_back(fmt::format("{} ({})", name, problem->message));
+      continue;
     }
     if (!supports(listener, route.kind()) || !index.admits(gateway, listener, route)) continue;
     admitted = true;
     std::string host = stringAt(listener, {"hostname"});
     hostnames.push_back(host.empty() ? "*" : host);
-    if (matchesHostnames(route) && domainsFor(host, arrayAt(route.value(), {"spec", "hostnames"})).empty()) continue;
+    if (!hostnamesMeet(route, listener)) continue;
+    if (std::string relaying = relayingRoute(objects, gateway, listener, index); !relaying.empty() && relaying != route.ns() + "/" + route.name()) {
+      taken.push_back(fmt::format("{} (relays every connection by {}, the first route attached)", name, relaying));
+      continue;
+    }
     verdict.listeners.push_back(position);
   }
   std::string gw = gateway.ns() + "/" + gateway.name();
@@ -116,12 +158,16 @@ Verdict evaluateGatewayParent(const Object& route, const json::value& ref, const
     if (port != 0) return refused("NoMatchingParent", fmt::format("Gateway {} has no listener on port {}", gw, port));
     return refused("NoMatchingParent", fmt::format("Gateway {} has no listeners", gw));
   }
-  if (selected.size() == leftOut.size()) {
+  // Every listener that could take it is left out: the parent is there in name only.
+  if (!admitted && !leftOut.empty() && (selected.size() == leftOut.size() || fitting == leftOut.size())) {
     return refused("NoMatchingParent", fmt::format("no listener of Gateway {} it names is served: {}", gw, fmt::join(leftOut, "; ")));
   }
   if (!admitted) {
     return refused("NotAllowedByListeners", fmt::format("no listener of Gateway {} it names ({}) allows a {} from namespace {}", gw,
                                                         fmt::join(selected, ", "), route.kind(), route.ns()));
+  }
+  if (verdict.listeners.empty() && !taken.empty()) {
+    return refused("NotAllowedByListeners", fmt::format("listener {} of Gateway {}: not served", fmt::join(taken, ", "), gw));
   }
   if (verdict.listeners.empty()) {
     return refused("NoMatchingListenerHostname",
@@ -148,23 +194,25 @@ Verdict evaluateServiceParent(const ObjectsByKind& objects, const Object& route,
   return {true, "Accepted", "Route was valid", {}};
 }
 
-// Which parent a parentRef names, and whether this weftd answers for it: a Gateway of a
-// class weftd serves (by the Gateway's revision), a Gateway that does not exist, a Service
-// or a ServiceEntry (by the route's). nullopt: not a parent weftd answers for.
+// Which parent a parentRef names and the object whose revision answers for it: a Gateway
+// of a class weftd serves (the Gateway), a Gateway that does not exist, a Service or a
+// ServiceEntry (the route). nullopt: a parent no weftd answers for (another class's Gateway,
+// another kind).
 struct Parent {
   enum class Kind { kGateway, kMissingGateway, kService, kServiceEntry } kind;
   const Object* gateway = nullptr;
+  const Object* answerer = nullptr;
 };
 
-std::optional<Parent> parentOf(const ObjectsByKind& objects, const Object& route, const json::value& ref, const AnswersFor& answersFor) {
+std::optional<Parent> parentOf(const ObjectsByKind& objects, const Object& route, const json::value& ref) {
   if (namesAnyGateway(ref)) {
     const Object* gateway = findObject(objects, kGatewayApiGatewayKind, stringOr(ref, {"namespace"}, route.ns()), stringAt(ref, {"name"}));
-    if (gateway == nullptr) return answersFor(route) ? std::optional<Parent>(Parent{Parent::Kind::kMissingGateway}) : std::nullopt;
-    if (!install::isManagedGatewayClass(stringAt(gateway->value(), {"spec", "gatewayClassName"})) || !answersFor(*gateway)) return std::nullopt;
-    return Parent{Parent::Kind::kGateway, gateway};
+    if (gateway == nullptr) return Parent{Parent::Kind::kMissingGateway, nullptr, &route};
+    if (!install::isManagedGatewayClass(stringAt(gateway->value(), {"spec", "gatewayClassName"}))) return std::nullopt;
+    return Parent{Parent::Kind::kGateway, gateway, gateway};
   }
-  if (namesCoreService(ref)) return answersFor(route) ? std::optional<Parent>(Parent{Parent::Kind::kService}) : std::nullopt;
-  if (namesServiceEntry(ref)) return answersFor(route) ? std::optional<Parent>(Parent{Parent::Kind::kServiceEntry}) : std::nullopt;
+  if (namesCoreService(ref)) return Parent{Parent::Kind::kService, nullptr, &route};
+  if (namesServiceEntry(ref)) return Parent{Parent::Kind::kServiceEntry, nullptr, &route};
   return std::nullopt;
 }
 
@@ -199,22 +247,42 @@ const json::value& previousEntry(const json::array& entries, const json::value& 
   return none;
 }
 
+// The order entries are written in, whoever wrote them: two revisions writing one route
+// must agree on it, or each would undo the other's order forever.
+// Built from the fields, not the JSON text, which keeps whatever key order it was stored in.
+std::string entryOrder(const json::value& entry) {
+  const auto& ref = at(entry, {"parentRef"});
+  return fmt::format("{}/{}/{}/{}/{}/{:05}/{}", stringAt(ref, {"group"}), stringAt(ref, {"kind"}), stringAt(ref, {"namespace"}), stringAt(ref, {"name"}),
+                     stringAt(ref, {"sectionName"}), intAt(ref, {"port"}), stringAt(entry, {"controllerName"}));
+}
+
 std::optional<json::value> routeStatus(const ObjectsByKind& objects, const Object& route, const GatewayApiIndex& index,
-                                       const GatewayListenerProblems& problems, const AnswersFor& answersFor, const std::string& now) {
+                                       const GatewayApiProblems& problems, const StatusRevisions& revisions, const std::string& now) {
   const auto& previous = arrayAt(route.value(), {"status", "parents"});
   int64_t generation = intAt(route.value(), {"metadata", "generation"});
-  // Entries kept as they are: another controller's, and ours for parents another revision answers for.
+  std::vector<json::value> named;
+  for (const auto& ref : arrayAt(route.value(), {"spec", "parentRefs"})) named.push_back(echoed(ref));
+  // Kept as they are: another controller's entries, and ours for parents still named that
+  // another installed revision answers for. Ours for parents no longer named, or that no
+  // installed revision answers for, go.
   json::array parents;
   for (const auto& entry : previous) {
-    if (stringAt(entry, {"controllerName"}) != kIstioGatewayController || !parentOf(objects, route, at(entry, {"parentRef"}), answersFor)) {
+    if (stringAt(entry, {"controllerName"}) != kIstioGatewayController) {
       parents.push_back(entry);
+      continue;
     }
+    const auto& parentRef = at(entry, {"parentRef"});
+    if (std::find(named.begin(), named.end(), parentRef) == named.end()) continue;
+    auto parent = parentOf(objects, route, parentRef);
+    if (!parent) continue;
+    std::string answering = revisions.revisionOf(*parent->answerer);
+    if (answering != revisions.own && revisions.installed.contains(answering)) parents.push_back(entry);
   }
   std::optional<std::pair<std::string, std::string>> gatewayRefs, meshRefs;
   std::vector<json::value> seen;
   for (const auto& ref : arrayAt(route.value(), {"spec", "parentRefs"})) {
-    auto parent = parentOf(objects, route, ref, answersFor);
-    if (!parent) continue;
+    auto parent = parentOf(objects, route, ref);
+    if (!parent || revisions.revisionOf(*parent->answerer) != revisions.own) continue;
     json::value parentRef = echoed(ref);
     if (std::find(seen.begin(), seen.end(), parentRef) != seen.end()) continue;
     seen.push_back(parentRef);
@@ -222,7 +290,7 @@ std::optional<json::value> routeStatus(const ObjectsByKind& objects, const Objec
     bool mesh = false;
     switch (parent->kind) {
       case Parent::Kind::kGateway:
-        verdict = evaluateGatewayParent(route, ref, *parent->gateway, index, problems);
+        verdict = evaluateGatewayParent(objects, route, ref, *parent->gateway, index, problems);
         break;
       case Parent::Kind::kMissingGateway:
         verdict = refused("NoMatchingParent", fmt::format("Gateway {}/{} does not exist", stringOr(ref, {"namespace"}, route.ns()), stringAt(ref, {"name"})));
@@ -241,8 +309,13 @@ std::optional<json::value> routeStatus(const ObjectsByKind& objects, const Objec
     const json::value& was = previousEntry(previous, parentRef);
     json::array conditions{statusCondition(was, "Accepted", verdict.accepted, verdict.reason, verdict.message, generation, now),
                            statusCondition(was, "ResolvedRefs", refs->first == "ResolvedRefs", refs->first, refs->second, generation, now)};
+    // Rules the proxies answer 500 for (a filter not served, a bad timeout): the rest serve.
+    if (auto unserved = problems.unservedRules.find(route.key()); verdict.accepted && unserved != problems.unservedRules.end()) {
+      conditions.push_back(statusCondition(was, "PartiallyInvalid", true, "UnsupportedValue", unserved->second, generation, now));
+    }
     parents.push_back(json::object{{"parentRef", std::move(parentRef)}, {"controllerName", kIstioGatewayController}, {"conditions", std::move(conditions)}});
   }
+  std::stable_sort(parents.begin(), parents.end(), [](const json::value& a, const json::value& b) { return entryOrder(a) < entryOrder(b); });
   if (parents == previous) return std::nullopt;
   json::object status = at(route.value(), {"status"}).is_object() ? at(route.value(), {"status"}).get_object() : json::object{};
   status["parents"] = std::move(parents);
@@ -252,15 +325,15 @@ std::optional<json::value> routeStatus(const ObjectsByKind& objects, const Objec
 }  // namespace
 
 json::array gatewayListenerStatuses(const ObjectsByKind& objects, const GatewayApiIndex& index, const Object& gateway,
-                                    const GatewayListenerProblems& problems, const std::string& now) {
+                                    const GatewayApiProblems& problems, const std::string& now) {
   const auto& listeners = arrayAt(gateway.value(), {"spec", "listeners"});
-  // Routes attached to each listener (a route counts once per listener).
-  std::vector<std::set<model::ObjectKey>> attached(listeners.size());
+  // Routes attached to each listener as the spec counts them: by parentRefs and
+  // allowedRoutes alone, whether or not the listener is served or the hostnames meet.
+  std::vector<int64_t> attached(listeners.size(), 0);
   for (const char* kind : kRouteKinds) {
     for (const auto& route : objectsOf(objects, kind)) {
-      for (const auto& ref : arrayAt(route.value(), {"spec", "parentRefs"})) {
-        if (!parentRefNamesGateway(ref, route, gateway)) continue;
-        for (size_t i : evaluateGatewayParent(route, ref, gateway, index, problems).listeners) attached[i].insert(route.key());
+      for (size_t i = 0; i < listeners.size(); ++i) {
+        if (countsOn(route, gateway, listeners[i], index)) ++attached[i];
       }
     }
   }
@@ -317,18 +390,18 @@ json::array gatewayListenerStatuses(const ObjectsByKind& objects, const GatewayA
                                     : statusCondition(*was, "Programmed", false, "Invalid", problem->message, generation, now));
     out.push_back(json::object{{"name", name},
                                {"supportedKinds", std::move(supportedKinds)},
-                               {"attachedRoutes", static_cast<int64_t>(attached[i].size())},
+                               {"attachedRoutes", attached[i]},
                                {"conditions", std::move(conditions)}});
   }
   return out;
 }
 
-std::vector<StatusUpdate> planRouteStatuses(const ObjectsByKind& objects, const GatewayApiIndex& index, const GatewayListenerProblems& problems,
-                                            const AnswersFor& answersFor, const std::string& now) {
+std::vector<StatusUpdate> planRouteStatuses(const ObjectsByKind& objects, const GatewayApiIndex& index, const GatewayApiProblems& problems,
+                                            const StatusRevisions& revisions, const std::string& now) {
   std::vector<StatusUpdate> out;
   for (const char* kind : kRouteKinds) {
     for (const auto& route : objectsOf(objects, kind)) {
-      if (auto status = routeStatus(objects, route, index, problems, answersFor, now)) out.push_back({route.key(), std::move(*status)});
+      if (auto status = routeStatus(objects, route, index, problems, revisions, now)) out.push_back({route.key(), std::move(*status)});
     }
   }
   return out;

@@ -7,13 +7,14 @@
 // attachedRoutes and the conditions Accepted, Conflicted, ResolvedRefs and Programmed.
 //
 // It reads the attachment rules the proxy view compiles by (gateway_api_attachment.h) and
-// the listener problems the view found (RegistryBuild::gatewayListenerProblems), so a
+// the listener problems the view found (RegistryBuild::gatewayApiProblems), so a
 // route the status calls Accepted is one the proxies serve.
 //
 // Entries other controllers wrote (another controllerName), and ours for parents another
 // revision answers for, are kept as they are.
 
 #include <functional>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -31,17 +32,22 @@ struct StatusUpdate {
   boost::json::value status;  // the whole status to write
 };
 
-// Whether this weftd writes the status of a Gateway, or of a route's parents that are not
-// Gateways (Services, or a Gateway that does not exist): by revision (gateway_deployer.h).
-using AnswersFor = std::function<bool(const model::Object&)>;
+// Which weftd writes what: a Gateway's status, and a route's entry for it, by the revision
+// that serves the Gateway; a route's entries for other parents (Services, a Gateway that
+// does not exist) by the route's revision (gateway_deployer.h says how a revision is chosen).
+struct StatusRevisions {
+  std::function<std::string(const model::Object&)> revisionOf;
+  std::string own;
+  std::set<std::string> installed;
+};
 
-// The `listeners` of a Gateway's status (class istio); `previous` is the stored status.
+// The `listeners` of a Gateway's status (class istio), from its stored status and the rest.
 boost::json::array gatewayListenerStatuses(const ObjectsByKind& objects, const GatewayApiIndex& index, const model::Object& gateway,
-                                           const GatewayListenerProblems& problems, const std::string& now);
+                                           const GatewayApiProblems& problems, const std::string& now);
 
 // The routes whose status differs from what they should say.
-std::vector<StatusUpdate> planRouteStatuses(const ObjectsByKind& objects, const GatewayApiIndex& index, const GatewayListenerProblems& problems,
-                                            const AnswersFor& answersFor, const std::string& now);
+std::vector<StatusUpdate> planRouteStatuses(const ObjectsByKind& objects, const GatewayApiIndex& index, const GatewayApiProblems& problems,
+                                            const StatusRevisions& revisions, const std::string& now);
 
 // The route kinds whose status is written (what weftd must watch).
 const std::vector<std::string>& statusRouteKinds();

@@ -71,7 +71,7 @@ GatewayDeploymentPlan planFor(ObjectsByKind& objects, const std::string& yaml, c
   decodeInto(objects, kBase);
   decodeInto(objects, yaml);
   auto build = buildRegistry(objects, RegistrySettings{revision, "Kubernetes", {}, {}});
-  return planGatewayDeployment(objects, revision, "0.1.0", kNow, build.gatewayListenerProblems);
+  return planGatewayDeployment(objects, revision, "0.1.0", kNow, build.gatewayApiProblems);
 }
 
 const json::value* statusOf(const GatewayDeploymentPlan& plan, const std::string& kind, const std::string& name) {
@@ -130,7 +130,7 @@ spec:
   ASSERT_NE(route, nullptr);
   const auto& parents = arrayAt(*route, {"parents"});
   ASSERT_EQ(parents.size(), 1u);
-  EXPECT_EQ(at(parents[0], {"parentRef"}), json::parse(R"({"name":"edge","group":"gateway.networking.k8s.io","kind":"Gateway"})"));
+  EXPECT_EQ(at(parents[0], {"parentRef"}), json::parse(R"({"group":"gateway.networking.k8s.io","kind":"Gateway","name":"edge"})"));
   EXPECT_EQ(stringAt(parents[0], {"controllerName"}), "istio.io/gateway-controller");
   EXPECT_THAT(conditions(parents[0]), testing::ElementsAre("Accepted=True/Accepted", "ResolvedRefs=True/ResolvedRefs"));
   EXPECT_EQ(message(parents[0], "Accepted"), "Route was valid");
@@ -208,8 +208,9 @@ spec:
   EXPECT_THAT(conditions(parent("other-host")), testing::Contains("Accepted=False/NoMatchingListenerHostname"));
   EXPECT_THAT(message(parent("other-host"), "Accepted"), testing::HasSubstr("*.example.com"));
   EXPECT_THAT(conditions(parent("no-listener")), testing::Contains("Accepted=False/NoMatchingParent"));
-  EXPECT_THAT(message(parent("no-listener"), "Accepted"), testing::HasSubstr("no listener https on port 80"));
-  EXPECT_THAT(message(parent("no-listener", 1), "Accepted"), testing::HasSubstr("no listener http on port 9999"));
+  // Entries are ordered by parentRef (group, kind, namespace, name, sectionName, port).
+  EXPECT_THAT(message(parent("no-listener"), "Accepted"), testing::HasSubstr("no listener http on port 9999"));
+  EXPECT_THAT(message(parent("no-listener", 1), "Accepted"), testing::HasSubstr("no listener https on port 80"));
   EXPECT_THAT(conditions(parent("no-gateway")), testing::Contains("Accepted=False/NoMatchingParent"));
   EXPECT_THAT(message(parent("no-gateway"), "Accepted"), testing::HasSubstr("Gateway apps/edgy does not exist"));
   // From another namespace: the listeners allow only their own (http) or labelled ones
@@ -221,7 +222,9 @@ spec:
 
   const auto* gateway = statusOf(plan, "Gateway", "edge");
   ASSERT_NE(gateway, nullptr);
-  EXPECT_EQ(intAt(listenerNamed(*gateway, "http"), {"attachedRoutes"}), 0);
+  // Counted by parentRefs and allowedRoutes alone (the spec's attachment): other-host is
+  // attached to http though no hostname meets; foreign is not allowed there.
+  EXPECT_EQ(intAt(listenerNamed(*gateway, "http"), {"attachedRoutes"}), 1);
   EXPECT_EQ(intAt(listenerNamed(*gateway, "shared"), {"attachedRoutes"}), 1);
 }
 
@@ -284,6 +287,7 @@ spec:
   listeners:
   - {name: plain, port: 80, protocol: HTTP}
   - {name: tls-clash, port: 80, protocol: TLS, tls: {mode: Passthrough}}
+  - {name: https-clash, port: 80, protocol: HTTPS, tls: {certificateRefs: [{name: absent}]}}
   - {name: nocert, port: 443, protocol: HTTPS}
   - {name: hbone, port: 15008, protocol: HBONE}
   - {name: nosecret, port: 8443, protocol: HTTPS, tls: {certificateRefs: [{name: absent}]}}
@@ -311,7 +315,11 @@ spec:
   EXPECT_THAT(conditions(listenerNamed(*gateway, "plain")), testing::Contains("Programmed=True/Programmed"));
   EXPECT_THAT(conditions(listenerNamed(*gateway, "tls-clash")),
               testing::ElementsAre("Accepted=True/Accepted", "Conflicted=True/ProtocolConflict", "ResolvedRefs=True/ResolvedRefs", "Programmed=False/Invalid"));
+  EXPECT_THAT(conditions(listenerNamed(*gateway, "https-clash")), testing::Contains("Conflicted=True/ProtocolConflict"));
   EXPECT_THAT(conditions(listenerNamed(*gateway, "nocert")), testing::Contains("ResolvedRefs=False/InvalidCertificateRef"));
+  // Some listeners invalid, some not: accepted, saying which.
+  EXPECT_THAT(conditions(*gateway), testing::Contains("Accepted=True/ListenersNotValid"));
+  EXPECT_THAT(message(*gateway, "Accepted"), testing::HasSubstr("tls-clash"));
   EXPECT_THAT(conditions(listenerNamed(*gateway, "hbone")), testing::Contains("Accepted=False/UnsupportedProtocol"));
   EXPECT_EQ(at(listenerNamed(*gateway, "hbone"), {"supportedKinds"}), json::array{});
   // A Secret that does not exist (yet): the listener is served, its status says what is missing.
@@ -322,7 +330,8 @@ spec:
   const auto& kinds = listenerNamed(*gateway, "kinds");
   EXPECT_THAT(conditions(kinds), testing::Contains("ResolvedRefs=False/InvalidRouteKinds"));
   EXPECT_EQ(at(kinds, {"supportedKinds"}), json::parse(R"([{"group":"gateway.networking.k8s.io","kind":"HTTPRoute"}])"));
-  EXPECT_EQ(intAt(listenerNamed(*gateway, "nocert"), {"attachedRoutes"}), 0);
+  // Counted though the listener is left out (the spec counts attachment by parentRefs and allowedRoutes).
+  EXPECT_EQ(intAt(listenerNamed(*gateway, "nocert"), {"attachedRoutes"}), 1);
 
   const auto& toNocert = arrayAt(*statusOf(plan, "HTTPRoute", "to-nocert"), {"parents"})[0];
   EXPECT_THAT(conditions(toNocert), testing::Contains("Accepted=False/NoMatchingParent"));
@@ -347,10 +356,11 @@ spec:
   const auto& parents = arrayAt(*statusOf(plan, "HTTPRoute", "mesh"), {"parents"});
   ASSERT_EQ(parents.size(), 4u);
   // Mesh routes need no ReferenceGrant for another namespace's backend (as in Istio).
-  EXPECT_THAT(conditions(parents[0]), testing::ElementsAre("Accepted=True/Accepted", "ResolvedRefs=True/ResolvedRefs"));
-  EXPECT_EQ(at(parents[0], {"parentRef"}), json::parse(R"({"group":"","kind":"Service","name":"web","port":8080})"));
-  EXPECT_THAT(message(parents[1], "Accepted"), testing::HasSubstr("Service apps/web has no port 9090"));
-  EXPECT_THAT(message(parents[2], "Accepted"), testing::HasSubstr("Service apps/nothing does not exist"));
+  // Ordered by parentRef: nothing, web:8080, web:9090, then the ServiceEntry's group.
+  EXPECT_THAT(message(parents[0], "Accepted"), testing::HasSubstr("Service apps/nothing does not exist"));
+  EXPECT_THAT(conditions(parents[1]), testing::ElementsAre("Accepted=True/Accepted", "ResolvedRefs=True/ResolvedRefs"));
+  EXPECT_EQ(at(parents[1], {"parentRef"}), json::parse(R"({"group":"","kind":"Service","name":"web","port":8080})"));
+  EXPECT_THAT(message(parents[2], "Accepted"), testing::HasSubstr("Service apps/web has no port 9090"));
   EXPECT_THAT(conditions(parents[3]), testing::Contains("Accepted=False/UnsupportedValue"));
 }
 
@@ -403,22 +413,163 @@ status:
   for (const auto& p : arrayAt(*status, {"parents"})) shown.push_back(stringAt(p, {"parentRef", "name"}) + ":" + message(p, "Accepted"));
   // Kept: the other controller's entry and the canary revision's; dropped: ours for a parent
   // no longer named; added: edge. Nothing for the other class's Gateway from weftd.
-  EXPECT_THAT(shown, testing::ElementsAre("theirs:theirs", "canary-edge:canary wrote this", "edge:Route was valid"));
+  EXPECT_THAT(shown, testing::ElementsAre("canary-edge:canary wrote this", "edge:Route was valid", "theirs:theirs"));
   EXPECT_EQ(statusOf(plan, "Gateway", "canary-edge"), nullptr) << "the canary revision writes its Gateway's status";
 
   applied(objects, plan);
   auto build = buildRegistry(objects, RegistrySettings{"default", "Kubernetes", {}, {}});
-  auto again = planGatewayDeployment(objects, "default", "0.1.0", "2026-02-02T00:00:00Z", build.gatewayListenerProblems);
+  auto again = planGatewayDeployment(objects, "default", "0.1.0", "2026-02-02T00:00:00Z", build.gatewayApiProblems);
   EXPECT_EQ(statusOf(again, "HTTPRoute", "web"), nullptr) << "a pass over its own writes plans nothing (lastTransitionTime kept)";
   EXPECT_EQ(statusOf(again, "Gateway", "edge"), nullptr);
 
   // The canary revision answers for its own Gateway's entry, and keeps default's.
-  auto canary = planGatewayDeployment(objects, "canary", "0.1.0", kNow, build.gatewayListenerProblems);
+  auto canary = planGatewayDeployment(objects, "canary", "0.1.0", kNow, build.gatewayApiProblems);
   const auto* canaryStatus = statusOf(canary, "HTTPRoute", "web");
   ASSERT_NE(canaryStatus, nullptr);
   shown.clear();
   for (const auto& p : arrayAt(*canaryStatus, {"parents"})) shown.push_back(stringAt(p, {"parentRef", "name"}) + ":" + message(p, "Accepted"));
-  EXPECT_THAT(shown, testing::ElementsAre("theirs:theirs", "edge:Route was valid", "canary-edge:Route was valid"));
+  EXPECT_THAT(shown, testing::ElementsAre("canary-edge:Route was valid", "edge:Route was valid", "theirs:theirs"));
+
+  // Each revision's write leaves the other nothing to do: one order, whoever writes.
+  applied(objects, canary);
+  EXPECT_EQ(statusOf(planGatewayDeployment(objects, "default", "0.1.0", kNow, build.gatewayApiProblems), "HTTPRoute", "web"), nullptr);
+  EXPECT_EQ(statusOf(planGatewayDeployment(objects, "canary", "0.1.0", kNow, build.gatewayApiProblems), "HTTPRoute", "web"), nullptr);
+}
+
+TEST(GatewayApiStatus, EntriesNoInstalledRevisionAnswersForAreDropped) {
+  ObjectsByKind objects;
+  auto plan = planFor(objects, R"(
+apiVersion: gateway.networking.k8s.io/v1
+kind: Gateway
+metadata: {name: orphan, namespace: apps, labels: {istio.io/rev: gone}}
+spec:
+  gatewayClassName: istio
+  listeners: [{name: http, port: 80, protocol: HTTP}]
+---
+apiVersion: gateway.networking.k8s.io/v1
+kind: Gateway
+metadata: {name: reclassed, namespace: apps}
+spec:
+  gatewayClassName: other
+  listeners: [{name: http, port: 80, protocol: HTTP}]
+---
+apiVersion: gateway.networking.k8s.io/v1
+kind: HTTPRoute
+metadata: {name: web, namespace: apps}
+spec:
+  parentRefs: [{name: edge}, {name: orphan}, {name: reclassed}]
+  rules: [{backendRefs: [{name: web, port: 8080}]}]
+status:
+  parents:
+  - controllerName: istio.io/gateway-controller
+    parentRef: {group: gateway.networking.k8s.io, kind: Gateway, name: orphan}
+    conditions: [{type: Accepted, status: "True", reason: Accepted, message: written by a revision since uninstalled}]
+  - controllerName: istio.io/gateway-controller
+    parentRef: {group: gateway.networking.k8s.io, kind: Gateway, name: reclassed}
+    conditions: [{type: Accepted, status: "True", reason: Accepted, message: written before its class changed}]
+)");
+  const auto* status = statusOf(plan, "HTTPRoute", "web");
+  ASSERT_NE(status, nullptr);
+  std::vector<std::string> shown;
+  for (const auto& p : arrayAt(*status, {"parents"})) shown.push_back(stringAt(p, {"parentRef", "name"}));
+  EXPECT_THAT(shown, testing::ElementsAre("edge"));
+}
+
+TEST(GatewayApiStatus, L4RoutesOnPassthroughTerminateAndTcpListeners) {
+  ObjectsByKind objects;
+  auto plan = planFor(objects, R"(
+apiVersion: v1
+kind: Secret
+metadata: {name: cert, namespace: apps}
+type: kubernetes.io/tls
+data: {tls.crt: "", tls.key: ""}
+---
+apiVersion: gateway.networking.k8s.io/v1
+kind: Gateway
+metadata: {name: l4, namespace: apps}
+spec:
+  gatewayClassName: istio
+  listeners:
+  - {name: pass, port: 443, protocol: TLS, hostname: "*.example.com", tls: {mode: Passthrough}}
+  - {name: term, port: 8443, protocol: TLS, tls: {mode: Terminate, certificateRefs: [{name: cert}]}}
+  - name: tcp
+    port: 9000
+    protocol: TCP
+    allowedRoutes: {namespaces: {from: All}}
+---
+apiVersion: gateway.networking.k8s.io/v1alpha2
+kind: TLSRoute
+metadata: {name: a-pass, namespace: apps}
+spec:
+  parentRefs: [{name: l4, sectionName: pass}]
+  hostnames: [db.example.com]
+  rules: [{backendRefs: [{name: web, port: 8080}]}]
+---
+apiVersion: gateway.networking.k8s.io/v1alpha2
+kind: TLSRoute
+metadata: {name: b-pass-elsewhere, namespace: apps}
+spec:
+  parentRefs: [{name: l4, sectionName: pass}]
+  hostnames: [db.example.org]
+  rules: [{backendRefs: [{name: web, port: 8080}]}]
+---
+apiVersion: gateway.networking.k8s.io/v1alpha2
+kind: TCPRoute
+metadata: {name: c-term-first, namespace: apps}
+spec:
+  parentRefs: [{name: l4, sectionName: term}]
+  rules: [{backendRefs: [{name: web, port: 8080}]}]
+---
+apiVersion: gateway.networking.k8s.io/v1alpha2
+kind: TCPRoute
+metadata: {name: d-term-second, namespace: apps}
+spec:
+  parentRefs: [{name: l4, sectionName: term}]
+  rules: [{backendRefs: [{name: web, port: 8080}]}]
+---
+apiVersion: gateway.networking.k8s.io/v1alpha2
+kind: TCPRoute
+metadata: {name: e-tcp-from-team, namespace: team}
+spec:
+  parentRefs: [{name: l4, namespace: apps, sectionName: tcp}]
+  rules: [{backendRefs: [{name: api, port: 80}]}]
+)");
+  auto accepted = [&](const char* kind, const char* name) {
+    const auto* s = statusOf(plan, kind, name);
+    if (s == nullptr) return std::vector<std::string>{"no status"};
+    return conditions(arrayAt(*s, {"parents"})[0]);
+  };
+  EXPECT_THAT(accepted("TLSRoute", "a-pass"), testing::Contains("Accepted=True/Accepted"));
+  EXPECT_THAT(accepted("TLSRoute", "b-pass-elsewhere"), testing::Contains("Accepted=False/NoMatchingListenerHostname"));
+  EXPECT_THAT(accepted("TCPRoute", "c-term-first"), testing::Contains("Accepted=True/Accepted"));
+  // The terminated listener relays every connection by its first route, as the proxy view compiles it.
+  EXPECT_THAT(accepted("TCPRoute", "d-term-second"), testing::Contains("Accepted=False/NotAllowedByListeners"));
+  EXPECT_THAT(message(arrayAt(*statusOf(plan, "TCPRoute", "d-term-second"), {"parents"})[0], "Accepted"), testing::HasSubstr("apps/c-term-first"));
+  EXPECT_THAT(accepted("TCPRoute", "e-tcp-from-team"), testing::ElementsAre("Accepted=True/Accepted", "ResolvedRefs=True/ResolvedRefs"));
+  const auto* gateway = statusOf(plan, "Gateway", "l4");
+  ASSERT_NE(gateway, nullptr);
+  EXPECT_EQ(at(listenerNamed(*gateway, "term"), {"supportedKinds"}),
+            json::parse(R"([{"group":"gateway.networking.k8s.io","kind":"TLSRoute"},{"group":"gateway.networking.k8s.io","kind":"TCPRoute"}])"));
+  EXPECT_EQ(intAt(listenerNamed(*gateway, "term"), {"attachedRoutes"}), 2);
+  EXPECT_EQ(intAt(listenerNamed(*gateway, "pass"), {"attachedRoutes"}), 2);
+}
+
+TEST(GatewayApiStatus, RulesLeftAnswering500MakeTheRoutePartiallyInvalid) {
+  ObjectsByKind objects;
+  auto plan = planFor(objects, R"(
+apiVersion: gateway.networking.k8s.io/v1
+kind: HTTPRoute
+metadata: {name: partly, namespace: apps}
+spec:
+  parentRefs: [{name: edge}]
+  rules:
+  - matches: [{path: {type: PathPrefix, value: /old}}]
+    filters: [{type: RequestRedirect, requestRedirect: {path: {type: ReplacePrefixMatch, replacePrefixMatch: /new}}}]
+  - backendRefs: [{name: web, port: 8080}]
+)");
+  const auto& parent = arrayAt(*statusOf(plan, "HTTPRoute", "partly"), {"parents"})[0];
+  EXPECT_THAT(conditions(parent), testing::ElementsAre("Accepted=True/Accepted", "ResolvedRefs=True/ResolvedRefs", "PartiallyInvalid=True/UnsupportedValue"));
+  EXPECT_THAT(message(parent, "PartiallyInvalid"), testing::HasSubstr("ReplacePrefixMatch"));
 }
 
 }  // namespace

@@ -70,7 +70,11 @@ class GatewayApiView {
         grpcRoutes_(
             clusterFor, [this](const Object& route, const json::value& ref) { return resolveBackend(route, ref); },
             [this](const Object& o, const std::string& what) { note(o, what); }),
-        index_(objects) {}
+        index_(objects) {
+    auto unserved = [this](const Object& route, const std::string& what) { build_.gatewayApiProblems.unservedRules.try_emplace(route.key(), what); };
+    routes_.onUnservedRule(unserved);
+    grpcRoutes_.onUnservedRule(unserved);
+  }
 
   void run() {
     for (const auto& gateway : objectsOf(objects_, kGatewayKind)) {
@@ -113,7 +117,7 @@ class GatewayApiView {
   }
 
   void problem(const Object& gateway, size_t listener, ListenerProblem what) {
-    build_.gatewayListenerProblems[gateway.ns() + "/" + gateway.name()][listener] = std::move(what);
+    build_.gatewayApiProblems.listeners[gateway.ns() + "/" + gateway.name()][listener] = std::move(what);
   }
 
   // An HTTPS (or TLS Terminate) listener's certificate, served as an Istio SIMPLE server with credentialName.
@@ -200,6 +204,10 @@ class GatewayApiView {
       }
       if (!group.tcp.empty() || (protocol == "HTTP" && !group.passthrough.empty())) {
         conflict(fmt::format("port {} already serves another protocol", port));
+        continue;
+      }
+      if (protocol == "HTTPS" && !group.listeners.empty() && !group.https) {
+        conflict(fmt::format("port {} already serves HTTP", port));
         continue;
       }
       if (protocol == "HTTPS") {

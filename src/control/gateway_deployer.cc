@@ -1,6 +1,7 @@
 #include "control/gateway_deployer.h"
 
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
@@ -103,8 +104,21 @@ json::value gatewayStatus(const Object& gateway, const std::string& serviceName,
   }
   std::string hostname = fmt::format("{}.{}.svc.cluster.local", serviceName, gateway.ns());
   bool programmed = !addresses.empty();
+  // Listeners not programmed (left out, or missing their Secret): the Gateway is accepted
+  // with reason ListenersNotValid while one is valid, and not at all when none is.
+  std::vector<std::string> invalid;
+  if (listeners) {
+    for (const auto& l : *listeners) {
+      for (const auto& c : arrayAt(l, {"conditions"})) {
+        if (stringAt(c, {"type"}) == "Programmed" && stringAt(c, {"status"}) == "False") invalid.push_back(stringAt(l, {"name"}));
+      }
+    }
+  }
+  bool noneValid = listeners && !listeners->empty() && invalid.size() == listeners->size();
   json::array conditions{
-      statusCondition(previous, "Accepted", true, "Accepted", "Resource accepted", generation, now),
+      invalid.empty() ? statusCondition(previous, "Accepted", true, "Accepted", "Resource accepted", generation, now)
+                      : statusCondition(previous, "Accepted", !noneValid, "ListenersNotValid",
+                                        fmt::format("Invalid listeners: {}", fmt::join(invalid, ", ")), generation, now),
       programmed ? statusCondition(previous, "Programmed", true, "Programmed",
                              fmt::format("Resource programmed, assigned to service(s) {}:{}", hostname, ports), generation, now)
                  : statusCondition(previous, "Programmed", false, "AddressNotAssigned",
@@ -156,7 +170,7 @@ const std::vector<std::string>& gatewayDeployerKinds() {
 }
 
 GatewayDeploymentPlan planGatewayDeployment(const ObjectsByKind& objects, const std::string& revision, const std::string& weftVersion,
-                                            const std::string& now, const GatewayListenerProblems& problems) {
+                                            const std::string& now, const GatewayApiProblems& problems) {
   GatewayDeploymentPlan plan;
   plan.create = missingGatewayClasses(objects);
   auto installed = installedRevisions(objects, revision);
@@ -186,8 +200,8 @@ GatewayDeploymentPlan planGatewayDeployment(const ObjectsByKind& objects, const 
     json::value status = gatewayStatus(gateway, serviceName, service, now, std::move(listeners));
     if (status != at(gateway.value(), {"status"})) plan.statuses.push_back({gateway.key(), std::move(status)});
   }
-  auto answersFor = [&](const Object& o) { return servingRevision(o, installed) == revision; };
-  for (auto& update : planRouteStatuses(objects, index, problems, answersFor, now)) plan.statuses.push_back(std::move(update));
+  StatusRevisions revisions{[&](const Object& o) { return servingRevision(o, installed); }, revision, installed};
+  for (auto& update : planRouteStatuses(objects, index, problems, revisions, now)) plan.statuses.push_back(std::move(update));
   // What this revision rendered for a Gateway that is gone (or changed class or revision).
   std::string revisionLabel = install::revisionLabelValue(revision == "default" ? "" : revision);
   for (const char* kind : kManagedKinds) {

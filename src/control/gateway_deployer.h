@@ -45,7 +45,7 @@ const std::vector<std::string>& gatewayDeployerKinds();
 // `revision`: this weftd's ("default" when none); `now`: RFC 3339, for new conditions;
 // `problems`: the listeners the proxy view left out or served in part, and why.
 GatewayDeploymentPlan planGatewayDeployment(const ObjectsByKind& objects, const std::string& revision, const std::string& weftVersion,
-                                            const std::string& now, const GatewayListenerProblems& problems = {});
+                                            const std::string& now, const GatewayApiProblems& problems = {});
 
 // `current` (as stored) with `desired`'s labels and spec laid over it, keeping what the
 // cluster filled in: a Service's clusterIP(s) and each port's nodePort (matched by port).

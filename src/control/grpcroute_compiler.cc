@@ -111,7 +111,7 @@ bool GrpcRouteCompiler::compileRule(const Object& route, const json::value& rule
     } else if (type == "RequestMirror") {
       mirrors.push_back(&at(filter, {"requestMirror"}));
     } else {
-      note_(route, fmt::format("{}: filter type {} is not supported for GRPCRoute: the rule answers 500", fwhere, type));
+      unservedRule(route, fmt::format("{}: filter type {} is not supported for GRPCRoute: the rule answers 500", fwhere, type));
       return false;
     }
   }
@@ -126,7 +126,7 @@ bool GrpcRouteCompiler::compileRule(const Object& route, const json::value& rule
   for (const auto& backend : arrayAt(rule, {"backendRefs"})) {
     std::string bwhere = fmt::format("{}.backendRefs[{}]", where, index++);
     if (!arrayAt(backend, {"filters"}).empty()) {
-      note_(route, fmt::format("{}: filters on a backendRef are not served yet: the rule answers 500", bwhere));
+      unservedRule(route, fmt::format("{}: filters on a backendRef are not served yet: the rule answers 500", bwhere));
       return false;
     }
     auto weight = at(backend, {"weight"}).is_null() ? 1 : intAt(backend, {"weight"});

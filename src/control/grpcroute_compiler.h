@@ -32,6 +32,10 @@ class GrpcRouteCompiler {
   GrpcRouteCompiler(RouteCompiler::ClusterFor clusterFor, HttpRouteCompiler::ResolveBackend resolve, RouteCompiler::Note note)
       : clusterFor_(std::move(clusterFor)), resolve_(std::move(resolve)), note_(std::move(note)) {}
 
+  // Told too of each rule left answering 500 for what it asks that is not served (a filter,
+  // a redirect form, a bad timeout), for the route's status (gateway_api_status.h).
+  void onUnservedRule(RouteCompiler::Note unserved) { unserved_ = std::move(unserved); }
+
   // Routes with the same precedence rules as HTTPRoutes' (a method match ranks as the
   // path match it becomes).
   std::vector<CompiledHttpRoute> compile(const model::Object& route, std::set<std::string>& http2Clusters) const;
@@ -43,6 +47,11 @@ class GrpcRouteCompiler {
   RouteCompiler::ClusterFor clusterFor_;
   HttpRouteCompiler::ResolveBackend resolve_;
   RouteCompiler::Note note_;
+  RouteCompiler::Note unserved_;
+  void unservedRule(const model::Object& route, const std::string& what) const {
+    note_(route, what);
+    if (unserved_) unserved_(route, what);
+  }
 };
 
 }  // namespace weft::control

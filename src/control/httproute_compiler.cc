@@ -187,13 +187,13 @@ bool HttpRouteCompiler::compileRule(const Object& route, const json::value& rule
     } else if (type == "CORS") {
       cors = &at(filter, {"cors"});
     } else {
-      note_(route, fmt::format("{}: filter type {} is not supported: the rule answers 500", fwhere, type));
+      unservedRule(route, fmt::format("{}: filter type {} is not supported: the rule answers 500", fwhere, type));
       return false;
     }
   }
   if (redirect != nullptr) {
     if (stringAt(*redirect, {"path", "type"}) == "ReplacePrefixMatch") {
-      note_(route, fmt::format("{}: a RequestRedirect with path ReplacePrefixMatch is not served yet: the rule answers 500", where));
+      unservedRule(route, fmt::format("{}: a RequestRedirect with path ReplacePrefixMatch is not served yet: the rule answers 500", where));
       return false;
     }
     auto* r = base.mutable_redirect();
@@ -216,7 +216,7 @@ bool HttpRouteCompiler::compileRule(const Object& route, const json::value& rule
   }
   for (const auto& backend : arrayAt(rule, {"backendRefs"})) {
     if (!arrayAt(backend, {"filters"}).empty()) {
-      note_(route, fmt::format("{}: filters on a backendRef are not served yet: the rule answers 500", where));
+      unservedRule(route, fmt::format("{}: filters on a backendRef are not served yet: the rule answers 500", where));
       return false;
     }
   }
@@ -226,7 +226,7 @@ bool HttpRouteCompiler::compileRule(const Object& route, const json::value& rule
   auto timeout = durationMsAt(rule, {"timeouts", "request"});
   auto perTry = durationMsAt(rule, {"timeouts", "backendRequest"});
   if (!timeout || !perTry) {
-    note_(route, fmt::format("{}.timeouts: {}: the rule answers 500", where, (!timeout ? timeout : perTry).error().message));
+    unservedRule(route, fmt::format("{}.timeouts: {}: the rule answers 500", where, (!timeout ? timeout : perTry).error().message));
     return false;
   }
   action->set_timeout_ms(*timeout);

@@ -78,6 +78,10 @@ class HttpRouteCompiler {
   HttpRouteCompiler(RouteCompiler::ClusterFor clusterFor, ResolveBackend resolve, RouteCompiler::Note note)
       : clusterFor_(std::move(clusterFor)), resolve_(std::move(resolve)), note_(std::move(note)) {}
 
+  // Told too of each rule left answering 500 for what it asks that is not served (a filter,
+  // a redirect form, a bad timeout), for the route's status (gateway_api_status.h).
+  void onUnservedRule(RouteCompiler::Note unserved) { unserved_ = std::move(unserved); }
+
   std::vector<CompiledHttpRoute> compile(const model::Object& route, const ListenerContext& listener) const;
 
  private:
@@ -90,6 +94,11 @@ class HttpRouteCompiler {
   RouteCompiler::ClusterFor clusterFor_;
   ResolveBackend resolve_;
   RouteCompiler::Note note_;
+  RouteCompiler::Note unserved_;
+  void unservedRule(const model::Object& route, const std::string& what) const {
+    note_(route, what);
+    if (unserved_) unserved_(route, what);
+  }
 };
 
 // Shared with the GRPCRoute compiler.

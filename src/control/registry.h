@@ -52,8 +52,11 @@ struct ListenerProblem {
   std::string message;
   bool leftOut = true;
 };
-// "<ns>/<name>" of a Gateway -> listener index -> its problem.
-using GatewayListenerProblems = std::map<std::string, std::map<size_t, ListenerProblem>>;
+// What the Gateway API view could not serve as written, for the status weftd writes.
+struct GatewayApiProblems {
+  std::map<std::string, std::map<size_t, ListenerProblem>> listeners;  // "<ns>/<name>" of a Gateway -> listener index
+  std::map<model::ObjectKey, std::string> unservedRules;  // a route -> why the first of its rules answering 500 does
+};
 
 struct RegistryBuild {
   ResourceSet resources;
@@ -61,7 +64,7 @@ struct RegistryBuild {
   std::vector<std::string> notes;        // policies skipped and why (logged by weftd)
   std::vector<JwksSource> jwksSources;   // keys to fetch for RequestAuthentication rules
   size_t enrolledWorkloads = 0;
-  GatewayListenerProblems gatewayListenerProblems;  // from the Gateway API view
+  GatewayApiProblems gatewayApiProblems;  // from the Gateway API view
 };
 
 RegistryBuild buildRegistry(const ObjectsByKind& objects, const RegistrySettings& settings);
