@@ -217,8 +217,8 @@ class ProxyViewCompiler {
   std::optional<weft::v1::TlsServer> tlsServer(const Object& gateway, const json::value& server, uint32_t port) {
     std::string mode = stringAt(server, {"tls", "mode"});
     std::string credential = stringAt(server, {"tls", "credentialName"});
-    if (mode != "SIMPLE" && mode != "MUTUAL") {
-      note(gateway, fmt::format("{} server on port {}: tls mode {:?} is not served (SIMPLE, MUTUAL and PASSTHROUGH are): left out",
+    if (mode != "SIMPLE" && mode != "MUTUAL" && mode != "OPTIONAL_MUTUAL") {
+      note(gateway, fmt::format("{} server on port {}: tls mode {:?} is not served (SIMPLE, MUTUAL, OPTIONAL_MUTUAL and PASSTHROUGH are): left out",
                                 stringAt(server, {"port", "protocol"}), port, mode));
       return std::nullopt;
     }
@@ -227,13 +227,16 @@ class ProxyViewCompiler {
       return std::nullopt;
     }
     weft::v1::TlsServer tls;
-    tls.set_mode(mode == "MUTUAL" ? weft::v1::TlsServer::MUTUAL : weft::v1::TlsServer::SIMPLE);
+    tls.set_mode(mode == "MUTUAL"            ? weft::v1::TlsServer::MUTUAL
+                 : mode == "OPTIONAL_MUTUAL" ? weft::v1::TlsServer::OPTIONAL_MUTUAL
+                                             : weft::v1::TlsServer::SIMPLE);
+    bool verifiesClients = mode != "SIMPLE";
     tls.set_credential_name(credential);
     // The Secret lives in the namespace of the gateway workload, not of the Gateway object.
     std::string workloadNs = gatewayWorkloadNamespace(at(gateway.value(), {"spec", "selector"}), gateway.ns());
     tls.set_credential_namespace(workloadNs);
     tls.set_credential_version(secretVersion(workloadNs, credential));
-    if (mode == "MUTUAL" && !stringAt(server, {"tls", "credentialName"}).empty()) {
+    if (verifiesClients) {
       // The CA may also come from "<name>-cacert"; its version counts too.
       std::string caVersion = secretVersion(workloadNs, credential + "-cacert");
       if (!caVersion.empty()) tls.set_credential_version(tls.credential_version() + "+" + caVersion);
@@ -242,6 +245,18 @@ class ProxyViewCompiler {
       if (san.is_string()) tls.add_subject_alt_names(std::string(san.get_string()));
     }
     tls.set_min_protocol_version(stringAt(server, {"tls", "minProtocolVersion"}));
+    tls.set_max_protocol_version(stringAt(server, {"tls", "maxProtocolVersion"}));
+    for (const auto& suite : arrayAt(server, {"tls", "cipherSuites"})) {
+      if (suite.is_string()) tls.add_cipher_suites(std::string(suite.get_string()));
+    }
+    if (verifiesClients) {
+      for (const auto& pin : arrayAt(server, {"tls", "verifyCertificateSpki"})) {
+        if (pin.is_string()) tls.add_verify_certificate_spki(std::string(pin.get_string()));
+      }
+      for (const auto& pin : arrayAt(server, {"tls", "verifyCertificateHash"})) {
+        if (pin.is_string()) tls.add_verify_certificate_hash(std::string(pin.get_string()));
+      }
+    }
     for (const auto& host : arrayAt(server, {"hosts"})) {
       if (host.is_string()) tls.add_hosts(parseServerHost(std::string(host.get_string()), gateway.ns()).host);
     }

@@ -70,8 +70,23 @@ void checkServer(const Site& s) {
   }
 }
 
+// TLS_AUTO (or none) is 0: no bound.
+int tlsVersionRank(std::string_view version) {
+  static constexpr std::string_view kVersions[] = {"TLSV1_0", "TLSV1_1", "TLSV1_2", "TLSV1_3"};
+  for (size_t i = 0; i < std::size(kVersions); ++i) {
+    if (version == kVersions[i]) return static_cast<int>(i) + 1;
+  }
+  return 0;
+}
+
 void checkServerTls(const Site& s) {
   std::string_view mode = stringAt(s.value, "mode");
+  int minVersion = tlsVersionRank(stringAt(s.value, "minProtocolVersion"));
+  int maxVersion = tlsVersionRank(stringAt(s.value, "maxProtocolVersion"));
+  if (minVersion != 0 && maxVersion != 0 && maxVersion < minVersion) {
+    s.fieldError("maxProtocolVersion", fmt::format("{} is below minProtocolVersion {}", stringAt(s.value, "maxProtocolVersion"),
+                                                   stringAt(s.value, "minProtocolVersion")));
+  }
   if (mode == "ISTIO_MUTUAL") {
     for (const char* f : {"serverCertificate", "privateKey", "caCertificates", "tlsCertificates", "credentialName", "credentialNames"}) {
       if (present(s.value, f)) s.fieldError(f, "cannot be set with mode ISTIO_MUTUAL");

@@ -201,7 +201,7 @@ std::shared_ptr<TlsListener> tlsListenerFor(const weft::v1::Listener& listener, 
       skipped.push_back(fmt::format("{}: {}", what, credential.error().message));
       continue;
     }
-    if (server.mode() == weft::v1::TlsServer::MUTUAL && credential->caCertificatesPem.empty()) {
+    if (server.mode() != weft::v1::TlsServer::SIMPLE && credential->caCertificatesPem.empty()) {
       // Istio also reads the CA from a separate "<name>-cacert" Secret.
       auto ca = credentials(server.credential_namespace(), server.credential_name() + "-cacert");
       if (ca) credential->caCertificatesPem = !ca->caCertificatesPem.empty() ? ca->caCertificatesPem : ca->certificateChainPem;

@@ -1,10 +1,18 @@
 #include "proxy/tls_listener.h"
 
 #include <fmt/format.h>
+#include <spdlog/spdlog.h>
 #include <openssl/ssl.h>
 #include <openssl/x509v3.h>
 
+#include <openssl/evp.h>
+
+#include <algorithm>
+#include <memory>
+#include <optional>
+
 #include "base/ascii.h"
+#include "base/base64.h"
 #include "proxy/host_match.h"
 #include "tls/openssl_error.h"
 #include "tls/pem.h"
@@ -13,6 +21,90 @@
 namespace weft::proxy {
 
 namespace ssl = boost::asio::ssl;
+
+namespace {
+
+// Istio's TLS version names; nullopt for TLS_AUTO or none (the caller's default).
+std::optional<int> protocolVersion(const std::string& name) {
+  if (name == "TLSV1_0") return TLS1_VERSION;
+  if (name == "TLSV1_1") return TLS1_1_VERSION;
+  if (name == "TLSV1_2") return TLS1_2_VERSION;
+  if (name == "TLSV1_3") return TLS1_3_VERSION;
+  return std::nullopt;
+}
+
+// The suites OpenSSL has, as one cipher list, and the names it does not have (Istio drops
+// cipher suites Envoy does not know, with a warning; OpenSSL would skip them silently).
+std::pair<std::string, std::vector<std::string>> cipherList(const google::protobuf::RepeatedPtrField<std::string>& suites) {
+  std::unique_ptr<SSL_CTX, decltype(&SSL_CTX_free)> probe(SSL_CTX_new(TLS_server_method()), &SSL_CTX_free);
+  std::string list;
+  std::vector<std::string> unknown;
+  for (const auto& suite : suites) {
+    if (suite.empty() || suite.find_first_of(":, ") != std::string::npos || SSL_CTX_set_cipher_list(probe.get(), suite.c_str()) != 1) {
+      tls::drainOpensslErrors();
+      unknown.push_back(suite);
+      continue;
+    }
+    list += (list.empty() ? "" : ":") + suite;
+  }
+  return {list, unknown};
+}
+
+// The host name of a ClientHello's server_name extension; "" when there is none or it is
+// malformed (OpenSSL refuses a malformed one itself when it parses the extensions).
+std::string serverNameOf(SSL* ssl) {
+  const unsigned char* p = nullptr;
+  size_t length = 0;
+  if (SSL_client_hello_get0_ext(ssl, TLSEXT_TYPE_server_name, &p, &length) != 1 || length < 2) return "";
+  size_t listLength = (size_t{p[0]} << 8) | p[1];
+  if (listLength != length - 2) return "";
+  for (size_t at = 2; at + 3 <= length;) {
+    unsigned type = p[at];
+    size_t nameLength = (size_t{p[at + 1]} << 8) | p[at + 2];
+    at += 3;
+    if (at + nameLength > length) return "";
+    if (type == TLSEXT_NAMETYPE_host_name) return std::string(reinterpret_cast<const char*>(p + at), nameLength);
+    at += nameLength;
+  }
+  return "";
+}
+
+// SHA-256 of DER bytes i2d_* allocated (freed here); "" when encoding failed.
+std::string sha256OfDer(unsigned char* der, int length) {
+  if (length <= 0 || der == nullptr) return "";
+  unsigned char digest[EVP_MAX_MD_SIZE];
+  unsigned int size = 0;
+  int ok = EVP_Digest(der, static_cast<size_t>(length), digest, &size, EVP_sha256(), nullptr);
+  OPENSSL_free(der);
+  return ok == 1 ? std::string(reinterpret_cast<const char*>(digest), size) : "";
+}
+
+// Whether `peer` matches one of the server's SPKI or certificate pins (Envoy's
+// verify_certificate_spki / verify_certificate_hash: either list may match).
+bool matchesPins(X509* peer, const weft::v1::TlsServer& spec) {
+  unsigned char* der = nullptr;
+  int length = i2d_X509_PUBKEY(X509_get_X509_PUBKEY(peer), &der);
+  std::string spki = sha256OfDer(der, length);
+  if (spki.empty()) return false;  // never matched by an empty pin
+  spki = base64Encode(spki);
+  for (const auto& pin : spec.verify_certificate_spki()) {
+    if (pin == spki) return true;
+  }
+  der = nullptr;
+  length = i2d_X509(peer, &der);
+  std::string certificate = sha256OfDer(der, length);
+  if (certificate.empty()) return false;
+  std::string hex;
+  for (unsigned char c : certificate) hex += fmt::format("{:02x}", c);
+  for (const auto& pin : spec.verify_certificate_hash()) {
+    std::string written = pin;
+    written.erase(std::remove(written.begin(), written.end(), ':'), written.end());
+    if (asciiLower(written) == hex) return true;
+  }
+  return false;
+}
+
+}  // namespace
 
 Result<ServerCredential> credentialFromSecretData(const std::function<std::optional<std::string>(const std::string& key)>& data,
                                                   const std::string& what) {
@@ -49,8 +141,18 @@ Result<std::shared_ptr<ssl::context>> TlsListener::buildContext(const weft::v1::
 
   auto context = std::make_shared<ssl::context>(ssl::context::tls_server);
   SSL_CTX* ctx = context->native_handle();
-  int minVersion = server.min_protocol_version() == "TLSV1_3" ? TLS1_3_VERSION : TLS1_2_VERSION;
+  // TLS_AUTO: at least 1.2 (Istio's gateway default), at most the newest.
+  int minVersion = protocolVersion(server.min_protocol_version()).value_or(TLS1_2_VERSION);
+  int maxVersion = protocolVersion(server.max_protocol_version()).value_or(TLS1_3_VERSION);
+  if (maxVersion < minVersion) {
+    return makeError("maxProtocolVersion {} is below minProtocolVersion {}", server.max_protocol_version(), server.min_protocol_version());
+  }
   SSL_CTX_set_min_proto_version(ctx, minVersion);
+  SSL_CTX_set_max_proto_version(ctx, maxVersion);
+  // None known: OpenSSL's defaults, as Envoy's when Istio dropped every suite.
+  auto [list, unknown] = cipherList(server.cipher_suites());
+  for (const auto& name : unknown) spdlog::warn("gateway: cipherSuites: {:?} is not a cipher suite this proxy has: ignored", name);
+  if (!list.empty() && SSL_CTX_set_cipher_list(ctx, list.c_str()) != 1) return makeError("cipherSuites: {}", tls::drainOpensslErrors());
   SSL_CTX_set_options(ctx, SSL_OP_NO_RENEGOTIATION | SSL_OP_CIPHER_SERVER_PREFERENCE);
   static const unsigned char kAlpn[] = {2, 'h', '2', 8, 'h', 't', 't', 'p', '/', '1', '.', '1'};
   // h2 when the client offers it (as Istio's gateways do), else http/1.1; a client that
@@ -77,27 +179,27 @@ Result<std::shared_ptr<ssl::context>> TlsListener::buildContext(const weft::v1::
     }
     X509_free(extra);  // add1 took its own reference
   }
-  if (server.mode() == weft::v1::TlsServer::MUTUAL) {
-    if (credential.caCertificatesPem.empty()) return makeError("MUTUAL needs CA certificates (ca.crt, cacert or a -cacert Secret)");
+  if (server.mode() != weft::v1::TlsServer::SIMPLE) {
+    if (credential.caCertificatesPem.empty()) {
+      return makeError("{} needs CA certificates (ca.crt, cacert or a -cacert Secret)", weft::v1::TlsServer::Mode_Name(server.mode()));
+    }
     auto cas = tls::parseCertificates(credential.caCertificatesPem);
     if (!cas) return cas.error().wrap("the CA certificates");
     X509_STORE* store = SSL_CTX_get_cert_store(ctx);
     for (const auto& ca : *cas) {
       if (X509_STORE_add_cert(store, ca.get()) != 1) return makeError("the CA certificate is not usable: {}", tls::drainOpensslErrors());
     }
-    SSL_CTX_set_verify(ctx, SSL_VERIFY_PEER | SSL_VERIFY_FAIL_IF_NO_PEER_CERT, nullptr);
+    // OPTIONAL_MUTUAL asks for a certificate and checks one that comes; none is fine.
+    bool required = server.mode() == weft::v1::TlsServer::MUTUAL;
+    SSL_CTX_set_verify(ctx, required ? SSL_VERIFY_PEER | SSL_VERIFY_FAIL_IF_NO_PEER_CERT : SSL_VERIFY_PEER, nullptr);
     SSL_CTX_set_verify_depth(ctx, 8);
   }
   return context;
 }
 
 void TlsListener::add(const weft::v1::TlsServer& server, std::shared_ptr<ssl::context> context) {
-  servers_.push_back({server, std::move(context)});
-  if (servers_.size() == 1) {
-    SSL_CTX* first = servers_.front().context->native_handle();
-    SSL_CTX_set_tlsext_servername_callback(first, &TlsListener::onServerName);
-    SSL_CTX_set_tlsext_servername_arg(first, this);
-  }
+  servers_.push_back({server, std::move(context), cipherList(server.cipher_suites()).first});
+  if (servers_.size() == 1) SSL_CTX_set_client_hello_cb(servers_.front().context->native_handle(), &TlsListener::onClientHello, this);
 }
 
 ssl::context& TlsListener::initialContext() { return *servers_.front().context; }
@@ -125,32 +227,43 @@ const weft::v1::TlsServer* TlsListener::serverFor(std::string_view sni) const {
   return servers_.empty() ? nullptr : &servers_[indexFor(sni)].spec;
 }
 
-int TlsListener::onServerName(SSL* ssl, int*, void* self) {
+int TlsListener::onClientHello(SSL* ssl, int*, void* self) {
   const auto* listener = static_cast<const TlsListener*>(self);
-  const char* name = SSL_get_servername(ssl, TLSEXT_NAMETYPE_host_name);
-  size_t index = name == nullptr ? 0 : listener->indexFor(name);
-  if (index != 0) {
-    SSL_CTX* chosen = listener->servers_[index].context->native_handle();
-    SSL_set_SSL_CTX(ssl, chosen);
-    // SSL_set_SSL_CTX swaps the certificate only; verification follows the chosen server.
-    SSL_set_verify(ssl, SSL_CTX_get_verify_mode(chosen), nullptr);
-    SSL_set_verify_depth(ssl, SSL_CTX_get_verify_depth(chosen));
-  }
-  return SSL_TLSEXT_ERR_OK;
+  std::string name = serverNameOf(ssl);
+  size_t index = name.empty() ? 0 : listener->indexFor(name);
+  if (index == 0) return SSL_CLIENT_HELLO_SUCCESS;  // the initial context is the first server's
+  const Entry& entry = listener->servers_[index];
+  SSL_CTX* chosen = entry.context->native_handle();
+  SSL_set_SSL_CTX(ssl, chosen);
+  // SSL_set_SSL_CTX swaps the certificate only: the rest follows the chosen server here.
+  SSL_set_verify(ssl, SSL_CTX_get_verify_mode(chosen), nullptr);
+  SSL_set_verify_depth(ssl, SSL_CTX_get_verify_depth(chosen));
+  SSL_set_min_proto_version(ssl, static_cast<int>(SSL_CTX_get_min_proto_version(chosen)));
+  SSL_set_max_proto_version(ssl, static_cast<int>(SSL_CTX_get_max_proto_version(chosen)));
+  SSL_set_cipher_list(ssl, entry.cipherList.empty() ? OSSL_default_cipher_list() : entry.cipherList.c_str());
+  return SSL_CLIENT_HELLO_SUCCESS;
 }
 
 Status TlsListener::checkPeer(SSL* ssl) const {
   const char* name = SSL_get_servername(ssl, TLSEXT_NAMETYPE_host_name);
   const auto& spec = servers_[name == nullptr ? 0 : indexFor(name)].spec;
-  if (spec.mode() != weft::v1::TlsServer::MUTUAL || spec.subject_alt_names().empty()) return {};
+  if (spec.mode() == weft::v1::TlsServer::SIMPLE) return {};
   X509* peer = SSL_get0_peer_certificate(ssl);
-  if (peer == nullptr) return makeError("no client certificate");
-  std::vector<std::string> sans = tls::dnsSans(peer);
-  for (auto& uri : tls::uriSans(peer)) sans.push_back(std::move(uri));
-  for (const auto& wanted : spec.subject_alt_names()) {
-    if (std::find(sans.begin(), sans.end(), wanted) != sans.end()) return {};
+  if (peer == nullptr) {
+    // MUTUAL's handshake already failed without one.
+    return spec.mode() == weft::v1::TlsServer::OPTIONAL_MUTUAL ? Status() : makeError("no client certificate");
   }
-  return makeError("the client certificate carries none of the subjectAltNames the server requires");
+  if (!spec.subject_alt_names().empty()) {
+    std::vector<std::string> sans = tls::dnsSans(peer);
+    for (auto& uri : tls::uriSans(peer)) sans.push_back(std::move(uri));
+    bool named = std::any_of(spec.subject_alt_names().begin(), spec.subject_alt_names().end(),
+                             [&](const std::string& wanted) { return std::find(sans.begin(), sans.end(), wanted) != sans.end(); });
+    if (!named) return makeError("the client certificate carries none of the subjectAltNames the server requires");
+  }
+  if (!spec.verify_certificate_spki().empty() || !spec.verify_certificate_hash().empty()) {
+    if (!matchesPins(peer, spec)) return makeError("the client certificate matches none of verifyCertificateSpki and verifyCertificateHash");
+  }
+  return {};
 }
 
 }  // namespace weft::proxy

@@ -1,6 +1,7 @@
 #pragma once
-// TLS termination for a Gateway's HTTPS servers (tls mode SIMPLE or MUTUAL with a
-// credentialName). One port may carry several servers with their own certificates; the
+// TLS termination for a Gateway's HTTPS servers (tls mode SIMPLE, MUTUAL or OPTIONAL_MUTUAL
+// with a credentialName; min/maxProtocolVersion, cipherSuites, and for client certificates
+// subjectAltNames and the SPKI and certificate-hash pins). One port may carry several servers with their own certificates; the
 // client's SNI picks the server whose hosts match (exact, then "*.suffix", then "*"), the
 // first server when there is no SNI or no match, as Envoy's filter-chain match does.
 //
@@ -60,8 +61,9 @@ class TlsListener {
   // switches to the matching server's. Valid while this TlsListener lives.
   boost::asio::ssl::context& initialContext();
 
-  // After the handshake: an error when a MUTUAL server's subjectAltNames are set and the
-  // client certificate carries none of them.
+  // After the handshake: an error when a MUTUAL or OPTIONAL_MUTUAL server's client
+  // certificate carries none of its subjectAltNames (when set) or matches none of its pins
+  // (when set); OPTIONAL_MUTUAL without a certificate passes.
   Status checkPeer(SSL* ssl) const;
 
   // The server chosen for a host name (SNI), lower case.
@@ -78,8 +80,11 @@ class TlsListener {
   struct Entry {
     weft::v1::TlsServer spec;
     std::shared_ptr<boost::asio::ssl::context> context;
+    std::string cipherList;  // "" for OpenSSL's defaults
   };
-  static int onServerName(SSL* ssl, int* alert, void* self);
+  // Switches a handshake to the server its SNI picks before the TLS version and cipher are
+  // chosen, so each server's protocol versions, cipher suites and client verification hold.
+  static int onClientHello(SSL* ssl, int* alert, void* self);
   size_t indexFor(std::string_view sni) const;
   std::pair<size_t, size_t> bestFor(std::string_view sni) const;  // (index, rank)
 
