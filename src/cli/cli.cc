@@ -28,6 +28,7 @@ int runCli(int argc, char** argv) {
   addCaCommands(app, exitCode);
   addApplyCommands(app, exitCode);
   addGetCommand(app, exitCode);
+  addWaitCommand(app, exitCode);
   addEditCommands(app, exitCode);
   addAnalyzeCommand(app, exitCode);
   addClusterCommands(app, exitCode);

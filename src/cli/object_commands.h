@@ -12,6 +12,7 @@ namespace weft::cli {
 
 void addApplyCommands(CLI::App& app, int& exitCode);   // apply, delete
 void addGetCommand(CLI::App& app, int& exitCode);      // get
+void addWaitCommand(CLI::App& app, int& exitCode);     // wait
 void addEditCommands(CLI::App& app, int& exitCode);    // label, create namespace|secret generic
 void addAnalyzeCommand(CLI::App& app, int& exitCode);  // analyze
 void addClusterCommands(CLI::App& app, int& exitCode);  // cluster create|delete|list

@@ -4,9 +4,11 @@
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
+#include <chrono>
 
 #include "base/base64.h"
 #include "base/subprocess.h"
+#include "base/time_format.h"
 #include "localcluster/service_proxy.h"
 #include "localcluster/workload_controller.h"
 #include "model/json_access.h"
@@ -355,8 +357,9 @@ void Reconciler::syncNodeAgents() {
 
 void Reconciler::writeWorkloadStatuses() {
   auto pods = cache_.list("Pod");
+  std::string now = formatRfc3339(std::chrono::system_clock::now());
   for (const auto& deployment : cache_.list("Deployment.apps")) {
-    json::value status = deploymentStatus(deployment, pods);
+    json::value status = deploymentStatus(deployment, pods, now);
     if (status != at(deployment.value(), {"status"})) writeField(deployment.key(), "status", status);
   }
   for (const auto& daemonSet : cache_.list("DaemonSet.apps")) {

@@ -1,8 +1,11 @@
 #include "localcluster/workload_controller.h"
 
+#include <fmt/format.h>
+
 #include <boost/json.hpp>
 
 #include <algorithm>
+#include <cstdlib>
 #include <map>
 
 #include "model/json_access.h"
@@ -10,6 +13,7 @@
 namespace weft::localcluster {
 
 namespace json = boost::json;
+using model::arrayAt;
 using model::at;
 using model::Object;
 using model::stringAt;
@@ -212,7 +216,40 @@ WorkloadChanges planWorkloads(const WorkloadInputs& inputs, const std::function<
   return changes;
 }
 
-boost::json::value deploymentStatus(const Object& deployment, const std::vector<Object>& pods) {
+namespace {
+
+// A Deployment condition as kube-controller-manager writes it; its times are kept from the
+// stored one while status and reason hold (so a pass that changes nothing writes nothing).
+json::object deploymentCondition(const Object& deployment, const std::string& type, bool ok, const std::string& reason,
+                                 const std::string& message, const std::string& now) {
+  std::string since = now;
+  for (const auto& c : arrayAt(deployment.value(), {"status", "conditions"})) {
+    if (stringAt(c, {"type"}) == type && stringAt(c, {"status"}) == (ok ? "True" : "False") && stringAt(c, {"reason"}) == reason) {
+      if (auto kept = stringAt(c, {"lastTransitionTime"}); !kept.empty()) since = kept;
+    }
+  }
+  return json::object{{"type", type},     {"status", ok ? "True" : "False"}, {"reason", reason},
+                      {"message", message}, {"lastUpdateTime", since},          {"lastTransitionTime", since}};
+}
+
+// The pods that may be unavailable during an update: rollingUpdate.maxUnavailable, a count
+// or a percentage of `desired` rounded down (default 25%), as Kubernetes reads it.
+int64_t maxUnavailable(const Object& deployment, int64_t desired) {
+  const auto& value = at(deployment.value(), {"spec", "strategy", "rollingUpdate", "maxUnavailable"});
+  if (stringAt(deployment.value(), {"spec", "strategy", "type"}) == "Recreate") return 0;
+  if (value.is_int64()) return std::max<int64_t>(0, value.get_int64());
+  int64_t percent = 25;
+  if (value.is_string()) {
+    std::string text(value.get_string());
+    if (!text.empty() && text.back() == '%') text.pop_back();
+    percent = std::clamp<int64_t>(std::atoll(text.c_str()), 0, 100);
+  }
+  return desired * percent / 100;
+}
+
+}  // namespace
+
+boost::json::value deploymentStatus(const Object& deployment, const std::vector<Object>& pods, const std::string& now) {
   std::string hash = podTemplateHash(at(deployment.value(), {"spec", "template"}));
   int64_t replicas = 0, updated = 0, ready = 0;
   for (const Object* pod : ownedPods(deployment, pods)) {
@@ -226,6 +263,18 @@ boost::json::value deploymentStatus(const Object& deployment, const std::vector<
                       {"readyReplicas", ready},
                       {"availableReplicas", ready}};
   if (replicas > ready) status["unavailableReplicas"] = replicas - ready;
+  // What `kubectl wait --for=condition=available` and `kubectl rollout status` read.
+  const auto& wanted = at(deployment.value(), {"spec", "replicas"});
+  int64_t desired = wanted.is_int64() ? wanted.get_int64() : 1;
+  bool available = ready >= desired - maxUnavailable(deployment, desired);
+  std::string replicaSet = fmt::format("{}-{}", deployment.name(), hash);
+  bool complete = updated == desired && replicas == desired && ready == desired;
+  status["conditions"] = json::array{
+      available ? deploymentCondition(deployment, "Available", true, "MinimumReplicasAvailable", "Deployment has minimum availability.", now)
+                : deploymentCondition(deployment, "Available", false, "MinimumReplicasUnavailable", "Deployment does not have minimum availability.", now),
+      complete ? deploymentCondition(deployment, "Progressing", true, "NewReplicaSetAvailable",
+                                     fmt::format("ReplicaSet \"{}\" has successfully progressed.", replicaSet), now)
+               : deploymentCondition(deployment, "Progressing", true, "ReplicaSetUpdated", fmt::format("ReplicaSet \"{}\" is progressing.", replicaSet), now)};
   return status;
 }
 

@@ -41,7 +41,9 @@ std::string pickNode(const std::vector<NodeInfo>& nodes, const std::vector<model
 bool podIsReady(const model::Object& pod);
 
 // Deployment and DaemonSet status as kube-controller-manager reports it, from their pods.
-boost::json::value deploymentStatus(const model::Object& deployment, const std::vector<model::Object>& pods);
+// A Deployment's conditions Available and Progressing keep their lastTransitionTime from
+// its stored status while they hold; `now` (RFC 3339) stamps a change.
+boost::json::value deploymentStatus(const model::Object& deployment, const std::vector<model::Object>& pods, const std::string& now);
 boost::json::value daemonSetStatus(const model::Object& daemonSet, const std::vector<model::Object>& pods, size_t nodeCount);
 
 // The pods a workload owns (by controller owner reference name).

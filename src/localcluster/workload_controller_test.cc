@@ -1,5 +1,6 @@
 #include "localcluster/workload_controller.h"
 
+#include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
 #include <boost/json.hpp>
@@ -203,10 +204,42 @@ TEST(WorkloadController, StatusCountsReadyPods) {
   p.deployments.push_back(object(kDeployment));
   p.accept(p.plan(), false);
   p.pods[0] = with(p.pods[0], {"status", "conditions"}, json::array{json::object{{"type", "Ready"}, {"status", "True"}}});
-  auto status = deploymentStatus(p.deployments[0], p.pods);
+  auto status = deploymentStatus(p.deployments[0], p.pods, "2026-01-01T00:00:00Z");
   EXPECT_EQ(status.at("replicas"), json::value(2));
   EXPECT_EQ(status.at("readyReplicas"), json::value(1));
   EXPECT_EQ(status.at("unavailableReplicas"), json::value(1));
+}
+
+// "<type>=<status>/<reason>" of a Deployment status's conditions.
+std::vector<std::string> conditionsOf(const json::value& status) {
+  std::vector<std::string> out;
+  for (const auto& c : status.at("conditions").as_array()) {
+    out.push_back(std::string(c.at("type").as_string()) + "=" + std::string(c.at("status").as_string()) + "/" +
+                  std::string(c.at("reason").as_string()));
+  }
+  return out;
+}
+
+TEST(WorkloadController, AvailableOnceTheReadyPodsMeetMaxUnavailableAndTimesHold) {
+  Planner p;
+  p.deployments.push_back(object(kDeployment));  // 2 replicas: 25% of 2 rounds down to 0 unavailable
+  p.accept(p.plan(), false);
+  auto ready = [](const model::Object& pod) { return with(pod, {"status", "conditions"}, json::array{json::object{{"type", "Ready"}, {"status", "True"}}}); };
+  p.pods[0] = ready(p.pods[0]);
+  auto half = deploymentStatus(p.deployments[0], p.pods, "2026-01-01T00:00:00Z");
+  EXPECT_THAT(conditionsOf(half), ::testing::ElementsAre("Available=False/MinimumReplicasUnavailable", "Progressing=True/ReplicaSetUpdated"));
+  p.deployments[0] = with(p.deployments[0], {"status"}, half);
+  p.pods[1] = ready(p.pods[1]);
+  auto all = deploymentStatus(p.deployments[0], p.pods, "2026-01-01T00:01:00Z");
+  EXPECT_THAT(conditionsOf(all), ::testing::ElementsAre("Available=True/MinimumReplicasAvailable", "Progressing=True/NewReplicaSetAvailable"));
+  EXPECT_EQ(all.at("conditions").at(0).at("lastTransitionTime"), json::value("2026-01-01T00:01:00Z"));
+  p.deployments[0] = with(p.deployments[0], {"status"}, all);
+  EXPECT_EQ(deploymentStatus(p.deployments[0], p.pods, "2026-01-01T00:09:00Z"), all) << "nothing changed: nothing to write";
+  // maxUnavailable 1 of 2: one ready pod is enough.
+  auto lenient = with(p.deployments[0], {"spec", "strategy"}, json::parse(R"({"type":"RollingUpdate","rollingUpdate":{"maxUnavailable":1}})"));
+  p.pods[1] = p.pods[0];
+  p.pods[1] = with(p.pods[1], {"status", "conditions"}, json::array{});
+  EXPECT_EQ(conditionsOf(deploymentStatus(lenient, p.pods, "2026-01-01T00:10:00Z"))[0], "Available=True/MinimumReplicasAvailable");
 }
 
 }  // namespace

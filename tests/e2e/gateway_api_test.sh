@@ -71,6 +71,13 @@ programmed() {
                                          and (.status.addresses[0].value == "127.0.0.1")' >/dev/null
 }
 wait_for "Gateway status: Programmed True, address 127.0.0.1 (the LoadBalancer's)" 20 programmed
+check_contains "weft wait --for=condition=programmed, as Istio's docs wait for a Gateway" \
+  "$("$weft" wait --for=condition=programmed gateways.gateway.networking.k8s.io web --timeout=30s 2>&1)" \
+  "gateway.gateway.networking.k8s.io/web condition met"
+check_contains "weft wait --for=condition=available deployment/web-istio" \
+  "$("$weft" wait --for=condition=available deployment/web-istio --timeout=30s 2>&1)" "deployment.apps/web-istio condition met"
+check_fails "weft wait times out on a condition that does not come, and says on what" "timed out waiting for the condition on gateways/web" \
+  "$weft" wait --for=condition=Programmed=False gtw/web --timeout=1s
 node_port=$("$weft" get svc web-istio -o json | jq -r '.spec.ports[] | select(.port == 80) | .nodePort // empty')
 check "listener port 80 has a node port" test -n "$node_port"
 
@@ -156,6 +163,7 @@ stray_status() {
 }
 wait_for "its status: Accepted False, NoMatchingParent (no listener named https)" 20 stray_status
 check "delete it" "$weft" delete -f stray-route.yaml
+check_contains "weft wait --for=delete sees it gone" "$("$weft" wait --for=delete httproute/stray --timeout=10s 2>&1)" "httproute.gateway.networking.k8s.io/stray condition met"
 check_contains "RequestHeaderModifier: httpbin sees X-Gateway-Api: yes" \
   "$(in_cluster curl -s --max-time 5 -H 'Host: httpbin.example.com' "http://$gw_ip:80/headers" | jq -r '.headers["X-Gateway-Api"][0]')" "yes"
 response_headers=$(in_cluster curl -s -o /dev/null -D - --max-time 5 -H 'Host: httpbin.example.com' "http://$gw_ip:80/headers" | tr -d '\r' | tr 'A-Z' 'a-z')

@@ -1,0 +1,32 @@
+#pragma once
+// What `weft wait --for=...` waits for, as kubectl wait reads it:
+//   condition=NAME[=VALUE]   a status condition of that type (any case) with that status
+//                            (default True, any case); a condition whose observedGeneration
+//                            is behind metadata.generation does not count yet
+//   delete                   the object is gone
+//   jsonpath={EXPR}[=VALUE]  the expression gives VALUE, or (without one) anything at all
+
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include <boost/json/value.hpp>
+
+#include "base/result.h"
+
+namespace weft::cli {
+
+struct WaitFor {
+  enum class Kind { kCondition, kDelete, kJsonPath } kind = Kind::kCondition;
+  std::string condition;  // kCondition: the type
+  std::string status = "True";
+  std::string jsonPath;   // kJsonPath: "{...}"
+  std::optional<std::string> value;
+};
+
+Result<WaitFor> parseWaitFor(std::string_view text);
+
+// Whether `object` (as stored) meets `wanted`; never for kDelete (the caller checks absence).
+bool waitMet(const WaitFor& wanted, const boost::json::value& object);
+
+}  // namespace weft::cli
