@@ -253,7 +253,7 @@ asio::awaitable<void> GatewayServer::session(tcp::socket socket, uint32_t port) 
                     .sni = sni == nullptr ? "" : sni,
                     .localAddress = std::move(local)};
   // A TLS server that is not HTTPS: what was inside the TLS goes on as bytes.
-  if (const weft::v1::TlsServer* chosen = tls->handshakeServer(client.sni); chosen != nullptr && chosen->terminate_tcp()) {
+  if (const weft::v1::TlsServer* chosen = tls->handshakeServer(secure.native_handle()); chosen != nullptr && chosen->terminate_tcp()) {
     std::optional<CompiledTcpRoute> route;
     if (!chosen->tcp_routes().empty()) route = compileTcpRoute(chosen->tcp_routes(0));
     secure.next_layer().expires_never();  // the relay's own idle timeout takes over

@@ -10,6 +10,7 @@
 #include <algorithm>
 #include <memory>
 #include <optional>
+#include <cstdint>
 
 #include "base/ascii.h"
 #include "base/base64.h"
@@ -33,6 +34,27 @@ std::optional<int> protocolVersion(const std::string& name) {
   return std::nullopt;
 }
 
+// The TLS 1.2-and-older suites of a context's cipher list, joined with ':' (TLS 1.3's are
+// configured apart and listed with them).
+std::string tls12CipherNames(SSL_CTX* ctx) {
+  std::string out;
+  STACK_OF(SSL_CIPHER)* ciphers = SSL_CTX_get_ciphers(ctx);
+  for (int i = 0; ciphers != nullptr && i < sk_SSL_CIPHER_num(ciphers); ++i) {
+    const SSL_CIPHER* cipher = sk_SSL_CIPHER_value(ciphers, i);
+    if (std::string_view(SSL_CIPHER_get_version(cipher)) == "TLSv1.3") continue;
+    out += (out.empty() ? "" : ":") + std::string(SSL_CIPHER_get_name(cipher));
+  }
+  return out;
+}
+
+// Whether `name` is one cipher suite's name, not a rule OpenSSL expands ("HIGH", "AES",
+// "DEFAULT" set several; Istio accepts suite names only).
+bool isOneCipherSuite(SSL_CTX* probe, const std::string& name) {
+  if (name.empty() || name.find_first_of(":, !+@") != std::string::npos) return false;
+  if (SSL_CTX_set_cipher_list(probe, name.c_str()) != 1) return false;
+  return tls12CipherNames(probe) == name;
+}
+
 // The suites OpenSSL has, as one cipher list, and the names it does not have (Istio drops
 // cipher suites Envoy does not know, with a warning; OpenSSL would skip them silently).
 std::pair<std::string, std::vector<std::string>> cipherList(const google::protobuf::RepeatedPtrField<std::string>& suites) {
@@ -40,7 +62,7 @@ std::pair<std::string, std::vector<std::string>> cipherList(const google::protob
   std::string list;
   std::vector<std::string> unknown;
   for (const auto& suite : suites) {
-    if (suite.empty() || suite.find_first_of(":, ") != std::string::npos || SSL_CTX_set_cipher_list(probe.get(), suite.c_str()) != 1) {
+    if (!isOneCipherSuite(probe.get(), suite)) {
       tls::drainOpensslErrors();
       unknown.push_back(suite);
       continue;
@@ -68,6 +90,8 @@ std::string serverNameOf(SSL* ssl) {
   }
   return "";
 }
+
+int acknowledgeServerName(SSL*, int*, void*) { return SSL_TLSEXT_ERR_OK; }
 
 // SHA-256 of DER bytes i2d_* allocated (freed here); "" when encoding failed.
 std::string sha256OfDer(unsigned char* der, int length) {
@@ -149,7 +173,19 @@ Result<std::shared_ptr<ssl::context>> TlsListener::buildContext(const weft::v1::
   }
   SSL_CTX_set_min_proto_version(ctx, minVersion);
   SSL_CTX_set_max_proto_version(ctx, maxVersion);
-  // None known: OpenSSL's defaults, as Envoy's when Istio dropped every suite.
+  // A session resumes only on the server that made it: one made without a client
+  // certificate must not resume on a server that verifies them, nor one server's on
+  // another's settings. The id is the server's whole spec, hashed.
+  std::string spec = server.SerializeAsString();
+  unsigned char id[EVP_MAX_MD_SIZE];
+  unsigned int idLength = 0;
+  EVP_Digest(spec.data(), spec.size(), id, &idLength, EVP_sha256(), nullptr);
+  SSL_CTX_set_session_id_context(ctx, id, std::min<unsigned int>(idLength, SSL_MAX_SID_CTX_LENGTH));
+  // Acknowledging the SNI keeps it in the session, so SSL_get_servername answers on a
+  // resumed TLS 1.2 connection too (the server itself is chosen in onClientHello).
+  SSL_CTX_set_tlsext_servername_callback(ctx, &acknowledgeServerName);
+  // None known: OpenSSL's defaults (the system's CipherString), as Envoy keeps its own when
+  // Istio dropped every suite.
   auto [list, unknown] = cipherList(server.cipher_suites());
   for (const auto& name : unknown) spdlog::warn("gateway: cipherSuites: {:?} is not a cipher suite this proxy has: ignored", name);
   if (!list.empty() && SSL_CTX_set_cipher_list(ctx, list.c_str()) != 1) return makeError("cipherSuites: {}", tls::drainOpensslErrors());
@@ -198,8 +234,12 @@ Result<std::shared_ptr<ssl::context>> TlsListener::buildContext(const weft::v1::
 }
 
 void TlsListener::add(const weft::v1::TlsServer& server, std::shared_ptr<ssl::context> context) {
-  servers_.push_back({server, std::move(context), cipherList(server.cipher_suites()).first});
-  if (servers_.size() == 1) SSL_CTX_set_client_hello_cb(servers_.front().context->native_handle(), &TlsListener::onClientHello, this);
+  SSL_CTX* ctx = context->native_handle();
+  servers_.push_back({server, std::move(context), tls12CipherNames(ctx)});
+  // Every context points here, not only the first: after a HelloRetryRequest OpenSSL calls
+  // the callback of the context the first ClientHello switched to, and a context appended
+  // from another listener (two Gateways on one port) must not point at that one.
+  SSL_CTX_set_client_hello_cb(ctx, &TlsListener::onClientHello, this);
 }
 
 ssl::context& TlsListener::initialContext() { return *servers_.front().context; }
@@ -223,30 +263,44 @@ size_t TlsListener::indexFor(std::string_view sni) const { return bestFor(sni).f
 
 size_t TlsListener::matchRank(std::string_view sni) const { return bestFor(sni).second; }
 
-const weft::v1::TlsServer* TlsListener::serverFor(std::string_view sni) const {
-  return servers_.empty() ? nullptr : &servers_[indexFor(sni)].spec;
+
+int TlsListener::serverIndexSlot() {
+  static const int slot = SSL_get_ex_new_index(0, nullptr, nullptr, nullptr, nullptr);
+  return slot;
 }
 
-int TlsListener::onClientHello(SSL* ssl, int*, void* self) {
+size_t TlsListener::chosenIndex(SSL* ssl) const {
+  auto stored = reinterpret_cast<uintptr_t>(SSL_get_ex_data(ssl, serverIndexSlot()));
+  return stored == 0 || stored > servers_.size() ? 0 : stored - 1;
+}
+
+int TlsListener::onClientHello(SSL* ssl, int* alert, void* self) {
   const auto* listener = static_cast<const TlsListener*>(self);
   std::string name = serverNameOf(ssl);
   size_t index = name.empty() ? 0 : listener->indexFor(name);
-  if (index == 0) return SSL_CLIENT_HELLO_SUCCESS;  // the initial context is the first server's
+  // What checkPeer and handshakeServer read: the one choice, whatever the session says later.
+  SSL_set_ex_data(ssl, serverIndexSlot(), reinterpret_cast<void*>(static_cast<uintptr_t>(index + 1)));
   const Entry& entry = listener->servers_[index];
   SSL_CTX* chosen = entry.context->native_handle();
-  SSL_set_SSL_CTX(ssl, chosen);
-  // SSL_set_SSL_CTX swaps the certificate only: the rest follows the chosen server here.
+  if (SSL_get_SSL_CTX(ssl) == chosen) return SSL_CLIENT_HELLO_SUCCESS;
+  // SSL_set_SSL_CTX swaps the certificate and session id context only: the rest follows
+  // the chosen server here.
+  bool switched = SSL_set_SSL_CTX(ssl, chosen) != nullptr;
   SSL_set_verify(ssl, SSL_CTX_get_verify_mode(chosen), nullptr);
   SSL_set_verify_depth(ssl, SSL_CTX_get_verify_depth(chosen));
-  SSL_set_min_proto_version(ssl, static_cast<int>(SSL_CTX_get_min_proto_version(chosen)));
-  SSL_set_max_proto_version(ssl, static_cast<int>(SSL_CTX_get_max_proto_version(chosen)));
-  SSL_set_cipher_list(ssl, entry.cipherList.empty() ? OSSL_default_cipher_list() : entry.cipherList.c_str());
+  switched = switched && SSL_set_min_proto_version(ssl, static_cast<int>(SSL_CTX_get_min_proto_version(chosen))) == 1 &&
+             SSL_set_max_proto_version(ssl, static_cast<int>(SSL_CTX_get_max_proto_version(chosen))) == 1 &&
+             SSL_set_cipher_list(ssl, entry.cipherList.c_str()) == 1;
+  if (!switched) {
+    tls::drainOpensslErrors();
+    *alert = SSL_AD_INTERNAL_ERROR;
+    return SSL_CLIENT_HELLO_ERROR;
+  }
   return SSL_CLIENT_HELLO_SUCCESS;
 }
 
 Status TlsListener::checkPeer(SSL* ssl) const {
-  const char* name = SSL_get_servername(ssl, TLSEXT_NAMETYPE_host_name);
-  const auto& spec = servers_[name == nullptr ? 0 : indexFor(name)].spec;
+  const auto& spec = servers_[chosenIndex(ssl)].spec;
   if (spec.mode() == weft::v1::TlsServer::SIMPLE) return {};
   X509* peer = SSL_get0_peer_certificate(ssl);
   if (peer == nullptr) {

@@ -7,7 +7,7 @@
 //
 // The credential is a Secret in the gateway workload's namespace, in either layout Istio
 // reads: kubernetes.io/tls (tls.crt, tls.key, optional ca.crt) or generic (cert, key,
-// cacert); for MUTUAL the CA may also come from "<name>-cacert". A Secret with a CA alone
+// cacert); for MUTUAL and OPTIONAL_MUTUAL the CA may also come from "<name>-cacert". A Secret with a CA alone
 // loads too (a DestinationRule SIMPLE rule's, upstream_tls.h); a server refuses it. Loading it is the
 // caller's (the store in the gateway process, a map in tests).
 
@@ -28,7 +28,7 @@ namespace weft::proxy {
 struct ServerCredential {
   std::string certificateChainPem;
   std::string privateKeyPem;
-  std::string caCertificatesPem;  // MUTUAL: the CAs a client certificate must chain to
+  std::string caCertificatesPem;  // MUTUAL, OPTIONAL_MUTUAL: the CAs a client certificate must chain to
 };
 
 // The Secret `name` in namespace `ns`, already in the layout above; an error when it does
@@ -66,12 +66,9 @@ class TlsListener {
   // (when set); OPTIONAL_MUTUAL without a certificate passes.
   Status checkPeer(SSL* ssl) const;
 
-  // The server chosen for a host name (SNI), lower case.
-  const weft::v1::TlsServer* serverFor(std::string_view sni) const;
-  // The server a finished handshake used: the SNI's, or the first without one (as the
-  // SNI callback chooses: its certificate, ALPN and the relaying or not go together).
-  const weft::v1::TlsServer* handshakeServer(std::string_view sni) const { return sni.empty() ? firstServer() : serverFor(sni); }
-  const weft::v1::TlsServer* firstServer() const { return servers_.empty() ? nullptr : &servers_.front().spec; }
+  // The server a finished handshake used, as onClientHello chose it from the SNI (its
+  // certificate, ALPN, client verification and the relaying or not go together).
+  const weft::v1::TlsServer* handshakeServer(SSL* ssl) const { return servers_.empty() ? nullptr : &servers_[chosenIndex(ssl)].spec; }
   // How well the best server's hosts match `sni` (host_match.h); 0 when none does (the
   // first server then takes the handshake).
   size_t matchRank(std::string_view sni) const;
@@ -80,11 +77,13 @@ class TlsListener {
   struct Entry {
     weft::v1::TlsServer spec;
     std::shared_ptr<boost::asio::ssl::context> context;
-    std::string cipherList;  // "" for OpenSSL's defaults
+    std::string cipherList;  // the context's TLS 1.2 suites, for a handshake switched to it
   };
   // Switches a handshake to the server its SNI picks before the TLS version and cipher are
   // chosen, so each server's protocol versions, cipher suites and client verification hold.
   static int onClientHello(SSL* ssl, int* alert, void* self);
+  static int serverIndexSlot();        // SSL ex_data: the chosen server's index + 1
+  size_t chosenIndex(SSL* ssl) const;  // 0 (the first) when no ClientHello was seen
   size_t indexFor(std::string_view sni) const;
   std::pair<size_t, size_t> bestFor(std::string_view sni) const;  // (index, rank)
 

@@ -237,7 +237,7 @@ std::vector<CredentialRef> credentialsOf(const model::Object& gateway) {
   const auto& servers = serversOf(gateway);
   for (size_t i = 0; i < servers.size(); ++i) {
     const auto& tls = at(servers[i], {"tls"});
-    bool needsCa = stringAt(tls, {"mode"}) == "MUTUAL";
+    bool needsCa = stringAt(tls, {"mode"}) == "MUTUAL" || stringAt(tls, {"mode"}) == "OPTIONAL_MUTUAL";
     std::string pointer = fmt::format("/spec/servers/{}/tls", i);
     if (auto name = stringAt(tls, {"credentialName"}); !name.empty()) out.push_back({name, pointer + "/credentialName", needsCa});
     const auto& names = at(tls, {"credentialNames"});
