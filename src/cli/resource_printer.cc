@@ -250,6 +250,28 @@ std::vector<Column> columnsFor(const model::KindInfo& kind, SystemTime now) {
     add("CONTROLLER", field({"spec", "controllerName"}, ""));
   } else if (k == "HTTPRoute" || k == "GRPCRoute") {
     add("HOSTNAMES", [](const Object& o) { return text(at(o.value(), {"spec", "hostnames"}), ""); });
+  } else if (g == "networking.k8s.io" && k == "Ingress") {
+    add("CLASS", field({"spec", "ingressClassName"}));
+    add("HOSTS", [](const Object& o) {
+      std::string out;
+      for (const auto& rule : model::arrayAt(o.value(), {"spec", "rules"})) {
+        std::string host = model::stringAt(rule, {"host"});
+        out += fmt::format("{}{}", out.empty() ? "" : ",", host.empty() ? "*" : host);
+      }
+      return out.empty() ? std::string("*") : out;
+    });
+    add("ADDRESS", [](const Object& o) {
+      std::string out;
+      for (const auto& lb : model::arrayAt(o.value(), {"status", "loadBalancer", "ingress"})) {
+        std::string address = model::stringAt(lb, {"ip"}).empty() ? model::stringAt(lb, {"hostname"}) : model::stringAt(lb, {"ip"});
+        out += fmt::format("{}{}", out.empty() ? "" : ",", address);
+      }
+      return out;
+    });
+    add("PORTS", [](const Object& o) { return model::arrayAt(o.value(), {"spec", "tls"}).empty() ? std::string("80") : std::string("80, 443"); });
+  } else if (k == "IngressClass") {
+    add("CONTROLLER", field({"spec", "controller"}, ""));
+    add("PARAMETERS", [](const Object&) { return std::string("<none>"); });
   } else if (k == "IstioOperator") {
     add("REVISION", field({"spec", "revision"}, ""));
   }

@@ -10,6 +10,7 @@
 #include <optional>
 #include <set>
 
+#include "control/ingress_view.h"
 #include "control/status_condition.h"
 #include "install/install_names.h"
 #include "install/managed_gateway_objects.h"
@@ -162,7 +163,8 @@ const Object* findObject(const ObjectsByKind& objects, const ObjectKey& key) {
 
 const std::vector<std::string>& gatewayDeployerKinds() {
   static const std::vector<std::string> kinds = [] {
-    std::vector<std::string> out{kGatewayKind, kGatewayClassKind, "ServiceAccount", "Service", "Deployment.apps", "Namespace", kGatewayApiReferenceGrantKind};
+    std::vector<std::string> out{kGatewayKind, kGatewayClassKind, "ServiceAccount", "Service", "Deployment.apps", "Namespace", kGatewayApiReferenceGrantKind,
+                                 kIngressKind, kIngressClassKind};
     for (const auto& kind : statusRouteKinds()) out.push_back(kind);
     return out;
   }();
@@ -199,6 +201,20 @@ GatewayDeploymentPlan planGatewayDeployment(const ObjectsByKind& objects, const 
     if (className == install::kIngressGatewayClass) listeners = gatewayListenerStatuses(objects, index, gateway, problems, now);
     json::value status = gatewayStatus(gateway, serviceName, service, now, std::move(listeners));
     if (status != at(gateway.value(), {"status"})) plan.statuses.push_back({gateway.key(), std::move(status)});
+  }
+  // Ingresses Istio serves show the default ingress gateway's address, as istiod writes it
+  // (from the gateway's LoadBalancer Service: meshConfig.ingressService's default
+  // istio-ingressgateway, else the one in istio-system selecting istio=ingressgateway).
+  const Object* ingressService = findObject(objects, {"Service", std::string(install::kIstioNamespace), "istio-ingressgateway"});
+  for (const auto& s : objectsOf(objects, "Service")) {
+    if (ingressService != nullptr) break;
+    if (s.ns() == install::kIstioNamespace && stringAt(s.value(), {"spec", "selector", "istio"}) == "ingressgateway") ingressService = &s;
+  }
+  for (const auto& ingress : objectsOf(objects, kIngressKind)) {
+    if (!servedIngress(objects, ingress) || servingRevision(ingress, installed) != revision) continue;
+    json::value status = json::object{{"loadBalancer", json::object{{"ingress", ingressService == nullptr ? json::array{}
+                                                                                                         : arrayAt(ingressService->value(), {"status", "loadBalancer", "ingress"})}}}};
+    if (status != at(ingress.value(), {"status"})) plan.statuses.push_back({ingress.key(), std::move(status)});
   }
   StatusRevisions revisions{[&](const Object& o) { return servingRevision(o, installed); }, revision, installed};
   for (auto& update : planRouteStatuses(objects, index, problems, revisions, now)) plan.statuses.push_back(std::move(update));

@@ -11,6 +11,7 @@
 
 #include "base/ascii.h"
 #include "control/gateway_api_view.h"
+#include "control/ingress_view.h"
 #include "control/gateway_tcp_routes.h"
 #include "control/waypoint_view.h"
 #include "control/rate_limit_view.h"
@@ -77,15 +78,19 @@ struct Server {
 
 class ProxyViewCompiler {
  public:
-  ProxyViewCompiler(const ObjectsByKind& objects, RegistryBuild& build)
+  // `fromIngresses`: the Gateway and VirtualServices Istio makes of Kubernetes Ingresses
+  // (ingress_view.h), compiled with the store's own.
+  ProxyViewCompiler(const ObjectsByKind& objects, RegistryBuild& build, const IngressAsIstio& fromIngresses)
       : objects_(objects),
         build_(build),
+        fromIngresses_(fromIngresses),
         routes_([this](const Object& vs, const std::string& host, uint32_t port, const std::string& subset) { return cluster(vs, host, port, subset); },
                 [this](const Object& vs, const std::string& what) { note(vs, what); }) {
     for (const auto& service : objectsOf(objects, "Service")) {
       servicesByHost_[service.name() + "." + service.ns() + ".svc.cluster.local"] = &service;
     }
     for (const auto& vs : objectsOf(objects, kVirtualServiceKind)) virtualServices_.push_back(&vs);
+    for (const auto& vs : fromIngresses.virtualServices) virtualServices_.push_back(&vs);
     // Enrolled pods (the registry's workloads are built first), for HBONE to endpoints.
     for (const auto& [uid, resource] : build.resources[kWorkloadType]) {
       const auto& w = resource.workload();
@@ -104,6 +109,7 @@ class ProxyViewCompiler {
 
   void run() {
     for (const auto& gateway : objectsOf(objects_, kGatewayKind)) compileGateway(gateway);
+    for (const auto& gateway : fromIngresses_.gateways) compileGateway(gateway);
   }
 
   // How routes compiled elsewhere (the Gateway API's) get their clusters: the same way.
@@ -579,6 +585,7 @@ class ProxyViewCompiler {
 
   const ObjectsByKind& objects_;
   RegistryBuild& build_;
+  const IngressAsIstio& fromIngresses_;
   std::map<std::string, const Object*> servicesByHost_;
   std::map<std::string, std::string> meshIdentities_;  // "<ns>/<pod>" -> SPIFFE ID, enrolled pods only
   std::vector<const Object*> virtualServices_;
@@ -616,7 +623,7 @@ bool serverHostAdmits(const std::string& serverHost, const std::string& vsHost, 
 const std::vector<std::string>& proxyViewKinds() {
   // Secrets: a Gateway's credentialName; their versions are in the Listeners.
   static const std::vector<std::string> kinds = [] {
-    std::vector<std::string> k{kGatewayKind, kVirtualServiceKind, kDestinationRuleKind, kRateLimitPolicyKind, "Secret"};
+    std::vector<std::string> k{kGatewayKind, kVirtualServiceKind, kDestinationRuleKind, kRateLimitPolicyKind, "Secret", kIngressKind, kIngressClassKind};
     for (const auto& extra : gatewayApiViewKinds()) k.push_back(extra);
     return k;
   }();
@@ -624,7 +631,8 @@ const std::vector<std::string>& proxyViewKinds() {
 }
 
 void addProxyView(const ObjectsByKind& objects, RegistryBuild& build) {
-  ProxyViewCompiler compiler(objects, build);
+  IngressAsIstio fromIngresses = ingressAsIstio(objects, build.notes);
+  ProxyViewCompiler compiler(objects, build, fromIngresses);
   compiler.run();
   addGatewayApiView(objects, build, compiler.clusterMaker());
   addWaypointView(objects, build, compiler.clusterMaker());

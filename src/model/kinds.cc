@@ -17,6 +17,7 @@ std::vector<KindInfo> buildCatalogue() {
   addCoreKinds(kinds);
   addAppsKinds(kinds);
   addNetworkingKinds(kinds);
+  addK8sNetworkingKinds(kinds);
   addSecurityKinds(kinds);
   addGatewayApiKinds(kinds);
   addIstioOperatorKinds(kinds);

@@ -42,6 +42,7 @@ const KindInfo* findKindByName(std::string_view name);
 void addCoreKinds(std::vector<KindInfo>& kinds);
 void addAppsKinds(std::vector<KindInfo>& kinds);
 void addNetworkingKinds(std::vector<KindInfo>& kinds);
+void addK8sNetworkingKinds(std::vector<KindInfo>& kinds);  // networking.k8s.io: Ingress, IngressClass
 void addSecurityKinds(std::vector<KindInfo>& kinds);
 void addGatewayApiKinds(std::vector<KindInfo>& kinds);
 void addIstioOperatorKinds(std::vector<KindInfo>& kinds);

@@ -282,6 +282,69 @@ for i in $(seq 1 10); do [ "$(tls_echo "t $i")" = "two t $i" ] && twos=$((twos +
 check_contains "10 TLS connections, 10 answered by v2" "$twos" "10"
 check "the gateway counts them as TCP connections to tcp-echo (at least 11 more closed)" test "$(tcp_closed)" -ge $((closed_before + 11))
 
+# --- Kubernetes Ingress, as Istio's "Kubernetes Ingress" task uses it -------------------------------------
+cat >ingress.yaml <<'YAML'
+apiVersion: networking.k8s.io/v1
+kind: IngressClass
+metadata:
+  name: istio
+spec:
+  controller: istio.io/ingress-controller
+---
+apiVersion: networking.k8s.io/v1
+kind: Ingress
+metadata:
+  name: ingress
+spec:
+  ingressClassName: istio
+  rules:
+  - host: httpbin.example.com
+    http:
+      paths:
+      - path: /status
+        pathType: Prefix
+        backend:
+          service:
+            name: httpbin
+            port:
+              number: 8000
+      - path: /headers
+        pathType: Exact
+        backend: {service: {name: httpbin, port: {name: http}}}
+      - path: /anything/v[0-9].*
+        pathType: ImplementationSpecific
+        backend: {service: {name: httpbin, port: {number: 8000}}}
+---
+apiVersion: networking.k8s.io/v1
+kind: Ingress
+metadata:
+  name: someone-else
+  annotations: {kubernetes.io/ingress.class: nginx}
+spec:
+  rules:
+  - host: nginx.example.com
+    http:
+      paths:
+      - {path: /, pathType: Prefix, backend: {service: {name: httpbin, port: {number: 8000}}}}
+YAML
+check "apply the IngressClass istio and an Ingress for httpbin.example.com" "$weft" apply -f ingress.yaml
+check_contains "its status shows the ingress gateway's address, as istiod writes it" \
+  "$("$weft" wait --for=jsonpath='{.status.loadBalancer.ingress[0].ip}'=127.0.0.1 ingress/ingress --timeout=20s 2>&1)" "condition met"
+check_contains "weft get ingress: NAME CLASS HOSTS ADDRESS PORTS" "$("$weft" get ingress ingress --no-headers 2>&1)" "ingress   istio   httpbin.example.com   127.0.0.1   80"
+ingress_served() { [ "$(code httpbin.example.com /status/200)" = 200 ]; }
+wait_for "Prefix /status: httpbin.example.com/status/200 -> 200" 20 ingress_served
+check_contains "Prefix matches by path element: /status/418 -> 418" "$(code httpbin.example.com /status/418)" "418"
+check_contains "but not /statusx (404, no route)" "$(code httpbin.example.com /statusx)" "404"
+check_contains "Exact /headers (backend port by name) -> 200" "$(code httpbin.example.com /headers)" "200"
+check_contains "and not /headers/more -> 404" "$(code httpbin.example.com /headers/more)" "404"
+check_contains "ImplementationSpecific ending in .* is a regex: /anything/v2/x -> 200" "$(code httpbin.example.com /anything/v2/x)" "200"
+check_contains "/anything/vx -> 404" "$(code httpbin.example.com /anything/vx)" "404"
+check_contains "a path no rule names -> 404" "$(code httpbin.example.com /get)" "404"
+check_contains "an Ingress of another class is not served: 404" "$(code nginx.example.com /get)" "404"
+check "delete the Ingress" "$weft" delete ingress ingress
+ingress_gone() { [ "$(code httpbin.example.com /status/200)" = 404 ]; }
+wait_for "its routes go with it: 404" 20 ingress_gone
+
 check "no sanitizer report in the gateway's log" bash -c "! '$weft' logs -n istio-system '$gw_pod' | grep -E 'AddressSanitizer|runtime error:'"
 
 finish
