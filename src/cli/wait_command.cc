@@ -3,6 +3,7 @@
 
 #include <boost/json.hpp>
 
+#include <algorithm>
 #include <chrono>
 #include <memory>
 #include <thread>
@@ -13,6 +14,7 @@
 #include "cli/object_commands.h"
 #include "cli/store_access.h"
 #include "cli/wait_condition.h"
+#include "model/json_access.h"
 
 namespace weft::cli {
 namespace {
@@ -33,9 +35,12 @@ struct Target {
   std::string ns;
   std::string name;
   bool met = false;
+  std::string uid;  // as first seen: another uid is another object (the first was deleted)
 };
 
 constexpr auto kPollInterval = std::chrono::milliseconds(200);
+// Longer timeouts are taken as this: the deadline never overflows the clock.
+constexpr std::chrono::nanoseconds kLongestWait = std::chrono::hours(24 * 365);
 
 Result<std::vector<Target>> resolveTargets(const WaitFlags& flags, store::LocalStore& store) {
   std::vector<Target> out;
@@ -71,7 +76,6 @@ Result<std::vector<Target>> resolveTargets(const WaitFlags& flags, store::LocalS
   for (const auto& o : *listed) {
     if (!selector || selector->matches(o)) out.push_back({*kind, o.ns(), o.name()});
   }
-  if (out.empty()) return makeError("no matching resources found");
   return out;
 }
 
@@ -86,7 +90,13 @@ int runWait(const WaitFlags& flags) {
   if (!store) return printError(store.error());
   auto targets = resolveTargets(flags, *store);
   if (!targets) return printError(targets.error());
-  auto deadline = std::chrono::steady_clock::now() + *timeout;
+  if (targets->empty()) {
+    // Nothing matched: deleted already, as kubectl sees it; else nothing to wait for.
+    if (wanted->kind == WaitFor::Kind::kDelete) return kExitOk;
+    return printError(makeError("no matching resources found"));
+  }
+  auto deadline = std::chrono::steady_clock::now() + std::min<std::chrono::nanoseconds>(*timeout, kLongestWait);
+  bool first = true;
   while (true) {
     size_t pending = 0;
     for (auto& t : *targets) {
@@ -99,8 +109,15 @@ int runWait(const WaitFlags& flags) {
           return kExitFailure;
         }
         t.met = true;
+        if (first) continue;  // gone before the wait began: kubectl says nothing
+      } else if (wanted->kind == WaitFor::Kind::kDelete) {
+        std::string uid = model::stringAt((*got)->value(), {"metadata", "uid"});
+        if (t.uid.empty()) t.uid = uid;
+        t.met = uid != t.uid;  // deleted and made again between two looks
       } else {
-        t.met = waitMet(*wanted, (*got)->value());
+        auto met = waitMet(*wanted, (*got)->value());
+        if (!met) return printError(met.error());
+        t.met = *met;
       }
       if (t.met) {
         fmt::print("{}/{} condition met\n", resourceName(*t.kind), t.name);
@@ -109,6 +126,7 @@ int runWait(const WaitFlags& flags) {
         ++pending;
       }
     }
+    first = false;
     if (pending == 0) return kExitOk;
     if (std::chrono::steady_clock::now() >= deadline) break;
     std::this_thread::sleep_for(kPollInterval);

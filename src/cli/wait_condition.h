@@ -2,9 +2,12 @@
 // What `weft wait --for=...` waits for, as kubectl wait reads it:
 //   condition=NAME[=VALUE]   a status condition of that type (any case) with that status
 //                            (default True, any case); a condition whose observedGeneration
-//                            is behind metadata.generation does not count yet
+//                            (its own, else status.observedGeneration) is behind
+//                            metadata.generation does not count yet
 //   delete                   the object is gone
-//   jsonpath={EXPR}[=VALUE]  the expression gives VALUE, or (without one) anything at all
+//   jsonpath={EXPR}[=VALUE]  the expression gives VALUE (quotes around it dropped), or
+//                            (without one) anything at all; "==" in a filter is not the
+//                            separator; a template that does not parse is refused at once
 
 #include <optional>
 #include <string>
@@ -26,7 +29,8 @@ struct WaitFor {
 
 Result<WaitFor> parseWaitFor(std::string_view text);
 
-// Whether `object` (as stored) meets `wanted`; never for kDelete (the caller checks absence).
-bool waitMet(const WaitFor& wanted, const boost::json::value& object);
+// Whether `object` (as stored) meets `wanted`; never for kDelete (the caller checks
+// absence). An error when the jsonpath cannot be evaluated on it.
+Result<bool> waitMet(const WaitFor& wanted, const boost::json::value& object);
 
 }  // namespace weft::cli

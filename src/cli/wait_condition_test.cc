@@ -38,25 +38,40 @@ TEST(WaitFor, ParsesKubectlsForms) {
   auto exists = parseWaitFor("jsonpath={.status.addresses}");
   ASSERT_TRUE(exists);
   EXPECT_FALSE(exists->value);
-  for (const char* bad : {"ready", "condition=", "jsonpath=", "jsonpath={.a", "jsonpath={.a}x", "create"}) {
+  auto filtered = parseWaitFor(R"(jsonpath={.status.conditions[?(@.type=="Ready")].status}=True)");
+  ASSERT_TRUE(filtered) << filtered.error().message;
+  EXPECT_EQ(filtered->jsonPath, R"({.status.conditions[?(@.type=="Ready")].status})");
+  EXPECT_EQ(filtered->value, "True");
+  auto bareFiltered = parseWaitFor(R"(jsonpath=.status.conditions[?(@.type=="Ready")].status='True')");
+  ASSERT_TRUE(bareFiltered) << bareFiltered.error().message;
+  EXPECT_EQ(bareFiltered->jsonPath, R"({.status.conditions[?(@.type=="Ready")].status})");
+  EXPECT_EQ(bareFiltered->value, "True") << "quotes around the value are dropped";
+  EXPECT_EQ(parseWaitFor("Delete")->kind, WaitFor::Kind::kDelete);
+  for (const char* bad : {"ready", "condition=", "jsonpath=", "jsonpath={.a", "jsonpath={.a}x", "jsonpath={.a}=", "create"}) {
     EXPECT_FALSE(parseWaitFor(bad)) << bad;
   }
 }
 
 TEST(WaitFor, ConditionsMatchTypeAndStatusInAnyCaseAndOnlyWhenCurrent) {
-  EXPECT_TRUE(waitMet(*parseWaitFor("condition=accepted"), kGateway));
-  EXPECT_FALSE(waitMet(*parseWaitFor("condition=Programmed"), kGateway));
-  EXPECT_TRUE(waitMet(*parseWaitFor("condition=Programmed=False"), kGateway));
-  EXPECT_FALSE(waitMet(*parseWaitFor("condition=Missing"), kGateway));
-  EXPECT_FALSE(waitMet(*parseWaitFor("condition=Stale"), kGateway)) << "observedGeneration 2 is behind generation 3";
+  EXPECT_TRUE(*waitMet(*parseWaitFor("condition=accepted"), kGateway));
+  EXPECT_FALSE(*waitMet(*parseWaitFor("condition=Programmed"), kGateway));
+  EXPECT_TRUE(*waitMet(*parseWaitFor("condition=Programmed=False"), kGateway));
+  EXPECT_FALSE(*waitMet(*parseWaitFor("condition=Missing"), kGateway));
+  EXPECT_FALSE(*waitMet(*parseWaitFor("condition=Stale"), kGateway)) << "observedGeneration 2 is behind generation 3";
+  // A Deployment keeps observedGeneration in its status, not on its conditions.
+  auto deployment = json::parse(R"({"metadata": {"generation": 4}, "status": {"observedGeneration": 3,
+    "conditions": [{"type": "Available", "status": "True"}]}})");
+  EXPECT_FALSE(*waitMet(*parseWaitFor("condition=available"), deployment)) << "the status is for generation 3";
+  deployment.as_object()["status"].as_object()["observedGeneration"] = 4;
+  EXPECT_TRUE(*waitMet(*parseWaitFor("condition=available"), deployment));
 }
 
 TEST(WaitFor, JsonPathGivesTheValueOrAnything) {
-  EXPECT_TRUE(waitMet(*parseWaitFor("jsonpath={.status.addresses[0].value}=127.0.0.1"), kGateway));
-  EXPECT_FALSE(waitMet(*parseWaitFor("jsonpath={.status.addresses[0].value}=10.0.0.1"), kGateway));
-  EXPECT_TRUE(waitMet(*parseWaitFor("jsonpath={.status.addresses}"), kGateway));
-  EXPECT_FALSE(waitMet(*parseWaitFor("jsonpath={.status.nothing}"), kGateway));
-  EXPECT_FALSE(waitMet(*parseWaitFor("delete"), kGateway));
+  EXPECT_TRUE(*waitMet(*parseWaitFor("jsonpath={.status.addresses[0].value}=127.0.0.1"), kGateway));
+  EXPECT_FALSE(*waitMet(*parseWaitFor("jsonpath={.status.addresses[0].value}=10.0.0.1"), kGateway));
+  EXPECT_TRUE(*waitMet(*parseWaitFor("jsonpath={.status.addresses}"), kGateway));
+  EXPECT_FALSE(*waitMet(*parseWaitFor("jsonpath={.status.nothing}"), kGateway));
+  EXPECT_TRUE(*waitMet(*parseWaitFor(R"(jsonpath={.status.conditions[?(@.type=="Accepted")].status}=True)"), kGateway));
 }
 
 }  // namespace

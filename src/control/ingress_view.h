@@ -5,14 +5,17 @@
 // `tls` entry, an HTTPS server on 443 for its hosts with the Secret as credentialName
 // (read from the gateway's namespace, as Istio reads it); and one VirtualService per host
 // bound to it, its routes from the Ingresses' paths: Exact as an exact match, Prefix by
-// path elements ("/foo" matches /foo and /foo/bar, not /foobar), ImplementationSpecific
-// as a prefix (a regex when it ends in ".*"); exact paths first, then longer prefixes
-// first. `defaultBackend` takes what no rule does. Several Ingresses naming one host share
-// its VirtualService (in creation order).
+// path elements ("/foo" matches /foo and /foo/bar, not /foobar), ImplementationSpecific as
+// Istio reads it ("", "*", "/*", ".*" every path; a trailing ".*" or "*" a prefix of the
+// rest; else exact); exact paths first, then longer prefixes, then every-path ones.
+// Several Ingresses naming one host share its VirtualService (in creation order).
+// `defaultBackend` is not served, as in Istio (a note says so).
 //
-// Which Ingresses: `ingressClassName` naming an IngressClass whose controller is
-// istio.io/ingress-controller, else the annotation kubernetes.io/ingress.class: istio, else
-// one with neither (meshConfig.ingressControllerMode DEFAULT, Istio's default). The mesh
+// Which Ingresses: the annotation kubernetes.io/ingress.class: istio (present with another
+// value, or empty: not Istio's); else `ingressClassName`, or the IngressClass marked
+// default when there is none, naming an IngressClass whose controller is
+// istio.io/ingress-controller; else (no class at all) served too (meshConfig
+// ingressControllerMode DEFAULT, Istio's default). The mesh
 // fields ingressControllerMode, ingressClass, ingressSelector and ingressService are not
 // read: their defaults hold.
 //

@@ -218,33 +218,42 @@ WorkloadChanges planWorkloads(const WorkloadInputs& inputs, const std::function<
 
 namespace {
 
-// A Deployment condition as kube-controller-manager writes it; its times are kept from the
-// stored one while status and reason hold (so a pass that changes nothing writes nothing).
+// A Deployment condition as kube-controller-manager writes it: lastTransitionTime kept while
+// its status holds, lastUpdateTime while its reason does too (a pass that changes nothing
+// writes nothing).
 json::object deploymentCondition(const Object& deployment, const std::string& type, bool ok, const std::string& reason,
                                  const std::string& message, const std::string& now) {
-  std::string since = now;
+  std::string transition = now, update = now;
   for (const auto& c : arrayAt(deployment.value(), {"status", "conditions"})) {
-    if (stringAt(c, {"type"}) == type && stringAt(c, {"status"}) == (ok ? "True" : "False") && stringAt(c, {"reason"}) == reason) {
-      if (auto kept = stringAt(c, {"lastTransitionTime"}); !kept.empty()) since = kept;
-    }
+    if (stringAt(c, {"type"}) != type || stringAt(c, {"status"}) != (ok ? "True" : "False")) continue;
+    if (auto kept = stringAt(c, {"lastTransitionTime"}); !kept.empty()) transition = kept;
+    if (auto kept = stringAt(c, {"lastUpdateTime"}); !kept.empty() && stringAt(c, {"reason"}) == reason) update = kept;
   }
-  return json::object{{"type", type},     {"status", ok ? "True" : "False"}, {"reason", reason},
-                      {"message", message}, {"lastUpdateTime", since},          {"lastTransitionTime", since}};
+  return json::object{{"type", type},       {"status", ok ? "True" : "False"}, {"reason", reason},
+                      {"message", message}, {"lastUpdateTime", update},         {"lastTransitionTime", transition}};
 }
 
-// The pods that may be unavailable during an update: rollingUpdate.maxUnavailable, a count
-// or a percentage of `desired` rounded down (default 25%), as Kubernetes reads it.
-int64_t maxUnavailable(const Object& deployment, int64_t desired) {
-  const auto& value = at(deployment.value(), {"spec", "strategy", "rollingUpdate", "maxUnavailable"});
-  if (stringAt(deployment.value(), {"spec", "strategy", "type"}) == "Recreate") return 0;
+// A rollingUpdate count or percentage of `desired` (rounded down, or up for maxSurge).
+int64_t resolveIntOrPercent(const json::value& value, int64_t desired, int64_t defaultPercent, bool roundUp) {
   if (value.is_int64()) return std::max<int64_t>(0, value.get_int64());
-  int64_t percent = 25;
+  int64_t percent = defaultPercent;
   if (value.is_string()) {
     std::string text(value.get_string());
     if (!text.empty() && text.back() == '%') text.pop_back();
     percent = std::clamp<int64_t>(std::atoll(text.c_str()), 0, 100);
   }
-  return desired * percent / 100;
+  return roundUp ? (desired * percent + 99) / 100 : desired * percent / 100;
+}
+
+// The pods that may be unavailable during an update, as Kubernetes resolves it: 25% of
+// `desired` rounded down by default, 0 for Recreate, and 1 when it and maxSurge both come
+// to 0 (an update must be able to move).
+int64_t maxUnavailable(const Object& deployment, int64_t desired) {
+  if (stringAt(deployment.value(), {"spec", "strategy", "type"}) == "Recreate") return 0;
+  const auto& rolling = at(deployment.value(), {"spec", "strategy", "rollingUpdate"});
+  int64_t unavailable = resolveIntOrPercent(at(rolling, {"maxUnavailable"}), desired, 25, false);
+  int64_t surge = resolveIntOrPercent(at(rolling, {"maxSurge"}), desired, 25, true);
+  return unavailable == 0 && surge == 0 ? 1 : unavailable;
 }
 
 }  // namespace

@@ -235,11 +235,19 @@ TEST(WorkloadController, AvailableOnceTheReadyPodsMeetMaxUnavailableAndTimesHold
   EXPECT_EQ(all.at("conditions").at(0).at("lastTransitionTime"), json::value("2026-01-01T00:01:00Z"));
   p.deployments[0] = with(p.deployments[0], {"status"}, all);
   EXPECT_EQ(deploymentStatus(p.deployments[0], p.pods, "2026-01-01T00:09:00Z"), all) << "nothing changed: nothing to write";
-  // maxUnavailable 1 of 2: one ready pod is enough.
-  auto lenient = with(p.deployments[0], {"spec", "strategy"}, json::parse(R"({"type":"RollingUpdate","rollingUpdate":{"maxUnavailable":1}})"));
-  p.pods[1] = p.pods[0];
+  // Progressing stays True through its reason change: its transition time is kept.
+  EXPECT_EQ(all.at("conditions").at(1).at("lastTransitionTime"), json::value("2026-01-01T00:00:00Z"));
+  EXPECT_EQ(all.at("conditions").at(1).at("lastUpdateTime"), json::value("2026-01-01T00:01:00Z"));
+  // One pod not ready: enough with maxUnavailable 1 or 50% of 2, not with Recreate; with
+  // maxUnavailable and maxSurge both 0, Kubernetes takes 1.
   p.pods[1] = with(p.pods[1], {"status", "conditions"}, json::array{});
-  EXPECT_EQ(conditionsOf(deploymentStatus(lenient, p.pods, "2026-01-01T00:10:00Z"))[0], "Available=True/MinimumReplicasAvailable");
+  auto withStrategy = [&](const char* strategy) { return with(p.deployments[0], {"spec", "strategy"}, json::parse(strategy)); };
+  auto available = [&](const char* strategy) { return conditionsOf(deploymentStatus(withStrategy(strategy), p.pods, "2026-01-01T00:10:00Z"))[0]; };
+  EXPECT_EQ(available(R"({"type":"RollingUpdate","rollingUpdate":{"maxUnavailable":1}})"), "Available=True/MinimumReplicasAvailable");
+  EXPECT_EQ(available(R"({"type":"RollingUpdate","rollingUpdate":{"maxUnavailable":"50%"}})"), "Available=True/MinimumReplicasAvailable");
+  EXPECT_EQ(available(R"({"type":"RollingUpdate","rollingUpdate":{"maxUnavailable":0,"maxSurge":0}})"), "Available=True/MinimumReplicasAvailable");
+  EXPECT_EQ(available(R"({"type":"RollingUpdate","rollingUpdate":{"maxUnavailable":0,"maxSurge":1}})"), "Available=False/MinimumReplicasUnavailable");
+  EXPECT_EQ(available(R"({"type":"Recreate"})"), "Available=False/MinimumReplicasUnavailable");
 }
 
 }  // namespace

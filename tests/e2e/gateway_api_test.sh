@@ -162,8 +162,13 @@ stray_status() {
     | (.status == "False") and (.reason == "NoMatchingParent") and (.message | contains("no listener named https"))' >/dev/null
 }
 wait_for "its status: Accepted False, NoMatchingParent (no listener named https)" 20 stray_status
+"$weft" wait --for=delete httproute/stray --timeout=20s >wait-delete.out 2>&1 &
+waiter=$!
+sleep 0.5
 check "delete it" "$weft" delete -f stray-route.yaml
-check_contains "weft wait --for=delete sees it gone" "$("$weft" wait --for=delete httproute/stray --timeout=10s 2>&1)" "httproute.gateway.networking.k8s.io/stray condition met"
+wait "$waiter"
+check_contains "a weft wait --for=delete begun before sees it go" "$(cat wait-delete.out)" "httproute.gateway.networking.k8s.io/stray condition met"
+check "and one begun after it went returns at once" "$weft" wait --for=delete httproute/stray --timeout=0
 check_contains "RequestHeaderModifier: httpbin sees X-Gateway-Api: yes" \
   "$(in_cluster curl -s --max-time 5 -H 'Host: httpbin.example.com' "http://$gw_ip:80/headers" | jq -r '.headers["X-Gateway-Api"][0]')" "yes"
 response_headers=$(in_cluster curl -s -o /dev/null -D - --max-time 5 -H 'Host: httpbin.example.com' "http://$gw_ip:80/headers" | tr -d '\r' | tr 'A-Z' 'a-z')
