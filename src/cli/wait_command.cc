@@ -53,14 +53,14 @@ Result<std::vector<Target>> resolveTargets(const WaitFlags& flags, store::LocalS
       if (slash == std::string::npos) return makeError("there is no need to specify a resource type as a separate argument when passing arguments in resource/name form");
       auto kind = resolveKind(arg.substr(0, slash));
       if (!kind) return kind.error();
-      out.push_back({*kind, nsFor(**kind), arg.substr(slash + 1)});
+      out.push_back({*kind, nsFor(**kind), arg.substr(slash + 1), false, ""});
     }
     return out;
   }
   auto kind = resolveKind(flags.args[0]);
   if (!kind) return kind.error();
   if (flags.args.size() > 1) {
-    for (size_t i = 1; i < flags.args.size(); ++i) out.push_back({*kind, nsFor(**kind), flags.args[i]});
+    for (size_t i = 1; i < flags.args.size(); ++i) out.push_back({*kind, nsFor(**kind), flags.args[i], false, ""});
     return out;
   }
   if (flags.selector.empty() && !flags.all) return makeError("resource(s) were provided, but no name was specified");
@@ -74,7 +74,7 @@ Result<std::vector<Target>> resolveTargets(const WaitFlags& flags, store::LocalS
     selector = std::move(*parsed);
   }
   for (const auto& o : *listed) {
-    if (!selector || selector->matches(o)) out.push_back({*kind, o.ns(), o.name()});
+    if (!selector || selector->matches(o)) out.push_back({*kind, o.ns(), o.name(), false, ""});
   }
   return out;
 }

@@ -10,8 +10,9 @@
 // the listener problems the view found (RegistryBuild::gatewayApiProblems), so a
 // route the status calls Accepted is one the proxies serve.
 //
-// Entries other controllers wrote (another controllerName), and ours for parents another
-// revision answers for, are kept as they are.
+// Entries other controllers wrote (another controllerName) are kept as they are, and so
+// are ours for parents still named that another installed revision answers for; ours for
+// parents no longer named, or that no installed revision answers for, are dropped.
 
 #include <functional>
 #include <set>

@@ -75,10 +75,10 @@ std::pair<int, json::array> matchesFor(const std::string& type, const std::strin
     return {1, json::array{match("exact", trimmed), match("prefix", trimmed + "/")}};
   }
   // ImplementationSpecific, as Istio reads it: "", "*", "/*" and ".*" are every path; a
-  // trailing ".*" or "*" makes a prefix of the rest; anything else is exact.
+  // trailing ".*" or "/*" makes a prefix of the rest ("/api/*" is prefix "/api"); anything
+  // else, "foo*" included, is exact.
   if (path.empty() || path == "*" || path == "/*" || path == ".*") return {2, json::array{}};
-  if (path.ends_with(".*")) return {1, json::array{match("prefix", path.substr(0, path.size() - 2))}};
-  if (path.ends_with("*")) return {1, json::array{match("prefix", path.substr(0, path.size() - 1))}};
+  if (path.ends_with(".*") || path.ends_with("/*")) return {1, json::array{match("prefix", path.substr(0, path.size() - 2))}};
   return {0, json::array{match("exact", path)}};
 }
 
@@ -105,13 +105,9 @@ bool servedIngress(const ObjectsByKind& objects, const Object& ingress) {
   const auto& annotation = at(ingress.value(), {"metadata", "annotations", "kubernetes.io/ingress.class"});
   if (annotation.is_string()) return annotation.get_string() == "istio";
   std::string className = stringAt(ingress.value(), {"spec", "ingressClassName"});
-  if (className.empty()) {
-    // What Kubernetes' admission would have set: the IngressClass marked default, if any.
-    for (const auto& c : objectsOf(objects, kIngressClassKind)) {
-      if (stringAt(c.value(), {"metadata", "annotations", "ingressclass.kubernetes.io/is-default-class"}) == "true") className = c.name();
-    }
-    if (className.empty()) return true;  // ingressControllerMode DEFAULT
-  }
+  // No class at all: ingressControllerMode DEFAULT. (A default IngressClass is for
+  // Kubernetes' admission to fill in when an Ingress is made; Istio does not read it.)
+  if (className.empty()) return true;
   for (const auto& c : objectsOf(objects, kIngressClassKind)) {
     if (c.name() == className) return stringAt(c.value(), {"spec", "controller"}) == kIngressController;
   }

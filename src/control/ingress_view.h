@@ -6,7 +6,7 @@
 // (read from the gateway's namespace, as Istio reads it); and one VirtualService per host
 // bound to it, its routes from the Ingresses' paths: Exact as an exact match, Prefix by
 // path elements ("/foo" matches /foo and /foo/bar, not /foobar), ImplementationSpecific as
-// Istio reads it ("", "*", "/*", ".*" every path; a trailing ".*" or "*" a prefix of the
+// Istio reads it ("", "*", "/*", ".*" every path; a trailing ".*" or "/*" a prefix of the
 // rest; else exact); exact paths first, then longer prefixes, then every-path ones.
 // Several Ingresses naming one host share its VirtualService (in creation order).
 // `defaultBackend` is not served, as in Istio (a note says so).

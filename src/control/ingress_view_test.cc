@@ -164,6 +164,8 @@ spec:
       - {path: /v1.*, pathType: ImplementationSpecific, backend: {service: {name: web, port: {number: 80}}}}
       - {path: /exact, pathType: ImplementationSpecific, backend: {service: {name: web, port: {number: 80}}}}
       - {path: /*, pathType: ImplementationSpecific, backend: {service: {name: web, port: {number: 80}}}}
+      - {path: /files/*, pathType: ImplementationSpecific, backend: {service: {name: web, port: {number: 80}}}}
+      - {path: /star*, pathType: ImplementationSpecific, backend: {service: {name: web, port: {number: 80}}}}
 ---
 apiVersion: networking.k8s.io/v1
 kind: Ingress
@@ -193,28 +195,13 @@ spec:
   ASSERT_NE(wildcard, nullptr);
   EXPECT_EQ(at(wildcard->value(), {"spec", "gateways"}).as_array().size(), 2u);
   // Exact, then prefixes longest first (a's "/v1" written ".*" and b's "/v1/" by element), then every path.
-  EXPECT_THAT(matchesOf(*wildcard), testing::ElementsAre(R"([{"uri":{"exact":"/exact"}}])", R"([{"uri":{"exact":"/v1"}},{"uri":{"prefix":"/v1/"}}])",
+  EXPECT_THAT(matchesOf(*wildcard), testing::ElementsAre(R"([{"uri":{"exact":"/exact"}}])", R"([{"uri":{"exact":"/star*"}}])",
+                                                         R"([{"uri":{"prefix":"/files"}}])", R"([{"uri":{"exact":"/v1"}},{"uri":{"prefix":"/v1/"}}])",
                                                          R"([{"uri":{"prefix":"/v1"}}])", "null"));
   const auto* x = forHost(out.virtualServices, "x.example.com");
   ASSERT_NE(x, nullptr);
   EXPECT_NE(x->name(), wildcard->name()) << "*.example.com and x.example.com get distinct names";
   EXPECT_EQ(forHost(out.virtualServices, "nobody.example.com"), nullptr) << "an empty class annotation is nobody's";
-}
-
-TEST(IngressView, TheDefaultIngressClassDecidesForIngressesWithoutOne) {
-  auto objects = decode(R"(
-apiVersion: networking.k8s.io/v1
-kind: IngressClass
-metadata: {name: nginx, annotations: {ingressclass.kubernetes.io/is-default-class: "true"}}
-spec: {controller: k8s.io/ingress-nginx}
----
-apiVersion: networking.k8s.io/v1
-kind: Ingress
-metadata: {name: classless, namespace: a}
-spec:
-  rules: [{host: a.example.com, http: {paths: [{path: /, pathType: Prefix, backend: {service: {name: web, port: {number: 80}}}}]}}]
-)");
-  EXPECT_FALSE(servedIngress(objects, objects["Ingress.networking.k8s.io"][0]));
 }
 
 }  // namespace

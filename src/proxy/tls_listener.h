@@ -46,7 +46,7 @@ class TlsListener {
   static Result<std::shared_ptr<boost::asio::ssl::context>> buildContext(const weft::v1::TlsServer& server, const ServerCredential& credential);
 
   TlsListener() = default;
-  // The first context's SNI callback points at this object: never copied or moved.
+  // Every context's ClientHello callback points at this object: never copied or moved.
   TlsListener(const TlsListener&) = delete;
   TlsListener& operator=(const TlsListener&) = delete;
 

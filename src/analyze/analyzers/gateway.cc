@@ -221,7 +221,7 @@ std::optional<std::string> credentialProblem(const Context& ctx, const model::Ob
   }
   if (needsCa && !secretValue(secret, "ca.crt") && !secretValue(secret, "cacert") &&
       ctx.find("Secret", secret.ns(), secret.name() + "-cacert") == nullptr) {
-    return "mode MUTUAL needs a CA certificate (ca.crt, cacert, or a Secret named " + secret.name() + "-cacert)";
+    return "modes MUTUAL and OPTIONAL_MUTUAL need a CA certificate (ca.crt, cacert, or a Secret named " + secret.name() + "-cacert)";
   }
   return std::nullopt;
 }
