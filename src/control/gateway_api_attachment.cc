@@ -6,7 +6,7 @@
 #include <boost/json.hpp>
 #include <optional>
 
-#include "control/proxy_view.h"
+#include "control/host_names.h"
 #include "model/json_access.h"
 
 namespace weft::control {

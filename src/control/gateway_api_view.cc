@@ -11,7 +11,7 @@
 #include "control/gateway_api_attachment.h"
 #include "control/grpcroute_compiler.h"
 #include "control/httproute_compiler.h"
-#include "control/proxy_view.h"
+#include "control/host_names.h"
 #include "install/managed_gateway_objects.h"
 #include "model/json_access.h"
 

@@ -25,13 +25,4 @@ const std::vector<std::string>& proxyViewKinds();
 // Adds the proxy view's resources to `build.resources` and its notes to `build.notes`.
 void addProxyView(const ObjectsByKind& objects, RegistryBuild& build);
 
-// Istio's short-name resolution: "reviews" in namespace "ns" is
-// "reviews.ns.svc.cluster.local"; a name with a dot is taken as written.
-std::string resolveHost(const std::string& host, const std::string& ns);
-
-// Whether a Gateway server host ("example.com", "*.example.com", "*") admits the
-// VirtualService host `vsHost` (which may itself be a wildcard); when it does, `domain` is
-// the more specific of the two, the one the virtual host serves.
-bool serverHostAdmits(const std::string& serverHost, const std::string& vsHost, std::string& domain);
-
 }  // namespace weft::control

@@ -7,6 +7,7 @@
 #include <boost/json.hpp>
 
 #include "base/file_io.h"
+#include "control/host_names.h"
 #include "model/decoder.h"
 
 namespace weft::control {

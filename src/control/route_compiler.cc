@@ -7,7 +7,7 @@
 #include <boost/json.hpp>
 
 #include "base/ascii.h"
-#include "control/proxy_view.h"
+#include "control/host_names.h"
 #include "model/gateway_names.h"
 #include "model/json_access.h"
 

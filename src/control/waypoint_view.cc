@@ -14,7 +14,7 @@
 #include "control/waypoint_tcp_routes.h"
 #include "control/grpcroute_compiler.h"
 #include "control/httproute_compiler.h"
-#include "control/proxy_view.h"
+#include "control/host_names.h"
 #include "model/json_access.h"
 
 namespace weft::control {
