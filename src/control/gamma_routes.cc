@@ -13,15 +13,9 @@ using model::intAt;
 using model::Object;
 using model::stringAt;
 
-namespace {
-
-// A parentRef names a core Service when its group is "" and its kind Service. Both must be
-// written: the Gateway API defaults them to the Gateway's.
-bool namesService(const json::value& ref) {
+bool parentRefNamesService(const json::value& ref) {
   return at(ref, {"group"}).is_string() && stringAt(ref, {"group"}).empty() && stringAt(ref, {"kind"}) == "Service";
 }
-
-}  // namespace
 
 std::vector<MeshRouteAttachment> meshRoutesFor(const ObjectsByKind& objects, const std::string& serviceNs, const std::string& serviceName,
                                                const std::string& waypointNs, const char* kind) {
@@ -31,7 +25,7 @@ std::vector<MeshRouteAttachment> meshRoutesFor(const ObjectsByKind& objects, con
     MeshRouteAttachment attachment{.route = &route, .ports = {}};
     bool attached = false, everyPort = false;
     for (const auto& ref : arrayAt(route.value(), {"spec", "parentRefs"})) {
-      if (!namesService(ref) || stringAt(ref, {"name"}) != serviceName) continue;
+      if (!parentRefNamesService(ref) || stringAt(ref, {"name"}) != serviceName) continue;
       std::string ns = stringAt(ref, {"namespace"});
       if ((ns.empty() ? route.ns() : ns) != serviceNs) continue;
       attached = true;

@@ -39,6 +39,10 @@ inline constexpr const char* kMeshGrpcRouteKind = "GRPCRoute.gateway.networking.
 // A TCPRoute with a Service parent: the Service's TCP ports at its waypoint (waypoint_tcp_routes.h).
 inline constexpr const char* kMeshTcpRouteKind = "TCPRoute.gateway.networking.k8s.io";
 
+// Whether a parentRef names a core Service: its group "" and its kind Service, both
+// written (the Gateway API defaults them to the Gateway's).
+bool parentRefNamesService(const boost::json::value& ref);
+
 // The routes of `kind` (HTTPRoute, GRPCRoute or TCPRoute: the same attachment rules) attached to
 // Service `serviceNs/serviceName` that a waypoint in `waypointNs` applies, in store order
 // (the compiled routes are sorted by precedence afterwards).

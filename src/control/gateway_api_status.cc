@@ -37,17 +37,6 @@ struct Verdict {
 
 Verdict refused(std::string reason, std::string message) { return {false, std::move(reason), std::move(message), {}}; }
 
-const Object* findObject(const ObjectsByKind& objects, const std::string& kind, const std::string& ns, const std::string& name) {
-  for (const auto& o : objectsOf(objects, kind)) {
-    if (o.ns() == ns && o.name() == name) return &o;
-  }
-  return nullptr;
-}
-
-bool namesCoreService(const json::value& ref) {
-  return at(ref, {"group"}).is_string() && stringAt(ref, {"group"}).empty() && stringAt(ref, {"kind"}) == "Service";
-}
-
 bool namesServiceEntry(const json::value& ref) {
   return stringAt(ref, {"group"}) == "networking.istio.io" && stringAt(ref, {"kind"}) == "ServiceEntry";
 }
@@ -183,7 +172,7 @@ Verdict evaluateServiceParent(const ObjectsByKind& objects, const Object& route,
   std::string ns = stringOr(ref, {"namespace"}, route.ns());
   std::string name = stringAt(ref, {"name"});
   if (route.kind() == "TLSRoute") return refused("UnsupportedValue", "TLSRoutes with a Service parent are not served at waypoints yet");
-  const Object* service = findObject(objects, "Service", ns, name);
+  const Object* service = findObject(objects, {"Service", ns, name});
   if (service == nullptr) return refused("NoMatchingParent", fmt::format("Service {}/{} does not exist", ns, name));
   if (auto port = intAt(ref, {"port"}); port != 0) {
     const auto& ports = arrayAt(service->value(), {"spec", "ports"});
@@ -206,12 +195,12 @@ struct Parent {
 
 std::optional<Parent> parentOf(const ObjectsByKind& objects, const Object& route, const json::value& ref) {
   if (namesAnyGateway(ref)) {
-    const Object* gateway = findObject(objects, kGatewayApiGatewayKind, stringOr(ref, {"namespace"}, route.ns()), stringAt(ref, {"name"}));
+    const Object* gateway = findObject(objects, {kGatewayApiGatewayKind, stringOr(ref, {"namespace"}, route.ns()), stringAt(ref, {"name"})});
     if (gateway == nullptr) return Parent{Parent::Kind::kMissingGateway, nullptr, &route};
     if (!install::isManagedGatewayClass(stringAt(gateway->value(), {"spec", "gatewayClassName"}))) return std::nullopt;
     return Parent{Parent::Kind::kGateway, gateway, gateway};
   }
-  if (namesCoreService(ref)) return Parent{Parent::Kind::kService, nullptr, &route};
+  if (parentRefNamesService(ref)) return Parent{Parent::Kind::kService, nullptr, &route};
   if (namesServiceEntry(ref)) return Parent{Parent::Kind::kServiceEntry, nullptr, &route};
   return std::nullopt;
 }

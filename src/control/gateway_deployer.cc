@@ -152,13 +152,6 @@ std::vector<Object> missingGatewayClasses(const ObjectsByKind& objects) {
   return out;
 }
 
-const Object* findObject(const ObjectsByKind& objects, const ObjectKey& key) {
-  for (const auto& o : objectsOf(objects, key.kind)) {
-    if (o.ns() == key.ns && o.name() == key.name) return &o;
-  }
-  return nullptr;
-}
-
 }  // namespace
 
 const std::vector<std::string>& gatewayDeployerKinds() {

@@ -47,9 +47,8 @@ std::optional<json::value> destination(const ObjectsByKind& objects, const Objec
   std::string name = stringAt(service, {"name"});
   int64_t port = intAt(service, {"port", "number"});
   if (std::string portName = stringAt(service, {"port", "name"}); !portName.empty()) {
-    for (const auto& s : objectsOf(objects, "Service")) {
-      if (s.ns() != ingress.ns() || s.name() != name) continue;
-      for (const auto& p : arrayAt(s.value(), {"spec", "ports"})) {
+    if (const Object* found = findObject(objects, {"Service", ingress.ns(), name}); found != nullptr) {
+      for (const auto& p : arrayAt(found->value(), {"spec", "ports"})) {
         if (stringAt(p, {"name"}) == portName) port = intAt(p, {"port"});
       }
     }

@@ -222,6 +222,13 @@ const std::vector<model::Object>& objectsOf(const ObjectsByKind& objects, const 
   return found == objects.end() ? none : found->second;
 }
 
+const model::Object* findObject(const ObjectsByKind& objects, const model::ObjectKey& key) {
+  for (const auto& o : objectsOf(objects, key.kind)) {
+    if (o.ns() == key.ns && o.name() == key.name) return &o;
+  }
+  return nullptr;
+}
+
 const std::vector<std::string>& registryKinds() {
   static const std::vector<std::string> kinds = [] {
     std::vector<std::string> k{"Namespace", "Pod", "Service", "ConfigMap", "ServiceEntry.networking.istio.io",

@@ -40,6 +40,9 @@ using ObjectsByKind = std::map<std::string, std::vector<model::Object>>;
 // The objects of one kind; an empty list when there are none.
 const std::vector<model::Object>& objectsOf(const ObjectsByKind& objects, const std::string& kind);
 
+// The object with that key; null when there is none.
+const model::Object* findObject(const ObjectsByKind& objects, const model::ObjectKey& key);
+
 // type -> resource name -> resource (versions are left to the discovery snapshot).
 using ResourceSet = std::map<std::string, std::map<std::string, weft::v1::Resource>>;
 

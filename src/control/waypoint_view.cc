@@ -218,7 +218,7 @@ class WaypointViewCompiler {
           note(route, fmt::format("parent ServiceEntry {}: mesh routes on ServiceEntries are not built: not applied", stringAt(ref, {"name"})));
           continue;
         }
-        if (!at(ref, {"group"}).is_string() || !stringAt(ref, {"group"}).empty() || stringAt(ref, {"kind"}) != "Service") continue;
+        if (!parentRefNamesService(ref)) continue;
         std::string ns = stringAt(ref, {"namespace"});
         std::string key = (ns.empty() ? route.ns() : ns) + "/" + stringAt(ref, {"name"});
         if (!withWaypoint.contains(key)) note(route, fmt::format("parent Service {} uses no waypoint: not applied (mesh routes apply at waypoints)", key));
