@@ -224,33 +224,50 @@ class ProxyViewCompiler {
   std::optional<weft::v1::TlsServer> tlsServer(const Object& gateway, const json::value& server, uint32_t port) {
     std::string mode = stringAt(server, {"tls", "mode"});
     std::string credential = stringAt(server, {"tls", "credentialName"});
-    if (mode != "SIMPLE" && mode != "MUTUAL" && mode != "OPTIONAL_MUTUAL") {
-      note(gateway, fmt::format("{} server on port {}: tls mode {:?} is not served (SIMPLE, MUTUAL, OPTIONAL_MUTUAL and PASSTHROUGH are): left out",
+    if (mode != "SIMPLE" && mode != "MUTUAL" && mode != "OPTIONAL_MUTUAL" && mode != "ISTIO_MUTUAL") {
+      note(gateway, fmt::format("{} server on port {}: tls mode {:?} is not served (SIMPLE, MUTUAL, OPTIONAL_MUTUAL, ISTIO_MUTUAL and "
+                                "PASSTHROUGH are): left out",
                                 stringAt(server, {"port", "protocol"}), port, mode));
-      return std::nullopt;
-    }
-    if (credential.empty()) {
-      note(gateway, fmt::format("{} server on port {}: only credentialName certificates are served: left out", stringAt(server, {"port", "protocol"}), port));
       return std::nullopt;
     }
     weft::v1::TlsServer tls;
     tls.set_mode(mode == "MUTUAL"            ? weft::v1::TlsServer::MUTUAL
                  : mode == "OPTIONAL_MUTUAL" ? weft::v1::TlsServer::OPTIONAL_MUTUAL
+                 : mode == "ISTIO_MUTUAL"    ? weft::v1::TlsServer::ISTIO_MUTUAL
                                              : weft::v1::TlsServer::SIMPLE);
     bool verifiesClients = mode != "SIMPLE";
-    tls.set_credential_name(credential);
-    // The Secret lives in the namespace of the gateway workload, not of the Gateway object.
-    std::string workloadNs = gatewayWorkloadNamespace(at(gateway.value(), {"spec", "selector"}), gateway.ns());
-    tls.set_credential_namespace(workloadNs);
-    tls.set_credential_version(secretVersion(workloadNs, credential));
-    if (verifiesClients) {
-      // The CA may also come from "<name>-cacert"; its version counts too.
-      std::string caVersion = secretVersion(workloadNs, credential + "-cacert");
-      if (!caVersion.empty()) tls.set_credential_version(tls.credential_version() + "+" + caVersion);
+    // ISTIO_MUTUAL names no credential (validation refuses one): the proxy serves its own
+    // workload certificate and checks clients against the mesh's roots, both of which it
+    // holds, so a rotation needs no push.
+    if (mode != "ISTIO_MUTUAL") {
+      if (credential.empty()) {
+        note(gateway, fmt::format("{} server on port {}: only credentialName certificates are served: left out", stringAt(server, {"port", "protocol"}), port));
+        return std::nullopt;
+      }
+      tls.set_credential_name(credential);
+      // The Secret lives in the namespace of the gateway workload, not of the Gateway object.
+      std::string workloadNs = gatewayWorkloadNamespace(at(gateway.value(), {"spec", "selector"}), gateway.ns());
+      tls.set_credential_namespace(workloadNs);
+      tls.set_credential_version(secretVersion(workloadNs, credential));
+      if (verifiesClients) {
+        // The CA may also come from "<name>-cacert"; its version counts too.
+        std::string caVersion = secretVersion(workloadNs, credential + "-cacert");
+        if (!caVersion.empty()) tls.set_credential_version(tls.credential_version() + "+" + caVersion);
+      }
+      if (tls.credential_version().empty()) {
+        note(gateway, fmt::format("{} server on port {}: Secret {}/{} does not exist yet: the proxy will not serve it until it does",
+                                  stringAt(server, {"port", "protocol"}), port, workloadNs, credential));
+      }
     }
     for (const auto& san : arrayAt(server, {"tls", "subjectAltNames"})) {
       if (san.is_string()) tls.add_subject_alt_names(std::string(san.get_string()));
     }
+    for (const auto& host : arrayAt(server, {"hosts"})) {
+      if (host.is_string()) tls.add_hosts(parseServerHost(std::string(host.get_string()), gateway.ns()).host);
+    }
+    // Istio applies the versions, cipher suites and pins to SIMPLE, MUTUAL and
+    // OPTIONAL_MUTUAL only: an ISTIO_MUTUAL server keeps the mesh's own settings.
+    if (mode == "ISTIO_MUTUAL") return tls;
     tls.set_min_protocol_version(stringAt(server, {"tls", "minProtocolVersion"}));
     tls.set_max_protocol_version(stringAt(server, {"tls", "maxProtocolVersion"}));
     for (const auto& suite : arrayAt(server, {"tls", "cipherSuites"})) {
@@ -263,13 +280,6 @@ class ProxyViewCompiler {
       for (const auto& pin : arrayAt(server, {"tls", "verifyCertificateHash"})) {
         if (pin.is_string()) tls.add_verify_certificate_hash(std::string(pin.get_string()));
       }
-    }
-    for (const auto& host : arrayAt(server, {"hosts"})) {
-      if (host.is_string()) tls.add_hosts(parseServerHost(std::string(host.get_string()), gateway.ns()).host);
-    }
-    if (tls.credential_version().empty()) {
-      note(gateway, fmt::format("{} server on port {}: Secret {}/{} does not exist yet: the proxy will not serve it until it does",
-                                stringAt(server, {"port", "protocol"}), port, workloadNs, credential));
     }
     return tls;
   }

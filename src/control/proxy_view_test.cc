@@ -861,3 +861,58 @@ spec:
 
 }  // namespace
 }  // namespace weft::control
+
+namespace weft::control {
+namespace {
+
+TEST(ProxyView, IstioMutualServersNameNoSecretAndTakeOnlySubjectAltNames) {
+  ObjectsByKind objects;
+  decodeInto(objects, kHttpbin);
+  decodeInto(objects, R"(
+apiVersion: networking.istio.io/v1
+kind: Gateway
+metadata: {name: gw, namespace: istio-system}
+spec:
+  selector: {istio: ingressgateway}
+  servers:
+  - port: {number: 443, name: https-mesh, protocol: HTTPS}
+    tls:
+      mode: ISTIO_MUTUAL
+      subjectAltNames: [spiffe://cluster.local/ns/default/sa/sleep]
+      verifyCertificateSpki: [c29tZS1waW4=]
+      minProtocolVersion: TLSV1_3
+      cipherSuites: [ECDHE-RSA-AES128-GCM-SHA256]
+    hosts: [mesh.internal]
+---
+apiVersion: networking.istio.io/v1
+kind: VirtualService
+metadata: {name: mesh, namespace: default}
+spec:
+  hosts: [mesh.internal]
+  gateways: [istio-system/gw]
+  http: [{route: [{destination: {host: httpbin}}]}]
+)");
+  auto b = build(objects);
+  const auto& listener = b.resources[kListenerType].at("istio-system/gw/443").listener();
+  EXPECT_EQ(listener.protocol(), weft::v1::Listener::HTTPS);
+  ASSERT_EQ(listener.tls_servers_size(), 1);
+  const auto& server = listener.tls_servers(0);
+  EXPECT_EQ(server.mode(), weft::v1::TlsServer::ISTIO_MUTUAL);
+  EXPECT_TRUE(server.credential_name().empty());
+  EXPECT_TRUE(server.credential_version().empty());
+  ASSERT_EQ(server.subject_alt_names_size(), 1);
+  EXPECT_EQ(server.subject_alt_names(0), "spiffe://cluster.local/ns/default/sa/sleep");
+  // As Istio builds it: versions, cipher suites and pins are SIMPLE and MUTUAL settings.
+  EXPECT_EQ(server.verify_certificate_spki_size(), 0);
+  EXPECT_TRUE(server.min_protocol_version().empty());
+  EXPECT_EQ(server.cipher_suites_size(), 0);
+  ASSERT_EQ(server.hosts_size(), 1);
+  EXPECT_EQ(server.hosts(0), "mesh.internal");
+  EXPECT_EQ(b.resources[kRouteConfigurationType].at("istio-system/gw/http.443").route_configuration().virtual_hosts_size(), 1);
+  for (const auto& note : b.notes) {
+    EXPECT_EQ(note.find("port 443"), std::string::npos) << "nothing is said of the server: " << note;
+  }
+}
+
+}  // namespace
+}  // namespace weft::control

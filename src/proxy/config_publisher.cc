@@ -11,12 +11,7 @@ namespace weft::proxy {
 ConfigPublisher::ConfigPublisher(Options options, Publish publish, DnsNames::Lookup lookup)
     : options_(std::move(options)),
       publish_(std::move(publish)),
-      dns_(
-          [this] {
-            std::lock_guard lock(mutex_);
-            if (held_) build();
-          },
-          options_.dns, std::move(lookup)) {}
+      dns_([this] { rebuild(); }, options_.dns, std::move(lookup)) {}
 
 void ConfigPublisher::accepted(const xds::HeldResources& held) {
   // Istio's Envoy follows each record's TTL (respect_dns_ttl), so meshConfig.dnsRefreshRate
@@ -34,8 +29,13 @@ void ConfigPublisher::accepted(const xds::HeldResources& held) {
   dns_.forgetExcept(names);
 }
 
+void ConfigPublisher::rebuild() {
+  std::lock_guard lock(mutex_);
+  if (held_) build();
+}
+
 void ConfigPublisher::build() {
-  auto built = ProxyConfig::build(*held_, options_.podLabels, options_.credentials, options_.podNamespace, dns_.current());
+  auto built = ProxyConfig::build(*held_, options_.podLabels, options_.credentials, options_.podNamespace, dns_.current(), options_.workload);
   if (!built) {
     // Discovery validated these resources before accepting them; only a Secret or file
     // read since can fail now, and the snapshot in use stays.

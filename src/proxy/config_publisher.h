@@ -6,7 +6,7 @@
 //
 // accepted() runs on discovery's thread; rebuilds run on the lookup thread. One lock keeps
 // builds in order, and each uses the newest resources and addresses, so an older
-// snapshot never replaces a newer one.
+// snapshot never replaces a newer one. rebuild() may be called from any thread.
 
 #include <functional>
 #include <memory>
@@ -28,12 +28,16 @@ class ConfigPublisher {
     CredentialLoader credentials;
     std::string podNamespace = "istio-system";
     DnsNames::Options dns;
+    WorkloadCredential workload;  // ISTIO_MUTUAL servers' certificate
   };
 
   ConfigPublisher(Options options, Publish publish, DnsNames::Lookup lookup = DnsNames::systemLookup);
 
   // Waits (bounded) for the first lookup of names it has not seen before building.
   void accepted(const xds::HeldResources& held);
+  // Builds again from the resources last accepted (none yet: nothing): for what changed
+  // outside them, such as the proxy's own certificate.
+  void rebuild();
 
  private:
   void build();  // under mutex_

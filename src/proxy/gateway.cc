@@ -17,6 +17,7 @@
 #include "model/json_access.h"
 #include "proxy/config_publisher.h"
 #include "proxy/gateway_server.h"
+#include "proxy/own_credential.h"
 #include "proxy/secret_credentials.h"
 #include "proxy/waypoint_listener.h"
 #include "tls/spiffe_id.h"
@@ -137,12 +138,29 @@ int runGateway(const GatewaySettings& settings) {
       return 1;
     }
   }
+  Labels podLabels = *labels;
+  CredentialLoader credentials = secretCredentials(settings.store);
+  OwnCredential ownCredential;  // ISTIO_MUTUAL servers present it
+  ConfigPublisher publisher({podLabels, credentials, settings.podNamespace, {}, ownCredential.source()},
+                            [&](std::shared_ptr<const ProxyConfig> config) {
+                              for (const auto& note : config->skipped()) spdlog::warn("gateway: {}", note);
+                              asio::post(io, [&server, &applied, config] {
+                                server.setConfig(config);
+                                applied = true;
+                                spdlog::info("gateway: config applied: {} port(s), {} waypoint target(s)", config->ports().size(),
+                                             config->waypointTargetCount());
+                              });
+                            });
   auto certificates = std::make_unique<xds::CertificateManager>(xds::controlPlaneChannel(settings.xdsAddress, *credential), systemClock());
   certificates->onIssued([&](const std::string& identity) {
     auto certificate = certificates->get(identity);
     auto id = tls::SpiffeId::parse(identity);
     if (!certificate || !id) return;
     hbone::TlsCredentials tlsCredentials{certificate->leafAndIntermediatesPem(), certificate->keyPem, certificate->rootPem()};
+    // ISTIO_MUTUAL servers take it (and each renewal) on a rebuild; their ports are bound
+    // already (proxy_config.h).
+    ownCredential.set({tlsCredentials.certChainPem, tlsCredentials.keyPem, tlsCredentials.rootsPem});
+    publisher.rebuild();
     asio::post(io, [&, tlsCredentials, identity, trustDomain = id->trustDomain] {
       if (hboneListener != nullptr) {
         if (auto set = hboneListener->setCredentials(tlsCredentials, trustDomain); !set) {
@@ -169,20 +187,10 @@ int runGateway(const GatewaySettings& settings) {
   xds::DeltaClient::Options options{{kListenerType, kRouteConfigurationType, kClusterType, kMeshConfigType, kRateLimitPolicyType, kHttpAuthorizationType,
                                    kJwtAuthenticationType},
                                   node};
-  Labels podLabels = *labels;
-  CredentialLoader credentials = secretCredentials(settings.store);
-  ConfigPublisher publisher({podLabels, credentials, settings.podNamespace, {}}, [&](std::shared_ptr<const ProxyConfig> config) {
-    for (const auto& note : config->skipped()) spdlog::warn("gateway: {}", note);
-    asio::post(io, [&server, &applied, config] {
-      server.setConfig(config);
-      applied = true;
-      spdlog::info("gateway: config applied: {} port(s), {} waypoint target(s)", config->ports().size(), config->waypointTargetCount());
-    });
-  });
   xds::DeltaClient discovery(
       xds::controlPlaneChannel(settings.xdsAddress, *credential), options,
       [&](const xds::HeldResources& candidate) -> Status {
-        auto built = ProxyConfig::build(candidate, podLabels, credentials, settings.podNamespace);
+        auto built = ProxyConfig::build(candidate, podLabels, credentials, settings.podNamespace, {}, ownCredential.source());
         if (!built) return built.error();
         // Binding is part of accepting: a port that cannot be bound NACKs the config.
         auto config = *built;

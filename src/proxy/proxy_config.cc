@@ -182,29 +182,44 @@ bool appliesToPod(const weft::v1::TcpRoute& route, const Labels& podLabels, cons
          std::any_of(route.sources().begin(), route.sources().end(), [&](const auto& s) { return describesPod(s, podLabels, podNamespace); });
 }
 
+// A server's certificate and CA: its credentialName Secret (and "<name>-cacert", where
+// Istio also reads the CA), or for ISTIO_MUTUAL the proxy's own.
+Result<ServerCredential> serverCredential(const weft::v1::TlsServer& server, const CredentialLoader& credentials,
+                                          const WorkloadCredential& workload) {
+  if (server.mode() == weft::v1::TlsServer::ISTIO_MUTUAL) {
+    std::optional<ServerCredential> own = workload ? workload() : std::nullopt;
+    if (!own) return makeError("no workload certificate yet");
+    return *own;
+  }
+  if (!credentials) return makeError("no credential source");
+  auto credential = credentials(server.credential_namespace(), server.credential_name());
+  if (credential && server.mode() != weft::v1::TlsServer::SIMPLE && credential->caCertificatesPem.empty()) {
+    auto ca = credentials(server.credential_namespace(), server.credential_name() + "-cacert");
+    if (ca) credential->caCertificatesPem = !ca->caCertificatesPem.empty() ? ca->caCertificatesPem : ca->certificateChainPem;
+  }
+  return credential;
+}
+
+// `awaitingOwnCertificate`: set when a server was left out only for want of the proxy's
+// own certificate, which arrives on its own (the port stays bound meanwhile).
 std::shared_ptr<TlsListener> tlsListenerFor(const weft::v1::Listener& listener, const CredentialLoader& credentials,
-                                            std::vector<std::string>& skipped, const Labels& podLabels, const std::string& podNamespace) {
+                                            const WorkloadCredential& workload, std::vector<std::string>& skipped, const Labels& podLabels,
+                                            const std::string& podNamespace, bool& awaitingOwnCertificate) {
   auto out = std::make_shared<TlsListener>();
   for (weft::v1::TlsServer server : listener.tls_servers()) {
     // A terminated server's routes for other proxies are not this one's.
     auto* routes = server.mutable_tcp_routes();
     routes->erase(std::remove_if(routes->begin(), routes->end(), [&](const auto& r) { return !appliesToPod(r, podLabels, podNamespace); }),
                   routes->end());
-    std::string what = fmt::format("listener {}: HTTPS server with credentialName {}/{}", listener.name(), server.credential_namespace(),
-                                   server.credential_name());
-    if (!credentials) {
-      skipped.push_back(what + ": no credential source");
-      continue;
-    }
-    auto credential = credentials(server.credential_namespace(), server.credential_name());
+    std::string what = server.mode() == weft::v1::TlsServer::ISTIO_MUTUAL
+                           ? fmt::format("listener {}: ISTIO_MUTUAL server", listener.name())
+                           : fmt::format("listener {}: HTTPS server with credentialName {}/{}", listener.name(), server.credential_namespace(),
+                                         server.credential_name());
+    auto credential = serverCredential(server, credentials, workload);
     if (!credential) {
+      if (server.mode() == weft::v1::TlsServer::ISTIO_MUTUAL) awaitingOwnCertificate = true;
       skipped.push_back(fmt::format("{}: {}", what, credential.error().message));
       continue;
-    }
-    if (server.mode() != weft::v1::TlsServer::SIMPLE && credential->caCertificatesPem.empty()) {
-      // Istio also reads the CA from a separate "<name>-cacert" Secret.
-      auto ca = credentials(server.credential_namespace(), server.credential_name() + "-cacert");
-      if (ca) credential->caCertificatesPem = !ca->caCertificatesPem.empty() ? ca->caCertificatesPem : ca->certificateChainPem;
     }
     auto context = TlsListener::buildContext(server, *credential);
     if (!context) {
@@ -277,7 +292,7 @@ CompiledTcpRoute compileTcpRoute(const weft::v1::TcpRoute& spec) {
 
 Result<std::shared_ptr<const ProxyConfig>> ProxyConfig::build(const xds::HeldResources& held, const Labels& podLabels,
                                                                const CredentialLoader& credentials, const std::string& podNamespace,
-                                                               const ResolvedNames& resolved) {
+                                                               const ResolvedNames& resolved, const WorkloadCredential& workload) {
   auto config = std::make_shared<ProxyConfig>();
   static const std::map<std::string, weft::v1::Resource> none;
   auto of = [&](const char* type) -> const std::map<std::string, weft::v1::Resource>& {
@@ -326,10 +341,14 @@ Result<std::shared_ptr<const ProxyConfig>> ProxyConfig::build(const xds::HeldRes
     auto kind = kindOf(listener.protocol());
     std::shared_ptr<TlsListener> tls;
     if (listener.protocol() == weft::v1::Listener::HTTPS) {
-      tls = tlsListenerFor(listener, credentials, config->skipped_, podLabels, podNamespace);
+      bool awaitingOwnCertificate = false;
+      tls = tlsListenerFor(listener, credentials, workload, config->skipped_, podLabels, podNamespace, awaitingOwnCertificate);
       if (tls->empty()) {
         tls = nullptr;
-        if (listener.tcp_routes().empty()) {
+        // A server waiting for the proxy's certificate keeps its port bound (its clients are
+        // closed, NR, until it comes), as Envoy keeps a listener warming for its secret:
+        // the rebuild that the certificate brings cannot bind ports, only discovery can.
+        if (listener.tcp_routes().empty() && !awaitingOwnCertificate) {
           config->skipped_.push_back(fmt::format("listener {}: no HTTPS server on it can be served: port {} is not bound", name, bindPort));
           continue;
         }

@@ -143,11 +143,14 @@ class ProxyConfig : public std::enable_shared_from_this<ProxyConfig> {
   // Waypoint listeners (waypoint_authorities set) are never bound to a port: those whose
   // selector matches and whose waypoint is in `podNamespace` become waypointTarget()s.
   // `resolved`: the addresses of DNS clusters' host names (dns_names.h), added to their
-  // endpoints; a name missing there adds none.
+  // endpoints; a name missing there adds none. `workload`: the proxy's own certificate for
+  // ISTIO_MUTUAL servers, left out while it has none; their port is kept all the same
+  // (with no server, its connections are closed) so that the build the certificate
+  // brings needs no new port bound.
   static Result<std::shared_ptr<const ProxyConfig>> build(const xds::HeldResources& held, const Labels& podLabels,
                                                           const CredentialLoader& credentials = nullptr,
                                                           const std::string& podNamespace = "istio-system",
-                                                          const ResolvedNames& resolved = {});
+                                                          const ResolvedNames& resolved = {}, const WorkloadCredential& workload = nullptr);
   static std::shared_ptr<const ProxyConfig> empty();
 
   const std::map<uint32_t, PortRoutes>& ports() const { return ports_; }

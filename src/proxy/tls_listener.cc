@@ -226,7 +226,7 @@ Result<std::shared_ptr<ssl::context>> TlsListener::buildContext(const weft::v1::
       if (X509_STORE_add_cert(store, ca.get()) != 1) return makeError("the CA certificate is not usable: {}", tls::drainOpensslErrors());
     }
     // OPTIONAL_MUTUAL asks for a certificate and checks one that comes; none is fine.
-    bool required = server.mode() == weft::v1::TlsServer::MUTUAL;
+    bool required = server.mode() != weft::v1::TlsServer::OPTIONAL_MUTUAL;
     SSL_CTX_set_verify(ctx, required ? SSL_VERIFY_PEER | SSL_VERIFY_FAIL_IF_NO_PEER_CERT : SSL_VERIFY_PEER, nullptr);
     SSL_CTX_set_verify_depth(ctx, 8);
   }

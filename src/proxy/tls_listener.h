@@ -1,6 +1,7 @@
 #pragma once
 // TLS termination for a Gateway's HTTPS servers (tls mode SIMPLE, MUTUAL or OPTIONAL_MUTUAL
-// with a credentialName; min/maxProtocolVersion, cipherSuites, and for client certificates
+// with a credentialName, or ISTIO_MUTUAL with the proxy's own workload certificate and the
+// mesh's roots; min/maxProtocolVersion, cipherSuites, and for client certificates
 // subjectAltNames and the SPKI and certificate-hash pins). One port may carry several servers with their own certificates; the
 // client's SNI picks the server whose hosts match (exact, then "*.suffix", then "*"), the
 // first server when there is no SNI or no match, as Envoy's filter-chain match does.
@@ -35,6 +36,10 @@ struct ServerCredential {
 // not exist or lacks a field.
 using CredentialLoader = std::function<Result<ServerCredential>(const std::string& ns, const std::string& name)>;
 
+// The proxy's own workload certificate, for ISTIO_MUTUAL servers: its chain and key, and
+// the mesh's roots as the CA clients must chain to. nullopt until weftd has issued one.
+using WorkloadCredential = std::function<std::optional<ServerCredential>()>;
+
 // Reads either Secret layout from its `data` (base64 already decoded by the caller).
 Result<ServerCredential> credentialFromSecretData(const std::function<std::optional<std::string>(const std::string& key)>& data,
                                                   const std::string& what);
@@ -61,7 +66,7 @@ class TlsListener {
   // switches to the matching server's. Valid while this TlsListener lives.
   boost::asio::ssl::context& initialContext();
 
-  // After the handshake: an error when a MUTUAL or OPTIONAL_MUTUAL server's client
+  // After the handshake: an error when a verifying server's client
   // certificate carries none of its subjectAltNames (when set) or matches none of its pins
   // (when set); OPTIONAL_MUTUAL without a certificate passes.
   Status checkPeer(SSL* ssl) const;
