@@ -299,8 +299,10 @@ std::optional<json::value> routeStatus(const ObjectsByKind& objects, const Objec
     json::array conditions{statusCondition(was, "Accepted", verdict.accepted, verdict.reason, verdict.message, generation, now),
                            statusCondition(was, "ResolvedRefs", refs->first == "ResolvedRefs", refs->first, refs->second, generation, now)};
     // Rules the proxies answer 500 for (a filter not served, a bad timeout): the rest serve.
-    // Known for Gateway parents (the Gateway API view reports them; the waypoint's does not yet).
-    if (auto unserved = problems.unservedRules.find(route.key()); !mesh && verdict.accepted && unserved != problems.unservedRules.end()) {
+    // The Gateway API view and the waypoint's report them, per route as Istio says it (on
+    // every parent that accepts it); a route no proxy compiles (only Services without a
+    // waypoint for parents) has nothing to report.
+    if (auto unserved = problems.unservedRules.find(route.key()); verdict.accepted && unserved != problems.unservedRules.end()) {
       conditions.push_back(statusCondition(was, "PartiallyInvalid", true, "UnsupportedValue", unserved->second, generation, now));
     }
     parents.push_back(json::object{{"parentRef", std::move(parentRef)}, {"controllerName", kIstioGatewayController}, {"conditions", std::move(conditions)}});

@@ -572,5 +572,46 @@ spec:
   EXPECT_THAT(message(parent, "PartiallyInvalid"), testing::HasSubstr("ReplacePrefixMatch"));
 }
 
+TEST(GatewayApiStatus, AWaypointsRulesLeftAnswering500MakeAServiceParentPartiallyInvalid) {
+  ObjectsByKind objects;
+  auto plan = planFor(objects, R"(
+apiVersion: v1
+kind: Namespace
+metadata: {name: shop, labels: {istio.io/dataplane-mode: ambient, istio.io/use-waypoint: waypoint}}
+---
+apiVersion: v1
+kind: Service
+metadata: {name: hb, namespace: shop}
+spec:
+  clusterIP: 198.19.0.10
+  selector: {app: hb}
+  ports: [{name: http, port: 8000}]
+---
+apiVersion: gateway.networking.k8s.io/v1
+kind: HTTPRoute
+metadata: {name: partly, namespace: shop}
+spec:
+  parentRefs: [{group: "", kind: Service, name: hb, port: 8000}]
+  rules:
+  - matches: [{path: {type: PathPrefix, value: /old}}]
+    filters: [{type: RequestRedirect, requestRedirect: {path: {type: ReplacePrefixMatch, replacePrefixMatch: /new}}}]
+  - backendRefs: [{name: hb, port: 8000}]
+---
+apiVersion: gateway.networking.k8s.io/v1
+kind: HTTPRoute
+metadata: {name: whole, namespace: shop}
+spec:
+  parentRefs: [{group: "", kind: Service, name: hb, port: 8000}]
+  rules:
+  - matches: [{path: {type: PathPrefix, value: /fine}}]
+    backendRefs: [{name: hb, port: 8000}]
+)");
+  const auto& parent = arrayAt(*statusOf(plan, "HTTPRoute", "partly"), {"parents"})[0];
+  EXPECT_THAT(conditions(parent), testing::ElementsAre("Accepted=True/Accepted", "ResolvedRefs=True/ResolvedRefs", "PartiallyInvalid=True/UnsupportedValue"));
+  EXPECT_THAT(message(parent, "PartiallyInvalid"), testing::HasSubstr("ReplacePrefixMatch"));
+  EXPECT_THAT(conditions(arrayAt(*statusOf(plan, "HTTPRoute", "whole"), {"parents"})[0]),
+              testing::ElementsAre("Accepted=True/Accepted", "ResolvedRefs=True/ResolvedRefs"));
+}
+
 }  // namespace
 }  // namespace weft::control

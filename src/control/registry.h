@@ -67,7 +67,7 @@ struct RegistryBuild {
   std::vector<std::string> notes;        // policies skipped and why (logged by weftd)
   std::vector<JwksSource> jwksSources;   // keys to fetch for RequestAuthentication rules
   size_t enrolledWorkloads = 0;
-  GatewayApiProblems gatewayApiProblems;  // from the Gateway API view
+  GatewayApiProblems gatewayApiProblems;  // from the Gateway API and waypoint views
 };
 
 RegistryBuild buildRegistry(const ObjectsByKind& objects, const RegistrySettings& settings);

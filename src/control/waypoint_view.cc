@@ -243,6 +243,10 @@ class WaypointViewCompiler {
     auto noteOn = [this](const Object& o, const std::string& what) { note(o, what); };
     HttpRouteCompiler httpCompiler(clusterFor, resolve, noteOn);
     GrpcRouteCompiler grpcCompiler(clusterFor, resolve, noteOn);
+    // Rules the waypoint answers 500 for: the route's status says PartiallyInvalid.
+    auto unserved = [this](const Object& route, const std::string& what) { build_.gatewayApiProblems.unservedRules.try_emplace(route.key(), what); };
+    httpCompiler.onUnservedRule(unserved);
+    grpcCompiler.onUnservedRule(unserved);
     auto applies = [listenerPort](const MeshRouteAttachment& a) { return a.ports.empty() || a.ports.contains(listenerPort); };
     for (const auto& attachment : httpRoutes) {
       if (!applies(attachment)) continue;
