@@ -88,14 +88,24 @@ int runWait(const WaitFlags& flags) {
   if (*timeout < std::chrono::nanoseconds::zero()) *timeout = std::chrono::hours(24 * 7);
   auto store = openStore(flags.store);
   if (!store) return printError(store.error());
+  auto deadline = std::chrono::steady_clock::now() + std::min<std::chrono::nanoseconds>(*timeout, kLongestWait);
   auto targets = resolveTargets(flags, *store);
   if (!targets) return printError(targets.error());
+  // create with -l or --all: until something matches (named targets are looked up below).
+  while (targets->empty() && wanted->kind == WaitFor::Kind::kCreate && std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::sleep_for(kPollInterval);
+    targets = resolveTargets(flags, *store);
+    if (!targets) return printError(targets.error());
+  }
   if (targets->empty()) {
     // Nothing matched: deleted already, as kubectl sees it; else nothing to wait for.
     if (wanted->kind == WaitFor::Kind::kDelete) return kExitOk;
+    if (wanted->kind == WaitFor::Kind::kCreate) {
+      fmt::print(stderr, "error: timed out waiting for the condition\n");
+      return kExitFailure;
+    }
     return printError(makeError("no matching resources found"));
   }
-  auto deadline = std::chrono::steady_clock::now() + std::min<std::chrono::nanoseconds>(*timeout, kLongestWait);
   bool first = true;
   while (true) {
     size_t pending = 0;
@@ -104,6 +114,10 @@ int runWait(const WaitFlags& flags) {
       auto got = store->get({qualifiedKind(*t.kind), t.ns, t.name});
       if (!got) return printError(got.error());
       if (!got->has_value()) {
+        if (wanted->kind == WaitFor::Kind::kCreate) {
+          ++pending;  // not made yet
+          continue;
+        }
         if (wanted->kind != WaitFor::Kind::kDelete) {
           fmt::print(stderr, "Error from server (NotFound): {} \"{}\" not found\n", t.kind->plural, t.name);
           return kExitFailure;
@@ -131,6 +145,10 @@ int runWait(const WaitFlags& flags) {
     if (std::chrono::steady_clock::now() >= deadline) break;
     std::this_thread::sleep_for(kPollInterval);
   }
+  if (wanted->kind == WaitFor::Kind::kCreate) {
+    fmt::print(stderr, "error: timed out waiting for the condition\n");  // kubectl names nothing here
+    return kExitFailure;
+  }
   for (const auto& t : *targets) {
     if (!t.met) {
       fmt::print(stderr, "error: timed out waiting for the condition on {}/{}\n", t.kind->plural, t.name);
@@ -146,7 +164,7 @@ void addWaitCommand(CLI::App& app, int& exitCode) {
   auto flags = std::make_shared<WaitFlags>();
   auto* wait = app.add_subcommand("wait", "Wait for a condition on objects (kubectl wait)");
   wait->add_option("args", flags->args, "KIND/NAME..., or KIND [NAME...] with -l or --all")->required();
-  wait->add_option("--for", flags->forWhat, "condition=NAME[=VALUE], delete, or jsonpath={EXPR}[=VALUE]")->required();
+  wait->add_option("--for", flags->forWhat, "condition=NAME[=VALUE], create, delete, or jsonpath={EXPR}[=VALUE]")->required();
   wait->add_option("--timeout", flags->timeout, "How long to wait (default 30s; 0 checks once, negative waits a week)");
   wait->add_option("-n,--namespace", flags->ns, "Namespace (default: default)");
   wait->add_flag("-A,--all-namespaces", flags->allNamespaces, "With -l or --all: objects of every namespace");

@@ -47,6 +47,10 @@ Result<WaitFor> parseWaitFor(std::string_view text) {
     out.kind = WaitFor::Kind::kDelete;
     return out;
   }
+  if (asciiLower(text) == "create") {
+    out.kind = WaitFor::Kind::kCreate;
+    return out;
+  }
   if (text.starts_with("condition=")) {
     std::string_view rest = text.substr(10);
     if (auto eq = rest.find('='); eq != std::string_view::npos) {
@@ -78,13 +82,15 @@ Result<WaitFor> parseWaitFor(std::string_view text) {
     }
     return out;
   }
-  return makeError("unrecognized condition: {:?} (use condition=NAME[=VALUE], delete or jsonpath={{EXPR}}[=VALUE])", std::string(text));
+  return makeError("unrecognized condition: {:?} (use condition=NAME[=VALUE], create, delete or jsonpath={{EXPR}}[=VALUE])", std::string(text));
 }
 
 Result<bool> waitMet(const WaitFor& wanted, const json::value& object) {
   switch (wanted.kind) {
     case WaitFor::Kind::kDelete:
       return false;
+    case WaitFor::Kind::kCreate:
+      return true;
     case WaitFor::Kind::kJsonPath: {
       auto got = model::evaluateJsonPath(wanted.jsonPath, object);
       if (!got) return got.error().wrap("--for=jsonpath");

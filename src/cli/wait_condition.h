@@ -5,6 +5,8 @@
 //                            (its own, else status.observedGeneration) is behind
 //                            metadata.generation does not count yet
 //   delete                   the object is gone
+//   create                   the object exists (named ones; with -l or --all, at least one
+//                            matching), as kubectl (1.32) has it
 //   jsonpath={EXPR}[=VALUE]  the expression gives VALUE (quotes around it dropped), or
 //                            (without one) anything at all; "==" in a filter is not the
 //                            separator; a template that does not parse is refused at once
@@ -20,7 +22,7 @@
 namespace weft::cli {
 
 struct WaitFor {
-  enum class Kind { kCondition, kDelete, kJsonPath } kind = Kind::kCondition;
+  enum class Kind { kCondition, kDelete, kCreate, kJsonPath } kind = Kind::kCondition;
   std::string condition;  // kCondition: the type
   std::string status = "True";
   std::string jsonPath;   // kJsonPath: "{...}"
@@ -29,8 +31,8 @@ struct WaitFor {
 
 Result<WaitFor> parseWaitFor(std::string_view text);
 
-// Whether `object` (as stored) meets `wanted`; never for kDelete (the caller checks
-// absence). An error when the jsonpath cannot be evaluated on it.
+// Whether `object` (as stored) meets `wanted`: always for kCreate, never for kDelete (the
+// caller checks absence). An error when the jsonpath cannot be evaluated on it.
 Result<bool> waitMet(const WaitFor& wanted, const boost::json::value& object);
 
 }  // namespace weft::cli

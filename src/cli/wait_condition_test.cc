@@ -47,7 +47,9 @@ TEST(WaitFor, ParsesKubectlsForms) {
   EXPECT_EQ(bareFiltered->jsonPath, R"({.status.conditions[?(@.type=="Ready")].status})");
   EXPECT_EQ(bareFiltered->value, "True") << "quotes around the value are dropped";
   EXPECT_EQ(parseWaitFor("Delete")->kind, WaitFor::Kind::kDelete);
-  for (const char* bad : {"ready", "condition=", "jsonpath=", "jsonpath={.a", "jsonpath={.a}x", "jsonpath={.a}=", "create"}) {
+  EXPECT_EQ(parseWaitFor("create")->kind, WaitFor::Kind::kCreate);
+  EXPECT_TRUE(*waitMet(*parseWaitFor("create"), boost::json::object{})) << "any object that exists";
+  for (const char* bad : {"ready", "condition=", "jsonpath=", "jsonpath={.a", "jsonpath={.a}x", "jsonpath={.a}=", "created"}) {
     EXPECT_FALSE(parseWaitFor(bad)) << bad;
   }
 }

@@ -169,6 +169,20 @@ check "delete it" "$weft" delete -f stray-route.yaml
 wait "$waiter"
 check_contains "a weft wait --for=delete begun before sees it go" "$(cat wait-delete.out)" "httproute.gateway.networking.k8s.io/stray condition met"
 check "and one begun after it went returns at once" "$weft" wait --for=delete httproute/stray --timeout=0
+check_fails "weft wait --for=create times out on what nobody makes" "timed out waiting for the condition" \
+  "$weft" wait --for=create httproute/stray --timeout=1s
+"$weft" wait --for=create httproute/stray --timeout=20s >wait-create.out 2>&1 &
+waiter=$!
+"$weft" wait --for=create httproute -l made=late --timeout=20s >wait-create-selector.out 2>&1 &
+selector_waiter=$!
+sleep 0.5
+check "make it again, labelled" bash -c "'$weft' apply -f stray-route.yaml && '$weft' label httproute stray made=late"
+wait "$waiter"
+check_contains "a weft wait --for=create begun before sees it made" "$(cat wait-create.out)" "httproute.gateway.networking.k8s.io/stray condition met"
+wait "$selector_waiter"
+check_contains "and one by label selector sees the first that matches" "$(cat wait-create-selector.out)" \
+  "httproute.gateway.networking.k8s.io/stray condition met"
+check "delete it again" "$weft" delete -f stray-route.yaml
 check_contains "RequestHeaderModifier: httpbin sees X-Gateway-Api: yes" \
   "$(in_cluster curl -s --max-time 5 -H 'Host: httpbin.example.com' "http://$gw_ip:80/headers" | jq -r '.headers["X-Gateway-Api"][0]')" "yes"
 response_headers=$(in_cluster curl -s -o /dev/null -D - --max-time 5 -H 'Host: httpbin.example.com' "http://$gw_ip:80/headers" | tr -d '\r' | tr 'A-Z' 'a-z')
