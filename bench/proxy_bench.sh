@@ -39,9 +39,12 @@
 #        change the wrk runs;
 #        PROXY_BENCH_SYSCALLS=1 also counts each proxy's system calls per request (strace -c -f
 #        on the process during a 3 s wrk run: strace slows it, the counts per request hold);
-#        PROXY_BENCH_PERF=PREFIX also records weft-proxy under the same wrk load
-#        (perf record -g for 5 s) into PREFIX.data, PREFIX.full.txt (perf report --no-children)
-#        and PREFIX.txt (its first 80 lines).
+#        PROXY_BENCH_PERF=PREFIX also records each proxy under the same wrk load
+#        (perf record -g for 5 s) into PREFIX.NAME.data, PREFIX.NAME.full.txt (perf report
+#        --no-children), PREFIX.NAME.txt (its first 80 lines), PREFIX.NAME.flat.txt (by
+#        symbol, no call graph) and PREFIX.NAME.wrk (the load's own summary), NAME being
+#        weft, haproxy and nginx. PROXY_BENCH_PERF_CALLGRAPH=dwarf gives callers through
+#        code built without frame pointers (larger files).
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 bin=$(realpath "$1")
@@ -337,14 +340,41 @@ if [ -n "${PROXY_BENCH_SYSCALLS:-}" ]; then
   count_syscalls nginx 8082 "$nginx_pid"
 fi
 
-if [ -n "${PROXY_BENCH_PERF:-}" ]; then
-  in_client timeout 30 nice -n "$nice" taskset -c 0 wrk -t1 -c"$conns" -d8s -H 'Host: bench.local' "http://$gw_ip:8080/" >/dev/null &
-  wrk_pid=$!
+record_perf() {  # NAME PORT PID: perf record -g of one proxy under the wrk load
+  local prefix="$PROXY_BENCH_PERF.$1"
+  command -v perf >/dev/null || { echo "proxy_bench: perf is not installed: no profile of $1" >&2; return 0; }
+  in_client timeout 30 nice -n "$nice" taskset -c 0 wrk -t1 -c"$conns" -d8s -H 'Host: bench.local' "http://$gw_ip:$2/" >"$prefix.wrk" &
+  local wrk_pid=$!
   sleep 1
-  perf record -g -o "$PROXY_BENCH_PERF.data" -p "$weft_pid" -- sleep 5 >/dev/null 2>&1
+  # cpu-clock, so that a sample stands for time whatever counters the CPU has.
+  if ! perf record -e cpu-clock --call-graph "${PROXY_BENCH_PERF_CALLGRAPH:-fp}" -o "$prefix.data" -p "$3" -- sleep 5 >/dev/null 2>&1; then
+    echo "proxy_bench: perf record of $1 failed: no profile" >&2
+    wait "$wrk_pid" || true
+    return 0
+  fi
   wait "$wrk_pid" || true
-  perf report -i "$PROXY_BENCH_PERF.data" --no-children --stdio >"$PROXY_BENCH_PERF.full.txt" 2>/dev/null || true
-  sed -n 1,80p "$PROXY_BENCH_PERF.full.txt" >"$PROXY_BENCH_PERF.txt"
+  perf report -i "$prefix.data" --no-children --stdio >"$prefix.full.txt" 2>/dev/null || true
+  sed -n 1,80p "$prefix.full.txt" >"$prefix.txt"
+  # Flat, by symbol: what to set against the peer's (the same load, so the shares compare).
+  perf report -i "$prefix.data" --no-children --stdio -g none --sort dso,sym 2>/dev/null | grep -v '^#' | grep -v '^$' >"$prefix.flat.txt" || true
+  # Per request, from the samples: the kernel's share (system calls and the network stack
+  # they run) and the rest (the process's own code and its libraries). cpu-clock samples
+  # count nanoseconds; the requests are wrk's rate over the 5 s recorded.
+  local total kernel rate
+  # (awk reads to the end: leaving early would cut perf off with SIGPIPE, which pipefail
+  # turns into the script's end.)
+  total=$(perf report -i "$prefix.data" --no-children --stdio -g none --sort dso 2>/dev/null | awk '/^# Event count/ && v == "" {v = $NF} END {print v}')
+  kernel=$(perf report -i "$prefix.data" --no-children --stdio -g none --sort dso 2>/dev/null |
+    awk '/\[kernel.kallsyms\]/ && v == "" {v = $1; sub("%", "", v)} END {print v}')
+  rate=$(awk '/^Requests\/sec:/ {print $2}' "$prefix.wrk")
+  perf_split[$1]=$(awk -v t="${total:-0}" -v k="${kernel:-0}" -v r="${rate:-0}" 'BEGIN { if (r == 0) { print "n/a"; exit }
+    us = t / 1000 / (r * 5); printf "%.1f us/request: kernel %.1f, user %.1f", us, us * k / 100, us * (100 - k) / 100 }')
+}
+declare -A perf_split
+if [ -n "${PROXY_BENCH_PERF:-}" ]; then
+  record_perf weft 8080 "$weft_pid"
+  record_perf haproxy 8081 "$haproxy_pid"
+  record_perf nginx 8082 "$nginx_pid"
 fi
 
 mib() { awk -v k="$1" 'BEGIN { printf "%.1f", k / 1024 }'; }
@@ -364,6 +394,7 @@ echo "direct to the backend, no proxy (the load side's ceiling, all on CPU 0): $
 echo "weft/haproxy: requests/s $(ratio "${rps[weft]}" "${rps[haproxy]}")x, p99 $(ratio "${p99[weft]}" "${p99[haproxy]}")x, CPU/request $(ratio "${cpu_us[weft]}" "${cpu_us[haproxy]}")x"
 echo "weft/nginx:   requests/s $(ratio "${rps[weft]}" "${rps[nginx]}")x, p99 $(ratio "${p99[weft]}" "${p99[nginx]}")x, CPU/request $(ratio "${cpu_us[weft]}" "${cpu_us[nginx]}")x"
 for p in weft haproxy nginx; do [ -z "${syscalls[$p]:-}" ] || echo "system calls ($p): ${syscalls[$p]}"; done
+for p in weft haproxy nginx; do [ -z "${perf_split[$p]:-}" ] || echo "perf ($p): ${perf_split[$p]}"; done
 for p in weft haproxy nginx; do [ -z "${errors[$p]}" ] || echo "wrk errors ($p): ${errors[$p]}"; done
 met() { awk "BEGIN { exit !($1) }" && echo met || echo MISSED; }
 echo "targets: requests/s >= 1.2x haproxy: $(met "${rps[weft]} >= 1.2 * ${rps[haproxy]}");" \
