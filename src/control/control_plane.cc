@@ -219,13 +219,15 @@ int runControlPlane(const ControlPlaneSettings& settings) {
     gauges.services = build.resources[kServiceType].size();
     gauges.enrolled = build.enrolledWorkloads;
     placements.set(std::move(build.placements));
+    // Read before the snapshot takes the resources: the Ingress status follows it.
+    weft::v1::MeshConfig liveMesh = build.resources[kMeshConfigType]["mesh"].mesh_config();
     if (auto published = discovery.publish(snapshotOf(build, ++sequence)); !published) {
       spdlog::error("publishing the registry: {}", published.error().message);
     }
     // Gateway API Gateways get their proxies, they and their routes their status; the writes
     // come back through the watch and the next pass finds nothing left to do.
     applyGatewayDeployment(*store, planGatewayDeployment(objects, revision, kWeftVersion, formatRfc3339(std::chrono::system_clock::now()),
-                                                         build.gatewayApiProblems));
+                                                         build.gatewayApiProblems, liveMesh));
     return true;
   };
 

@@ -165,7 +165,7 @@ const std::vector<std::string>& gatewayDeployerKinds() {
 }
 
 GatewayDeploymentPlan planGatewayDeployment(const ObjectsByKind& objects, const std::string& revision, const std::string& weftVersion,
-                                            const std::string& now, const GatewayApiProblems& problems) {
+                                            const std::string& now, const GatewayApiProblems& problems, const weft::v1::MeshConfig& mesh) {
   GatewayDeploymentPlan plan;
   plan.create = missingGatewayClasses(objects);
   auto installed = installedRevisions(objects, revision);
@@ -195,19 +195,29 @@ GatewayDeploymentPlan planGatewayDeployment(const ObjectsByKind& objects, const 
     json::value status = gatewayStatus(gateway, serviceName, service, now, std::move(listeners));
     if (status != at(gateway.value(), {"status"})) plan.statuses.push_back({gateway.key(), std::move(status)});
   }
-  // Ingresses Istio serves show the default ingress gateway's address, as istiod writes it
-  // (from the gateway's LoadBalancer Service: meshConfig.ingressService's default
-  // istio-ingressgateway, else the one in istio-system selecting istio=ingressgateway).
-  const Object* ingressService = findObject(objects, {"Service", std::string(install::kIstioNamespace), "istio-ingressgateway"});
+  // Ingresses Istio serves show the ingress gateway's address, as istiod writes it: the
+  // LoadBalancer Service meshConfig.ingressService names in istio-system. When there is
+  // none of that name, the one there that selects the ingressSelector's pods (the
+  // walkthrough's gateway is not named istio-ingressgateway; istiod would show none).
+  IngressMeshSettings ingressSettings = ingressMeshSettings(mesh);
+  const Object* ingressService = findObject(objects, {"Service", std::string(install::kIstioNamespace), ingressSettings.service});
   for (const auto& s : objectsOf(objects, "Service")) {
     if (ingressService != nullptr) break;
-    if (s.ns() == install::kIstioNamespace && stringAt(s.value(), {"spec", "selector", "istio"}) == "ingressgateway") ingressService = &s;
+    if (s.ns() == install::kIstioNamespace && stringAt(s.value(), {"spec", "selector", "istio"}) == ingressSettings.selector) ingressService = &s;
   }
+  json::array address = ingressService == nullptr ? json::array{} : arrayAt(ingressService->value(), {"status", "loadBalancer", "ingress"});
   for (const auto& ingress : objectsOf(objects, kIngressKind)) {
-    if (!servedIngress(objects, ingress) || servingRevision(ingress, installed) != revision) continue;
-    json::value status = json::object{{"loadBalancer", json::object{{"ingress", ingressService == nullptr ? json::array{}
-                                                                                                         : arrayAt(ingressService->value(), {"status", "loadBalancer", "ingress"})}}}};
-    if (status != at(ingress.value(), {"status"})) plan.statuses.push_back({ingress.key(), std::move(status)});
+    if (servingRevision(ingress, installed) != revision) continue;
+    const json::value& was = at(ingress.value(), {"status"});
+    json::value status = json::object{{"loadBalancer", json::object{{"ingress", address}}}};
+    if (!servedIngress(objects, ingress, ingressSettings)) {
+      // No longer Istio's (its class or the mesh config changed): the address it showed is
+      // taken back, as istiod (1.27 on) does; an address another controller wrote stays.
+      const auto& shown = at(was, {"loadBalancer", "ingress"});
+      if (address.empty() || !shown.is_array() || shown.as_array() != address) continue;
+      status = json::object{{"loadBalancer", json::object{}}};
+    }
+    if (status != was) plan.statuses.push_back({ingress.key(), std::move(status)});
   }
   StatusRevisions revisions{[&](const Object& o) { return servingRevision(o, installed); }, revision, installed};
   for (auto& update : planRouteStatuses(objects, index, problems, revisions, now)) plan.statuses.push_back(std::move(update));

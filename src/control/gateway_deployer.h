@@ -43,9 +43,11 @@ struct GatewayDeploymentPlan {
 const std::vector<std::string>& gatewayDeployerKinds();
 
 // `revision`: this weftd's ("default" when none); `now`: RFC 3339, for new conditions;
-// `problems`: the listeners the proxy view left out or served in part, and why.
+// `problems`: the listeners the proxy view left out or served in part, and why; `mesh`:
+// the live mesh config (which Ingresses are Istio's, and the Service whose address they show).
 GatewayDeploymentPlan planGatewayDeployment(const ObjectsByKind& objects, const std::string& revision, const std::string& weftVersion,
-                                            const std::string& now, const GatewayApiProblems& problems = {});
+                                            const std::string& now, const GatewayApiProblems& problems = {},
+                                            const weft::v1::MeshConfig& mesh = weft::v1::MeshConfig());
 
 // `current` (as stored) with `desired`'s labels and spec laid over it, keeping what the
 // cluster filled in: a Service's clusterIP(s) and each port's nodePort (matched by port).

@@ -200,3 +200,90 @@ spec:
 
 }  // namespace
 }  // namespace weft::control
+
+namespace weft::control {
+namespace {
+
+const json::value* plannedStatus(const GatewayDeploymentPlan& plan, const std::string& name) {
+  for (const auto& s : plan.statuses) {
+    if (s.object.name == name) return &s.status;
+  }
+  return nullptr;
+}
+
+TEST(GatewayDeployer, IstiosIngressesShowTheAddressOfTheMeshsIngressService) {
+  ObjectsByKind objects;
+  decodeInto(objects, R"(
+apiVersion: v1
+kind: Service
+metadata: {name: istio-ingressgateway, namespace: istio-system}
+spec: {type: LoadBalancer, selector: {istio: ingressgateway}, ports: [{port: 80}]}
+status: {loadBalancer: {ingress: [{ip: 198.18.9.1}]}}
+---
+apiVersion: v1
+kind: Service
+metadata: {name: edge, namespace: istio-system}
+spec: {type: LoadBalancer, selector: {istio: edge}, ports: [{port: 80}]}
+status: {loadBalancer: {ingress: [{ip: 198.18.9.2}]}}
+---
+apiVersion: networking.k8s.io/v1
+kind: Ingress
+metadata: {name: annotated, namespace: shop, annotations: {kubernetes.io/ingress.class: istio}}
+spec:
+  rules: [{host: a.example.com, http: {paths: [{path: /, pathType: Prefix, backend: {service: {name: web, port: {number: 80}}}}]}}]
+---
+apiVersion: networking.k8s.io/v1
+kind: Ingress
+metadata: {name: classless, namespace: shop}
+spec:
+  rules: [{host: b.example.com, http: {paths: [{path: /, pathType: Prefix, backend: {service: {name: web, port: {number: 80}}}}]}}]
+)");
+  auto plan = planGatewayDeployment(objects, "default", "0.1.0", kNow);
+  const auto* status = plannedStatus(plan, "annotated");
+  ASSERT_NE(status, nullptr);
+  EXPECT_EQ(at(*status, {"loadBalancer", "ingress"}).as_array().at(0).at("ip"), "198.18.9.1") << "ingressService's default, istio-ingressgateway";
+  EXPECT_EQ(plannedStatus(plan, "classless"), nullptr) << "STRICT, Istio's default: not Istio's Ingress";
+
+  weft::v1::MeshConfig mesh;
+  mesh.set_ingress_service("edge");
+  mesh.set_ingress_controller_mode("DEFAULT");
+  auto edge = planGatewayDeployment(objects, "default", "0.1.0", kNow, {}, mesh);
+  ASSERT_NE(plannedStatus(edge, "annotated"), nullptr);
+  EXPECT_EQ(at(*plannedStatus(edge, "annotated"), {"loadBalancer", "ingress"}).as_array().at(0).at("ip"), "198.18.9.2");
+  ASSERT_NE(plannedStatus(edge, "classless"), nullptr) << "DEFAULT serves it";
+  EXPECT_EQ(at(*plannedStatus(edge, "classless"), {"loadBalancer", "ingress"}).as_array().at(0).at("ip"), "198.18.9.2");
+}
+
+TEST(GatewayDeployer, AnIngressThatStopsBeingIstiosLosesTheAddressItWasShown) {
+  ObjectsByKind objects;
+  decodeInto(objects, R"(
+apiVersion: v1
+kind: Service
+metadata: {name: istio-ingressgateway, namespace: istio-system}
+spec: {type: LoadBalancer, selector: {istio: ingressgateway}, ports: [{port: 80}]}
+status: {loadBalancer: {ingress: [{ip: 198.18.9.1}]}}
+---
+apiVersion: networking.k8s.io/v1
+kind: Ingress
+metadata: {name: was-ours, namespace: shop}
+spec:
+  rules: [{host: b.example.com, http: {paths: [{path: /, pathType: Prefix, backend: {service: {name: web, port: {number: 80}}}}]}}]
+status: {loadBalancer: {ingress: [{ip: 198.18.9.1}]}}
+---
+apiVersion: networking.k8s.io/v1
+kind: Ingress
+metadata: {name: someone-elses, namespace: shop, annotations: {kubernetes.io/ingress.class: nginx}}
+spec:
+  rules: [{host: c.example.com, http: {paths: [{path: /, pathType: Prefix, backend: {service: {name: web, port: {number: 80}}}}]}}]
+status: {loadBalancer: {ingress: [{ip: 203.0.113.7}]}}
+)");
+  // STRICT (the default) no longer serves the classless Ingress that DEFAULT did.
+  auto plan = planGatewayDeployment(objects, "default", "0.1.0", kNow);
+  const auto* cleared = plannedStatus(plan, "was-ours");
+  ASSERT_NE(cleared, nullptr);
+  EXPECT_EQ(*cleared, json::parse(R"({"loadBalancer":{}})"));
+  EXPECT_EQ(plannedStatus(plan, "someone-elses"), nullptr) << "another controller's address is not ours to take back";
+}
+
+}  // namespace
+}  // namespace weft::control

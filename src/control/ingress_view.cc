@@ -99,21 +99,45 @@ model::Object makeObject(const char* apiVersion, const char* kind, json::object 
 
 }  // namespace
 
-bool servedIngress(const ObjectsByKind& objects, const Object& ingress) {
-  // The annotation first, as Istio reads it (an empty one is nobody's).
-  const auto& annotation = at(ingress.value(), {"metadata", "annotations", "kubernetes.io/ingress.class"});
-  if (annotation.is_string()) return annotation.get_string() == "istio";
-  std::string className = stringAt(ingress.value(), {"spec", "ingressClassName"});
-  // No class at all: ingressControllerMode DEFAULT. (A default IngressClass is for
-  // Kubernetes' admission to fill in when an Ingress is made; Istio does not read it.)
-  if (className.empty()) return true;
-  for (const auto& c : objectsOf(objects, kIngressClassKind)) {
-    if (c.name() == className) return stringAt(c.value(), {"spec", "controller"}) == kIngressController;
+IngressMeshSettings ingressMeshSettings(const weft::v1::MeshConfig& mesh) {
+  IngressMeshSettings out;
+  const std::string& mode = mesh.ingress_controller_mode();
+  out.mode = mode.empty() || mode == "STRICT" ? IngressMeshSettings::Mode::kStrict
+             : mode == "DEFAULT"              ? IngressMeshSettings::Mode::kDefault
+             : mode == "OFF"                  ? IngressMeshSettings::Mode::kOff
+                                              : IngressMeshSettings::Mode::kUnspecified;
+  if (!mesh.ingress_class().empty()) out.ingressClass = mesh.ingress_class();
+  if (!mesh.ingress_service().empty()) out.service = mesh.ingress_service();
+  // Istio's order: ingressSelector; else an ingressService other than the default names
+  // the selector's value too; else ingressgateway.
+  if (!mesh.ingress_selector().empty()) {
+    out.selector = mesh.ingress_selector();
+  } else if (out.service != "istio-ingressgateway") {
+    out.selector = out.service;
   }
-  return false;
+  return out;
 }
 
-IngressAsIstio ingressAsIstio(const ObjectsByKind& objects, std::vector<std::string>& notes) {
+bool servedIngress(const ObjectsByKind& objects, const Object& ingress, const IngressMeshSettings& mesh) {
+  using Mode = IngressMeshSettings::Mode;
+  // The annotation first, as Istio reads it: its value must be the mesh's ingressClass
+  // (an empty one is nobody's); OFF serves none.
+  const auto& annotation = at(ingress.value(), {"metadata", "annotations", "kubernetes.io/ingress.class"});
+  if (annotation.is_string()) return (mesh.mode == Mode::kDefault || mesh.mode == Mode::kStrict) && annotation.get_string() == mesh.ingressClass;
+  // Then the IngressClass that ingressClassName names, whatever the mode: Istio's when its
+  // controller is. (A default IngressClass is for Kubernetes' admission to fill in when an
+  // Ingress is made; Istio does not read it.)
+  std::string className = stringAt(ingress.value(), {"spec", "ingressClassName"});
+  if (!className.empty()) {
+    for (const auto& c : objectsOf(objects, kIngressClassKind)) {
+      if (c.name() == className) return stringAt(c.value(), {"spec", "controller"}) == kIngressController;
+    }
+  }
+  // No class, or one naming no IngressClass: DEFAULT serves it; STRICT (Istio's default) does not.
+  return mesh.mode == Mode::kDefault;
+}
+
+IngressAsIstio ingressAsIstio(const ObjectsByKind& objects, const IngressMeshSettings& mesh, std::vector<std::string>& notes) {
   IngressAsIstio out;
   // host -> its routes and the Gateways whose Ingresses name it.
   struct HostRoutes {
@@ -123,7 +147,7 @@ IngressAsIstio ingressAsIstio(const ObjectsByKind& objects, std::vector<std::str
   };
   std::map<std::string, HostRoutes> hosts;
   for (const auto& ingress : objectsOf(objects, kIngressKind)) {
-    if (!servedIngress(objects, ingress)) continue;
+    if (!servedIngress(objects, ingress, mesh)) continue;
     const auto& spec = at(ingress.value(), {"spec"});
     std::string creation = stringAt(ingress.value(), {"metadata", "creationTimestamp"});
     std::string gateway = fmt::format("{}/{}", kGatewayNamespace, gatewayName(ingress));
@@ -145,7 +169,7 @@ IngressAsIstio ingressAsIstio(const ObjectsByKind& objects, std::vector<std::str
     }
     out.gateways.push_back(makeObject("networking.istio.io/v1", "Gateway",
                                       json::object{{"name", gatewayName(ingress)}, {"namespace", kGatewayNamespace}, {"creationTimestamp", creation}},
-                                      json::object{{"selector", json::object{{"istio", "ingressgateway"}}}, {"servers", std::move(servers)}}));
+                                      json::object{{"selector", json::object{{"istio", mesh.selector}}}, {"servers", std::move(servers)}}));
     size_t ruleIndex = 0;
     for (const auto& rule : arrayAt(spec, {"rules"})) {
       std::string host = stringAt(rule, {"host"});

@@ -1,7 +1,7 @@
 #pragma once
 // Kubernetes Ingresses, served as istiod serves them (Istio's "Kubernetes Ingress" task):
 // each Ingress of Istio's class becomes a Gateway for the default ingress gateway's pods
-// (istio=ingressgateway) with an HTTP server on port 80 for every host and, for each
+// (istio=ingressgateway, or meshConfig ingressSelector) with an HTTP server on port 80 for every host and, for each
 // `tls` entry, an HTTPS server on 443 for its hosts with the Secret as credentialName
 // (read from the gateway's namespace, as Istio reads it); and one VirtualService per host
 // bound to it, its routes from the Ingresses' paths: Exact as an exact match, Prefix by
@@ -11,13 +11,17 @@
 // Several Ingresses naming one host share its VirtualService (in creation order).
 // `defaultBackend` is not served, as in Istio (a note says so).
 //
-// Which Ingresses: the annotation kubernetes.io/ingress.class: istio (present with another
-// value, or empty: not Istio's); else `ingressClassName`, or the IngressClass marked
-// default when there is none, naming an IngressClass whose controller is
-// istio.io/ingress-controller; else (no class at all) served too (meshConfig
-// ingressControllerMode DEFAULT, Istio's default). The mesh
-// fields ingressControllerMode, ingressClass, ingressSelector and ingressService are not
-// read: their defaults hold.
+// Which Ingresses (meshConfig ingressControllerMode and ingressClass, as Istio reads them):
+// with the annotation kubernetes.io/ingress.class, those whose value is ingressClass
+// ("istio"), unless the mode is OFF; else with ingressClassName naming an IngressClass,
+// those whose controller is istio.io/ingress-controller, whatever the mode; else (no
+// class, or one naming no IngressClass) only in mode DEFAULT: STRICT, Istio's default,
+// serves none of those. The generated Gateways select `istio: <ingressSelector>`, or
+// when that is unset `istio: <ingressService>` unless that is the default
+// istio-ingressgateway, else `istio: ingressgateway` (Istio's order); the status shows the
+// address of the Service `ingressService` (istio-ingressgateway) in istio-system
+// (gateway_deployer.cc). Empty fields mean Istio's defaults: an explicit "" is not told
+// from an unset field.
 //
 // The proxy view compiles the objects made here with the store's own (proxy_view.cc).
 
@@ -36,9 +40,18 @@ struct IngressAsIstio {
   std::vector<model::Object> virtualServices;  // VirtualService.networking.istio.io
 };
 
-IngressAsIstio ingressAsIstio(const ObjectsByKind& objects, std::vector<std::string>& notes);
+// The meshConfig fields above, Istio's defaults filled in.
+struct IngressMeshSettings {
+  enum class Mode { kOff, kDefault, kStrict, kUnspecified } mode = Mode::kStrict;  // kUnspecified serves none, as in Istio
+  std::string ingressClass = "istio";
+  std::string selector = "ingressgateway";
+  std::string service = "istio-ingressgateway";
+};
+IngressMeshSettings ingressMeshSettings(const weft::v1::MeshConfig& mesh);
+
+IngressAsIstio ingressAsIstio(const ObjectsByKind& objects, const IngressMeshSettings& mesh, std::vector<std::string>& notes);
 
 // Whether Istio serves `ingress` (the class rules above).
-bool servedIngress(const ObjectsByKind& objects, const model::Object& ingress);
+bool servedIngress(const ObjectsByKind& objects, const model::Object& ingress, const IngressMeshSettings& mesh);
 
 }  // namespace weft::control

@@ -49,6 +49,15 @@ Result<weft::v1::MeshConfig> parseMeshConfig(std::string_view yaml, const std::s
     }
     mesh.set_dns_refresh_ms(static_cast<uint32_t>(ms));
   }
+  if (auto mode = model::stringAt(v, {"ingressControllerMode"}); !mode.empty()) {
+    if (mode != "OFF" && mode != "DEFAULT" && mode != "STRICT" && mode != "UNSPECIFIED") {
+      return makeError("{}: ingressControllerMode: must be OFF, DEFAULT, STRICT or UNSPECIFIED, not {:?}", source, mode);
+    }
+    mesh.set_ingress_controller_mode(mode);
+  }
+  mesh.set_ingress_class(model::stringAt(v, {"ingressClass"}));
+  mesh.set_ingress_selector(model::stringAt(v, {"ingressSelector"}));
+  mesh.set_ingress_service(model::stringAt(v, {"ingressService"}));
   return mesh;
 }
 

@@ -615,8 +615,8 @@ const std::vector<std::string>& proxyViewKinds() {
   return kinds;
 }
 
-void addProxyView(const ObjectsByKind& objects, RegistryBuild& build) {
-  IngressAsIstio fromIngresses = ingressAsIstio(objects, build.notes);
+void addProxyView(const ObjectsByKind& objects, RegistryBuild& build, const weft::v1::MeshConfig& mesh) {
+  IngressAsIstio fromIngresses = ingressAsIstio(objects, ingressMeshSettings(mesh), build.notes);
   ProxyViewCompiler compiler(objects, build, fromIngresses);
   compiler.run();
   addGatewayApiView(objects, build, compiler.clusterMaker());

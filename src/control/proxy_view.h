@@ -23,6 +23,8 @@ namespace weft::control {
 const std::vector<std::string>& proxyViewKinds();
 
 // Adds the proxy view's resources to `build.resources` and its notes to `build.notes`.
-void addProxyView(const ObjectsByKind& objects, RegistryBuild& build);
+// `mesh`: the live mesh config, for how Kubernetes Ingresses are served (ingress_view.h);
+// empty fields are Istio's defaults.
+void addProxyView(const ObjectsByKind& objects, RegistryBuild& build, const weft::v1::MeshConfig& mesh = weft::v1::MeshConfig());
 
 }  // namespace weft::control

@@ -275,7 +275,7 @@ RegistryBuild buildRegistry(const ObjectsByKind& objects, const RegistrySettings
   addWorkloads(objects, namespaces, settings, build);
   addServices(objects, namespaces, build.resources);
   addAuthorizations(objects, settings, build);
-  addProxyView(objects, build);
+  addProxyView(objects, build, settings.mesh);
   auto mesh = resourceNamed("mesh");
   *mesh.mutable_mesh_config() = settings.mesh;
   build.resources[kMeshConfigType]["mesh"] = std::move(mesh);

@@ -318,6 +318,17 @@ spec:
 apiVersion: networking.k8s.io/v1
 kind: Ingress
 metadata:
+  name: classless
+spec:
+  rules:
+  - host: classless.example.com
+    http:
+      paths:
+      - {path: /, pathType: Prefix, backend: {service: {name: httpbin, port: {number: 8000}}}}
+---
+apiVersion: networking.k8s.io/v1
+kind: Ingress
+metadata:
   name: someone-else
   annotations: {kubernetes.io/ingress.class: nginx}
 spec:
@@ -341,6 +352,22 @@ check_contains "ImplementationSpecific ending in .* is a prefix, as Istio reads 
 check_contains "/anything/vx -> 404" "$(code httpbin.example.com /anything/vx)" "404"
 check_contains "a path no rule names -> 404" "$(code httpbin.example.com /get)" "404"
 check_contains "an Ingress of another class is not served: 404" "$(code nginx.example.com /get)" "404"
+check_contains "nor one with no class, under Istio's default ingressControllerMode STRICT: 404" "$(code classless.example.com /get)" "404"
+"$weft" get configmap istio-prod -n istio-system -o json |
+  jq '.data.mesh |= sub("ingressControllerMode: STRICT"; "ingressControllerMode: DEFAULT")' >mesh.json
+check_contains "the mesh config now says DEFAULT" "$(jq -r .data.mesh mesh.json)" "ingressControllerMode: DEFAULT"
+check "set ingressControllerMode: DEFAULT in the istio-prod ConfigMap" "$weft" apply -f mesh.json
+classless_served() { [ "$(code classless.example.com /status/200)" = 200 ]; }
+wait_for "in mode DEFAULT the classless Ingress is served: 200" 20 classless_served
+check_contains "and shows the gateway's address" \
+  "$("$weft" wait --for=jsonpath='{.status.loadBalancer.ingress[0].ip}'=127.0.0.1 ingress/classless --timeout=20s 2>&1)" "condition met"
+check_contains "while the other class's still is not: 404" "$(code nginx.example.com /get)" "404"
+jq '.data.mesh |= sub("ingressControllerMode: DEFAULT"; "ingressControllerMode: STRICT")' mesh.json >mesh-strict.json
+check "back to ingressControllerMode: STRICT" "$weft" apply -f mesh-strict.json
+classless_dropped() { [ "$(code classless.example.com /status/200)" = 404 ]; }
+wait_for "STRICT again: the classless Ingress is no longer served (404)" 20 classless_dropped
+classless_unaddressed() { [ "$("$weft" get ingress classless -o jsonpath='{.status.loadBalancer.ingress}')" = "" ]; }
+wait_for "and the address it showed is taken back, as istiod does" 20 classless_unaddressed
 check "delete the Ingress" "$weft" delete ingress ingress
 ingress_gone() { [ "$(code httpbin.example.com /status/200)" = 404 ]; }
 wait_for "its routes go with it: 404" 20 ingress_gone
