@@ -363,8 +363,9 @@ record_perf() {  # NAME PORT PID: perf record -g of one proxy under the wrk load
   local total kernel rate
   # (awk reads to the end: leaving early would cut perf off with SIGPIPE, which pipefail
   # turns into the script's end.)
-  total=$(perf report -i "$prefix.data" --no-children --stdio -g none --sort dso 2>/dev/null | awk '/^# Event count/ && v == "" {v = $NF} END {print v}')
-  kernel=$(perf report -i "$prefix.data" --no-children --stdio -g none --sort dso 2>/dev/null |
+  total=$({ perf report -i "$prefix.data" --no-children --stdio -g none --sort dso 2>/dev/null || true; } |
+    awk '/^# Event count/ && v == "" {v = $NF} END {print v}')
+  kernel=$({ perf report -i "$prefix.data" --no-children --stdio -g none --sort dso 2>/dev/null || true; } |
     awk '/\[kernel.kallsyms\]/ && v == "" {v = $1; sub("%", "", v)} END {print v}')
   rate=$(awk '/^Requests\/sec:/ {print $2}' "$prefix.wrk")
   perf_split[$1]=$(awk -v t="${total:-0}" -v k="${kernel:-0}" -v r="${rate:-0}" 'BEGIN { if (r == 0) { print "n/a"; exit }

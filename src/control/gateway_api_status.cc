@@ -299,9 +299,9 @@ std::optional<json::value> routeStatus(const ObjectsByKind& objects, const Objec
     json::array conditions{statusCondition(was, "Accepted", verdict.accepted, verdict.reason, verdict.message, generation, now),
                            statusCondition(was, "ResolvedRefs", refs->first == "ResolvedRefs", refs->first, refs->second, generation, now)};
     // Rules the proxies answer 500 for (a filter not served, a bad timeout): the rest serve.
-    // The Gateway API view and the waypoint's report them, per route as Istio says it (on
-    // every parent that accepts it); a route no proxy compiles (only Services without a
-    // waypoint for parents) has nothing to report.
+    // The Gateway API view and the waypoint's report them, per route as Istio says it: on
+    // every parent that accepts it, once any proxy's compiler found one (a route whose
+    // parents are all Services without a waypoint is compiled by none: nothing to say).
     if (auto unserved = problems.unservedRules.find(route.key()); verdict.accepted && unserved != problems.unservedRules.end()) {
       conditions.push_back(statusCondition(was, "PartiallyInvalid", true, "UnsupportedValue", unserved->second, generation, now));
     }
@@ -393,7 +393,7 @@ std::vector<StatusUpdate> planRouteStatuses(const ObjectsByKind& objects, const 
   std::vector<StatusUpdate> out;
   for (const char* kind : kRouteKinds) {
     for (const auto& route : objectsOf(objects, kind)) {
-      if (auto status = routeStatus(objects, route, index, problems, revisions, now)) out.push_back({route.key(), std::move(*status)});
+      if (auto status = routeStatus(objects, route, index, problems, revisions, now)) out.push_back({route.key(), std::move(*status), std::nullopt});
     }
   }
   return out;

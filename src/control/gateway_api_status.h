@@ -16,6 +16,7 @@
 
 #include <functional>
 #include <set>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -31,6 +32,9 @@ inline constexpr const char* kIstioGatewayController = "istio.io/gateway-control
 struct StatusUpdate {
   model::ObjectKey object;
   boost::json::value status;  // the whole status to write
+  // Write only while the stored status is still this one: for a status taken back, which
+  // must not overwrite what another controller wrote since the plan was made.
+  std::optional<boost::json::value> onlyOver;
 };
 
 // Which weftd writes what: a Gateway's status, and a route's entry for it, by the revision

@@ -606,6 +606,8 @@ spec:
   - matches: [{path: {type: PathPrefix, value: /fine}}]
     backendRefs: [{name: hb, port: 8000}]
 )");
+  ASSERT_NE(statusOf(plan, "HTTPRoute", "partly"), nullptr);
+  ASSERT_NE(statusOf(plan, "HTTPRoute", "whole"), nullptr);
   const auto& parent = arrayAt(*statusOf(plan, "HTTPRoute", "partly"), {"parents"})[0];
   EXPECT_THAT(conditions(parent), testing::ElementsAre("Accepted=True/Accepted", "ResolvedRefs=True/ResolvedRefs", "PartiallyInvalid=True/UnsupportedValue"));
   EXPECT_THAT(message(parent, "PartiallyInvalid"), testing::HasSubstr("ReplacePrefixMatch"));

@@ -193,7 +193,7 @@ GatewayDeploymentPlan planGatewayDeployment(const ObjectsByKind& objects, const 
     std::optional<json::array> listeners;
     if (className == install::kIngressGatewayClass) listeners = gatewayListenerStatuses(objects, index, gateway, problems, now);
     json::value status = gatewayStatus(gateway, serviceName, service, now, std::move(listeners));
-    if (status != at(gateway.value(), {"status"})) plan.statuses.push_back({gateway.key(), std::move(status)});
+    if (status != at(gateway.value(), {"status"})) plan.statuses.push_back({gateway.key(), std::move(status), std::nullopt});
   }
   // Ingresses Istio serves show the ingress gateway's address, as istiod writes it: the
   // LoadBalancer Service meshConfig.ingressService names in istio-system. When there is
@@ -212,12 +212,14 @@ GatewayDeploymentPlan planGatewayDeployment(const ObjectsByKind& objects, const 
     json::value status = json::object{{"loadBalancer", json::object{{"ingress", address}}}};
     if (!servedIngress(objects, ingress, ingressSettings)) {
       // No longer Istio's (its class or the mesh config changed): the address it showed is
-      // taken back, as istiod (1.27 on) does; an address another controller wrote stays.
+      // taken back, as istiod (1.27 on) does; an address another controller wrote stays,
+      // written before this plan or (onlyOver) since.
       const auto& shown = at(was, {"loadBalancer", "ingress"});
       if (address.empty() || !shown.is_array() || shown.as_array() != address) continue;
-      status = json::object{{"loadBalancer", json::object{}}};
+      plan.statuses.push_back({ingress.key(), json::object{{"loadBalancer", json::object{}}}, was});
+      continue;
     }
-    if (status != was) plan.statuses.push_back({ingress.key(), std::move(status)});
+    if (status != was) plan.statuses.push_back({ingress.key(), std::move(status), std::nullopt});
   }
   StatusRevisions revisions{[&](const Object& o) { return servingRevision(o, installed); }, revision, installed};
   for (auto& update : planRouteStatuses(objects, index, problems, revisions, now)) plan.statuses.push_back(std::move(update));
@@ -284,6 +286,7 @@ void applyGatewayDeployment(store::LocalStore& store, const GatewayDeploymentPla
   }
   for (const auto& change : plan.statuses) {
     auto updated = store.update(change.object, [&change](json::value& current) -> Status {
+      if (change.onlyOver && at(current, {"status"}) != *change.onlyOver) return makeError("its status changed since the plan: left as it is");
       current.as_object()["status"] = change.status;
       return {};
     });

@@ -3,12 +3,17 @@
 #include "control/gateway_deployer.h"
 
 #include <boost/json.hpp>
+#include <fmt/format.h>
+#include <unistd.h>
+
+#include <filesystem>
 
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
 #include "model/decoder.h"
 #include "model/json_access.h"
+#include "store/local_store.h"
 
 namespace weft::control {
 namespace {
@@ -283,6 +288,58 @@ status: {loadBalancer: {ingress: [{ip: 203.0.113.7}]}}
   ASSERT_NE(cleared, nullptr);
   EXPECT_EQ(*cleared, json::parse(R"({"loadBalancer":{}})"));
   EXPECT_EQ(plannedStatus(plan, "someone-elses"), nullptr) << "another controller's address is not ours to take back";
+  for (const auto& s : plan.statuses) {
+    if (s.object.name != "was-ours") continue;
+    ASSERT_TRUE(s.onlyOver.has_value()) << "written only over the address it showed, not over what came since";
+    EXPECT_EQ(at(*s.onlyOver, {"loadBalancer", "ingress"}).as_array().at(0).at("ip"), "198.18.9.1");
+  }
+}
+
+}  // namespace
+}  // namespace weft::control
+
+namespace weft::control {
+namespace {
+
+// Against a real store in a temporary folder: a status taken back is written only over the
+// status it was planned against.
+TEST(GatewayDeployer, ATakenBackAddressIsNotWrittenOverWhatAnotherControllerWroteSince) {
+  auto root = std::filesystem::temp_directory_path() / fmt::format("weft-deployer-test-{}", ::getpid());
+  std::filesystem::remove_all(root);
+  auto store = store::LocalStore::open(root);
+  ASSERT_TRUE(store) << store.error().message;
+  auto decoded = model::decodeYaml(R"(
+apiVersion: v1
+kind: Namespace
+metadata: {name: shop}
+---
+apiVersion: networking.k8s.io/v1
+kind: Ingress
+metadata: {name: moved, namespace: shop}
+spec:
+  rules: [{host: b.example.com, http: {paths: [{path: /, pathType: Prefix, backend: {service: {name: web, port: {number: 80}}}}]}}]
+)", "test.yaml", {"", false});
+  ASSERT_TRUE(decoded.errors.empty());
+  auto applied = store->apply(std::move(decoded.objects));
+  ASSERT_TRUE(applied) << applied.error().message;
+  model::ObjectKey key{"Ingress.networking.k8s.io", "shop", "moved"};
+  auto setStatus = [&](const char* ip) {
+    ASSERT_TRUE(store->update(key, [ip](json::value& current) -> Status {
+      current.as_object()["status"] = json::object{{"loadBalancer", json::object{{"ingress", json::array{json::object{{"ip", ip}}}}}}};
+      return {};
+    }));
+  };
+  auto statusNow = [&] { return at((*store->get(key))->value(), {"status"}); };
+  setStatus("203.0.113.7");  // another controller's, written after weftd planned
+  json::value planned = json::parse(R"({"loadBalancer":{"ingress":[{"ip":"198.18.9.1"}]}})");
+  GatewayDeploymentPlan plan;
+  plan.statuses.push_back({key, json::parse(R"({"loadBalancer":{}})"), planned});
+  applyGatewayDeployment(*store, plan);
+  EXPECT_EQ(at(statusNow(), {"loadBalancer", "ingress"}).as_array().at(0).at("ip"), "203.0.113.7");
+  setStatus("198.18.9.1");  // still the address it showed: taken back
+  applyGatewayDeployment(*store, plan);
+  EXPECT_EQ(statusNow(), json::parse(R"({"loadBalancer":{}})"));
+  std::filesystem::remove_all(root);
 }
 
 }  // namespace

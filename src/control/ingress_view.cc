@@ -120,12 +120,14 @@ IngressMeshSettings ingressMeshSettings(const weft::v1::MeshConfig& mesh) {
 
 bool servedIngress(const ObjectsByKind& objects, const Object& ingress, const IngressMeshSettings& mesh) {
   using Mode = IngressMeshSettings::Mode;
+  // OFF: istiod runs no Ingress controller at all.
+  if (mesh.mode == Mode::kOff) return false;
   // The annotation first, as Istio reads it: its value must be the mesh's ingressClass
-  // (an empty one is nobody's); OFF serves none.
+  // (an empty one is nobody's).
   const auto& annotation = at(ingress.value(), {"metadata", "annotations", "kubernetes.io/ingress.class"});
   if (annotation.is_string()) return (mesh.mode == Mode::kDefault || mesh.mode == Mode::kStrict) && annotation.get_string() == mesh.ingressClass;
-  // Then the IngressClass that ingressClassName names, whatever the mode: Istio's when its
-  // controller is. (A default IngressClass is for Kubernetes' admission to fill in when an
+  // Then the IngressClass that ingressClassName names (in DEFAULT, STRICT and UNSPECIFIED
+  // alike): Istio's when its controller is. (A default IngressClass is for Kubernetes' admission to fill in when an
   // Ingress is made; Istio does not read it.)
   std::string className = stringAt(ingress.value(), {"spec", "ingressClassName"});
   if (!className.empty()) {

@@ -12,11 +12,11 @@
 // `defaultBackend` is not served, as in Istio (a note says so).
 //
 // Which Ingresses (meshConfig ingressControllerMode and ingressClass, as Istio reads them):
-// with the annotation kubernetes.io/ingress.class, those whose value is ingressClass
-// ("istio"), unless the mode is OFF; else with ingressClassName naming an IngressClass,
-// those whose controller is istio.io/ingress-controller, whatever the mode; else (no
-// class, or one naming no IngressClass) only in mode DEFAULT: STRICT, Istio's default,
-// serves none of those. The generated Gateways select `istio: <ingressSelector>`, or
+// none in mode OFF (istiod runs no Ingress controller then); else with the annotation
+// kubernetes.io/ingress.class, those whose value is ingressClass ("istio"); else with
+// ingressClassName naming an IngressClass, those whose controller is
+// istio.io/ingress-controller; else (no class, or one naming no IngressClass) only in mode
+// DEFAULT: STRICT, Istio's default, serves none of those. The generated Gateways select `istio: <ingressSelector>`, or
 // when that is unset `istio: <ingressService>` unless that is the default
 // istio-ingressgateway, else `istio: ingressgateway` (Istio's order); the status shows the
 // address of the Service `ingressService` (istio-ingressgateway) in istio-system

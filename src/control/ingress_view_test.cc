@@ -125,10 +125,10 @@ spec:
   EXPECT_THAT(servedNames(objects, ingressMeshSettings(weft::v1::MeshConfig())), testing::UnorderedElementsAre("shop", "annotated-istio"));
   // DEFAULT adds what names no class (or an IngressClass that does not exist).
   EXPECT_THAT(servedNames(objects, defaultMode()), testing::UnorderedElementsAre("shop", "annotated-istio", "classless", "unknown-class"));
-  // OFF: the annotation is no one's, but an IngressClass of Istio's controller still is.
+  // OFF: istiod runs no Ingress controller: none, an IngressClass of Istio's controller included.
   weft::v1::MeshConfig off;
   off.set_ingress_controller_mode("OFF");
-  EXPECT_THAT(servedNames(objects, ingressMeshSettings(off)), testing::UnorderedElementsAre("shop"));
+  EXPECT_THAT(servedNames(objects, ingressMeshSettings(off)), testing::IsEmpty());
   // Another ingressClass: the annotation must name it.
   weft::v1::MeshConfig traefik;
   traefik.set_ingress_class("traefik");

@@ -115,24 +115,5 @@ TEST(ConfigPublisher, AnAddressAlreadyListedIsNotRepeated) {
   EXPECT_EQ(published.endpoints(), std::vector<std::string>{"198.18.0.40:8080"});
 }
 
-TEST(ConfigPublisher, RebuildBuildsTheAcceptedResourcesAgainWithWhatChangedOutsideThem) {
-  Published published;
-  std::atomic<int> asked{0};
-  ConfigPublisher::Options options;
-  options.workload = [&asked]() -> std::optional<ServerCredential> {
-    ++asked;
-    return std::nullopt;
-  };
-  ConfigPublisher publisher(options, published.publish());
-  publisher.rebuild();
-  EXPECT_TRUE(published.configs.empty()) << "nothing accepted yet: nothing to build";
-  publisher.accepted(heldWith(dnsCluster("localhost")));
-  ASSERT_EQ(published.configs.size(), 1u);
-  publisher.rebuild();
-  ASSERT_EQ(published.configs.size(), 2u);
-  EXPECT_NE(published.configs[0], published.configs[1]) << "a new snapshot";
-  EXPECT_EQ(published.endpoints(), (std::vector<std::string>{"198.18.0.40:8080", "127.0.0.1:8080"}));
-}
-
 }  // namespace
 }  // namespace weft::proxy

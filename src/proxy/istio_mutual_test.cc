@@ -5,10 +5,13 @@
 #include <openssl/ssl.h>
 
 #include <memory>
+#include <mutex>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "hbone/test_support.h"
+#include "proxy/config_publisher.h"
 #include "proxy/own_credential.h"
 #include "proxy/proxy_config.h"
 #include "tls/openssl_error.h"
@@ -208,6 +211,39 @@ TEST_F(IstioMutualTest, ARenewedCertificateIsWhatTheNextBuildServes) {
   auto served = tls::parseCertificates(renewed.certChainPem);
   ASSERT_TRUE(served);
   EXPECT_EQ(X509_cmp(SSL_get0_peer_certificate(h.client.get()), served->front().get()), 0);
+}
+
+TEST_F(IstioMutualTest, TheCertificateReachesTheServedSnapshotByARebuild) {
+  // As the gateway wires it: the publisher builds with the proxy's own credential, and the
+  // certificate manager's issue calls rebuild().
+  std::mutex mutex;
+  std::vector<std::shared_ptr<const ProxyConfig>> published;
+  ConfigPublisher::Options options;
+  options.podLabels = {{"istio", "ingressgateway"}};
+  options.workload = own_.source();
+  ConfigPublisher publisher(options, [&](std::shared_ptr<const ProxyConfig> config) {
+    std::lock_guard lock(mutex);
+    published.push_back(std::move(config));
+  });
+  auto tlsOfNewest = [&]() -> std::shared_ptr<TlsListener> {
+    std::lock_guard lock(mutex);
+    if (published.empty()) return nullptr;
+    auto port = published.back()->ports().find(443);
+    return port == published.back()->ports().end() ? nullptr : port->second.tls;
+  };
+  publisher.rebuild();
+  EXPECT_TRUE(published.empty()) << "nothing accepted yet: nothing to build";
+  publisher.accepted(istioMutualListener());
+  ASSERT_EQ(published.size(), 1u);
+  EXPECT_TRUE(published.back()->ports().contains(443)) << "bound while the certificate is missing";
+  EXPECT_EQ(tlsOfNewest(), nullptr);
+  auto gateway = mesh_.issue(kGatewayId);
+  own_.set(asServerCredential(gateway));
+  publisher.rebuild();
+  auto tls = tlsOfNewest();
+  ASSERT_NE(tls, nullptr) << "the rebuild serves the server with the certificate";
+  auto client = clientContext(gateway.rootsPem, mesh_.issue(kClientId));
+  EXPECT_TRUE(handshake(*tls, client.get()).done);
 }
 
 }  // namespace
