@@ -209,7 +209,6 @@ GatewayDeploymentPlan planGatewayDeployment(const ObjectsByKind& objects, const 
   for (const auto& ingress : objectsOf(objects, kIngressKind)) {
     if (servingRevision(ingress, installed) != revision) continue;
     const json::value& was = at(ingress.value(), {"status"});
-    json::value status = json::object{{"loadBalancer", json::object{{"ingress", address}}}};
     if (!servedIngress(objects, ingress, ingressSettings)) {
       // No longer Istio's (its class or the mesh config changed): the address it showed is
       // taken back, as istiod (1.27 on) does; an address another controller wrote stays,
@@ -219,6 +218,7 @@ GatewayDeploymentPlan planGatewayDeployment(const ObjectsByKind& objects, const 
       plan.statuses.push_back({ingress.key(), json::object{{"loadBalancer", json::object{}}}, was});
       continue;
     }
+    json::value status = json::object{{"loadBalancer", json::object{{"ingress", address}}}};
     if (status != was) plan.statuses.push_back({ingress.key(), std::move(status), std::nullopt});
   }
   StatusRevisions revisions{[&](const Object& o) { return servingRevision(o, installed); }, revision, installed};

@@ -127,8 +127,8 @@ bool servedIngress(const ObjectsByKind& objects, const Object& ingress, const In
   const auto& annotation = at(ingress.value(), {"metadata", "annotations", "kubernetes.io/ingress.class"});
   if (annotation.is_string()) return (mesh.mode == Mode::kDefault || mesh.mode == Mode::kStrict) && annotation.get_string() == mesh.ingressClass;
   // Then the IngressClass that ingressClassName names (in DEFAULT, STRICT and UNSPECIFIED
-  // alike): Istio's when its controller is. (A default IngressClass is for Kubernetes' admission to fill in when an
-  // Ingress is made; Istio does not read it.)
+  // alike): Istio's when its controller is. (A default IngressClass is for Kubernetes'
+  // admission to fill in when an Ingress is made; Istio does not read it.)
   std::string className = stringAt(ingress.value(), {"spec", "ingressClassName"});
   if (!className.empty()) {
     for (const auto& c : objectsOf(objects, kIngressClassKind)) {
